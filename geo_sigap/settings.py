@@ -1,0 +1,110 @@
+"""One settings object, from ``GEO_SIGAP_*`` environment variables and ``.env``.
+
+Built by :func:`geo_sigap.web.app.create_app` and the CLI — never at import time.
+Every field is documented in ``docs/configuration.md`` (checked by a test).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "ganti-saya"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GEO_SIGAP_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        "sqlite:///geo_sigap.db",
+        description="SQLAlchemy URL: sqlite:///file.db (embedded) or "
+        "postgresql+psycopg://user@host/db (PostGIS).",
+    )
+    data_dir: Path = Field(Path("."), description="Where the service keeps its files "
+                           "(attachments, caches).")
+    categories_file: Path | None = Field(
+        None, description="TOML file of categories (default: the bundled table)."
+    )
+    road_network: Path | None = Field(
+        None, description="Road network file (OSM XML/PBF, GeoJSON, Shapefile) to route on."
+    )
+    routing_speeds_file: Path | None = Field(
+        None, description="TOML file overriding default speeds per highway class and profile."
+    )
+    gazetteer_file: Path | None = Field(
+        None, description="CSV/GeoJSON of landmarks (POIs) for forward geocoding."
+    )
+    locale: str = Field("id", description="Default language of the interface: id or en.")
+    secret_key: str = Field(
+        "", description="Secret for signing session cookies; required outside --demo."
+    )
+    demo: bool = Field(False, description="Demo mode: demo area, demo users with known passwords.")
+    stale_position_minutes: float = Field(
+        15.0, description="A team position older than this is replaced by its post."
+    )
+    responsible_within_minutes: float = Field(
+        5.0, description="Prefer the responsible team when its ETA is within this many "
+        "minutes of the nearest team's."
+    )
+    duplicate_radius_m: float = Field(
+        250.0, description="Reports of one category within this distance … "
+    )
+    duplicate_window_minutes: float = Field(
+        60.0, description="… and this many minutes are linked as likely duplicates."
+    )
+    gap_tolerance_m: float = Field(
+        50.0, description="A point in a gap between polygons takes the nearest unit "
+        "within this distance (flagged)."
+    )
+    max_upload_bytes: int = Field(
+        8 * 1024 * 1024, description="Largest photo accepted in a field report."
+    )
+    max_body_bytes: int = Field(
+        1 * 1024 * 1024, description="Largest JSON request body accepted."
+    )
+    online_geocoder: bool = Field(
+        False, description="Allow the optional online geocoder (Nominatim); off by default."
+    )
+    osrm_url: str | None = Field(
+        None, description="Base URL of an external OSRM server; off when unset."
+    )
+    map_tiles_url: str | None = Field(
+        None, description="Optional web tile layer URL template; the map works without it."
+    )
+    token_ttl_hours: float = Field(12.0, description="Lifetime of API tokens and sessions.")
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, v: str) -> str:
+        v = v.strip().lower()
+        if v not in {"id", "en"}:
+            raise ValueError("locale must be 'id' or 'en'")
+        return v
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    def check_secret(self) -> None:
+        """Refuse to run outside demo mode with a placeholder secret."""
+        from geo_sigap.errors import ConfigError
+
+        if not self.demo and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
+            raise ConfigError(
+                "GEO_SIGAP_SECRET_KEY belum diatur (atau masih contoh). Buat dengan: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+                "GEO_SIGAP_SECRET_KEY is not set (or is a placeholder). Make one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+            )
