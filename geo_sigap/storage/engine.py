@@ -1,0 +1,173 @@
+"""Opening a database: SQLite file (embedded default) or PostgreSQL/PostGIS.
+
+:func:`open_database` builds the engine, loads SpatiaLite where ``mod_spatialite`` is
+present, and brings the schema to the newest alembic revision.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from geo_sigap.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+SPATIALITE_NAMES = ("mod_spatialite", "mod_spatialite.so", "libspatialite")
+
+
+def _sqlite_module(spatialite: bool | None):
+    """The DB-API module for SQLite.
+
+    The standard library's ``sqlite3`` when it can load extensions (or SpatiaLite is not
+    wanted); otherwise ``pysqlite3`` (the ``pysqlite3-binary`` wheel) if installed, so that
+    ``mod_spatialite`` can be loaded; otherwise the standard module without SpatiaLite.
+    """
+    if spatialite is False or hasattr(sqlite3.Connection, "enable_load_extension"):
+        return sqlite3
+    try:
+        import pysqlite3.dbapi2 as module  # type: ignore[import-not-found]
+    except ImportError:
+        return sqlite3
+    return module
+
+
+def _try_load_spatialite(dbapi_conn) -> bool:
+    try:
+        dbapi_conn.enable_load_extension(True)
+    except Exception:  # noqa: BLE001 - AttributeError, or sqlite3.Error of either module
+        return False
+    try:
+        for name in SPATIALITE_NAMES:
+            try:
+                dbapi_conn.load_extension(name)
+                return True
+            except Exception:  # noqa: BLE001 - sqlite3.Error of either module
+                continue
+        return False
+    finally:
+        try:
+            dbapi_conn.enable_load_extension(False)
+        except Exception:  # noqa: BLE001
+            pass
+
+
+@dataclass
+class Database:
+    """An engine plus a session factory, and what the backend can do."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+    spatial: str  # "postgis", "spatialite" or "wkb"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls back on any error."""
+        s = self.sessions()
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            s.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def make_engine(url: str, *, spatialite: bool | None = None) -> tuple[Engine, str]:
+    """Create the engine; return it with the spatial mode it runs in.
+
+    ``spatialite=None`` tries ``mod_spatialite`` and falls back to WKB blobs;
+    ``False`` never loads it (used by tests to cover the plain-SQLite path).
+    """
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        if u.database and u.database != ":memory:":
+            Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            u,
+            module=_sqlite_module(spatialite),
+            connect_args={"check_same_thread": False, "timeout": 30},
+            future=True,
+        )
+        mode = {"value": "wkb"}
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised via engine
+            if spatialite is not False and _try_load_spatialite(dbapi_conn):
+                mode["value"] = "spatialite"
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        with engine.connect():
+            pass
+        engine.dialect.geo_sigap_spatialite = mode["value"] == "spatialite"
+        return engine, mode["value"]
+    if u.get_backend_name() == "postgresql":
+        if u.drivername == "postgresql":
+            u = u.set(drivername="postgresql+psycopg")
+        engine = create_engine(u, pool_pre_ping=True, pool_size=10, max_overflow=10, future=True)
+        try:
+            with engine.begin() as conn:
+                has = conn.execute(
+                    text("SELECT 1 FROM pg_extension WHERE extname='postgis'")
+                ).scalar()
+                if not has:
+                    conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        except Exception as exc:  # noqa: BLE001
+            raise ConfigError(
+                f"PostgreSQL di {u.render_as_string(hide_password=True)} tidak dapat dipakai: "
+                f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}. PostGIS harus terpasang "
+                "(apt-get install postgresql-15-postgis-3).",
+                f"Cannot use PostgreSQL at {u.render_as_string(hide_password=True)}: "
+                f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}. PostGIS must be "
+                "installed (apt-get install postgresql-15-postgis-3).",
+            ) from exc
+        return engine, "postgis"
+    raise ConfigError(
+        f"Basis data tidak didukung: {u.get_backend_name()} (pakai sqlite atau postgresql)",
+        f"Unsupported database: {u.get_backend_name()} (use sqlite or postgresql)",
+    )
+
+
+def open_database(url: str, *, migrate: bool = True, spatialite: bool | None = None) -> Database:
+    """Open (and by default migrate) the database at ``url``."""
+    engine, mode = make_engine(url, spatialite=spatialite)
+    if migrate:
+        from geo_sigap.storage.migrate import upgrade
+
+        upgrade(engine)
+    if engine.dialect.name == "sqlite":
+        mode = _stored_spatial_mode(engine) or mode
+        # A file created without SpatiaLite keeps WKB blobs even if SpatiaLite appears later.
+        engine.dialect.geo_sigap_spatialite = mode == "spatialite"
+    return Database(engine, sessionmaker(engine, expire_on_commit=False), mode)
+
+
+def _stored_spatial_mode(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as conn:
+            return conn.execute(
+                text("SELECT value FROM geo_sigap_meta WHERE key='spatial'")
+            ).scalar()
+    except Exception:  # noqa: BLE001 - table absent before the first migration
+        return None
