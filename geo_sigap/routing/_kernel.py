@@ -1,0 +1,179 @@
+"""Compiled Dijkstra (numba) that stops as soon as the answer cannot change.
+
+One kernel serves both directions: on the reverse CSR from an incident (travel times
+*to* the incident from every node it settles) and on the forward CSR from posts
+(multi-source coverage). Times are seconds, lengths metres.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, inline="always")
+def _push(keys, vals, size, key, val):
+    i = size
+    keys[i] = key
+    vals[i] = val
+    while i > 0:
+        parent = (i - 1) >> 1
+        if keys[parent] <= keys[i]:
+            break
+        keys[parent], keys[i] = keys[i], keys[parent]
+        vals[parent], vals[i] = vals[i], vals[parent]
+        i = parent
+    return size + 1
+
+
+@njit(cache=True, inline="always")
+def _pop(keys, vals, size):
+    key, val = keys[0], vals[0]
+    size -= 1
+    keys[0] = keys[size]
+    vals[0] = vals[size]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= size:
+            break
+        child = left
+        if left + 1 < size and keys[left + 1] < keys[left]:
+            child = left + 1
+        if keys[i] <= keys[child]:
+            break
+        keys[child], keys[i] = keys[i], keys[child]
+        vals[child], vals[i] = vals[i], vals[child]
+        i = child
+    return key, val, size
+
+
+@njit(cache=True)
+def search(indptr, nbr, wt, ln, eid, n_nodes,
+           seed_node, seed_time, seed_len,
+           ent_team, ent_node, ent_off, ent_len, team_init, team_init_len,
+           team_group, team_required, group_need, max_time):
+    """Multi-source Dijkstra with early stop on team targets.
+
+    Parameters
+    ----------
+    indptr, nbr, wt, ln, eid
+        CSR adjacency: node ``x``'s arcs go to ``nbr[indptr[x]:indptr[x+1]]`` with time
+        ``wt`` (s), length ``ln`` (m) and original edge id ``eid``.
+    seed_node, seed_time, seed_len
+        Start nodes with their initial time/length (partial edges to the point).
+    ent_team, ent_node, ent_off, ent_len
+        Team entries: team ``ent_team[i]`` meets the network at ``ent_node[i]`` after
+        ``ent_off[i]`` seconds and ``ent_len[i]`` metres.
+    team_init, team_init_len
+        A team's time/length without the network (same road as the incident), ``inf``
+        when none; such a team's ``best_ent`` stays -1.
+    team_group, team_required, group_need
+        Stop once every group has its ``group_need[g]`` nearest teams final and every
+        required team is final; groups with need 0 do not hold the search.
+    max_time
+        Do not settle nodes beyond this time (``inf``: no limit).
+
+    Returns
+    -------
+    dist, dlen, via, label, best, best_len, best_ent, final, stop_time
+        ``via[x]`` is the edge id used at ``x`` (-1 for seeds / unsettled) and
+        ``label[x]`` the seed index the time comes from. ``best`` per team is final
+        where ``final``; otherwise at least ``stop_time``.
+    """
+    n_teams = team_group.shape[0]
+    n_groups = group_need.shape[0]
+    dist = np.full(n_nodes, np.inf)
+    dlen = np.zeros(n_nodes)
+    via = np.full(n_nodes, -1, np.int64)
+    label = np.full(n_nodes, -1, np.int64)
+    done = np.zeros(n_nodes, np.bool_)
+    head = np.full(n_nodes, -1, np.int64)
+    nxt = np.full(ent_node.shape[0], -1, np.int64)
+    for i in range(ent_node.shape[0]):
+        nxt[i] = head[ent_node[i]]
+        head[ent_node[i]] = i
+    best = team_init.copy()
+    best_len = team_init_len.copy()
+    best_ent = np.full(n_teams, -1, np.int64)
+    final = np.zeros(n_teams, np.bool_)
+    got = np.zeros(n_groups, np.int64)
+    open_groups = 0
+    for g in range(n_groups):
+        if group_need[g] > 0:
+            open_groups += 1
+    req_left = 0
+    for t in range(n_teams):
+        if team_required[t]:
+            req_left += 1
+    watching = n_teams > 0 and (open_groups > 0 or req_left > 0)
+
+    cap = indptr[n_nodes] + seed_node.shape[0] + 1
+    hk = np.empty(cap)
+    hv = np.empty(cap, np.int64)
+    hs = 0
+    tk = np.empty(ent_node.shape[0] + n_teams + 1)
+    tv = np.empty(ent_node.shape[0] + n_teams + 1, np.int64)
+    ts = 0
+    for t in range(n_teams):
+        if best[t] < np.inf:
+            ts = _push(tk, tv, ts, best[t], t)
+    for s in range(seed_node.shape[0]):
+        x = seed_node[s]
+        if seed_time[s] < dist[x]:
+            dist[x] = seed_time[s]
+            dlen[x] = seed_len[s]
+            label[x] = s
+            hs = _push(hk, hv, hs, seed_time[s], x)
+    stop_time = np.inf
+    stopped = False
+    while hs > 0:
+        d, x, hs = _pop(hk, hv, hs)
+        if done[x] or d > dist[x]:
+            continue
+        if d > max_time:
+            stop_time = d
+            stopped = True
+            break
+        done[x] = True
+        i = head[x]
+        while i >= 0:
+            t = ent_team[i]
+            cand = d + ent_off[i]
+            if cand < best[t] and not final[t]:
+                best[t] = cand
+                best_len[t] = dlen[x] + ent_len[i]
+                best_ent[t] = i
+                ts = _push(tk, tv, ts, cand, t)
+            i = nxt[i]
+        # teams whose best cannot improve any more (every later time is >= d)
+        while watching and ts > 0 and tk[0] <= d:
+            c, t, ts = _pop(tk, tv, ts)
+            if final[t] or c > best[t]:
+                continue
+            final[t] = True
+            g = team_group[t]
+            got[g] += 1
+            if got[g] == group_need[g]:
+                open_groups -= 1
+            if team_required[t]:
+                req_left -= 1
+        if watching and open_groups <= 0 and req_left <= 0:
+            stop_time = d
+            stopped = True
+            break
+        for a in range(indptr[x], indptr[x + 1]):
+            y = nbr[a]
+            nd = d + wt[a]
+            if nd < dist[y]:
+                dist[y] = nd
+                dlen[y] = dlen[x] + ln[a]
+                via[y] = eid[a]
+                label[y] = label[x]
+                hs = _push(hk, hv, hs, nd, y)
+    if not stopped:
+        # the whole reachable network is settled: every tentative best is final
+        for t in range(n_teams):
+            if best[t] < np.inf:
+                final[t] = True
+    return dist, dlen, via, label, best, best_len, best_ent, final, stop_time

@@ -1,0 +1,285 @@
+"""The routing engine the dispatch service asks: travel times from teams to an incident.
+
+One compiled search per incident and profile, backwards from the incident over the
+reverse graph, stopping as soon as the requested answer cannot change. Coordinates
+in and out are (lon, lat) EPSG:4326; times are seconds, distances metres.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from shapely.geometry import LineString, mapping
+
+from geo_sigap.errors import NoRoute
+from geo_sigap.routing import _kernel
+from geo_sigap.routing.graph import RoadGraph, haversine_m, load_or_build
+from geo_sigap.routing.network import ProfileNetwork
+from geo_sigap.routing.profiles import RoutingConfig, load_routing_config
+from geo_sigap.routing.snap import LocalProjection
+
+# status of one team's answer
+ROAD = "road"  # exact road travel time
+NOT_RANKED = "not_ranked"  # farther than the k nearest: only a lower bound is known
+UNREACHABLE = "unreachable"  # no road path (another component / one-way trap)
+OFF_NETWORK = "off_network"  # the team (or the incident) is too far from any usable road
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A route on the road network, with access legs to and from the roads.
+
+    ``geometry`` is a lon/lat LineString (EPSG:4326) from the team to the incident;
+    ``is_estimate`` marks a straight line (no road path), never a road route.
+    """
+
+    geometry: LineString
+    distance_m: float
+    eta_s: float
+    profile: str
+    is_estimate: bool = False
+
+    def to_geojson(self) -> dict[str, Any]:
+        return {"type": "Feature", "geometry": mapping(self.geometry),
+                "properties": {"distance_m": round(self.distance_m, 1),
+                               "eta_s": round(self.eta_s, 1), "profile": self.profile,
+                               "is_estimate": self.is_estimate}}
+
+
+@dataclass(slots=True)
+class EtaResult:
+    """Travel times from team positions to one incident for one profile.
+
+    Arrays have one entry per team point. ``eta_s``/``distance_m`` are road values where
+    ``status == "road"``, straight-line estimates where ``is_estimate`` (unreachable or
+    off the network) and NaN where ``status == "not_ranked"`` (at least
+    ``lower_bound_s``).
+    """
+
+    profile: str
+    eta_s: np.ndarray
+    distance_m: np.ndarray
+    status: np.ndarray
+    is_estimate: np.ndarray
+    access_m: np.ndarray
+    lower_bound_s: float
+    incident_access_m: float
+    search_ms: float
+    _route: Any = field(default=None, repr=False)
+
+    def route(self, i: int) -> Route:
+        """The route of team ``i`` (a flagged straight line when there is no road)."""
+        return self._route(i)
+
+
+class RoutingEngine:
+    """Road routing for the service, built once from a graph (cache load ≤ 2 s).
+
+    Parameters
+    ----------
+    graph
+        The road graph (see :func:`geo_sigap.routing.graph.load_or_build`).
+    config
+        Profiles and access rules; the defaults when ``None``.
+    """
+
+    def __init__(self, graph: RoadGraph, config: RoutingConfig | None = None) -> None:
+        self.graph = graph
+        self.config = config or load_routing_config()
+        self.projection = LocalProjection(float(np.mean(graph.node_lon)),
+                                          float(np.mean(graph.node_lat)))
+        self.networks = {p: ProfileNetwork(graph, p, self.projection) for p in graph.profiles}
+        self.bbox = (float(graph.node_lon.min()), float(graph.node_lat.min()),
+                     float(graph.node_lon.max()), float(graph.node_lat.max()))
+
+    @classmethod
+    def from_file(cls, path: str | Path, *, speeds_file: str | Path | None = None,
+                  cache_dir: str | Path | None = None, progress: Any = None) -> RoutingEngine:
+        """Engine for a road file (OSM XML/PBF, GeoJSON, SHP), cached after the first build."""
+        config = load_routing_config(speeds_file)
+        return cls(load_or_build(path, config, cache_dir, progress=progress), config)
+
+    def network(self, profile: str) -> ProfileNetwork:
+        try:
+            return self.networks[profile]
+        except KeyError:
+            self.graph.profile_index(profile)  # raises ConfigError with the choices
+            raise
+
+    def warm_up(self) -> None:
+        """Compile (or load the compiled) search kernel before the first request."""
+        p = self.graph.profiles[0]
+        node = (float(self.graph.node_lon[0]), float(self.graph.node_lat[0]))
+        self.eta_from_teams(node, [node], p)
+
+    # ------------------------------------------------------------------ ETAs
+    def eta_from_teams(
+        self,
+        incident_lonlat: tuple[float, float],
+        team_points: Sequence[tuple[float, float]] | np.ndarray,
+        profile: str,
+        *,
+        groups: Sequence[int] | np.ndarray | None = None,
+        k: int | None = None,
+        required: Sequence[bool] | np.ndarray | None = None,
+        max_time_s: float = np.inf,
+    ) -> EtaResult:
+        """Travel times from every team point to the incident, one search.
+
+        Parameters
+        ----------
+        incident_lonlat
+            (lon, lat) of the incident, EPSG:4326.
+        team_points
+            (lon, lat) per team.
+        profile
+            ``motor`` or ``mobil``.
+        groups, k
+            With ``k``, the search stops once the ``k`` nearest teams of every group
+            (e.g. role) are known; others get ``status="not_ranked"``. Without ``k``
+            every reachable team gets its exact time.
+        required
+            Teams whose exact time is always wanted (the responsible teams).
+        max_time_s
+            Do not search beyond this time.
+        """
+        t0 = _time.perf_counter()
+        net = self.network(profile)
+        cfg = self.config
+        pts = np.asarray(team_points, dtype=np.float64).reshape(-1, 2)
+        n = pts.shape[0]
+        groups = np.zeros(n, np.int64) if groups is None else np.asarray(groups, np.int64)
+        required = (np.zeros(n, bool) if required is None
+                    else np.asarray(required, dtype=bool))
+        inc = net.snap(incident_lonlat[0], incident_lonlat[1])
+        teams = net.snap(pts[:, 0], pts[:, 1])
+        straight = haversine_m(pts[:, 0], pts[:, 1], incident_lonlat[0], incident_lonlat[1])
+        status = np.full(n, ROAD, dtype=object)
+        on_net = teams.access_m <= cfg.max_snap_m
+        status[~on_net] = OFF_NETWORK
+        if inc.edge[0] < 0 or inc.access_m[0] > cfg.max_snap_m:
+            status[:] = OFF_NETWORK
+            on_net[:] = False
+        seeds = net.attach(inc, cfg.access_speed_ms, leaving=False)
+        ents = net.attach(teams, cfg.access_speed_ms, leaving=True, keep=on_net)
+        if len(seeds.node):
+            comp = net.component[seeds.node[0]]
+            same = net.component[ents.node] == comp
+            ents = type(ents)(ents.owner[same], ents.node[same], ents.time[same],
+                              ents.length[same], ents.side[same])
+        in_comp = np.zeros(n, bool)
+        in_comp[ents.owner] = True
+        direct_t, direct_m = net.along_same_road(teams, inc, cfg.access_speed_ms,
+                                                 np.flatnonzero(on_net))
+        in_comp |= np.isfinite(direct_t)
+        n_groups = int(groups.max()) + 1 if n else 0
+        sizes = np.bincount(groups[in_comp], minlength=n_groups)
+        need = sizes if k is None else np.minimum(sizes, k)
+        rev = net.reverse
+        out = _kernel.search(
+            rev.indptr, rev.nbr, rev.wt, rev.ln, rev.eid, self.graph.n_nodes,
+            seeds.node, seeds.time, seeds.length,
+            ents.owner, ents.node, ents.time, ents.length, direct_t, direct_m,
+            groups, required & in_comp, need.astype(np.int64), float(max_time_s))
+        dist, dlen, via, label, best, best_len, best_ent, final, stop_time = out
+        eta = np.where(final, best, np.nan)
+        meters = np.where(final, best_len, np.nan)
+        status[on_net & ~final] = NOT_RANKED
+        unreachable = on_net & ~in_comp
+        if not np.isfinite(stop_time):  # searched everything: the rest has no path
+            unreachable |= on_net & ~final
+        status[unreachable] = UNREACHABLE
+        estimate = (status == UNREACHABLE) | (status == OFF_NETWORK)
+        eta[estimate] = straight[estimate] * cfg.detour_factor / cfg.straight_speed_ms
+        meters[estimate] = straight[estimate] * cfg.detour_factor
+        result = EtaResult(
+            profile=profile, eta_s=eta, distance_m=meters, status=status.astype(str),
+            is_estimate=estimate, access_m=teams.access_m,
+            lower_bound_s=float(stop_time), incident_access_m=float(inc.access_m[0]),
+            search_ms=(_time.perf_counter() - t0) * 1000.0)
+        builder = _RouteBuilder(self, net, incident_lonlat, inc, seeds, label, via, pts, teams,
+                                ents, best_ent, result)
+        result._route = builder.route
+        return result
+
+    def route(self, from_lonlat: tuple[float, float], to_lonlat: tuple[float, float],
+              profile: str) -> Route:
+        """Fastest route from one point to another (both lon/lat).
+
+        Raises
+        ------
+        NoRoute
+            When the road network does not connect the points (with the straight-line
+            estimate in ``details``).
+        """
+        res = self.eta_from_teams(to_lonlat, [from_lonlat], profile)
+        r = res.route(0)
+        if r.is_estimate:
+            raise NoRoute(
+                "Tidak ada rute jalan antara kedua titik; perkiraan garis lurus "
+                f"{r.distance_m / 1000:.1f} km (bukan rute jalan)",
+                "No road route between the points; straight-line estimate "
+                f"{r.distance_m / 1000:.1f} km (not a road route)",
+                straight_line_m=round(r.distance_m, 1), eta_estimate_s=round(r.eta_s, 1),
+                reason=str(res.status[0]),
+            )
+        return r
+
+
+class _RouteBuilder:
+    """Rebuilds a team's route from a finished search (no new search)."""
+
+    def __init__(self, engine, net, incident, inc, seeds, label, via, pts, teams, ents,
+                 best_ent, result) -> None:
+        self.__dict__.update(locals())
+        del self.__dict__["self"]
+
+    def route(self, i: int) -> Route:
+        res: EtaResult = self.result
+        g = self.engine.graph
+        profile = res.profile
+        q = (float(self.pts[i, 0]), float(self.pts[i, 1]))
+        if res.is_estimate[i] or res.status[i] != ROAD:
+            return Route(LineString([q, self.incident]), float(res.distance_m[i]),
+                         float(res.eta_s[i]), profile, is_estimate=res.is_estimate[i])
+        coords = [q, (float(self.teams.lon[i]), float(self.teams.lat[i]))]
+        f_team = float(self.teams.frac[i])
+        f_inc = float(self.inc.frac[0])
+        e_inc = int(self.inc.edge[0])
+        ent = int(self.best_ent[i])
+        if ent < 0:  # along the incident's own road only
+            coords += self._part(e_inc, f_team, f_inc)
+        else:
+            e_team = int(self.teams.edge[i])
+            node = int(self.ents.node[ent])
+            coords += self._part(e_team, f_team, 1.0 if self.ents.side[ent] == 1 else 0.0)
+            while self.via[node] >= 0:
+                e = int(self.via[node])
+                coords += [tuple(c) for c in g.edge_coords(e).tolist()]
+                node = int(g.edge_v[e])
+            seed = int(self.label[node])
+            start = 1.0 if self.seeds.side[seed] == 1 else 0.0
+            coords += self._part(e_inc, start, f_inc)
+        coords += [(float(self.inc.lon[0]), float(self.inc.lat[0])), self.incident]
+        clean = [coords[0]] + [c for a, c in zip(coords, coords[1:]) if c != a]
+        if len(clean) == 1:
+            clean.append(clean[0])
+        return Route(LineString(clean), float(res.distance_m[i]), float(res.eta_s[i]), profile)
+
+    def _part(self, e: int, f0: float, f1: float) -> list[tuple[float, float]]:
+        """Lon/lat vertices of edge ``e`` between fractions f0 and f1 (reversed if f0>f1)."""
+        g = self.engine.graph
+        pts = g.edge_coords(e)
+        x, y = self.engine.projection.forward(pts[:, 0], pts[:, 1])
+        cum = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
+        total = cum[-1] if cum[-1] > 0 else 1.0
+        lo, hi = sorted((f0 * total, f1 * total))
+        inner = [tuple(p) for p, c in zip(pts.tolist(), cum, strict=True) if lo < c < hi]
+        ends = [tuple(np.interp(v, cum, pts[:, j]) for j in (0, 1)) for v in (lo, hi)]
+        part = [ends[0], *inner, ends[1]]
+        return part[::-1] if f0 > f1 else part
