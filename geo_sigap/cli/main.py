@@ -1,0 +1,200 @@
+"""``geo-sigap``: the command line. Each command parses input, calls one use case, prints."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from geo_sigap.cli._common import console, friendly_errors, progress_bar, settings
+
+app = typer.Typer(
+    name="geo-sigap", no_args_is_help=True, add_completion=False,
+    help="GeoSIGAP: peta dan penugasan kejadian trantibum (SOP SIGAP KETIMUN).",
+)
+import_app = typer.Typer(no_args_is_help=True, help="Impor batas wilayah, tim dan riwayat kejadian.")
+db_app = typer.Typer(no_args_is_help=True, help="Basis data: migrasi skema.")
+demo_app = typer.Typer(no_args_is_help=True, help="Wilayah demo sintetis (Kec. Paal Merah).")
+config_app = typer.Typer(no_args_is_help=True, help="Berkas konfigurasi yang dapat disunting.")
+app.add_typer(import_app, name="import")
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(config_app, name="config")
+
+
+def _services(**overrides):
+    from geo_sigap.services import Services
+
+    return Services.from_settings(settings(**overrides))
+
+
+def _print_summary(title: str, summary: dict) -> None:
+    table = Table(title=title, show_header=False)
+    for k, v in summary.items():
+        table.add_row(str(k), json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list))
+                      else str(v))
+    console.print(table)
+
+
+# -- serve ------------------------------------------------------------------------------
+
+@app.command()
+def serve(
+    demo: bool = typer.Option(False, "--demo", help="Jalankan pada wilayah demo (SQLite, "
+                              "dibuat saat pertama kali)."),
+    host: str = typer.Option("127.0.0.1", help="Alamat yang didengarkan."),
+    port: int = typer.Option(8000, help="Port."),
+    workers: int = typer.Option(1, help="Jumlah proses uvicorn (PostGIS untuk > 1)."),
+) -> None:
+    """Menjalankan layanan web (API + halaman) dengan uvicorn."""
+    import uvicorn
+
+    with friendly_errors():
+        if demo:
+            from geo_sigap.demo_mode import prepare_demo
+
+            with progress_bar() as cb:
+                env = prepare_demo(progress=cb)
+            os.environ.update(env)
+        s = settings()
+        s.check_secret()
+        if workers > 1 and not s.is_postgres:
+            console.print("[yellow]Beberapa worker memerlukan PostGIS; memakai 1 worker.[/]")
+            workers = 1
+    console.print(f"GeoSIGAP berjalan di http://{host}:{port}  (dokumentasi API: /docs)")
+    uvicorn.run("geo_sigap.web.app:create_app", factory=True, host=host, port=port,
+                workers=workers, log_level="info")
+
+
+# -- db ---------------------------------------------------------------------------------
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Membawa skema basis data ke versi terbaru (alembic)."""
+    from geo_sigap.storage import open_database
+    from geo_sigap.storage.migrate import current_revision
+
+    with friendly_errors():
+        db = open_database(settings().database_url)
+        console.print(f"Skema pada revisi {current_revision(db.engine)} ({db.spatial}).")
+
+
+# -- import -----------------------------------------------------------------------------
+
+@import_app.command("boundaries")
+def import_boundaries_cmd(
+    file: Path = typer.Argument(..., help="GeoJSON / Shapefile / GeoPackage."),
+    level: str = typer.Option(None, help="Tingkat semua fitur: provinsi, kabupaten_kota, "
+                              "kecamatan, kelurahan, rw, rt (default: dari kode)."),
+    map_: list[str] = typer.Option([], "--map", help="Pemetaan kolom, mis. code=KDEPUM "
+                                   "name=NAMOBJ parent.kecamatan=WADMKC."),
+    mapping: Path = typer.Option(None, help="Berkas TOML pemetaan kolom."),
+    layer: str = typer.Option(None, help="Lapisan (GeoPackage)."),
+    crs: str = typer.Option(None, help="CRS sumber bila berkas tidak menyebutkannya."),
+    derive_parents: bool = typer.Option(True, help="Bentuk unit induk (mis. kecamatan) "
+                                        "dengan melebur."),
+    names: Path = typer.Option(None, help="CSV kode,nama Kemendagri untuk nama unit induk."),
+    report: Path = typer.Option(None, help="Tulis laporan kualitas data (JSON) ke sini."),
+) -> None:
+    """Impor batas administrasi, dengan laporan kualitas data (tumpang tindih, celah, kode)."""
+    from geo_sigap.importers.boundaries import (
+        FieldMapping,
+        apply_code_names,
+        import_boundaries,
+        read_boundaries,
+    )
+
+    with friendly_errors():
+        m = FieldMapping.from_file(mapping) if mapping else FieldMapping()
+        if map_:
+            extra = FieldMapping.from_options(map_)
+            for k in extra.__dataclass_fields__:
+                v = getattr(extra, k)
+                if v:
+                    setattr(m, k, v)
+        with progress_bar() as cb:
+            data = read_boundaries(file, level=level, mapping=m, layer=layer, source_crs=crs,
+                                   derive_parents=derive_parents, progress=cb)
+        if names:
+            apply_code_names(data, names)
+        svc = _services()
+        summary = import_boundaries(svc.db, data)
+        _print_summary(f"Impor batas wilayah: {file.name}", summary)
+        for issue in data.report.issues[:15]:
+            console.print(f"  • ({issue.kind}) {issue.message}")
+        if len(data.report.issues) > 15:
+            console.print(f"  … dan {len(data.report.issues) - 15} catatan lain")
+        if report:
+            report.write_text(json.dumps(data.report.to_dict(), ensure_ascii=False, indent=1))
+            console.print(f"Laporan kualitas: {report}")
+
+
+@import_app.command("teams")
+def import_teams_cmd(file: Path = typer.Argument(..., help="CSV tim.")) -> None:
+    """Impor tim dan pos (CSV: code,name,role,phone,vehicle,post_lon,post_lat,area_codes)."""
+    from geo_sigap.importers.teams import import_teams, read_teams
+
+    with friendly_errors():
+        with progress_bar() as cb:
+            teams = read_teams(file, progress=cb)
+        _print_summary(f"Impor tim: {file.name}", import_teams(_services().db, teams))
+
+
+@import_app.command("incidents")
+def import_incidents_cmd(file: Path = typer.Argument(..., help="CSV riwayat kejadian.")) -> None:
+    """Impor riwayat kejadian; setiap kejadian ditempatkan di RT/RW/kelurahannya."""
+    from geo_sigap.importers.incidents import import_incidents, read_incidents
+    from geo_sigap.importers.placement import placer_from_db
+
+    with friendly_errors():
+        svc = _services()
+        with progress_bar() as cb:
+            incidents, links = read_incidents(file, svc.categories, progress=cb)
+            summary = import_incidents(svc.db, incidents, links, placer_from_db(svc.db),
+                                       progress=cb)
+        _print_summary(f"Impor kejadian: {file.name}", summary)
+
+
+# -- demo -------------------------------------------------------------------------------
+
+@demo_app.command("generate")
+def demo_generate(out_root: Path = typer.Option(None, help="Folder induk data/ (default: "
+                                                "data/ repositori).")) -> None:
+    """Membuat ulang berkas wilayah demo sintetis (deterministik)."""
+    from geo_sigap.demo.generate import generate
+    from geo_sigap.importers.demo import data_root
+
+    _print_summary("Data demo", generate(out_root or data_root().parent))
+
+
+@demo_app.command("load")
+def demo_load() -> None:
+    """Memuat wilayah demo ke basis data yang dikonfigurasi."""
+    from geo_sigap.importers.demo import load_demo
+
+    with friendly_errors():
+        svc = _services()
+        with progress_bar() as cb:
+            summary = load_demo(svc.db, svc.categories, progress=cb)
+        _print_summary("Wilayah demo dimuat", summary)
+
+
+# -- config -----------------------------------------------------------------------------
+
+@config_app.command("categories")
+def config_categories(out: Path = typer.Option(Path("categories.toml"), "-o", "--out")) -> None:
+    """Menulis tabel kategori bawaan agar dapat disunting (lalu set GEO_SIGAP_CATEGORIES_FILE)."""
+    from geo_sigap.domain.categories import default_categories_text
+
+    if out.exists():
+        console.print(f"[red]{out} sudah ada; tidak ditimpa.[/]")
+        raise typer.Exit(2)
+    out.write_text(default_categories_text(), "utf-8")
+    console.print(f"Ditulis: {out}. Aktifkan dengan GEO_SIGAP_CATEGORIES_FILE={out}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

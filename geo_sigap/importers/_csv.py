@@ -1,0 +1,53 @@
+"""Shared CSV reading: every row validated, every error collected with its line number."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from geo_sigap.errors import ImportFailed
+
+
+def read_csv(path: str | Path, required: list[str]) -> pd.DataFrame:
+    path = Path(path)
+    if not path.exists():
+        raise ImportFailed(f"Berkas tidak ditemukan: {path}", f"File not found: {path}")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ImportFailed(
+            f"{path.name} bukan CSV yang dapat dibaca: {str(exc).splitlines()[0]}",
+            f"{path.name} is not a readable CSV: {str(exc).splitlines()[0]}",
+            file=str(path),
+        ) from exc
+    df.columns = [c.strip() for c in df.columns]
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise ImportFailed(
+            f"{path.name}: kolom wajib tidak ada: {', '.join(missing)} "
+            f"(kolom yang ada: {', '.join(df.columns)})",
+            f"{path.name}: required column(s) missing: {', '.join(missing)} "
+            f"(columns present: {', '.join(df.columns)})",
+            file=str(path), missing=missing,
+        )
+    return df
+
+
+def refuse(path: str | Path, errors: list[str]) -> ImportFailed:
+    name = Path(path).name
+    shown = "; ".join(errors[:10]) + (f"; dan {len(errors) - 10} galat lain"
+                                      if len(errors) > 10 else "")
+    return ImportFailed(
+        f"{name} ditolak, tidak ada yang diimpor. {shown}",
+        f"{name} refused, nothing imported. {shown}",
+        file=str(path), errors=errors,
+    )
+
+
+def cell(row, col: str) -> str | None:
+    v = row.get(col)
+    if v is None:
+        return None
+    v = str(v).strip()
+    return v or None

@@ -1,0 +1,118 @@
+"""The one place that knows HTTP status codes, and the one JSON error shape.
+
+Every error response is ``{"error": {"code", "message", "details"}}`` with the message in
+Bahasa Indonesia, or English when the request asks for it (``?lang=en`` or an
+``Accept-Language`` that prefers English).
+"""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from geo_sigap import errors as e
+
+STATUS_CODES: dict[type[e.GeoSigapError], int] = {
+    e.NotFound: 404,
+    e.NotAuthenticated: 401,
+    e.PermissionDenied: 403,
+    e.InvalidTransition: 409,
+    e.ConcurrentEdit: 409,
+    e.PayloadTooLarge: 413,
+    e.UnsupportedMediaType: 415,
+    e.InvalidInput: 422,
+    e.ImportFailed: 422,
+    e.NoRoute: 422,
+    e.ConfigError: 500,
+    e.GeoSigapError: 400,
+}
+
+
+def status_for(exc: e.GeoSigapError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS_CODES:
+            return STATUS_CODES[cls]
+    return 400
+
+
+def request_locale(request: Request) -> str:
+    lang = request.query_params.get("lang")
+    if lang in ("id", "en"):
+        return lang
+    cookie = request.cookies.get("lang")
+    if cookie in ("id", "en"):
+        return cookie
+    accept = request.headers.get("accept-language", "").lower()
+    first = accept.split(",")[0].strip()
+    if first.startswith("en"):
+        return "en"
+    default = getattr(getattr(request.app.state, "settings", None), "locale", "id")
+    return default
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+_HTTP_MESSAGES = {
+    404: ("Halaman atau sumber tidak ditemukan", "Not found"),
+    405: ("Metode tidak diizinkan", "Method not allowed"),
+    401: ("Perlu masuk (login) terlebih dahulu", "Authentication required"),
+    403: ("Tidak diizinkan", "Forbidden"),
+    413: ("Data yang dikirim terlalu besar", "Payload too large"),
+}
+
+
+def _validation_message(err: dict, locale: str) -> str:
+    loc = ".".join(str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path"))
+    typ = err.get("type", "")
+    if typ == "json_invalid":
+        return ("JSON tidak sah: " if locale == "id" else "Malformed JSON: ") + str(
+            err.get("ctx", {}).get("error", ""))
+    if typ == "missing":
+        return f"Kolom wajib tidak ada: {loc}" if locale == "id" else f"Missing field: {loc}"
+    msg = err.get("msg", "")
+    return (f"Nilai tidak sah pada '{loc}': {msg}" if locale == "id"
+            else f"Invalid value at '{loc}': {msg}")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(e.GeoSigapError)
+    async def _domain(request: Request, exc: e.GeoSigapError):
+        loc = request_locale(request)
+        return JSONResponse(error_body(exc.code, exc.message(loc), _jsonable(exc.details)),
+                            status_code=status_for(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        loc = request_locale(request)
+        errs = exc.errors()
+        msgs = [_validation_message(x, loc) for x in errs]
+        code = "malformed_json" if any(x.get("type") == "json_invalid" for x in errs) \
+            else "invalid_input"
+        return JSONResponse(
+            error_body(code, "; ".join(msgs),
+                       {"fields": [".".join(map(str, x.get("loc", ()))) for x in errs]}),
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        loc = request_locale(request)
+        pair = _HTTP_MESSAGES.get(exc.status_code)
+        msg = exc.detail if isinstance(exc.detail, str) and not pair else (
+            pair[1 if loc == "en" else 0] if pair else str(exc.detail))
+        return JSONResponse(error_body(f"http_{exc.status_code}", msg),
+                            status_code=exc.status_code, headers=exc.headers)
+
+
+def _jsonable(d: dict) -> dict:
+    try:
+        json.dumps(d)
+        return d
+    except TypeError:
+        return {k: str(v) for k, v in d.items()}

@@ -1,0 +1,1 @@
+"""HTTP routes: thin — parse input, call one use case, shape the output."""
