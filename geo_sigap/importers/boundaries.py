@@ -152,9 +152,12 @@ def _set_crs(gdf: gpd.GeoDataFrame, path: Path, source_crs: str | None) -> tuple
             raise ImportFailed(
                 f"CRS tidak dikenal: {source_crs!r}", f"Unknown CRS: {source_crs!r}"
             ) from exc
+    minx, miny, maxx, maxy = gdf.total_bounds
+    degrees = -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
+    if gdf.crs is not None and gdf.crs.is_geographic and not degrees and not source_crs:
+        gdf = gdf.set_crs(None, allow_override=True)  # e.g. GeoJSON (always "4326") in metres
     if gdf.crs is None:
-        minx, miny, maxx, maxy = gdf.total_bounds
-        if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
+        if degrees:
             gdf = gdf.set_crs("EPSG:4326")
         else:
             raise ImportFailed(

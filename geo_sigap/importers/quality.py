@@ -70,7 +70,10 @@ def sibling_checks(
         return
     from pyproj import Transformer
 
-    utm = gdf.estimate_utm_crs()
+    try:
+        utm = gdf.estimate_utm_crs()
+    except RuntimeError:  # far outside any UTM zone's area of use: world equal-area
+        utm = "EPSG:6933"
     metric = gdf.to_crs(utm)
     to_wgs = Transformer.from_crs(utm, "EPSG:4326", always_xy=True)
     parent_geoms = {}

@@ -1,0 +1,117 @@
+"""The same storage tests on plain SQLite, SpatiaLite and PostGIS."""
+
+from datetime import UTC, datetime
+
+import pytest
+import shapely
+from sqlalchemy import text
+from sqlalchemy.orm.exc import StaleDataError
+
+from geo_sigap.domain.admin import AdminLevel, AdminUnit
+from geo_sigap.domain.incidents import AuditEntry, Channel, Incident, Placement
+from geo_sigap.domain.teams import Role, Team
+from geo_sigap.storage import audit, incidents, teams, units
+from geo_sigap.storage.migrate import current_revision
+
+T0 = datetime(2026, 3, 4, 14, 15, tzinfo=UTC)
+
+
+def _unit(code, level, geom, parent=None):
+    return AdminUnit(code=code, level=level, name=f"U {code}", parent_code=parent,
+                     geometry=geom, population=1000)
+
+
+def test_schema_is_migrated(db):
+    assert current_revision(db.engine) is not None
+    assert db.spatial in ("wkb", "spatialite", "postgis")
+
+
+def test_units_roundtrip_with_geometry(db):
+    poly = shapely.Polygon([(103.64, -1.62), (103.66, -1.62), (103.66, -1.60), (103.64, -1.60)])
+    with db.session() as s:
+        ins, upd = units.upsert_units(s, [
+            _unit("15.71.11", AdminLevel.KECAMATAN, poly),
+            _unit("15.71.11.1003", AdminLevel.KELURAHAN, poly, "15.71.11")])
+    assert (ins, upd) == (2, 0)
+    with db.session() as s:
+        got = {u.code: u for u in units.load_units(s)}
+        assert got["15.71.11.1003"].geometry.equals(shapely.MultiPolygon([poly]))
+        assert got["15.71.11.1003"].parent_code == "15.71.11"
+        assert units.coverage_bbox(s) == pytest.approx((103.64, -1.62, 103.66, -1.60))
+        # upsert replaces
+        assert units.upsert_units(s, [_unit("15.71.11", AdminLevel.KECAMATAN, poly)]) == (0, 1)
+    if db.spatial != "wkb":  # spatial SQL works on the stored geometries
+        fn = "ST_Contains"
+        with db.session() as s:
+            n = s.execute(text(
+                f"SELECT count(*) FROM admin_units WHERE {fn}(geom, "
+                f"{'ST_GeomFromText' if db.is_postgres else 'GeomFromText'}"
+                "('POINT(103.65 -1.61)', 4326))")).scalar()
+        assert n == 2
+
+
+def test_incident_roundtrip_keeps_time_zone_and_placement(db):
+    inc = Incident(ticket="SGP-260304-AAAA", category="pkl", description="lapak di trotoar",
+                   channel=Channel.HOTLINE, location=(103.65, -1.61), reported_at=T0,
+                   reporter_name="Siti", reporter_phone="+6281200000000",
+                   placement=Placement(kelurahan_code="15.71.11.1003", kelurahan_name="Eka Jaya",
+                                       flags=("gap_nearest",)))
+    with db.session() as s:
+        s.add(incidents.new_row(inc))
+    with db.session() as s:
+        back = incidents.to_incident(incidents.incident_row(s, "SGP-260304-AAAA"))
+    assert back.reported_at == T0 and back.reported_at.tzinfo is not None
+    assert back.location == (103.65, -1.61)
+    assert back.placement.kelurahan_name == "Eka Jaya"
+    assert back.placement.flags == ("gap_nearest",)
+    frame = None
+    with db.session() as s:
+        frame = incidents.incidents_frame(s)
+    assert list(frame["ticket"]) == ["SGP-260304-AAAA"]
+    assert "reporter_name" not in frame.columns and "reporter_phone" not in frame.columns
+
+
+def test_optimistic_locking_detects_concurrent_edit(db):
+    inc = Incident(ticket="T-1", category="pkl", description="", channel=Channel.WEB,
+                   location=None, reported_at=T0)
+    with db.session() as s:
+        s.add(incidents.new_row(inc))
+    s1, s2 = db.sessions(), db.sessions()
+    try:
+        r1, r2 = incidents.incident_row(s1, "T-1"), incidents.incident_row(s2, "T-1")
+        r1.priority = 1
+        s1.commit()
+        r2.priority = 2
+        with pytest.raises(StaleDataError):
+            s2.commit()
+    finally:
+        s1.close()
+        s2.close()
+
+
+def test_audit_log_is_append_only(db):
+    with db.session() as s:
+        audit.append(s, AuditEntry(at=T0, actor="ops", actor_role="operator", action="verify",
+                                   incident_ticket="T-1", details={"priority": 2}))
+    with pytest.raises(Exception, match="append-only"):
+        with db.session() as s:
+            s.execute(text("UPDATE audit_log SET actor = 'someone else'"))
+    with pytest.raises(Exception, match="append-only"):
+        with db.session() as s:
+            s.execute(text("DELETE FROM audit_log"))
+    with db.session() as s:
+        [e] = audit.entries(s)
+    assert (e.actor, e.details) == ("ops", {"priority": 2})
+
+
+def test_teams_and_positions(db):
+    t = Team(code="LIN-1", name="Linmas RW 2", role=Role.LINMAS, post=(103.65, -1.61),
+             area_codes=("15.71.11.1003.RW002",))
+    with db.session() as s:
+        teams.upsert_teams(s, [t])
+    with db.session() as s:
+        teams.record_position(s, "LIN-1", 103.66, -1.62, T0)
+    with db.session() as s:
+        [back] = teams.list_teams(s)
+    assert back.last_position == (103.66, -1.62) and back.last_position_at == T0
+    assert back.area_codes == ("15.71.11.1003.RW002",)
