@@ -1,0 +1,537 @@
+"""Forward geocoding, offline: address text → ranked candidate locations.
+
+Searches what is loaded: administrative units (RT/RW/kelurahan/kecamatan names and
+numbers), named streets and alleys from the road network, and landmarks from a
+gazetteer. Clues are combined: a street or landmark together with an RT or kelurahan
+gives the part of the street inside that unit, and a landmark inside the stated
+kelurahan ranks before one of the same name elsewhere. Typos are tolerated with
+rapidfuzz. Every candidate carries a confidence in 0..1, the level matched and a
+GeoJSON geometry (EPSG:4326) to show; when several different places score alike they
+are all returned with ``ambiguous=True`` — never silently resolved.
+
+Confidence = fuzzy similarity (0..1) × a factor for how the clue was used:
+
+============================================  ======
+clue                                          factor
+============================================  ======
+RT/RW number inside a named kelurahan         0.97
+street/alley/landmark inside the named unit   0.95
+named kelurahan / kecamatan alone             0.90
+street/alley/landmark, no area stated         0.88
+any match of untyped words                    0.80
+RT number without a kelurahan                 0.60
+street/landmark outside the stated area       0.55
+============================================  ======
+
+``near=(lon, lat)`` multiplies by ``0.85 + 0.15·exp(−d / 2 km)``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from rapidfuzz import fuzz, process
+from shapely.geometry import mapping
+
+from geo_sigap.domain.admin import AdminLevel
+from geo_sigap.domain.incidents import Placement
+from geo_sigap.errors import GeoSigapError
+from geo_sigap.geocoding.normalize import ALLEY_WORDS, LANDMARK_WORDS, core_name, normalize, parse_address
+from geo_sigap.geocoding.reverse import ReverseGeocoder
+from geo_sigap.geocoding.units import UnitTable, unit_table
+
+_RT_RE = re.compile(r"RT(\d{3})$")
+_RW_RE = re.compile(r"RW(\d{3})")
+_CLUSTER_DEG = 0.002  # parts of a same-named street farther apart (~220 m) are different
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One possible location for a text.
+
+    ``level``: ``rt``, ``rw``, ``kelurahan``, ``kecamatan``, ``street``, ``gang``
+    (alley/lorong) or ``landmark``. ``lon, lat``: a point to put the pin (EPSG:4326);
+    ``geometry``: GeoJSON of the thing matched (the RT polygon, the part of the street
+    inside the stated unit …).
+    """
+
+    label: str
+    level: str
+    confidence: float
+    lon: float
+    lat: float
+    geometry: dict[str, Any] | None
+    placement: Placement | None = None
+    ambiguous: bool = False
+    code: str | None = None
+    matched: str = ""
+    notes: tuple[str, ...] = ()
+    source: str = "offline"
+
+    def to_dict(self) -> dict[str, Any]:
+        p = self.placement
+        return {
+            "label": self.label, "level": self.level,
+            "confidence": round(self.confidence, 3), "lon": self.lon, "lat": self.lat,
+            "geometry": self.geometry, "ambiguous": self.ambiguous, "code": self.code,
+            "matched": self.matched, "notes": list(self.notes), "source": self.source,
+            "placement": None if p is None else {
+                "description": p.describe(), "codes": p.unit_codes, "flags": list(p.flags)},
+        }
+
+
+@dataclass(slots=True)
+class _Entry:
+    level: str
+    label: str
+    key: str  # normalised text to match
+    geom: Any
+    code: str | None = None
+    kind: str | None = None
+    kel_code: str | None = None
+    placement: Placement | None = None
+    number: tuple[int | None, int | None] = (None, None)  # (rw, rt)
+    lonlat: tuple[float, float] = (math.nan, math.nan)
+
+
+@dataclass(slots=True)
+class _Found:
+    entry: _Entry
+    score: float  # 0..1
+    factor: float
+    geom: Any = None
+    notes: list[str] = field(default_factory=list)
+    matched: str = ""
+
+
+class ForwardGeocoder:
+    """Offline text search over units, streets and a gazetteer (see module doc).
+
+    Parameters
+    ----------
+    units
+        :class:`AdminUnit` list, a GeoDataFrame (``code, name, level, parent_code,
+        geometry``) or a :class:`UnitTable`; EPSG:4326.
+    streets
+        GeoDataFrame of lines with a ``name`` column (e.g. from
+        :func:`geo_sigap.geocoding.sources.streets_from_osm`), or ``None``.
+    gazetteer
+        GeoDataFrame of points with ``name`` and ``kind`` (from
+        :func:`geo_sigap.geocoding.sources.load_gazetteer`), or ``None``.
+    reverse
+        Reverse geocoder used to place candidates; built from ``units`` when omitted.
+    """
+
+    def __init__(self, units: Any, streets: gpd.GeoDataFrame | None = None,
+                 gazetteer: gpd.GeoDataFrame | None = None, *,
+                 reverse: ReverseGeocoder | None = None) -> None:
+        self.units: UnitTable = unit_table(units)
+        self.reverse = reverse or ReverseGeocoder(self.units)
+        self._kel: list[_Entry] = []
+        self._kec: list[_Entry] = []
+        self._rt: dict[str, list[_Entry]] = {}  # kelurahan code → RT entries
+        self._rw: dict[str, list[_Entry]] = {}
+        self._streets: list[_Entry] = []
+        self._landmarks: list[_Entry] = []
+        self._build_units()
+        if streets is not None and len(streets):
+            self._build_streets(streets)
+        if gazetteer is not None and len(gazetteer):
+            self._build_gazetteer(gazetteer)
+        self._kel_keys = [e.key for e in self._kel]
+        self._kec_keys = [e.key for e in self._kec]
+        self._street_keys = [e.key for e in self._streets]
+        self._landmark_keys = [e.key for e in self._landmarks]
+        split = [_split_kind(k) for k in self._landmark_keys]
+        self._landmark_kinds = [k for k, _ in split]
+        self._landmark_cores = [c or k for k, c in split]
+
+    # ------------------------------------------------------------------ building
+    def _place(self, e: _Entry) -> None:
+        if e.geom is None or e.geom.is_empty:
+            return
+        if e.geom.geom_type in ("Point",):
+            pt = e.geom
+        elif e.geom.geom_type in ("LineString", "MultiLineString"):
+            pt = e.geom.interpolate(e.geom.project(e.geom.centroid))
+        else:
+            pt = e.geom.representative_point()
+        e.lonlat = (float(pt.x), float(pt.y))
+        try:
+            res = self.reverse.locate(pt.x, pt.y)
+        except GeoSigapError:
+            return
+        if not res.outside_coverage:
+            e.placement = res.placement
+            e.kel_code = res.placement.kelurahan_code
+
+    def _build_units(self) -> None:
+        f = self.units.frame
+        for code, row in f.iterrows():
+            level = AdminLevel(int(row["level"]))
+            geom = row.geometry if row["polygonal"] else None
+            name = "" if row["name"] is None else str(row["name"])
+            if level == AdminLevel.KELURAHAN:
+                e = _Entry("kelurahan", f"Kel. {name}", core_name(name), geom, code, kel_code=code)
+                self._kel.append(e)
+            elif level == AdminLevel.KECAMATAN:
+                self._kec.append(_Entry("kecamatan", f"Kec. {name}", core_name(name), geom, code))
+            elif level in (AdminLevel.RT, AdminLevel.RW):
+                kel = next((a for a in self.units.ancestors(code)
+                            if self.units.level(a) == AdminLevel.KELURAHAN), None)
+                rt_m, rw_m = _RT_RE.search(code), _RW_RE.search(code)
+                rw = int(rw_m.group(1)) if rw_m else None
+                rt = int(rt_m.group(1)) if rt_m and level == AdminLevel.RT else None
+                kname = self.units.name(kel) if kel else None
+                label = ("RT %03d" % rt if rt else "") + (" / " if rt and rw else "") + (
+                    "RW %03d" % rw if rw else "")
+                label = (label or name) + (f", Kel. {kname}" if kname else "")
+                e = _Entry(level.label.lower(), label, normalize(name), geom, code,
+                           kel_code=kel, number=(rw, rt))
+                (self._rt if level == AdminLevel.RT else self._rw).setdefault(
+                    kel or "", []).append(e)
+        for e in [*self._kel, *self._kec, *(x for v in self._rt.values() for x in v),
+                  *(x for v in self._rw.values() for x in v)]:
+            self._place(e)
+
+    def _build_streets(self, streets: gpd.GeoDataFrame) -> None:
+        by_name: dict[str, list[Any]] = {}
+        label_of: dict[str, str] = {}
+        for name, geom in zip(streets["name"], streets.geometry.values):
+            if not isinstance(name, str) or geom is None or geom.is_empty:
+                continue
+            key = normalize(name)
+            by_name.setdefault(key, []).append(geom)
+            label_of.setdefault(key, name.strip())
+        for key in sorted(by_name):
+            merged = shapely.line_merge(shapely.union_all(by_name[key]))
+            for part in _clusters(merged):
+                level = "gang" if key.split(" ", 1)[0] in ALLEY_WORDS else "street"
+                e = _Entry(level, label_of[key], core_name(key), part)
+                self._place(e)
+                self._streets.append(e)
+
+    def _build_gazetteer(self, gaz: gpd.GeoDataFrame) -> None:
+        kinds = gaz["kind"] if "kind" in gaz else [""] * len(gaz)
+        for name, kind, geom in zip(gaz["name"], kinds, gaz.geometry.values):
+            if not isinstance(name, str) or geom is None or geom.is_empty:
+                continue
+            e = _Entry("landmark", name.strip(), normalize(name), geom, kind=str(kind or ""))
+            self._place(e)
+            self._landmarks.append(e)
+
+    # ------------------------------------------------------------------ search
+    def search(self, text: str, limit: int = 5, near: tuple[float, float] | None = None
+               ) -> list[Candidate]:
+        """Ranked candidates for ``text`` (best first, at most ``limit``); never raises
+        for any string. ``near`` is an optional (lon, lat) to favour."""
+        if not isinstance(text, str):
+            text = "" if text is None else str(text)
+        parsed = parse_address(text)
+        if not parsed.normalized.strip():
+            return []
+        found: list[_Found] = []
+        kel_hits = self._area_hits(parsed)
+        context = self._admin_candidates(parsed, kel_hits, found)
+        typed = False
+        for ph in parsed.phrases:
+            if ph.kind in ("street", "alley") and ph.text:
+                typed = True
+                self._match_lines(ph.text, ph.kind, context, found, 1.0)
+            elif ph.kind == "landmark" and ph.text:
+                typed = True
+                self._match_landmarks(ph.text, context, found, 1.0)
+        for ph in parsed.phrases:
+            if ph.kind == "free" and ph.text:
+                self._match_lines(ph.text, None, context, found, 0.80 / 0.88)
+                self._match_landmarks(ph.text, context, found, 0.80 / 0.88)
+        if not found and not typed:
+            self._match_kel(parsed.normalized, found, 0.80)
+        if any(p.kind == "alley" and not p.text for p in parsed.phrases):
+            self._alley_near_landmark(found)
+        return self._rank(found, limit, near)
+
+    def _area_hits(self, parsed: Any) -> list[tuple[_Entry, float]]:
+        """Kelurahan named in the text (typed phrase, or a name inside other words)."""
+        hits: dict[str, tuple[_Entry, float]] = {}
+        for ph in parsed.phrases:
+            if ph.kind == "kelurahan" and ph.text and self._kel_keys:
+                for _, score, i in process.extract(ph.text, self._kel_keys, scorer=fuzz.WRatio,
+                                                   limit=3, score_cutoff=75):
+                    e = self._kel[i]
+                    if score / 100 > hits.get(e.code, (e, 0))[1]:
+                        hits[e.code] = (e, score / 100)
+            elif ph.kind in ("free", "landmark") and ph.text and self._kel_keys:
+                words = ph.text.split()
+                start = len((ph.keyword or "").split()) if ph.kind == "landmark" else 0
+                for n in (4, 3, 2, 1):
+                    done = False
+                    for i in range(start, len(words) - n + 1):
+                        gram = " ".join(words[i:i + n])
+                        if len(gram) < 4:
+                            continue
+                        best = process.extractOne(gram, self._kel_keys, scorer=fuzz.ratio,
+                                                  score_cutoff=88)
+                        if best:
+                            e = self._kel[best[2]]
+                            hits[e.code] = (e, best[1] / 100)
+                            ph.text = " ".join(words[:i] + words[i + n:])
+                            done = True
+                            break
+                    if done:
+                        break
+        return sorted(hits.values(), key=lambda h: -h[1])
+
+    def _admin_candidates(self, parsed: Any, kel_hits: list[tuple[_Entry, float]],
+                          found: list[_Found]) -> list[tuple[Any, float]]:
+        """Add RT/RW/kelurahan candidates; return areas (geometry, score) to combine with."""
+        context: list[tuple[Any, float]] = []
+        rt, rw = parsed.rt, parsed.rw
+        kels = kel_hits or []
+        if rt or rw:
+            pool = [(k, s) for k, s in kels] or [(None, 1.0)]
+            for kel, kscore in pool:
+                table = self._rt if rt else self._rw
+                lists = [table.get(kel.code, [])] if kel else list(table.values())
+                matches = [e for lst in lists for e in lst
+                           if (rt is None or e.number[1] == rt) and (rw is None or e.number[0] == rw
+                                                                      or e.number[0] is None)]
+                if rt and rw is None and kel is None:
+                    matches = matches[:50]
+                for e in matches:
+                    factor = 0.97 if kel else 0.60
+                    notes = [] if kel else ["Kelurahan tidak disebut; nomor RT ada di beberapa "
+                                            "kelurahan"]
+                    found.append(_Found(e, kscore, factor, notes=notes, matched=parsed.normalized))
+                    if e.geom is not None:
+                        context.append((e.geom, kscore))
+                if kel is not None and not matches:
+                    what = f"RT {rt:03d}" if rt else f"RW {rw:03d}"
+                    found.append(_Found(kel, kscore, 0.75, notes=[
+                        f"{what} tidak ada di data wilayah; ditampilkan kelurahannya"],
+                        matched=parsed.normalized))
+                    if kel.geom is not None:
+                        context.append((kel.geom, kscore))
+        else:
+            for kel, kscore in kels:
+                found.append(_Found(kel, kscore, 0.90, matched=kel.key))
+                if kel.geom is not None:
+                    context.append((kel.geom, kscore))
+        for ph in parsed.phrases:
+            if ph.kind == "kecamatan" and ph.text and self._kec_keys:
+                for _, score, i in process.extract(ph.text, self._kec_keys, scorer=fuzz.WRatio,
+                                                   limit=2, score_cutoff=80):
+                    e = self._kec[i]
+                    found.append(_Found(e, score / 100, 0.90, matched=ph.text))
+                    if e.geom is not None and not context:
+                        context.append((e.geom, score / 100))
+        return context
+
+    def _match_kel(self, text: str, found: list[_Found], factor: float) -> None:
+        if not self._kel_keys:
+            return
+        for _, score, i in process.extract(text, self._kel_keys, scorer=fuzz.WRatio, limit=3,
+                                           score_cutoff=80):
+            found.append(_Found(self._kel[i], score / 100, factor, matched=text))
+
+    def _match_lines(self, text: str, kind: str | None, context: list[tuple[Any, float]],
+                     found: list[_Found], factor_scale: float) -> None:
+        if not self._street_keys or len(text) < 2:
+            return
+        for _, score, i in process.extract(text, self._street_keys, scorer=fuzz.WRatio,
+                                           limit=8, score_cutoff=72):
+            e = self._streets[i]
+            s = score / 100
+            if kind == "alley" and e.level != "gang" or kind == "street" and e.level == "gang":
+                s *= 0.9
+            self._with_context(e, s, context, found, factor_scale, text)
+
+    def _match_landmarks(self, text: str, context: list[tuple[Any, float]],
+                         found: list[_Found], factor_scale: float) -> None:
+        """Landmarks: the kind word (masjid, sd, pasar …) and the distinctive rest of the
+        name are scored apart, so "pasar angso duo" does not match every pasar."""
+        if not self._landmark_keys or len(text) < 2:
+            return
+        q_kind, q_core = _split_kind(text)
+        if not q_core:
+            if not q_kind:
+                return
+            # kind only ("kantor lurah", "masjid"): every landmark of that kind, which
+            # the stated area (if any) then narrows down
+            hits = [(i, 0.85) for i, k in enumerate(self._landmark_kinds) if k == q_kind]
+            if not context:
+                hits = hits[:20]
+        else:
+            hits = []
+            for _, score, i in process.extract(q_core, self._landmark_cores, scorer=fuzz.WRatio,
+                                               limit=10, score_cutoff=70):
+                sc = score / 100
+                if q_kind and self._landmark_kinds[i] and self._landmark_kinds[i] != q_kind:
+                    sc *= 0.85
+                numbers = {t for t in q_core.split() if t[:1].isdigit()}
+                if numbers - set(self._landmark_cores[i].split()):
+                    sc *= 0.75
+                hits.append((i, sc))
+            if not q_kind:  # untyped words may still be a whole name
+                for _, score, i in process.extract(text, self._landmark_keys,
+                                                   scorer=fuzz.ratio, limit=5, score_cutoff=80):
+                    hits.append((i, score / 100))
+        for i, sc in hits:
+            self._with_context(self._landmarks[i], sc, context, found, factor_scale, text)
+
+    def _with_context(self, e: _Entry, s: float, context: list[tuple[Any, float]],
+                      found: list[_Found], factor_scale: float, text: str) -> None:
+        if not context:
+            found.append(_Found(e, s, 0.88 * factor_scale, matched=text))
+            return
+        placed = False
+        for area, ascore in context:
+            part = e.geom.intersection(area) if e.geom.geom_type != "Point" else (
+                e.geom if area.covers(e.geom) else None)
+            if part is not None and not part.is_empty and part.length + (
+                    1 if part.geom_type == "Point" else 0) > 0:
+                found.append(_Found(e, s * (0.5 + 0.5 * ascore), 0.95 * factor_scale, geom=part,
+                                    matched=text))
+                placed = True
+        if not placed:
+            found.append(_Found(e, s, 0.55 * factor_scale, matched=text, notes=[
+                "Tidak berada di wilayah yang disebut"]))
+
+    def _alley_near_landmark(self, found: list[_Found]) -> None:
+        """"di gang sebelah masjid X": alleys within 200 m of a landmark found."""
+        gangs = [e for e in self._streets if e.level == "gang"]
+        for f in [f for f in found if f.entry.level == "landmark"][:3]:
+            pt = f.entry.geom
+            for g in gangs:
+                d_m = g.geom.distance(pt) * 111_320
+                if d_m <= 200:
+                    found.append(_Found(g, f.score, f.factor * 0.9 * (1 - d_m / 1000),
+                                        notes=[f"Gang terdekat dari {f.entry.label} "
+                                               f"(±{d_m:.0f} m)"], matched=f.matched))
+
+    # ------------------------------------------------------------------ ranking
+    def _rank(self, found: list[_Found], limit: int, near: tuple[float, float] | None
+              ) -> list[Candidate]:
+        best: dict[tuple[str, str, int], tuple[float, _Found]] = {}
+        for f in found:
+            conf = max(0.0, min(1.0, f.score * f.factor))
+            if near is not None and all(map(math.isfinite, f.entry.lonlat)):
+                d = _metres(near, f.entry.lonlat)
+                conf *= 0.85 + 0.15 * math.exp(-d / 2000)
+            geom = f.geom if f.geom is not None else f.entry.geom
+            key = (f.entry.level, f.entry.code or f.entry.label, id(f.entry.geom)
+                   if f.geom is None else hash(geom.wkb))
+            if key not in best or conf > best[key][0]:
+                best[key] = (conf, f)
+        ranked = sorted(best.values(), key=lambda t: (-t[0], _DEPTH.get(t[1].entry.level, 9),
+                                                      t[1].entry.label))
+        out: list[Candidate] = []
+        for conf, f in ranked[: max(limit, 1) * 3]:
+            out.append(self._candidate(f, conf))
+        out = _mark_ambiguous(out)
+        return out[:limit]
+
+    def _candidate(self, f: _Found, conf: float) -> Candidate:
+        e = f.entry
+        geom = f.geom if f.geom is not None else e.geom
+        lon, lat = e.lonlat
+        placement = e.placement
+        if f.geom is not None and f.geom is not e.geom and not f.geom.is_empty:
+            pt = f.geom if f.geom.geom_type == "Point" else f.geom.interpolate(
+                f.geom.project(f.geom.centroid)) if "Line" in f.geom.geom_type else \
+                f.geom.representative_point()
+            lon, lat = float(pt.x), float(pt.y)
+            try:
+                placement = self.reverse.locate(lon, lat).placement
+            except GeoSigapError:
+                pass
+        label = e.label
+        if e.level in ("street", "gang", "landmark") and placement is not None:
+            label = f"{e.label} — {placement.describe()}"
+        return Candidate(label, e.level, round(conf, 4), lon, lat,
+                         mapping(geom) if geom is not None else None, placement, False,
+                         e.code, f.matched, tuple(f.notes))
+
+
+_DEPTH = {"landmark": 0, "rt": 1, "gang": 2, "street": 3, "rw": 4, "kelurahan": 5,
+          "kecamatan": 6}
+
+
+_TWO_WORD_KINDS = {("kantor", "lurah"), ("kantor", "kelurahan"), ("kantor", "camat"),
+                   ("kantor", "kecamatan"), ("rumah", "sakit"), ("pos", "ronda"),
+                   ("balai", "desa")}
+
+
+def _split_kind(key: str) -> tuple[str, str]:
+    """``"masjid al ikhlas"`` → ``("masjid", "al ikhlas")``; no kind word → ``("", key)``."""
+    words = key.split()
+    if len(words) >= 2 and (words[0], words[1]) in _TWO_WORD_KINDS:
+        kind = "kantor lurah" if words[1] in ("lurah", "kelurahan") else " ".join(words[:2])
+        return kind, " ".join(words[2:])
+    if words and words[0] in LANDMARK_WORDS:
+        return words[0], " ".join(words[1:])
+    return "", key
+
+
+def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    kx = 111_195 * math.cos(math.radians((a[1] + b[1]) / 2))
+    return math.hypot((a[0] - b[0]) * kx, (a[1] - b[1]) * 111_195)
+
+
+def _mark_ambiguous(cands: list[Candidate], *, margin: float = 0.08,
+                    distinct_m: float = 150.0) -> list[Candidate]:
+    """Candidates within ``margin`` of the best that are different places (more than
+    ``distinct_m`` apart, or different units of one level) are all marked ambiguous."""
+    if len(cands) < 2:
+        return cands
+    top = cands[0].confidence
+    close = [c for c in cands if c.confidence >= top - margin]
+    if len(close) < 2:
+        return cands
+    amb = set()
+    for i, a in enumerate(close):
+        for b in close[i + 1:]:
+            far = not (math.isfinite(a.lon) and math.isfinite(b.lon)) or _metres(
+                (a.lon, a.lat), (b.lon, b.lat)) > distinct_m
+            same_area = (a.placement and b.placement and a.placement.kelurahan_code
+                         == b.placement.kelurahan_code and a.level != b.level)
+            if far and not same_area:
+                amb.update((id(a), id(b)))
+    if not amb:
+        return cands
+    from dataclasses import replace
+    return [replace(c, ambiguous=True) if id(c) in amb else c for c in cands]
+
+
+def _clusters(geom: Any) -> list[Any]:
+    """Split a merged street geometry into groups of parts less than ~220 m apart."""
+    parts = list(shapely.get_parts(geom))
+    if len(parts) <= 1:
+        return parts
+    n = len(parts)
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    tree = shapely.STRtree(parts)
+    a, b = tree.query(np.asarray(parts, dtype=object), predicate="dwithin",
+                      distance=_CLUSTER_DEG)
+    for i, j in zip(a, b):
+        ri, rj = find(int(i)), find(int(j))
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    groups: dict[int, list[Any]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(parts[i])
+    return [shapely.line_merge(shapely.multilinestrings(g)) if len(g) > 1 else g[0]
+            for g in groups.values()]
