@@ -48,6 +48,46 @@ class Services:
         with self.db.session() as s:
             return coverage_bbox(s)
 
+    @cached_property
+    def reverse_geocoder(self):
+        """Point → RT/RW/kelurahan over the stored units (:mod:`geo_sigap.geocoding`)."""
+        from geo_sigap.geocoding.reverse import ReverseGeocoder
+
+        with self._lock:
+            return ReverseGeocoder.from_units(self.units,
+                                              gap_tolerance_m=self.settings.gap_tolerance_m)
+
+    @cached_property
+    def forward_geocoder(self):
+        """Text → ranked candidates from units, street names and the gazetteer (offline)."""
+        from geo_sigap.geocoding.forward import ForwardGeocoder
+        from geo_sigap.geocoding.sources import load_gazetteer, streets_from_file
+
+        with self._lock:
+            streets = gazetteer = None
+            if self.settings.road_network and Path(self.settings.road_network).exists():
+                streets = streets_from_file(self.settings.road_network)
+            if self.settings.gazetteer_file and Path(self.settings.gazetteer_file).exists():
+                gazetteer = load_gazetteer(self.settings.gazetteer_file)
+            return ForwardGeocoder(self.units, streets, gazetteer,
+                                   reverse=self.reverse_geocoder)
+
+    @cached_property
+    def routing(self):
+        """The road-network routing engine, or ``None`` when no network is configured."""
+        from geo_sigap.routing.engine import RoutingEngine
+
+        with self._lock:
+            if self.settings.osrm_url:
+                from geo_sigap.routing.osrm import OsrmEngine
+
+                return OsrmEngine(self.settings.osrm_url)
+            if not self.settings.road_network:
+                return None
+            return RoutingEngine.from_file(self.settings.road_network,
+                                           speeds_file=self.settings.routing_speeds_file,
+                                           cache_dir=self.settings.cache_dir)
+
     def reload(self) -> None:
         """Forget derived engines (after an import)."""
         with self._lock:
