@@ -158,6 +158,29 @@ def import_incidents_cmd(file: Path = typer.Argument(..., help="CSV riwayat keja
         _print_summary(f"Impor kejadian: {file.name}", summary)
 
 
+# -- geocode --------------------------------------------------------------------------
+
+@app.command()
+def geocode(
+    input_csv: Path = typer.Argument(..., help="CSV berisi koordinat (lon/lat) dan/atau alamat."),
+    output: Path = typer.Option(..., "-o", "--output", help="CSV hasil."),
+    lon_col: str = typer.Option(None, help="Kolom bujur (default: dikenali otomatis)."),
+    lat_col: str = typer.Option(None, help="Kolom lintang."),
+    address_col: str = typer.Option(None, help="Kolom alamat/teks lokasi."),
+) -> None:
+    """Menambahkan kode & nama RT/RW/kelurahan dan penanda kualitas ke setiap baris CSV."""
+    from geo_sigap.geocoding.batch import geocode_csv
+
+    with friendly_errors():
+        svc = _services()
+        with progress_bar() as cb:
+            summary = geocode_csv(
+                input_csv, output, svc.reverse_geocoder, svc.forward_geocoder,
+                lon_col=lon_col, lat_col=lat_col, address_col=address_col,
+                progress=lambda done, total: cb("geocoding", done, total))
+        _print_summary(f"Geocoding: {input_csv.name} → {output.name}", summary)
+
+
 # -- demo -------------------------------------------------------------------------------
 
 @demo_app.command("generate")
