@@ -23,6 +23,8 @@ RT number without a kelurahan                 0.60
 street/landmark outside the stated area       0.55
 ============================================  ======
 
+When a street or landmark was found inside the stated unit, the candidates that are
+only the unit (RT, kelurahan …) are multiplied by 0.9: the text said more than that.
 ``near=(lon, lat)`` multiplies by ``0.85 + 0.15·exp(−d / 2 km)``.
 """
 
@@ -364,7 +366,7 @@ class ForwardGeocoder:
                 return
             # kind only ("kantor lurah", "masjid"): every landmark of that kind, which
             # the stated area (if any) then narrows down
-            hits = [(i, 0.85) for i, k in enumerate(self._landmark_kinds) if k == q_kind]
+            hits = [(i, 0.90) for i, k in enumerate(self._landmark_kinds) if k == q_kind]
             if not context:
                 hits = hits[:20]
         else:
@@ -419,8 +421,11 @@ class ForwardGeocoder:
     def _rank(self, found: list[_Found], limit: int, near: tuple[float, float] | None
               ) -> list[Candidate]:
         best: dict[tuple[str, str, int], tuple[float, _Found]] = {}
+        combined = any(f.geom is not None for f in found)
         for f in found:
             conf = max(0.0, min(1.0, f.score * f.factor))
+            if combined and f.entry.level in _ADMIN_LEVELS:
+                conf *= _ADMIN_ALONE  # the text said more than the area alone
             if near is not None and all(map(math.isfinite, f.entry.lonlat)):
                 d = _metres(near, f.entry.lonlat)
                 conf *= 0.85 + 0.15 * math.exp(-d / 2000)
@@ -459,6 +464,8 @@ class ForwardGeocoder:
                          e.code, f.matched, tuple(f.notes))
 
 
+_ADMIN_LEVELS = frozenset({"rt", "rw", "kelurahan", "kecamatan"})
+_ADMIN_ALONE = 0.9
 _DEPTH = {"landmark": 0, "rt": 1, "gang": 2, "street": 3, "rw": 4, "kelurahan": 5,
           "kecamatan": 6}
 
@@ -466,6 +473,9 @@ _DEPTH = {"landmark": 0, "rt": 1, "gang": 2, "street": 3, "rw": 4, "kelurahan": 
 _TWO_WORD_KINDS = {("kantor", "lurah"), ("kantor", "kelurahan"), ("kantor", "camat"),
                    ("kantor", "kecamatan"), ("rumah", "sakit"), ("pos", "ronda"),
                    ("balai", "desa")}
+
+
+_LONG_KINDS = sorted(w for w in LANDMARK_WORDS if len(w) >= 5)
 
 
 def _split_kind(key: str) -> tuple[str, str]:
@@ -476,6 +486,10 @@ def _split_kind(key: str) -> tuple[str, str]:
         return kind, " ".join(words[2:])
     if words and words[0] in LANDMARK_WORDS:
         return words[0], " ".join(words[1:])
+    if words and len(words[0]) >= 5:  # a typo in the kind word: "msjid", "sekolh"
+        best = process.extractOne(words[0], _LONG_KINDS, scorer=fuzz.ratio, score_cutoff=80)
+        if best:
+            return best[0], " ".join(words[1:])
     return "", key
 
 

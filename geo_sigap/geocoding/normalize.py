@@ -29,7 +29,7 @@ ABBREVIATIONS: dict[str, str] = {
     "komp": "kompleks", "kompl": "kompleks", "komplek": "kompleks", "kompleks": "kompleks",
     "perum": "perumahan", "perumahan": "perumahan",
     "no": "nomor", "nmr": "nomor", "nomor": "nomor", "nomer": "nomor",
-    "mesjid": "masjid", "msjd": "masjid", "mesjd": "masjid", "masjid": "masjid",
+    "mesjid": "masjid", "msjd": "masjid", "msjid": "masjid", "mesjit": "masjid", "mesjd": "masjid", "masjid": "masjid",
     "mushola": "musala", "musholla": "musala", "mushala": "musala", "musalla": "musala",
     "langgar": "musala", "surau": "musala",
     "psr": "pasar", "pasar": "pasar", "kntr": "kantor", "kantor": "kantor",

@@ -87,3 +87,60 @@ def jambi_reverse(jambi):
     from geo_sigap.geocoding import ReverseGeocoder
 
     return ReverseGeocoder.from_units(jambi)
+
+
+STREETS = {  # name → list of polylines in synthetic units
+    "Jalan Lingkar Selatan": [[(-0.1, 0.25), (1.2, 0.25), (2.4, 0.25)]],
+    "Gang Mawar": [[(0.1, 0.7), (0.4, 0.7)], [(0.2, 1.5), (0.4, 1.5)]],
+    "Lorong Kenanga": [[(0.6, 1.6), (0.9, 1.6)]],
+    "Gang Melati": [[(0.45, 1.3), (0.45, 1.45)]],
+}
+
+POIS = [
+    ("Masjid Al-Ikhlas", "masjid", 0.5, 1.3),
+    ("Masjid Al-Ikhlas", "masjid", 1.3, 0.3),
+    ("Kantor Lurah Talang Bakung", "kantor_lurah", 0.3, 0.3),
+    ("Kantor Lurah Eka Jaya", "kantor_lurah", 0.3, 1.8),
+    ("SD Negeri 47", "sekolah", 0.7, 0.2),
+    ("Pasar Talang Bakung", "pasar", 0.9, 0.9),
+]
+
+
+def write_osm(path) -> None:
+    """A tiny OSM XML road file of :data:`STREETS` (read with osmnx)."""
+    nodes, ways = [], []
+    nid, wid = 1, 1
+    for name, lines in STREETS.items():
+        hw = "residential" if name.startswith("Jalan") else "service"
+        for line in lines:
+            refs = []
+            for u, v in line:
+                lon, lat = xy(u, v)
+                nodes.append(f'  <node id="{nid}" version="1" lat="{lat:.7f}" lon="{lon:.7f}"/>')
+                refs.append(nid)
+                nid += 1
+            nds = "".join(f'<nd ref="{r}"/>' for r in refs)
+            ways.append(f'  <way id="{wid}" version="1">{nds}<tag k="highway" v="{hw}"/>'
+                        f'<tag k="name" v="{name}"/></way>')
+            wid += 1
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n'
+                    + "\n".join(nodes + ways) + "\n</osm>\n", encoding="utf-8")
+
+
+def write_gazetteer(path) -> None:
+    rows = ["name,kind,lon,lat"]
+    for name, kind, u, v in POIS:
+        lon, lat = xy(u, v)
+        rows.append(f"{name},{kind},{lon:.7f},{lat:.7f}")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def forward(units, reverse, tmp_path_factory):
+    from geo_sigap.geocoding import ForwardGeocoder, load_gazetteer, streets_from_osm
+
+    d = tmp_path_factory.mktemp("fwd")
+    write_osm(d / "roads.osm")
+    write_gazetteer(d / "poi.csv")
+    return ForwardGeocoder(units, streets_from_osm(d / "roads.osm"),
+                           load_gazetteer(d / "poi.csv"), reverse=reverse)
