@@ -1,0 +1,175 @@
+"""Spatial units for hotspot tests: Queen contiguity of polygons and a hexagonal grid.
+
+Metric work is in UTM zone 48S (EPSG:32748), which covers Jambi; geometries come in
+and go out in EPSG:4326 (lon/lat).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import scipy.sparse as sp
+import shapely
+
+METRIC_CRS = "EPSG:32748"
+WGS84 = "EPSG:4326"
+
+_SQRT3 = np.sqrt(3.0)
+# axial neighbour offsets of a hexagon (pointy-top)
+_HEX_NEIGHBOURS = ((1, 0), (1, -1), (0, -1), (-1, 0), (-1, 1), (0, 1))
+
+
+def queen_weights(units: gpd.GeoDataFrame) -> sp.csr_matrix:
+    """Binary Queen contiguity (shared edge or corner) of ``units``, in row order.
+
+    Uses libpysal's ``Queen`` on the exact vertices; polygons drawn locally often
+    leave slivers, so units that only *almost* touch are not neighbours (they may
+    become islands — see :mod:`geo_sigap.analytics.gistar` for the islands rule).
+    """
+    from libpysal.weights import Queen
+
+    w = Queen.from_dataframe(units.reset_index(drop=True), use_index=False, silence_warnings=True)
+    a = w.sparse.tocsr().astype(np.float64)
+    a.sort_indices()
+    return a
+
+
+@dataclass(frozen=True)
+class HexGrid:
+    """A regular hexagonal grid in EPSG:32748 (pointy-top).
+
+    ``size_m`` is the distance between the centres of adjacent cells (the flat-to-flat
+    width); a cell's area is ``size_m**2 * sqrt(3) / 2`` m².
+    """
+
+    size_m: float
+    q: np.ndarray  # axial coordinates of the cells kept
+    r: np.ndarray
+
+    @property
+    def radius_m(self) -> float:
+        return self.size_m / _SQRT3
+
+    @property
+    def cell_area_km2(self) -> float:
+        return self.size_m**2 * _SQRT3 / 2 / 1e6
+
+    def centres(self) -> tuple[np.ndarray, np.ndarray]:
+        """Cell centres (x, y) in EPSG:32748 metres."""
+        R = self.radius_m
+        return R * _SQRT3 * (self.q + self.r / 2.0), R * 1.5 * self.r
+
+    def codes(self) -> np.ndarray:
+        return np.array([f"HEX{q:+d}{r:+d}" for q, r in zip(self.q, self.r)], dtype=object)
+
+    def cell_index(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Index of the cell holding each metric point (x, y), -1 outside the grid."""
+        q, r = _axial_round(x, y, self.radius_m)
+        keys = _pack(q, r)
+        table = _pack(self.q, self.r)
+        order = np.argsort(table)
+        pos = np.searchsorted(table[order], keys)
+        pos = np.clip(pos, 0, len(table) - 1)
+        hit = table[order][pos] == keys
+        return np.where(hit, order[pos], -1)
+
+    def adjacency(self) -> sp.csr_matrix:
+        """Binary adjacency (six neighbours where they exist in the grid)."""
+        n = len(self.q)
+        table = _pack(self.q, self.r)
+        order = np.argsort(table)
+        rows, cols = [], []
+        for dq, dr in _HEX_NEIGHBOURS:
+            keys = _pack(self.q + dq, self.r + dr)
+            pos = np.clip(np.searchsorted(table[order], keys), 0, n - 1)
+            hit = table[order][pos] == keys
+            rows.append(np.nonzero(hit)[0])
+            cols.append(order[pos[hit]])
+        rows = np.concatenate(rows)
+        cols = np.concatenate(cols)
+        a = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+        a.sort_indices()
+        return a
+
+    def to_geodataframe(self) -> gpd.GeoDataFrame:
+        """Cells as polygons in EPSG:4326 with ``code``."""
+        cx, cy = self.centres()
+        R = self.radius_m
+        ang = np.deg2rad(np.arange(6) * 60 + 30)
+        xs = cx[:, None] + R * np.cos(ang)[None, :]
+        ys = cy[:, None] + R * np.sin(ang)[None, :]
+        coords = np.stack([xs, ys], axis=-1)
+        coords = np.concatenate([coords, coords[:, :1]], axis=1)
+        polys = shapely.polygons(coords)
+        g = gpd.GeoDataFrame({"code": self.codes(), "level": "hex"}, geometry=polys,
+                             crs=METRIC_CRS)
+        return g.to_crs(WGS84)
+
+
+def _pack(q: np.ndarray, r: np.ndarray) -> np.ndarray:
+    return (np.asarray(q, dtype=np.int64) + 2**20) * 2**21 + (np.asarray(r, dtype=np.int64) + 2**20)
+
+
+def _axial_round(x: np.ndarray, y: np.ndarray, R: float) -> tuple[np.ndarray, np.ndarray]:
+    qf = (_SQRT3 / 3 * np.asarray(x) - np.asarray(y) / 3) / R
+    rf = (2 / 3 * np.asarray(y)) / R
+    sf = -qf - rf
+    q, r, s = np.round(qf), np.round(rf), np.round(sf)
+    dq, dr, ds = np.abs(q - qf), np.abs(r - rf), np.abs(s - sf)
+    fix_q = (dq > dr) & (dq > ds)
+    fix_r = ~fix_q & (dr > ds)
+    q = np.where(fix_q, -r - s, q)
+    r = np.where(fix_r, -q - s, r)
+    return q.astype(np.int64), r.astype(np.int64)
+
+
+def hex_grid(area: gpd.GeoDataFrame | gpd.GeoSeries, size_m: float = 250.0) -> HexGrid:
+    """The hexagonal cells whose centre lies in ``area`` (any CRS; usually the kelurahan).
+
+    Parameters
+    ----------
+    area : GeoDataFrame or GeoSeries
+        The study area; its union is used.
+    size_m : float
+        Distance between adjacent cell centres, metres (default 250 m, a few
+        minutes' walk — about the reach of one patrol stop).
+    """
+    geom = area.to_crs(METRIC_CRS).union_all()
+    minx, miny, maxx, maxy = geom.bounds
+    R = size_m / _SQRT3
+    r0, r1 = int(np.floor(miny / (1.5 * R))) - 1, int(np.ceil(maxy / (1.5 * R))) + 1
+    rr = np.arange(r0, r1 + 1)
+    q_lo = np.floor(minx / (R * _SQRT3) - rr.max() / 2) - 1
+    q_hi = np.ceil(maxx / (R * _SQRT3) - rr.min() / 2) + 1
+    qq = np.arange(int(q_lo), int(q_hi) + 1)
+    Q, Rr = np.meshgrid(qq, rr)
+    Q, Rr = Q.ravel(), Rr.ravel()
+    cx, cy = R * _SQRT3 * (Q + Rr / 2.0), R * 1.5 * Rr
+    shapely.prepare(geom)
+    keep = shapely.contains_xy(geom, cx, cy)
+    return HexGrid(size_m=float(size_m), q=Q[keep], r=Rr[keep])
+
+
+def to_metric(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """EPSG:4326 lon/lat → EPSG:32748 metres."""
+    return _transformer(True).transform(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
+
+
+def to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """EPSG:32748 metres → EPSG:4326 lon/lat."""
+    return _transformer(False).transform(np.asarray(x, dtype=np.float64),
+                                         np.asarray(y, dtype=np.float64))
+
+
+_TRANSFORMERS: dict[bool, object] = {}
+
+
+def _transformer(forward: bool):
+    if forward not in _TRANSFORMERS:
+        from pyproj import Transformer
+
+        src, dst = (WGS84, METRIC_CRS) if forward else (METRIC_CRS, WGS84)
+        _TRANSFORMERS[forward] = Transformer.from_crs(src, dst, always_xy=True)
+    return _TRANSFORMERS[forward]
