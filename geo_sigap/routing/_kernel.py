@@ -72,7 +72,8 @@ def search(indptr, nbr, wt, ln, eid, n_nodes,
         Stop once every group has its ``group_need[g]`` nearest teams final and every
         required team is final; groups with need 0 do not hold the search.
     max_time
-        Do not settle nodes beyond this time (``inf``: no limit).
+        Do not settle nodes beyond this time (``inf``: no limit) once every required
+        team is final.
 
     Returns
     -------
@@ -131,7 +132,7 @@ def search(indptr, nbr, wt, ln, eid, n_nodes,
         d, x, hs = _pop(hk, hv, hs)
         if done[x] or d > dist[x]:
             continue
-        if d > max_time:
+        if d > max_time and req_left <= 0:
             stop_time = d
             stopped = True
             break

@@ -146,7 +146,8 @@ class RoutingEngine:
         required
             Teams whose exact time is always wanted (the responsible teams).
         max_time_s
-            Do not search beyond this time.
+            Do not search beyond this time (required teams are still searched for);
+            teams farther away get ``status="not_ranked"``.
         """
         t0 = _time.perf_counter()
         net = self.network(profile)

@@ -122,7 +122,8 @@ class ProfileNetwork:
         tw = self.twin[e0]
         fwd = s <= f0
         share = np.abs(f0 - s)
-        time = np.where(fwd, share * self.time[e0], share * (self.time[tw] if tw >= 0 else np.inf))
+        back = share * self.time[tw] if tw >= 0 else np.full(len(same), np.inf)
+        time = np.where(fwd, share * self.time[e0], back)
         access_t = (team.access_m[same] + incident.access_m[0]) / access_speed_ms
         t_out[same] = time + access_t
         m_out[same] = share * self.graph.edge_length[e0] + team.access_m[same] + \

@@ -108,6 +108,8 @@ class RoutingConfig:
 
 def profile_for(vehicle: Vehicle | str | None) -> str:
     """Profile name for a team's vehicle (``motor`` when not known)."""
+    if isinstance(vehicle, Vehicle):
+        return vehicle.value
     return Vehicle.parse(vehicle).value
 
 

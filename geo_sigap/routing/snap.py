@@ -120,18 +120,26 @@ class SnapIndex:
         if self._tree is None or n == 0:
             nan = np.full(n, np.nan)
             return Snaps(np.full(n, -1, np.int64), nan, np.full(n, np.inf), nan, nan)
-        k = min(_K, len(self._edge))
-        dmid, idx = self._tree.query(np.column_stack([px, py]), k=k)
-        idx = idx.reshape(n, k)
-        dmid = dmid.reshape(n, k)
-        d, t = self._distance(px[:, None], py[:, None], idx)
-        col = np.argmin(d, axis=1)
-        rows = np.arange(n)
-        piece = idx[rows, col]
-        best = d[rows, col]
-        frac_piece = t[rows, col]
-        unsure = np.flatnonzero(best > dmid[:, -1] - self._half + 1e-9) if k == _K else []
-        for i in unsure:
+        piece = np.zeros(n, np.int64)
+        best = np.full(n, np.inf)
+        frac_piece = np.zeros(n)
+        todo = np.arange(n)
+        for k in (_K, 8 * _K):
+            k = min(k, len(self._edge))
+            dmid, idx = self._tree.query(np.column_stack([px[todo], py[todo]]), k=k)
+            idx, dmid = idx.reshape(len(todo), k), dmid.reshape(len(todo), k)
+            d, t = self._distance(px[todo, None], py[todo, None], idx)
+            col = np.argmin(d, axis=1)
+            rows = np.arange(len(todo))
+            piece[todo], best[todo], frac_piece[todo] = idx[rows, col], d[rows, col], t[rows, col]
+            # exact when no piece left out can be nearer (or every piece was looked at)
+            sure = (best[todo] <= dmid[:, -1] - self._half + 1e-9) | (best[todo] <= 1e-9)
+            if k == len(self._edge):
+                sure[:] = True
+            todo = todo[~sure]
+            if len(todo) == 0:
+                break
+        for i in todo:
             cand = np.asarray(self._tree.query_ball_point((px[i], py[i]), best[i] + self._half
                                                           + 1e-6), dtype=np.int64)
             dd, tt = self._distance(px[i], py[i], cand)

@@ -14,7 +14,7 @@ import time as _time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -42,7 +42,6 @@ class Candidate:
     stale_position: bool
     position: tuple[float, float]
     position_source: str  # "posisi_terakhir" | "pos"
-    eta_at_least_s: float | None = None  # for not_ranked: the search stopped here
     rank: int = 0
     recommended: bool = False
     reason: str = ""
@@ -58,8 +57,7 @@ class Candidate:
             "is_estimate": self.is_estimate, "is_responsible": self.is_responsible,
             "responsible_for": list(self.responsible_for),
             "stale_position": self.stale_position, "position": list(self.position),
-            "position_source": self.position_source,
-            "eta_at_least_s": _round(self.eta_at_least_s), "recommended": self.recommended,
+            "position_source": self.position_source, "recommended": self.recommended,
             "reason": self.reason, "reason_en": self.reason_en,
             "route": self.route.to_geojson() if self.route is not None else None,
         }
@@ -71,7 +69,7 @@ class RoleSuggestion:
     kind: str  # "lead" | "support"
     candidates: list[Candidate]
     recommended: Candidate | None
-    not_ranked: list[str] = field(default_factory=list)  # farther than the k nearest
+    not_ranked: list[str] = field(default_factory=list)  # beyond the k nearest
     not_ranked_min_eta_s: float | None = None
     note: str = ""
 
@@ -125,7 +123,7 @@ def suggest(
     *,
     stale_after: timedelta = timedelta(minutes=15),
     responsible_within: timedelta = timedelta(minutes=5),
-    top_k: int = 5,
+    top_k: int = 3,
     roles: Sequence[Role] | None = None,
     with_routes: bool = True,
 ) -> Suggestions:
@@ -163,37 +161,32 @@ def suggest(
     for team in teams:
         if team.available and team.role in role_index:
             by_profile.setdefault(profile_for(team.vehicle), []).append(team)
-    cands: dict[Role, list[Candidate]] = {r: [] for r in wanted}
+    entries: dict[Role, list[_Entry]] = {r: [] for r in wanted}
     results: dict[str, tuple[EtaResult, dict[str, int]]] = {}
-    for profile, members in by_profile.items():
-        positions, stale, source = [], [], []
+    cap = np.inf  # once one profile gave k teams per role, slower ones cannot rank
+    for profile, members in sorted(by_profile.items(), key=lambda kv: -len(kv[1])):
+        positions, stale, fresh, areas = [], [], [], []
         for team in members:
             pos, is_stale = team.position_at(now, stale_after)
-            fresh = team.last_position is not None and not is_stale and pos == team.last_position
             positions.append(pos)
             stale.append(is_stale)
-            source.append("posisi_terakhir" if fresh else "pos")
-        responsible = [_areas(team, units) for team in members]
+            fresh.append(not is_stale and team.last_position is not None
+                         and pos == team.last_position)
+            areas.append(_areas(team, units) if team.area_codes else ())
         res: EtaResult = engine.eta_from_teams(
             incident_lonlat, positions, profile,
             groups=[role_index[t.role] for t in members], k=top_k,
-            required=[bool(a) for a in responsible])
+            required=[bool(a) for a in areas], max_time_s=cap)
+        cap = min(cap, _kth_per_role(res, members, role_index, top_k))
         results[profile] = (res, {t.code: i for i, t in enumerate(members)})
+        eta, status = res.eta_s.tolist(), res.status.tolist()
         for i, team in enumerate(members):
-            eta = res.eta_s[i]
-            cands[team.role].append(Candidate(
-                team_code=team.code, team_name=team.name, role=team.role, profile=profile,
-                eta_s=None if np.isnan(eta) else float(eta),
-                distance_m=None if np.isnan(res.distance_m[i]) else float(res.distance_m[i]),
-                status=str(res.status[i]), is_estimate=bool(res.is_estimate[i]),
-                is_responsible=bool(responsible[i]), responsible_for=responsible[i],
-                stale_position=stale[i], position=positions[i], position_source=source[i],
-                eta_at_least_s=(res.lower_bound_s if res.status[i] == NOT_RANKED
-                                and np.isfinite(res.lower_bound_s) else None)))
+            entries[team.role].append(_Entry(team, profile, res, i, eta[i], status[i],
+                                             positions[i], stale[i], fresh[i], areas[i]))
     out = []
     for r in wanted:
         kind = "lead" if category.lead == r and r == wanted[0] else "support"
-        rs = _rank(r, kind, cands[r], within, top_k, stale_after)
+        rs = _rank(r, kind, entries[r], within, top_k, stale_after)
         if with_routes and rs.recommended is not None:
             res, index = results[rs.recommended.profile]
             rs.recommended.route = res.route(index[rs.recommended.team_code])
@@ -202,37 +195,83 @@ def suggest(
                        (_time.perf_counter() - t0) * 1000.0, results)
 
 
+def _kth_per_role(res: EtaResult, members: list[Team], role_index: dict[Role, int],
+                 k: int) -> float:
+    """The largest, over roles, of the k-th best road ETA (inf if a role has fewer)."""
+    road = res.status == ROAD
+    groups = np.array([role_index[t.role] for t in members])
+    worst = 0.0
+    for g in range(len(role_index)):
+        times = np.sort(res.eta_s[road & (groups == g)])
+        if len(times) < k:
+            return np.inf
+        worst = max(worst, float(times[k - 1]))
+    return worst
+
+
+class _Entry(NamedTuple):
+    team: Team
+    profile: str
+    res: EtaResult
+    i: int
+    eta: float
+    status: str
+    position: tuple[float, float]
+    stale: bool
+    fresh: bool
+    areas: tuple[str, ...]
+
+    def candidate(self) -> Candidate:
+        res, i = self.res, self.i
+        dist = float(res.distance_m[i])
+        return Candidate(
+            team_code=self.team.code, team_name=self.team.name, role=self.team.role,
+            profile=self.profile, eta_s=None if np.isnan(self.eta) else self.eta,
+            distance_m=None if np.isnan(dist) else dist, status=self.status,
+            is_estimate=bool(res.is_estimate[i]), is_responsible=bool(self.areas),
+            responsible_for=self.areas, stale_position=self.stale, position=self.position,
+            position_source="posisi_terakhir" if self.fresh else "pos")
+
+
 def _areas(team: Team, units: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(a for a in team.area_codes
                  if any(u == a or u.startswith(a + ".") for u in units))
 
 
-def _rank(role: Role, kind: str, cands: list[Candidate], within: float, k: int,
+def _rank(role: Role, kind: str, entries: list[_Entry], within: float, k: int,
           stale_after: timedelta) -> RoleSuggestion:
-    road = sorted((c for c in cands if c.status == ROAD), key=lambda c: (c.eta_s, c.team_code))
-    guess = sorted((c for c in cands if c.is_estimate), key=lambda c: (c.eta_s, c.team_code))
-    later = [c for c in cands if c.status == NOT_RANKED]
+    """Rank one role: the k nearest (road first, then estimates) plus the responsible."""
+    road = sorted((e for e in entries if e.status == ROAD), key=lambda e: (e.eta, e.team.code))
+    guess = sorted((e for e in entries if e.status in (UNREACHABLE, OFF_NETWORK)),
+                   key=lambda e: (e.eta, e.team.code))
+    later = [e for e in entries if e.status == NOT_RANKED]
     if not road and not guess:
-        return RoleSuggestion(role, kind, [], None, [c.team_code for c in later],
+        return RoleSuggestion(role, kind, [], None, [e.team.code for e in later],
                               note=_t("Tidak ada tim {r} yang tersedia.",
                                       "No {r} team is available.", r=role.label)[0])
     pool = road or guess
     nearest = pool[0]
-    resp = next((c for c in pool if c.is_responsible), None)
-    pick = resp if resp is not None and resp.eta_s - nearest.eta_s <= within else nearest
-    ordered = [pick] + [c for c in road + guess if c is not pick]
+    resp = next((e for e in pool if e.areas), None)
+    pick = resp if resp is not None and resp.eta - nearest.eta <= within else nearest
+    listed = [e for group in (road, guess) for j, e in enumerate(group)
+              if j < k or e.areas or e is pick]
+    shown = {e.team.code for e in listed}
+    overflow = [e for e in road + guess if e.team.code not in shown]
+    cands = {e.team.code: e.candidate() for e in listed}
+    c_pick, c_near = cands[pick.team.code], cands[nearest.team.code]
+    c_resp = cands[resp.team.code] if resp is not None else None
+    ordered = [c_pick] + [cands[e.team.code] for e in listed if e is not pick]
     for rank, c in enumerate(ordered, 1):
         c.rank = rank
-        c.recommended = c is pick
-        c.reason, c.reason_en = _reason(c, nearest, resp, pick, within, stale_after)
-    bound = min((c.eta_at_least_s for c in later if c.eta_at_least_s is not None),
-                default=None)
-    for c in later:
-        c.reason, c.reason_en = _t(
-            "Tidak diurutkan: lebih jauh dari {k} tim terdekat (ETA > {m}).",
-            "Not ranked: farther than the {k} nearest teams (ETA > {m}).", k=k,
-            m=_minutes(c.eta_at_least_s))
-    return RoleSuggestion(role, kind, ordered, pick, [c.team_code for c in later], bound)
+        c.recommended = c is c_pick
+        c.reason, c.reason_en = _reason(c, c_near, c_resp, c_pick, within, stale_after)
+    bounds = [e.res.lower_bound_s for e in later if np.isfinite(e.res.lower_bound_s)]
+    bounds += [e.eta for e in overflow if e.status == ROAD]
+    return RoleSuggestion(role, kind, ordered, c_pick,
+                          [e.team.code for e in overflow + later], min(bounds, default=None),
+                          note=_t("{n} tim lain lebih jauh dari {k} tim terdekat "
+                                  "(tidak diurutkan).", "", n=len(overflow) + len(later),
+                                  k=k)[0] if overflow or later else "")
 
 
 def _reason(c: Candidate, nearest: Candidate, resp: Candidate | None, pick: Candidate,
