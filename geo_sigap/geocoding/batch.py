@@ -182,7 +182,8 @@ def _forward_row(out: dict[str, Any], status: np.ndarray, reason: np.ndarray, i:
     cands = forward.search(text, limit=3)
     if not cands:
         if status[i] == "failed":
-            reason[i] = (reason[i] + ";" if reason[i] else "") + "address_not_found"
+            keep = reason[i] and reason[i] != "no_coordinates"
+            reason[i] = (reason[i] + ";" if keep else "") + "address_not_found"
         return
     best = cands[0]
     p = best.placement
