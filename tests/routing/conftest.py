@@ -7,9 +7,11 @@ from geo_sigap.routing.engine import RoutingEngine
 from geo_sigap.routing.graph import build_graph, haversine_m
 from geo_sigap.routing.profiles import load_routing_config
 
+from tests.paths import DEMO_DATA, SHARED_DATA
+
 DATA = Path(__file__).resolve().parents[1] / "data" / "routing"
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
+SHARED = SHARED_DATA
+DEMO = DEMO_DATA / "demo"
 
 # node coordinates of tests/data/routing/tiny.osm (lon, lat)
 NODES = {

@@ -47,3 +47,19 @@ def test_times_from_nearest_post(tiny_engine, units, tmp_path, config):
     assert "satpol_pp_eta_min" in csv.read_text(encoding="utf-8").splitlines()[0]
     layer = coverage_layer(out, "satpol_pp")
     assert layer.layer_name.startswith("Jangkauan")
+
+
+def test_cli_functions(tmp_path, units, tiny_engine):
+    from geo_sigap.routing.cli import build_network, export_coverage
+
+    from .conftest import DATA
+
+    said = []
+    cache = build_network(DATA / "tiny.osm", cache_dir=tmp_path, echo=said.append)
+    assert cache.exists() and "simpul" in said[-1]
+    units_file = tmp_path / "rw.geojson"
+    units.to_file(units_file, driver="GeoJSON")
+    teams = [Team("S1", "Satpol 1", Role.SATPOL_PP, NODES["D"])]
+    out = export_coverage(tiny_engine, units_file, teams, tmp_path / "cov.csv",
+                          category=load_categories().get("pkl"), echo=said.append)
+    assert out.exists() and "melebihi target" in said[-1]
