@@ -180,7 +180,6 @@ def bench_baselines(engine, teams, incidents, *, naive_sample: int = 10) -> dict
         dijkstra(M, indices=virtual)
         scipy_ms.append((time.perf_counter() - t) * 1000)
         G.remove_node(virtual)
-        G.add_node(virtual - 1)  # keep node set (no-op, the node exists)
         # our answers: every motorcycle team exactly, and the k nearest from suggest
         want = np.array([ref.get(int(n), np.inf) for n in team_nodes])
         got = engine.eta_from_teams(inc, posts, "motor")

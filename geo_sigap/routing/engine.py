@@ -166,7 +166,9 @@ class RoutingEngine:
         if inc.edge[0] < 0 or inc.access_m[0] > cfg.max_snap_m:
             status[:] = OFF_NETWORK
             on_net[:] = False
-        seeds = net.attach(inc, cfg.access_speed_ms, leaving=False)
+        # no search at all when no team (or the incident) is on the network
+        seeds = net.attach(inc, cfg.access_speed_ms, leaving=False,
+                           keep=np.array([bool(on_net.any())]))
         ents = net.attach(teams, cfg.access_speed_ms, leaving=True, keep=on_net)
         if len(seeds.node):
             comp = net.component[seeds.node[0]]

@@ -104,3 +104,15 @@ def test_route_geometry_runs_from_team_to_incident(tiny_engine):
     assert r.eta_s == pytest.approx((leg("D", "E") + leg("E", "F")) / MOTOR_RES, rel=1e-6)
     feature = r.to_geojson()
     assert feature["geometry"]["type"] == "LineString" and not feature["properties"]["is_estimate"]
+
+
+def test_incident_far_from_roads_gives_flagged_estimates(tiny_engine):
+    far = (NODES["B"][0], NODES["B"][1] - 0.02)
+    res = tiny_engine.eta_from_teams(far, [NODES["A"], NODES["F"]], "motor")
+    assert list(res.status) == [OFF_NETWORK, OFF_NETWORK]
+    assert res.is_estimate.all() and np.isfinite(res.eta_s).all()
+
+
+def test_no_teams(tiny_engine):
+    res = tiny_engine.eta_from_teams(NODES["B"], [], "motor")
+    assert res.eta_s.shape == (0,)
