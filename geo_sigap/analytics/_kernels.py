@@ -29,7 +29,7 @@ def _moran_stats(rlag, self_w, yi, scaling):
 
 
 @njit(cache=True, nogil=True)
-def count_larger(y, indptr, indices, wdata, self_w, perm, observed, scaling, mode):
+def count_extremes(y, indptr, indices, wdata, self_w, perm, observed, scaling, mode):
     """For each unit, how many permuted statistics are >= the observed one.
 
     Conditional randomisation as in esda's ``crand``: unit ``i`` keeps its own value;
@@ -58,17 +58,19 @@ def count_larger(y, indptr, indices, wdata, self_w, perm, observed, scaling, mod
 
     Returns
     -------
-    int64 (n,)
-        Count of permuted statistics >= observed; -1 for islands (no neighbour).
+    larger, smaller : int64 (n,)
+        Counts of permuted statistics >= and <= the observed one; -1 for islands.
     """
     n = y.shape[0]
     n_perm = perm.shape[0]
     larger = np.zeros(n, dtype=np.int64)
+    smaller = np.zeros(n, dtype=np.int64)
     for i in range(n):
         start = indptr[i]
         k = indptr[i + 1] - start
         if k == 0:
             larger[i] = -1
+            smaller[i] = -1
             continue
         zrand = np.empty((n_perm, k))
         for p in range(n_perm):
@@ -84,12 +86,16 @@ def count_larger(y, indptr, indices, wdata, self_w, perm, observed, scaling, mod
         else:
             rstats = _moran_stats(rlag, self_w[i], y[i], scaling)
         obs = observed[i]
-        cnt = 0
+        ge = 0
+        le = 0
         for p in range(n_perm):
             if rstats[p] >= obs:
-                cnt += 1
-        larger[i] = cnt
-    return larger
+                ge += 1
+            if rstats[p] <= obs:
+                le += 1
+        larger[i] = ge
+        smaller[i] = le
+    return larger, smaller
 
 
 def warm_up() -> None:
@@ -99,4 +105,4 @@ def warm_up() -> None:
     indices = np.array([1, 0, 2, 1], dtype=np.int64)
     w = np.full(4, 0.5)
     perm = np.array([[0, 1], [1, 0]], dtype=np.int64)
-    count_larger(y, indptr, indices, w, np.zeros(3), perm, np.zeros(3), 6.0, GI_STAR)
+    count_extremes(y, indptr, indices, w, np.zeros(3), perm, np.zeros(3), 6.0, GI_STAR)

@@ -15,8 +15,17 @@ pseudo p-value are NaN, they are left out of the FDR correction and classed
 "tidak diuji (tanpa tetangga)". (esda would give them a p of 0.001 against a null
 distribution of zeros, which is not evidence of anything.)
 
-Pseudo p-values are esda's default "directed" ones (one tail, the tail of the observed
-value). Hot/cold classes use ``p_two = min(1, 2 p_sim)``, a two-sided pseudo p, so that
+Two pseudo p-values are reported:
+
+- ``p_sim``: esda's default "directed" one, ``(min(#≥, P − #≥) + 1) / (P + 1)`` — kept
+  for agreement with esda;
+- ``p_folded``: the same idea with ties counted on both sides,
+  ``(min(#≥, #≤) + 1) / (P + 1)``. With counts many permuted statistics *equal* the
+  observed one (a unit and its neighbours all at zero); esda's directed p counts those
+  ties as extreme on the low side and so calls every empty neighbourhood a
+  significant cold spot at p = 0.001. ``p_folded`` does not.
+
+Hot/cold classes use ``p_two = min(1, 2 p_folded)``, a two-sided pseudo p, so that
 "99 %" means what it means for a two-sided z-test (Esri's Gi* bins).
 """
 
@@ -60,13 +69,15 @@ class GiStar:
     VG: np.ndarray
     z: np.ndarray  # NaN for islands
     p_sim: np.ndarray  # esda's directed pseudo p; NaN for islands
+    p_folded: np.ndarray  # ties counted on both sides; NaN for islands
     island: np.ndarray  # bool
     permutations: int
     seed: int
 
     @property
     def p_two(self) -> np.ndarray:
-        return np.minimum(1.0, 2.0 * self.p_sim)
+        """Two-sided pseudo p (from the tie-aware ``p_folded``)."""
+        return np.minimum(1.0, 2.0 * self.p_folded)
 
     def classes(self, *, fdr: bool = True) -> np.ndarray:
         """Hot/cold bins (+3..-3, -9 islands) at 99/95/90 % confidence (two-sided).
@@ -82,12 +93,13 @@ class LocalMoran:
     Is: np.ndarray
     z: np.ndarray  # standardised values
     lag: np.ndarray  # spatial lag of z
-    p_sim: np.ndarray
+    p_sim: np.ndarray  # esda's directed pseudo p
+    p_folded: np.ndarray  # ties on both sides (see the module docstring)
     island: np.ndarray
 
     def quadrants(self, alpha: float = 0.05, *, fdr: bool = True) -> np.ndarray:
         """'HH', 'LL', 'HL', 'LH' where significant, else 'ns' ('island' for islands)."""
-        p_two = np.minimum(1.0, 2.0 * self.p_sim)
+        p_two = np.minimum(1.0, 2.0 * self.p_folded)
         tested = ~self.island
         sig = np.zeros(len(self.Is), dtype=bool)
         cut = bh_cutoff(p_two[tested], alpha) if fdr else alpha
@@ -162,6 +174,10 @@ def permuted_ids(n: int, max_card: int, permutations: int, seed: int) -> np.ndar
     return out
 
 
+def _folded_p(larger: np.ndarray, smaller: np.ndarray, permutations: int) -> np.ndarray:
+    return (np.minimum(larger, smaller).astype(np.float64) + 1.0) / (permutations + 1.0)
+
+
 def _directed_p(larger: np.ndarray, permutations: int) -> np.ndarray:
     larger = larger.astype(np.float64)
     low = (permutations - larger) < larger
@@ -215,13 +231,15 @@ def gi_star(y, w, *, permutations: int = 999, seed: int = DEFAULT_SEED) -> GiSta
     island = np.diff(indptr) == 0
     z = np.where(island, np.nan, z)
     p = np.full(n, np.nan)
+    pf = np.full(n, np.nan)
     if permutations and n > 2 and y_sum != 0:
         max_card = int(np.diff(indptr).max())
         perm = permuted_ids(n, max_card, permutations, seed)
-        larger = _kernels.count_larger(y, indptr, indices, data, self_w, perm, G,
-                                       float(y_sum), _kernels.GI_STAR)
+        larger, smaller = _kernels.count_extremes(y, indptr, indices, data, self_w, perm, G,
+                                                  float(y_sum), _kernels.GI_STAR)
         p = np.where(island, np.nan, _directed_p(larger, permutations))
-    return GiStar(G=G, EG=EG, VG=VG, z=z, p_sim=p, island=island,
+        pf = np.where(island, np.nan, _folded_p(larger, smaller, permutations))
+    return GiStar(G=G, EG=EG, VG=VG, z=z, p_sim=p, p_folded=pf, island=island,
                   permutations=permutations, seed=seed)
 
 
@@ -244,13 +262,15 @@ def local_moran(y, w, *, permutations: int = 999, seed: int = DEFAULT_SEED) -> L
     indptr, indices, wdata, self_w = _split_self(wm)
     island = np.diff(indptr) == 0
     p = np.full(n, np.nan)
+    pf = np.full(n, np.nan)
     if permutations and n > 2 and np.isfinite(den) and den > 0:
         max_card = int(np.diff(indptr).max())
         perm = permuted_ids(n, max_card, permutations, seed)
-        larger = _kernels.count_larger(z, indptr, indices, wdata, self_w, perm, Is,
-                                       float((n - 1) / den), _kernels.MORAN)
+        larger, smaller = _kernels.count_extremes(z, indptr, indices, wdata, self_w, perm, Is,
+                                                  float((n - 1) / den), _kernels.MORAN)
         p = np.where(island, np.nan, _directed_p(larger, permutations))
-    return LocalMoran(Is=Is, z=z, lag=lag, p_sim=p, island=island)
+        pf = np.where(island, np.nan, _folded_p(larger, smaller, permutations))
+    return LocalMoran(Is=Is, z=z, lag=lag, p_sim=p, p_folded=pf, island=island)
 
 
 # -- multiple testing and classes ------------------------------------------------------
