@@ -65,31 +65,23 @@ class GridIndex:
 
 
 def polygon_edges(geoms: np.ndarray) -> PolygonEdges:
-    """Flatten the rings of (multi)polygons into edge arrays."""
+    """Flatten the rings (exteriors and holes) of (multi)polygons into edge arrays."""
     n = len(geoms)
-    rings_per_geom = np.zeros(n, dtype=np.int64)
-    xs0, ys0, xs1, ys1 = [], [], [], []
-    counts = np.zeros(n, dtype=np.int64)
-    for i, geom in enumerate(geoms):
-        parts = shapely.get_parts(geom)
-        total = 0
-        for part in parts:
-            rings = [part.exterior, *part.interiors]
-            for ring in rings:
-                c = shapely.get_coordinates(ring)
-                if len(c) < 2:
-                    continue
-                xs0.append(c[:-1, 0]); ys0.append(c[:-1, 1])
-                xs1.append(c[1:, 0]); ys1.append(c[1:, 1])
-                total += len(c) - 1
-        counts[i] = total
-        rings_per_geom[i] = len(parts)
+    geoms = np.asarray(geoms, dtype=object)
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    coords, coord_of = shapely.get_coordinates(rings, return_index=True)
+    same = coord_of[1:] == coord_of[:-1]
+    edge_geom = part_of[ring_of[coord_of[:-1][same]]]
+    counts = np.bincount(edge_geom, minlength=n) if n else np.zeros(0, dtype=np.int64)
     start = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=start[1:])
-    cat = (lambda a: np.concatenate(a) if a else np.zeros(0))
     return PolygonEdges(
-        start, cat(xs0).astype(np.float64), cat(ys0).astype(np.float64),
-        cat(xs1).astype(np.float64), cat(ys1).astype(np.float64),
+        start,
+        np.ascontiguousarray(coords[:-1, 0][same], dtype=np.float64),
+        np.ascontiguousarray(coords[:-1, 1][same], dtype=np.float64),
+        np.ascontiguousarray(coords[1:, 0][same], dtype=np.float64),
+        np.ascontiguousarray(coords[1:, 1][same], dtype=np.float64),
         shapely.bounds(geoms).astype(np.float64).reshape(n, 4),
     )
 

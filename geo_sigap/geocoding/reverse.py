@@ -389,6 +389,9 @@ class ReverseGeocoder:
         return {"code": code, "name": self.units.name(code),
                 "level": LEVEL_KEYS.get(lvl) if lvl else None}
 
+    def _ancestors_by_level(self, code: str) -> dict[AdminLevel | None, str]:
+        return {self.units.level(a): a for a in self.units.ancestors(code)}
+
     def _resolve(self, key: tuple[int, ...]) -> _Resolved:
         """Codes, names and flags for one combination of per-layer answers
         (``2 * polygon index + is_gap`` per layer, negative = none)."""
@@ -404,8 +407,7 @@ class ReverseGeocoder:
         taken: dict[AdminLevel, str] = {}
         bits = 0
         for is_gap, _, level, code in answers:
-            anc = units.ancestors(code)
-            anc_by_level = {units.level(a): a for a in anc}
+            anc_by_level = self._ancestors_by_level(code)
             clash = any(lvl in anc_by_level and anc_by_level[lvl] != c
                         for lvl, c in taken.items())
             if level in taken:  # already filled from a deeper real unit's parents
@@ -424,7 +426,7 @@ class ReverseGeocoder:
             for lvl, a in anc_by_level.items():
                 if lvl in LEVEL_KEYS and lvl not in taken:
                     taken[lvl] = a
-        for layer in self._layers:
+        for layer in self._layers if taken else ():
             if layer.level == AdminLevel.RT and AdminLevel.RT not in taken:
                 bits |= _RT_MISSING
             if layer.level == AdminLevel.RW and AdminLevel.RW not in taken:

@@ -7,7 +7,6 @@ columns ``code, name, level, parent_code, geometry`` (EPSG:4326), any subset of 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -28,24 +27,32 @@ LEVEL_KEYS: dict[AdminLevel, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
 class UnitTable:
-    """Units keyed by code: level, name, parent code and geometry (EPSG:4326)."""
+    """Units keyed by code: level, name, parent code and geometry (EPSG:4326).
 
-    frame: gpd.GeoDataFrame  # index = code; columns name, level (int), parent_code, geometry
+    ``frame`` is indexed by code (columns ``code, name, level`` as int, ``parent_code``,
+    ``geometry``, ``polygonal``); look-ups by code use plain dicts (hot path).
+    """
+
+    __slots__ = ("frame", "_name", "_level", "_parent", "_anc")
+
+    def __init__(self, frame: gpd.GeoDataFrame) -> None:
+        self.frame = frame
+        codes = frame["code"].tolist()
+        self._name = {c: (None if pd.isna(v) else str(v))
+                      for c, v in zip(codes, frame["name"].tolist())}
+        self._level = {c: AdminLevel(int(v)) for c, v in zip(codes, frame["level"].tolist())}
+        self._parent = {c: v for c, v in zip(codes, frame["parent_code"].tolist())
+                        if isinstance(v, str) and v}
+        self._anc: dict[str, list[str]] = {}
 
     def name(self, code: str) -> str | None:
-        try:
-            v = self.frame.at[code, "name"]
-        except KeyError:
-            return None
-        return None if pd.isna(v) else str(v)
+        return self._name.get(code)
 
     def level(self, code: str) -> AdminLevel | None:
-        try:
-            return AdminLevel(int(self.frame.at[code, "level"]))
-        except KeyError:
-            pass
+        lvl = self._level.get(code)
+        if lvl is not None:
+            return lvl
         try:
             from geo_sigap.domain.admin import level_of
             return level_of(code)
@@ -53,12 +60,9 @@ class UnitTable:
             return None
 
     def parent(self, code: str) -> str | None:
-        try:
-            v = self.frame.at[code, "parent_code"]
-            if isinstance(v, str) and v:
-                return v
-        except KeyError:
-            pass
+        p = self._parent.get(code)
+        if p:
+            return p
         try:
             return _code_parent(code)
         except InvalidInput:
@@ -66,6 +70,9 @@ class UnitTable:
 
     def ancestors(self, code: str) -> list[str]:
         """Codes above ``code`` (nearest first), from parent codes or code structure."""
+        hit = self._anc.get(code)
+        if hit is not None:
+            return hit
         out: list[str] = []
         seen = {code}
         p = self.parent(code)
@@ -73,6 +80,7 @@ class UnitTable:
             out.append(p)
             seen.add(p)
             p = self.parent(p)
+        self._anc[code] = out
         return out
 
     def of_level(self, level: AdminLevel) -> gpd.GeoDataFrame:

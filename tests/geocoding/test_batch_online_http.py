@@ -129,3 +129,18 @@ def test_http_reverse_and_search(client):
     r = client.get("/api/geocode/search", params={"q": "Gg. Mawar", "limit": 3})
     assert r.status_code == 200 and r.json()["ambiguous"] is True
     assert r.json()["candidates"][0]["level"] == "gang"
+
+
+def test_build_geocoders_from_files(tmp_path, units):
+    from geo_sigap.geocoding import build_geocoders
+    from tests.geocoding.conftest import write_gazetteer, write_osm
+
+    write_osm(tmp_path / "roads.osm")
+    write_gazetteer(tmp_path / "poi.csv")
+    rev, fwd = build_geocoders(units, road_network=tmp_path / "roads.osm",
+                               gazetteer_file=tmp_path / "poi.csv", gap_tolerance_m=10)
+    assert rev.gap_tolerance_m == 10
+    assert fwd.search("Lrg. Kenanga")[0].level == "gang"
+    _, both = build_geocoders(units, online=True, online_client=_FakeNominatim())
+    assert isinstance(both, CombinedGeocoder)
+    assert both.search("qwzxv")[0].source == "nominatim"
