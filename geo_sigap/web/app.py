@@ -35,13 +35,24 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         try:
             yield
         finally:
+            hub = getattr(app.state, "event_hub", None)
+            if hub is not None:
+                await hub.stop()
             services.close()
 
     app = FastAPI(
         title="GeoSIGAP", version=__version__, description=DESCRIPTION, lifespan=lifespan,
         openapi_tags=[
             {"name": "sistem", "description": "Kesehatan layanan dan metadata"},
+            {"name": "auth", "description": "Masuk/keluar; token API dan cookie sesi"},
+            {"name": "kasus", "description": "Siklus SOP: laporan, verifikasi, penugasan, "
+             "langkah lapangan, penyelesaian, audit"},
+            {"name": "tim", "description": "Tim, status dan posisi GPS"},
+            {"name": "peta", "description": "Aliran peristiwa langsung untuk peta"},
+            {"name": "publik", "description": "Laporan warga dan status tiket (tanpa data "
+             "pribadi)"},
             {"name": "geocoding", "description": "Titik → RT/RW/kelurahan, teks → lokasi"},
+            {"name": "analitik", "description": "Peta panas, hotspot, kinerja"},
         ],
     )
     app.state.settings = settings
@@ -51,7 +62,35 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(BodySizeLimit, max_json=settings.max_body_bytes,
                        max_multipart=settings.max_upload_bytes * 4 + 64 * 1024)
 
-    from geo_sigap.web.routes import system
+    from geo_sigap.web.routes import auth, events, incidents, intake, public, system, teams
 
-    app.include_router(system.router)
+    for module in (system, auth, incidents, intake, teams, events, public):
+        app.include_router(module.router)
+    for optional in ("geocoding", "analytics"):  # routers written alongside this one
+        module = _optional_routes(optional)
+        if module is not None:
+            app.include_router(module.router)
+    if _find("geo_sigap.web.pages"):  # pages, base-map API and /static (the UI engineer's)
+        from geo_sigap.web import pages
+
+        pages.install(app)
     return app
+
+
+def _find(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def _optional_routes(name: str):
+    """``geo_sigap.web.routes.<name>`` when that module exists (else ``None``)."""
+    import importlib
+
+    full = f"geo_sigap.web.routes.{name}"
+    if not _find(full):
+        return None
+    return importlib.import_module(full)

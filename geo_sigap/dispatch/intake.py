@@ -1,0 +1,256 @@
+"""SOP step 1 — a report from any channel becomes an incident.
+
+Every report is checked (category, channel, coordinates), geocoded to RT/RW/kelurahan,
+linked to a likely duplicate (same category within ``duplicate_radius_m`` metres and
+``duplicate_window_minutes``), audited and announced on the event stream — all in one
+transaction. A retried submission with the same idempotency key returns the incident
+created the first time.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from geo_sigap.dispatch import ports
+from geo_sigap.dispatch._tx import write_session
+from geo_sigap.dispatch.actors import INTAKE, Actor
+from geo_sigap.dispatch.events import incident_event
+from geo_sigap.dispatch.views import incident_view
+from geo_sigap.dispatch.whatsapp import WIB, coordinates_in, guess_category, parse_messages
+from geo_sigap.domain.categories import Priority
+from geo_sigap.domain.incidents import AuditEntry, Channel, Incident, new_ticket_code
+from geo_sigap.domain.lifecycle import Status, UserRole
+from geo_sigap.errors import InvalidInput, OutsideCoverage
+from geo_sigap.storage import audit
+from geo_sigap.storage.incidents import incident_row, new_row
+from geo_sigap.storage.tables import IncidentRow, utcnow
+
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,24}$")
+_M_PER_DEG = 111_320.0
+
+
+@dataclass(slots=True)
+class ReportInput:
+    """A report as submitted. ``lon, lat`` EPSG:4326 (strings with a decimal comma are
+    accepted); ``reported_at`` aware, or naive meaning WIB; ``None``: now."""
+
+    category: str
+    description: str
+    lon: Any
+    lat: Any
+    channel: str = "hotline"
+    address_text: str | None = None
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+    reported_at: datetime | None = None
+    priority: int | str | None = None
+
+
+@dataclass(slots=True)
+class IntakeResult:
+    incident: dict[str, Any]
+    created: bool
+    warnings: tuple[str, ...] = ()
+
+
+def _text(value: str | None, limit: int, name_id: str, name_en: str) -> str | None:
+    if value is None:
+        return None
+    value = str(value).strip()
+    if len(value) > limit:
+        raise InvalidInput(f"{name_id} terlalu panjang (maks. {limit} karakter)",
+                           f"{name_en} is too long (max {limit} characters)")
+    return value or None
+
+
+def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Equirectangular distance in metres between two (lon, lat) points (fine < 10 km)."""
+    kx = _M_PER_DEG * math.cos(math.radians((a[1] + b[1]) / 2))
+    return math.hypot((a[0] - b[0]) * kx, (a[1] - b[1]) * _M_PER_DEG)
+
+
+def find_duplicate(session, category: str, lonlat: tuple[float, float], at: datetime, *,
+                   radius_m: float, window_min: float) -> IncidentRow | None:
+    """The first open report of ``category`` within ``radius_m`` metres and
+    ``window_min`` minutes of (lonlat, at); a duplicate's own original wins."""
+    if radius_m <= 0 or window_min <= 0:
+        return None
+    dlat = radius_m / _M_PER_DEG
+    dlon = dlat / max(0.01, math.cos(math.radians(lonlat[1])))
+    win = timedelta(minutes=window_min)
+    rows = session.scalars(
+        select(IncidentRow).where(
+            IncidentRow.category == category,
+            IncidentRow.status.not_in([Status.DITOLAK.value]),
+            IncidentRow.reported_at >= at - win, IncidentRow.reported_at <= at + win,
+            IncidentRow.lon.between(lonlat[0] - dlon, lonlat[0] + dlon),
+            IncidentRow.lat.between(lonlat[1] - dlat, lonlat[1] + dlat),
+        ).order_by(IncidentRow.reported_at, IncidentRow.id)
+    ).all()
+    for r in rows:
+        if _metres((r.lon, r.lat), lonlat) <= radius_m:
+            if r.duplicate_of_id is not None:
+                return session.get(IncidentRow, r.duplicate_of_id) or r
+            return r
+    return None
+
+
+def _reported_at(value: datetime | None, now: datetime) -> datetime:
+    if value is None:
+        return now
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=WIB)
+    if value > now + timedelta(minutes=5):
+        raise InvalidInput("Waktu laporan tidak boleh di masa depan",
+                           "The report time cannot be in the future")
+    if value < now - timedelta(days=366):
+        raise InvalidInput("Waktu laporan lebih dari setahun yang lalu",
+                           "The report time is more than a year ago")
+    return value
+
+
+def report_incident(services, actor: Actor, data: ReportInput, *,
+                    idempotency_key: str | None = None, now: datetime | None = None,
+                    with_suggestions: bool = False) -> IntakeResult:
+    """Record a report (step 1). Citizens report through the web channel only.
+
+    Raises :class:`InvalidInput` subclasses (``unknown_category``,
+    ``invalid_coordinates``, ``outside_coverage`` for a citizen outside the area …),
+    :class:`PermissionDenied` for a role that may not take reports. Nothing is written
+    when it raises.
+    """
+    now = now or utcnow()
+    if actor.role != UserRole.CITIZEN:
+        actor.require(INTAKE, "mencatat laporan", "record reports")
+    key = _text(idempotency_key, 100, "Idempotency-Key", "Idempotency-Key")
+    if key:
+        with services.db.session() as s:
+            row = s.scalar(select(IncidentRow).where(IncidentRow.idempotency_key == key))
+            if row is not None:
+                return IntakeResult(incident_view(s, services.categories, row, actor, now),
+                                    False)
+    cat = services.categories.get(str(data.category).strip())
+    channel = Channel.parse(data.channel or "hotline")
+    if actor.role == UserRole.CITIZEN:
+        channel = Channel.WEB
+    elif actor.role == UserRole.TEAM_MEMBER:
+        channel = Channel.OFFICER
+    if channel == Channel.IMPORT:
+        raise InvalidInput("Saluran 'import' hanya untuk impor berkas",
+                           "Channel 'import' is for file imports only")
+    description = _text(data.description, 4000, "Uraian", "Description") or ""
+    if not description and actor.role == UserRole.CITIZEN:
+        raise InvalidInput("Uraian kejadian wajib diisi", "A description is required")
+    address = _text(data.address_text, 500, "Alamat", "Address")
+    name = _text(data.reporter_name, 200, "Nama pelapor", "Reporter name")
+    phone = _text(data.reporter_phone, 40, "Nomor pelapor", "Reporter phone")
+    if phone and not _PHONE.match(phone):
+        raise InvalidInput(f"Nomor telepon tidak sah: {phone!r}",
+                           f"Invalid phone number: {phone!r}")
+    priority = (Priority.parse(data.priority) if data.priority not in (None, "")
+                else cat.default_priority)
+    if actor.role == UserRole.CITIZEN:
+        priority = cat.default_priority
+    reported_at = _reported_at(data.reported_at, now)
+    loc = ports.locate(services, data.lon, data.lat)
+    if actor.role == UserRole.CITIZEN and "outside_coverage" in loc.flags:
+        raise OutsideCoverage(
+            "Lokasi berada di luar wilayah layanan; periksa titik pada peta",
+            "The location is outside the service area; check the point on the map",
+            lon=loc.lon, lat=loc.lat)
+    inc = Incident(
+        ticket=new_ticket_code(now.astimezone(WIB)), category=cat.code,
+        description=description, channel=channel, location=(loc.lon, loc.lat),
+        reported_at=reported_at, priority=priority, status=Status.DITERIMA,
+        address_text=address, placement=loc.placement, reporter_name=name,
+        reporter_phone=phone)
+    s_ = services.settings
+    try:
+        with write_session(services.db) as s:
+            dup = find_duplicate(s, cat.code, (loc.lon, loc.lat), reported_at,
+                                 radius_m=s_.duplicate_radius_m,
+                                 window_min=s_.duplicate_window_minutes)
+            row = new_row(inc, idempotency_key=key, created_by=actor.username)
+            if dup is not None:
+                row.duplicate_of_id = dup.id
+            s.add(row)
+            s.flush()
+            audit.append(s, AuditEntry(
+                at=now, actor=actor.username, actor_role=actor.role.value, action="report",
+                incident_ticket=row.ticket, to_status=row.status,
+                details={"channel": channel.value, "category": cat.code,
+                         "priority": int(priority), "duplicate_of": dup.ticket if dup else None,
+                         "flags": list(loc.flags)}), incident_id=row.id)
+            incident_event(s, row, "report", teams=[])
+            view = incident_view(s, services.categories, row, actor, now, full=False)
+    except IntegrityError:
+        if not key:
+            raise
+        with services.db.session() as s:  # the same key won a race: answer with its incident
+            row = incident_row(s, s.scalar(select(IncidentRow.ticket)
+                                           .where(IncidentRow.idempotency_key == key)) or "")
+            return IntakeResult(incident_view(s, services.categories, row, actor, now), False)
+    view.update(assignments=[], reports=[], duplicates=[])
+    if with_suggestions:
+        from geo_sigap.dispatch.workflow import suggestions_for_view
+
+        view["suggestions"] = suggestions_for_view(services, view, now)
+    return IntakeResult(view, True, loc.warnings)
+
+
+def draft_from_whatsapp(services, actor: Actor, text: str) -> dict[str, Any]:
+    """Turn a pasted WhatsApp group message into a draft report for the operator.
+
+    Returns ``{reported_at, sender, description, category_guess, category_keywords,
+    candidates, lon, lat, placement, messages, channel}``: the first message is the
+    report; location from coordinates in the text when present, otherwise the best
+    forward-geocoding candidate of the text; nothing is stored.
+    """
+    actor.require(INTAKE - {UserRole.TEAM_MEMBER}, "membuat draf dari pesan WhatsApp",
+                  "draft reports from WhatsApp messages")
+    if len(text or "") > 20_000:
+        raise InvalidInput("Teks terlalu panjang (maks. 20.000 karakter)",
+                           "Text too long (max 20,000 characters)")
+    messages = parse_messages(text)
+    first = messages[0]
+    cat, words = guess_category(first.text, services.categories)
+    if cat is None:
+        cat, words = guess_category(" ".join(m.text for m in messages), services.categories)
+    draft: dict[str, Any] = {
+        "channel": Channel.WA_GROUP.value, "reported_at": first.at.isoformat(),
+        "sender": first.sender, "reporter_name": first.sender, "description": first.text,
+        "category_guess": cat, "category_keywords": words, "candidates": [],
+        "lon": None, "lat": None, "placement": None, "location_source": None,
+        "warnings": [], "messages": [m.to_dict() for m in messages],
+    }
+    pair = coordinates_in(first.text)
+    if pair is not None:
+        try:
+            loc = ports.locate(services, *pair)
+            draft.update(lon=loc.lon, lat=loc.lat, location_source="koordinat_pesan",
+                         placement={"description": loc.placement.describe(),
+                                    "codes": loc.placement.unit_codes,
+                                    "flags": list(loc.flags)})
+            draft["warnings"] += list(loc.warnings)
+        except InvalidInput:
+            draft["warnings"].append("Koordinat dalam pesan tidak sah; diabaikan")
+    cands = ports.search_places(services, first.text, limit=5)
+    if not cands:
+        cands = ports.search_places(services, f"{first.text} {first.sender}", limit=5)
+    draft["candidates"] = cands
+    if draft["lon"] is None and cands:
+        best = cands[0]
+        draft.update(lon=best["lon"], lat=best["lat"], location_source="geocoder",
+                     placement=best.get("placement"), address_text=best.get("label"))
+        if best.get("ambiguous"):
+            draft["warnings"].append("Lokasi ambigu: periksa kandidat sebelum menyimpan")
+    if draft["lon"] is None:
+        draft["warnings"].append("Lokasi tidak ditemukan dalam pesan: tandai di peta")
+    return draft

@@ -1,0 +1,180 @@
+"""Reading cases: one incident, lists, overdue cases, the audit trail, a team member's
+assignments, teams, routes and the public status page. Each function checks the actor."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from geo_sigap.dispatch import ports
+from geo_sigap.dispatch.actors import AUDITORS, STAFF, Actor
+from geo_sigap.dispatch.views import assigned_teams, incident_view, public_view, timing
+from geo_sigap.domain.lifecycle import Status, UserRole
+from geo_sigap.errors import IncidentNotFound, InvalidInput, PermissionDenied
+from geo_sigap.storage import audit
+from geo_sigap.storage.incidents import incident_row
+from geo_sigap.storage.tables import AssignmentRow, IncidentRow, utcnow
+from geo_sigap.storage.teams import list_teams, team_row, to_team
+
+OPEN = [s.value for s in Status if s.is_open]
+
+
+def _check_team_access(actor: Actor, row: IncidentRow) -> None:
+    if actor.role == UserRole.TEAM_MEMBER and actor.team_code not in assigned_teams(row):
+        raise PermissionDenied(f"Kasus {row.ticket} tidak ditugaskan kepada tim Anda",
+                               f"Case {row.ticket} is not assigned to your team")
+
+
+def get_incident(services, actor: Actor, ticket: str, *, now: datetime | None = None
+                 ) -> dict[str, Any]:
+    actor.require(STAFF, "melihat kasus", "see cases")
+    now = now or utcnow()
+    with services.db.session() as s:
+        row = incident_row(s, ticket)
+        _check_team_access(actor, row)
+        return incident_view(s, services.categories, row, actor, now)
+
+
+def list_incidents(services, actor: Actor, *, status: str | None = None,
+                   category: str | None = None, kelurahan: str | None = None,
+                   open_only: bool = False, since: datetime | None = None,
+                   overdue_only: bool = False, limit: int = 200,
+                   now: datetime | None = None) -> list[dict[str, Any]]:
+    """Newest first. Team members see only their team's cases."""
+    actor.require(STAFF, "melihat daftar kasus", "list cases")
+    now = now or utcnow()
+    if not 1 <= limit <= 2000:
+        raise InvalidInput("limit harus 1–2000", "limit must be 1–2000")
+    q = (select(IncidentRow).options(selectinload(IncidentRow.assignments))
+         .order_by(IncidentRow.reported_at.desc(), IncidentRow.id.desc()))
+    if status:
+        try:
+            q = q.where(IncidentRow.status == Status(status).value)
+        except ValueError:
+            raise InvalidInput(f"Status tidak dikenal: {status!r}",
+                               f"Unknown status: {status!r}",
+                               choices=[x.value for x in Status]) from None
+    if category:
+        services.categories.get(category)
+        q = q.where(IncidentRow.category == category)
+    if kelurahan:
+        q = q.where(IncidentRow.kelurahan_code == kelurahan)
+    if open_only or overdue_only:
+        q = q.where(IncidentRow.status.in_(OPEN))
+    if overdue_only:
+        q = q.where(IncidentRow.on_scene_at.is_(None))
+    if since is not None:
+        if since.tzinfo is None:
+            raise InvalidInput("'since' harus berzona waktu", "'since' must have a timezone")
+        q = q.where(IncidentRow.reported_at >= since)
+    if actor.role == UserRole.TEAM_MEMBER:
+        q = q.where(IncidentRow.id.in_(
+            select(AssignmentRow.incident_id).where(AssignmentRow.team_code == actor.team_code,
+                                                    AssignmentRow.active.is_(True))))
+    with services.db.session() as s:
+        out = []
+        for row in s.scalars(q.limit(limit if not overdue_only else 5000)):
+            if overdue_only and not timing(services.categories, row, now)["overdue"]:
+                continue
+            v = incident_view(s, services.categories, row, actor, now, full=False)
+            v["teams"] = sorted(assigned_teams(row))
+            out.append(v)
+            if len(out) >= limit:
+                break
+        return out
+
+
+def overdue_incidents(services, actor: Actor, *, now: datetime | None = None
+                      ) -> list[dict[str, Any]]:
+    """Open cases with no team on scene past their target (category/priority), most
+    overdue first."""
+    rows = list_incidents(services, actor, overdue_only=True, limit=2000, now=now)
+    return sorted(rows, key=lambda v: -(v.get("overdue_by_s") or 0))
+
+
+def audit_log(services, actor: Actor, ticket: str) -> dict[str, Any]:
+    """Who did what when, and the time each step took."""
+    actor.require(AUDITORS, "melihat jejak audit", "see the audit trail")
+    with services.db.session() as s:
+        row = incident_row(s, ticket)
+        entries = audit.entries(s, incident_id=row.id, limit=5000)
+        from geo_sigap.storage.incidents import to_incident
+
+        durations = to_incident(row, with_children=False).step_durations()
+    return {"ticket": ticket, "durations": durations, "entries": [
+        {"at": e.at.isoformat(), "actor": e.actor, "actor_role": e.actor_role,
+         "action": e.action, "from_status": e.from_status, "to_status": e.to_status,
+         "details": e.details} for e in entries]}
+
+
+def my_assignments(services, actor: Actor, *, now: datetime | None = None
+                   ) -> list[dict[str, Any]]:
+    """A team member's open assignments, with the assignment message."""
+    if actor.role != UserRole.TEAM_MEMBER or not actor.team_code:
+        raise PermissionDenied("Hanya untuk anggota tim", "Team members only")
+    now = now or utcnow()
+    rows = list_incidents(services, actor, open_only=True, limit=500, now=now)
+    with services.db.session() as s:
+        for v in rows:
+            row = incident_row(s, v["ticket"])
+            mine = next((a for a in row.assignments
+                         if a.active and a.team_code == actor.team_code), None)
+            v["my_assignment"] = None if mine is None else {
+                "kind": mine.kind, "assigned_at": mine.assigned_at.isoformat(),
+                "eta_s": mine.eta_s, "message": mine.message}
+    return rows
+
+
+def public_status(services, ticket: str) -> dict[str, Any]:
+    """The citizen's view of a ticket (no personal data)."""
+    ticket = (ticket or "").strip().upper()
+    with services.db.session() as s:
+        row = s.scalar(select(IncidentRow).where(IncidentRow.ticket == ticket))
+        if row is None:
+            raise IncidentNotFound(f"Tiket {ticket} tidak ditemukan",
+                                   f"Ticket {ticket} not found", ticket=ticket)
+        return public_view(services.categories, row)
+
+
+def teams_view(services, actor: Actor, *, now: datetime | None = None
+               ) -> list[dict[str, Any]]:
+    """Teams with role, status, position and its age (seconds)."""
+    actor.require(STAFF, "melihat tim", "see teams")
+    now = now or utcnow()
+    stale = timedelta(minutes=services.settings.stale_position_minutes)
+    with services.db.session() as s:
+        teams = list_teams(s)
+    out = []
+    for t in teams:
+        age = (now - t.last_position_at).total_seconds() if t.last_position_at else None
+        pos, is_stale = t.position_at(now, stale)
+        out.append({
+            "code": t.code, "name": t.name, "role": t.role.value, "role_label": t.role.label,
+            "vehicle": t.vehicle.value, "status": t.status.value,
+            "phone": t.phone if actor.role != UserRole.PLANNER else None,
+            "post": list(t.post), "area_codes": list(t.area_codes),
+            "last_position": list(t.last_position) if t.last_position else None,
+            "last_position_at": t.last_position_at.isoformat() if t.last_position_at else None,
+            "position_age_s": age, "position": list(pos), "position_stale": is_stale})
+    return out
+
+
+def route_for(services, actor: Actor, ticket: str, team_code: str, *,
+              now: datetime | None = None) -> dict[str, Any]:
+    """The team's road route to the incident (GeoJSON Feature, distance_m, eta_s)."""
+    actor.require(STAFF, "melihat rute", "see routes")
+    now = now or utcnow()
+    with services.db.session() as s:
+        row = incident_row(s, ticket)
+        _check_team_access(actor, row)
+        team = to_team(team_row(s, team_code))
+        if row.lon is None:
+            raise InvalidInput("Kasus belum punya lokasi", "The case has no location yet")
+        lonlat = (row.lon, row.lat)
+    route = ports.team_route(services, lonlat, team, now)
+    return {"ticket": ticket, "team_code": team_code, "distance_m": round(route.distance_m, 1),
+            "eta_s": round(route.eta_s, 1), "is_estimate": route.is_estimate,
+            "profile": route.profile, "route": route.to_geojson()}

@@ -1,0 +1,50 @@
+"""The live event stream (server-sent events) of incident and team changes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import StreamingResponse
+
+from geo_sigap.dispatch.actors import STAFF, Actor
+from geo_sigap.dispatch.events import Event, EventHub
+from geo_sigap.domain.lifecycle import UserRole
+from geo_sigap.web.auth import staff_actor
+
+router = APIRouter(prefix="/api", tags=["peta"])
+
+
+def hub(request: Request) -> EventHub:
+    app = request.app
+    if getattr(app.state, "event_hub", None) is None:
+        app.state.event_hub = EventHub(app.state.services.db)
+    return app.state.event_hub
+
+
+@router.get("/events", summary="Aliran peristiwa langsung (SSE)",
+            response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {"example":
+                       'id: 42\nevent: incident\ndata: {"action":"verify","ticket":'
+                       '"SGP-250304-7KQ4","status":"terverifikasi"}\n\n'}}}})
+async def events(request: Request, who: Actor = Depends(staff_actor),
+                 last_event_id: int | None = Header(None, alias="Last-Event-ID"),
+                 after: int | None = Query(None, ge=0, description="Resume after this id"),
+                 follow: bool = Query(True, description="false: send the backlog and end")):
+    """``event: incident`` / ``event: team`` with JSON data. Resume with the
+    ``Last-Event-ID`` header (EventSource does it) or ``?after=``; without either, only
+    new events. Team members receive only their team's incidents."""
+    who.require(STAFF, "mengikuti peristiwa langsung", "follow live events")
+    start = last_event_id if last_event_id is not None else after
+
+    def accept(ev: Event) -> bool:
+        if who.role != UserRole.TEAM_MEMBER or ev.kind != "incident":
+            return True
+        return who.team_code in ev.payload.get("teams", [])
+
+    async def body():
+        async for chunk in hub(request).stream(start, follow=follow, accept=accept):
+            if await request.is_disconnected():
+                return
+            yield chunk
+
+    return StreamingResponse(body(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,184 @@
+"""Incidents through the SOP: intake, lists, transitions, assignment, field reports,
+audit, overdue cases. Thin: parse, call one use case, shape the answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, Field
+
+from geo_sigap.dispatch import field, intake, queries, workflow
+from geo_sigap.dispatch.actors import Actor
+from geo_sigap.errors import PayloadTooLarge
+from geo_sigap.web.auth import staff_actor
+
+router = APIRouter(tags=["kasus"])
+
+
+class IncidentIn(BaseModel):
+    """A report (SOP step 1). ``lon``/``lat`` EPSG:4326; swapped values are corrected
+    with a warning, invalid ones refused."""
+
+    category: str = Field(..., max_length=40, examples=["keributan"])
+    description: str = Field("", max_length=4000,
+                             examples=["Ada keributan pemuda di depan masjid, RT 05"])
+    channel: str = Field("hotline", examples=["hotline"],
+                         description="wa_group, hotline, langsung, web, officer, api")
+    lon: float | str = Field(..., examples=[103.6009])
+    lat: float | str = Field(..., examples=[-1.6195])
+    address_text: str | None = Field(None, max_length=500, examples=["Depan Masjid Al-Ikhlas"])
+    reporter_name: str | None = Field(None, max_length=200, examples=["Budi"])
+    reporter_phone: str | None = Field(None, max_length=40, examples=["0812-3456-7890"])
+    reported_at: datetime | None = Field(None, examples=["2025-03-04T21:15:00+07:00"])
+    priority: int | str | None = Field(None, examples=[2])
+
+    def to_input(self) -> intake.ReportInput:
+        return intake.ReportInput(**self.model_dump())
+
+
+class TransitionIn(BaseModel):
+    action: Literal["verify", "reject", "depart", "arrive", "handle", "resolve", "rework",
+                    "dispatch"] = Field(..., examples=["verify"])
+    version: int = Field(..., examples=[1], description="The version you are looking at")
+    reason: str | None = Field(None, max_length=2000, examples=["Hoaks: tidak ada kejadian"])
+    priority: int | str | None = Field(None, examples=[2])
+    note: str | None = Field(None, max_length=4000)
+
+
+class PickIn(BaseModel):
+    team_code: str = Field(..., max_length=40, examples=["BHB-1003"])
+    kind: Literal["lead", "support"] = "lead"
+
+
+class AssignIn(BaseModel):
+    version: int = Field(..., examples=[2])
+    assignments: list[PickIn] = Field(..., min_length=1, max_length=10)
+
+
+def _svc(request: Request):
+    return request.app.state.services
+
+
+@router.post("/api/incidents", status_code=201, summary="Catat laporan (langkah 1)",
+             responses={200: {"description": "Sudah dicatat dengan Idempotency-Key yang sama"},
+                        409: {"description": "Transisi tidak sah"},
+                        422: {"description": "Masukan tidak sah"}})
+def create_incident(body: IncidentIn, request: Request,
+                    who: Actor = Depends(staff_actor),
+                    idempotency_key: str | None = Header(None, max_length=100),
+                    suggest: bool = Query(False, description="Sertakan saran tim")):
+    """Geocoded on intake; a likely duplicate is linked in ``duplicate_of``. A retry
+    with the same ``Idempotency-Key`` answers 200 with the first incident."""
+    res = intake.report_incident(_svc(request), who, body.to_input(),
+                                 idempotency_key=idempotency_key, with_suggestions=suggest)
+    out = {**res.incident, "warnings": list(res.warnings), "created": res.created}
+    return JSONResponse(out, status_code=201 if res.created else 200)
+
+
+@router.get("/api/incidents", summary="Daftar kasus")
+def list_incidents(request: Request, who: Actor = Depends(staff_actor),
+                   status: str | None = None, category: str | None = None,
+                   kelurahan: str | None = None, open: bool = False,  # noqa: A002
+                   overdue: bool = False, since: datetime | None = None,
+                   limit: int = Query(200, ge=1, le=2000)) -> dict[str, Any]:
+    items = queries.list_incidents(_svc(request), who, status=status, category=category,
+                                   kelurahan=kelurahan, open_only=open, since=since,
+                                   overdue_only=overdue, limit=limit)
+    return {"count": len(items), "items": items}
+
+
+@router.get("/api/overdue", summary="Kasus terbuka yang melewati target waktu respons")
+def overdue(request: Request, who: Actor = Depends(staff_actor)) -> dict[str, Any]:
+    items = queries.overdue_incidents(_svc(request), who)
+    return {"count": len(items), "items": items}
+
+
+@router.get("/api/incidents/{ticket}", summary="Satu kasus lengkap")
+def get_incident(ticket: str, request: Request, who: Actor = Depends(staff_actor)):
+    return queries.get_incident(_svc(request), who, ticket)
+
+
+@router.post("/api/incidents/{ticket}/transitions", summary="Langkah SOP (status)",
+             responses={409: {"description": "Tidak diizinkan dari status ini, atau versi "
+                                             "kedaluwarsa (concurrent_edit)"}})
+def transition(ticket: str, body: TransitionIn, request: Request,
+               who: Actor = Depends(staff_actor)):
+    """verify, reject (reason), depart, arrive, handle, resolve, rework (reason)."""
+    return workflow.transition(_svc(request), who, ticket, body.action, version=body.version,
+                               reason=body.reason, priority=body.priority, note=body.note)
+
+
+@router.get("/api/incidents/{ticket}/suggestions", summary="Saran tim per peran")
+def suggestions(ticket: str, request: Request, who: Actor = Depends(staff_actor)):
+    return workflow.suggestions(_svc(request), who, ticket)
+
+
+@router.post("/api/incidents/{ticket}/assign", summary="Tugaskan tim (langkah 3)",
+             responses={409: {"description": "Versi kedaluwarsa: kasus terkini di details"}})
+def assign(ticket: str, body: AssignIn, request: Request, who: Actor = Depends(staff_actor)):
+    """Returns the incident and one ready WhatsApp message + wa.me link per team."""
+    picks = [workflow.TeamPick(p.team_code, p.kind) for p in body.assignments]
+    return workflow.assign(_svc(request), who, ticket, picks, version=body.version)
+
+
+@router.get("/api/incidents/{ticket}/route", summary="Rute tim ke lokasi")
+def route(ticket: str, request: Request, team: str = Query(..., max_length=40),
+          who: Actor = Depends(staff_actor)):
+    return queries.route_for(_svc(request), who, ticket, team)
+
+
+@router.post("/api/incidents/{ticket}/reports", summary="Laporan lapangan (langkah 6)")
+async def field_report(ticket: str, request: Request, text: str = Form(..., max_length=8000),
+                       photos: list[UploadFile] = File(default_factory=list),
+                       who: Actor = Depends(staff_actor)):
+    """multipart: ``text`` and up to 6 ``photos`` (JPEG/PNG/WebP, checked by content)."""
+    import anyio
+
+    s = _svc(request)
+    limit = s.settings.max_upload_bytes
+    uploads = []
+    for p in photos:
+        data = await p.read(limit + 1)
+        if len(data) > limit:
+            raise PayloadTooLarge(f"Foto {p.filename} terlalu besar (maks. {limit / 1e6:.1f} MB)",
+                                  f"Photo {p.filename} too large (max {limit / 1e6:.1f} MB)",
+                                  max_bytes=limit)
+        uploads.append(field.Upload(p.filename or "foto", data))
+    return await anyio.to_thread.run_sync(
+        lambda: field.add_field_report(s, who, ticket, text, uploads))
+
+
+@router.get("/api/attachments/{attachment_id}", summary="Foto laporan lapangan",
+            response_class=FileResponse)
+def attachment(attachment_id: int, request: Request, who: Actor = Depends(staff_actor)):
+    path, ctype, name = field.open_attachment(_svc(request), who, attachment_id)
+    return FileResponse(path, media_type=ctype, filename=name,
+                        headers={"Cache-Control": "private, no-store",
+                                 "X-Content-Type-Options": "nosniff"})
+
+
+@router.get("/api/incidents/{ticket}/audit", summary="Jejak audit dan durasi langkah")
+def audit(ticket: str, request: Request, who: Actor = Depends(staff_actor)):
+    return queries.audit_log(_svc(request), who, ticket)
+
+
+@router.get("/api/me/assignments", summary="Penugasan tim saya")
+def my_assignments(request: Request, who: Actor = Depends(staff_actor)):
+    items = queries.my_assignments(_svc(request), who)
+    return {"count": len(items), "items": items}
+
+
+@router.get("/api/categories", tags=["sistem"], summary="Tabel kategori")
+def categories(request: Request) -> dict[str, Any]:
+    table = _svc(request).categories
+    return {"items": [
+        {"code": c.code, "name": c.name, "name_en": c.name_en,
+         "lead": c.lead.value if c.lead else None, "support": [r.value for r in c.support],
+         "default_priority": int(c.default_priority),
+         "target_minutes": table.target_minutes(c.code, c.default_priority),
+         "sk4_sop": c.sk4_sop, "icon": c.icon} for c in table]}
+
+

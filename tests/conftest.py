@@ -1,0 +1,232 @@
+"""Shared fixtures: a database on SQLite and on PostGIS, services on a tiny area, an API
+client and signed-in users.
+
+The area (``tiny_units``) is drawn around the hand-made road network
+``tests/data/routing/tiny.osm`` (lon 103.600–103.621, lat −1.621…−1.619): kecamatan
+Paal Merah (15.71.11) with two kelurahan split at lon 103.6009; kelurahan 1003 has one
+RW with two RT (split at lat −1.6195). Teams sit on the network's nodes.
+
+PostGIS: ``GEO_SIGAP_TEST_POSTGIS_URL`` (default ``postgresql+psycopg://postgres@
+127.0.0.1:5432/test``) is used to create a database ``geo_sigap_test_<pid>`` for the
+session (dropped at the end). When PostGIS is unreachable the postgis cases skip, or
+fail when ``CI=true`` or ``GEO_SIGAP_REQUIRE_POSTGIS=1``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from shapely.geometry import box
+
+TESTS = Path(__file__).resolve().parent
+TINY_OSM = TESTS / "data" / "routing" / "tiny.osm"
+POSTGIS_ADMIN_URL = os.environ.get(
+    "GEO_SIGAP_TEST_POSTGIS_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+KEL_A, KEL_B = "15.71.11.1003", "15.71.11.1004"
+RW_A = KEL_A + ".RW001"
+RT_A1, RT_A2 = RW_A + ".RT001", RW_A + ".RT002"
+# points (lon, lat) inside the area
+IN_RT1 = (103.6003, -1.6198)  # kel 1003, RW 001, RT 001 (south of −1.6195)
+IN_RT2 = (103.6004, -1.6192)  # kel 1003, RW 001, RT 002
+IN_KEL_B = (103.6014, -1.6196)  # kel 1004
+OUTSIDE = (103.7000, -1.7000)  # in Indonesia, outside the area
+PASSWORDS = {"operator": "operator123", "dispatcher": "dispatcher123",
+             "coordinator": "coordinator123", "planner": "planner123", "admin": "admin123",
+             "tim_bhb": "tim_bhb123", "tim_lms": "tim_lms123", "tim_bhb2": "tim_bhb2123"}
+USERS = {"operator": ("operator", None), "dispatcher": ("dispatcher", None),
+         "coordinator": ("coordinator", None), "planner": ("planner", None),
+         "admin": ("admin", None), "tim_bhb": ("team_member", "BHB-1003"),
+         "tim_lms": ("team_member", "LMS-1003"), "tim_bhb2": ("team_member", "BHB-1004")}
+
+
+def postgis_required() -> bool:
+    return (os.environ.get("CI", "").lower() == "true"
+            or os.environ.get("GEO_SIGAP_REQUIRE_POSTGIS") == "1")
+
+
+def tiny_units():
+    from geo_sigap.domain.admin import AdminLevel, AdminUnit
+
+    west, east, south, north = 103.5950, 103.6250, -1.6250, -1.6150
+    split, rt_split = 103.6009, -1.6195
+    return [
+        AdminUnit("15", AdminLevel.PROVINSI, "Jambi", None, box(west, south, east, north)),
+        AdminUnit("15.71", AdminLevel.KABKOTA, "Kota Jambi", "15",
+                  box(west, south, east, north)),
+        AdminUnit("15.71.11", AdminLevel.KECAMATAN, "Paal Merah", "15.71",
+                  box(west, south, east, north)),
+        AdminUnit(KEL_A, AdminLevel.KELURAHAN, "Eka Jaya", "15.71.11",
+                  box(west, south, split, north)),
+        AdminUnit(KEL_B, AdminLevel.KELURAHAN, "Talang Bakung", "15.71.11",
+                  box(split, south, east, north)),
+        AdminUnit(RW_A, AdminLevel.RW, "RW 001", KEL_A, box(west, south, split, north)),
+        AdminUnit(RT_A1, AdminLevel.RT, "RT 001", RW_A, box(west, south, split, rt_split)),
+        AdminUnit(RT_A2, AdminLevel.RT, "RT 002", RW_A, box(west, rt_split, split, north)),
+    ]
+
+
+def tiny_teams():
+    from geo_sigap.domain.teams import Role, Team, Vehicle
+
+    return [
+        Team("BHB-1003", "Bhabinkamtibmas Eka Jaya", Role.BHABINKAMTIBMAS, (103.6000, -1.6200),
+             phone="0812-1111-0001", area_codes=(KEL_A,)),
+        Team("BHB-1004", "Bhabinkamtibmas Talang Bakung", Role.BHABINKAMTIBMAS,
+             (103.6018, -1.6200), phone="0812-1111-0002", area_codes=(KEL_B,)),
+        Team("BBS-1003", "Babinsa Eka Jaya", Role.BABINSA, (103.6000, -1.6191),
+             phone="+62 812 1111 0003", area_codes=(KEL_A,)),
+        Team("LMS-1003", "Linmas Eka Jaya", Role.LINMAS, (103.6009, -1.6191),
+             phone="081211110004", area_codes=(RW_A,)),
+        Team("SPP-01", "Satpol PP TRC", Role.SATPOL_PP, (103.6018, -1.6191),
+             vehicle=Vehicle.MOBIL, phone="081211110005", area_codes=("15.71.11",)),
+    ]
+
+
+@pytest.fixture(scope="session")
+def password_hashes():
+    """argon2 hashes made once per session (hashing is deliberately slow)."""
+    from geo_sigap.dispatch.users import _hasher
+
+    return {u: _hasher.hash(p) for u, p in PASSWORDS.items()}
+
+
+def load_fixture_area(db, hashes) -> None:
+    from geo_sigap.storage.tables import UserRow
+    from geo_sigap.storage.teams import upsert_teams
+    from geo_sigap.storage.units import upsert_units
+
+    with db.session() as s:
+        upsert_units(s, tiny_units(), source="tests")
+        upsert_teams(s, tiny_teams())
+        for name, (role, team) in USERS.items():
+            s.add(UserRow(username=name, password_hash=hashes[name], role=role,
+                          team_code=team, active=True))
+
+
+@pytest.fixture(scope="session")
+def postgis_database():
+    """A fresh PostGIS database for the test session; its URL."""
+    name = f"geo_sigap_test_{os.getpid()}"
+    admin = sa.create_engine(POSTGIS_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as c:
+            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+            c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001
+        admin.dispose()
+        msg = f"PostGIS unreachable at {POSTGIS_ADMIN_URL}: {exc.__class__.__name__}"
+        if postgis_required():
+            pytest.fail(msg + " (required: CI=true or GEO_SIGAP_REQUIRE_POSTGIS=1)")
+        pytest.skip(msg)
+    url = sa.engine.make_url(POSTGIS_ADMIN_URL).set(database=name)
+    eng = sa.create_engine(url)
+    with eng.begin() as c:
+        c.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    eng.dispose()
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as c:
+        c.execute(sa.text(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname='{name}'"))
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _postgis_db(postgis_database):
+    from geo_sigap.storage import open_database
+
+    db = open_database(postgis_database)
+    yield db
+    db.dispose()
+
+
+def _reset_postgis(db) -> None:
+    from geo_sigap.storage.tables import Base
+
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with db.engine.begin() as c:
+        c.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def db_url(backend, tmp_path, request):
+    """The URL of an empty migrated database on the backend (SQLite file or PostGIS)."""
+    if backend == "postgis":
+        db = request.getfixturevalue("_postgis_db")
+        _reset_postgis(db)
+        return db.engine.url.render_as_string(hide_password=False)
+    return f"sqlite:///{tmp_path / 'sigap.db'}"
+
+
+@pytest.fixture
+def area_db(backend, db_url, request, password_hashes):
+    """A database holding the fixture area, teams and users."""
+    from geo_sigap.storage import open_database
+
+    if backend == "postgis":
+        db = request.getfixturevalue("_postgis_db")
+        load_fixture_area(db, password_hashes)
+        yield db
+        return
+    db = open_database(db_url, spatialite=False)
+    load_fixture_area(db, password_hashes)
+    yield db
+    db.dispose()
+
+
+def make_settings(db_url: str, data_dir: Path, **overrides):
+    from geo_sigap.settings import Settings
+
+    return Settings(database_url=db_url, data_dir=data_dir, secret_key="test-secret-0123456789",
+                    road_network=TINY_OSM, **overrides)
+
+
+@pytest.fixture
+def services(area_db, db_url, tmp_path):
+    """Services on the fixture area with the tiny road network (routing available)."""
+    from geo_sigap.domain.categories import load_categories
+    from geo_sigap.services import Services
+
+    return Services(make_settings(db_url, tmp_path / "data"), area_db, load_categories())
+
+
+@pytest.fixture
+def client(services):
+    """A FastAPI TestClient on the services (not signed in)."""
+    from fastapi.testclient import TestClient
+
+    from geo_sigap.web.app import create_app
+
+    app = create_app(services.settings, services)
+    with TestClient(app) as c:
+        yield c
+
+
+class Logins:
+    """Bearer headers per fixture user, signing in on first use."""
+
+    def __init__(self, client):
+        self.client = client
+        self._tokens: dict[str, str] = {}
+
+    def __getitem__(self, username: str) -> dict[str, str]:
+        if username not in self._tokens:
+            r = self.client.post("/api/auth/login",
+                                 json={"username": username, "password": PASSWORDS[username]})
+            assert r.status_code == 200, r.text
+            self._tokens[username] = r.json()["token"]
+            self.client.cookies.clear()
+        return {"Authorization": f"Bearer {self._tokens[username]}"}
+
+
+@pytest.fixture
+def auth(client):
+    return Logins(client)
