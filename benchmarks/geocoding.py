@@ -158,7 +158,8 @@ def forward_latency(repeat: int = 10) -> dict[str, Any]:
     """Forward geocoding latency over a fixed query list (ms)."""
     if (DEMO / "poi.csv").exists() and (DEMO_BOUNDARIES / "kelurahan.geojson").exists():
         parts = [gpd.read_file(DEMO_BOUNDARIES / f"{lvl}.geojson")
-                 for lvl in ("kelurahan", "rw", "rt") if (DEMO_BOUNDARIES / f"{lvl}.geojson").exists()]
+                 for lvl in ("kabupaten_kota", "kecamatan", "kelurahan", "rw", "rt")
+                 if (DEMO_BOUNDARIES / f"{lvl}.geojson").exists()]
         units = gpd.GeoDataFrame(
             gpd.pd.concat(parts, ignore_index=True), geometry="geometry", crs=4326)
         roads = streets_from_osm(DEMO / "roads.osm") if (DEMO / "roads.osm").exists() else None

@@ -352,6 +352,7 @@ class ForwardGeocoder:
             s = score / 100
             if kind == "alley" and e.level != "gang" or kind == "street" and e.level == "gang":
                 s *= 0.9
+            s *= _number_factor(text, e.key)
             self._with_context(e, s, context, found, factor_scale, text)
 
     def _match_landmarks(self, text: str, context: list[tuple[Any, float]],
@@ -376,9 +377,7 @@ class ForwardGeocoder:
                 sc = score / 100
                 if q_kind and self._landmark_kinds[i] and self._landmark_kinds[i] != q_kind:
                     sc *= 0.85
-                numbers = {t for t in q_core.split() if t[:1].isdigit()}
-                if numbers - set(self._landmark_cores[i].split()):
-                    sc *= 0.75
+                sc *= _number_factor(q_core, self._landmark_cores[i])
                 hits.append((i, sc))
             if not q_kind:  # untyped words may still be a whole name
                 for _, score, i in process.extract(text, self._landmark_keys,
@@ -473,6 +472,14 @@ _DEPTH = {"landmark": 0, "rt": 1, "gang": 2, "street": 3, "rw": 4, "kelurahan": 
 _TWO_WORD_KINDS = {("kantor", "lurah"), ("kantor", "kelurahan"), ("kantor", "camat"),
                    ("kantor", "kecamatan"), ("rumah", "sakit"), ("pos", "ronda"),
                    ("balai", "desa")}
+
+
+def _number_factor(query: str, key: str) -> float:
+    """Numbers tell "Gang Damai 2" from "Gang Damai 3": a number of the query missing
+    from the name costs 25 %, a number of the name the query did not say 5 %."""
+    q = {t for t in query.split() if t[:1].isdigit()}
+    k = {t for t in key.split() if t[:1].isdigit()}
+    return (0.75 if q - k else 1.0) * (0.95 if k - q else 1.0)
 
 
 _LONG_KINDS = sorted(w for w in LANDMARK_WORDS if len(w) >= 5)

@@ -25,7 +25,7 @@ def _need(*paths):
 @pytest.fixture(scope="module")
 def demo_units():
     _need(BOUNDARIES / "kelurahan.geojson")
-    parts = [gpd.read_file(BOUNDARIES / f"{lvl}.geojson") for lvl in ("kelurahan", "rw", "rt")
+    parts = [gpd.read_file(BOUNDARIES / f"{lvl}.geojson") for lvl in ("kabupaten_kota", "kecamatan", "kelurahan", "rw", "rt")
              if (BOUNDARIES / f"{lvl}.geojson").exists()]
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=4326)
 
@@ -50,7 +50,8 @@ def test_every_unit_representative_point_geocodes_to_itself(demo_units, demo_rev
     for row in demo_units.itertuples():
         pt = row.geometry.representative_point()
         p = demo_reverse.place(pt.x, pt.y)
-        field = {"kelurahan": "kelurahan_code", "rw": "rw_code", "rt": "rt_code"}[row.level]
+        field = {"kabupaten_kota": "kabkota_code", "kecamatan": "kecamatan_code",
+                 "kelurahan": "kelurahan_code", "rw": "rw_code", "rt": "rt_code"}[row.level]
         assert getattr(p, field) == row.code, row.code
 
 
@@ -81,3 +82,29 @@ def test_kantor_lurah_per_kelurahan(demo_forward, demo_units):
     for row in demo_units[demo_units["level"] == "kelurahan"].itertuples():
         found = demo_forward.search(f"kantor lurah {row.name}")
         assert found and found[0].placement.kelurahan_code == row.code, row.name
+
+
+def test_placement_names_every_level(demo_units, demo_reverse):
+    rt = demo_units[demo_units["level"] == "rt"].iloc[0]
+    pt = rt.geometry.representative_point()
+    p = demo_reverse.place(pt.x, pt.y)
+    assert p.rt_code == rt["code"] and p.kecamatan_code == "15.71.11"
+    assert "Kec. Paal Merah" in p.describe() and p.kabkota_code == "15.71"
+
+
+def test_numbered_alleys_are_told_apart(demo_forward):
+    top = demo_forward.search("Gg. Damai 3")[0]
+    assert top.level == "gang" and top.label.startswith("Gang Damai 3")
+    top = demo_forward.search("gang damai")[0]
+    assert top.label.startswith("Gang Damai ")
+
+
+def test_rt_rw_reference_in_demo(demo_units, demo_forward):
+    rts = demo_units[(demo_units["level"] == "rt")
+                     & demo_units["code"].str.startswith(EKA_JAYA)]
+    code = rts["code"].iloc[0]  # 15.71.11.1003.RWxxx.RTyyy
+    rw, rt = int(code.split(".RW")[1][:3]), int(code.split(".RT")[1][:3])
+    top = demo_forward.search(f"RT {rt:02d} RW {rw:02d} Kel. Eka Jaya")[0]
+    assert (top.level, top.code) == ("rt", code)
+    top = demo_forward.search(f"RT.{rt:03d}/RW.{rw:03d} eka jaya")[0]
+    assert top.code == code
