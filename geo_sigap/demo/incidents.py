@@ -126,7 +126,7 @@ def _patterns() -> list[_Pattern]:
         _Pattern("keributan_bg", "keributan", (110,) * 8, "population", _H_EVENING, _D_WEEKEND),
         _Pattern("pencurian_bg", "pencurian", (250,) * 8, "population", _H_THEFT),
         _Pattern("pencurian_geser", "pencurian", (80,) * 8, "shift:pencurian", _H_THEFT),
-        _Pattern("banjir", "bencana", (45, 90, 5, 30, 45, 90, 5, 30), "near:rawa@380", _H_ALL,
+        _Pattern("banjir", "bencana", (45, 90, 8, 4, 45, 90, 8, 4), "near:rawa@380", _H_ALL,
                  months={m: rainy.get(m, 0.03) for m in range(1, 13)}, subtype="banjir"),
         _Pattern("kebakaran", "bencana", (18,) * 8, "population", _H_ALL, subtype="kebakaran"),
         _Pattern("pohon_tumbang", "bencana", (20,) * 8, "population", _H_ALL, subtype="pohon"),
