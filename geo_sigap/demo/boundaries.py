@@ -218,8 +218,7 @@ def _split(pts: np.ndarray, adj, cells: np.ndarray, n: int, rng: np.random.Gener
     """Split ``cells`` into ``n`` contiguous groups of similar size (k-means + repair)."""
     xy = pts[cells]
     _, lab = kmeans2(xy, n, iter=30, minit="++", seed=rng)
-    lab = _make_contiguous(lab_full := _full(lab, cells, len(pts)), adj, subset=cells)[cells]
-    del lab_full
+    lab = _make_contiguous(_full(lab, cells, len(pts)), adj, subset=cells)[cells]
     groups = [cells[lab == i] for i in np.unique(lab)]
     return [g for g in groups if len(g)]
 

@@ -29,7 +29,7 @@ DESCRIPTIONS: dict[str, tuple[str, ...]] = {
         "Kambing warga masuk ke halaman {poi}",
         "Beberapa ekor sapi merusak tanaman warga",
         "Kerbau lepas di jalan, pemilik belum diketahui",
-        "Ternak kambing berkeliaran di tengah {road} pada malam hari",
+        "Ternak kambing berkeliaran di tengah {road} sejak pagi",
         "Sapi tidur di badan jalan dekat {poi}",
     ),
     "pekat": (
