@@ -8,7 +8,10 @@ cold for each), else "no pattern". ``sig`` means the slice's pseudo p-value
 counted on both sides — :attr:`GiStar.p_folded`) is ≤ ``threshold``; the trend is the Mann-Kendall
 test of the unit's Gi* z-scores over the slices at the same ``threshold``.
 
-Differences from sfdep, stated: Gi* per slice uses spatial neighbours of the same
+Differences from sfdep, stated: sfdep's "intensifying hotspot" counts significant
+slices of either sign (``sum(sigs)``), so a diminishing cold spot (cold throughout,
+warming) is called an intensifying hot spot; here, as in Esri's definition, it counts
+significant *hot* slices; Gi* per slice uses spatial neighbours of the same
 slice only (sfdep's default also adds the neighbours' values of the previous slice,
 ``k = 1``); a slice without incidents has z = 0 and p = 1 (sfdep would fail); the
 Mann-Kendall p-value is the normal approximation with tie-corrected variance and
@@ -110,7 +113,7 @@ def classify(gs, sigs, tau: float, tau_p: float, threshold: float) -> str:
         "new coldspot": sigs.sum() == 1 and last_sig and gs[-1] < 0,
         "consecutive hotspot": consecutive(1),
         "consecutive coldspot": consecutive(-1),
-        "intensifying hotspot": sigs.sum() / n >= 0.9 and last_sig and tau > 0
+        "intensifying hotspot": hot.sum() / n >= 0.9 and last_sig and tau > 0
         and tau_p < threshold,
         "intensifying coldspot": cold.sum() / n >= 0.9 and last_sig and tau < 0
         and tau_p <= threshold,

@@ -1,0 +1,141 @@
+"""Heatmap, PAI/PEI, performance, temporal patterns and choropleths on known answers."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo_sigap.analytics.choropleth import choropleth, empirical_bayes
+from geo_sigap.analytics.evaluation import score_hotspots
+from geo_sigap.analytics.frames import Quarter, filter_incidents, normalise_incidents
+from geo_sigap.analytics.heatmap import _frame, default_bandwidth, kde_grid
+from geo_sigap.analytics.performance import annotate, overdue_cases, summarise
+from geo_sigap.analytics.temporal import day_hour_matrix, quarter_comparison
+from geo_sigap.domain.categories import load_categories
+
+
+def test_pai_pei_hand_computed():
+    counts = [5, 3, 1, 1, 0, 0, 0, 0, 0, 10]
+    hot = [True, True] + [False] * 8
+    s = score_hotspots(hot, counts)
+    # N = 20, n_H = 8: hit 0.4; area 2/10: PAI 2.0; best 2 cells catch 15: PEI 8/15
+    assert s.hit_rate == pytest.approx(0.4)
+    assert s.pai == pytest.approx(2.0)
+    assert s.pei == pytest.approx(8 / 15)
+    best = score_hotspots([True] + [False] * 8 + [True], counts)
+    assert best.pei == pytest.approx(1.0)
+
+
+def test_pai_with_unequal_areas():
+    s = score_hotspots([True, False, False], [6, 2, 2], areas=[1.0, 2.0, 1.0])
+    assert s.pai == pytest.approx((6 / 10) / (1 / 4))
+
+
+def test_kde_conserves_mass_and_peaks_at_the_cluster():
+    rng = np.random.default_rng(0)
+    lon = np.r_[103.60 + rng.uniform(0, 0.05, 2000), 103.62 + rng.normal(0, 0.001, 500)]
+    lat = np.r_[-1.64 + rng.uniform(0, 0.05, 2000), -1.62 + rng.normal(0, 0.001, 500)]
+    for kernel in ("quartic", "gaussian"):
+        g = kde_grid(lon, lat, kernel=kernel, bandwidth_m=300)
+        mass = g.density.sum() * (g.cell_m / 1000) ** 2
+        assert mass == pytest.approx(2500, rel=1e-6)
+        r, c = np.unravel_index(np.argmax(g.density), g.shape)
+        lons, lats = g.cell_centres()
+        assert abs(lons[c] - 103.62) < 0.002 and abs(lats[r] + 1.62) < 0.002
+
+
+def test_kde_matches_direct_kernel_sum():
+    rng = np.random.default_rng(1)
+    lon = 103.6 + rng.uniform(0, 0.02, 300)
+    lat = -1.6 + rng.uniform(0, 0.02, 300)
+    h = 400.0
+    g = kde_grid(lon, lat, kernel="quartic", bandwidth_m=h, cell_m=20)
+    lons, lats = g.cell_centres()
+    lon0 = (g.bounds[0] + g.bounds[2]) / 2
+    lat0 = (g.bounds[1] + g.bounds[3]) / 2
+    px, py, _ = _frame(lon, lat, lon0, lat0)
+    # direct O(points × cells) on a subsample of cells
+    for r in range(0, g.shape[0], 17):
+        for c in range(0, g.shape[1], 17):
+            cx, cy, _ = _frame(np.array([lons[c]]), np.array([lats[r]]), lon0, lat0)
+            d2 = (px - cx) ** 2 + (py - cy) ** 2
+            direct = np.sum(np.where(d2 < h * h, (1 - d2 / h**2) ** 2, 0)) * 3 / (np.pi * h * h)
+            assert g.density[r, c] == pytest.approx(direct * 1e6, rel=0.06, abs=2.0)
+
+
+def test_default_bandwidth_is_clamped_and_adjustable():
+    x = np.random.default_rng(2).normal(0, 5000, 100)
+    assert default_bandwidth(x, x) == 1000.0
+    assert default_bandwidth(x[:3] * 0.001, x[:3] * 0.001) == 100.0
+    assert kde_grid([103.6, 103.61], [-1.6, -1.61], bandwidth_m=250).bandwidth_m == 250
+
+
+def _inc(rows):
+    df = pd.DataFrame(rows)
+    return normalise_incidents(df)
+
+
+def test_performance_steps_targets_and_overdue():
+    t0 = pd.Timestamp("2026-07-01 08:00", tz="Asia/Jakarta")
+    m = pd.Timedelta(minutes=1)
+    df = _inc([
+        # ODGJ (target 30 min, priority 2 → 30): on scene after 25 min — within target
+        dict(ticket="A", category="odgj", lon=103.6, lat=-1.6, priority=2, status="selesai",
+             reported_at=t0, verified_at=t0 + 5 * m, dispatched_at=t0 + 10 * m,
+             en_route_at=t0 + 12 * m, on_scene_at=t0 + 25 * m, handled_at=t0 + 60 * m,
+             resolved_at=t0 + 120 * m, lead_team="T1", lead_role="satpol_pp",
+             kelurahan_code="15.71.11.1001"),
+        # keributan (target 15): on scene after 40 min — late
+        dict(ticket="B", category="keributan", lon=103.6, lat=-1.6, priority=1,
+             status="selesai", reported_at=t0, verified_at=t0 + 10 * m,
+             dispatched_at=t0 + 20 * m, en_route_at=t0 + 25 * m, on_scene_at=t0 + 40 * m,
+             handled_at=t0 + 70 * m, resolved_at=t0 + 100 * m, lead_team="T2",
+             lead_role="bhabinkamtibmas", kelurahan_code="15.71.11.1001"),
+        # pkl (target 120), still waiting 5 h later — overdue, open
+        dict(ticket="C", category="pkl", lon=103.6, lat=-1.6, priority=4,
+             status="ditugaskan", reported_at=t0, verified_at=t0 + 5 * m,
+             dispatched_at=t0 + 9 * m, lead_team="T1", lead_role="satpol_pp",
+             kelurahan_code="15.71.11.1002"),
+    ])
+    ann = annotate(df, load_categories(), as_of=t0 + 300 * m)
+    assert ann["min_respons"].tolist()[:2] == [25.0, 40.0]
+    assert ann["within_target"].tolist()[:2] == [True, False]
+    assert ann["overdue"].tolist() == [False, True, True]
+    s = summarise(ann, "lead_team")
+    assert s.loc["T1", "n"] == 2 and s.loc["T1", "overdue"] == 1
+    assert s.loc["T1", "verifikasi_median"] == 5.0
+    assert s.loc["T1", "share_within_target"] == 1.0
+    assert s.loc["T2", "respons_p90"] == 40.0
+    assert overdue_cases(ann)["ticket"].tolist() == ["C", "B"]
+
+
+def test_day_hour_and_quarter_comparison():
+    ts = ["2026-07-06T21:30:00+07:00", "2026-07-06T21:10:00+07:00",  # Monday 21 WIB
+          "2026-04-02T14:00:00Z", "2026-08-01T01:00:00+07:00"]
+    df = _inc({"category": ["pekat", "pekat", "pkl", "pkl"], "lon": [103.6] * 4,
+               "lat": [-1.6] * 4, "reported_at": ts})
+    m = day_hour_matrix(df)
+    assert m.loc["Senin", 21] == 2 and m.loc["Kamis", 21] == 1  # 14:00 UTC = 21:00 WIB
+    assert m.values.sum() == 4
+    q = quarter_comparison(df, "2026Q3")
+    assert q.loc["pekat", "curr"] == 2 and q.loc["pekat", "prev"] == 0
+    assert q.loc["pkl", "curr"] == 1 and q.loc["pkl", "prev"] == 1
+    night = filter_incidents(df, hours=(21, 2))
+    assert len(night) == 4
+    assert Quarter.parse("2026Q1").previous() == Quarter(2025, 4)
+    assert str(Quarter.parse("2026q4").next()) == "2027Q1"
+
+
+def test_empirical_bayes_shrinks_small_units():
+    events = np.array([2, 50, 40, 45])
+    pop = np.array([50, 10000, 9000, 9500])
+    raw = events / pop
+    eb = empirical_bayes(events, pop)
+    overall = events.sum() / pop.sum()
+    assert abs(eb[0] - overall) < abs(raw[0] - overall) / 2
+    assert np.allclose(eb[1:], raw[1:], rtol=0.2)
+
+
+def test_choropleth_columns(units, incidents):
+    ch = choropleth(incidents, units, "kelurahan")
+    assert len(ch) == 6 and ch["count"].sum() == incidents["kelurahan_code"].notna().sum()
+    assert (ch["count_class"] >= 0).all() and ch["rate_eb_1000"].notna().all()
