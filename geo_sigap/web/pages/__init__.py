@@ -1,0 +1,150 @@
+"""Browser pages: server-rendered shells whose scripts call the JSON API.
+
+Every page works with no internet: scripts, styles and the base map (boundaries and
+roads from ``/api/map/…``) are served by this app; a web tile layer appears only when
+``Settings.map_tiles_url`` is set, and the Content-Security-Policy of every page allows
+no other origin. Pages never check permissions themselves — the API does; a page whose
+API calls answer 401 sends the browser to ``/masuk``.
+
+Use :func:`install` to add the pages, the base-map endpoints and ``/static`` to an app.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from geo_sigap import __version__
+from geo_sigap.web.i18n import LANG_COOKIE, Translator, parse_locale, pick_locale
+
+WEB_DIR = Path(__file__).resolve().parents[1]
+TEMPLATES_DIR = WEB_DIR / "templates"
+STATIC_DIR = WEB_DIR / "static"
+SESSION_COOKIE = "sigap_session"
+
+router = APIRouter(include_in_schema=False)
+
+
+@lru_cache(maxsize=1)
+def _templates():
+    from fastapi.templating import Jinja2Templates
+
+    return Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+def _settings(request: Request):
+    return getattr(request.app.state, "settings", None)
+
+
+def _tiles_url(request: Request) -> str | None:
+    s = _settings(request)
+    return getattr(s, "map_tiles_url", None) or None
+
+
+def content_security_policy(tiles_url: str | None = None) -> str:
+    """Only this origin may serve scripts, styles, data and images (plus the tile host)."""
+    img = "'self' data: blob:"
+    if tiles_url:
+        parts = urlsplit(tiles_url.replace("{s}", "a"))
+        if parts.scheme and parts.netloc:
+            host = parts.netloc.replace("a.", "*.", 1) if "{s}" in tiles_url else parts.netloc
+            img += f" {parts.scheme}://{host}"
+    return ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            f"img-src {img}; connect-src 'self'; media-src 'self' data: blob:; "
+            "font-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
+            "form-action 'self'")
+
+
+def render(request: Request, template: str, *, page: str, title_key: str,
+           **context: object) -> HTMLResponse:
+    """Render ``template`` in the request's locale; remember a ``?lang=`` choice."""
+    s = _settings(request)
+    query_lang = request.query_params.get("lang")
+    locale = pick_locale(query_lang, request.cookies.get(LANG_COOKIE),
+                         request.headers.get("accept-language"),
+                         getattr(s, "locale", "id"))
+    t = Translator(locale)
+    tiles = _tiles_url(request)
+    response = _templates().TemplateResponse(
+        request, template,
+        {
+            "t": t, "locale": locale, "other_locale": "en" if locale == "id" else "id",
+            "i18n_json": t.as_json(), "page": page, "title": t(title_key),
+            "version": __version__, "tiles_url": tiles or "",
+            "demo": bool(getattr(s, "demo", False)), **context,
+        },
+    )
+    response.headers["Content-Security-Policy"] = content_security_policy(tiles)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    if parse_locale(query_lang):
+        response.set_cookie(LANG_COOKIE, locale, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+@router.get("/")
+def landing(request: Request) -> Response:
+    """Staff with a session go to the live map; everyone else to the sign-in page."""
+    target = "/peta" if request.cookies.get(SESSION_COOKIE) else "/masuk"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/masuk", response_class=HTMLResponse)
+def login_page(request: Request, next: str | None = None) -> HTMLResponse:
+    safe_next = next if next and next.startswith("/") and not next.startswith("//") else ""
+    return render(request, "masuk.html", page="masuk", title_key="login.title",
+                  next_url=safe_next)
+
+
+@router.get("/peta", response_class=HTMLResponse)
+def coordinator_map(request: Request) -> HTMLResponse:
+    return render(request, "peta.html", page="peta", title_key="map.title")
+
+
+@router.get("/operator", response_class=HTMLResponse)
+def operator_intake(request: Request) -> HTMLResponse:
+    return render(request, "operator.html", page="operator", title_key="intake.title")
+
+
+@router.get("/dispatch/{ticket}", response_class=HTMLResponse)
+def dispatcher_panel(request: Request, ticket: str) -> HTMLResponse:
+    return render(request, "dispatch.html", page="dispatch", title_key="dispatch.suggestions",
+                  ticket=ticket)
+
+
+@router.get("/lapangan", response_class=HTMLResponse)
+def field_team(request: Request) -> HTMLResponse:
+    return render(request, "lapangan.html", page="lapangan", title_key="field.title")
+
+
+@router.get("/lapor", response_class=HTMLResponse)
+def citizen_report(request: Request) -> HTMLResponse:
+    return render(request, "lapor.html", page="lapor", title_key="citizen.title")
+
+
+@router.get("/status", response_class=HTMLResponse)
+def status_lookup(request: Request, tiket: str | None = None) -> Response:
+    if tiket and tiket.strip():
+        return RedirectResponse(f"/status/{tiket.strip().upper()}", status_code=303)
+    return render(request, "status.html", page="status", title_key="status.title", ticket="")
+
+
+@router.get("/status/{ticket}", response_class=HTMLResponse)
+def status_page(request: Request, ticket: str) -> HTMLResponse:
+    return render(request, "status.html", page="status", title_key="status.title",
+                  ticket=ticket)
+
+
+def install(app: FastAPI) -> None:
+    """Add the pages, the base-map API (``/api/map/…``) and ``/static`` to ``app``."""
+    from fastapi.staticfiles import StaticFiles
+
+    from geo_sigap.web.routes import map as map_routes
+
+    app.include_router(map_routes.router)
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -1,0 +1,82 @@
+/* GeoSIGAP — the offline base map: boundaries and roads from /api/map/…, tiles optional. */
+(function () {
+  "use strict";
+  const S = window.SIGAP;
+
+  const ROAD_WEIGHT = { motorway: 4, trunk: 4, primary: 3.5, secondary: 3, tertiary: 2.5,
+    residential: 1.5, unclassified: 1.5, service: 1, living_street: 1, track: 1, path: 0.8 };
+
+  function roadStyle(f) {
+    const hw = String((f.properties || {}).highway || "").replace("_link", "");
+    const w = ROAD_WEIGHT[hw] || 1;
+    return { color: w >= 2.5 ? "#b9a27a" : "#c9c2b6", weight: w, opacity: 0.9, interactive: false };
+  }
+
+  /**
+   * Build a Leaflet map in element `id` with the area's own base layers.
+   * opts.levels: boundary levels to draw (default kelurahan + rw); opts.rtMinZoom: show RT from
+   * this zoom. Returns {map, overlays, control, ready} where ready resolves when drawn.
+   */
+  function baseMap(id, opts) {
+    opts = opts || {};
+    const canvas = L.canvas({ padding: 0.3 });
+    const map = L.map(id, { preferCanvas: true, zoomControl: true, attributionControl: true,
+      minZoom: 10, maxZoom: 19 }).setView([-1.63, 103.63], 14);
+    map.attributionControl.setPrefix(false);
+    map.attributionControl.addAttribution(opts.attribution || "Batas & jalan: data lokal");
+    const overlays = {};
+    const control = L.control.layers(null, null, { collapsed: !!opts.collapsed }).addTo(map);
+
+    if (S.config.tiles_url) {
+      const tiles = L.tileLayer(S.config.tiles_url, { maxZoom: 19 });
+      control.addBaseLayer(tiles, S.t("map.layers.tiles"));
+    }
+
+    const roads = L.geoJSON(null, { renderer: canvas, style: roadStyle, interactive: false });
+    overlays.roads = roads; roads.addTo(map); control.addOverlay(roads, S.t("map.layers.roads"));
+
+    const styles = {
+      kelurahan: { color: "#3b3b98", weight: 2.5, fill: true, fillOpacity: 0.03, interactive: false },
+      rw: { color: "#6c5ce7", weight: 1.2, dashArray: "5 4", fill: false, interactive: false },
+      rt: { color: "#a29bfe", weight: 0.8, dashArray: "2 3", fill: false, interactive: false },
+    };
+    const levels = opts.levels || ["kelurahan", "rw", "rt"];
+    const loads = [];
+    for (const level of levels) {
+      const layer = L.geoJSON(null, { renderer: canvas, style: styles[level] || styles.rt, interactive: false });
+      overlays[level] = layer;
+      control.addOverlay(layer, S.t("map.layers." + level));
+      if (level !== "rt") layer.addTo(map);
+      loads.push(S.api("GET", "/api/map/boundaries?level=" + level, null, { noRedirect: true })
+        .then((gj) => { layer.addData(gj); return [level, gj]; }));
+    }
+    const rtMinZoom = opts.rtMinZoom || 16;
+    if (overlays.rt) {
+      const syncRt = () => {
+        if (map.getZoom() >= rtMinZoom) { if (!map.hasLayer(overlays.rt)) overlays.rt.addTo(map); }
+        else if (map.hasLayer(overlays.rt)) map.removeLayer(overlays.rt);
+      };
+      map.on("zoomend", syncRt);
+    }
+    const labels = L.layerGroup().addTo(map);
+    const ready = Promise.all(loads).then((pairs) => {
+      const found = Object.fromEntries(pairs);
+      const kel = overlays.kelurahan;
+      if (kel && kel.getLayers().length) {
+        if (!opts.keepView) map.fitBounds(kel.getBounds(), { padding: [10, 10] });
+        kel.eachLayer((l) => {
+          const p = l.feature.properties;
+          labels.addLayer(L.marker(l.getBounds().getCenter(), { interactive: false, keyboard: false,
+            icon: L.divIcon({ className: "kel-label", html: S.esc(p.name), iconSize: null }) }));
+        });
+      }
+      return found;
+    });
+    S.api("GET", "/api/map/roads", null, { noRedirect: true })
+      .then((gj) => { roads.addData(gj); roads.bringToBack(); })
+      .catch(() => { /* no road file configured: boundaries alone */ });
+    return { map, overlays, control, ready, canvas };
+  }
+
+  S.baseMap = baseMap;
+})();
