@@ -16,6 +16,7 @@ clue                                          factor
 ============================================  ======
 RT/RW number inside a named kelurahan         0.97
 street/alley/landmark inside the named unit   0.95
+… in the kelurahan, not in the named RT/RW   0.85
 named kelurahan / kecamatan alone             0.90
 street/alley/landmark, no area stated         0.88
 any match of untyped words                    0.80
@@ -291,9 +292,9 @@ class ForwardGeocoder:
         return sorted(hits.values(), key=lambda h: -h[1])
 
     def _admin_candidates(self, parsed: Any, kel_hits: list[tuple[_Entry, float]],
-                          found: list[_Found]) -> list[tuple[Any, float]]:
+                          found: list[_Found]) -> list[tuple[Any, float, int]]:
         """Add RT/RW/kelurahan candidates; return areas (geometry, score) to combine with."""
-        context: list[tuple[Any, float]] = []
+        context: list[tuple[Any, float, int]] = []
         rt, rw = parsed.rt, parsed.rw
         kels = kel_hits or []
         if rt or rw:
@@ -312,19 +313,21 @@ class ForwardGeocoder:
                                             "kelurahan"]
                     found.append(_Found(e, kscore, factor, notes=notes, matched=parsed.normalized))
                     if e.geom is not None:
-                        context.append((e.geom, kscore))
+                        context.append((e.geom, kscore, 0))
+                if kel is not None and matches and kel.geom is not None:
+                    context.append((kel.geom, kscore, 1))  # wider: the RT may be misheard
                 if kel is not None and not matches:
                     what = f"RT {rt:03d}" if rt else f"RW {rw:03d}"
                     found.append(_Found(kel, kscore, 0.75, notes=[
                         f"{what} tidak ada di data wilayah; ditampilkan kelurahannya"],
                         matched=parsed.normalized))
                     if kel.geom is not None:
-                        context.append((kel.geom, kscore))
+                        context.append((kel.geom, kscore, 0))
         else:
             for kel, kscore in kels:
                 found.append(_Found(kel, kscore, 0.90, matched=kel.key))
                 if kel.geom is not None:
-                    context.append((kel.geom, kscore))
+                    context.append((kel.geom, kscore, 0))
         for ph in parsed.phrases:
             if ph.kind == "kecamatan" and ph.text and self._kec_keys:
                 for _, score, i in process.extract(ph.text, self._kec_keys, scorer=fuzz.WRatio,
@@ -332,7 +335,7 @@ class ForwardGeocoder:
                     e = self._kec[i]
                     found.append(_Found(e, score / 100, 0.90, matched=ph.text))
                     if e.geom is not None and not context:
-                        context.append((e.geom, score / 100))
+                        context.append((e.geom, score / 100, 0))
         return context
 
     def _match_kel(self, text: str, found: list[_Found], factor: float) -> None:
@@ -342,7 +345,7 @@ class ForwardGeocoder:
                                            score_cutoff=80):
             found.append(_Found(self._kel[i], score / 100, factor, matched=text))
 
-    def _match_lines(self, text: str, kind: str | None, context: list[tuple[Any, float]],
+    def _match_lines(self, text: str, kind: str | None, context: list[tuple[Any, float, int]],
                      found: list[_Found], factor_scale: float) -> None:
         if not self._street_keys or len(text) < 2:
             return
@@ -355,7 +358,7 @@ class ForwardGeocoder:
             s *= _number_factor(text, e.key)
             self._with_context(e, s, context, found, factor_scale, text)
 
-    def _match_landmarks(self, text: str, context: list[tuple[Any, float]],
+    def _match_landmarks(self, text: str, context: list[tuple[Any, float, int]],
                          found: list[_Found], factor_scale: float) -> None:
         """Landmarks: the kind word (masjid, sd, pasar …) and the distinctive rest of the
         name are scored apart, so "pasar angso duo" does not match every pasar."""
@@ -386,23 +389,26 @@ class ForwardGeocoder:
         for i, sc in hits:
             self._with_context(self._landmarks[i], sc, context, found, factor_scale, text)
 
-    def _with_context(self, e: _Entry, s: float, context: list[tuple[Any, float]],
+    def _with_context(self, e: _Entry, s: float, context: list[tuple[Any, float, int]],
                       found: list[_Found], factor_scale: float, text: str) -> None:
         if not context:
             found.append(_Found(e, s, 0.88 * factor_scale, matched=text))
             return
-        placed = False
-        for area, ascore in context:
-            part = e.geom.intersection(area) if e.geom.geom_type != "Point" else (
-                e.geom if area.covers(e.geom) else None)
-            if part is not None and not part.is_empty and part.length + (
-                    1 if part.geom_type == "Point" else 0) > 0:
-                found.append(_Found(e, s * (0.5 + 0.5 * ascore), 0.95 * factor_scale, geom=part,
-                                    matched=text))
-                placed = True
-        if not placed:
-            found.append(_Found(e, s, 0.55 * factor_scale, matched=text, notes=[
-                "Tidak berada di wilayah yang disebut"]))
+        for tier, factor, note in ((0, 0.95, None), (1, 0.85, _NOTE_WIDER)):
+            placed = False
+            for area, ascore, t in context:
+                if t != tier:
+                    continue
+                part = e.geom.intersection(area) if e.geom.geom_type != "Point" else (
+                    e.geom if area.covers(e.geom) else None)
+                if part is not None and not part.is_empty and (
+                        part.geom_type == "Point" or part.length > 0):
+                    found.append(_Found(e, s * (0.5 + 0.5 * ascore), factor * factor_scale,
+                                        geom=part, matched=text, notes=[note] if note else []))
+                    placed = True
+            if placed:
+                return
+        found.append(_Found(e, s, 0.55 * factor_scale, matched=text, notes=[_NOTE_OUTSIDE]))
 
     def _alley_near_landmark(self, found: list[_Found]) -> None:
         """"di gang sebelah masjid X": alleys within 200 m of a landmark found."""
@@ -463,6 +469,8 @@ class ForwardGeocoder:
                          e.code, f.matched, tuple(f.notes))
 
 
+_NOTE_WIDER = "Di kelurahan yang disebut, tetapi tidak di RT/RW yang disebut"
+_NOTE_OUTSIDE = "Tidak berada di wilayah yang disebut"
 _ADMIN_LEVELS = frozenset({"rt", "rw", "kelurahan", "kecamatan"})
 _ADMIN_ALONE = 0.9
 _DEPTH = {"landmark": 0, "rt": 1, "gang": 2, "street": 3, "rw": 4, "kelurahan": 5,
@@ -508,7 +516,8 @@ def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
 def _mark_ambiguous(cands: list[Candidate], *, margin: float = 0.08,
                     distinct_m: float = 150.0) -> list[Candidate]:
     """Candidates within ``margin`` of the best that are different places (more than
-    ``distinct_m`` apart, or different units of one level) are all marked ambiguous."""
+    ``distinct_m`` apart and neither inside the unit the other is) are all marked
+    ambiguous."""
     if len(cands) < 2:
         return cands
     top = cands[0].confidence
@@ -520,14 +529,19 @@ def _mark_ambiguous(cands: list[Candidate], *, margin: float = 0.08,
         for b in close[i + 1:]:
             far = not (math.isfinite(a.lon) and math.isfinite(b.lon)) or _metres(
                 (a.lon, a.lat), (b.lon, b.lat)) > distinct_m
-            same_area = (a.placement and b.placement and a.placement.kelurahan_code
-                         == b.placement.kelurahan_code and a.level != b.level)
-            if far and not same_area:
+            if far and not (_nested(a, b) or _nested(b, a)):
                 amb.update((id(a), id(b)))
     if not amb:
         return cands
     from dataclasses import replace
     return [replace(c, ambiguous=True) if id(c) in amb else c for c in cands]
+
+
+def _nested(outer: Candidate, inner: Candidate) -> bool:
+    """``inner`` lies inside the unit ``outer`` is (a landmark inside the kelurahan
+    named): one answer at two depths, not two places."""
+    return bool(outer.code and outer.level in _ADMIN_LEVELS and inner.placement is not None
+                and outer.code in inner.placement.unit_codes)
 
 
 def _clusters(geom: Any) -> list[Any]:

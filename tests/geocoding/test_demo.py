@@ -108,3 +108,13 @@ def test_rt_rw_reference_in_demo(demo_units, demo_forward):
     assert (top.level, top.code) == ("rt", code)
     top = demo_forward.search(f"RT.{rt:03d}/RW.{rw:03d} eka jaya")[0]
     assert top.code == code
+
+
+def test_rt_and_landmark_that_disagree_are_both_shown_as_ambiguous(demo_forward):
+    found = demo_forward.search("di gang sebelah masjid Al-Ikhlas, RT 05 Eka Jaya")
+    rt = next(c for c in found if c.level == "rt")
+    masjid = next(c for c in found if c.level == "landmark" and "Al-Ikhlas" in c.label)
+    assert masjid.placement.kelurahan_code == EKA_JAYA == rt.placement.kelurahan_code
+    if masjid.placement.rt_code != rt.code:  # the caller's RT and the masjid disagree
+        assert rt.ambiguous and masjid.ambiguous
+        assert any("tidak di RT" in n for n in masjid.notes)
