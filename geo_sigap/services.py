@@ -29,7 +29,7 @@ class Services:
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        db = open_database(settings.database_url)
+        db = open_database(settings.database_url, spatialite=settings.spatialite)
         return cls(settings, db, load_categories(settings.categories_file))
 
     # -- data-derived engines (built lazily, thread-safe) ---------------------------------
@@ -84,9 +84,36 @@ class Services:
                 return OsrmEngine(self.settings.osrm_url)
             if not self.settings.road_network:
                 return None
-            return RoutingEngine.from_file(self.settings.road_network,
-                                           speeds_file=self.settings.routing_speeds_file,
-                                           cache_dir=self.settings.cache_dir)
+            engine = RoutingEngine.from_file(self.settings.road_network,
+                                             speeds_file=self.settings.routing_speeds_file,
+                                             cache_dir=self.settings.cache_dir / "routing")
+            engine.warm_up()
+            return engine
+
+    def suggest(self, incident_lonlat, category_code: str, unit_codes, now, *, teams=None):
+        """Per role the category needs: responsible and nearest teams by road (ETA)."""
+        from datetime import timedelta
+
+        from geo_sigap.errors import ConfigError
+        from geo_sigap.routing.suggest import suggest
+        from geo_sigap.storage.teams import list_teams
+
+        if self.routing is None:
+            raise ConfigError(
+                "Jaringan jalan belum diatur (GEO_SIGAP_ROAD_NETWORK); saran tim memerlukan "
+                "waktu tempuh lewat jalan.",
+                "No road network configured (GEO_SIGAP_ROAD_NETWORK); team suggestions need "
+                "road travel times.",
+            )
+        if teams is None:
+            with self.db.session() as s:
+                teams = list_teams(s)
+        return suggest(
+            self.routing, incident_lonlat, self.categories.get(category_code), list(unit_codes),
+            teams, now,
+            stale_after=timedelta(minutes=self.settings.stale_position_minutes),
+            responsible_within=timedelta(minutes=self.settings.responsible_within_minutes),
+        )
 
     def reload(self) -> None:
         """Forget derived engines (after an import)."""

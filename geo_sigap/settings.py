@@ -24,6 +24,10 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL: sqlite:///file.db (embedded) or "
         "postgresql+psycopg://user@host/db (PostGIS).",
     )
+    spatialite: bool | None = Field(
+        None, description="SQLite only: load SpatiaLite (true), never (false), or when "
+        "mod_spatialite is present (unset)."
+    )
     data_dir: Path = Field(Path("."), description="Where the service keeps its files "
                            "(attachments, caches).")
     categories_file: Path | None = Field(

@@ -18,11 +18,13 @@ app = typer.Typer(
 import_app = typer.Typer(no_args_is_help=True, help="Impor batas wilayah, tim dan riwayat kejadian.")
 db_app = typer.Typer(no_args_is_help=True, help="Basis data: migrasi skema.")
 demo_app = typer.Typer(no_args_is_help=True, help="Wilayah demo sintetis (Kec. Paal Merah).")
+routing_app = typer.Typer(no_args_is_help=True, help="Jaringan jalan: cache graf, cakupan waktu tempuh.")
 config_app = typer.Typer(no_args_is_help=True, help="Berkas konfigurasi yang dapat disunting.")
 app.add_typer(import_app, name="import")
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(config_app, name="config")
+app.add_typer(routing_app, name="routing")
 
 
 def _services(**overrides):
@@ -179,6 +181,48 @@ def geocode(
                 lon_col=lon_col, lat_col=lat_col, address_col=address_col,
                 progress=lambda done, total: cb("geocoding", done, total))
         _print_summary(f"Geocoding: {input_csv.name} → {output.name}", summary)
+
+
+# -- routing ----------------------------------------------------------------------------
+
+@routing_app.command("build")
+def routing_build(file: Path = typer.Argument(..., help="OSM XML/PBF atau garis jalan "
+                                                "(GeoJSON/Shapefile/GPKG).")) -> None:
+    """Membangun (atau memakai ulang) cache graf jalan agar layanan mulai dalam ≤ 2 detik."""
+    from geo_sigap.routing.cli import build_network
+
+    with friendly_errors():
+        s = settings()
+        path = build_network(file, speeds_file=s.routing_speeds_file,
+                             cache_dir=s.cache_dir / "routing", echo=console.print)
+        console.print(f"Cache graf: {path}")
+
+
+@routing_app.command("coverage")
+def routing_coverage(
+    output: Path = typer.Option(..., "-o", "--output", help="Berkas .geojson atau .csv."),
+    level: str = typer.Option("rt", help="Tingkat unit: rt, rw atau kelurahan."),
+    category: str = typer.Option(None, help="Kategori (peran & target waktu dari tabel)."),
+) -> None:
+    """Waktu tempuh dari pos terdekat per peran untuk setiap RT/RW; area di luar target."""
+    from geo_sigap.domain.admin import AdminLevel
+    from geo_sigap.routing.coverage import coverage, write_coverage
+    from geo_sigap.storage.teams import list_teams
+    from geo_sigap.storage.units import units_frame
+
+    with friendly_errors():
+        svc = _services()
+        if svc.routing is None:
+            console.print("[red]GEO_SIGAP_ROAD_NETWORK belum diatur.[/]")
+            raise typer.Exit(2)
+        with svc.db.session() as s:
+            units = units_frame(s, [AdminLevel.parse(level)])
+            teams = list_teams(s)
+        cat = svc.categories.get(category) if category else None
+        table = coverage(svc.routing, units, teams, category=cat)
+        write_coverage(table, output)
+        beyond = int(table["beyond_target"].sum()) if "beyond_target" in table else 0
+        console.print(f"{len(table)} unit ditulis ke {output}; {beyond} di luar target waktu.")
 
 
 # -- demo -------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ def _sqlite_module(spatialite: bool | None):
     wanted); otherwise ``pysqlite3`` (the ``pysqlite3-binary`` wheel) if installed, so that
     ``mod_spatialite`` can be loaded; otherwise the standard module without SpatiaLite.
     """
+    if spatialite is not False:
+        _bind_geo_libraries()
     if spatialite is False or hasattr(sqlite3.Connection, "enable_load_extension"):
         return sqlite3
     try:
@@ -38,6 +40,19 @@ def _sqlite_module(spatialite: bool | None):
     except ImportError:
         return sqlite3
     return module
+
+
+def _bind_geo_libraries() -> None:
+    """Import the wheels that bundle their own GEOS/PROJ/GDAL before SpatiaLite loads.
+
+    SQLite loads extensions with ``RTLD_GLOBAL``, so the system ``libgeos``/``libproj``
+    that ``mod_spatialite`` pulls in would take precedence over the copies inside the
+    shapely/pyproj/pyogrio wheels loaded *afterwards* (seen as corrupted WKB and
+    ``free(): invalid pointer``). Loading those wheels first binds their own copies.
+    """
+    import pyogrio  # noqa: F401
+    import pyproj  # noqa: F401
+    import shapely  # noqa: F401
 
 
 def _try_load_spatialite(dbapi_conn) -> bool:

@@ -115,3 +115,25 @@ def test_teams_and_positions(db):
         [back] = teams.list_teams(s)
     assert back.last_position == (103.66, -1.62) and back.last_position_at == T0
     assert back.area_codes == ("15.71.11.1003.RW002",)
+
+
+def test_spatialite_does_not_break_bundled_geos(tmp_path):
+    """Opening SpatiaLite before geopandas is imported must not corrupt shapely (RTLD_GLOBAL)."""
+    import subprocess
+    import sys
+
+    code = f"""
+from geo_sigap.storage.engine import make_engine
+engine, mode = make_engine("sqlite:///{tmp_path / 'o.db'}")
+with engine.connect():
+    pass
+import geopandas, shapely
+g = geopandas.GeoDataFrame(geometry=[shapely.box(0, 0, 1, 1)], crs=4326)
+g.to_file("{tmp_path / 'o.geojson'}")
+back = geopandas.read_file("{tmp_path / 'o.geojson'}")
+assert shapely.from_wkb(shapely.to_wkb(back.geometry[0])).equals(shapely.box(0, 0, 1, 1))
+print(mode)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
