@@ -59,18 +59,23 @@ class Services:
 
     @cached_property
     def forward_geocoder(self):
-        """Text → ranked candidates from units, street names and the gazetteer (offline)."""
+        """Text → ranked candidates from units, street names and the gazetteer (offline);
+        Nominatim after a weak offline answer only when ``online_geocoder`` is on."""
         from geo_sigap.geocoding.forward import ForwardGeocoder
+        from geo_sigap.geocoding.online import CombinedGeocoder, NominatimGeocoder
         from geo_sigap.geocoding.sources import load_gazetteer, streets_from_file
 
         with self._lock:
-            streets = gazetteer = None
-            if self.settings.road_network and Path(self.settings.road_network).exists():
-                streets = streets_from_file(self.settings.road_network)
-            if self.settings.gazetteer_file and Path(self.settings.gazetteer_file).exists():
-                gazetteer = load_gazetteer(self.settings.gazetteer_file)
-            return ForwardGeocoder(self.units, streets, gazetteer,
-                                   reverse=self.reverse_geocoder)
+            reverse = self.reverse_geocoder
+            road, gaz = self.settings.road_network, self.settings.gazetteer_file
+            streets = streets_from_file(road) if road and Path(road).exists() else None
+            gazetteer = load_gazetteer(gaz) if gaz and Path(gaz).exists() else None
+            forward = ForwardGeocoder(reverse.units if hasattr(reverse, "units") else self.units,
+                                      streets, gazetteer, reverse=reverse)
+            if self.settings.online_geocoder:
+                forward = CombinedGeocoder(forward, NominatimGeocoder(
+                    enabled=True, reverse=reverse, viewbox=reverse.coverage_bbox))
+            return forward
 
     @cached_property
     def routing(self):
@@ -114,6 +119,13 @@ class Services:
             stale_after=timedelta(minutes=self.settings.stale_position_minutes),
             responsible_within=timedelta(minutes=self.settings.responsible_within_minutes),
         )
+
+    def warm_up(self) -> None:
+        """Build the geocoders and the routing engine (and compile their kernels) now,
+        so that the first request does not wait for them."""
+        _ = self.reverse_geocoder
+        _ = self.forward_geocoder
+        _ = self.routing
 
     def reload(self) -> None:
         """Forget derived engines (after an import)."""

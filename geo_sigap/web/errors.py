@@ -27,7 +27,7 @@ STATUS_CODES: dict[type[e.GeoSigapError], int] = {
     e.InvalidInput: 422,
     e.ImportFailed: 422,
     e.NoRoute: 422,
-    e.ConfigError: 500,
+    e.ConfigError: 503,
     e.GeoSigapError: 400,
 }
 
