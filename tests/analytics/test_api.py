@@ -1,0 +1,57 @@
+"""The analytics routes on a small app with a fake services object."""
+
+from types import SimpleNamespace
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from geo_sigap.analytics import _synthetic as S
+from geo_sigap.analytics.loaders import AnalyticsData
+from geo_sigap.domain.categories import load_categories
+
+
+@pytest.fixture(scope="module")
+def client(units, incidents):
+    from geo_sigap.web.routes.analytics import router
+
+    calls = {"n": 0}
+    data = AnalyticsData(incidents=incidents, units=units, teams=S.teams_frame(),
+                         categories=load_categories(), version="v1")
+
+    def analytics_data():
+        calls["n"] += 1
+        return data
+
+    app = FastAPI()
+    app.state.services = SimpleNamespace(analytics_data=analytics_data)
+    app.include_router(router)
+    return TestClient(app)
+
+
+def test_heat_grid(client):
+    r = client.get("/api/analytics/heat", params={"quarter": "2026Q3", "category": "pkl"})
+    assert r.status_code == 200
+    j = r.json()
+    ny, nx = j["shape"]
+    assert len(j["values"]) == nx * ny and j["image"].startswith("data:image/png;base64,")
+    assert j["n_points"] > 50
+
+
+def test_hotspots_geojson_and_cache(client):
+    from geo_sigap.web.routes.analytics import _hotspots
+
+    p = {"quarter": "2026Q3", "level": "rt", "permutations": 199}
+    a = client.get("/api/analytics/hotspots", params=p).json()
+    hits = _hotspots.cache_info().hits
+    b = client.get("/api/analytics/hotspots", params=p).json()
+    assert _hotspots.cache_info().hits == hits + 1 and a == b
+    assert a["type"] == "FeatureCollection" and len(a["features"]) == 216
+    props = a["features"][0]["properties"]
+    assert {"gi_z", "gi_class", "gi_label", "moran_q"} <= set(props)
+
+
+def test_kpis(client):
+    j = client.get("/api/analytics/kpis", params={"quarter": "2026Q3"}).json()
+    assert j["incidents"] == sum(j["by_category"].values()) > 0
+    assert 0 <= j["share_within_target"] <= 1
