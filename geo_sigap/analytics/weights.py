@@ -66,13 +66,16 @@ class HexGrid:
 
     def cell_index(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Index of the cell holding each metric point (x, y), -1 outside the grid."""
-        q, r = _axial_round(x, y, self.radius_m)
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        ok = np.isfinite(x) & np.isfinite(y)
+        q, r = _axial_round(np.where(ok, x, 0.0), np.where(ok, y, 0.0), self.radius_m)
         keys = _pack(q, r)
         table = _pack(self.q, self.r)
         order = np.argsort(table)
         pos = np.searchsorted(table[order], keys)
         pos = np.clip(pos, 0, len(table) - 1)
-        hit = table[order][pos] == keys
+        hit = (table[order][pos] == keys) & ok
         return np.where(hit, order[pos], -1)
 
     def adjacency(self) -> sp.csr_matrix:

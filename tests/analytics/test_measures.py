@@ -139,3 +139,19 @@ def test_choropleth_columns(units, incidents):
     ch = choropleth(incidents, units, "kelurahan")
     assert len(ch) == 6 and ch["count"].sum() == incidents["kelurahan_code"].notna().sum()
     assert (ch["count_class"] >= 0).all() and ch["rate_eb_1000"].notna().all()
+
+
+def test_hex_grid_binning_and_adjacency(units):
+    from geo_sigap.analytics.weights import hex_grid
+
+    grid = hex_grid(units.loc[units["level"] == "kelurahan"], 250)
+    cx, cy = grid.centres()
+    # every centre falls in its own cell; a point 100 m away stays in it; NaN goes nowhere
+    assert (grid.cell_index(cx, cy) == np.arange(len(cx))).all()
+    assert (grid.cell_index(cx + 100, cy) == np.arange(len(cx))).all()
+    assert grid.cell_index(np.array([np.nan]), np.array([0.0]))[0] == -1
+    a = grid.adjacency()
+    deg = np.asarray(a.sum(axis=1)).ravel()
+    assert deg.max() == 6 and (a != a.T).nnz == 0
+    i, j = a.nonzero()
+    assert np.allclose(np.hypot(cx[i] - cx[j], cy[i] - cy[j]), 250)

@@ -24,7 +24,7 @@ SECTION_TITLES = {
 
 def _env() -> jinja2.Environment:
     text = resources.files("geo_sigap.analytics.report").joinpath(
-        "templates/rakor.html.j2").read_text("utf-8")
+        "rakor.html").read_text("utf-8")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     return env.from_string(text)
 
