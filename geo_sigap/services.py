@@ -120,12 +120,27 @@ class Services:
             responsible_within=timedelta(minutes=self.settings.responsible_within_minutes),
         )
 
+    def analytics_data(self):
+        """Incidents, units and teams for analytics, re-read only when the data changed."""
+        from geo_sigap.analytics.from_storage import data_version, load_from_storage
+
+        version = data_version(self.db)
+        with self._lock:
+            cached = self.__dict__.get("_analytics")
+            if cached is None or cached.version != version:
+                cached = load_from_storage(self.db, self.categories)
+                self.__dict__["_analytics"] = cached
+            return cached
+
     def warm_up(self) -> None:
         """Build the geocoders and the routing engine (and compile their kernels) now,
         so that the first request does not wait for them."""
         _ = self.reverse_geocoder
         _ = self.forward_geocoder
         _ = self.routing
+        from geo_sigap.web.routes.analytics import warm_up as warm_analytics
+
+        warm_analytics()
 
     def reload(self) -> None:
         """Forget derived engines (after an import)."""

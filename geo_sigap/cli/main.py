@@ -183,6 +183,31 @@ def geocode(
         _print_summary(f"Geocoding: {input_csv.name} → {output.name}", summary)
 
 
+# -- report -----------------------------------------------------------------------------
+
+@app.command()
+def report(
+    quarter: str = typer.Option(..., help="Triwulan, mis. 2026Q3."),
+    kecamatan: str = typer.Option(None, help="Batasi pada satu kecamatan (kode, mis. 15.71.11)."),
+    out_dir: Path = typer.Option(Path("."), "-o", "--out", help="Folder hasil."),
+    no_pdf: bool = typer.Option(False, "--no-pdf", help="Hanya HTML."),
+) -> None:
+    """Paket rakor triwulanan: HTML mandiri (luring) dan PDF, dalam Bahasa Indonesia."""
+    from geo_sigap.analytics.report import build_report
+
+    with friendly_errors():
+        data = _services().analytics_data()
+        with progress_bar() as cb:
+            paths = build_report(data.incidents, data.units, data.teams, data.categories,
+                                 quarter=quarter, kecamatan=kecamatan, out_dir=out_dir,
+                                 progress=lambda done, total, msg: cb("laporan rakor", done,
+                                                                      total),
+                                 pdf=not no_pdf)
+        console.print(f"HTML: {paths.html}")
+        if paths.pdf:
+            console.print(f"PDF:  {paths.pdf}")
+
+
 # -- routing ----------------------------------------------------------------------------
 
 @routing_app.command("build")
