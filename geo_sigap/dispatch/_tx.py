@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -19,7 +21,24 @@ def write_session(db: Database) -> Iterator[Session]:
     for the lock (``busy_timeout``) instead of failing when a read snapshot turns out to
     be stale. On PostgreSQL use ``with_for_update`` on the rows to change.
     """
-    with db.session() as s:
-        if not db.is_postgres:
-            s.execute(text("BEGIN IMMEDIATE"))
+    if db.is_postgres:
+        with db.session() as s:
+            yield s
+        return
+    # One writer at a time inside this process: waiting threads wake as soon as the lock
+    # is free, instead of SQLite's busy handler sleeping up to 100 ms between retries.
+    with _sqlite_lock(db), db.session() as s:
+        s.execute(text("BEGIN IMMEDIATE"))
         yield s
+
+
+_LOCKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_GUARD = threading.Lock()
+
+
+def _sqlite_lock(db: Database) -> threading.Lock:
+    with _GUARD:
+        lock = _LOCKS.get(db.engine)
+        if lock is None:
+            lock = _LOCKS[db.engine] = threading.Lock()
+        return lock

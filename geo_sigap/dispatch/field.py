@@ -181,7 +181,8 @@ def record_team_position(services, actor: Actor, team_code: str, lon: Any, lat: 
                               accuracy_m=accuracy_m))
         if moved:
             s.execute(update(TeamRow).where(TeamRow.id == row.id)
-                      .values(last_lon=cp.lon, last_lat=cp.lat, last_position_at=at)
+                      .values(last_lon=cp.lon, last_lat=cp.lat, last_position_at=at,
+                              updated_at=now)
                       .execution_options(synchronize_session=False))
             row = s.scalar(select(TeamRow).where(TeamRow.id == row.id)
                            .execution_options(populate_existing=True))

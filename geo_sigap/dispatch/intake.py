@@ -29,7 +29,7 @@ from geo_sigap.domain.incidents import AuditEntry, Channel, Incident, new_ticket
 from geo_sigap.domain.lifecycle import Status, UserRole
 from geo_sigap.errors import InvalidInput, OutsideCoverage
 from geo_sigap.storage import audit
-from geo_sigap.storage.incidents import incident_row, new_row
+from geo_sigap.storage.incidents import new_row
 from geo_sigap.storage.tables import IncidentRow, utcnow
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,24}$")
@@ -131,11 +131,9 @@ def report_incident(services, actor: Actor, data: ReportInput, *,
         actor.require(INTAKE, "mencatat laporan", "record reports")
     key = _text(idempotency_key, 100, "Idempotency-Key", "Idempotency-Key")
     if key:
-        with services.db.session() as s:
-            row = s.scalar(select(IncidentRow).where(IncidentRow.idempotency_key == key))
-            if row is not None:
-                return IntakeResult(incident_view(s, services.categories, row, actor, now),
-                                    False)
+        existing = _by_key(services, actor, key, now)
+        if existing is not None:
+            return IntakeResult(existing, False)
     cat = services.categories.get(str(data.category).strip())
     channel = Channel.parse(data.channel or "hotline")
     if actor.role == UserRole.CITIZEN:
@@ -171,38 +169,52 @@ def report_incident(services, actor: Actor, data: ReportInput, *,
         reported_at=reported_at, priority=priority, status=Status.DITERIMA,
         address_text=address, placement=loc.placement, reporter_name=name,
         reporter_phone=phone)
-    s_ = services.settings
-    try:
-        with write_session(services.db) as s:
-            dup = find_duplicate(s, cat.code, (loc.lon, loc.lat), reported_at,
-                                 radius_m=s_.duplicate_radius_m,
-                                 window_min=s_.duplicate_window_minutes)
-            row = new_row(inc, idempotency_key=key, created_by=actor.username)
-            if dup is not None:
-                row.duplicate_of_id = dup.id
-            s.add(row)
-            s.flush()
-            audit.append(s, AuditEntry(
-                at=now, actor=actor.username, actor_role=actor.role.value, action="report",
-                incident_ticket=row.ticket, to_status=row.status,
-                details={"channel": channel.value, "category": cat.code,
-                         "priority": int(priority), "duplicate_of": dup.ticket if dup else None,
-                         "flags": list(loc.flags)}), incident_id=row.id)
-            incident_event(s, row, "report", teams=[])
-            view = incident_view(s, services.categories, row, actor, now, full=False)
-    except IntegrityError:
-        if not key:
-            raise
-        with services.db.session() as s:  # the same key won a race: answer with its incident
-            row = incident_row(s, s.scalar(select(IncidentRow.ticket)
-                                           .where(IncidentRow.idempotency_key == key)) or "")
-            return IntakeResult(incident_view(s, services.categories, row, actor, now), False)
+    for attempt in range(5):
+        try:
+            view = _insert(services, actor, inc, key, loc, now)
+            break
+        except IntegrityError:
+            existing = _by_key(services, actor, key, now) if key else None
+            if existing is not None:  # the same key won a race: answer with its incident
+                return IntakeResult(existing, False)
+            if attempt == 4:
+                raise
+            inc.ticket = new_ticket_code(now.astimezone(WIB))  # ticket code collision
     view.update(assignments=[], reports=[], duplicates=[])
     if with_suggestions:
         from geo_sigap.dispatch.workflow import suggestions_for_view
 
         view["suggestions"] = suggestions_for_view(services, view, now)
     return IntakeResult(view, True, loc.warnings)
+
+
+def _by_key(services, actor: Actor, key: str, now: datetime) -> dict[str, Any] | None:
+    with services.db.session() as s:
+        row = s.scalar(select(IncidentRow).where(IncidentRow.idempotency_key == key))
+        return None if row is None else incident_view(s, services.categories, row, actor, now)
+
+
+def _insert(services, actor: Actor, inc: Incident, key: str | None, loc: ports.Located,
+            now: datetime) -> dict[str, Any]:
+    """One transaction: duplicate search, incident row, audit entry, outbox event."""
+    st = services.settings
+    with write_session(services.db) as s:
+        dup = find_duplicate(s, inc.category, (loc.lon, loc.lat), inc.reported_at,
+                             radius_m=st.duplicate_radius_m,
+                             window_min=st.duplicate_window_minutes)
+        row = new_row(inc, idempotency_key=key, created_by=actor.username)
+        if dup is not None:
+            row.duplicate_of_id = dup.id
+        s.add(row)
+        s.flush()
+        audit.append(s, AuditEntry(
+            at=now, actor=actor.username, actor_role=actor.role.value, action="report",
+            incident_ticket=row.ticket, to_status=row.status,
+            details={"channel": inc.channel.value, "category": inc.category,
+                     "priority": int(inc.priority), "duplicate_of": dup.ticket if dup else None,
+                     "flags": list(loc.flags)}), incident_id=row.id)
+        incident_event(s, row, "report", teams=[])
+        return incident_view(s, services.categories, row, actor, now, full=False)
 
 
 def draft_from_whatsapp(services, actor: Actor, text: str) -> dict[str, Any]:

@@ -57,7 +57,8 @@ def _lock(s, ticket: str) -> IncidentRow:
 
 def _set_teams_status(s, codes: set[str], status: TeamStatus) -> None:
     if codes:  # no version bump: team status is not edited concurrently by hand
-        s.execute(update(TeamRow).where(TeamRow.code.in_(codes)).values(status=status.value)
+        s.execute(update(TeamRow).where(TeamRow.code.in_(codes))
+                  .values(status=status.value, updated_at=utcnow())
                   .execution_options(synchronize_session=False))
 
 
@@ -274,11 +275,38 @@ def assign(services, actor: Actor, ticket: str, picks: list[TeamPick], *,
                              ) from None
 
 
+_TEAM_CACHE: dict[int, tuple[tuple, list]] = {}
+
+
 def _teams(services):
-    from geo_sigap.storage.teams import list_teams
+    """All teams, read with one Core query and reused while ``(count, max(updated_at))``
+    of the teams table is unchanged (every status/position write sets ``updated_at``)."""
+    from sqlalchemy import func
 
     with services.db.session() as s:
-        return list_teams(s)
+        stamp = tuple(s.execute(select(func.count(TeamRow.id),
+                                       func.max(TeamRow.updated_at))).one())
+    key = id(services.db)
+    hit = _TEAM_CACHE.get(key)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    teams = _load_teams(services)
+    _TEAM_CACHE[key] = (stamp, teams)
+    return teams
+
+
+def _load_teams(services):
+    from geo_sigap.domain.teams import Role, Team, TeamStatus, Vehicle
+
+    cols = (TeamRow.code, TeamRow.name, TeamRow.role, TeamRow.phone, TeamRow.vehicle,
+            TeamRow.post_lon, TeamRow.post_lat, TeamRow.area_codes, TeamRow.status,
+            TeamRow.last_lon, TeamRow.last_lat, TeamRow.last_position_at)
+    with services.db.session() as s:
+        rows = s.execute(select(*cols).order_by(TeamRow.code)).all()
+    return [Team(code=r[0], name=r[1], role=Role(r[2]), phone=r[3], vehicle=Vehicle(r[4]),
+                 post=(r[5], r[6]), area_codes=tuple(r[7] or ()), status=TeamStatus(r[8]),
+                 last_position=(r[9], r[10]) if r[9] is not None and r[10] is not None
+                 else None, last_position_at=r[11]) for r in rows]
 
 
 def suggestions_for_view(services, view: dict[str, Any], now: datetime
