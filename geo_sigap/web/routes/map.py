@@ -4,7 +4,8 @@
 simplified per level with a coverage-preserving simplification (shared borders stay
 shared). ``GET /api/map/roads`` — road lines from ``Settings.road_network``, read once and
 cached as a simplified GeoJSON file in ``Settings.cache_dir``
-(:func:`geo_sigap.maps.roads.roads_geojson`). Both answer with an
+(:func:`geo_sigap.maps.roads.roads_geojson`). ``GET /api/map/incidents`` — every open
+incident in one columnar answer for the live map (staff only, no personal data). Both answer with an
 ``ETag`` and honour ``If-None-Match``; the public pages use them too (no personal data).
 """
 
@@ -17,7 +18,7 @@ import threading
 from pathlib import Path
 
 import shapely
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from geo_sigap.domain.admin import AdminLevel
@@ -35,6 +36,12 @@ TOLERANCE_DEG = {
 }
 _DECIMALS = 6  # ≈ 0.1 m
 _lock = threading.Lock()
+
+
+def _staff(request: Request):
+    from geo_sigap.web.auth import staff_actor
+
+    return staff_actor(request)
 
 
 def _cache(request: Request) -> dict:
@@ -126,3 +133,13 @@ def roads(request: Request) -> Response:
                 cache[key] = (body, _etag(body))
     body, etag = cache[key]
     return _geojson_response(request, body, etag)
+
+
+@router.get("/incidents", summary="Kejadian terbuka (ringkas) untuk peta langsung")
+def open_incidents(request: Request, who=Depends(_staff)) -> dict:
+    """Every open incident in one compact, columnar answer (staff only; no personal data)."""
+    from geo_sigap.maps.feed import open_incidents_feed
+
+    services = request.app.state.services
+    with services.db.session() as s:
+        return open_incidents_feed(s, services.categories)

@@ -47,7 +47,7 @@
   }
 
   function drawRoute(gj, color, label) {
-    const layer = L.geoJSON(gj, { style: { color, weight: 5, opacity: 0.8 }, interactive: true });
+    const layer = L.geoJSON(gj && gj.route ? gj.route : gj, { style: { color, weight: 5, opacity: 0.8 }, interactive: true });
     layer.bindTooltip(label, { sticky: true });
     routes.addLayer(layer);
   }

@@ -57,7 +57,7 @@
           .bindTooltip(inc.ticket).addTo(routes);
         S.api("GET", "/api/incidents/" + encodeURIComponent(inc.ticket) + "/route?team=" + encodeURIComponent(team))
           .then((gj) => {
-            const layer = L.geoJSON(gj, { style: { color: "#c0392b", weight: 5 } }).addTo(routes);
+            const layer = L.geoJSON(gj && gj.route ? gj.route : gj, { style: { color: "#c0392b", weight: 5 } }).addTo(routes);
             const props = gj.properties || {};
             const eta = props.eta_s != null ? props.eta_s : gj.eta_s, dist = props.distance_m != null ? props.distance_m : gj.distance_m;
             if (eta != null) node.querySelector(".route-info").textContent = S.t("field.route") + ": " +

@@ -22,6 +22,7 @@
   }
 
   map.on("click", (e) => place(e.latlng.lng, e.latlng.lat));
+  window.SIGAP_INTAKE = { map, place };
 
   function showCandidates(list) {
     const ul = S.$("#candidates");

@@ -55,6 +55,7 @@
   function isLate(d, now) {
     if (!WAITING.has(d.status)) return false;
     if (d.overdue === true) return true;
+    if (d.on_scene_at) return false;
     return (now || Date.now()) > deadline(d);
   }
 
@@ -158,6 +159,7 @@
   const teamPos = (d) => {
     const p = d.position || {};
     const pick = (...v) => v.find((x) => x != null);
+    if (Array.isArray(d.position)) return { lon: d.position[0], lat: d.position[1], at: d.last_position_at || null };
     const lon = pick(p.lon, d.lon, d.last_lon, d.post && d.post.lon, d.post_lon);
     const lat = pick(p.lat, d.lat, d.last_lat, d.post && d.post.lat, d.post_lat);
     const at = pick(p.at, p.recorded_at, d.position_at, d.last_position_at) || null;
@@ -180,6 +182,9 @@
   }
   function upsertTeam(d) {
     const prev = teams.get(d.code);
+    if (d.lon != null && d.lat != null) {  // a live GPS update (team event)
+      d = Object.assign({}, d, { position: [d.lon, d.lat], last_position_at: d.position_at || d.last_position_at });
+    }
     if (prev) d = Object.assign({}, prev.d, d);
     const p = teamPos(d);
     if (p.lon == null || p.lat == null) return false;
@@ -312,7 +317,7 @@
   async function start() {
     const [cats, incs, tms] = await Promise.all([
       S.api("GET", "/api/categories"),
-      S.api("GET", "/api/incidents?open=true&limit=20000"),
+      S.api("GET", "/api/map/incidents"),
       S.api("GET", "/api/teams"),
     ]);
     if (cats && cats.target_by_priority) priorityTargets = cats.target_by_priority;
@@ -323,7 +328,8 @@
     }
     const now = Date.now();
     const markers = [];
-    for (const d of S.items(incs, "incidents")) {
+    const rows = incs.rows ? incs.rows.map((r) => Object.fromEntries(incs.fields.map((f, i) => [f, r[i]]))) : S.items(incs, "incidents");
+    for (const d of rows) {
       if (!S.OPEN.has(d.status)) continue;
       const late = isLate(d, now);
       const entry = { d, m: makeMarker(d, late), late };

@@ -1,0 +1,53 @@
+"""A compact feed of open incidents for the live map (thousands of markers at once).
+
+Columnar JSON (one array per field) is a fraction of the size of a list of full incident
+views and is built with one SELECT. No reporter name or phone is included.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from geo_sigap.domain.categories import CategoryTable, Priority
+from geo_sigap.domain.lifecycle import Status
+from geo_sigap.storage.tables import IncidentRow
+
+OPEN_STATUSES = [s.value for s in Status if s.is_open]
+FIELDS = ("ticket", "category", "status", "priority", "lon", "lat", "reported_at", "due_at",
+          "on_scene_at", "kelurahan_code", "description")
+DESCRIPTION_CHARS = 160
+
+
+def open_incidents_feed(session: Session, categories: CategoryTable, *,
+                        limit: int = 50_000) -> dict[str, Any]:
+    """Open incidents as ``{"fields": [...], "rows": [[...], ...], "truncated": bool}``.
+
+    Coordinates lon/lat EPSG:4326; times ISO 8601 UTC; ``due_at`` is report time plus the
+    target response time of the category and priority (``None`` for an unknown category).
+    """
+    cols = (IncidentRow.ticket, IncidentRow.category, IncidentRow.status,
+            IncidentRow.priority, IncidentRow.lon, IncidentRow.lat, IncidentRow.reported_at,
+            IncidentRow.on_scene_at, IncidentRow.kelurahan_code, IncidentRow.description)
+    q = (select(*cols).where(IncidentRow.status.in_(OPEN_STATUSES))
+         .order_by(IncidentRow.reported_at.desc()).limit(limit + 1))
+    targets: dict[tuple[str, int], float | None] = {}
+    rows = []
+    for tk, cat, status, prio, lon, lat, rep, onscene, kel, desc in session.execute(q):
+        key = (cat, prio)
+        if key not in targets:
+            try:
+                targets[key] = categories.target_minutes(cat, Priority(prio))
+            except Exception:  # noqa: BLE001 - a category removed from the table since
+                targets[key] = None
+        tgt = targets[key]
+        due: datetime | None = rep + timedelta(minutes=tgt) if tgt is not None else None
+        rows.append([tk, cat, status, prio, lon, lat, rep.isoformat(),
+                     due.isoformat() if due else None,
+                     onscene.isoformat() if onscene else None, kel,
+                     (desc or "")[:DESCRIPTION_CHARS]])
+    truncated = len(rows) > limit
+    return {"fields": list(FIELDS), "rows": rows[:limit], "truncated": truncated}

@@ -1,0 +1,138 @@
+"""Real headless Chromium (Debian's) against the real app on 127.0.0.1.
+
+Tests here are marked ``browser``. They skip, with the reason, only when Chromium or
+Playwright is missing and ``CI`` is not set; in CI they must run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+CHROMIUM = os.environ.get("GEO_SIGAP_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+        "--disable-default-apps", "--disable-extensions", "--disable-dev-shm-usage",
+        "--autoplay-policy=no-user-gesture-required"]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _require_browser():
+    reason = None
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        reason = "playwright is not installed (pip install playwright)"
+    if reason is None and not Path(CHROMIUM).exists():
+        reason = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests must run in CI: {reason}")
+        pytest.skip(reason)
+
+
+class Server:
+    def __init__(self, data: Path, extra: list[str]):
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = open(data / "server.log", "w+")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.browser._server", str(data), str(self.port), *extra],
+            cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 240
+        import urllib.request
+
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                self.log.seek(0)
+                raise RuntimeError("server died:\n" + self.log.read()[-3000:])
+            try:
+                with urllib.request.urlopen(self.base + "/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError("server did not start in time")
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def start_server(tmp_path_factory, name: str, extra: list[str] | None = None) -> Server:
+    _require_browser()
+    return Server(tmp_path_factory.mktemp(name), extra or [])
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+class Requests:
+    """Every URL any page asked for, to prove nothing left 127.0.0.1."""
+
+    def __init__(self):
+        self.urls: list[str] = []
+
+    def watch(self, context):
+        context.on("request", lambda req: self.urls.append(req.url))
+        return context
+
+    def foreign(self) -> list[str]:
+        out = []
+        for u in self.urls:
+            parts = urlsplit(u)
+            if parts.scheme in ("data", "blob", "about"):
+                continue
+            if parts.hostname != "127.0.0.1":
+                out.append(u)
+        return out
+
+
+def shot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
+
+
+def login(context, base: str, username: str, next_path: str):
+    page = context.new_page()
+    page.goto(f"{base}/masuk?next={next_path}")
+    page.fill("#username", username)
+    page.fill("#password", username + "123")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}{next_path}")
+    return page
