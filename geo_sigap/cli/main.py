@@ -18,6 +18,7 @@ app = typer.Typer(
 import_app = typer.Typer(no_args_is_help=True, help="Impor batas wilayah, tim dan riwayat kejadian.")
 db_app = typer.Typer(no_args_is_help=True, help="Basis data: migrasi skema.")
 demo_app = typer.Typer(no_args_is_help=True, help="Wilayah demo sintetis (Kec. Paal Merah).")
+user_app = typer.Typer(no_args_is_help=True, help="Akun pengguna dan peran.")
 routing_app = typer.Typer(no_args_is_help=True, help="Jaringan jalan: cache graf, cakupan waktu tempuh.")
 config_app = typer.Typer(no_args_is_help=True, help="Berkas konfigurasi yang dapat disunting.")
 app.add_typer(import_app, name="import")
@@ -25,6 +26,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(config_app, name="config")
 app.add_typer(routing_app, name="routing")
+app.add_typer(user_app, name="user")
 
 
 def _services(**overrides):
@@ -181,6 +183,54 @@ def geocode(
                 lon_col=lon_col, lat_col=lat_col, address_col=address_col,
                 progress=lambda done, total: cb("geocoding", done, total))
         _print_summary(f"Geocoding: {input_csv.name} → {output.name}", summary)
+
+
+# -- users ------------------------------------------------------------------------------
+
+@user_app.command("create-admin")
+def user_create_admin(
+    username: str = typer.Argument(..., help="Nama pengguna admin."),
+    password: str = typer.Option(..., prompt="Kata sandi", hide_input=True,
+                                 confirmation_prompt="Ulangi kata sandi",
+                                 help="Minimal 8 karakter (ditanyakan bila tidak diberikan)."),
+) -> None:
+    """Membuat akun admin (yang pertama). Tidak ada kata sandi bawaan di luar --demo."""
+    from geo_sigap.dispatch.users import create_admin
+
+    with friendly_errors():
+        info = create_admin(_services().db, username, password)
+        console.print(f"Admin dibuat: {info.username}")
+
+
+@user_app.command("create")
+def user_create(
+    username: str = typer.Argument(...),
+    role: str = typer.Option(..., help="operator, dispatcher, team_member, coordinator, "
+                             "planner, admin"),
+    team: str = typer.Option(None, help="Kode tim (wajib untuk team_member)."),
+    full_name: str = typer.Option(None, help="Nama lengkap."),
+    password: str = typer.Option(..., prompt="Kata sandi", hide_input=True,
+                                 confirmation_prompt="Ulangi kata sandi"),
+) -> None:
+    """Membuat akun dengan satu peran."""
+    from geo_sigap.dispatch.users import create_user
+
+    with friendly_errors():
+        info = create_user(_services().db, username, password, role, team_code=team,
+                           full_name=full_name)
+        console.print(f"Akun dibuat: {info.username} ({info.role})")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """Daftar akun (tanpa kata sandi)."""
+    from geo_sigap.dispatch.users import list_users
+
+    with friendly_errors():
+        table = Table("username", "peran", "tim", "nama")
+        for u in list_users(_services().db):
+            table.add_row(u.username, u.role.label, u.team_code or "", u.full_name or "")
+        console.print(table)
 
 
 # -- report -----------------------------------------------------------------------------
