@@ -51,8 +51,10 @@ def _bind_geo_libraries() -> None:
     ``free(): invalid pointer``). Loading those wheels first binds their own copies.
     """
     import pyogrio  # noqa: F401
-    import pyproj  # noqa: F401
+    import pyproj
     import shapely  # noqa: F401
+
+    pyproj.CRS.from_epsg(4326)  # opens PROJ's database with the wheel's own libproj
 
 
 def _try_load_spatialite(dbapi_conn) -> bool:
