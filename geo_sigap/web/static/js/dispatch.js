@@ -23,7 +23,7 @@
       S.el("p", { class: "muted" }, S.t("status.reported_at") + ": " + S.wib(inc.reported_at) + " (" + S.ago(inc.reported_at) + ")"),
       inc.assignments && inc.assignments.length
         ? S.el("p", {}, S.t("dispatch.assigned") + ": " + inc.assignments.map((a) => a.team_code + " (" + S.t("dispatch." + a.kind) + ")").join(", "))
-        : null);
+        : "");  // replaceChildren() would print a null as the text "null"
     if (inc.lat != null) {
       if (!incMarker) incMarker = L.marker([inc.lat, inc.lon], { title: inc.ticket }).addTo(map);
       else incMarker.setLatLng([inc.lat, inc.lon]);
