@@ -102,17 +102,19 @@ def _pg_database() -> tuple[str, object] | None:
 
 
 class _Server:
-    def __init__(self, url: str, data_dir: Path):
+    def __init__(self, url: str, data_dir: Path, cpus: set[int] | None = None):
         self.port = _free_port()
         env = {**os.environ, "GEO_SIGAP_DATABASE_URL": url, "GEO_SIGAP_DATA_DIR": str(data_dir),
                "GEO_SIGAP_SECRET_KEY": "benchmark-secret-0123456789",
                "GEO_SIGAP_ROAD_NETWORK": str(REPO / "data" / "demo" / "roads.osm"),
                "GEO_SIGAP_GAZETTEER_FILE": str(REPO / "data" / "demo" / "poi.csv")}
+        loop, http = _server_impl()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "geo_sigap.web.app:create_app", "--factory",
              "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
-             "--no-access-log"], cwd=REPO, env=env, start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             "--no-access-log", "--loop", loop, "--http", http], cwd=REPO, env=env,
+            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
         self.base = f"http://127.0.0.1:{self.port}"
 
     def wait(self, timeout: float = 120) -> None:
@@ -138,25 +140,136 @@ class _Server:
             os.killpg(self.proc.pid, signal.SIGKILL)
 
 
+class _Conn:
+    """One HTTP/1.1 keep-alive connection over a raw asyncio stream (the lean client).
+
+    Requests are pre-encoded bytes; responses are read by ``Content-Length`` (or chunked).
+    No TLS, no redirects, no cookies: just enough for loopback load without spending
+    the server's CPU on the client.
+    """
+
+    __slots__ = ("reader", "writer")
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> _Conn:
+        reader, writer = await asyncio.open_connection(host, port)
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return cls(reader, writer)
+
+    async def request(self, raw: bytes) -> tuple[int, bytes]:
+        self.writer.write(raw)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length, chunked = 0, False
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                chunked = True
+        if not chunked:
+            return status, await self.reader.readexactly(length)
+        body = bytearray()
+        while True:
+            size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            body += await self.reader.readexactly(size + 2)
+            if size == 0:
+                return status, bytes(body)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def _post(host: str, port: int, path: str, token: str, key: str, body: dict) -> bytes:
+    data = json.dumps(body, separators=(",", ":")).encode()
+    return (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"Authorization: Bearer {token}\r\nIdempotency-Key: {key}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
+            ).encode() + data
+
+
+def _requests(base: str, token: str, points, *, suggest: bool, tag: str,
+              seed: int) -> list[bytes]:
+    """Pre-encoded ``POST /api/incidents`` requests, one per point (built before timing)."""
+    host, port = _host_port(base)
+    rng = random.Random(seed)
+    path = "/api/incidents?suggest=true" if suggest else "/api/incidents"
+    return [_post(host, port, path, token, f"{tag}-{i}",
+                  {"category": rng.choice(CATEGORIES), "description": "laporan uji beban",
+                   "channel": "api", "lon": lon, "lat": lat})
+            for i, (lon, lat) in enumerate(points)]
+
+
+def _host_port(base: str) -> tuple[str, int]:
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    return host, int(port)
+
+
+def _summary(lat_ms: list[float], errors: dict[int, int], wall: float, **extra) -> dict:
+    lat_ms = sorted(lat_ms)
+
+    def q(p: float) -> float:
+        return round(lat_ms[min(len(lat_ms) - 1, int(p * len(lat_ms)))], 2)
+
+    return {"requests": len(lat_ms), **extra, "seconds": round(wall, 2),
+            "rps": round(len(lat_ms) / wall, 1), "p50_ms": q(0.50), "p95_ms": q(0.95),
+            "p99_ms": q(0.99), "errors": errors}
+
+
 async def _load(base: str, token: str, points, *, concurrency: int, suggest: bool,
                 tag: str) -> dict:
+    """Closed loop: ``concurrency`` keep-alive connections, each sending its next report
+    as soon as the previous answer arrived; latency per request."""
+    host, port = _host_port(base)
+    raws = _requests(base, token, points, suggest=suggest, tag=tag, seed=11)
+    lat_ms: list[float] = []
+    errors: dict[int, int] = {}
+    queue = list(reversed(raws))
+    conns = [await _Conn.open(host, port) for _ in range(concurrency)]
+    clock = time.perf_counter
+
+    async def worker(conn: _Conn) -> None:
+        while queue:
+            raw = queue.pop()
+            t0 = clock()
+            status, _ = await conn.request(raw)
+            lat_ms.append((clock() - t0) * 1000)
+            if status != 201:
+                errors[status] = errors.get(status, 0) + 1
+
+    t0 = clock()
+    await asyncio.gather(*(worker(c) for c in conns))
+    wall = clock() - t0
+    for c in conns:
+        c.close()
+    return _summary(lat_ms, errors, wall, concurrency=concurrency)
+
+
+async def _load_httpx(base: str, token: str, points, *, concurrency: int, tag: str) -> dict:
+    """The usual client for comparison: ``httpx.AsyncClient`` closed loop (intake+suggest)
+    with a keep-alive pool of ``concurrency`` connections."""
     import httpx
 
     lat_ms: list[float] = []
     errors: dict[int, int] = {}
     queue = list(enumerate(points))
-    headers = {"Authorization": f"Bearer {token}"}
     rng = random.Random(11)
     cats = [rng.choice(CATEGORIES) for _ in points]
+    headers = {"Authorization": f"Bearer {token}"}
 
     async def worker(client: httpx.AsyncClient) -> None:
         while queue:
             i, (lon, lat) = queue.pop()
-            body = {"category": cats[i], "description": "laporan uji beban", "channel": "api",
-                    "lon": lon, "lat": lat}
             t0 = time.perf_counter()
-            r = await client.post("/api/incidents", json=body,
-                                  params={"suggest": "true"} if suggest else None,
+            r = await client.post("/api/incidents", params={"suggest": "true"},
+                                  json={"category": cats[i], "description": "laporan uji beban",
+                                        "channel": "api", "lon": lon, "lat": lat},
                                   headers={**headers, "Idempotency-Key": f"{tag}-{i}"})
             lat_ms.append((time.perf_counter() - t0) * 1000)
             if r.status_code != 201:
@@ -167,85 +280,115 @@ async def _load(base: str, token: str, points, *, concurrency: int, suggest: boo
         t0 = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
         wall = time.perf_counter() - t0
-    lat_ms.sort()
-
-    def q(p: float) -> float:
-        return round(lat_ms[min(len(lat_ms) - 1, int(p * len(lat_ms)))], 2)
-
-    return {"requests": len(points), "concurrency": concurrency, "seconds": round(wall, 2),
-            "rps": round(len(points) / wall, 1), "p50_ms": q(0.50), "p95_ms": q(0.95),
-            "p99_ms": q(0.99), "errors": errors}
+    return _summary(lat_ms, errors, wall, concurrency=concurrency)
 
 
 async def _paced(base: str, token: str, points, *, rate: float, tag: str,
                  max_in_flight: int = 64) -> dict:
     """Open loop: request ``i`` is due at ``i / rate`` s; latency counts from the due time
-    (no coordinated omission); at most ``max_in_flight`` requests outstanding."""
-    import httpx
-
+    (no coordinated omission); at most ``max_in_flight`` requests outstanding, each on
+    an idle keep-alive connection (a new one is opened only when none is idle)."""
+    host, port = _host_port(base)
+    raws = _requests(base, token, points, suggest=True, tag=tag, seed=13)
     lat_ms: list[float] = []
     errors: dict[int, int] = {}
-    headers = {"Authorization": f"Bearer {token}"}
-    rng = random.Random(13)
     sem = asyncio.Semaphore(max_in_flight)
-    limits = httpx.Limits(max_connections=max_in_flight,
-                          max_keepalive_connections=max_in_flight)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
-        loop = asyncio.get_running_loop()
-        start = loop.time()
+    idle: list[_Conn] = [await _Conn.open(host, port) for _ in range(8)]
+    opened = [len(idle)]
+    clock = time.perf_counter  # uvloop's loop.time() has only millisecond resolution
 
-        async def one(i: int, lon: float, lat: float) -> None:
-            async with sem:
-                due = start + i / rate
-                delay = due - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                body = {"category": rng.choice(CATEGORIES), "description": "laporan uji beban",
-                        "channel": "api", "lon": lon, "lat": lat}
-                r = await client.post("/api/incidents", json=body, params={"suggest": "true"},
-                                      headers={**headers, "Idempotency-Key": f"{tag}-{i}"})
-                lat_ms.append((loop.time() - due) * 1000)
-                if r.status_code != 201:
-                    errors[r.status_code] = errors.get(r.status_code, 0) + 1
+    async def one(due: float, raw: bytes) -> None:
+        try:
+            conn = idle.pop() if idle else None
+            if conn is None:
+                opened[0] += 1
+                conn = await _Conn.open(host, port)
+            status, _ = await conn.request(raw)
+            lat_ms.append((clock() - due) * 1000)
+            idle.append(conn)
+            if status != 201:
+                errors[status] = errors.get(status, 0) + 1
+        finally:
+            sem.release()
 
-        await asyncio.gather(*(one(i, *p) for i, p in enumerate(points)))
-        wall = loop.time() - start
-    lat_ms.sort()
+    start = clock() + 0.05
+    tasks = []
+    for i, raw in enumerate(raws):
+        due = start + i / rate
+        delay = due - clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await sem.acquire()
+        tasks.append(asyncio.ensure_future(one(due, raw)))
+    await asyncio.gather(*tasks)
+    wall = clock() - start
+    for c in idle:
+        c.close()
+    return {**_summary(lat_ms, errors, wall, offered_rps=rate), "concurrency": 0,
+            "connections": opened[0]}
 
-    def q(p: float) -> float:
-        return round(lat_ms[min(len(lat_ms) - 1, int(p * len(lat_ms)))], 2)
 
-    return {"requests": len(points), "offered_rps": rate, "seconds": round(wall, 2),
-            "rps": round(len(points) / wall, 1), "p50_ms": q(0.50), "p95_ms": q(0.95),
-            "p99_ms": q(0.99), "errors": errors, "concurrency": 0}
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
 
 
-def _run_backend(name: str, url: str, tmp: Path, n: int, concurrency: int) -> dict:
+def _server_impl() -> tuple[str, str]:
+    """uvicorn's ``--loop`` and ``--http``: uvloop and httptools when installed."""
+    return ("uvloop" if _has("uvloop") else "asyncio",
+            "httptools" if _has("httptools") else "h11")
+
+
+def _run(coro):
+    """Run a load-generator coroutine on uvloop when installed (a cheaper client)."""
+    if _has("uvloop"):
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(coro)
+    return asyncio.run(coro)
+
+
+def _pinning(enabled: bool) -> tuple[set[int], set[int]] | None:
+    """(client CPUs, server CPUs): the load generator on the first allowed CPU, the
+    service on the others; ``None`` when disabled or fewer than 2 CPUs are allowed."""
+    if not enabled or not hasattr(os, "sched_setaffinity"):
+        return None
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return None
+    return {cpus[0]}, set(cpus[1:])
+
+
+def _run_backend(name: str, url: str, tmp: Path, n: int, concurrency: int,
+                 server_cpus: set[int] | None = None, with_httpx: bool = False) -> dict:
     import httpx
 
     _prepare(url)
-    server = _Server(url, tmp / f"data-{name}")
+    server = _Server(url, tmp / f"data-{name}", server_cpus)
     try:
         server.wait()
         r = httpx.post(server.base + "/api/auth/login",
                        json={"username": "bench", "password": "bench-password-1"}, timeout=30)
         token = r.json()["token"]
-        pts = _points(n * 3 + 300, seed=len(name))
+        pts = _points(n * 3 + 300 + n // 2, seed=len(name))
         warm, pts = pts[:100], pts[100:]
-        asyncio.run(_load(server.base, token, warm, concurrency=4, suggest=True,
-                          tag=f"{name}-warm"))
+        _run(_load(server.base, token, warm, concurrency=4, suggest=True, tag=f"{name}-warm"))
         out = {
-            "intake+suggest": asyncio.run(_load(server.base, token, pts[:n],
-                                                concurrency=concurrency, suggest=True,
-                                                tag=f"{name}-s")),
-            "intake": asyncio.run(_load(server.base, token, pts[n:2 * n],
-                                        concurrency=concurrency, suggest=False,
-                                        tag=f"{name}-i")),
-            "paced@200/s": asyncio.run(_paced(server.base, token, pts[2 * n + 200:3 * n + 200],
-                                              rate=200.0, tag=f"{name}-p")),
-            "sequential": asyncio.run(_load(server.base, token, pts[2 * n:2 * n + 200],
-                                            concurrency=1, suggest=True, tag=f"{name}-q")),
+            "intake+suggest": _run(_load(server.base, token, pts[:n], concurrency=concurrency,
+                                         suggest=True, tag=f"{name}-s")),
+            "intake": _run(_load(server.base, token, pts[n:2 * n], concurrency=concurrency,
+                                 suggest=False, tag=f"{name}-i")),
+            "paced@200/s": _run(_paced(server.base, token, pts[2 * n + 200:3 * n + 200],
+                                       rate=200.0, tag=f"{name}-p")),
+            "sequential": _run(_load(server.base, token, pts[2 * n:2 * n + 200],
+                                     concurrency=1, suggest=True, tag=f"{name}-q")),
         }
+        if with_httpx:
+            out["intake+suggest/httpx"] = _run(_load_httpx(
+                server.base, token, pts[3 * n + 200:3 * n + 200 + n // 2],
+                concurrency=concurrency, tag=f"{name}-h"))
         return out
     finally:
         server.stop()
@@ -257,39 +400,61 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--requests", type=int, default=2000, help="reports per mode")
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--no-postgis", action="store_true")
+    ap.add_argument("--no-pin", action="store_true",
+                    help="do not pin the load generator and the service to separate CPUs")
     args = ap.parse_args(argv)
+    pins = _pinning(not args.no_pin)
+    before = os.sched_getaffinity(0) if pins else None
+    if pins:
+        os.sched_setaffinity(0, pins[0])
     results: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory(prefix="sigap-bench-") as d:
-        tmp = Path(d)
-        results["sqlite"] = _run_backend("sqlite", f"sqlite:///{tmp / 'bench.db'}", tmp,
-                                         args.requests, args.concurrency)
-        pg = None if args.no_postgis else _pg_database()
-        if pg is not None:
-            url, drop = pg
-            try:
-                results["postgis"] = _run_backend("postgis", url, tmp, args.requests,
-                                                  args.concurrency)
-            finally:
-                drop()
+    try:
+        with tempfile.TemporaryDirectory(prefix="sigap-bench-") as d:
+            tmp = Path(d)
+            results["sqlite"] = _run_backend("sqlite", f"sqlite:///{tmp / 'bench.db'}", tmp,
+                                             args.requests, args.concurrency,
+                                             pins[1] if pins else None, with_httpx=True)
+            pg = None if args.no_postgis else _pg_database()
+            if pg is not None:
+                url, drop = pg
+                try:
+                    results["postgis"] = _run_backend("postgis", url, tmp, args.requests,
+                                                      args.concurrency,
+                                                      pins[1] if pins else None)
+                finally:
+                    drop()
+    finally:
+        if before:
+            os.sched_setaffinity(0, before)
     sat = results["sqlite"]["intake+suggest"]
     paced = results["sqlite"]["paced@200/s"]
     summary = {"benchmark": "api", "intake_rps": sat["rps"], "intake_p95_ms": paced["p95_ms"],
                "intake_p95_ms_saturated": sat["p95_ms"],
                "target": {"intake_rps": 200, "intake_p95_ms": 50},
                "meets_target": sat["rps"] >= 200 and paced["p95_ms"] <= 50,
-               "backends": results, "cpus": os.cpu_count()}
+               "backends": results, "cpus": os.cpu_count(),
+               "pinned": ({"client_cpus": sorted(pins[0]), "server_cpus": sorted(pins[1])}
+                          if pins else None),
+               "client": "raw asyncio HTTP/1.1 keep-alive" + (" on uvloop" if _has("uvloop")
+                                                               else ""),
+               "server": dict(zip(("loop", "http"), _server_impl()))}
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"{'backend':9} {'mode':15} {'req':>5} {'conc':>4} {'rps':>7} {'p50 ms':>7} "
+        print(f"{'backend':9} {'mode':20} {'req':>5} {'conc':>4} {'rps':>7} {'p50 ms':>7} "
               f"{'p95 ms':>7} {'p99 ms':>7} errors")
         for b, modes in results.items():
             for m, r in modes.items():
-                print(f"{b:9} {m:15} {r['requests']:5d} {r['concurrency']:4d} {r['rps']:7.1f} "
+                print(f"{b:9} {m:20} {r['requests']:5d} {r['concurrency']:4d} {r['rps']:7.1f} "
                       f"{r['p50_ms']:7.2f} {r['p95_ms']:7.2f} {r['p99_ms']:7.2f} "
                       f"{r['errors'] or '-'}")
         print("\nintake_rps = saturated throughput (closed loop); intake_p95_ms = p95 at an "
               "offered 200 reports/s (open loop).")
+        pin = summary["pinned"]
+        print(f"client: {summary['client']}; server: uvicorn --loop "
+              f"{summary['server']['loop']} --http {summary['server']['http']}; "
+              + (f"client pinned to CPU {pin['client_cpus']}, server to {pin['server_cpus']}"
+                 if pin else "not pinned"))
         print(f"Target (SQLite, intake+suggest): >= 200 rps, p95 <= 50 ms -> "
               f"{'met' if summary['meets_target'] else 'NOT met'}")
     return summary
