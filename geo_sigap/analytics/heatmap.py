@@ -114,12 +114,15 @@ class HeatGrid:
         }
 
     def to_folium(self, m=None, *, name: str = "Peta panas kejadian"):
-        """Add the surface to a folium map (a new one without web tiles when ``m`` is None)."""
+        """Add the surface to a folium map (when ``m`` is None, a new offline map: no web
+        tiles, Leaflet served locally — see :mod:`geo_sigap.maps`)."""
         import folium
+
+        from geo_sigap.maps.folium_maps import OfflineMap
 
         w, s, e, n = self.bounds
         if m is None:
-            m = folium.Map(location=[(s + n) / 2, (w + e) / 2], zoom_start=14, tiles=None)
+            m = OfflineMap(location=[(s + n) / 2, (w + e) / 2], zoom_start=14, tiles=None)
         folium.raster_layers.ImageOverlay(
             image=self.to_data_url(), bounds=[[s, w], [n, e]], name=name, opacity=1.0,
         ).add_to(m)

@@ -46,6 +46,12 @@ class OfflineMap(folium.Map):
     default_js = [("leaflet", LEAFLET_JS_URL)]
     default_css = [("leaflet_css", LEAFLET_CSS_URL)]
 
+    def _repr_html_(self, **kwargs) -> str:
+        """Notebook display with Leaflet inlined (folium's own would load it from a CDN)."""
+        doc = html.escape(offline_html(self), quote=True)
+        return (f'<iframe srcdoc="{doc}" style="width:100%;height:520px;border:none" '
+                'sandbox="allow-scripts"></iframe>')
+
 
 def _style(level: str):
     style = LEVEL_STYLE.get(level, LEVEL_STYLE["rt"])
