@@ -26,6 +26,11 @@ def client(units, incidents):
     app = FastAPI()
     app.state.services = SimpleNamespace(analytics_data=analytics_data)
     app.include_router(router)
+    from geo_sigap.dispatch.actors import Actor
+    from geo_sigap.domain.lifecycle import UserRole
+    from geo_sigap.web.auth import staff_actor
+
+    app.dependency_overrides[staff_actor] = lambda: Actor("perencana", UserRole.PLANNER)
     return TestClient(app)
 
 

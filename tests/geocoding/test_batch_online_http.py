@@ -113,7 +113,12 @@ def client(reverse, forward):
 
         return JSONResponse({"error": exc.to_dict()}, status_code=422)
 
+    from geo_sigap.dispatch.actors import Actor
+    from geo_sigap.domain.lifecycle import UserRole
+    from geo_sigap.web.auth import staff_actor
+
     app.include_router(router)
+    app.dependency_overrides[staff_actor] = lambda: Actor("operator", UserRole.OPERATOR)
     return TestClient(app)
 
 

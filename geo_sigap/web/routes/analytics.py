@@ -10,9 +10,11 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
-router = APIRouter(prefix="/api/analytics", tags=["analitik"])
+from geo_sigap.web.auth import staff_actor
+
+router = APIRouter(prefix="/api/analytics", tags=["analitik"], dependencies=[Depends(staff_actor)])
 
 _DATA: dict[str, object] = {}  # version → AnalyticsData, so cached functions can find it
 

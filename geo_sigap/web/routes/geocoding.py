@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from geo_sigap.errors import InvalidInput
 
-router = APIRouter(prefix="/api/geocode", tags=["geocoding"])
+from geo_sigap.web.auth import staff_actor
+
+router = APIRouter(prefix="/api/geocode", tags=["geocoding"], dependencies=[Depends(staff_actor)])
 
 
 @router.get("/reverse", summary="Titik → RT/RW/kelurahan")
