@@ -7,6 +7,12 @@ cached as a simplified GeoJSON file in ``Settings.cache_dir``
 (:func:`geo_sigap.maps.roads.roads_geojson`). ``GET /api/map/incidents`` — every open
 incident in one columnar answer for the live map (staff only, no personal data). Both answer with an
 ``ETag`` and honour ``If-None-Match``; the public pages use them too (no personal data).
+
+``GET /api/map/coverage?level=rt|rw&category=&role=`` — minutes by road from the nearest
+post of each role to every RT/RW (:func:`geo_sigap.routing.coverage.coverage`), as GeoJSON
+for the coordinator's map (staff only), cached in ``app.state`` per level, category, role
+and a cheap version of the teams' posts and of the units. ``GET /api/map/periods`` — the
+quarters that hold incidents and the default one for the analytics overlays.
 """
 
 from __future__ import annotations
@@ -63,6 +69,22 @@ def _etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
 
 
+def _simplified(geoms, level: AdminLevel):
+    """Coverage-preserving simplification of one level's polygons (EPSG:4326, degrees)."""
+    tol = TOLERANCE_DEG[level]
+    if not len(geoms):
+        return []
+    arr = shapely.make_valid(shapely.from_wkb(shapely.to_wkb(list(geoms))))
+    try:
+        simple = shapely.coverage_simplify(arr, tol, simplify_boundary=True)
+    except Exception:  # not a valid coverage (overlaps): simplify one by one
+        simple = shapely.simplify(arr, tol, preserve_topology=True)
+    simple = shapely.set_precision(simple, 10 ** -_DECIMALS)
+    empty = shapely.is_empty(simple)
+    simple[empty] = arr[empty]
+    return simple
+
+
 def boundaries_geojson(units, level: AdminLevel) -> bytes:
     """FeatureCollection of the units at ``level``, simplified, coordinates to 6 decimals.
 
@@ -70,19 +92,7 @@ def boundaries_geojson(units, level: AdminLevel) -> bytes:
     are left out. Output EPSG:4326.
     """
     chosen = [u for u in units if u.level == level and u.geometry is not None]
-    geoms = [u.geometry for u in chosen]
-    tol = TOLERANCE_DEG[level]
-    if geoms:
-        arr = shapely.make_valid(shapely.from_wkb(shapely.to_wkb(geoms)))
-        try:
-            simple = shapely.coverage_simplify(arr, tol, simplify_boundary=True)
-        except Exception:  # not a valid coverage (overlaps): simplify one by one
-            simple = shapely.simplify(arr, tol, preserve_topology=True)
-        simple = shapely.set_precision(simple, 10 ** -_DECIMALS)
-        empty = shapely.is_empty(simple)
-        simple[empty] = arr[empty]
-    else:
-        simple = []
+    simple = _simplified([u.geometry for u in chosen], level)
     features = [
         {
             "type": "Feature",
@@ -143,3 +153,197 @@ def open_incidents(request: Request, who=Depends(_staff)) -> dict:
     services = request.app.state.services
     with services.db.session() as s:
         return open_incidents_feed(s, services.categories)
+
+
+# ------------------------------------------------------------------ coverage (travel time)
+
+COVERAGE_LEVELS = {"rt": AdminLevel.RT, "rw": AdminLevel.RW}
+_COVERAGE_KEEP = 32  # cached answers kept for the current teams/units version
+_coverage_lock = threading.Lock()
+
+
+def teams_version(session) -> str:
+    """A cheap version of what coverage depends on: every team's role, vehicle and post.
+
+    One narrow query; GPS fixes and status changes (which touch ``updated_at`` all day
+    long) do not change it, so the cached coverage survives them.
+    """
+    from sqlalchemy import select
+
+    from geo_sigap.storage.tables import TeamRow
+
+    rows = session.execute(select(TeamRow.code, TeamRow.role, TeamRow.vehicle, TeamRow.post_lon,
+                                  TeamRow.post_lat).order_by(TeamRow.code)).all()
+    digest = hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()[:16]
+    return f"{len(rows)}-{digest}"
+
+
+def _num(v, digits: int = 1):
+    """A JSON number, or None for NaN / missing."""
+    if v is None:
+        return None
+    v = float(v)
+    return round(v, digits) if v == v else None
+
+
+def coverage_collection(engine, units, teams, level: AdminLevel, *, category=None,
+                        role=None) -> dict:
+    """Coverage of the units at ``level`` as a GeoJSON FeatureCollection (EPSG:4326).
+
+    Parameters
+    ----------
+    engine
+        The road :class:`~geo_sigap.routing.engine.RoutingEngine`.
+    units
+        All :class:`~geo_sigap.domain.admin.AdminUnit` of the area (any levels).
+    teams
+        :class:`~geo_sigap.domain.teams.Team` list; their posts and vehicles count.
+    category
+        A :class:`~geo_sigap.domain.categories.Category`: its roles (lead first) and its
+        target response time (minutes); ``None``: every role that has teams, no target.
+    role
+        One :class:`~geo_sigap.domain.teams.Role` to compute instead of the category's.
+
+    Returns
+    -------
+    dict
+        Features with properties ``code, name, level, parent_code, kelurahan_code,
+        kelurahan_name`` and, per role ``r``: ``r_eta_min`` (minutes, one decimal; None:
+        no road path), ``r_post`` (team code), ``r_beyond_target``; plus
+        ``beyond_target`` (any role beyond the target or unreachable; None without a
+        target). ``meta``: ``level, category, roles, lead_role, target_min, n_units``.
+        Geometries are simplified as in :func:`boundaries_geojson`.
+    """
+    import geopandas as gpd
+
+    from geo_sigap.routing.coverage import coverage
+
+    chosen = [u for u in units if u.level == level and u.geometry is not None]
+    by_code = {u.code: u for u in units}
+    frame = gpd.GeoDataFrame(
+        {"code": [u.code for u in chosen], "name": [u.name for u in chosen],
+         "level": [level.name.lower()] * len(chosen)},
+        geometry=[u.geometry for u in chosen], crs="EPSG:4326")
+    roles = [role] if role is not None else None
+    table = coverage(engine, frame, teams, category=category, roles=roles)
+    role_cols = [c[: -len("_eta_min")] for c in table.columns if c.endswith("_eta_min")]
+    target = category.target_response_min if category is not None else None
+    simple = _simplified(frame.geometry.to_numpy(), level)
+    features = []
+    for i, u in enumerate(chosen):
+        kel = _kelurahan_of(u, by_code)
+        props = {"code": u.code, "name": u.name, "level": level.name.lower(),
+                 "parent_code": u.parent_code,
+                 "kelurahan_code": kel.code if kel else None,
+                 "kelurahan_name": kel.name if kel else None}
+        for r in role_cols:
+            props[f"{r}_eta_min"] = _num(table[f"{r}_eta_min"].iat[i])
+            props[f"{r}_post"] = table[f"{r}_post"].iat[i]
+            if target is not None:
+                props[f"{r}_beyond_target"] = bool(table[f"{r}_beyond_target"].iat[i])
+        props["beyond_target"] = bool(table["beyond_target"].iat[i]) if target is not None \
+            else None
+        features.append({"type": "Feature", "properties": props,
+                         "geometry": json.loads(shapely.to_geojson(simple[i]))})
+    meta = {"level": level.name.lower(), "category": category.code if category else None,
+            "category_name": category.name if category else None, "roles": role_cols,
+            "lead_role": role_cols[0] if role_cols else None,
+            "target_min": float(target) if target is not None else None,
+            "n_units": len(features)}
+    return {"type": "FeatureCollection", "features": features, "meta": meta}
+
+
+def _kelurahan_of(unit, by_code: dict):
+    """The kelurahan a unit lies in (itself for a kelurahan), following ``parent_code``."""
+    seen = 0
+    while unit is not None and unit.level > AdminLevel.KELURAHAN and seen < 4:
+        unit = by_code.get(unit.parent_code)
+        seen += 1
+    return unit if unit is not None and unit.level == AdminLevel.KELURAHAN else None
+
+
+@router.get("/coverage", summary="Cakupan waktu tempuh dari pos terdekat per peran (GeoJSON)")
+def coverage_map(request: Request, level: str = Query("rt", pattern="^(rt|rw)$"),
+                 category: str | None = Query(None, max_length=40),
+                 role: str | None = Query(None, max_length=40),
+                 who=Depends(_staff)) -> Response:
+    """RT or RW polygons with minutes by road from the nearest post of each role.
+
+    ``category`` gives the roles (lead first) and the target time; ``role`` computes one
+    role only. 503 when no local road network is configured. Cached per (level, category,
+    role, teams' posts version, units version); header ``X-Sigap-Cache: hit|miss``.
+    """
+    from geo_sigap.domain.teams import Role
+    from geo_sigap.storage.teams import list_teams
+
+    services = request.app.state.services
+    cat = services.categories.get(category) if category else None
+    the_role = Role.parse(role) if role else None
+    engine = services.routing
+    if engine is None or not hasattr(engine, "network"):
+        raise ConfigError(
+            "Cakupan waktu tempuh memerlukan jaringan jalan lokal (GEO_SIGAP_ROAD_NETWORK), "
+            "yang belum diatur.",
+            "Travel-time coverage needs a local road network (GEO_SIGAP_ROAD_NETWORK), "
+            "which is not configured.")
+    units = services.units
+    with services.db.session() as s:
+        version = (teams_version(s), id(units), len(units))
+    key = ("coverage", level, cat.code if cat else "", the_role.value if the_role else "")
+    cache = _cache(request)
+    store = cache.setdefault("coverage", {})
+    hit = store.get(key)
+    status = "hit"
+    if hit is None or hit[0] != version:
+        with _coverage_lock:
+            hit = store.get(key)
+            if hit is None or hit[0] != version:
+                status = "miss"
+                with services.db.session() as s:
+                    teams = list_teams(s)
+                fc = coverage_collection(engine, units, teams, COVERAGE_LEVELS[level],
+                                         category=cat, role=the_role)
+                fc["meta"]["version"] = version[0]
+                body = json.dumps(fc, separators=(",", ":")).encode()
+                for k in [k for k, v in store.items() if v[0] != version]:
+                    del store[k]  # a new teams/units version: older answers are useless
+                while len(store) >= _COVERAGE_KEEP:
+                    del store[next(iter(store))]
+                hit = store[key] = (version, body, _etag(body))
+    resp = _geojson_response(request, hit[1], hit[2])
+    resp.headers["X-Sigap-Cache"] = status
+    return resp
+
+
+# ------------------------------------------------------------------ analytics periods
+
+@router.get("/periods", summary="Triwulan yang berisi kejadian (untuk lapisan analitik)")
+def periods(request: Request, who=Depends(_staff)) -> dict:
+    """``{quarters: [{code, label}], default}``, newest first.
+
+    ``default`` is the last complete quarter of the data: the quarter before the current
+    one (WIB), or the data's last quarter when the history stops earlier.
+    """
+    import pandas as pd
+
+    from geo_sigap.analytics.frames import Quarter
+
+    data = request.app.state.services.analytics_data()
+    cache = _cache(request)
+    hit = cache.get("periods")
+    if hit is None or hit[0] != data.version:
+        times = pd.to_datetime(data.incidents["reported_at"], utc=True).dropna() \
+            if len(data.incidents) else pd.Series([], dtype="datetime64[ns, UTC]")
+        wib = times.dt.tz_convert("Asia/Jakarta")
+        found = sorted({Quarter(int(y), int(q)) for y, q in zip(wib.dt.year, wib.dt.quarter)},
+                       reverse=True)
+        default = None
+        if found:
+            default = min(found[0], Quarter.of(pd.Timestamp.now(tz="UTC")).previous())
+            if default not in found:  # no incident in it: the newest earlier one with data
+                earlier = [q for q in found if q <= default]
+                default = earlier[0] if earlier else found[0]
+        hit = cache["periods"] = (data.version, {
+            "quarters": [{"code": str(q), "label": q.label} for q in found],
+            "default": str(default) if default else None})
+    return hit[1]
