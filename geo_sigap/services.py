@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 from geo_sigap.domain.categories import CategoryTable, load_categories
@@ -19,12 +18,32 @@ from geo_sigap.storage import Database, open_database
 log = logging.getLogger(__name__)
 
 
+def _built_once(method):
+    """Like :func:`functools.cached_property`, but two threads never build it twice."""
+    name = method.__name__
+
+    def getter(self):
+        try:
+            return self.__dict__[name]
+        except KeyError:
+            pass
+        lock = self._locks.setdefault(name, threading.RLock())  # one lock per engine
+        with lock:
+            if name not in self.__dict__:
+                self.__dict__[name] = method(self)
+            return self.__dict__[name]
+
+    getter.__doc__ = method.__doc__
+    return property(getter)
+
+
 @dataclass
 class Services:
     settings: Settings
     db: Database
     categories: CategoryTable
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _locks: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
@@ -34,30 +53,29 @@ class Services:
 
     # -- data-derived engines (built lazily, thread-safe) ---------------------------------
 
-    @cached_property
+    @_built_once
     def units(self):
         from geo_sigap.storage.units import load_units
 
         with self.db.session() as s:
             return load_units(s)
 
-    @cached_property
+    @_built_once
     def coverage_bbox(self) -> tuple[float, float, float, float] | None:
         from geo_sigap.storage.units import coverage_bbox
 
         with self.db.session() as s:
             return coverage_bbox(s)
 
-    @cached_property
+    @_built_once
     def reverse_geocoder(self):
         """Point → RT/RW/kelurahan over the stored units (:mod:`geo_sigap.geocoding`)."""
         from geo_sigap.geocoding.reverse import ReverseGeocoder
 
-        with self._lock:
-            return ReverseGeocoder.from_units(self.units,
-                                              gap_tolerance_m=self.settings.gap_tolerance_m)
+        return ReverseGeocoder.from_units(self.units,
+                                          gap_tolerance_m=self.settings.gap_tolerance_m)
 
-    @cached_property
+    @_built_once
     def forward_geocoder(self):
         """Text → ranked candidates from units, street names and the gazetteer (offline);
         Nominatim after a weak offline answer only when ``online_geocoder`` is on."""
@@ -65,35 +83,32 @@ class Services:
         from geo_sigap.geocoding.online import CombinedGeocoder, NominatimGeocoder
         from geo_sigap.geocoding.sources import load_gazetteer, streets_from_file
 
-        with self._lock:
-            reverse = self.reverse_geocoder
-            road, gaz = self.settings.road_network, self.settings.gazetteer_file
-            streets = streets_from_file(road) if road and Path(road).exists() else None
-            gazetteer = load_gazetteer(gaz) if gaz and Path(gaz).exists() else None
-            forward = ForwardGeocoder(reverse.units if hasattr(reverse, "units") else self.units,
-                                      streets, gazetteer, reverse=reverse)
-            if self.settings.online_geocoder:
-                forward = CombinedGeocoder(forward, NominatimGeocoder(
-                    enabled=True, reverse=reverse, viewbox=reverse.coverage_bbox))
-            return forward
+        reverse = self.reverse_geocoder
+        road, gaz = self.settings.road_network, self.settings.gazetteer_file
+        streets = streets_from_file(road) if road and Path(road).exists() else None
+        gazetteer = load_gazetteer(gaz) if gaz and Path(gaz).exists() else None
+        forward = ForwardGeocoder(reverse.units, streets, gazetteer, reverse=reverse)
+        if self.settings.online_geocoder:
+            forward = CombinedGeocoder(forward, NominatimGeocoder(
+                enabled=True, reverse=reverse, viewbox=reverse.coverage_bbox))
+        return forward
 
-    @cached_property
+    @_built_once
     def routing(self):
         """The road-network routing engine, or ``None`` when no network is configured."""
         from geo_sigap.routing.engine import RoutingEngine
 
-        with self._lock:
-            if self.settings.osrm_url:
-                from geo_sigap.routing.osrm import OsrmEngine
+        if self.settings.osrm_url:
+            from geo_sigap.routing.osrm import OsrmEngine
 
-                return OsrmEngine(self.settings.osrm_url)
-            if not self.settings.road_network:
-                return None
-            engine = RoutingEngine.from_file(self.settings.road_network,
-                                             speeds_file=self.settings.routing_speeds_file,
-                                             cache_dir=self.settings.cache_dir / "routing")
-            engine.warm_up()
-            return engine
+            return OsrmEngine(self.settings.osrm_url)
+        if not self.settings.road_network:
+            return None
+        engine = RoutingEngine.from_file(self.settings.road_network,
+                                         speeds_file=self.settings.routing_speeds_file,
+                                         cache_dir=self.settings.cache_dir / "routing")
+        engine.warm_up()
+        return engine
 
     def suggest(self, incident_lonlat, category_code: str, unit_codes, now, *, teams=None):
         """Per role the category needs: responsible and nearest teams by road (ETA)."""

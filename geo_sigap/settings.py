@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     map_tiles_url: str | None = Field(
         None, description="Optional web tile layer URL template; the map works without it."
     )
+    warm_up_on_start: bool = Field(
+        True, description="Build geocoders, the routing engine and compiled kernels in the "
+        "background at start-up, so the first requests do not wait."
+    )
     token_ttl_hours: float = Field(12.0, description="Lifetime of API tokens and sessions.")
 
     @field_validator("locale")

@@ -32,6 +32,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if services is None:
             services = Services.from_settings(settings)
         app.state.services = services
+        if settings.warm_up_on_start:
+            _warm_up_in_background(services)
         try:
             yield
         finally:
@@ -62,35 +64,35 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(BodySizeLimit, max_json=settings.max_body_bytes,
                        max_multipart=settings.max_upload_bytes * 4 + 64 * 1024)
 
-    from geo_sigap.web.routes import auth, events, incidents, intake, public, system, teams
+    from geo_sigap.web import pages
+    from geo_sigap.web.routes import (
+        analytics,
+        auth,
+        events,
+        geocoding,
+        incidents,
+        intake,
+        public,
+        system,
+        teams,
+    )
 
-    for module in (system, auth, incidents, intake, teams, events, public):
+    for module in (system, auth, incidents, intake, teams, events, public, geocoding,
+                   analytics):
         app.include_router(module.router)
-    for optional in ("geocoding", "analytics"):  # routers written alongside this one
-        module = _optional_routes(optional)
-        if module is not None:
-            app.include_router(module.router)
-    if _find("geo_sigap.web.pages"):  # pages, base-map API and /static (the UI engineer's)
-        from geo_sigap.web import pages
-
-        pages.install(app)
+    pages.install(app)  # pages, base-map API (/api/map) and /static
     return app
 
 
-def _find(name: str) -> bool:
-    import importlib.util
+def _warm_up_in_background(services: Services) -> None:
+    """Build geocoders and the routing engine off the request path (logged, never fatal)."""
+    import logging
+    import threading
 
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
+    def run() -> None:
+        try:
+            services.warm_up()
+        except Exception:  # noqa: BLE001 - a request will raise the real error later
+            logging.getLogger(__name__).exception("warm-up failed")
 
-
-def _optional_routes(name: str):
-    """``geo_sigap.web.routes.<name>`` when that module exists (else ``None``)."""
-    import importlib
-
-    full = f"geo_sigap.web.routes.{name}"
-    if not _find(full):
-        return None
-    return importlib.import_module(full)
+    threading.Thread(target=run, name="geo-sigap-warm-up", daemon=True).start()
