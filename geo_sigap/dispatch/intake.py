@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from geo_sigap.dispatch import ports
@@ -76,6 +76,17 @@ def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
     return math.hypot((a[0] - b[0]) * kx, (a[1] - b[1]) * _M_PER_DEG)
 
 
+# Built once: SQLAlchemy then reuses the compiled SQL, only the parameters change.
+_DUPLICATE_CANDIDATES = select(IncidentRow).where(
+    IncidentRow.category == bindparam("category"),
+    IncidentRow.status.not_in([Status.DITOLAK.value]),
+    IncidentRow.reported_at >= bindparam("t0"), IncidentRow.reported_at <= bindparam("t1"),
+    IncidentRow.lon.between(bindparam("lon0"), bindparam("lon1")),
+    IncidentRow.lat.between(bindparam("lat0"), bindparam("lat1")),
+).order_by(IncidentRow.reported_at, IncidentRow.id)
+_BY_KEY = select(IncidentRow).where(IncidentRow.idempotency_key == bindparam("key"))
+
+
 def find_duplicate(session, category: str, lonlat: tuple[float, float], at: datetime, *,
                    radius_m: float, window_min: float) -> IncidentRow | None:
     """The first open report of ``category`` within ``radius_m`` metres and
@@ -85,15 +96,10 @@ def find_duplicate(session, category: str, lonlat: tuple[float, float], at: date
     dlat = radius_m / _M_PER_DEG
     dlon = dlat / max(0.01, math.cos(math.radians(lonlat[1])))
     win = timedelta(minutes=window_min)
-    rows = session.scalars(
-        select(IncidentRow).where(
-            IncidentRow.category == category,
-            IncidentRow.status.not_in([Status.DITOLAK.value]),
-            IncidentRow.reported_at >= at - win, IncidentRow.reported_at <= at + win,
-            IncidentRow.lon.between(lonlat[0] - dlon, lonlat[0] + dlon),
-            IncidentRow.lat.between(lonlat[1] - dlat, lonlat[1] + dlat),
-        ).order_by(IncidentRow.reported_at, IncidentRow.id)
-    ).all()
+    rows = session.scalars(_DUPLICATE_CANDIDATES, {
+        "category": category, "t0": at - win, "t1": at + win,
+        "lon0": lonlat[0] - dlon, "lon1": lonlat[0] + dlon,
+        "lat0": lonlat[1] - dlat, "lat1": lonlat[1] + dlat}).all()
     for r in rows:
         if _metres((r.lon, r.lat), lonlat) <= radius_m:
             if r.duplicate_of_id is not None:
@@ -130,10 +136,38 @@ def report_incident(services, actor: Actor, data: ReportInput, *,
     if actor.role != UserRole.CITIZEN:
         actor.require(INTAKE, "mencatat laporan", "record reports")
     key = _text(idempotency_key, 100, "Idempotency-Key", "Idempotency-Key")
-    if key:
-        existing = _by_key(services, actor, key, now)
-        if existing is not None:
-            return IntakeResult(existing, False)
+    checked: tuple[Incident, ports.Located] | None = None
+    # One transaction per attempt: the idempotency-key lookup (before any check, so a
+    # retry is answered even if the rules changed since), then checks and geocoding
+    # (first attempt only), duplicate search, incident row, audit entry, outbox event.
+    for attempt in range(5):
+        try:
+            with write_session(services.db) as s:
+                if key:
+                    existing = _by_key(s, services, actor, key, now)
+                    if existing is not None:  # a retry, or the same key won a race
+                        return IntakeResult(existing, False)
+                if checked is None:
+                    checked = _checked(services, actor, data, now)
+                else:  # ticket code collision
+                    checked[0].ticket = new_ticket_code(now.astimezone(WIB))
+                view = _insert(s, services, actor, checked[0], key, checked[1], now)
+            break
+        except IntegrityError:
+            if attempt == 4:
+                raise
+    loc = checked[1]
+    view.update(assignments=[], reports=[], duplicates=[])
+    if with_suggestions:
+        from geo_sigap.dispatch.workflow import suggestions_for_view
+
+        view["suggestions"] = suggestions_for_view(services, view, now)
+    return IntakeResult(view, True, loc.warnings)
+
+
+def _checked(services, actor: Actor, data: ReportInput, now: datetime
+             ) -> tuple[Incident, ports.Located]:
+    """The report checked and geocoded, as an :class:`Incident` (not stored yet)."""
     cat = services.categories.get(str(data.category).strip())
     channel = Channel.parse(data.channel or "hotline")
     if actor.role == UserRole.CITIZEN:
@@ -169,52 +203,37 @@ def report_incident(services, actor: Actor, data: ReportInput, *,
         reported_at=reported_at, priority=priority, status=Status.DITERIMA,
         address_text=address, placement=loc.placement, reporter_name=name,
         reporter_phone=phone)
-    for attempt in range(5):
-        try:
-            view = _insert(services, actor, inc, key, loc, now)
-            break
-        except IntegrityError:
-            existing = _by_key(services, actor, key, now) if key else None
-            if existing is not None:  # the same key won a race: answer with its incident
-                return IntakeResult(existing, False)
-            if attempt == 4:
-                raise
-            inc.ticket = new_ticket_code(now.astimezone(WIB))  # ticket code collision
-    view.update(assignments=[], reports=[], duplicates=[])
-    if with_suggestions:
-        from geo_sigap.dispatch.workflow import suggestions_for_view
-
-        view["suggestions"] = suggestions_for_view(services, view, now)
-    return IntakeResult(view, True, loc.warnings)
+    return inc, loc
 
 
-def _by_key(services, actor: Actor, key: str, now: datetime) -> dict[str, Any] | None:
-    with services.db.session() as s:
-        row = s.scalar(select(IncidentRow).where(IncidentRow.idempotency_key == key))
-        return None if row is None else incident_view(s, services.categories, row, actor, now)
+def _by_key(session, services, actor: Actor, key: str, now: datetime
+            ) -> dict[str, Any] | None:
+    row = session.scalar(_BY_KEY, {"key": key})
+    return None if row is None else incident_view(session, services.categories, row, actor,
+                                                  now)
 
 
-def _insert(services, actor: Actor, inc: Incident, key: str | None, loc: ports.Located,
+def _insert(s, services, actor: Actor, inc: Incident, key: str | None, loc: ports.Located,
             now: datetime) -> dict[str, Any]:
-    """One transaction: duplicate search, incident row, audit entry, outbox event."""
+    """Inside the write transaction ``s``: duplicate search, incident row, audit entry,
+    outbox event."""
     st = services.settings
-    with write_session(services.db) as s:
-        dup = find_duplicate(s, inc.category, (loc.lon, loc.lat), inc.reported_at,
-                             radius_m=st.duplicate_radius_m,
-                             window_min=st.duplicate_window_minutes)
-        row = new_row(inc, idempotency_key=key, created_by=actor.username)
-        if dup is not None:
-            row.duplicate_of_id = dup.id
-        s.add(row)
-        s.flush()
-        audit.append(s, AuditEntry(
-            at=now, actor=actor.username, actor_role=actor.role.value, action="report",
-            incident_ticket=row.ticket, to_status=row.status,
-            details={"channel": inc.channel.value, "category": inc.category,
-                     "priority": int(inc.priority), "duplicate_of": dup.ticket if dup else None,
-                     "flags": list(loc.flags)}), incident_id=row.id)
-        incident_event(s, row, "report", teams=[])
-        return incident_view(s, services.categories, row, actor, now, full=False)
+    dup = find_duplicate(s, inc.category, (loc.lon, loc.lat), inc.reported_at,
+                         radius_m=st.duplicate_radius_m,
+                         window_min=st.duplicate_window_minutes)
+    row = new_row(inc, idempotency_key=key, created_by=actor.username)
+    if dup is not None:
+        row.duplicate_of_id = dup.id
+    s.add(row)
+    s.flush()
+    audit.append(s, AuditEntry(
+        at=now, actor=actor.username, actor_role=actor.role.value, action="report",
+        incident_ticket=row.ticket, to_status=row.status,
+        details={"channel": inc.channel.value, "category": inc.category,
+                 "priority": int(inc.priority), "duplicate_of": dup.ticket if dup else None,
+                 "flags": list(loc.flags)}), incident_id=row.id)
+    incident_event(s, row, "report", teams=[])
+    return incident_view(s, services.categories, row, actor, now, full=False)
 
 
 def draft_from_whatsapp(services, actor: Actor, text: str) -> dict[str, Any]:

@@ -10,14 +10,31 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from geo_sigap.dispatch.actors import Actor
 from geo_sigap.domain.categories import CategoryTable, Priority
 from geo_sigap.domain.lifecycle import Status, UserRole, allowed_actions
 from geo_sigap.storage.incidents import TIMESTAMPS, placement_from_row, to_incident
 from geo_sigap.storage.tables import IncidentRow
+
+
+# Built once (compiled SQL reused by SQLAlchemy's cache).
+_TICKET_BY_ID = select(IncidentRow.ticket).where(IncidentRow.id == bindparam("id"))
+_DUPLICATE_TICKETS = (select(IncidentRow.ticket)
+                      .where(IncidentRow.duplicate_of_id == bindparam("id"))
+                      .order_by(IncidentRow.id))
+
+
+def _ticket(session: Session, incident_id: int) -> str | None:
+    """Ticket of incident ``incident_id``: from the session when that row is already
+    loaded (e.g. by the duplicate search at intake), otherwise one small query."""
+    loaded = session.identity_map.get(identity_key(IncidentRow, incident_id))
+    if loaded is not None:
+        return loaded.ticket
+    return session.scalar(_TICKET_BY_ID, {"id": incident_id})
 
 
 def _iso(t: datetime | None) -> str | None:
@@ -89,8 +106,7 @@ def incident_view(session: Session, categories: CategoryTable, row: IncidentRow,
         **timing(categories, row, now),
     }
     if row.duplicate_of_id is not None:
-        out["duplicate_of"] = session.scalar(
-            select(IncidentRow.ticket).where(IncidentRow.id == row.duplicate_of_id))
+        out["duplicate_of"] = _ticket(session, row.duplicate_of_id)
     if actor.sees_contact:
         out["reporter_name"] = row.reporter_name
         out["reporter_phone"] = row.reporter_phone
@@ -111,9 +127,7 @@ def incident_view(session: Session, categories: CategoryTable, row: IncidentRow,
                               "sha256": x.sha256, "url": f"/api/attachments/{x.id}"}
                              for x in f.attachments]}
             for f in inc.reports]
-        out["duplicates"] = list(session.scalars(
-            select(IncidentRow.ticket).where(IncidentRow.duplicate_of_id == row.id)
-            .order_by(IncidentRow.id)))
+        out["duplicates"] = list(session.scalars(_DUPLICATE_TICKETS, {"id": row.id}))
     return out
 
 

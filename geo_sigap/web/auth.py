@@ -2,18 +2,126 @@
 
 Both carry the same opaque token issued by ``POST /api/auth/login``. No token: the
 anonymous citizen. Use :func:`actor` for routes open to citizens and :func:`staff_actor`
-for routes that need a signed-in user.
+for routes that need a signed-in user (:func:`staff_actor_async` is the same check as an
+``async`` dependency, for hot routes: a cached token costs no thread hop).
+
+Token lookups are cached in memory for :data:`TOKEN_CACHE_TTL_S` seconds, keyed by the
+token's SHA-256 (the token itself is never kept). Only valid tokens are cached. Any
+write to the ``users`` or ``api_tokens`` tables through SQLAlchemy in this process
+(logout, role change, deactivation) empties the cache at once; a write made by *another*
+process (a second uvicorn worker, the CLI) is seen within the TTL, and a token that
+expires is refused at most that long after its ``expires_at``.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
+
 from fastapi import Request
+from sqlalchemy import event
+from sqlalchemy.orm import Session, object_session
 
 from geo_sigap.dispatch.actors import Actor
-from geo_sigap.dispatch.users import user_for_token
+from geo_sigap.dispatch.users import UserInfo, hash_token, user_for_token
 from geo_sigap.errors import NotAuthenticated
+from geo_sigap.storage.tables import TokenRow, UserRow
 
 COOKIE = "sigap_session"
+TOKEN_CACHE_TTL_S = 5.0
+_CACHE_MAX = 10_000
+_AUTH_TABLES = frozenset({UserRow.__tablename__, TokenRow.__tablename__})
+
+
+class _TokenCache:
+    """token hash → (user, monotonic deadline, generation), per database engine."""
+
+    def __init__(self) -> None:
+        self._by_engine: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+        self.generation = 0
+
+    def get(self, engine, key: str) -> UserInfo | None:
+        entries = self._by_engine.get(engine)
+        hit = entries.get(key) if entries is not None else None
+        if hit is None or hit[2] != self.generation or hit[1] < time.monotonic():
+            return None
+        return hit[0]
+
+    def put(self, engine, key: str, user: UserInfo, generation: int) -> None:
+        with self._lock:
+            if generation != self.generation:  # a write happened during the lookup
+                return
+            entries = self._by_engine.get(engine)
+            if entries is None:
+                entries = self._by_engine[engine] = {}
+            elif len(entries) >= _CACHE_MAX:
+                entries.clear()
+            entries[key] = (user, time.monotonic() + TOKEN_CACHE_TTL_S, generation)
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._by_engine.clear()
+
+
+_CACHE = _TokenCache()
+
+
+def forget_tokens() -> None:
+    """Drop every cached token lookup (after users/tokens were changed outside
+    SQLAlchemy's ORM in this process)."""
+    _CACHE.invalidate()
+
+
+_CHANGED = "geo_sigap_auth_changed"
+
+
+def _changed(session: Session | None) -> None:
+    # at once, and again at commit: a lookup between the UPDATE and the COMMIT still
+    # sees the old row and may have cached it
+    _CACHE.invalidate()
+    if session is not None:
+        session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_orm_execute(state) -> None:
+    if (state.is_update or state.is_delete) and getattr(
+            getattr(state.statement, "table", None), "name", None) in _AUTH_TABLES:
+        _changed(state.session)
+
+
+@event.listens_for(UserRow, "after_update")
+@event.listens_for(UserRow, "after_delete")
+@event.listens_for(TokenRow, "after_update")
+@event.listens_for(TokenRow, "after_delete")
+def _on_row_change(_mapper, _connection, target) -> None:
+    _changed(object_session(target))
+
+
+@event.listens_for(Session, "after_commit")
+def _on_commit(session: Session) -> None:
+    if session.info.pop(_CHANGED, False):
+        _CACHE.invalidate()
+
+
+@event.listens_for(Session, "after_rollback")
+def _on_rollback(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
+
+
+def _cached_user(db, token: str) -> tuple[UserInfo | None, str, int]:
+    key = hash_token(token)
+    generation = _CACHE.generation
+    return _CACHE.get(db.engine, key), key, generation
+
+
+def _lookup(db, token: str, key: str, generation: int) -> UserInfo:
+    user = user_for_token(db, token)  # raises NotAuthenticated
+    _CACHE.put(db.engine, key, user, generation)
+    return user
 
 
 def request_token(request: Request) -> str | None:
@@ -31,11 +139,33 @@ def actor(request: Request) -> Actor:
     token = request_token(request)
     if token is None:
         return Actor.citizen()
-    return user_for_token(request.app.state.services.db, token).actor
+    db = request.app.state.services.db
+    user, key, generation = _cached_user(db, token)
+    if user is None:
+        user = _lookup(db, token, key, generation)
+    return user.actor
 
 
-def staff_actor(request: Request) -> Actor:
-    a = actor(request)
+def _require_staff(a: Actor) -> Actor:
     if a.username == "warga" and a.role.value == "citizen":
         raise NotAuthenticated("Perlu masuk (login) terlebih dahulu", "Authentication required")
     return a
+
+
+def staff_actor(request: Request) -> Actor:
+    return _require_staff(actor(request))
+
+
+async def staff_actor_async(request: Request) -> Actor:
+    """:func:`staff_actor` as an ``async`` dependency: a cached token is answered on the
+    event loop; only a cache miss queries the database, in a worker thread."""
+    import anyio.to_thread
+
+    token = request_token(request)
+    if token is None:
+        return _require_staff(Actor.citizen())
+    db = request.app.state.services.db
+    user, key, generation = _cached_user(db, token)
+    if user is None:
+        user = await anyio.to_thread.run_sync(_lookup, db, token, key, generation)
+    return _require_staff(user.actor)

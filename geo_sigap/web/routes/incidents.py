@@ -3,17 +3,27 @@ audit, overdue cases. Thin: parse, call one use case, shape the answer."""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from geo_sigap.dispatch import field, intake, queries, workflow
 from geo_sigap.dispatch.actors import Actor
 from geo_sigap.errors import PayloadTooLarge
-from geo_sigap.web.auth import staff_actor
+from geo_sigap.web.auth import staff_actor, staff_actor_async
+
+try:  # optional: a faster JSON encoder for the intake answer
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - orjson not installed
+    _orjson = None
 
 router = APIRouter(tags=["kasus"])
 
@@ -62,20 +72,53 @@ def _svc(request: Request):
     return request.app.state.services
 
 
+# Intake runs in a small pool of its own rather than AnyIO's shared 40-thread pool: the
+# hop is cheaper, and a few threads contend less for the GIL (SQLite writes are
+# serialised anyway). Threads start on first use.
+_INTAKE_THREADS = 4
+_pool: ThreadPoolExecutor | None = None
+_pool_guard = threading.Lock()
+
+
+async def _in_intake_thread(fn, /, *args, **kwargs):
+    """``fn(*args, **kwargs)`` in the intake pool, with the caller's context variables."""
+    global _pool
+    if _pool is None:
+        with _pool_guard:
+            if _pool is None:
+                _pool = ThreadPoolExecutor(_INTAKE_THREADS, thread_name_prefix="sigap-intake")
+    call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_pool, call)
+
+
+def _json(body: dict[str, Any], status_code: int) -> Response:
+    """``JSONResponse(body)``, encoded with orjson when it is installed (NaN → null)."""
+    if _orjson is not None:
+        try:
+            data = _orjson.dumps(body, option=_orjson.OPT_SERIALIZE_NUMPY
+                                 | _orjson.OPT_NON_STR_KEYS)
+        except TypeError:
+            pass
+        else:
+            return Response(data, status_code=status_code, media_type="application/json")
+    return JSONResponse(body, status_code=status_code)
+
+
 @router.post("/api/incidents", status_code=201, summary="Catat laporan (langkah 1)",
              responses={200: {"description": "Sudah dicatat dengan Idempotency-Key yang sama"},
                         409: {"description": "Transisi tidak sah"},
                         422: {"description": "Masukan tidak sah"}})
-def create_incident(body: IncidentIn, request: Request,
-                    who: Actor = Depends(staff_actor),
-                    idempotency_key: str | None = Header(None, max_length=100),
-                    suggest: bool = Query(False, description="Sertakan saran tim")):
+async def create_incident(body: IncidentIn, request: Request,
+                          who: Actor = Depends(staff_actor_async),
+                          idempotency_key: str | None = Header(None, max_length=100),
+                          suggest: bool = Query(False, description="Sertakan saran tim")):
     """Geocoded on intake; a likely duplicate is linked in ``duplicate_of``. A retry
     with the same ``Idempotency-Key`` answers 200 with the first incident."""
-    res = intake.report_incident(_svc(request), who, body.to_input(),
-                                 idempotency_key=idempotency_key, with_suggestions=suggest)
+    res = await _in_intake_thread(intake.report_incident, _svc(request), who,
+                                  body.to_input(), idempotency_key=idempotency_key,
+                                  with_suggestions=suggest)
     out = {**res.incident, "warnings": list(res.warnings), "created": res.created}
-    return JSONResponse(out, status_code=201 if res.created else 200)
+    return _json(out, 201 if res.created else 200)
 
 
 @router.get("/api/incidents", summary="Daftar kasus")
