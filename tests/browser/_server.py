@@ -1,8 +1,8 @@
 """Start the real GeoSIGAP app for browser tests: ``python -m tests.browser._server DIR PORT``.
 
 A fresh demo-like database in DIR: the bundled demo area (boundaries, roads, teams; no
-history), the demo users, and one field account per team (``tim_<code>``, password
-``tim_<code>123``). With ``--perf N_INCIDENTS N_TEAMS`` it also seeds that many open
+history unless ``--history`` is given), the demo users, and one field account per team
+(``tim_<code>``, password ``tim_<code>123``). With ``--perf N_INCIDENTS N_TEAMS`` it also seeds that many open
 incidents and extra teams directly in the database. Prints ``READY`` when serving.
 """
 
@@ -90,7 +90,7 @@ def main(argv: list[str]) -> None:
                         demo=True, secret_key="browser-test-secret-key-0123456789",
                         road_network=paths["roads"], gazetteer_file=paths["poi"])
     services = Services.from_settings(settings)
-    load_demo(services.db, services.categories, with_history=False)
+    load_demo(services.db, services.categories, with_history="--history" in argv)
     ensure_demo_users(services.db)
     with services.db.session() as s:
         codes = list(s.scalars(select(TeamRow.code)))

@@ -313,6 +313,226 @@
     S.$("#f-" + key).addEventListener("change", (ev) => { filters[key] = ev.target.value; rebuildIncidents(); });
   }
 
+  // ---------------------------------------------------------------- analytics & coverage overlays
+  // Server layers: Gi* hot spots and the KDE grid (/api/analytics/…), road travel-time
+  // coverage per RT/RW (/api/map/coverage). Each is fetched when switched on and again when
+  // the category, quarter or level changes; a legend shows while it is on.
+  const HOT_COLORS = { 3: "#b2182b", 2: "#e34a33", 1: "#fc9272", "-1": "#9ecae1", "-2": "#4292c6", "-3": "#08519c" };
+  const COV_BREAKS = [5, 10, 15, 20, 30, 45];
+  const COV_COLORS = ["#ffffd9", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#0c2c84"];
+  const NO_PATH = "#9e9e9e", BEYOND = "#e31a1c";
+  const KDE_RAMP = "linear-gradient(to right,#fcffa4,#f98e09,#bc3754,#57106e,#000004)";
+  const ana = { quarter: "", hotLevel: "hex", covLevel: "rt", role: "", boundaries: {} };
+  map.createPane("sigapKde").style.zIndex = 390;  // under the boundary/road canvas
+  const kdeLayer = L.layerGroup();
+  const hotLayer = L.geoJSON(null, { renderer: base.canvas, style: hotStyle,
+    onEachFeature: (f, l) => l.bindPopup(() => hotPopup(f, l)) });
+  const covLayer = L.geoJSON(null, { renderer: base.canvas, style: covStyle,
+    onEachFeature: (f, l) => l.bindPopup(() => covPopup(f)) });
+  metrics.overlays = {};
+
+  const num = (v, d) => (v == null || !isFinite(v) ? "—" : Number(v).toFixed(d));
+  const qs = (params) => Object.entries(params).filter(([, v]) => v).map(([k, v]) => k + "=" + encodeURIComponent(v)).join("&");
+  const covColor = (m) => { let i = 0; while (i < COV_BREAKS.length && m > COV_BREAKS[i]) i++; return COV_COLORS[i]; };
+
+  function hotStyle(f) {
+    const c = HOT_COLORS[f.properties.gi_class];
+    return c ? { color: c, weight: 0.6, opacity: 0.9, fillColor: c, fillOpacity: 0.6 }
+      : { color: "#777", weight: 0.3, opacity: 0.3, fill: true, fillOpacity: 0 };
+  }
+  function covStyle(f) {
+    const p = f.properties, m = p[ana.role + "_eta_min"];
+    const beyond = p[ana.role + "_beyond_target"] === true;
+    return { fillColor: m == null ? NO_PATH : covColor(m), fillOpacity: 0.62,
+      color: beyond ? BEYOND : "#555", weight: beyond ? 2.2 : 0.4, opacity: beyond ? 1 : 0.6 };
+  }
+
+  // Where a feature lies: by its admin code, or (hexagons) by point-in-polygon on the boundaries.
+  function inRing(r, x, y) {
+    let inside = false;
+    for (let i = 0, j = r.length - 1; i < r.length; j = i++) {
+      const [xi, yi] = r[i], [xj, yj] = r[j];
+      if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+    }
+    return inside;
+  }
+  function inGeom(g, x, y) {
+    const polys = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
+    return polys.some((rings) => inRing(rings[0], x, y) && !rings.slice(1).some((h) => inRing(h, x, y)));
+  }
+  function unitAt(level, ll) {
+    const feats = (ana.boundaries[level] || {}).features || [];
+    const f = feats.find((x) => x.geometry && inGeom(x.geometry, ll.lng, ll.lat));
+    return f ? f.properties : null;
+  }
+  function unitByCode(level, code) {
+    const f = ((ana.boundaries[level] || {}).features || []).find((x) => x.properties.code === code);
+    return f ? f.properties : null;
+  }
+  function placeOf(p, layer) {
+    const m = String(p.code || "").match(/^(\d+\.\d+\.\d+\.\d+)(\.RW\d+)?(\.RT\d+)?$/);
+    let kel, rw;
+    if (m) { kel = unitByCode("kelurahan", m[1]); rw = m[2] ? unitByCode("rw", m[1] + m[2]) : null; }
+    else { const c = layer.getBounds().getCenter(); kel = unitAt("kelurahan", c); rw = unitAt("rw", c); }
+    const parts = [];
+    if (m && m[3] && p.name) parts.push(p.name);
+    if (rw) parts.push(rw.name);
+    if (kel) parts.push("Kel. " + kel.name);
+    return parts.join(", ");
+  }
+
+  function hotPopup(f, layer) {
+    const p = f.properties, where = placeOf(p, layer);
+    return '<div class="popup"><strong>' + S.esc(S.t("map.gi." + p.gi_class)) + "</strong>" +
+      "<br>" + S.esc(S.t("map.gi.z")) + ": " + num(p.gi_z, 2) + " · p = " + num(p.gi_p, 3) +
+      "<br>" + S.esc(S.t("map.gi.count")) + ": " + S.esc(p.count) +
+      (where ? "<br>" + S.esc(where) : "") + "</div>";
+  }
+  function covPopup(f) {
+    const p = f.properties, meta = covLayer.sigapMeta || {};
+    const rows = (meta.roles || []).map((r) => {
+      const late = p[r + "_beyond_target"] === true;
+      return "<tr" + (r === ana.role ? ' class="chosen"' : "") + "><td>" + S.esc(S.roleLabel(r)) + "</td><td>" +
+        (p[r + "_eta_min"] == null ? S.esc(S.t("map.cov.no_path")) : num(p[r + "_eta_min"], 1) + " " + S.esc(S.t("common.min"))) +
+        (late ? ' <b class="late-text">!</b>' : "") + "</td><td>" + S.esc(p[r + "_post"] || "—") + "</td></tr>";
+    }).join("");
+    return '<div class="popup"><strong>' + S.esc(p.name) + "</strong>" +
+      (p.kelurahan_name ? " · Kel. " + S.esc(p.kelurahan_name) : "") +
+      (p.beyond_target ? '<br><b class="late-text">' + S.esc(S.t("map.cov.beyond_short")) + " " + num(meta.target_min, 0) + " " + S.esc(S.t("common.min")) + "</b>" : "") +
+      '<table class="cov-table"><tr><th></th><th>' + S.esc(S.t("map.cov.eta")) + "</th><th>" + S.esc(S.t("map.cov.post")) + "</th></tr>" + rows + "</table></div>";
+  }
+
+  // ---- legend (one control, a section per overlay that is on)
+  const legend = L.control({ position: "bottomright" });
+  legend.onAdd = () => {
+    const div = L.DomUtil.create("div", "map-legend");
+    L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
+    return div;
+  };
+  legend.addTo(map);
+  const swatch = (color, label, extra) => S.el("div", { class: "lg-row" },
+    S.el("i", { class: "lg-sw", style: "background:" + color + ";" + (extra || "") }), label);
+  function renderLegend() {
+    const box = legend.getContainer();
+    const parts = [];
+    for (const d of overlayDefs) {
+      if (!map.hasLayer(d.layer)) continue;
+      const sec = S.el("section", { "data-layer": d.key }, S.el("h3", {}, S.t(d.title)));
+      if (d.state === "loading") sec.append(S.el("div", { class: "lg-note" }, S.t("map.layer_loading")));
+      else if (d.state && d.state.error) sec.append(S.el("div", { class: "lg-note late-text" }, S.t("map.layer_error", { msg: d.state.error })));
+      else d.legend(sec);
+      parts.push(sec);
+    }
+    box.replaceChildren(...parts);
+    box.hidden = !parts.length;
+  }
+
+  const overlayDefs = [
+    { key: "kde", layer: kdeLayer, title: "map.layers.kde",
+      url: () => "/api/analytics/heat?" + qs({ quarter: ana.quarter, category: filters.category }),
+      draw(data) {
+        kdeLayer.clearLayers();
+        const [w, s, e, n] = data.bounds || [];
+        if (data.image && data.n_points > 0) {
+          kdeLayer.addLayer(L.imageOverlay(data.image, [[s, w], [n, e]],
+            { pane: "sigapKde", opacity: 0.85, className: "kde-image", alt: S.t("map.layers.kde") }));
+        }
+        return data.n_points || 0;
+      },
+      legend(sec) {
+        const m = this.meta || {};
+        if (!m.n_points) { sec.append(S.el("div", { class: "lg-note" }, S.t("map.no_data"))); return; }
+        sec.append(S.el("div", { class: "lg-ramp", style: "background:" + KDE_RAMP }),
+          S.el("div", { class: "lg-ends" }, S.el("span", {}, S.t("map.kde.low")), S.el("span", {}, S.t("map.kde.high"))),
+          S.el("div", { class: "lg-note" }, S.t("map.kde.note", { kernel: m.kernel, bw: num(m.bandwidth_m, 0), n: m.n_points, max: num(m.max, 0) })));
+      } },
+    { key: "hot", layer: hotLayer, title: "map.layers.hotspots",
+      url: () => "/api/analytics/hotspots?" + qs({ level: ana.hotLevel, quarter: ana.quarter, category: filters.category }),
+      draw(data) { hotLayer.clearLayers(); hotLayer.addData(data); return (data.features || []).length; },
+      legend(sec) {
+        for (const c of [3, 2, 1]) sec.append(swatch(HOT_COLORS[c], S.t("map.gi." + c)));
+        sec.append(swatch("transparent", S.t("map.gi.0"), "border:1px solid #999"));
+        for (const c of [-1, -2, -3]) sec.append(swatch(HOT_COLORS[c], S.t("map.gi." + c)));
+        const m = (this.meta || {}).meta || {};
+        sec.append(S.el("div", { class: "lg-note" }, m.n_incidents ? S.t("map.gi.note", { n: m.n_incidents }) : S.t("map.no_data")));
+      } },
+    { key: "cov", layer: covLayer, title: "map.layers.coverage",
+      url: () => "/api/map/coverage?" + qs({ level: ana.covLevel, category: filters.category }),
+      draw(data) {
+        covLayer.clearLayers(); covLayer.sigapMeta = data.meta || {};
+        const roles = covLayer.sigapMeta.roles || [];
+        if (!roles.includes(ana.role)) ana.role = covLayer.sigapMeta.lead_role || roles[0] || "";
+        const sel = S.$("#f-role");
+        sel.replaceChildren(...roles.map((r) => S.el("option", { value: r, selected: r === ana.role }, S.roleLabel(r))));
+        covLayer.addData(data); restyleCoverage();
+        return (data.features || []).length;
+      },
+      legend(sec) {
+        const m = covLayer.sigapMeta || {};
+        sec.append(S.el("div", { class: "lg-note" }, S.t("map.cov.minutes", { role: ana.role ? S.roleLabel(ana.role) : "—" })));
+        COV_COLORS.forEach((c, i) => sec.append(swatch(c, i === 0 ? "≤ " + COV_BREAKS[0]
+          : i === COV_BREAKS.length ? "> " + COV_BREAKS[i - 1] : COV_BREAKS[i - 1] + "–" + COV_BREAKS[i])));
+        sec.append(swatch(NO_PATH, S.t("map.cov.no_path")));
+        sec.append(m.target_min != null
+          ? swatch("transparent", S.t("map.cov.beyond", { n: num(m.target_min, 0) }), "border:2px solid " + BEYOND)
+          : S.el("div", { class: "lg-note" }, S.t("map.cov.no_target")));
+      } },
+  ];
+
+  function restyleCoverage() {
+    covLayer.setStyle(covStyle);
+    covLayer.eachLayer((l) => { if (l.feature.properties[ana.role + "_beyond_target"] === true) l.bringToFront(); });
+  }
+
+  /** Fetch and draw one overlay if it is on and its query changed (or `force`). */
+  async function refreshOverlay(d, force) {
+    if (!map.hasLayer(d.layer)) return;
+    const url = d.url();
+    if (!force && url === d.drawnUrl) { renderLegend(); return; }
+    const token = (d.token = (d.token || 0) + 1);
+    d.state = "loading"; renderLegend();
+    try {
+      const data = await S.api("GET", url);
+      if (token !== d.token) return;
+      d.meta = data; d.drawnUrl = url; d.state = null;
+      const n = d.draw(data);
+      metrics.overlays[d.key] = { url, n, at: Date.now() };
+      for (const lv of ["rw", "kelurahan"]) if (base.overlays[lv] && map.hasLayer(base.overlays[lv])) base.overlays[lv].bringToFront();
+    } catch (e) {
+      if (token !== d.token) return;
+      d.state = { error: e.message || String(e) }; d.drawnUrl = null;
+      metrics.overlays[d.key] = { url, error: d.state.error };
+    }
+    renderLegend();
+  }
+  const refreshOverlays = () => overlayDefs.forEach((d) => refreshOverlay(d));
+
+  map.on("overlayadd", (e) => { const d = overlayDefs.find((x) => x.layer === e.layer); if (d) refreshOverlay(d); });
+  map.on("overlayremove", (e) => { if (overlayDefs.some((x) => x.layer === e.layer)) renderLegend(); });
+  S.$("#f-category").addEventListener("change", refreshOverlays);
+  S.$("#f-quarter").addEventListener("change", (ev) => { ana.quarter = ev.target.value; refreshOverlays(); });
+  S.$("#f-hotlevel").addEventListener("change", (ev) => { ana.hotLevel = ev.target.value; refreshOverlays(); });
+  S.$("#f-covlevel").addEventListener("change", (ev) => { ana.covLevel = ev.target.value; refreshOverlays(); });
+  S.$("#f-role").addEventListener("change", (ev) => { ana.role = ev.target.value; restyleCoverage(); renderLegend(); });
+
+  /** Quarters for the analytics layers (default: the last complete one); layers in the control. */
+  async function setupOverlays(found) {
+    ana.boundaries = found || {};
+    try {
+      const per = await S.api("GET", "/api/map/periods");
+      const sel = S.$("#f-quarter");
+      for (const q of per.quarters || []) {
+        const [y, n] = q.code.split("Q");
+        const label = S.config.locale === "en" ? S.t("map.quarter.label", { y, n, q: n }) : q.label;
+        sel.append(S.el("option", { value: q.code, selected: q.code === per.default }, label));
+      }
+      ana.quarter = per.default || "";
+      sel.value = ana.quarter;
+    } catch (e) { /* no analytics data: every quarter */ }
+    for (const d of overlayDefs) base.control.addOverlay(d.layer, S.t(d.title));
+    renderLegend();
+  }
+
   // ---------------------------------------------------------------- start
   async function start() {
     const [cats, incs, tms] = await Promise.all([
@@ -357,6 +577,8 @@
       base.control.addOverlay(heat, S.t("map.layers.heat"));
       map.on("overlayadd", (e) => { if (e.layer === heat) refreshHeat(); });
     }
+    await setupOverlays(await base.ready.catch(() => ({})));
+    document.body.dataset.overlays = "1";
   }
 
   S.me().then(start).catch((e) => { if (e.status !== 401) S.toast(e.message, "error"); });
@@ -372,5 +594,6 @@
     }
     refreshPanel();
   }, 20000);
-  window.SIGAP_MAP = { map, incidents, teams, incLayer, teamLayer, focusIncident };
+  window.SIGAP_MAP = { map, incidents, teams, incLayer, teamLayer, focusIncident,
+    overlays: { kde: kdeLayer, hot: hotLayer, cov: covLayer }, refreshOverlay: (k) => refreshOverlay(overlayDefs.find((d) => d.key === k), true) };
 })();
