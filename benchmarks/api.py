@@ -132,6 +132,23 @@ class _Server:
             time.sleep(0.3)
         raise RuntimeError("service did not start")
 
+    def cpu_s(self) -> float | None:
+        """CPU seconds (user + system) the service process has used so far (Linux)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def measure(self, coro) -> dict:
+        """Run one load; add ``server_cpu_ms``: service CPU time per request."""
+        c0 = self.cpu_s()
+        out = _run(coro)
+        c1 = self.cpu_s()
+        out["server_cpu_ms"] = (round((c1 - c0) * 1000 / out["requests"], 2)
+                                if c0 is not None and c1 is not None else None)
+        return out
+
     def stop(self) -> None:
         try:
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -375,18 +392,19 @@ def _run_backend(name: str, url: str, tmp: Path, n: int, concurrency: int,
         pts = _points(n * 3 + 300 + n // 2, seed=len(name))
         warm, pts = pts[:100], pts[100:]
         _run(_load(server.base, token, warm, concurrency=4, suggest=True, tag=f"{name}-warm"))
+        m = server.measure
         out = {
-            "intake+suggest": _run(_load(server.base, token, pts[:n], concurrency=concurrency,
-                                         suggest=True, tag=f"{name}-s")),
-            "intake": _run(_load(server.base, token, pts[n:2 * n], concurrency=concurrency,
-                                 suggest=False, tag=f"{name}-i")),
-            "paced@200/s": _run(_paced(server.base, token, pts[2 * n + 200:3 * n + 200],
-                                       rate=200.0, tag=f"{name}-p")),
-            "sequential": _run(_load(server.base, token, pts[2 * n:2 * n + 200],
-                                     concurrency=1, suggest=True, tag=f"{name}-q")),
+            "intake+suggest": m(_load(server.base, token, pts[:n], concurrency=concurrency,
+                                      suggest=True, tag=f"{name}-s")),
+            "intake": m(_load(server.base, token, pts[n:2 * n], concurrency=concurrency,
+                              suggest=False, tag=f"{name}-i")),
+            "paced@200/s": m(_paced(server.base, token, pts[2 * n + 200:3 * n + 200],
+                                    rate=200.0, tag=f"{name}-p")),
+            "sequential": m(_load(server.base, token, pts[2 * n:2 * n + 200],
+                                  concurrency=1, suggest=True, tag=f"{name}-q")),
         }
         if with_httpx:
-            out["intake+suggest/httpx"] = _run(_load_httpx(
+            out["intake+suggest/httpx"] = m(_load_httpx(
                 server.base, token, pts[3 * n + 200:3 * n + 200 + n // 2],
                 concurrency=concurrency, tag=f"{name}-h"))
         return out
@@ -442,14 +460,14 @@ def main(argv: list[str] | None = None) -> dict:
         print(json.dumps(summary))
     else:
         print(f"{'backend':9} {'mode':20} {'req':>5} {'conc':>4} {'rps':>7} {'p50 ms':>7} "
-              f"{'p95 ms':>7} {'p99 ms':>7} errors")
+              f"{'p95 ms':>7} {'p99 ms':>7} {'cpu ms':>6} errors")
         for b, modes in results.items():
             for m, r in modes.items():
                 print(f"{b:9} {m:20} {r['requests']:5d} {r['concurrency']:4d} {r['rps']:7.1f} "
                       f"{r['p50_ms']:7.2f} {r['p95_ms']:7.2f} {r['p99_ms']:7.2f} "
-                      f"{r['errors'] or '-'}")
+                      f"{r['server_cpu_ms'] or 0:6.2f} {r['errors'] or '-'}")
         print("\nintake_rps = saturated throughput (closed loop); intake_p95_ms = p95 at an "
-              "offered 200 reports/s (open loop).")
+              "offered 200 reports/s (open loop); cpu ms = service CPU time per request.")
         pin = summary["pinned"]
         print(f"client: {summary['client']}; server: uvicorn --loop "
               f"{summary['server']['loop']} --http {summary['server']['http']}; "

@@ -159,9 +159,8 @@ def report_incident(services, actor: Actor, data: ReportInput, *,
     loc = checked[1]
     view.update(assignments=[], reports=[], duplicates=[])
     if with_suggestions:
-        from geo_sigap.dispatch.workflow import suggestions_for_view
-
-        view["suggestions"] = suggestions_for_view(services, view, now)
+        view["suggestions"] = ports.suggestions_for_placement(
+            services, (view["lon"], view["lat"]), view["category"], view["placement"], now)
     return IntakeResult(view, True, loc.warnings)
 
 

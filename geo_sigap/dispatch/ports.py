@@ -8,14 +8,21 @@ Coordinates are (lon, lat) EPSG:4326; distances in metres, times in seconds.
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, object_session
+
 from geo_sigap.domain.coordinates import check_lonlat
 from geo_sigap.domain.incidents import Placement
-from geo_sigap.domain.teams import Team
+from geo_sigap.domain.teams import Role, Team, TeamStatus, Vehicle
 from geo_sigap.errors import ConfigError, NoRoute
+from geo_sigap.storage.tables import TeamRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,20 +81,117 @@ def routing_engine(services: Any) -> Any | None:
 
 
 def suggest_teams(services: Any, lonlat: tuple[float, float], category: Any,
-                  unit_codes: list[str], teams: list[Team], now: datetime,
+                  unit_codes: list[str], teams: list[Team] | None, now: datetime,
                   *, with_routes: bool = False) -> Any | None:
     """Ranked teams per needed role (:func:`geo_sigap.routing.suggest.suggest`), or
-    ``None`` when there is no routing engine."""
+    ``None`` when there is no routing engine. ``teams=None``: :func:`current_teams`. A
+    category without roles is offered Bhabinkamtibmas, Satpol PP and Linmas teams."""
     engine = routing_engine(services)
     if engine is None:
         return None
     from geo_sigap.routing.suggest import suggest
 
     s = services.settings
-    return suggest(engine, lonlat, category, unit_codes, teams, now,
+    roles = None if category.roles else [Role.BHABINKAMTIBMAS, Role.SATPOL_PP, Role.LINMAS]
+    return suggest(engine, lonlat, category, unit_codes,
+                   current_teams(services) if teams is None else teams, now,
                    stale_after=timedelta(minutes=s.stale_position_minutes),
                    responsible_within=timedelta(minutes=s.responsible_within_minutes),
-                   with_routes=with_routes)
+                   roles=roles, with_routes=with_routes)
+
+
+def suggestions_for_placement(services: Any, lonlat: tuple[float, float],
+                              category_code: str, placement: dict[str, Any], now: datetime
+                              ) -> dict[str, Any] | None:
+    """JSON-ready team suggestions (no route geometries) for an incident at ``lonlat``
+    (EPSG:4326) whose ``placement`` has ``rt_code``…``kecamatan_code``; ``None`` without a
+    routing engine. The same answer as ``workflow.suggestions_for_view``."""
+    if routing_engine(services) is None:
+        return None
+    codes = [c for c in (placement.get("rt_code"), placement.get("rw_code"),
+                         placement.get("kelurahan_code"), placement.get("kecamatan_code")) if c]
+    res = suggest_teams(services, lonlat, services.categories.get(category_code), codes, None,
+                        now, with_routes=False)
+    return res.to_dict()
+
+
+# -- the team list, cached ------------------------------------------------------------
+# Teams change rarely (status, GPS fix) and are read by every suggestion. The list is
+# kept per database and dropped as soon as this process writes to the teams table
+# through SQLAlchemy (and again at commit); writes by other processes (other uvicorn
+# workers, the CLI) are noticed by a cheap ``(count, max(updated_at))`` check made at
+# most every TEAMS_RECHECK_S seconds — every status/position write sets updated_at.
+
+TEAMS_RECHECK_S = 1.0
+_TEAM_STAMP = select(func.count(TeamRow.id), func.max(TeamRow.updated_at))
+_TEAM_COLUMNS = select(
+    TeamRow.code, TeamRow.name, TeamRow.role, TeamRow.phone, TeamRow.vehicle,
+    TeamRow.post_lon, TeamRow.post_lat, TeamRow.area_codes, TeamRow.status,
+    TeamRow.last_lon, TeamRow.last_lat, TeamRow.last_position_at).order_by(TeamRow.code)
+_teams_by_engine: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_teams_lock = threading.Lock()
+_teams_generation = [0]
+_TEAMS_CHANGED = "geo_sigap_teams_changed"
+
+
+def current_teams(services: Any) -> list[Team]:
+    """All teams (ordered by code), as of now. Do not modify the returned list."""
+    engine = services.db.engine
+    hit = _teams_by_engine.get(engine)
+    clock = time.monotonic()
+    if hit is not None and hit[0] == _teams_generation[0] and clock < hit[1]:
+        return hit[3]
+    generation = _teams_generation[0]
+    with services.db.session() as s:
+        stamp = tuple(s.execute(_TEAM_STAMP).one())
+        if hit is not None and hit[0] == generation and hit[2] == stamp:
+            teams = hit[3]
+        else:
+            teams = [_team(r) for r in s.execute(_TEAM_COLUMNS)]
+    with _teams_lock:
+        if generation == _teams_generation[0]:
+            _teams_by_engine[engine] = (generation, clock + TEAMS_RECHECK_S, stamp, teams)
+    return teams
+
+
+def _team(r) -> Team:
+    return Team(code=r[0], name=r[1], role=Role(r[2]), phone=r[3], vehicle=Vehicle(r[4]),
+                post=(r[5], r[6]), area_codes=tuple(r[7] or ()), status=TeamStatus(r[8]),
+                last_position=(r[9], r[10]) if r[9] is not None and r[10] is not None
+                else None, last_position_at=r[11])
+
+
+def _teams_changed(session: Session | None) -> None:
+    with _teams_lock:
+        _teams_generation[0] += 1
+        _teams_by_engine.clear()
+    if session is not None:
+        session.info[_TEAMS_CHANGED] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_orm_execute(state) -> None:
+    if (state.is_update or state.is_delete or state.is_insert) and getattr(
+            getattr(state.statement, "table", None), "name", None) == TeamRow.__tablename__:
+        _teams_changed(state.session)
+
+
+@event.listens_for(TeamRow, "after_insert")
+@event.listens_for(TeamRow, "after_update")
+@event.listens_for(TeamRow, "after_delete")
+def _on_team_row(_mapper, _connection, target) -> None:
+    _teams_changed(object_session(target))
+
+
+@event.listens_for(Session, "after_commit")
+def _on_commit(session: Session) -> None:
+    if session.info.pop(_TEAMS_CHANGED, False):
+        _teams_changed(None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _on_rollback(session: Session) -> None:
+    session.info.pop(_TEAMS_CHANGED, None)
 
 
 def team_eta(services: Any, lonlat: tuple[float, float], team: Team, now: datetime

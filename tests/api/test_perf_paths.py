@@ -1,0 +1,92 @@
+"""The intake fast paths answer exactly like the plain ones, on SQLite and PostGIS:
+cached token lookups, the cached team list behind suggestions, one transaction per
+intake attempt."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from geo_sigap.storage.tables import UserRow
+from geo_sigap.storage.teams import team_row
+from tests.conftest import IN_RT1, IN_RT2
+
+
+def _report(client, headers, *, lonlat=IN_RT1, category="keributan", key=None,
+            suggest=True):
+    h = dict(headers)
+    if key:
+        h["Idempotency-Key"] = key
+    return client.post("/api/incidents", headers=h, params={"suggest": str(suggest).lower()},
+                       json={"category": category, "description": "Keributan pemuda",
+                             "channel": "hotline", "lon": lonlat[0], "lat": lonlat[1]})
+
+
+def _without_timing(s: dict) -> dict:
+    return {k: v for k, v in s.items() if k not in ("computed_ms", "ticket")}
+
+
+def _candidates(suggestions: dict) -> dict[str, dict]:
+    return {c["team_code"]: c for r in suggestions["roles"] for c in r["candidates"]}
+
+
+def test_intake_suggestions_equal_the_suggestions_endpoint(client, auth):
+    r = _report(client, auth["dispatcher"])
+    assert r.status_code == 201
+    inc = r.json()
+    got = client.get(f"/api/incidents/{inc['ticket']}/suggestions", headers=auth["dispatcher"])
+    assert got.status_code == 200
+    assert _without_timing(inc["suggestions"]) == _without_timing(got.json())
+    assert inc["suggestions"]["roles"] and all(
+        c["route"] is None for c in _candidates(inc["suggestions"]).values())
+
+
+def test_team_changes_reach_the_next_suggestions_at_once(client, auth, services):
+    before = _candidates(_report(client, auth["dispatcher"]).json()["suggestions"])
+    assert "BHB-1003" in before and before["BHB-1003"]["position"] != [103.6004, -1.6192]
+    r = client.post("/api/teams/BHB-1003/position", headers=auth["dispatcher"],
+                    json={"lon": IN_RT2[0], "lat": IN_RT2[1]})
+    assert r.status_code == 200
+    moved = _candidates(_report(client, auth["dispatcher"], lonlat=IN_RT2).json()["suggestions"])
+    assert moved["BHB-1003"]["position"] == [IN_RT2[0], IN_RT2[1]]
+    with services.db.session() as s:  # a write outside the API, through the ORM
+        team_row(s, "BHB-1003").status = "lepas"
+    off = _candidates(_report(client, auth["dispatcher"]).json()["suggestions"])
+    assert "BHB-1003" not in off
+
+
+def test_cached_token_is_not_looked_up_again(client, auth, monkeypatch):
+    from geo_sigap.web import auth as web_auth
+
+    headers = auth["operator"]
+    assert _report(client, headers, suggest=False).status_code == 201
+    calls = []
+    real = web_auth.user_for_token
+    monkeypatch.setattr(web_auth, "user_for_token",
+                        lambda db, token: calls.append(token) or real(db, token))
+    for _ in range(3):
+        assert _report(client, headers, suggest=False).status_code == 201
+    assert calls == []
+
+
+def test_deactivated_user_and_changed_role_apply_at_once(client, auth, services):
+    headers = auth["planner"]
+    assert client.get("/api/auth/me", headers=headers).json()["role"] == "planner"
+    with services.db.session() as s:
+        s.execute(update(UserRow).where(UserRow.username == "planner").values(role="operator"))
+    assert client.get("/api/auth/me", headers=headers).json()["role"] == "operator"
+    assert _report(client, headers, suggest=False).status_code == 201  # operators report
+    with services.db.session() as s:
+        s.execute(update(UserRow).where(UserRow.username == "planner").values(active=False))
+    assert client.get("/api/auth/me", headers=headers).status_code == 401
+    assert _report(client, headers, suggest=False).status_code == 401
+
+
+def test_retry_with_the_same_key_is_answered_before_the_checks(client, auth):
+    first = _report(client, auth["operator"], key="perf-k1", suggest=False)
+    assert first.status_code == 201
+    retry = _report(client, auth["operator"], key="perf-k1", category="tidak-ada")
+    assert retry.status_code == 200 and retry.json()["created"] is False
+    assert retry.json()["ticket"] == first.json()["ticket"]
+    bad = _report(client, auth["operator"], key="perf-k2", category="tidak-ada")
+    assert bad.status_code == 422
+    assert _report(client, auth["operator"], key="perf-k2").status_code == 201
