@@ -202,3 +202,23 @@ def test_periods_default_to_the_last_complete_quarter_with_data(api, logins):
     assert got["quarters"][1]["label"] == two_back.label
     # the current quarter is not complete and the previous one holds nothing
     assert got["default"] == str(two_back)
+
+
+def test_the_live_map_offers_the_layers_in_both_languages(api):
+    import json
+    from pathlib import Path
+
+    page = api.get("/peta").text
+    for text in ("Analitik &amp; cakupan", "Triwulan (analitik)", "Heksagon 250 m",
+                 "Tingkat cakupan", 'id="f-role"'):
+        assert text in page, text
+    assert "Analytics &amp; coverage" in api.get("/peta?lang=en").text
+    loc = Path(__file__).resolve().parents[2] / "geo_sigap" / "web" / "locales"
+    id_, en = (json.loads((loc / f"{n}.json").read_text("utf-8")) for n in ("id", "en"))
+    keys = [k for k in id_ if k.startswith(("map.layers.", "map.gi.", "map.cov", "map.kde.",
+                                           "map.level.", "map.quarter"))]
+    assert {"map.layers.hotspots", "map.layers.kde", "map.layers.coverage"} <= set(keys)
+    assert id_["map.layers.hotspots"] == "Titik panas (Gi*)"
+    assert id_["map.layers.coverage"] == "Cakupan waktu tempuh"
+    for k in keys:
+        assert en.get(k) and en[k] != "", k

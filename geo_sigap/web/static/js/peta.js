@@ -318,7 +318,7 @@
   // coverage per RT/RW (/api/map/coverage). Each is fetched when switched on and again when
   // the category, quarter or level changes; a legend shows while it is on.
   const HOT_COLORS = { 3: "#b2182b", 2: "#e34a33", 1: "#fc9272", "-1": "#9ecae1", "-2": "#4292c6", "-3": "#08519c" };
-  const COV_BREAKS = [5, 10, 15, 20, 30, 45];
+  let covBreaks = [5, 10, 15, 20, 30, 45];  // minutes; re-chosen from the data per role
   const COV_COLORS = ["#ffffd9", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#0c2c84"];
   const NO_PATH = "#9e9e9e", BEYOND = "#e31a1c";
   const KDE_RAMP = "linear-gradient(to right,#fcffa4,#f98e09,#bc3754,#57106e,#000004)";
@@ -333,7 +333,15 @@
 
   const num = (v, d) => (v == null || !isFinite(v) ? "—" : Number(v).toFixed(d));
   const qs = (params) => Object.entries(params).filter(([, v]) => v).map(([k, v]) => k + "=" + encodeURIComponent(v)).join("&");
-  const covColor = (m) => { let i = 0; while (i < COV_BREAKS.length && m > COV_BREAKS[i]) i++; return COV_COLORS[i]; };
+  const covColor = (m) => { let i = 0; while (i < covBreaks.length && m > covBreaks[i]) i++; return COV_COLORS[i]; };
+  /** Six equal "nice" steps (0.5, 1, 2, 2.5, 5 … min) reaching the 95th percentile of the ETAs. */
+  function niceBreaks(values) {
+    const v = values.filter((x) => x != null && isFinite(x)).sort((a, b) => a - b);
+    if (!v.length) return [5, 10, 15, 20, 30, 45];
+    const raw = v[Math.floor(0.95 * (v.length - 1))] / 6;
+    const step = [0.5, 1, 2, 2.5, 5, 10, 15, 20, 30, 60].find((x) => x >= raw) || 60;
+    return [1, 2, 3, 4, 5, 6].map((i) => i * step);
+  }
 
   function hotStyle(f) {
     const c = HOT_COLORS[f.properties.gi_class];
@@ -464,14 +472,16 @@
         if (!roles.includes(ana.role)) ana.role = covLayer.sigapMeta.lead_role || roles[0] || "";
         const sel = S.$("#f-role");
         sel.replaceChildren(...roles.map((r) => S.el("option", { value: r, selected: r === ana.role }, S.roleLabel(r))));
+        sel.disabled = !roles.length;
         covLayer.addData(data); restyleCoverage();
         return (data.features || []).length;
       },
       legend(sec) {
         const m = covLayer.sigapMeta || {};
         sec.append(S.el("div", { class: "lg-note" }, S.t("map.cov.minutes", { role: ana.role ? S.roleLabel(ana.role) : "—" })));
-        COV_COLORS.forEach((c, i) => sec.append(swatch(c, i === 0 ? "≤ " + COV_BREAKS[0]
-          : i === COV_BREAKS.length ? "> " + COV_BREAKS[i - 1] : COV_BREAKS[i - 1] + "–" + COV_BREAKS[i])));
+        const b = covBreaks.map((x) => String(x).replace(".", S.config.locale === "en" ? "." : ","));
+        COV_COLORS.forEach((c, i) => sec.append(swatch(c, i === 0 ? "≤ " + b[0]
+          : i === b.length ? "> " + b[i - 1] : b[i - 1] + "–" + b[i])));
         sec.append(swatch(NO_PATH, S.t("map.cov.no_path")));
         sec.append(m.target_min != null
           ? swatch("transparent", S.t("map.cov.beyond", { n: num(m.target_min, 0) }), "border:2px solid " + BEYOND)
@@ -480,6 +490,7 @@
   ];
 
   function restyleCoverage() {
+    covBreaks = niceBreaks(covLayer.getLayers().map((l) => l.feature.properties[ana.role + "_eta_min"]));
     covLayer.setStyle(covStyle);
     covLayer.eachLayer((l) => { if (l.feature.properties[ana.role + "_beyond_target"] === true) l.bringToFront(); });
   }
@@ -507,7 +518,8 @@
   }
   const refreshOverlays = () => overlayDefs.forEach((d) => refreshOverlay(d));
 
-  map.on("overlayadd", (e) => { const d = overlayDefs.find((x) => x.layer === e.layer); if (d) refreshOverlay(d); });
+  // switched on: ask again (cheap: the server caches and answers 304 when nothing changed)
+  map.on("overlayadd", (e) => { const d = overlayDefs.find((x) => x.layer === e.layer); if (d) refreshOverlay(d, true); });
   map.on("overlayremove", (e) => { if (overlayDefs.some((x) => x.layer === e.layer)) renderLegend(); });
   S.$("#f-category").addEventListener("change", refreshOverlays);
   S.$("#f-quarter").addEventListener("change", (ev) => { ana.quarter = ev.target.value; refreshOverlays(); });
