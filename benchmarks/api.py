@@ -2,20 +2,41 @@
 
 For each backend (SQLite file, and PostGIS when reachable) the synthetic Paal Merah demo
 area is loaded into a fresh database, the service is started with ``uvicorn`` (one
-worker) and a bounded async load generator (httpx, fixed request count, fixed
-concurrency) posts reports at random points of the area:
+worker; ``--loop uvloop --http httptools`` when those are installed, else asyncio/h11)
+and a bounded load generator posts reports at random points of the area:
 
 * ``intake+suggest``: ``POST /api/incidents?suggest=true`` — check, reverse-geocode,
   duplicate search, insert + audit + outbox event, then team suggestions by road;
+  closed loop, ``--concurrency`` (16) keep-alive connections, ``--requests`` reports;
 * ``intake``: the same without suggestions;
 * ``paced@200/s``: intake+suggest offered at a fixed 200 reports/s (open loop; latency
-  from each request's due time), the target's load;
-* ``sequential``: intake+suggest with one request at a time (the latency floor).
+  from each request's due time, so a server that falls behind is charged for the
+  queue; at most 64 in flight), the target's load;
+* ``sequential``: intake+suggest with one request at a time (the latency floor);
+* ``intake+suggest/httpx`` (SQLite): the saturated case again with the usual client,
+  ``httpx.AsyncClient``, for comparison with the lean one.
 
-Run ``python -m benchmarks.api [--json] [--requests N] [--concurrency C]``. ``--json``
-prints one object with ``intake_rps`` (SQLite, intake+suggest, saturated) and
-``intake_p95_ms`` (SQLite, p95 at an offered 200 reports/s) and per-backend figures. Target on the 2-core machine: ≥ 200 reports/s with
-p95 ≤ 50 ms on SQLite.
+The load generator is lean so that it does not take the service's CPU: a few dozen
+lines of raw asyncio HTTP/1.1 keep-alive (pre-encoded requests, ``Content-Length``
+framing) on uvloop when installed. Where ``os.sched_setaffinity`` exists and at least 2
+CPUs are allowed, the generator is pinned to the first CPU and the service to the others
+(``--no-pin`` to let the OS place them); the output says which. ``cpu ms`` /
+``server_cpu_ms`` is the service process's CPU time (user + system, from
+``/proc/<pid>/stat``) per request in that mode — steadier than rates on a shared machine.
+
+Run ``python -m benchmarks.api [--json] [--requests N] [--concurrency C] [--no-postgis]
+[--no-pin]``. ``--json`` prints one object; existing keys:
+
+* ``intake_rps`` — SQLite, ``intake+suggest``, closed loop at ``--concurrency``:
+  completed reports per second of wall time (saturated throughput);
+* ``intake_p95_ms`` — SQLite, ``paced@200/s``: 95th percentile latency in milliseconds
+  from each report's due time to its answer, at an offered 200 reports/s;
+* ``intake_p95_ms_saturated`` — p95 of the saturated run (queueing included);
+* ``target``, ``meets_target`` (``intake_rps >= 200 and intake_p95_ms <= 50``),
+  ``backends`` (every mode: requests, rps, p50/p95/p99 ms, errors, server_cpu_ms),
+  ``cpus``, ``pinned``, ``client``, ``server``.
+
+Target on the 2-core machine: ≥ 200 reports/s with p95 ≤ 50 ms on SQLite.
 """
 
 from __future__ import annotations
