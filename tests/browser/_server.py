@@ -2,8 +2,9 @@
 
 A fresh demo-like database in DIR: the bundled demo area (boundaries, roads, teams; no
 history unless ``--history`` is given), the demo users, and one field account per team
-(``tim_<code>``, password ``tim_<code>123``). With ``--perf N_INCIDENTS N_TEAMS`` it also seeds that many open
-incidents and extra teams directly in the database. Prints ``READY`` when serving.
+(``tim_<code>``, password ``tim_<code>123``). With ``--perf N_INCIDENTS N_TEAMS`` it also
+seeds that many open incidents and extra teams directly in the database. Prints ``READY``
+when serving.
 """
 
 from __future__ import annotations

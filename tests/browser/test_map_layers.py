@@ -170,13 +170,25 @@ def test_planner_layers_on_the_live_map(browser, server):
     # all three together, with their legends
     _toggle(page, "Peta panas (KDE)")
     _toggle(page, "Titik panas (Gi*)")
-    page.wait_for_function("() => (SIGAP_METRICS.overlays.hot || {}).url.includes('category=keributan')"
-                           " && (SIGAP_METRICS.overlays.kde || {}).url.includes('category=keributan')",
-                           timeout=60000)
+    page.wait_for_function("() => ['hot', 'kde'].every((k) => (SIGAP_METRICS.overlays[k] || {})"
+                           ".url.includes('category=keributan'))", timeout=60000)
     page.wait_for_timeout(300)
     assert page.locator(".map-legend section").count() == 3
     shot(page, "33_peta_tiga_lapisan")
 
     assert page.evaluate("Object.values(SIGAP_METRICS.overlays).filter((o) => o.error)") == []
+
+    # the same layers in English
+    page.goto(base + "/peta?lang=en")
+    page.wait_for_selector("body[data-overlays='1']", timeout=30000)
+    assert page.inner_text("#f-quarter option:checked").endswith(periods["default"][-2:])
+    _toggle(page, "Travel-time coverage")
+    _toggle(page, "Hot spots (Gi*)")
+    page.wait_for_function("() => (SIGAP_METRICS.overlays.cov || {}).n > 0"
+                           " && (SIGAP_METRICS.overlays.hot || {}).n > 0", timeout=60000)
+    legend = page.inner_text(".map-legend")
+    assert "Minutes from the nearest" in legend and "Hot spot 99%" in legend
+    assert "Not significant" in legend
+    shot(page, "34_peta_lapisan_en")
     assert req.foreign() == [], req.foreign()
     ctx.close()

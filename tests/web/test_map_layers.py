@@ -106,7 +106,7 @@ def test_rw_level_one_role_and_a_role_without_teams(api, logins):
 
     # no category: every role that has teams, and no target
     free = api.get("/api/map/coverage?level=rw", headers=h).json()
-    assert set(free["meta"]["roles"]) == {"bhabinkamtibmas", "babinsa", "linmas", "satpol_pp"}
+    assert free["meta"]["roles"] == ["bhabinkamtibmas", "babinsa", "linmas", "satpol_pp"]
     assert free["meta"]["target_min"] is None
     assert free["features"][0]["properties"]["beyond_target"] is None
 

@@ -200,7 +200,8 @@ def coverage_collection(engine, units, teams, level: AdminLevel, *, category=Non
         :class:`~geo_sigap.domain.teams.Team` list; their posts and vehicles count.
     category
         A :class:`~geo_sigap.domain.categories.Category`: its roles (lead first) and its
-        target response time (minutes); ``None``: every role that has teams, no target.
+        target response time (minutes); ``None``: every role that has teams (in
+        :class:`~geo_sigap.domain.teams.Role` order), no target.
     role
         One :class:`~geo_sigap.domain.teams.Role` to compute instead of the category's.
 
@@ -224,7 +225,14 @@ def coverage_collection(engine, units, teams, level: AdminLevel, *, category=Non
         {"code": [u.code for u in chosen], "name": [u.name for u in chosen],
          "level": [level.name.lower()] * len(chosen)},
         geometry=[u.geometry for u in chosen], crs="EPSG:4326")
-    roles = [role] if role is not None else None
+    from geo_sigap.domain.teams import Role
+
+    if role is not None:
+        roles = [role]
+    elif category is None or not category.roles:  # every role with a post, in Role order
+        roles = [r for r in Role if any(t.role == r for t in teams)]
+    else:
+        roles = None  # the category's, lead first
     table = coverage(engine, frame, teams, category=category, roles=roles)
     role_cols = [c[: -len("_eta_min")] for c in table.columns if c.endswith("_eta_min")]
     target = category.target_response_min if category is not None else None

@@ -535,7 +535,7 @@
       const sel = S.$("#f-quarter");
       for (const q of per.quarters || []) {
         const [y, n] = q.code.split("Q");
-        const label = S.config.locale === "en" ? S.t("map.quarter.label", { y, n, q: n }) : q.label;
+        const label = S.config.locale === "en" ? S.t("map.quarter.label", { y, n }) : q.label;
         sel.append(S.el("option", { value: q.code, selected: q.code === per.default }, label));
       }
       ana.quarter = per.default || "";
