@@ -76,15 +76,17 @@ def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
     return math.hypot((a[0] - b[0]) * kx, (a[1] - b[1]) * _M_PER_DEG)
 
 
-# Built once: SQLAlchemy then reuses the compiled SQL, only the parameters change.
-_DUPLICATE_CANDIDATES = select(IncidentRow).where(
-    IncidentRow.category == bindparam("category"),
-    IncidentRow.status.not_in([Status.DITOLAK.value]),
-    IncidentRow.reported_at >= bindparam("t0"), IncidentRow.reported_at <= bindparam("t1"),
-    IncidentRow.lon.between(bindparam("lon0"), bindparam("lon1")),
-    IncidentRow.lat.between(bindparam("lat0"), bindparam("lat1")),
-).order_by(IncidentRow.reported_at, IncidentRow.id)
-_BY_KEY = select(IncidentRow).where(IncidentRow.idempotency_key == bindparam("key"))
+# Built once on the table's columns (plain Core: no ORM entity loading); SQLAlchemy
+# reuses the compiled SQL, only the parameters change.
+_T = IncidentRow.__table__.c
+_DUPLICATE_CANDIDATES = select(_T.id, _T.lon, _T.lat, _T.duplicate_of_id).where(
+    _T.category == bindparam("category"),
+    _T.status.not_in([Status.DITOLAK.value]),
+    _T.reported_at >= bindparam("t0"), _T.reported_at <= bindparam("t1"),
+    _T.lon.between(bindparam("lon0"), bindparam("lon1")),
+    _T.lat.between(bindparam("lat0"), bindparam("lat1")),
+).order_by(_T.reported_at, _T.id)
+_ID_BY_KEY = select(_T.id).where(_T.idempotency_key == bindparam("key"))
 
 
 def find_duplicate(session, category: str, lonlat: tuple[float, float], at: datetime, *,
@@ -96,15 +98,15 @@ def find_duplicate(session, category: str, lonlat: tuple[float, float], at: date
     dlat = radius_m / _M_PER_DEG
     dlon = dlat / max(0.01, math.cos(math.radians(lonlat[1])))
     win = timedelta(minutes=window_min)
-    rows = session.scalars(_DUPLICATE_CANDIDATES, {
+    rows = session.execute(_DUPLICATE_CANDIDATES, {
         "category": category, "t0": at - win, "t1": at + win,
         "lon0": lonlat[0] - dlon, "lon1": lonlat[0] + dlon,
         "lat0": lonlat[1] - dlat, "lat1": lonlat[1] + dlat}).all()
-    for r in rows:
-        if _metres((r.lon, r.lat), lonlat) <= radius_m:
-            if r.duplicate_of_id is not None:
-                return session.get(IncidentRow, r.duplicate_of_id) or r
-            return r
+    for id_, lon, lat, original in rows:
+        if _metres((lon, lat), lonlat) <= radius_m:
+            if original is not None:
+                return session.get(IncidentRow, original) or session.get(IncidentRow, id_)
+            return session.get(IncidentRow, id_)
     return None
 
 
@@ -207,9 +209,11 @@ def _checked(services, actor: Actor, data: ReportInput, now: datetime
 
 def _by_key(session, services, actor: Actor, key: str, now: datetime
             ) -> dict[str, Any] | None:
-    row = session.scalar(_BY_KEY, {"key": key})
-    return None if row is None else incident_view(session, services.categories, row, actor,
-                                                  now)
+    found = session.execute(_ID_BY_KEY, {"key": key}).scalar()
+    if found is None:
+        return None
+    return incident_view(session, services.categories, session.get(IncidentRow, found), actor,
+                         now)
 
 
 def _insert(s, services, actor: Actor, inc: Incident, key: str | None, loc: ports.Located,
