@@ -25,7 +25,7 @@ CPUs are allowed, the generator is pinned to the first CPU and the service to th
 ``/proc/<pid>/stat``) per request in that mode — steadier than rates on a shared machine.
 
 Run ``python -m benchmarks.api [--json] [--requests N] [--concurrency C] [--no-postgis]
-[--no-pin]``. ``--json`` prints one object; existing keys:
+[--no-pin] [--loop uvloop|asyncio] [--http httptools|h11]``. ``--json`` prints one object; existing keys:
 
 * ``intake_rps`` — SQLite, ``intake+suggest``, closed loop at ``--concurrency``:
   completed reports per second of wall time (saturated throughput);
@@ -372,10 +372,13 @@ def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+_IMPL: dict[str, str] = {}  # --loop / --http given on the command line
+
+
 def _server_impl() -> tuple[str, str]:
     """uvicorn's ``--loop`` and ``--http``: uvloop and httptools when installed."""
-    return ("uvloop" if _has("uvloop") else "asyncio",
-            "httptools" if _has("httptools") else "h11")
+    return (_IMPL.get("loop") or ("uvloop" if _has("uvloop") else "asyncio"),
+            _IMPL.get("http") or ("httptools" if _has("httptools") else "h11"))
 
 
 def _run(coro):
@@ -441,7 +444,12 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--no-postgis", action="store_true")
     ap.add_argument("--no-pin", action="store_true",
                     help="do not pin the load generator and the service to separate CPUs")
+    ap.add_argument("--loop", choices=["uvloop", "asyncio"],
+                    help="the service's event loop (default: uvloop when installed)")
+    ap.add_argument("--http", choices=["httptools", "h11"],
+                    help="the service's HTTP parser (default: httptools when installed)")
     args = ap.parse_args(argv)
+    _IMPL.update({k: v for k, v in (("loop", args.loop), ("http", args.http)) if v})
     pins = _pinning(not args.no_pin)
     before = os.sched_getaffinity(0) if pins else None
     if pins:
