@@ -275,66 +275,13 @@ def assign(services, actor: Actor, ticket: str, picks: list[TeamPick], *,
                              ) from None
 
 
-_TEAM_CACHE: dict[int, tuple[tuple, list]] = {}
-
-
-def _teams(services):
-    """All teams, read with one Core query and reused while ``(count, max(updated_at))``
-    of the teams table is unchanged (every status/position write sets ``updated_at``)."""
-    from sqlalchemy import func
-
-    with services.db.session() as s:
-        stamp = tuple(s.execute(select(func.count(TeamRow.id),
-                                       func.max(TeamRow.updated_at))).one())
-    key = id(services.db)
-    hit = _TEAM_CACHE.get(key)
-    if hit is not None and hit[0] == stamp:
-        return hit[1]
-    teams = _load_teams(services)
-    _TEAM_CACHE[key] = (stamp, teams)
-    return teams
-
-
-def _load_teams(services):
-    from geo_sigap.domain.teams import Role, Team, TeamStatus, Vehicle
-
-    cols = (TeamRow.code, TeamRow.name, TeamRow.role, TeamRow.phone, TeamRow.vehicle,
-            TeamRow.post_lon, TeamRow.post_lat, TeamRow.area_codes, TeamRow.status,
-            TeamRow.last_lon, TeamRow.last_lat, TeamRow.last_position_at)
-    with services.db.session() as s:
-        rows = s.execute(select(*cols).order_by(TeamRow.code)).all()
-    return [Team(code=r[0], name=r[1], role=Role(r[2]), phone=r[3], vehicle=Vehicle(r[4]),
-                 post=(r[5], r[6]), area_codes=tuple(r[7] or ()), status=TeamStatus(r[8]),
-                 last_position=(r[9], r[10]) if r[9] is not None and r[10] is not None
-                 else None, last_position_at=r[11]) for r in rows]
-
-
 def suggestions_for_view(services, view: dict[str, Any], now: datetime
                          ) -> dict[str, Any] | None:
     """Suggestions for an incident view (``None`` without routing or location)."""
     if view.get("lon") is None:
         return None
-    cat = services.categories.get(view["category"])
-    roles = None
-    if not cat.roles:
-        from geo_sigap.domain.teams import Role
-
-        roles = [Role.BHABINKAMTIBMAS, Role.SATPOL_PP, Role.LINMAS]
-    p = view["placement"]
-    codes = [c for c in (p.get("rt_code"), p.get("rw_code"), p.get("kelurahan_code"),
-                         p.get("kecamatan_code")) if c]
-    engine = ports.routing_engine(services)
-    if engine is None:
-        return None
-    from geo_sigap.routing.suggest import suggest
-    from datetime import timedelta
-
-    st = services.settings
-    res = suggest(engine, (view["lon"], view["lat"]), cat, codes, _teams(services), now,
-                  stale_after=timedelta(minutes=st.stale_position_minutes),
-                  responsible_within=timedelta(minutes=st.responsible_within_minutes),
-                  roles=roles, with_routes=False)
-    return res.to_dict()
+    return ports.suggestions_for_placement(services, (view["lon"], view["lat"]),
+                                           view["category"], view["placement"], now)
 
 
 def suggestions(services, actor: Actor, ticket: str, *, now: datetime | None = None
