@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from geo_sigap.domain.teams import Role, Team, TeamStatus, Vehicle
 from geo_sigap.errors import TeamNotFound
+from geo_sigap.storage._upsert import upsert_by_code
 from geo_sigap.storage.tables import TeamPositionRow, TeamRow
 
 
@@ -26,21 +27,9 @@ def to_team(r: TeamRow) -> Team:
 
 
 def upsert_teams(session: Session, teams: Iterable[Team]) -> tuple[int, int]:
-    teams = list(teams)
-    existing = {
-        r.code: r for r in session.scalars(
-            select(TeamRow).where(TeamRow.code.in_([t.code for t in teams]))
-        )
-    } if teams else {}
-    inserted = updated = 0
-    for t in teams:
-        row = existing.get(t.code)
-        if row is None:
-            row = TeamRow(code=t.code)
-            session.add(row)
-            inserted += 1
-        else:
-            updated += 1
+    """Insert or replace teams by code. Returns (inserted, updated). No commit."""
+
+    def fill(row: TeamRow, t: Team) -> None:
         row.name = t.name
         row.role = t.role.value
         row.phone = t.phone
@@ -53,7 +42,8 @@ def upsert_teams(session: Session, teams: Iterable[Team]) -> tuple[int, int]:
         if t.last_position is not None:
             row.last_lon, row.last_lat = t.last_position
             row.last_position_at = t.last_position_at
-    return inserted, updated
+
+    return upsert_by_code(session, TeamRow, teams, fill)
 
 
 def list_teams(session: Session, *, role: Role | None = None) -> list[Team]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-import shapely
 from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from geo_sigap.domain.admin import AdminLevel, AdminUnit
+from geo_sigap.storage._upsert import upsert_by_code
 from geo_sigap.storage.tables import AdminUnitRow
 
 
@@ -24,22 +24,8 @@ def _multi(geom):
 def upsert_units(session: Session, units: Iterable[AdminUnit], *, source: str | None = None
                  ) -> tuple[int, int]:
     """Insert or replace units by code. Returns (inserted, updated). No commit."""
-    units = list(units)
-    existing = {
-        r.code: r
-        for r in session.scalars(
-            select(AdminUnitRow).where(AdminUnitRow.code.in_([u.code for u in units]))
-        )
-    } if units else {}
-    inserted = updated = 0
-    for u in units:
-        row = existing.get(u.code)
-        if row is None:
-            row = AdminUnitRow(code=u.code)
-            session.add(row)
-            inserted += 1
-        else:
-            updated += 1
+
+    def fill(row: AdminUnitRow, u: AdminUnit) -> None:
         row.level = int(u.level)
         row.name = u.name
         row.parent_code = u.parent_code
@@ -50,7 +36,8 @@ def upsert_units(session: Session, units: Iterable[AdminUnit], *, source: str | 
         if u.geometry is not None:
             row.minx, row.miny, row.maxx, row.maxy = (float(v) for v in u.geometry.bounds)
         row.source = source
-    return inserted, updated
+
+    return upsert_by_code(session, AdminUnitRow, units, fill)
 
 
 def load_units(session: Session, levels: Sequence[AdminLevel] | None = None) -> list[AdminUnit]:
@@ -100,5 +87,4 @@ def coverage_bbox(session: Session) -> tuple[float, float, float, float] | None:
     return None if row[0] is None else tuple(float(v) for v in row)  # type: ignore[return-value]
 
 
-__all__ = ["upsert_units", "load_units", "units_frame", "delete_units", "coverage_bbox",
-           "shapely"]
+__all__ = ["upsert_units", "load_units", "units_frame", "delete_units", "coverage_bbox"]

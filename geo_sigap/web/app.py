@@ -90,9 +90,15 @@ def _warm_up_in_background(services: Services) -> None:
     import threading
 
     def run() -> None:
+        import gc
+
         try:
             services.warm_up()
         except Exception:  # noqa: BLE001 - a request will raise the real error later
             logging.getLogger(__name__).exception("warm-up failed")
+        # The engines are long-lived and hold millions of objects: move them out of the
+        # collector's view so that full collections do not pause requests.
+        gc.collect()
+        gc.freeze()
 
     threading.Thread(target=run, name="geo-sigap-warm-up", daemon=True).start()
