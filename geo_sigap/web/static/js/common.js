@@ -143,7 +143,7 @@
     const data = await api("GET", "/api/auth/me", null, opts);
     _me = (data && data.user) || data;
     const who = $("#whoami");
-    if (who && _me) who.textContent = (_me.full_name || _me.username || "") + (_me.role ? " · " + _me.role : "");
+    if (who && _me) who.textContent = (_me.full_name || _me.username || "") + (_me.role ? " · " + t("user_role." + _me.role) : "");
     const out = $("#logout");
     if (out) {
       out.hidden = false;
