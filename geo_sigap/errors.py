@@ -83,6 +83,10 @@ class UnsupportedMediaType(InvalidInput):
     code = "unsupported_media_type"
 
 
+class TooManyRequests(GeoSigapError):
+    code = "too_many_requests"
+
+
 class NoRoute(GeoSigapError):
     code = "no_route"
 

@@ -70,6 +70,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1 * 1024 * 1024, description="Largest JSON request body accepted."
     )
+    public_reports_per_hour: int = Field(
+        20, description="Citizen reports accepted per client address per hour (0: no limit)."
+    )
+    public_status_per_hour: int = Field(
+        300, description="Public ticket-status look-ups per client address per hour "
+        "(0: no limit); makes guessing ticket codes impractical."
+    )
     online_geocoder: bool = Field(
         False, description="Allow the optional online geocoder (Nominatim); off by default."
     )

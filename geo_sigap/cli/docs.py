@@ -1,4 +1,8 @@
-"""Writes docs/cli.md from the CLI itself: ``python -m geo_sigap.cli.docs > docs/cli.md``."""
+"""Docs generated from the code, so that they cannot drift:
+
+``python -m geo_sigap.cli.docs`` rewrites ``docs/cli.md``, ``docs/configuration.md`` and
+``.env.example`` (tests fail when a command or a setting is missing from them).
+"""
 
 from __future__ import annotations
 
@@ -34,5 +38,33 @@ def render() -> str:
     return "\n".join(out)
 
 
+def render_settings() -> tuple[str, str]:
+    """``docs/configuration.md`` and ``.env.example`` from :class:`Settings`."""
+    from geo_sigap.settings import Settings
+
+    doc = ["# Configuration", "",
+           "Every setting is an environment variable `GEO_SIGAP_<NAME>` (or a line in `.env`).",
+           "Settings are read once by the app factory and the CLI, never at import time.", "",
+           "| variable | default | meaning |", "|---|---|---|"]
+    env = ["# GeoSIGAP settings (copy to .env). See docs/configuration.md."]
+    for name, f in Settings.model_fields.items():
+        default = "" if f.default is None else str(f.default)
+        doc.append(f"| `GEO_SIGAP_{name.upper()}` | `{default}` | {f.description} |")
+        env += [f"# {f.description}", f"# GEO_SIGAP_{name.upper()}={default}"]
+    return "\n".join(doc) + "\n", "\n".join(env) + "\n"
+
+
+def write_all(repo) -> None:
+    from pathlib import Path
+
+    repo = Path(repo)
+    (repo / "docs" / "cli.md").write_text(render() + "\n", "utf-8")
+    config, env = render_settings()
+    (repo / "docs" / "configuration.md").write_text(config, "utf-8")
+    (repo / ".env.example").write_text(env, "utf-8")
+
+
 if __name__ == "__main__":  # pragma: no cover
-    print(render())
+    import sys
+
+    write_all(sys.argv[1] if len(sys.argv) > 1 else ".")

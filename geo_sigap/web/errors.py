@@ -23,6 +23,7 @@ STATUS_CODES: dict[type[e.GeoSigapError], int] = {
     e.InvalidTransition: 409,
     e.ConcurrentEdit: 409,
     e.PayloadTooLarge: 413,
+    e.TooManyRequests: 429,
     e.UnsupportedMediaType: 415,
     e.InvalidInput: 422,
     e.ImportFailed: 422,

@@ -38,3 +38,14 @@ def test_readme_opens_with_the_two_commands():
     assert "scripts/test" in (REPO / ".ci" / "run").read_text()
     for script in ("demo", "test"):
         assert (REPO / "scripts" / script).stat().st_mode & 0o111
+
+
+def test_generated_docs_are_current():
+    from geo_sigap.cli.docs import render, render_settings
+
+    config, env = render_settings()
+    assert (REPO / "docs" / "configuration.md").read_text() == config, \
+        "run: python -m geo_sigap.cli.docs"
+    assert (REPO / ".env.example").read_text() == env, "run: python -m geo_sigap.cli.docs"
+    assert (REPO / "docs" / "cli.md").read_text() == render() + "\n", \
+        "run: python -m geo_sigap.cli.docs"

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from geo_sigap.dispatch import intake, queries
 from geo_sigap.dispatch.actors import Actor
+from geo_sigap.web.ratelimit import limit
 
 router = APIRouter(prefix="/api/public", tags=["publik"])
 
@@ -28,7 +29,8 @@ class CitizenReportIn(BaseModel):
                                        description="Private: seen only by the operators")
 
 
-@router.post("/reports", status_code=201, summary="Laporan warga")
+@router.post("/reports", status_code=201, summary="Laporan warga",
+             dependencies=[Depends(limit("public_reports", "public_reports_per_hour"))])
 def citizen_report(body: CitizenReportIn, request: Request,
                    idempotency_key: str | None = Header(None, max_length=100)):
     """Returns only ``{ticket, status, status_url}``."""
@@ -42,6 +44,7 @@ def citizen_report(body: CitizenReportIn, request: Request,
                         status_code=201 if res.created else 200)
 
 
-@router.get("/status/{ticket}", summary="Status laporan menurut kode tiket")
+@router.get("/status/{ticket}", summary="Status laporan menurut kode tiket",
+            dependencies=[Depends(limit("public_status", "public_status_per_hour"))])
 def status(ticket: str, request: Request) -> dict[str, Any]:
     return queries.public_status(request.app.state.services, ticket)
