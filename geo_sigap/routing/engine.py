@@ -21,7 +21,7 @@ from geo_sigap.routing import _kernel
 from geo_sigap.routing.graph import RoadGraph, haversine_m, load_or_build
 from geo_sigap.routing.network import ProfileNetwork
 from geo_sigap.routing.profiles import RoutingConfig, load_routing_config
-from geo_sigap.routing.snap import LocalProjection
+from geo_sigap.routing.snap import SNAP_CACHE_SIZE, LocalProjection, SnapCache
 
 # status of one team's answer
 ROAD = "road"  # exact road travel time
@@ -86,14 +86,20 @@ class RoutingEngine:
         The road graph (see :func:`geo_sigap.routing.graph.load_or_build`).
     config
         Profiles and access rules; the defaults when ``None``.
+    snap_cache_size
+        Team positions remembered per profile with their snap (exact lon/lat key,
+        least recently used dropped first); ``0`` snaps every time.
     """
 
-    def __init__(self, graph: RoadGraph, config: RoutingConfig | None = None) -> None:
+    def __init__(self, graph: RoadGraph, config: RoutingConfig | None = None, *,
+                 snap_cache_size: int = SNAP_CACHE_SIZE) -> None:
         self.graph = graph
         self.config = config or load_routing_config()
         self.projection = LocalProjection(float(np.mean(graph.node_lon)),
                                           float(np.mean(graph.node_lat)))
         self.networks = {p: ProfileNetwork(graph, p, self.projection) for p in graph.profiles}
+        self.snap_caches = {p: SnapCache(net.snapper, snap_cache_size)
+                            for p, net in self.networks.items()}
         self.bbox = (float(graph.node_lon.min()), float(graph.node_lat.min()),
                      float(graph.node_lon.max()), float(graph.node_lat.max()))
 
@@ -158,7 +164,7 @@ class RoutingEngine:
         required = (np.zeros(n, bool) if required is None
                     else np.asarray(required, dtype=bool))
         inc = net.snap(incident_lonlat[0], incident_lonlat[1])
-        teams = net.snap(pts[:, 0], pts[:, 1])
+        teams = self.snap_caches[profile].snap(pts[:, 0], pts[:, 1])
         straight = haversine_m(pts[:, 0], pts[:, 1], incident_lonlat[0], incident_lonlat[1])
         status = np.full(n, ROAD, dtype=object)
         on_net = teams.access_m <= cfg.max_snap_m

@@ -9,6 +9,8 @@ largest half-piece, with a radius search when the first candidates cannot prove 
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +20,7 @@ from geo_sigap.routing.graph import EARTH_RADIUS_M, RoadGraph
 
 PIECE_M = 40.0
 _K = 8
+SNAP_CACHE_SIZE = 10_000  # points remembered per profile by :class:`SnapCache`
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,3 +164,95 @@ class SnapIndex:
         t = np.where(ll > 0, ((px - ax) * dx + (py - ay) * dy) / np.where(ll > 0, ll, 1.0), 0.0)
         t = np.clip(t, 0.0, 1.0)
         return np.hypot(ax + t * dx - px, ay + t * dy - py), t
+
+
+class SnapCache:
+    """Snaps of recently seen points for one :class:`SnapIndex`, keyed by exact (lon, lat).
+
+    Team positions rarely change between suggestions, so snapping them again is wasted
+    work. A point snaps to the same answer whatever else is in the batch, so the cached
+    answer is bit-identical to a fresh :meth:`SnapIndex.snap`. At most ``capacity``
+    points are kept (least recently used dropped first); a batch identical to the
+    previous one is answered without looking at single points. Thread-safe.
+
+    Parameters
+    ----------
+    index
+        The snapping index (EPSG:4326 in, metres in its local projection).
+    capacity
+        Points remembered; ``0`` turns the cache off.
+    """
+
+    def __init__(self, index: SnapIndex, capacity: int = SNAP_CACHE_SIZE) -> None:
+        self.index = index
+        self.capacity = max(0, int(capacity))
+        self.hits = 0
+        self.misses = 0
+        self._slots: OrderedDict[tuple[float, float], int] = OrderedDict()
+        self._store = (np.empty(self.capacity, np.int64),) + tuple(
+            np.empty(self.capacity) for _ in range(4))  # edge, frac, access_m, lon, lat
+        self._last_key: bytes | None = None
+        self._last: Snaps | None = None
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._slots.clear()
+            self._last_key, self._last = None, None
+
+    def snap(self, lon, lat) -> Snaps:
+        """Like :meth:`SnapIndex.snap`; the returned arrays are read-only."""
+        lon = np.ascontiguousarray(np.atleast_1d(lon), dtype=np.float64)
+        lat = np.ascontiguousarray(np.atleast_1d(lat), dtype=np.float64)
+        n = lon.shape[0]
+        if n > self.capacity or self.index.empty:
+            self.misses += n
+            return self.index.snap(lon, lat)
+        key = lon.tobytes() + lat.tobytes()
+        with self._lock:
+            if key == self._last_key and self._last is not None:
+                self.hits += n
+                return self._last
+            out = self._lookup(lon, lat)
+            self._last_key, self._last = key, out
+            return out
+
+    def _lookup(self, lon: np.ndarray, lat: np.ndarray) -> Snaps:
+        n = lon.shape[0]
+        slots = np.full(n, -1, np.int64)
+        points = list(zip(lon.tolist(), lat.tolist(), strict=True))
+        get, touch = self._slots.get, self._slots.move_to_end
+        for i, pt in enumerate(points):
+            s = get(pt)
+            if s is not None:
+                touch(pt)
+                slots[i] = s
+        miss = np.flatnonzero(slots < 0)
+        self.hits += n - len(miss)
+        self.misses += len(miss)
+        cols = [col[np.maximum(slots, 0)] for col in self._store]
+        if len(miss):
+            fresh = self.index.snap(lon[miss], lat[miss])
+            new = (fresh.edge, fresh.frac, fresh.access_m, fresh.lon, fresh.lat)
+            for col, values in zip(cols, new, strict=True):
+                col[miss] = values
+            self._remember([points[i] for i in miss.tolist()], new, n)
+        for col in cols:
+            col.setflags(write=False)
+        return Snaps(*cols)
+
+    def _remember(self, points: list[tuple[float, float]], values, batch: int) -> None:
+        """Store fresh snaps; slots of this batch's hits are never evicted (recent)."""
+        for j, pt in enumerate(points):
+            if pt in self._slots or pt[0] != pt[0] or pt[1] != pt[1]:
+                continue  # a duplicate in the batch, or NaN (never equal to itself)
+            if len(self._slots) < self.capacity:
+                s = len(self._slots)
+            else:
+                _, s = self._slots.popitem(last=False)
+            self._slots[pt] = s
+            for col, v in zip(self._store, values, strict=True):
+                col[s] = v[j]
