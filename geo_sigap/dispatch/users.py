@@ -20,6 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from geo_sigap.dispatch.actors import Actor
+from geo_sigap.dispatch.text import has_controls
 from geo_sigap.domain.lifecycle import UserRole
 from geo_sigap.errors import InvalidInput, NotAuthenticated
 from geo_sigap.storage import users as store
@@ -122,8 +123,10 @@ def login(db, username: str, password: str, *, ttl_hours: float = 12.0
     password (no user enumeration).
     """
     username = (username or "").strip().lower()
+    # no account name has control characters (and PostgreSQL refuses NUL): no lookup
+    lookup = username if not has_controls(username) else None
     with db.session() as s:
-        row = store.user_by_name(s, username)
+        row = store.user_by_name(s, lookup) if lookup else None
         ok = False
         try:
             ok = _hasher.verify(row.password_hash if row and row.active else _DUMMY_HASH,

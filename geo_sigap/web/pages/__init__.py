@@ -93,11 +93,27 @@ def landing(request: Request) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
+def safe_next_path(value: str | None) -> str:
+    """``value`` when it is a path on this site, else ``""`` (no open redirect).
+
+    Browsers read ``/\\evil.example`` as ``//evil.example`` and drop tabs and line
+    breaks (``/<TAB>/evil.example``), so backslashes and control characters are refused
+    along with ``//host`` and ``scheme:`` URLs.
+    """
+    if not value or len(value) > 2000 or not value.startswith("/") or value.startswith("//"):
+        return ""
+    if "\\" in value or any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in value):
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return ""
+    return value
+
+
 @router.get("/masuk", response_class=HTMLResponse)
-def login_page(request: Request, next: str | None = None) -> HTMLResponse:
-    safe_next = next if next and next.startswith("/") and not next.startswith("//") else ""
+def login_page(request: Request, next: str | None = None) -> HTMLResponse:  # noqa: A002
     return render(request, "masuk.html", page="masuk", title_key="login.title",
-                  next_url=safe_next)
+                  next_url=safe_next_path(next))
 
 
 @router.get("/peta", response_class=HTMLResponse)

@@ -9,7 +9,9 @@ from pydantic import BaseModel, Field
 
 from geo_sigap.dispatch import users
 from geo_sigap.dispatch.actors import Actor
+from geo_sigap.errors import NotAuthenticated
 from geo_sigap.web.auth import COOKIE, request_token, staff_actor
+from geo_sigap.web.ratelimit import client_address, login_throttle, refuse_locked_login
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -24,10 +26,19 @@ def login(body: LoginIn, request: Request, response: Response) -> dict[str, Any]
     """Returns ``{token, token_type, expires_at, user}``; also sets the ``sigap_session``
     cookie (HttpOnly, SameSite=Strict) for pages and the event stream."""
     s = request.app.state.services
-    token, user, expires = users.login(s.db, body.username, body.password,
-                                       ttl_hours=s.settings.token_ttl_hours)
+    throttle, client = login_throttle(request), client_address(request)
+    wait = throttle.wait_s(body.username, client)
+    if wait is not None:  # before the password is checked
+        refuse_locked_login(wait)
+    try:
+        token, user, expires = users.login(s.db, body.username, body.password,
+                                           ttl_hours=s.settings.token_ttl_hours)
+    except NotAuthenticated:
+        throttle.failed(body.username, client)
+        raise
+    throttle.succeeded(body.username, client)
     response.set_cookie(COOKIE, token, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https",
+                        secure=_https(request),
                         max_age=int(s.settings.token_ttl_hours * 3600), path="/")
     return {"token": token, "token_type": "bearer", "expires_at": expires.isoformat(),
             "user": user.to_dict()}
@@ -37,8 +48,15 @@ def login(body: LoginIn, request: Request, response: Response) -> dict[str, Any]
 def logout(request: Request, response: Response) -> dict[str, Any]:
     token = request_token(request)
     revoked = users.logout(request.app.state.services.db, token) if token else False
-    response.delete_cookie(COOKIE, path="/")
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict",
+                           secure=_https(request))
     return {"ok": True, "revoked": revoked}
+
+
+def _https(request: Request) -> bool:
+    """The request reached us over HTTPS (directly, or through a proxy trusted by
+    uvicorn's ``--proxy-headers``, which sets the scheme)."""
+    return request.url.scheme == "https"
 
 
 @router.get("/me", summary="Pengguna yang sedang masuk")
