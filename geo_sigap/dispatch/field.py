@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from geo_sigap.dispatch._tx import write_session
 from geo_sigap.dispatch.actors import FIELD_REPORTERS, POSITION_SENDERS, SEES_PHOTOS, Actor
 from geo_sigap.dispatch.events import incident_event, team_event
+from geo_sigap.dispatch.text import clean_text
 from geo_sigap.dispatch.views import assigned_teams, incident_view
 from geo_sigap.domain.coordinates import check_lonlat
 from geo_sigap.domain.incidents import AuditEntry
@@ -54,13 +55,22 @@ def sniff_image(data: bytes) -> tuple[str, str] | None:
     return None
 
 
+def display_name(filename: str | None, default: str = "foto") -> str:
+    """The name shown for an upload: its last path part (``/`` or ``\\`` separated),
+    without control/bidi characters, at most 200 characters. Only shown, never used as
+    a storage path (files are stored under random names)."""
+    name = clean_text(filename or "", single_line=True).replace("\\", "/")
+    name = name.rsplit("/", 1)[-1].strip().strip(".")
+    return name[:200] or default
+
+
 def _check_photos(photos: list[Upload], max_bytes: int) -> list[tuple[Upload, str, str]]:
     if len(photos) > MAX_PHOTOS:
         raise InvalidInput(f"Maksimal {MAX_PHOTOS} foto per laporan",
                            f"At most {MAX_PHOTOS} photos per report")
     out = []
     for p in photos:
-        name = Path(p.filename or "foto").name[:200]
+        name = display_name(p.filename)
         if len(p.data) > max_bytes:
             raise PayloadTooLarge(
                 f"Foto {name} terlalu besar ({len(p.data) / 1e6:.1f} MB; maks. "
@@ -84,7 +94,7 @@ def add_field_report(services, actor: Actor, ticket: str, text: str,
     transaction fails, so nothing is half-written."""
     now = now or utcnow()
     actor.require(FIELD_REPORTERS, "mengirim laporan lapangan", "send field reports")
-    text = (text or "").strip()
+    text = clean_text(text or "").strip()
     if not text:
         raise InvalidInput("Isi laporan wajib diisi", "The report text is required")
     if len(text) > 8000:
@@ -119,7 +129,7 @@ def add_field_report(services, actor: Actor, ticket: str, text: str,
                 path.chmod(0o640)
                 written.append(path)
                 rep.attachments.append(AttachmentRow(
-                    filename=Path(up.filename or f"foto.{ext}").name[:200],
+                    filename=display_name(up.filename, f"foto.{ext}"),
                     content_type=ctype, size=len(up.data), storage_key=key,
                     sha256=hashlib.sha256(up.data).hexdigest()))
             row.updated_at = now

@@ -9,6 +9,7 @@ created the first time.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from geo_sigap.dispatch import ports
 from geo_sigap.dispatch._tx import write_session
 from geo_sigap.dispatch.actors import INTAKE, Actor
 from geo_sigap.dispatch.events import incident_event
+from geo_sigap.dispatch.text import clean_text
 from geo_sigap.dispatch.views import incident_view
 from geo_sigap.dispatch.whatsapp import WIB, coordinates_in, guess_category, parse_messages
 from geo_sigap.domain.categories import Priority
@@ -60,10 +62,13 @@ class IntakeResult:
     warnings: tuple[str, ...] = ()
 
 
-def _text(value: str | None, limit: int, name_id: str, name_en: str) -> str | None:
+def _text(value: str | None, limit: int, name_id: str, name_en: str, *,
+          single_line: bool = False) -> str | None:
+    """``value`` without control/bidi characters (:func:`clean_text`), stripped, at most
+    ``limit`` characters (else :class:`InvalidInput`); ``None`` when empty."""
     if value is None:
         return None
-    value = str(value).strip()
+    value = clean_text(value, single_line=single_line).strip()
     if len(value) > limit:
         raise InvalidInput(f"{name_id} terlalu panjang (maks. {limit} karakter)",
                            f"{name_en} is too long (max {limit} characters)")
@@ -137,7 +142,8 @@ def report_incident(services, actor: Actor, data: ReportInput, *,
     now = now or utcnow()
     if actor.role != UserRole.CITIZEN:
         actor.require(INTAKE, "mencatat laporan", "record reports")
-    key = _text(idempotency_key, 100, "Idempotency-Key", "Idempotency-Key")
+    key = _scoped_key(actor, _text(idempotency_key, 100, "Idempotency-Key",
+                                   "Idempotency-Key"), data)
     checked: tuple[Incident, ports.Located] | None = None
     # One transaction per attempt: the idempotency-key lookup (before any check, so a
     # retry is answered even if the rules changed since), then checks and geocoding
@@ -166,6 +172,25 @@ def report_incident(services, actor: Actor, data: ReportInput, *,
     return IntakeResult(view, True, loc.warnings)
 
 
+def _scoped_key(actor: Actor, key: str | None, data: ReportInput) -> str | None:
+    """The stored form of an ``Idempotency-Key``: SHA-256 of the key and its scope.
+
+    A key belongs to the user who sent it, so another user sending the same key creates
+    their own incident instead of receiving someone else's. Citizens share one anonymous
+    actor: their scope is the report itself, so a retry of the same report is answered
+    with the first ticket, while a different report with a colliding key is recorded.
+    """
+    if not key:
+        return None
+    if actor.role == UserRole.CITIZEN:
+        scope = "\x1f".join(["warga", *(str(v) for v in (
+            data.category, data.description, data.lon, data.lat, data.address_text,
+            data.reporter_name, data.reporter_phone))])
+    else:
+        scope = "user\x1f" + actor.username
+    return hashlib.sha256(f"{scope}\x1f{key}".encode()).hexdigest()
+
+
 def _checked(services, actor: Actor, data: ReportInput, now: datetime
              ) -> tuple[Incident, ports.Located]:
     """The report checked and geocoded, as an :class:`Incident` (not stored yet)."""
@@ -182,11 +207,13 @@ def _checked(services, actor: Actor, data: ReportInput, now: datetime
     if not description and actor.role == UserRole.CITIZEN:
         raise InvalidInput("Uraian kejadian wajib diisi", "A description is required")
     address = _text(data.address_text, 500, "Alamat", "Address")
-    name = _text(data.reporter_name, 200, "Nama pelapor", "Reporter name")
-    phone = _text(data.reporter_phone, 40, "Nomor pelapor", "Reporter phone")
+    name = _text(data.reporter_name, 200, "Nama pelapor", "Reporter name", single_line=True)
+    phone = _text(data.reporter_phone, 40, "Nomor pelapor", "Reporter phone",
+                  single_line=True)
     if phone and not _PHONE.match(phone):
-        raise InvalidInput(f"Nomor telepon tidak sah: {phone!r}",
-                           f"Invalid phone number: {phone!r}")
+        raise InvalidInput("Nomor telepon pelapor tidak sah (contoh: 0812-3456-7890)",
+                           "Invalid reporter phone number (e.g. 0812-3456-7890)",
+                           field="reporter_phone")
     priority = (Priority.parse(data.priority) if data.priority not in (None, "")
                 else cat.default_priority)
     if actor.role == UserRole.CITIZEN:

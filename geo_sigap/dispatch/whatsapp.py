@@ -13,12 +13,12 @@ Lines that do not start a message continue the previous one. Times are local WIB
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from geo_sigap.dispatch.text import clean_text
 from geo_sigap.domain.categories import CategoryTable, Priority
 from geo_sigap.errors import InvalidInput
 
@@ -72,8 +72,8 @@ def parse_messages(text: str) -> list[PastedMessage]:
     """Split a paste into messages (see module formats). Raises :class:`InvalidInput`
     when no line looks like a WhatsApp message."""
     out: list[tuple[datetime, str, list[str]]] = []
-    for raw in (text or "").replace("\r\n", "\n").split("\n"):
-        line = unicodedata.normalize("NFC", raw).strip().replace("\u202f", " ")
+    for raw in clean_text(text or "").split("\n"):
+        line = raw.strip().replace("\u202f", " ")
         for fmt in _FORMATS:
             m = fmt.match(line)
             if m:

@@ -20,6 +20,7 @@ from geo_sigap.dispatch import ports
 from geo_sigap.dispatch._tx import write_session
 from geo_sigap.dispatch.actors import DISPATCHERS, STAFF, Actor
 from geo_sigap.dispatch.events import incident_event, team_event
+from geo_sigap.dispatch.text import clean_text
 from geo_sigap.dispatch.views import assigned_teams, incident_view
 from geo_sigap.dispatch.whatsapp import citizen_message, wa_link, whatsapp_message
 from geo_sigap.domain.categories import Priority
@@ -94,6 +95,8 @@ def transition(services, actor: Actor, ticket: str, action: str, *, version: int
     if action == "dispatch":
         raise InvalidInput("Penugasan tim memakai POST /api/incidents/{tiket}/assign",
                            "Assigning teams uses POST /api/incidents/{ticket}/assign")
+    reason = clean_text(reason) if reason is not None else None
+    note = clean_text(note) if note is not None else None
     try:
         with write_session(services.db) as s:
             row = _lock(s, ticket)
@@ -192,8 +195,9 @@ def assign(services, actor: Actor, ticket: str, picks: list[TeamPick], *,
                     f"Allowed: {', '.join(allowed) or 'none'}",
                     status=status.value, action="assign", allowed=allowed)
             _check_version(s, services, row, version, actor, now)
-            teams = {t.code: t for t in s.scalars(
-                select(TeamRow).where(TeamRow.code.in_(list(kinds))))}
+            # a code with control characters names no team (and PostgreSQL refuses NUL)
+            teams = {t.code: t for t in s.scalars(select(TeamRow).where(TeamRow.code.in_(
+                [c for c in kinds if clean_text(c) == c])))}
             missing = sorted(set(kinds) - set(teams))
             if missing:
                 from geo_sigap.errors import TeamNotFound

@@ -10,7 +10,7 @@ from geo_sigap import __version__
 from geo_sigap.services import Services
 from geo_sigap.settings import Settings
 from geo_sigap.web.errors import install_error_handlers
-from geo_sigap.web.limits import BodySizeLimit
+from geo_sigap.web.limits import BodySizeLimit, RefuseControlCharacters
 
 DESCRIPTION = """
 GeoSIGAP — layanan peta dan penugasan kejadian ketenteraman dan ketertiban umum
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_json=settings.max_body_bytes,
                        max_multipart=settings.max_upload_bytes * 4 + 64 * 1024)
+    app.add_middleware(RefuseControlCharacters)
 
     from geo_sigap.web import pages
     from geo_sigap.web.routes import (

@@ -59,6 +59,12 @@ def error_body(code: str, message: str, details: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+# FastAPI's answer to a body it could not parse at all (e.g. JSON nested deeper than the
+# parser's recursion limit, or a broken multipart body)
+_BODY_UNREADABLE = "There was an error parsing the body"
+_BODY_MESSAGES = ("Isi permintaan tidak dapat dibaca (JSON atau formulir tidak sah, atau "
+                  "terlalu bersarang)", "The request body could not be read (malformed or "
+                  "too deeply nested JSON or form)")
 _HTTP_MESSAGES = {
     404: ("Halaman atau sumber tidak ditemukan", "Not found"),
     405: ("Metode tidak diizinkan", "Method not allowed"),
@@ -85,8 +91,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(e.GeoSigapError)
     async def _domain(request: Request, exc: e.GeoSigapError):
         loc = request_locale(request)
+        status = status_for(exc)
+        headers = None
+        retry = exc.details.get("retry_after_s") if isinstance(exc.details, dict) else None
+        if status == 429 and isinstance(retry, (int, float)):
+            headers = {"Retry-After": str(max(1, int(retry)))}
         return JSONResponse(error_body(exc.code, exc.message(loc), _jsonable(exc.details)),
-                            status_code=status_for(exc))
+                            status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
@@ -104,6 +115,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         loc = request_locale(request)
+        if exc.status_code == 400 and exc.detail == _BODY_UNREADABLE:
+            return JSONResponse(
+                error_body("malformed_body", _BODY_MESSAGES[1 if loc == "en" else 0]),
+                status_code=400)
         pair = _HTTP_MESSAGES.get(exc.status_code)
         msg = exc.detail if isinstance(exc.detail, str) and not pair else (
             pair[1 if loc == "en" else 0] if pair else str(exc.detail))

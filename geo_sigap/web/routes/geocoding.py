@@ -41,7 +41,10 @@ def search(request: Request, q: str = Query(..., max_length=500, description="Al
         raise InvalidInput("near_lon dan near_lat harus diisi bersama",
                            "near_lon and near_lat go together")
     if near_lon is not None and near_lat is not None:
-        near = (near_lon, near_lat)
+        from geo_sigap.domain.coordinates import check_lonlat
+
+        near_cp = check_lonlat(near_lon, near_lat)  # NaN/inf/out of range → 422
+        near = (near_cp.lon, near_cp.lat)
     geocoder = request.app.state.services.forward_geocoder
     candidates = geocoder.search(q, limit=limit, near=near)
     return {"query": q, "candidates": [c.to_dict() for c in candidates],
