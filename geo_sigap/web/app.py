@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     settings = settings or Settings()
     if services is None:
         settings.check_secret()
+    _check_attachments_dir(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -83,6 +84,25 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.include_router(module.router)
     pages.install(app)  # pages, base-map API (/api/map) and /static
     return app
+
+
+def _check_attachments_dir(settings: Settings) -> None:
+    """Refuse to start when report photos would be stored inside the package or the
+    ``/static`` web root (anyone could then download them without signing in)."""
+    from pathlib import Path
+
+    import geo_sigap
+    from geo_sigap.errors import ConfigError
+    from geo_sigap.web.pages import STATIC_DIR
+
+    where = Path(settings.attachments_dir).resolve()
+    for root in (STATIC_DIR.resolve(), Path(geo_sigap.__file__).resolve().parent):
+        if where == root or root in where.parents:
+            raise ConfigError(
+                f"Folder lampiran {where} berada di dalam {root}; atur GEO_SIGAP_DATA_DIR "
+                "ke folder di luar paket dan folder web",
+                f"The attachments folder {where} is inside {root}; set GEO_SIGAP_DATA_DIR "
+                "to a folder outside the package and the web root")
 
 
 def _warm_up_in_background(services: Services) -> None:
