@@ -120,6 +120,7 @@ def make_engine(url: str, *, spatialite: bool | None = None) -> tuple[Engine, st
             u,
             module=_sqlite_module(spatialite),
             connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,  # never print reporters' names/phones in errors and logs
             future=True,
         )
         mode = {"value": "wkb"}
@@ -142,7 +143,8 @@ def make_engine(url: str, *, spatialite: bool | None = None) -> tuple[Engine, st
     if u.get_backend_name() == "postgresql":
         if u.drivername == "postgresql":
             u = u.set(drivername="postgresql+psycopg")
-        engine = create_engine(u, pool_pre_ping=True, pool_size=10, max_overflow=10, future=True)
+        engine = create_engine(u, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                               hide_parameters=True, future=True)
         try:
             with engine.begin() as conn:
                 has = conn.execute(

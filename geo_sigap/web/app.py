@@ -62,8 +62,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if services is not None:
         app.state.services = services
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_json=settings.max_body_bytes,
-                       max_multipart=settings.max_upload_bytes * 4 + 64 * 1024)
+    from geo_sigap.dispatch.field import MAX_PHOTOS
+
+    app.add_middleware(BodySizeLimit, max_json=settings.max_body_bytes,  # a full report fits
+                       max_multipart=settings.max_upload_bytes * MAX_PHOTOS + 256 * 1024)
     app.add_middleware(RefuseControlCharacters)
 
     from geo_sigap.web import pages

@@ -137,3 +137,18 @@ print(mode)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_database_errors_do_not_print_personal_data(db):
+    """A failing statement's message must not contain the bound values (reporter data)."""
+    from sqlalchemy.exc import IntegrityError
+
+    inc = Incident(ticket="DUP-1", category="pkl", description="", channel=Channel.WEB,
+                   location=None, reported_at=T0, reporter_name="Siti Rahasia",
+                   reporter_phone="+6281299990000")
+    with db.session() as s:
+        s.add(incidents.new_row(inc))
+    with pytest.raises(IntegrityError) as e:
+        with db.session() as s:
+            s.add(incidents.new_row(inc))  # same ticket: unique violation
+    assert "Siti Rahasia" not in str(e.value) and "6281299990000" not in str(e.value)
