@@ -34,7 +34,7 @@ OFF_NETWORK = "off_network"  # the team (or the incident) is too far from any us
 # has the k nearest of every role); with many teams the plain search stops early.
 GUIDE_MAX_TEAMS = 80
 GUIDE_MAX_GOALS = 24  # teams wanted at the start (k per role + responsible teams)
-ACTIVE_LANDMARKS = 4  # per goal, its strongest landmarks
+ACTIVE_LANDMARKS = 8  # per goal, its strongest landmarks (8: all of them)
 
 
 @dataclass(frozen=True, slots=True)
