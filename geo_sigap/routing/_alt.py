@@ -11,6 +11,8 @@ settled with its exact time) and every team is only declared final once no team
 that still matters can be faster.
 """
 
+# ruff: noqa: PLR1730 -- explicit comparisons skip NaN (inf - inf) where min/max would not
+
 from __future__ import annotations
 
 import numpy as np

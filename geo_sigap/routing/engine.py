@@ -218,7 +218,7 @@ class RoutingEngine:
             out = _alt.search_alt(*args, lm_from, lm_to, lb, order, ACTIVE_LANDMARKS)
         else:
             out = _kernel.search(*args)
-        dist, dlen, via, label, best, best_len, best_ent, final, stop_time = out
+        _dist, _dlen, via, label, best, best_len, best_ent, final, stop_time = out
         eta = np.where(final, best, np.nan)
         meters = np.where(final, best_len, np.nan)
         status[on_net & ~final] = NOT_RANKED
