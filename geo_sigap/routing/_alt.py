@@ -11,7 +11,7 @@ settled with its exact time) and every team is only declared final once no team
 that still matters can be faster.
 """
 
-# ruff: noqa: PLR1730 -- explicit comparisons skip NaN (inf - inf) where min/max would not
+# ruff: noqa: PLR1730, FURB136 -- explicit comparisons skip NaN (inf - inf) where min/max would not
 
 from __future__ import annotations
 
