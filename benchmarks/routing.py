@@ -314,7 +314,7 @@ def _table(r: dict) -> None:
         for k, v in n["by_teams"].items():
             print(f"{k:>6} {v['suggest_p50_ms']:>15.2f} {v['suggest_p95_ms']:>15.2f} "
                   f"{v['plain_suggest_p50_ms']:>13.2f} {v['plain_suggest_p95_ms']:>13.2f} "
-                  f"{str(v['same_suggestions']):>5}")
+                  f"{v['same_suggestions']!s:>5}")
         print("  plain = no snap cache, plain early-stop Dijkstra (the engine before); "
               f"warm-up incl. landmarks {n['warm_up_s']:.2f} s")
         print(f"  networkx single-source Dijkstra p50: {n['networkx_sssp_p50_ms']:.1f} ms "
