@@ -156,21 +156,29 @@ def test_changes_through_one_worker_reach_clients_of_the_other(pg_area, tmp_path
         # event-stream subscribers and request connections, until both workers have each
         subs: dict[int, tuple] = {}
         reqs: dict[int, _Conn] = {}
-        for _ in range(40):
+        # The kernel hands each new connection to whichever worker accepts first; a worker
+        # busy warming up its engines may miss many in a row, so keep trying for a while.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
             if len(subs) == 2 and len(reqs) == 2:
                 break
+            time.sleep(0.1)
             if len(subs) < 2:
                 c, r, local = _sse_open(port, token)
-                conns.append(c)
                 w = _worker_of(local, port, workers)
                 if w is not None and w not in subs:
                     subs[w] = (c, r)
+                    conns.append(c)
+                else:
+                    c.close()  # landed on a worker already covered
             if len(reqs) < 2:
                 rc = _Conn(port, token)
-                conns.append(rc.c)
                 w = _worker_of(rc.port, port, workers)
                 if w is not None and w not in reqs:
                     reqs[w] = rc
+                    conns.append(rc.c)
+                else:
+                    rc.c.close()
         assert len(subs) == 2 and len(reqs) == 2, "could not reach both workers"
 
         tickets = set()
