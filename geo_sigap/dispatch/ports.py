@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy import func, select
 
 from geo_sigap.domain.coordinates import check_lonlat
 from geo_sigap.domain.incidents import Placement
 from geo_sigap.domain.teams import Role, Team, TeamStatus, Vehicle
 from geo_sigap.errors import ConfigError, NoRoute
 from geo_sigap.storage.tables import TeamRow
+from geo_sigap.storage.watch import watch_tables
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +131,6 @@ _TEAM_COLUMNS = select(
 _teams_by_engine: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _teams_lock = threading.Lock()
 _teams_generation = [0]
-_TEAMS_CHANGED = "geo_sigap_teams_changed"
 
 
 def current_teams(services: Any) -> list[Team]:
@@ -161,37 +160,13 @@ def _team(r) -> Team:
                 else None, last_position_at=r[11])
 
 
-def _teams_changed(session: Session | None) -> None:
+def _teams_changed() -> None:
     with _teams_lock:
         _teams_generation[0] += 1
         _teams_by_engine.clear()
-    if session is not None:
-        session.info[_TEAMS_CHANGED] = True
 
 
-@event.listens_for(Session, "do_orm_execute")
-def _on_orm_execute(state) -> None:
-    if (state.is_update or state.is_delete or state.is_insert) and getattr(
-            getattr(state.statement, "table", None), "name", None) == TeamRow.__tablename__:
-        _teams_changed(state.session)
-
-
-@event.listens_for(TeamRow, "after_insert")
-@event.listens_for(TeamRow, "after_update")
-@event.listens_for(TeamRow, "after_delete")
-def _on_team_row(_mapper, _connection, target) -> None:
-    _teams_changed(object_session(target))
-
-
-@event.listens_for(Session, "after_commit")
-def _on_commit(session: Session) -> None:
-    if session.info.pop(_TEAMS_CHANGED, False):
-        _teams_changed(None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _on_rollback(session: Session) -> None:
-    session.info.pop(_TEAMS_CHANGED, None)
+watch_tables((TeamRow,), _teams_changed, inserts=True)
 
 
 def team_eta(services: Any, lonlat: tuple[float, float], team: Team, now: datetime

@@ -20,18 +20,16 @@ import time
 import weakref
 
 from fastapi import Request
-from sqlalchemy import event
-from sqlalchemy.orm import Session, object_session
 
 from geo_sigap.dispatch.actors import Actor
 from geo_sigap.dispatch.users import UserInfo, hash_token, user_for_token
 from geo_sigap.errors import NotAuthenticated
 from geo_sigap.storage.tables import TokenRow, UserRow
+from geo_sigap.storage.watch import watch_tables
 
 COOKIE = "sigap_session"
 TOKEN_CACHE_TTL_S = 5.0
 _CACHE_MAX = 10_000
-_AUTH_TABLES = frozenset({UserRow.__tablename__, TokenRow.__tablename__})
 
 
 class _TokenCache:
@@ -75,41 +73,8 @@ def forget_tokens() -> None:
     _CACHE.invalidate()
 
 
-_CHANGED = "geo_sigap_auth_changed"
-
-
-def _changed(session: Session | None) -> None:
-    # at once, and again at commit: a lookup between the UPDATE and the COMMIT still
-    # sees the old row and may have cached it
-    _CACHE.invalidate()
-    if session is not None:
-        session.info[_CHANGED] = True
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _on_orm_execute(state) -> None:
-    if (state.is_update or state.is_delete) and getattr(
-            getattr(state.statement, "table", None), "name", None) in _AUTH_TABLES:
-        _changed(state.session)
-
-
-@event.listens_for(UserRow, "after_update")
-@event.listens_for(UserRow, "after_delete")
-@event.listens_for(TokenRow, "after_update")
-@event.listens_for(TokenRow, "after_delete")
-def _on_row_change(_mapper, _connection, target) -> None:
-    _changed(object_session(target))
-
-
-@event.listens_for(Session, "after_commit")
-def _on_commit(session: Session) -> None:
-    if session.info.pop(_CHANGED, False):
-        _CACHE.invalidate()
-
-
-@event.listens_for(Session, "after_rollback")
-def _on_rollback(session: Session) -> None:
-    session.info.pop(_CHANGED, None)
+# logout, deactivation or a role change in this process: forget cached lookups at once
+watch_tables((UserRow, TokenRow), _CACHE.invalidate)
 
 
 def _cached_user(db, token: str) -> tuple[UserInfo | None, str, int]:
