@@ -9,24 +9,15 @@ import io
 import pytest
 
 from geo_sigap.dispatch import field
-from tests.conftest import IN_RT1, make_settings
+from tests.conftest import make_settings
+from tests.security._cases import assigned_case
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64 + b"\xff\xd9"
 
 
 @pytest.fixture
 def case(client, auth):
-    op = auth["operator"]
-    inc = client.post("/api/incidents", headers=op, json={
-        "category": "keributan", "description": "x", "lon": IN_RT1[0],
-        "lat": IN_RT1[1]}).json()
-    t = inc["ticket"]
-    v = client.post(f"/api/incidents/{t}/transitions", headers=op,
-                    json={"action": "verify", "version": inc["version"]}).json()["version"]
-    r = client.post(f"/api/incidents/{t}/assign", headers=auth["dispatcher"], json={
-        "version": v, "assignments": [{"team_code": "BHB-1003", "kind": "lead"}]})
-    assert r.status_code == 200, r.text
-    return t
+    return assigned_case(client, auth, "keributan")[0]
 
 
 def _files(services):

@@ -4,18 +4,12 @@ audit, suggestions, the event stream and another team's GPS position."""
 from __future__ import annotations
 
 from tests.conftest import IN_RT1
+from tests.security._cases import assigned_case
 
 
 def test_other_team_member_is_refused_everywhere(client, auth):
     op = auth["operator"]
-    inc = client.post("/api/incidents", headers=op, json={
-        "category": "pekat", "description": "x", "lon": IN_RT1[0], "lat": IN_RT1[1]}).json()
-    t = inc["ticket"]
-    v = client.post(f"/api/incidents/{t}/transitions", headers=op,
-                    json={"action": "verify", "version": inc["version"]}).json()["version"]
-    v = client.post(f"/api/incidents/{t}/assign", headers=auth["dispatcher"], json={
-        "version": v, "assignments": [{"team_code": "BHB-1003", "kind": "lead"}]}
-    ).json()["incident"]["version"]
+    t, v = assigned_case(client, auth)
     other = auth["tim_bhb2"]
     for path in (f"/api/incidents/{t}", f"/api/incidents/{t}/route?team=BHB-1004",
                  f"/api/incidents/{t}/audit", f"/api/incidents/{t}/suggestions"):

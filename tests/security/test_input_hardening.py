@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import IN_RT1
+from tests.security._cases import assigned_case
 
 
 def _count(client, auth) -> int:
@@ -74,14 +75,7 @@ def test_nul_team_code_in_assignment_is_unknown_team(client, auth):
 
 
 def test_field_report_text_is_cleaned(client, auth):
-    op = auth["operator"]
-    inc = client.post("/api/incidents", headers=op, json={
-        "category": "pekat", "description": "x", "lon": IN_RT1[0], "lat": IN_RT1[1]}).json()
-    t = inc["ticket"]
-    v = client.post(f"/api/incidents/{t}/transitions", headers=op,
-                    json={"action": "verify", "version": inc["version"]}).json()["version"]
-    client.post(f"/api/incidents/{t}/assign", headers=auth["dispatcher"], json={
-        "version": v, "assignments": [{"team_code": "BHB-1003", "kind": "lead"}]})
+    t, _ = assigned_case(client, auth)
     r = client.post(f"/api/incidents/{t}/reports", headers=auth["tim_bhb"],
                     data={"text": "Aman\x00 terkendali"})
     assert r.status_code == 200, r.text
