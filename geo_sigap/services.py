@@ -110,31 +110,6 @@ class Services:
         engine.warm_up()
         return engine
 
-    def suggest(self, incident_lonlat, category_code: str, unit_codes, now, *, teams=None):
-        """Per role the category needs: responsible and nearest teams by road (ETA)."""
-        from datetime import timedelta
-
-        from geo_sigap.errors import ConfigError
-        from geo_sigap.routing.suggest import suggest
-        from geo_sigap.storage.teams import list_teams
-
-        if self.routing is None:
-            raise ConfigError(
-                "Jaringan jalan belum diatur (GEO_SIGAP_ROAD_NETWORK); saran tim memerlukan "
-                "waktu tempuh lewat jalan.",
-                "No road network configured (GEO_SIGAP_ROAD_NETWORK); team suggestions need "
-                "road travel times.",
-            )
-        if teams is None:
-            with self.db.session() as s:
-                teams = list_teams(s)
-        return suggest(
-            self.routing, incident_lonlat, self.categories.get(category_code), list(unit_codes),
-            teams, now,
-            stale_after=timedelta(minutes=self.settings.stale_position_minutes),
-            responsible_within=timedelta(minutes=self.settings.responsible_within_minutes),
-        )
-
     def analytics_data(self):
         """Incidents, units and teams for analytics, re-read only when the data changed."""
         from geo_sigap.analytics.from_storage import data_version, load_from_storage
@@ -166,7 +141,3 @@ class Services:
 
     def close(self) -> None:
         self.db.dispose()
-
-    @property
-    def road_network(self) -> Path | None:
-        return self.settings.road_network
