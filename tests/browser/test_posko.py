@@ -52,7 +52,7 @@ def test_operator_queue_is_live_and_verifies_from_the_detail(browser, server):
     op.wait_for_selector("#live.on", timeout=10000)
     op.evaluate("window.__noReload = 1")
     ticket, t0 = _citizen_report(ctx, server.base, "Lapak PKL menutup trotoar depan sekolah")
-    op.wait_for_selector(f"#pending li[data-ticket='{ticket}']", timeout=2000)
+    op.wait_for_selector(f"#pending li[data-ticket='{ticket}']", timeout=10000)
     latency = time.monotonic() - t0
     print(f"operator queue: new report shown {latency * 1000:.0f} ms after it was sent")
     assert op.evaluate("window.__noReload") == 1
