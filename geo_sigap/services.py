@@ -104,9 +104,15 @@ class Services:
             return OsrmEngine(self.settings.osrm_url)
         if not self.settings.road_network:
             return None
-        engine = RoutingEngine.from_file(self.settings.road_network,
-                                         speeds_file=self.settings.routing_speeds_file,
-                                         cache_dir=self.settings.cache_dir / "routing")
+        from geo_sigap.routing.graph import load_or_build
+        from geo_sigap.routing.lines import road_options
+        from geo_sigap.routing.profiles import load_routing_config
+
+        config = load_routing_config(self.settings.routing_speeds_file)
+        graph = load_or_build(self.settings.road_network, config,
+                              self.settings.cache_dir / "routing",
+                              options=road_options(self.settings))
+        engine = RoutingEngine(graph, config)
         engine.warm_up()
         return engine
 
