@@ -59,6 +59,13 @@ class OutsideCoverage(InvalidInput):
     code = "outside_coverage"
 
 
+class FieldReportRequired(InvalidInput):
+    """SOP step 6: "Ditangani" needs the team's field report (photos by category) or a
+    reason why there is none."""
+
+    code = "field_report_required"
+
+
 class InvalidTransition(GeoSigapError):
     code = "invalid_transition"
 
