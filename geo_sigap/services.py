@@ -111,6 +111,14 @@ class Services:
         engine.warm_up()
         return engine
 
+    @_built_once
+    def http_transport(self):
+        """HTTP calls to the chat channels' APIs (:mod:`geo_sigap.channels.outbound`);
+        used only for channels that have credentials configured."""
+        from geo_sigap.channels.outbound import HttpxTransport
+
+        return HttpxTransport()
+
     def analytics_data(self):
         """Incidents, units and teams for analytics, re-read only when the data changed."""
         from geo_sigap.analytics.from_storage import data_version, load_from_storage
