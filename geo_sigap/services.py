@@ -48,7 +48,8 @@ class Services:
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        db = open_database(settings.database_url, spatialite=settings.spatialite)
+        db = open_database(settings.database_url, spatialite=settings.spatialite,
+                           synchronous=settings.sqlite_synchronous)
         return cls(settings, db, load_categories(settings.categories_file))
 
     # -- data-derived engines (built lazily, thread-safe) ---------------------------------

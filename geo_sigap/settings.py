@@ -28,6 +28,10 @@ class Settings(BaseSettings):
         None, description="SQLite only: load SpatiaLite (true), never (false), or when "
         "mod_spatialite is present (unset)."
     )
+    sqlite_synchronous: str = Field(
+        "full", description="SQLite only: full (every acknowledged write survives a power "
+        "cut) or normal (survives a crash of the service; cheaper)."
+    )
     data_dir: Path = Field(Path("."), description="Where the service keeps its files "
                            "(attachments, caches).")
     categories_file: Path | None = Field(
