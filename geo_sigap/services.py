@@ -48,7 +48,8 @@ class Services:
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        db = open_database(settings.database_url, spatialite=settings.spatialite)
+        db = open_database(settings.database_url, spatialite=settings.spatialite,
+                           synchronous=settings.sqlite_synchronous)
         return cls(settings, db, load_categories(settings.categories_file))
 
     # -- data-derived engines (built lazily, thread-safe) ---------------------------------
@@ -115,6 +116,14 @@ class Services:
         engine = RoutingEngine(graph, config)
         engine.warm_up()
         return engine
+
+    @_built_once
+    def http_transport(self):
+        """HTTP calls to the chat channels' APIs (:mod:`geo_sigap.channels.outbound`);
+        used only for channels that have credentials configured."""
+        from geo_sigap.channels.outbound import HttpxTransport
+
+        return HttpxTransport()
 
     def analytics_data(self):
         """Incidents, units and teams for analytics, re-read only when the data changed."""

@@ -179,7 +179,7 @@ def geocode(
         svc = _services()
         with progress_bar() as cb:
             summary = geocode_csv(
-                input_csv, output, svc.reverse_geocoder, svc.forward_geocoder,
+                input_csv, output, svc.reverse_geocoder, lambda: svc.forward_geocoder,
                 lon_col=lon_col, lat_col=lat_col, address_col=address_col,
                 progress=lambda done, total: cb("geocoding", done, total))
         _print_summary(f"Geocoding: {input_csv.name} → {output.name}", summary)
