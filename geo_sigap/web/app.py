@@ -58,6 +58,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
              "pribadi)"},
             {"name": "geocoding", "description": "Titik → RT/RW/kelurahan, teks → lokasi"},
             {"name": "analitik", "description": "Peta panas, hotspot, kinerja"},
+            {"name": "kanal", "description": "Webhook WhatsApp, Telegram dan SMS (aktif "
+             "bila dikonfigurasi)"},
         ],
     )
     app.state.settings = settings
@@ -83,10 +85,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         public,
         system,
         teams,
+        webhooks,
     )
 
     for module in (system, auth, incidents, intake, teams, events, public, geocoding,
-                   analytics):
+                   analytics, webhooks):
         app.include_router(module.router)
     pages.install(app)  # pages, base-map API (/api/map) and /static
     return app
