@@ -48,7 +48,8 @@ class Services:
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        db = open_database(settings.database_url, spatialite=settings.spatialite)
+        db = open_database(settings.database_url, spatialite=settings.spatialite,
+                           synchronous=settings.sqlite_synchronous)
         return cls(settings, db, load_categories(settings.categories_file))
 
     # -- data-derived engines (built lazily, thread-safe) ---------------------------------
@@ -104,11 +105,25 @@ class Services:
             return OsrmEngine(self.settings.osrm_url)
         if not self.settings.road_network:
             return None
-        engine = RoutingEngine.from_file(self.settings.road_network,
-                                         speeds_file=self.settings.routing_speeds_file,
-                                         cache_dir=self.settings.cache_dir / "routing")
+        from geo_sigap.routing.graph import load_or_build
+        from geo_sigap.routing.lines import road_options
+        from geo_sigap.routing.profiles import load_routing_config
+
+        config = load_routing_config(self.settings.routing_speeds_file)
+        graph = load_or_build(self.settings.road_network, config,
+                              self.settings.cache_dir / "routing",
+                              options=road_options(self.settings))
+        engine = RoutingEngine(graph, config)
         engine.warm_up()
         return engine
+
+    @_built_once
+    def http_transport(self):
+        """HTTP calls to the chat channels' APIs (:mod:`geo_sigap.channels.outbound`);
+        used only for channels that have credentials configured."""
+        from geo_sigap.channels.outbound import HttpxTransport
+
+        return HttpxTransport()
 
     @_built_once
     def analytics_history(self):

@@ -22,7 +22,9 @@ Rules (the same for one point and for a batch; deterministic):
   ``deepest_level`` says which level was answered.
 * **Outside coverage**: no unit at any level → flag ``outside_coverage``; never an
   exception in a batch.
-* **Bad coordinates**: NaN, infinite or out-of-range → ``invalid_coordinates`` (a batch
+* **No coordinates**: a batch row whose lon or lat is empty (``None``, ``""``, NaN)
+  gets ``missing_coordinates`` — no coordinates were given, none are wrong.
+* **Bad coordinates**: unreadable, infinite or out-of-range → ``invalid_coordinates`` (a batch
   row) or :class:`~geo_sigap.errors.InvalidCoordinates` (one point). Lat/lon given
   swapped (detected with Indonesia's extent and the covered area, as
   :func:`geo_sigap.domain.coordinates.check_lonlat`) are corrected with flag
@@ -51,10 +53,13 @@ _EARTH_M_PER_DEG = 6_371_008.8 * math.pi / 180.0
 
 #: Flag names, in the order of their bits.
 FLAGS = ("invalid_coordinates", "swapped_latlon", "outside_coverage", "gap_nearest",
-         "overlap", "border", "hierarchy_conflict", "rt_missing", "rw_missing")
+         "overlap", "border", "hierarchy_conflict", "rt_missing", "rw_missing",
+         "missing_coordinates")
 _BIT = {name: 1 << i for i, name in enumerate(FLAGS)}
 _INVALID, _SWAPPED, _OUTSIDE, _GAP = (_BIT[k] for k in FLAGS[:4])
-_OVERLAP, _BORDER, _CONFLICT, _RT_MISSING, _RW_MISSING = (_BIT[k] for k in FLAGS[4:])
+_OVERLAP, _BORDER, _CONFLICT, _RT_MISSING, _RW_MISSING = (_BIT[k] for k in FLAGS[4:9])
+_MISSING = _BIT["missing_coordinates"]
+_UNUSABLE = _INVALID | _MISSING
 
 
 def flag_names(bits: int) -> tuple[str, ...]:
@@ -245,7 +250,7 @@ class ReverseGeocoder:
         """
         x, y, point_bits = self._check_many(lons, lats)
         n = len(x)
-        valid = (point_bits & _INVALID) == 0
+        valid = (point_bits & _UNUSABLE) == 0
         keys = np.zeros((n, len(self._layers)), dtype=np.int64)
         gap_m = np.full(n, np.nan)
         for j, layer in enumerate(self._layers):
@@ -265,7 +270,7 @@ class ReverseGeocoder:
         resolved = [self._resolve(tuple(int(v) for v in row)) for row in uniq]
         combo_bits = np.array([r.bits for r in resolved], dtype=np.int64)
         bits = np.where(valid, combo_bits[combo] if len(resolved) else 0, 0) | point_bits
-        bits = np.where(valid, bits, _INVALID)
+        bits = np.where(valid, bits, point_bits & _UNUSABLE)
         out: dict[str, Any] = {"lon": np.where(valid, x, np.nan),
                                "lat": np.where(valid, y, np.nan)}
         combo_v = np.where(valid, combo, -1)
@@ -285,10 +290,11 @@ class ReverseGeocoder:
     # ------------------------------------------------------------------ helpers
     def _check_many(self, lons: Any, lats: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Vectorised :func:`check_lonlat`: (lon, lat, bits) with swaps corrected."""
-        x = _to_float(lons)
-        y = _to_float(lats)
+        x, x_missing = _to_float(lons)
+        y, y_missing = _to_float(lats)
         if len(x) != len(y):
             raise ValueError("lons and lats differ in length")
+        missing = x_missing | y_missing
         area = self.coverage_bbox or INDONESIA_BBOX
         finite = np.isfinite(x) & np.isfinite(y)
         with np.errstate(invalid="ignore"):
@@ -307,7 +313,10 @@ class ReverseGeocoder:
         if self.swap == "refuse":
             invalid |= swapped
             swapped = np.zeros_like(swapped)
-        bits = np.where(invalid, _INVALID, 0) | np.where(swapped, _SWAPPED, 0)
+        invalid &= ~missing
+        bits = (np.where(invalid, _INVALID, 0) | np.where(swapped, _SWAPPED, 0)
+                | np.where(missing, _MISSING, 0))
+        invalid |= missing
         xs = np.where(swapped, y, x)
         ys = np.where(swapped, x, y)
         xs = np.where(invalid, np.nan, xs)
@@ -445,13 +454,19 @@ class ReverseGeocoder:
         return res
 
 
-def _to_float(values: Any) -> np.ndarray:
+def _to_float(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Degrees as float64 and a mask of missing values (None, empty text, NaN)."""
     arr = np.asarray(values)
     if arr.dtype.kind in "fiu":
-        return arr.astype(np.float64, copy=False).reshape(-1)
+        out = arr.astype(np.float64, copy=False).reshape(-1)
+        return out, np.isnan(out)
+    if arr.dtype.kind != "O":  # a list mixing numbers and text: keep the numbers
+        arr = np.asarray(values, dtype=object)
     s = pd.Series(arr.reshape(-1), dtype=object).map(
         lambda v: v.strip().replace(",", ".") if isinstance(v, str) else v)
-    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    missing = s.isna().to_numpy() | (s == "").to_numpy()
+    return (pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan),
+            missing)
 
 
 def _categorical(values: list[str | None], combo: np.ndarray) -> pd.Categorical:

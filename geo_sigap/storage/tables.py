@@ -270,3 +270,27 @@ class EventRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     kind: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ChannelMessageRow(Base):
+    """Every message received on a chat channel (WhatsApp, Telegram, SMS): makes
+    redeliveries idempotent (``channel`` + ``message_id``) and groups a burst of messages
+    from one sender into one draft. ``sender_key`` is a keyed hash of the sender (the
+    phone number itself is kept only on the incident, for the operators)."""
+
+    __tablename__ = "channel_messages"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    message_id: Mapped[str] = mapped_column(String(200))
+    sender_key: Mapped[str] = mapped_column(String(64))
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="SET NULL"), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(20))
+
+    __table_args__ = (
+        Index("ux_channel_messages_message", "channel", "message_id", unique=True),
+        Index("ix_channel_messages_sender", "channel", "sender_key", "received_at"),
+    )

@@ -69,7 +69,9 @@ def world(client, auth):
     done = dispatch(report(IN_RT2, "keributan"))
     v = done["version"]
     for action in ("depart", "arrive", "handle"):
-        v = step(done["ticket"], auth["tim_bhb"], action, v)["version"]
+        v = step(done["ticket"], auth["tim_bhb"], action, v,
+                 **({"reason": "Massa bubar sebelum foto diambil"} if action == "handle"
+                    else {}))["version"]
     step(done["ticket"], coord, "resolve", v, note="Selesai dimediasi")
     rejected = report(IN_KEL_B, "pkl")
     step(rejected["ticket"], op, "reject", rejected["version"], reason="Hoaks")

@@ -1,14 +1,14 @@
 """indexes for city scale: duplicate search (category, reported_at), change watermark
 (updated_at)
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-01 11:00:00
 """
 from alembic import op
 
-revision = '0002'
-down_revision = '0001'
+revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
