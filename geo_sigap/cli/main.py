@@ -246,7 +246,7 @@ def report(
     from geo_sigap.analytics.report import build_report
 
     with friendly_errors():
-        data = _services().analytics_data()
+        data = _services().report_data(quarter)  # the quarters the report compares only
         with progress_bar() as cb:
             paths = build_report(data.incidents, data.units, data.teams, data.categories,
                                  quarter=quarter, kecamatan=kecamatan, out_dir=out_dir,
