@@ -38,7 +38,16 @@ class Settings(BaseSettings):
         None, description="TOML file of categories (default: the bundled table)."
     )
     road_network: Path | None = Field(
-        None, description="Road network file (OSM XML/PBF, GeoJSON, Shapefile) to route on."
+        None, description="Road network file to route on: OSM XML/PBF, osmnx GraphML, or "
+        "road lines (GeoJSON, Shapefile, GeoPackage)."
+    )
+    road_columns: str | None = Field(
+        None, description="Road-line columns and values, comma-separated as for routing "
+        "build --map (e.g. highway=TYPE,oneway=ONEWAY,name=NAMA); unset: matched by name."
+    )
+    road_snap_tolerance_m: float = Field(
+        3.0, ge=0, description="Join road line ends that stop this many metres or less "
+        "short of another road (digitising gaps); 0 never joins."
     )
     routing_speeds_file: Path | None = Field(
         None, description="TOML file overriding default speeds per highway class and profile."

@@ -122,37 +122,114 @@ def active_assignments(row: IncidentRow) -> list[AssignmentRow]:
     return [a for a in row.assignments if a.active]
 
 
+def _lead_join():
+    """(incident_id, team_code, role) of each incident's first active lead assignment."""
+    from sqlalchemy import func
+
+    first = (select(AssignmentRow.incident_id.label("iid"),
+                    func.min(AssignmentRow.id).label("aid"))
+             .where(AssignmentRow.kind == "lead", AssignmentRow.active.is_(True))
+             .group_by(AssignmentRow.incident_id).subquery())
+    lead = AssignmentRow.__table__.alias("lead")
+    return first, lead
+
+
 def incidents_frame(session: Session, *, start: datetime | None = None,
                     end: datetime | None = None):
-    """All incidents as a pandas DataFrame for analytics (no personal data).
+    """Incidents (``start <= reported_at < end`` when given) as a pandas DataFrame for
+    analytics (no personal data); only the rows of the range are read.
 
     Columns: ticket, category, lon, lat, status, priority, channel, the SOP timestamps
     (tz-aware UTC), kecamatan/kelurahan/rw/rt codes, lead_team, lead_role.
     """
     import pandas as pd
 
-    cols = [IncidentRow.id, IncidentRow.ticket, IncidentRow.category, IncidentRow.lon,
+    first, lead = _lead_join()
+    cols = [IncidentRow.ticket, IncidentRow.category, IncidentRow.lon,
             IncidentRow.lat, IncidentRow.status, IncidentRow.priority, IncidentRow.channel,
             IncidentRow.kecamatan_code, IncidentRow.kelurahan_code, IncidentRow.rw_code,
             IncidentRow.rt_code, IncidentRow.duplicate_of_id,
             *[getattr(IncidentRow, k) for k in TIMESTAMPS]]
-    q = select(*cols)
+    q = (select(*cols, lead.c.team_code.label("lead_team"), lead.c.role.label("lead_role"))
+         .outerjoin(first, first.c.iid == IncidentRow.id)
+         .outerjoin(lead, lead.c.id == first.c.aid)
+         .order_by(IncidentRow.id))
     if start is not None:
         q = q.where(IncidentRow.reported_at >= start)
     if end is not None:
         q = q.where(IncidentRow.reported_at < end)
     rows = session.execute(q).all()
-    df = pd.DataFrame(rows, columns=[c.key for c in cols])
-    leads = session.execute(
-        select(AssignmentRow.incident_id, AssignmentRow.team_code, AssignmentRow.role)
-        .where(AssignmentRow.kind == "lead", AssignmentRow.active.is_(True))
-        .order_by(AssignmentRow.id)
-    ).all()
-    lead_map = {}
-    for iid, team, role in leads:
-        lead_map.setdefault(iid, (team, role))
-    df["lead_team"] = [lead_map.get(i, (None, None))[0] for i in df["id"]]
-    df["lead_role"] = [lead_map.get(i, (None, None))[1] for i in df["id"]]
+    df = pd.DataFrame(rows, columns=[c.key for c in cols] + ["lead_team", "lead_role"])
     for k in TIMESTAMPS:
         df[k] = pd.to_datetime(df[k], utc=True)
-    return df.drop(columns=["id"])
+    return df
+
+
+# The columns the live analytics (KPIs, heat, hotspots, periods) keep per incident.
+ANALYTICS_COLUMNS = ("id", "category", "lon", "lat", "status", "priority", "kelurahan_code",
+                     "rw_code", "rt_code", "reported_at", "on_scene_at", "updated_at")
+
+
+def analytics_rows(session: Session, *, start: datetime | None = None,
+                   end: datetime | None = None, updated_since: datetime | None = None,
+                   ids: Iterable[int] | None = None):
+    """The compact analytics columns (:data:`ANALYTICS_COLUMNS`) of some incidents.
+
+    ``start``/``end`` select by ``reported_at`` (index ``ix_incidents_reported_at``),
+    ``updated_since`` by ``updated_at >= since`` (index ``ix_incidents_updated_at``),
+    ``ids`` by primary key. Timestamps come back tz-aware UTC.
+    """
+    import pandas as pd
+
+    t = IncidentRow.__table__.c
+    q = select(*[t[c] for c in ANALYTICS_COLUMNS])
+    if start is not None:
+        q = q.where(t.reported_at >= start)
+    if end is not None:
+        q = q.where(t.reported_at < end)
+    if updated_since is not None:
+        q = q.where(t.updated_at >= updated_since)
+    if ids is not None:
+        q = q.where(t.id.in_(list(ids)))
+    rows = session.execute(q).all()
+    df = pd.DataFrame(rows, columns=list(ANALYTICS_COLUMNS))
+    for k in ("reported_at", "on_scene_at", "updated_at"):
+        df[k] = pd.to_datetime(df[k], utc=True)
+    return df
+
+
+def incident_ids_between(session: Session, start: datetime, end: datetime) -> list[int]:
+    """Ids of the incidents with ``start <= reported_at < end`` (an index-only read)."""
+    t = IncidentRow.__table__.c
+    return list(session.scalars(select(t.id).where(t.reported_at >= start,
+                                                   t.reported_at < end)))
+
+
+def change_stamp(session: Session) -> tuple:
+    """``(max(updated_at), max(id), n_units, max unit id)``: changes whenever an incident is
+    added or changed (every write sets ``updated_at``) or units are imported.
+
+    Each part is one index read (``ix_incidents_updated_at``, the primary keys); the unit
+    count runs over the small ``admin_units`` table only.
+    """
+    from sqlalchemy import func
+
+    from geo_sigap.storage.tables import AdminUnitRow
+
+    t = IncidentRow.__table__.c
+    u = AdminUnitRow.__table__.c
+    # one scalar subquery per aggregate: SQLite answers a lone max() from the index
+    row = session.execute(select(
+        select(func.max(t.updated_at)).scalar_subquery(),
+        select(func.max(t.id)).scalar_subquery(),
+        select(func.count(u.id)).scalar_subquery(),
+        select(func.max(u.id)).scalar_subquery(),
+    )).one()
+    last = row[0]
+    if isinstance(last, str):  # SQLite through a scalar subquery: no type processing
+        last = datetime.fromisoformat(last)
+    if last is not None and last.tzinfo is None:
+        from datetime import UTC
+
+        last = last.replace(tzinfo=UTC)
+    return (last, row[1] or 0, row[2] or 0, row[3] or 0)

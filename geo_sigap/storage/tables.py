@@ -162,6 +162,8 @@ class IncidentRow(Base):
     __table_args__ = (
         Index("ix_incidents_lonlat", "lon", "lat"),
         Index("ix_incidents_status_reported", "status", "reported_at"),
+        Index("ix_incidents_category_reported", "category", "reported_at"),  # duplicates
+        Index("ix_incidents_updated_at", "updated_at"),  # analytics change watermark
     )
 
 

@@ -339,26 +339,4 @@ def periods(request: Request, who=Depends(_staff)) -> dict:
     ``default`` is the last complete quarter of the data: the quarter before the current
     one (WIB), or the data's last quarter when the history stops earlier.
     """
-    import pandas as pd
-
-    from geo_sigap.analytics.frames import Quarter
-
-    data = request.app.state.services.analytics_data()
-    cache = _cache(request)
-    hit = cache.get("periods")
-    if hit is None or hit[0] != data.version:
-        times = pd.to_datetime(data.incidents["reported_at"], utc=True).dropna() \
-            if len(data.incidents) else pd.Series([], dtype="datetime64[ns, UTC]")
-        wib = times.dt.tz_convert("Asia/Jakarta")
-        found = sorted({Quarter(int(y), int(q)) for y, q in zip(wib.dt.year, wib.dt.quarter)},
-                       reverse=True)
-        default = None
-        if found:
-            default = min(found[0], Quarter.of(pd.Timestamp.now(tz="UTC")).previous())
-            if default not in found:  # no incident in it: the newest earlier one with data
-                earlier = [q for q in found if q <= default]
-                default = earlier[0] if earlier else found[0]
-        hit = cache["periods"] = (data.version, {
-            "quarters": [{"code": str(q), "label": q.label} for q in found],
-            "default": str(default) if default else None})
-    return hit[1]
+    return request.app.state.services.analytics.periods()
