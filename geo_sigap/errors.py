@@ -82,6 +82,18 @@ class NotAuthenticated(GeoSigapError):
     code = "not_authenticated"
 
 
+class InvalidSignature(PermissionDenied):
+    """A webhook delivery whose signature or secret token does not match."""
+
+    code = "invalid_signature"
+
+
+class FeatureDisabled(NotFound):
+    """An optional integration (chat channel, Open311, OGC API) that is not configured."""
+
+    code = "feature_disabled"
+
+
 class PayloadTooLarge(InvalidInput):
     code = "payload_too_large"
 

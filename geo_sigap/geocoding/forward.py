@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from dataclasses import replace as _replace
 from typing import Any
 
 import geopandas as gpd
@@ -637,3 +638,50 @@ def _clusters(geom: Any) -> list[Any]:
         groups.setdefault(find(i), []).append(parts[i])
     return [shapely.line_merge(shapely.multilinestrings(g)) if len(g) > 1 else g[0]
             for g in groups.values()]
+
+
+# ---------------------------------------------------------------- landmark + street
+_NEAR_STREET_M = 300.0  # "depan/dekat X, Jl. Y": X within this of Y is the one meant
+
+
+def search_with_street(geocoder: ForwardGeocoder, text: str, limit: int = 5,
+                       near: tuple[float, float] | None = None
+                       ) -> list[tuple[Candidate, dict[str, Any] | None]]:
+    """:meth:`ForwardGeocoder.search`, then a landmark named together with a street
+    ("depan Masjid Al-Ikhlas, Jl. Lingkar Selatan") is the one nearest that street.
+
+    Returns ``(candidate, near_street)`` pairs, best first. When the candidates hold
+    both landmarks and streets, every landmark gets ``near_street = {"street", "distance_m"}``
+    (metres to the nearest street candidate); landmarks within 300 m of it rank first
+    (confidence × 1.1, capped at 1) and the others drop (× 0.6). Only the best-matching
+    street name(s) count (within 0.05 of the best street confidence). Otherwise the ranking
+    is the geocoder's and ``near_street`` is ``None``. Nothing is chosen here: the
+    operator confirms a candidate.
+    """
+    cands = geocoder.search(text, limit=max(limit, 20), near=near)
+    streets = [(c, shapely.geometry.shape(c.geometry)) for c in cands
+               if c.level in ("street", "gang") and c.geometry]
+    if not streets or not any(c.level == "landmark" for c in cands):
+        return [(c, None) for c in cands[:limit]]
+    top = max(c.confidence for c, _ in streets)
+    streets = [(c, g) for c, g in streets if c.confidence >= top - 0.05]  # the street named
+    out: list[tuple[Candidate, dict[str, Any] | None]] = []
+    for c in cands:
+        if c.level != "landmark":
+            out.append((c, None))
+            continue
+        pt = shapely.Point(c.lon, c.lat)
+        street, d_m = min(((s, _degrees_to_m(g.distance(pt), c.lat)) for s, g in streets),
+                          key=lambda t: t[1])
+        conf = min(1.0, c.confidence * 1.1) if d_m <= _NEAR_STREET_M else c.confidence * 0.6
+        name = street.label.split(" — ", 1)[0]
+        out.append((_replace(c, confidence=round(conf, 4)),
+                    {"street": name, "distance_m": round(d_m), "near": d_m <= _NEAR_STREET_M}))
+    out.sort(key=lambda t: (-t[0].confidence, _DEPTH.get(t[0].level, 9)))
+    return out[:limit]
+
+
+def _degrees_to_m(d_deg: float, lat: float) -> float:
+    """A distance in degrees (EPSG:4326) near latitude ``lat`` → metres (approximate,
+    the same for both axes within a few per cent near the equator)."""
+    return d_deg * 111_320 * math.sqrt((1 + math.cos(math.radians(lat)) ** 2) / 2)
