@@ -150,15 +150,14 @@ def import_teams_cmd(file: Path = typer.Argument(..., help="CSV tim.")) -> None:
 @import_app.command("incidents")
 def import_incidents_cmd(file: Path = typer.Argument(..., help="CSV riwayat kejadian.")) -> None:
     """Impor riwayat kejadian; setiap kejadian ditempatkan di RT/RW/kelurahannya."""
-    from geo_sigap.importers.incidents import import_incidents, read_incidents
+    from geo_sigap.importers.incidents import import_incidents_csv
     from geo_sigap.importers.placement import placer_from_db
 
     with friendly_errors():
         svc = _services()
-        with progress_bar() as cb:
-            incidents, links = read_incidents(file, svc.categories, progress=cb)
-            summary = import_incidents(svc.db, incidents, links, placer_from_db(svc.db),
-                                       progress=cb)
+        with progress_bar() as cb:  # streamed: any file size, memory bounded
+            summary = import_incidents_csv(svc.db, file, svc.categories,
+                                           placer_from_db(svc.db), progress=cb)
         _print_summary(f"Impor kejadian: {file.name}", summary)
 
 
