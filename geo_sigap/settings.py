@@ -147,6 +147,21 @@ class Settings(BaseSettings):
     telegram_api_url: str = Field(
         "https://api.telegram.org", description="Telegram bot: Bot API base URL."
     )
+    open311_enabled: bool = Field(
+        False, description="Serve Open311 GeoReport v2 under /open311/v2 (public status "
+        "without personal data; POST needs an API key)."
+    )
+    open311_api_keys: str = Field(
+        "", description="Comma-separated API keys that may POST Open311 service requests."
+    )
+    open311_jurisdiction_id: str | None = Field(
+        None, description="Open311 jurisdiction_id of this service (e.g. kotajambi.go.id); "
+        "requests naming another one are refused."
+    )
+    ogcapi_enabled: bool = Field(
+        False, description="Serve OGC API – Features (read-only) under /ogcapi for QGIS and "
+        "other GIS clients; exact incident points only with a staff API token."
+    )
     sms_gateway_secret: str | None = Field(
         None, description="SMS gateway: shared secret sent as X-Gateway-Secret or the "
         "'secret' form field; the webhook is off when unset."

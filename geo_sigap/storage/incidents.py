@@ -233,3 +233,127 @@ def change_stamp(session: Session) -> tuple:
 
         last = last.replace(tzinfo=UTC)
     return (last, row[1] or 0, row[2] or 0, row[3] or 0)
+
+
+class BulkWriter:
+    """Stores many incidents (and their lead/support assignments) inside the session's
+    transaction, fast: COPY on PostgreSQL, executemany batches on SQLite.
+
+    Ids are taken before writing (the sequence on PostgreSQL; on SQLite the table is
+    locked for writing first, so max(id) + 1 … is safe) so that assignments can point at
+    their incidents without reading anything back.
+    """
+
+    LOOKUP = 5_000  # tickets per "already stored?" query (far below 65,535 parameters)
+
+    def __init__(self, session: Session, *, actor: str, now: datetime):
+        self.s = session
+        self.actor = actor
+        self.now = now
+        self.pg = session.get_bind().dialect.name == "postgresql"
+        if not self.pg:  # take the write lock now: nobody else inserts until commit
+            session.execute(IncidentRow.__table__.update().where(IncidentRow.id < 0)
+                            .values(version=IncidentRow.version))
+
+    def existing(self, tickets) -> set[str]:
+        """The tickets among ``tickets`` already stored (chunked lookups)."""
+        t = IncidentRow.__table__.c
+        found: set[str] = set()
+        tickets = [x for x in tickets if x]
+        for i in range(0, len(tickets), self.LOOKUP):
+            part = tickets[i:i + self.LOOKUP]
+            found.update(self.s.scalars(select(t.ticket).where(t.ticket.in_(part))))
+        return found
+
+    def _ids(self, n: int) -> list[int]:
+        from sqlalchemy import func, text
+
+        if self.pg:
+            return list(self.s.scalars(text(
+                "SELECT nextval(pg_get_serial_sequence('incidents', 'id')) "
+                "FROM generate_series(1, :n)"), {"n": n}))
+        start = (self.s.scalar(select(func.max(IncidentRow.id))) or 0) + 1
+        return list(range(start, start + n))
+
+    def write(self, p: dict, keep, placements, team_roles: dict) -> int:
+        """Store the rows ``keep`` of a parsed chunk (see
+        :func:`geo_sigap.importers.incidents.parse_chunk`) with their placements."""
+        import json
+
+        import numpy as np
+        import shapely
+
+        idx = np.flatnonzero(keep)
+        n = len(idx)
+        ids = self._ids(n)
+        lon, lat = p["lon"][idx], p["lat"][idx]
+        times = {k: p["times"][k].iloc[idx] for k in TIMESTAMPS}
+        tvals = {k: [None if (v is None or v != v) else v.to_pydatetime() for v in times[k]]
+                 for k in TIMESTAMPS}
+        fields = tuple(Placement.__dataclass_fields__)
+        rows = []
+        assignments = []
+        for j in range(n):
+            i = idx[j]
+            plc = placements[j]
+            pd_ = {f: getattr(plc, f) for f in fields}
+            pd_["flags"] = list(plc.flags)
+            row = {
+                "id": ids[j], "ticket": p["ticket"][i], "category": p["category"][i],
+                "description": p["description"][i], "channel": p["channel"][i],
+                "lon": float(lon[j]), "lat": float(lat[j]),
+                "address_text": p["address_text"][i] or None,
+                "priority": int(p["priority"][i]), "status": p["status"][i],
+                "kecamatan_code": plc.kecamatan_code, "kelurahan_code": plc.kelurahan_code,
+                "rw_code": plc.rw_code, "rt_code": plc.rt_code, "placement": pd_,
+                "rejection_reason": p["rejection_reason"][i] or None,
+                "created_by": self.actor, "version": 1, "updated_at": self.now,
+                **{k: tvals[k][j] for k in TIMESTAMPS},
+            }
+            rows.append(row)
+            at = row["dispatched_at"] or row["reported_at"]
+            lead = p["lead_team"][i]
+            support = [c.strip() for c in p["support_teams"][i].split(";") if c.strip()]
+            for code, kind in [(lead, "lead")] + [(c, "support") for c in support]:
+                if code:
+                    assignments.append({"incident_id": ids[j], "team_code": code, "kind": kind,
+                                        "role": team_roles[code], "assigned_at": at,
+                                        "assigned_by": self.actor, "active": True})
+        points = shapely.points(lon, lat)
+        if self.pg:
+            self._copy_pg(rows, assignments, shapely.to_wkb(
+                shapely.set_srid(points, 4326), hex=True, include_srid=True), json)
+        else:
+            from sqlalchemy import insert
+
+            from geo_sigap.storage.tables import AssignmentRow
+
+            wkb = shapely.to_wkb(points)
+            for r, g in zip(rows, wkb, strict=True):
+                r["geom"] = g
+            for k in range(0, len(rows), 5000):
+                self.s.execute(insert(IncidentRow.__table__), rows[k:k + 5000])
+            for k in range(0, len(assignments), 5000):
+                self.s.execute(insert(AssignmentRow.__table__), assignments[k:k + 5000])
+        return n
+
+    _INC_COLS = ("id", "ticket", "category", "description", "channel", "lon", "lat", "geom",
+                 "address_text", "priority", "status", "kecamatan_code", "kelurahan_code",
+                 "rw_code", "rt_code", "placement", "rejection_reason", "created_by",
+                 "version", "updated_at", *TIMESTAMPS)
+    _ASG_COLS = ("incident_id", "team_code", "kind", "role", "assigned_at", "assigned_by",
+                 "active")
+
+    def _copy_pg(self, rows, assignments, ewkb_hex, json) -> None:
+        conn = self.s.connection().connection.driver_connection
+        with conn.cursor() as cur:
+            with cur.copy(f"COPY incidents ({', '.join(self._INC_COLS)}) FROM STDIN") as cp:
+                for r, g in zip(rows, ewkb_hex, strict=True):
+                    r["geom"] = g
+                    r["placement"] = json.dumps(r["placement"])
+                    cp.write_row([r[c] for c in self._INC_COLS])
+            if assignments:
+                with cur.copy(f"COPY assignments ({', '.join(self._ASG_COLS)}) "
+                              "FROM STDIN") as cp:
+                    for a in assignments:
+                        cp.write_row([a[c] for c in self._ASG_COLS])
