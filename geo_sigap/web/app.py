@@ -60,6 +60,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             {"name": "analitik", "description": "Peta panas, hotspot, kinerja"},
             {"name": "open311", "description": "Open311 GeoReport v2 (aktif bila "
              "dikonfigurasi)"},
+            {"name": "ogcapi", "description": "OGC API – Features untuk QGIS (aktif bila "
+             "dikonfigurasi)"},
             {"name": "kanal", "description": "Webhook WhatsApp, Telegram dan SMS (aktif "
              "bila dikonfigurasi)"},
         ],
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         geocoding,
         incidents,
         intake,
+        ogcapi,
         open311,
         public,
         system,
@@ -95,7 +98,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
 
     for module in (system, auth, incidents, intake, teams, events, public, geocoding,
-                   analytics, webhooks, open311):
+                   analytics, webhooks, open311, ogcapi):
         app.include_router(module.router)
     pages.install(app)  # pages, base-map API (/api/map) and /static
     return app
