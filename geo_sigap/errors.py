@@ -59,6 +59,13 @@ class OutsideCoverage(InvalidInput):
     code = "outside_coverage"
 
 
+class FieldReportRequired(InvalidInput):
+    """SOP step 6: "Ditangani" needs the team's field report (photos by category) or a
+    reason why there is none."""
+
+    code = "field_report_required"
+
+
 class InvalidTransition(GeoSigapError):
     code = "invalid_transition"
 
@@ -73,6 +80,18 @@ class PermissionDenied(GeoSigapError):
 
 class NotAuthenticated(GeoSigapError):
     code = "not_authenticated"
+
+
+class InvalidSignature(PermissionDenied):
+    """A webhook delivery whose signature or secret token does not match."""
+
+    code = "invalid_signature"
+
+
+class FeatureDisabled(NotFound):
+    """An optional integration (chat channel, Open311, OGC API) that is not configured."""
+
+    code = "feature_disabled"
 
 
 class PayloadTooLarge(InvalidInput):

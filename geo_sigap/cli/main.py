@@ -176,15 +176,14 @@ def import_teams_cmd(file: Path = typer.Argument(..., help="CSV tim.")) -> None:
 @import_app.command("incidents")
 def import_incidents_cmd(file: Path = typer.Argument(..., help="CSV riwayat kejadian.")) -> None:
     """Impor riwayat kejadian; setiap kejadian ditempatkan di RT/RW/kelurahannya."""
-    from geo_sigap.importers.incidents import import_incidents, read_incidents
+    from geo_sigap.importers.incidents import import_incidents_csv
     from geo_sigap.importers.placement import placer_from_db
 
     with friendly_errors():
         svc = _services()
-        with progress_bar() as cb:
-            incidents, links = read_incidents(file, svc.categories, progress=cb)
-            summary = import_incidents(svc.db, incidents, links, placer_from_db(svc.db),
-                                       progress=cb)
+        with progress_bar() as cb:  # streamed: any file size, memory bounded
+            summary = import_incidents_csv(svc.db, file, svc.categories,
+                                           placer_from_db(svc.db), progress=cb)
         _print_summary(f"Impor kejadian: {file.name}", summary)
 
 
@@ -205,7 +204,7 @@ def geocode(
         svc = _services()
         with progress_bar() as cb:
             summary = geocode_csv(
-                input_csv, output, svc.reverse_geocoder, svc.forward_geocoder,
+                input_csv, output, svc.reverse_geocoder, lambda: svc.forward_geocoder,
                 lon_col=lon_col, lat_col=lat_col, address_col=address_col,
                 progress=lambda done, total: cb("geocoding", done, total))
         _print_summary(f"Geocoding: {input_csv.name} → {output.name}", summary)
@@ -272,7 +271,7 @@ def report(
     from geo_sigap.analytics.report import build_report
 
     with friendly_errors():
-        data = _services().analytics_data()
+        data = _services().report_data(quarter)  # the quarters the report compares only
         with progress_bar() as cb:
             paths = build_report(data.incidents, data.units, data.teams, data.categories,
                                  quarter=quarter, kecamatan=kecamatan, out_dir=out_dir,
@@ -287,16 +286,31 @@ def report(
 # -- routing ----------------------------------------------------------------------------
 
 @routing_app.command("build")
-def routing_build(file: Path = typer.Argument(..., help="OSM XML/PBF atau garis jalan "
-                                                "(GeoJSON/Shapefile/GPKG).")) -> None:
+def routing_build(
+    file: Path = typer.Argument(..., help="OSM XML/PBF, GraphML osmnx, atau garis jalan "
+                                "(GeoJSON/Shapefile/GPKG)."),
+    map_: list[str] = typer.Option(None, "--map", help="Kolom garis jalan: highway=TYPE, "
+                                   "oneway=ONEWAY, name=NAMA, maxspeed=…, toll=…; nilai: "
+                                   "\"highway:Jalan Desa=residential\". Dapat diulang."),
+    snap_tolerance: float = typer.Option(None, "--snap-tolerance", help="Sambung ujung "
+                                         "garis yang berjarak ≤ sekian meter dari jalan lain "
+                                         "(bawaan: GEO_SIGAP_ROAD_SNAP_TOLERANCE_M; 0: tidak)."),
+    report: Path = typer.Option(None, "--report", help="Tulis ringkasan jaringan sebagai JSON."),
+) -> None:
     """Membangun (atau memakai ulang) cache graf jalan agar layanan mulai dalam ≤ 2 detik."""
     from geo_sigap.routing.cli import build_network
+    from geo_sigap.routing.lines import road_options
 
     with friendly_errors():
         s = settings()
+        options = road_options(s, map_ or None, snap_tolerance)
         path = build_network(file, speeds_file=s.routing_speeds_file,
-                             cache_dir=s.cache_dir / "routing", echo=console.print)
+                             cache_dir=s.cache_dir / "routing", options=options,
+                             report=report, echo=console.print)
         console.print(f"Cache graf: {path}")
+        if map_ and not s.road_columns:
+            console.print("Agar layanan membaca berkas ini dengan cara yang sama, atur "
+                          f"GEO_SIGAP_ROAD_COLUMNS=\"{','.join(map_)}\"")
 
 
 @routing_app.command("coverage")

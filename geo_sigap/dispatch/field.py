@@ -87,12 +87,16 @@ def _check_photos(photos: list[Upload], max_bytes: int) -> list[tuple[Upload, st
 
 
 def add_field_report(services, actor: Actor, ticket: str, text: str,
-                     photos: list[Upload] | None = None, *, now: datetime | None = None
-                     ) -> dict[str, Any]:
+                     photos: list[Upload] | None = None, *, idempotency_key: str | None = None,
+                     now: datetime | None = None) -> dict[str, Any]:
     """Step 6: the team's report with text and photos. Team members report only on
     their own assignments. Files are written first and removed again if the database
-    transaction fails, so nothing is half-written."""
+    transaction fails, so nothing is half-written. A retry with the same
+    ``idempotency_key`` (scoped to the actor) answers the case without a second report."""
+    from geo_sigap.dispatch.workflow import replayed, scoped_key
+
     now = now or utcnow()
+    idem = scoped_key(actor, idempotency_key)
     actor.require(FIELD_REPORTERS, "mengirim laporan lapangan", "send field reports")
     text = clean_text(text or "").strip()
     if not text:
@@ -110,6 +114,9 @@ def add_field_report(services, actor: Actor, ticket: str, text: str,
             if actor.role == UserRole.TEAM_MEMBER and actor.team_code not in teams:
                 raise PermissionDenied(f"Tim Anda tidak ditugaskan pada kasus {ticket}",
                                        f"Your team is not assigned to case {ticket}")
+            if replayed(s, row, idem, ("report_field",)):
+                return {**incident_view(s, services.categories, row, actor, now),
+                        "replayed": True}
             if Status(row.status) not in _REPORT_STATES:
                 raise InvalidInput(
                     f"Laporan lapangan tidak dapat dikirim pada status "
@@ -137,7 +144,8 @@ def add_field_report(services, actor: Actor, ticket: str, text: str,
             audit.append(s, AuditEntry(
                 at=now, actor=actor.username, actor_role=actor.role.value, action="report_field",
                 incident_ticket=row.ticket, from_status=row.status, to_status=row.status,
-                details={"team": team, "photos": len(checked), "report_id": rep.id}),
+                details={"team": team, "photos": len(checked), "report_id": rep.id,
+                         **({"idem": idem} if idem else {})}),
                 incident_id=row.id)
             incident_event(s, row, "field_report")
             return incident_view(s, services.categories, row, actor, now)
@@ -171,7 +179,8 @@ def record_team_position(services, actor: Actor, team_code: str, lon: Any, lat: 
                          ) -> dict[str, Any]:
     """A GPS update from the team's phone (or set by a dispatcher). (lon, lat)
     EPSG:4326; ``accuracy_m`` metres. An update older than the stored one is kept in
-    the track but does not move the team."""
+    the track but does not move the team; a fix with the same recorded ``at`` as one
+    already stored (a queued position sent twice) is kept once."""
     now = utcnow()
     at = at or now
     actor.require(POSITION_SENDERS, "mengirim posisi tim", "send team positions")
@@ -186,6 +195,11 @@ def record_team_position(services, actor: Actor, team_code: str, lon: Any, lat: 
     cp = check_lonlat(lon, lat, coverage_bbox=getattr(services, "coverage_bbox", None))
     with write_session(services.db) as s:
         row = team_row(s, team_code)
+        if s.scalar(select(TeamPositionRow.id).where(TeamPositionRow.team_id == row.id,
+                                                     TeamPositionRow.at == at).limit(1)):
+            # a queued fix sent again (its own recorded time): kept once
+            return {"team_code": team_code, "lon": cp.lon, "lat": cp.lat,
+                    "at": at.isoformat(), "moved": False, "duplicate": True, "warnings": []}
         moved = row.last_position_at is None or at >= row.last_position_at
         s.add(TeamPositionRow(team_id=row.id, at=at, lon=cp.lon, lat=cp.lat,
                               accuracy_m=accuracy_m))

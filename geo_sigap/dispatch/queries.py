@@ -129,14 +129,21 @@ def my_assignments(services, actor: Actor, *, now: datetime | None = None
 
 
 def public_status(services, ticket: str) -> dict[str, Any]:
-    """The citizen's view of a ticket (no personal data)."""
+    """The citizen's view of a ticket (no personal data); ``public_note``: the closing
+    note the coordinator wrote for the public when resolving."""
     ticket = (ticket or "").strip().upper()
     with services.db.session() as s:
         row = s.scalar(select(IncidentRow).where(IncidentRow.ticket == ticket))
         if row is None:
             raise IncidentNotFound(f"Tiket {ticket} tidak ditemukan",
                                    f"Ticket {ticket} not found", ticket=ticket)
-        return public_view(services.categories, row)
+        out = public_view(services.categories, row)
+        notes = [e.details.get("public_note") for e in audit.entries(s, incident_id=row.id,
+                                                                        limit=5000)
+                 if e.action == "resolve"]
+        out["public_note"] = (notes[-1] or None) if notes and row.status == "selesai" \
+            else None
+        return out
 
 
 def teams_view(services, actor: Actor, *, now: datetime | None = None

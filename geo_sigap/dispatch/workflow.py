@@ -9,6 +9,7 @@ same version the second gets :class:`ConcurrentEdit` with the current state.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,7 +25,7 @@ from geo_sigap.dispatch.text import clean_text
 from geo_sigap.dispatch.views import assigned_teams, incident_view
 from geo_sigap.dispatch.whatsapp import citizen_message, wa_link, whatsapp_message
 from geo_sigap.domain.categories import Priority
-from geo_sigap.domain.incidents import AssignmentKind, AuditEntry
+from geo_sigap.domain.incidents import AssignmentKind, AuditEntry, check_handled_evidence
 from geo_sigap.domain.lifecycle import (STATUS_TIMESTAMP, TRANSITIONS, Status, UserRole,
                                         allowed_actions, check_transition)
 from geo_sigap.domain.teams import TeamStatus
@@ -76,18 +77,48 @@ def _release_teams(s, row: IncidentRow) -> set[str]:
     return free
 
 
+def scoped_key(actor: Actor, key: str | None) -> str | None:
+    """The stored form of a client's ``Idempotency-Key``: a hash scoped to its sender."""
+    key = clean_text(key or "").strip()[:100]
+    if not key:
+        return None
+    return hashlib.sha256(f"user\x1f{actor.username}\x1f{key}".encode()).hexdigest()[:40]
+
+
+def replayed(s, row: IncidentRow, key: str | None, actions: tuple[str, ...]) -> bool:
+    """True when an audit entry of ``row`` already carries the scoped ``key``."""
+    if not key:
+        return False
+    return any(e.details.get("idem") == key and e.action in actions
+               for e in audit.entries(s, incident_id=row.id, limit=5000))
+
+
+def last_rework_at(s, row: IncidentRow) -> datetime | None:
+    """When the case was last sent back for rework (``None``: never)."""
+    times = [e.at for e in audit.entries(s, incident_id=row.id, limit=5000)
+             if e.action == "rework"]
+    return max(times) if times else None
+
+
 def transition(services, actor: Actor, ticket: str, action: str, *, version: int | None,
                reason: str | None = None, priority: int | str | None = None,
-               note: str | None = None, now: datetime | None = None) -> dict[str, Any]:
+               note: str | None = None, public_note: str | None = None,
+               idempotency_key: str | None = None,
+               now: datetime | None = None) -> dict[str, Any]:
     """Make one lifecycle step: verify, reject, depart, arrive, handle, resolve, rework.
 
     ``reason`` is required for reject/rework; ``priority`` may be set on verify (default:
     the category's); ``note`` goes to the audit entry (and is the resolution note on
-    resolve). Team members act only on incidents their team is assigned to.
+    resolve); ``public_note`` (resolve only) is the closing note citizens see on the
+    status page. Team members act only on incidents their team is assigned to.
+    *handle* needs the team's field report (a photo too for categories with
+    ``report_photo_required``) sent since the last rework, or a ``reason`` (SOP step 6).
+    A retry with the same ``idempotency_key`` (scoped to the actor) answers the case as
+    it is now, without making the step twice.
 
     Raises :class:`InvalidTransition` (naming the allowed actions),
     :class:`PermissionDenied`, :class:`ConcurrentEdit` (stale ``version``),
-    :class:`InvalidInput`.
+    :class:`FieldReportRequired`, :class:`InvalidInput`.
     """
     now = now or utcnow()
     actor.require(STAFF, "mengubah status kasus", "change a case's status")
@@ -97,9 +128,20 @@ def transition(services, actor: Actor, ticket: str, action: str, *, version: int
                            "Assigning teams uses POST /api/incidents/{ticket}/assign")
     reason = clean_text(reason) if reason is not None else None
     note = clean_text(note) if note is not None else None
+    public_note = (clean_text(public_note).strip() or None) if public_note else None
+    if public_note and action != "resolve":
+        raise InvalidInput("Catatan untuk warga hanya diisi saat menyelesaikan kasus",
+                           "The note for citizens is given on resolve only")
+    if public_note and len(public_note) > 1000:
+        raise InvalidInput("Catatan untuk warga terlalu panjang (maks. 1000 karakter)",
+                           "The note for citizens is too long (max 1000 characters)")
+    key = scoped_key(actor, idempotency_key)
     try:
         with write_session(services.db) as s:
             row = _lock(s, ticket)
+            if replayed(s, row, key, (action,)):
+                return {**incident_view(s, services.categories, row, actor, now),
+                        "replayed": True}
             status = Status(row.status)
             t = check_transition(status, action, actor.role)
             if actor.role == UserRole.TEAM_MEMBER and actor.team_code not in assigned_teams(row):
@@ -111,7 +153,14 @@ def transition(services, actor: Actor, ticket: str, action: str, *, version: int
             if t.needs_reason and not reason:
                 raise InvalidInput(f"Alasan wajib diisi untuk '{action}'",
                                    f"A reason is required for '{action}'", action=action)
+            if action == "handle":
+                check_handled_evidence(services.categories.get(row.category), row.reports,
+                                       since=last_rework_at(s, row), reason=reason)
             details: dict[str, Any] = {}
+            if key:
+                details["idem"] = key
+            if public_note:
+                details["public_note"] = public_note
             if action == "verify" and priority not in (None, ""):
                 p = Priority.parse(priority)
                 details["priority"] = {"from": row.priority, "to": int(p)}
@@ -134,7 +183,7 @@ def transition(services, actor: Actor, ticket: str, action: str, *, version: int
                 row.citizen_message = citizen_message(
                     ticket=row.ticket, category_name=cat.name,
                     status_label=t.target.label, at=at,
-                    place=placement_from_row(row).describe())
+                    place=placement_from_row(row).describe(), note=public_note)
             if reason:
                 details["reason"] = reason
             if note:

@@ -62,6 +62,10 @@ class Category:
     sk4_sop: bool = False  # one of the five SK4 Sarolangun SOP categories
     keywords: tuple[str, ...] = ()
     icon: str = "alert"
+    report_photo_required: bool = False  # step 6: the field report needs a photo
+    description: str = ""  # plain-language hint for citizens (Bahasa Indonesia)
+    description_en: str = ""
+    public_exact: bool = True  # False: the public map never shows the exact point
 
     @property
     def roles(self) -> tuple[Role, ...]:
@@ -157,6 +161,10 @@ def load_categories(path: str | Path | None = None) -> CategoryTable:
                 sk4_sop=bool(entry.get("sk4_sop", False)),
                 keywords=tuple(k.lower() for k in entry.get("keywords", [])),
                 icon=entry.get("icon", "alert"),
+                report_photo_required=bool(entry.get("report_photo_required", False)),
+                description=str(entry.get("description", "")),
+                description_en=str(entry.get("description_en", entry.get("description", ""))),
+                public_exact=bool(entry.get("public_exact", True)),
             )
         except (KeyError, ValueError, TypeError, Exception) as exc:  # noqa: BLE001
             msg = exc.message_id if hasattr(exc, "message_id") else repr(exc)

@@ -22,13 +22,17 @@ class Channel(StrEnum):
     OFFICER = "officer"
     API = "api"
     IMPORT = "import"
+    WHATSAPP = "whatsapp"  # the posko's WhatsApp Business hotline (Cloud API webhook)
+    TELEGRAM = "telegram"  # a Telegram group or chat with the bot
+    SMS = "sms"  # an SMS gateway
 
     @property
     def label(self) -> str:
         return {
             "wa_group": "Grup WhatsApp", "hotline": "Hotline", "langsung": "Laporan langsung",
             "web": "Formulir web", "officer": "Petugas lapangan", "api": "API",
-            "import": "Impor data",
+            "import": "Impor data", "whatsapp": "Hotline WhatsApp", "telegram": "Telegram",
+            "sms": "SMS",
         }[self.value]
 
     @classmethod
@@ -187,3 +191,39 @@ class AuditEntry:
     from_status: str | None = None
     to_status: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+
+
+CITIZEN_REPORT_TEAM = "WARGA"  # team code of the photos a citizen sent with a report
+
+
+def check_handled_evidence(category, reports, *, since: datetime | None = None,
+                           reason: str | None = None) -> None:
+    """SOP step 6: a case may become *ditangani* only with the field team's report.
+
+    ``reports`` are :class:`FieldReport` (or rows with ``team_code``, ``created_at`` and
+    ``attachments``); those by the citizen (:data:`CITIZEN_REPORT_TEAM`) and those older
+    than ``since`` (the last time the case was sent back for rework) do not count. When
+    ``category.report_photo_required`` is set, one of the counted reports needs a photo.
+    A ``reason`` (why there is no report, e.g. "kamera rusak") replaces the report.
+
+    Raises :class:`~geo_sigap.errors.FieldReportRequired` naming what is missing.
+    """
+    from geo_sigap.errors import FieldReportRequired
+
+    if reason and reason.strip():
+        return
+    counted = [r for r in reports
+               if r.team_code != CITIZEN_REPORT_TEAM and (since is None or r.created_at >= since)]
+    if not counted:
+        raise FieldReportRequired(
+            "Kirim laporan lapangan (apa yang dilakukan) sebelum menandai \"Ditangani\", "
+            "atau tulis alasan mengapa tidak ada laporan",
+            "Send the field report (what was done) before marking it \"Handled\", "
+            "or give a reason why there is none", missing="report")
+    if getattr(category, "report_photo_required", False) and not any(
+            len(r.attachments) for r in counted):
+        raise FieldReportRequired(
+            f"Kategori {category.name} memerlukan foto dalam laporan lapangan sebelum "
+            "\"Ditangani\", atau tulis alasan mengapa tidak ada foto",
+            f"Category {category.name_en} needs a photo in the field report before "
+            "\"Handled\", or give a reason why there is none", missing="photo")

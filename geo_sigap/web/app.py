@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from geo_sigap import __version__
 from geo_sigap.services import Services
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app = FastAPI(
         title="GeoSIGAP", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # /docs is served from local assets (web.pages)
         openapi_tags=[
             {"name": "sistem", "description": "Kesehatan layanan dan metadata"},
             {"name": "auth", "description": "Masuk/keluar; token API dan cookie sesi"},
@@ -56,6 +58,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
              "pribadi)"},
             {"name": "geocoding", "description": "Titik → RT/RW/kelurahan, teks → lokasi"},
             {"name": "analitik", "description": "Peta panas, hotspot, kinerja"},
+            {"name": "open311", "description": "Open311 GeoReport v2 (aktif bila "
+             "dikonfigurasi)"},
+            {"name": "ogcapi", "description": "OGC API – Features untuk QGIS (aktif bila "
+             "dikonfigurasi)"},
+            {"name": "kanal", "description": "Webhook WhatsApp, Telegram dan SMS (aktif "
+             "bila dikonfigurasi)"},
         ],
     )
     app.state.settings = settings
@@ -67,6 +75,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(BodySizeLimit, max_json=settings.max_body_bytes,  # a full report fits
                        max_multipart=settings.max_upload_bytes * MAX_PHOTOS + 256 * 1024)
     app.add_middleware(RefuseControlCharacters)
+    # outermost: compress pages, scripts and map data (the event stream is left alone)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
 
     from geo_sigap.web import pages
     from geo_sigap.web.routes import (
@@ -76,13 +86,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         geocoding,
         incidents,
         intake,
+        ogcapi,
+        open311,
         public,
         system,
         teams,
+        webhooks,
     )
 
     for module in (system, auth, incidents, intake, teams, events, public, geocoding,
-                   analytics):
+                   analytics, webhooks, open311, ogcapi):
         app.include_router(module.router)
     pages.install(app)  # pages, base-map API (/api/map) and /static
     return app

@@ -134,3 +134,23 @@ async def staff_actor_async(request: Request) -> Actor:
     if user is None:
         user = await anyio.to_thread.run_sync(_lookup, db, token, key, generation)
     return _require_staff(user.actor)
+
+
+async def still_signed_in(request: Request, who: Actor) -> bool:
+    """Whether the token of ``request`` still belongs to ``who`` (not signed out, not
+    expired, same role and team) — for long-lived answers such as the event stream.
+    Answered from the token cache when possible (a logout in this process empties it at
+    once; in another worker it is seen within :data:`TOKEN_CACHE_TTL_S`)."""
+    import anyio.to_thread
+
+    token = request_token(request)
+    if token is None:
+        return False
+    db = request.app.state.services.db
+    user, key, generation = _cached_user(db, token)
+    if user is None:
+        try:
+            user = await anyio.to_thread.run_sync(_lookup, db, token, key, generation)
+        except NotAuthenticated:
+            return False
+    return user.actor == who

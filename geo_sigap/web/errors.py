@@ -119,6 +119,11 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse(
                 error_body("malformed_body", _BODY_MESSAGES[1 if loc == "en" else 0]),
                 status_code=400)
+        if exc.status_code == 404 and exc.detail == "Not Found":
+            from geo_sigap.web.pages import not_found_page, wants_html
+
+            if wants_html(request):  # a person typed or followed a wrong link
+                return not_found_page(request)
         pair = _HTTP_MESSAGES.get(exc.status_code)
         msg = exc.detail if isinstance(exc.detail, str) and not pair else (
             pair[1 if loc == "en" else 0] if pair else str(exc.detail))

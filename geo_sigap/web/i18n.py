@@ -1,6 +1,7 @@
 """Interface language for the web pages: Bahasa Indonesia first, English second.
 
-Messages live in ``geo_sigap/web/locales/{id,en}.json`` as flat ``key → text`` maps.
+Messages live in ``geo_sigap/web/locales/{id,en}.json`` as flat ``key → text`` maps, plus
+one ``<area>.{id,en}.json`` pair per page area (merged over them).
 A request's locale comes from ``?lang=``, then the ``sigap_lang`` cookie, then
 ``Accept-Language``, then ``Settings.locale``. Pages get a :class:`Translator` for the
 server-rendered shell and the whole message map as JSON for their scripts.
@@ -22,7 +23,11 @@ _DIR = Path(__file__).resolve().parent / "locales"
 def messages(locale: str) -> dict[str, str]:
     """All messages of ``locale`` (``id`` or ``en``); unknown locales fall back to ``id``."""
     locale = locale if locale in LOCALES else DEFAULT_LOCALE
-    return json.loads((_DIR / f"{locale}.json").read_text("utf-8"))
+    merged = json.loads((_DIR / f"{locale}.json").read_text("utf-8"))
+    # a page area may keep its own messages in ``<area>.<locale>.json`` (e.g. posko.id.json)
+    for extra in sorted(_DIR.glob(f"*.{locale}.json")):
+        merged.update(json.loads(extra.read_text("utf-8")))
+    return merged
 
 
 class Translator:

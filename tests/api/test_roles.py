@@ -99,7 +99,8 @@ def test_only_coordinator_closes(client, auth, case):
     t, v = case["ticket"], case["version"]
     for action in ("arrive", "handle"):
         v = client.post(f"/api/incidents/{t}/transitions", headers=auth["tim_bhb"],
-                        json={"action": action, "version": v}).json()["version"]
+                        json={"action": action, "version": v,
+                              "reason": "Tidak sempat menulis laporan"}).json()["version"]
     for who in ("tim_bhb", "dispatcher", "operator"):
         r = client.post(f"/api/incidents/{t}/transitions", headers=auth[who],
                         json={"action": "resolve", "version": v})

@@ -101,8 +101,13 @@ def test_whatsapp_to_resolved_case(client, auth):
     inc = _tx(client, coord, ticket, "rework", inc["version"],
               reason="Foto belum menunjukkan lokasi").json()
     assert inc["status"] == "ditugaskan"
-    for action in ("arrive", "handle"):
-        inc = _tx(client, team, ticket, action, inc["version"]).json()
+    inc = _tx(client, team, ticket, "arrive", inc["version"]).json()
+    # step 6 again after the rework: the earlier report no longer counts
+    r = _tx(client, team, ticket, "handle", inc["version"])
+    assert r.status_code == 422 and r.json()["error"]["code"] == "field_report_required"
+    inc = _tx(client, team, ticket, "handle", inc["version"],
+              reason="Foto ulang tidak bisa diambil: lokasi sudah dibersihkan").json()
+    assert inc["status"] == "ditangani"
     r = _tx(client, coord, ticket, "resolve", inc["version"], note="Aman terkendali")
     assert r.status_code == 200, r.text
     inc = r.json()

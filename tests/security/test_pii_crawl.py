@@ -69,7 +69,9 @@ def world(client, auth):
     done = dispatch(report(IN_RT2, "keributan"))
     v = done["version"]
     for action in ("depart", "arrive", "handle"):
-        v = step(done["ticket"], auth["tim_bhb"], action, v)["version"]
+        v = step(done["ticket"], auth["tim_bhb"], action, v,
+                 **({"reason": "Massa bubar sebelum foto diambil"} if action == "handle"
+                    else {}))["version"]
     step(done["ticket"], coord, "resolve", v, note="Selesai dimediasi")
     rejected = report(IN_KEL_B, "pkl")
     step(rejected["ticket"], op, "reject", rejected["version"], reason="Hoaks")
@@ -104,13 +106,14 @@ def _get_paths(app, world) -> list[str]:
         if "GET" not in (getattr(route, "methods", None) or ()):
             continue
         params = set(re.findall(r"{(\w+)}", path))
-        unknown = params - {"ticket", "attachment_id", "code"}
+        unknown = params - {"ticket", "attachment_id", "code", "collection_id", "feature_id"}
         assert not unknown, f"crawl does not know how to fill {unknown} in {path}"
         fills = [path]
         if "ticket" in params:
             fills = [p.replace("{ticket}", t) for p in fills for t in world["tickets"]]
         fills = [p.replace("{attachment_id}", str(world["attachment"]))
-                 .replace("{code}", "BHB-1003") for p in fills]
+                 .replace("{code}", "BHB-1003").replace("{collection_id}", "incidents")
+                 .replace("{feature_id}", world["tickets"][0]) for p in fills]
         q = EXTRA_QUERY.get(path)
         out += [f"{p}?{q}" if q else p for p in fills]
     return out

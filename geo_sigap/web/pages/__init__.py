@@ -59,6 +59,15 @@ def content_security_policy(tiles_url: str | None = None) -> str:
             "form-action 'self'")
 
 
+def _category_names(request: Request, locale: str) -> dict[str, str]:
+    """Category code → name in ``locale``, for the pages' scripts ({} without services)."""
+    services = getattr(request.app.state, "services", None)
+    table = getattr(services, "categories", None) if services is not None else None
+    if table is None:
+        return {}
+    return {c.code: c.label(locale) for c in table}
+
+
 def render(request: Request, template: str, *, page: str, title_key: str,
            **context: object) -> HTMLResponse:
     """Render ``template`` in the request's locale; remember a ``?lang=`` choice."""
@@ -75,7 +84,8 @@ def render(request: Request, template: str, *, page: str, title_key: str,
             "t": t, "locale": locale, "other_locale": "en" if locale == "id" else "id",
             "i18n_json": t.as_json(), "page": page, "title": t(title_key),
             "version": __version__, "tiles_url": tiles or "",
-            "demo": bool(getattr(s, "demo", False)), **context,
+            "demo": bool(getattr(s, "demo", False)),
+            "categories": _category_names(request, locale), **context,
         },
     )
     response.headers["Content-Security-Policy"] = content_security_policy(tiles)
@@ -155,8 +165,47 @@ def status_page(request: Request, ticket: str) -> HTMLResponse:
                   ticket=ticket)
 
 
+DOCS_ASSETS = "/docs/assets"
+
+
+def _swagger_ui_dir() -> Path:
+    """Swagger UI's own files, from the ``swagger-ui-bundle-v2`` package (no CDN)."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    return Path(str(swagger_ui_path))
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    """Swagger UI for the OpenAPI schema, every asset served by this app."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    return get_swagger_ui_html(
+        openapi_url=request.app.openapi_url, title="GeoSIGAP — API",
+        swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js?v={__version__}",
+        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css?v={__version__}",
+        swagger_favicon_url="/static/favicon.svg",
+        swagger_ui_parameters={"validatorUrl": None})
+
+
+def wants_html(request: Request) -> bool:
+    """A browser navigating to a page (not a script or an API client)."""
+    if request.url.path.startswith("/api/"):
+        return False
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept
+
+
+def not_found_page(request: Request) -> HTMLResponse:
+    """The 404 page for browsers, in the request's language, with links onward."""
+    response = render(request, "404.html", page="notfound", title_key="notfound.title",
+                      path=request.url.path)
+    response.status_code = 404
+    return response
+
+
 def install(app: FastAPI) -> None:
-    """Add the pages, the base-map API (``/api/map/…``) and ``/static`` to ``app``."""
+    """Add the pages, ``/docs``, the base-map API (``/api/map/…``) and ``/static``."""
     from fastapi.staticfiles import StaticFiles
 
     from geo_sigap.web.routes import map as map_routes
@@ -164,3 +213,4 @@ def install(app: FastAPI) -> None:
     app.include_router(map_routes.router)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(_swagger_ui_dir())), name="docs-assets")

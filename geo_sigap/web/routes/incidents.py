@@ -56,6 +56,8 @@ class TransitionIn(BaseModel):
     reason: str | None = Field(None, max_length=2000, examples=["Hoaks: tidak ada kejadian"])
     priority: int | str | None = Field(None, examples=[2])
     note: str | None = Field(None, max_length=4000)
+    public_note: str | None = Field(None, max_length=1000,
+                                    description="resolve: the closing note citizens see")
 
 
 class PickIn(BaseModel):
@@ -148,10 +150,15 @@ def get_incident(ticket: str, request: Request, who: Actor = Depends(staff_actor
              responses={409: {"description": "Tidak diizinkan dari status ini, atau versi "
                                              "kedaluwarsa (concurrent_edit)"}})
 def transition(ticket: str, body: TransitionIn, request: Request,
-               who: Actor = Depends(staff_actor)):
-    """verify, reject (reason), depart, arrive, handle, resolve, rework (reason)."""
+               who: Actor = Depends(staff_actor),
+               idempotency_key: str | None = Header(None, max_length=100)):
+    """verify, reject (reason), depart, arrive, handle (needs the field report or a
+    reason), resolve (``public_note`` for citizens), rework (reason). A retry with the
+    same ``Idempotency-Key`` answers the case without making the step twice."""
     return workflow.transition(_svc(request), who, ticket, body.action, version=body.version,
-                               reason=body.reason, priority=body.priority, note=body.note)
+                               reason=body.reason, priority=body.priority, note=body.note,
+                               public_note=body.public_note,
+                               idempotency_key=idempotency_key)
 
 
 @router.get("/api/incidents/{ticket}/suggestions", summary="Saran tim per peran")
@@ -176,8 +183,10 @@ def route(ticket: str, request: Request, team: str = Query(..., max_length=40),
 @router.post("/api/incidents/{ticket}/reports", summary="Laporan lapangan (langkah 6)")
 async def field_report(ticket: str, request: Request, text: str = Form(..., max_length=8000),
                        photos: list[UploadFile] = File(default_factory=list),
-                       who: Actor = Depends(staff_actor)):
-    """multipart: ``text`` and up to 6 ``photos`` (JPEG/PNG/WebP, checked by content)."""
+                       who: Actor = Depends(staff_actor),
+                       idempotency_key: str | None = Header(None, max_length=100)):
+    """multipart: ``text`` and up to 6 ``photos`` (JPEG/PNG/WebP, checked by content).
+    A retry with the same ``Idempotency-Key`` stores nothing twice."""
     import anyio
 
     s = _svc(request)
@@ -191,7 +200,8 @@ async def field_report(ticket: str, request: Request, text: str = Form(..., max_
                                   max_bytes=limit)
         uploads.append(field.Upload(p.filename or "foto", data))
     return await anyio.to_thread.run_sync(
-        lambda: field.add_field_report(s, who, ticket, text, uploads))
+        lambda: field.add_field_report(s, who, ticket, text, uploads,
+                                       idempotency_key=idempotency_key))
 
 
 @router.get("/api/attachments/{attachment_id}", summary="Foto laporan lapangan",
