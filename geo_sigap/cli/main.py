@@ -266,7 +266,8 @@ def report(
 def routing_build(
     file: Path = typer.Argument(..., help="OSM XML/PBF, GraphML osmnx, atau garis jalan "
                                 "(GeoJSON/Shapefile/GPKG)."),
-    map_: list[str] = typer.Option(None, "--map", help="Kolom garis jalan: highway=TYPE, "
+    map_: list[str] = typer.Option(None, "--map", metavar="FIELD=KOLOM",
+                                   help="Kolom garis jalan: highway=TYPE, "
                                    "oneway=ONEWAY, name=NAMA, maxspeed=…, toll=…; nilai: "
                                    "\"highway:Jalan Desa=residential\". Dapat diulang."),
     snap_tolerance: float = typer.Option(None, "--snap-tolerance", help="Sambung ujung "
@@ -274,7 +275,20 @@ def routing_build(
                                          "(bawaan: GEO_SIGAP_ROAD_SNAP_TOLERANCE_M; 0: tidak)."),
     report: Path = typer.Option(None, "--report", help="Tulis ringkasan jaringan sebagai JSON."),
 ) -> None:
-    """Membangun (atau memakai ulang) cache graf jalan agar layanan mulai dalam ≤ 2 detik."""
+    """Membangun (atau memakai ulang) cache graf jalan agar layanan mulai dalam ≤ 2 detik.
+
+    Format: OSM XML (.osm) atau PBF (.osm.pbf); GraphML osmnx (.graphml,
+    dari ox.save_graphml); garis jalan GeoJSON, Shapefile atau GeoPackage.
+    Kolom garis jalan dikenali tanpa memandang huruf besar-kecil: kelas dari
+    highway, fclass (Geofabrik), REMARK (RBI BIG: Jalan Arteri, Kolektor,
+    Lokal, Lain, Setapak, Tol), TYPE, JENIS, KELAS; arah dari oneway, ONEWAY,
+    ARAH (yes/no, 1/-1/0, true/false, FT/TF, F/T/B); nama dari name, NAMA,
+    NAMRJL. Berkas yang kelas jalannya tak terbaca ditolak.
+
+    Contoh: routing build city.graphml --report roads.json
+    routing build jalan.shp --map highway=KLS --map oneway=ARAH
+    --map "highway:Jalan Desa=residential" --snap-tolerance 3
+    """
     from geo_sigap.routing.cli import build_network
     from geo_sigap.routing.lines import road_options
 
