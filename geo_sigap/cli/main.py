@@ -27,6 +27,9 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(config_app, name="config")
 app.add_typer(routing_app, name="routing")
 app.add_typer(user_app, name="user")
+export_app = typer.Typer(no_args_is_help=True, help="Ekspor kejadian dan hotspot ke "
+                         "GeoPackage/CSV (untuk QGIS dan lembar kerja).")
+app.add_typer(export_app, name="export")
 
 
 def _services(**overrides):
@@ -289,7 +292,8 @@ def report(
 def routing_build(
     file: Path = typer.Argument(..., help="OSM XML/PBF, GraphML osmnx, atau garis jalan "
                                 "(GeoJSON/Shapefile/GPKG)."),
-    map_: list[str] = typer.Option(None, "--map", help="Kolom garis jalan: highway=TYPE, "
+    map_: list[str] = typer.Option(None, "--map", metavar="FIELD=KOLOM",
+                                   help="Kolom garis jalan: highway=TYPE, "
                                    "oneway=ONEWAY, name=NAMA, maxspeed=…, toll=…; nilai: "
                                    "\"highway:Jalan Desa=residential\". Dapat diulang."),
     snap_tolerance: float = typer.Option(None, "--snap-tolerance", help="Sambung ujung "
@@ -297,7 +301,20 @@ def routing_build(
                                          "(bawaan: GEO_SIGAP_ROAD_SNAP_TOLERANCE_M; 0: tidak)."),
     report: Path = typer.Option(None, "--report", help="Tulis ringkasan jaringan sebagai JSON."),
 ) -> None:
-    """Membangun (atau memakai ulang) cache graf jalan agar layanan mulai dalam ≤ 2 detik."""
+    """Membangun (atau memakai ulang) cache graf jalan agar layanan mulai dalam ≤ 2 detik.
+
+    Format: OSM XML (.osm) atau PBF (.osm.pbf); GraphML osmnx (.graphml,
+    dari ox.save_graphml); garis jalan GeoJSON, Shapefile atau GeoPackage.
+    Kolom garis jalan dikenali tanpa memandang huruf besar-kecil: kelas dari
+    highway, fclass (Geofabrik), REMARK (RBI BIG: Jalan Arteri, Kolektor,
+    Lokal, Lain, Setapak, Tol), TYPE, JENIS, KELAS; arah dari oneway, ONEWAY,
+    ARAH (yes/no, 1/-1/0, true/false, FT/TF, F/T/B); nama dari name, NAMA,
+    NAMRJL. Berkas yang kelas jalannya tak terbaca ditolak.
+
+    Contoh: routing build city.graphml --report roads.json
+    routing build jalan.shp --map highway=KLS --map oneway=ARAH
+    --map "highway:Jalan Desa=residential" --snap-tolerance 3
+    """
     from geo_sigap.routing.cli import build_network
     from geo_sigap.routing.lines import road_options
 
@@ -362,6 +379,50 @@ def demo_load() -> None:
         with progress_bar() as cb:
             summary = load_demo(svc.db, svc.categories, progress=cb)
         _print_summary("Wilayah demo dimuat", summary)
+
+
+# -- export -----------------------------------------------------------------------------
+
+@export_app.command("incidents")
+def export_incidents_cmd(
+    out: Path = typer.Option(..., "-o", "--out", help="Berkas hasil (.gpkg atau .csv)."),
+    fmt: str = typer.Option(None, "--format", help="gpkg atau csv (bawaan: dari akhiran "
+                            "berkas)."),
+    quarter: str = typer.Option(None, help="Triwulan, mis. 2026Q3 (bawaan: semua)."),
+    audience: str = typer.Option("staf", help="staf (titik tepat, tanpa data pribadi) atau "
+                                 "publik (titik dibulatkan ±110 m; tanpa titik untuk kategori "
+                                 "sensitif)."),
+    personal_data: bool = typer.Option(False, "--with-personal-data", help="Sertakan uraian, "
+                                       "alamat, nama dan telepon pelapor (wajib --admin; "
+                                       "dicatat di log audit)."),
+    admin: str = typer.Option(None, help="Nama pengguna admin yang meminta data pribadi."),
+) -> None:
+    """Kejadian sebagai lapisan titik GeoPackage (EPSG:4326) atau CSV."""
+    from geo_sigap.standards.exports import export_incidents
+
+    with friendly_errors():
+        res = export_incidents(_services(), out, fmt=fmt or out.suffix, quarter=quarter,
+                               audience=audience, personal_data=personal_data, admin=admin)
+        console.print(f"{res.rows} kejadian ditulis ke {res.path}"
+                      + (" (dengan data pribadi)" if res.personal_data else ""))
+
+
+@export_app.command("hotspots")
+def export_hotspots_cmd(
+    out: Path = typer.Option(..., "-o", "--out", help="Berkas hasil (.gpkg atau .csv)."),
+    fmt: str = typer.Option(None, "--format", help="gpkg atau csv (bawaan: dari akhiran "
+                            "berkas)."),
+    quarter: str = typer.Option(None, help="Triwulan, mis. 2026Q3 (bawaan: semua data)."),
+    level: str = typer.Option("kelurahan", help="kelurahan, rw, rt atau hex."),
+    category: str = typer.Option(None, help="Satu kategori atau beberapa (dipisah koma)."),
+) -> None:
+    """Hasil hotspot Gi* (FDR) sebagai lapisan poligon GeoPackage atau CSV."""
+    from geo_sigap.standards.exports import export_hotspots
+
+    with friendly_errors():
+        res = export_hotspots(_services(), out, fmt=fmt or out.suffix, quarter=quarter,
+                              level=level, category=category)
+        console.print(f"{res.rows} unit ditulis ke {res.path}")
 
 
 # -- config -----------------------------------------------------------------------------
