@@ -14,7 +14,13 @@ and a bounded load generator posts reports at random points of the area:
   queue; at most 64 in flight), the target's load;
 * ``sequential``: intake+suggest with one request at a time (the latency floor);
 * ``intake+suggest/httpx`` (SQLite): the saturated case again with the usual client,
-  ``httpx.AsyncClient``, for comparison with the lean one.
+  ``httpx.AsyncClient``, for comparison with the lean one;
+* ``events/50subs`` (SQLite, one worker) and ``events/50subs/2workers`` (PostGIS, two
+  uvicorn workers): live-event delivery to ``--subscribers`` (50) ``/api/events``
+  streams under mixed load (8 connections: a report, a map read, a case list, …); half
+  the streams open during the load and are owed every report sent after their 200;
+* ``intake/synchronous=normal`` (SQLite): ``intake`` on a server with
+  ``GEO_SIGAP_SQLITE_SYNCHRONOUS=normal``, to price the default ``full``.
 
 The load generator is lean so that it does not take the service's CPU: a few dozen
 lines of raw asyncio HTTP/1.1 keep-alive (pre-encoded requests, ``Content-Length``
@@ -32,6 +38,11 @@ Run ``python -m benchmarks.api [--json] [--requests N] [--concurrency C] [--no-p
 * ``intake_p95_ms`` — SQLite, ``paced@200/s``: 95th percentile latency in milliseconds
   from each report's due time to its answer, at an offered 200 reports/s;
 * ``intake_p95_ms_saturated`` — p95 of the saturated run (queueing included);
+* ``events_lost`` — (subscriber, report) pairs never delivered, summed over the event
+  modes; ``event_delay_p99_ms`` — the worst mode's p99 from a report's 201 to its
+  arrival at a subscriber; ``events`` (per mode), ``meets_event_target`` (0 lost, p99
+  ≤ 1000 ms);
+* ``sqlite_synchronous_full_cost`` — intake rps/p95/CPU with ``full`` vs ``normal``;
 * ``target``, ``meets_target`` (``intake_rps >= 200 and intake_p95_ms <= 50``),
   ``backends`` (every mode: requests, rps, p50/p95/p99 ms, errors, server_cpu_ms),
   ``cpus``, ``pinned``, ``client``, ``server``.
@@ -123,9 +134,10 @@ def _pg_database() -> tuple[str, object] | None:
 
 
 class _Server:
-    def __init__(self, url: str, data_dir: Path, cpus: set[int] | None = None):
+    def __init__(self, url: str, data_dir: Path, cpus: set[int] | None = None,
+                 workers: int = 1, extra_env: dict[str, str] | None = None):
         self.port = _free_port()
-        env = {**os.environ, "GEO_SIGAP_DATABASE_URL": url, "GEO_SIGAP_DATA_DIR": str(data_dir),
+        env = {**os.environ, **(extra_env or {}), "GEO_SIGAP_DATABASE_URL": url, "GEO_SIGAP_DATA_DIR": str(data_dir),
                "GEO_SIGAP_SECRET_KEY": "benchmark-secret-0123456789",
                "GEO_SIGAP_ROAD_NETWORK": str(REPO / "data" / "demo" / "roads.osm"),
                "GEO_SIGAP_GAZETTEER_FILE": str(REPO / "data" / "demo" / "poi.csv")}
@@ -133,7 +145,8 @@ class _Server:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "geo_sigap.web.app:create_app", "--factory",
              "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
-             "--no-access-log", "--loop", loop, "--http", http], cwd=REPO, env=env,
+             "--no-access-log", "--loop", loop, "--http", http,
+             *(["--workers", str(workers)] if workers > 1 else [])], cwd=REPO, env=env,
             start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
         self.base = f"http://127.0.0.1:{self.port}"
@@ -154,12 +167,17 @@ class _Server:
         raise RuntimeError("service did not start")
 
     def cpu_s(self) -> float | None:
-        """CPU seconds (user + system) the service process has used so far (Linux)."""
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU seconds (user + system) the service processes (the uvicorn process and
+        its worker children) have used so far (Linux)."""
+        total, found = 0.0, False
+        for pid in [self.proc.pid, *_children(self.proc.pid)]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            found = True
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total if found else None
 
     def measure(self, coro) -> dict:
         """Run one load; add ``server_cpu_ms``: service CPU time per request."""
@@ -176,6 +194,18 @@ class _Server:
             self.proc.wait(timeout=15)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(d.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return out
 
 
 class _Conn:
@@ -366,6 +396,129 @@ async def _paced(base: str, token: str, points, *, rate: float, tag: str,
             "connections": opened[0]}
 
 
+class _Subscriber:
+    """One ``GET /api/events`` stream on a raw connection: when each ticket arrived."""
+
+    def __init__(self) -> None:
+        self.opened_at = 0.0
+        self.seen: dict[str, float] = {}
+        self.task: asyncio.Task | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def open(self, host: str, port: int, token: str) -> None:
+        reader, self.writer = await asyncio.open_connection(host, port)
+        self.writer.write((f"GET /api/events HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                           f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n"
+                           "\r\n").encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        if int(head[9:12]) != 200:
+            raise RuntimeError(f"event stream answered {head[:12]!r}")
+        self.opened_at = time.perf_counter()  # reports sent after this must all arrive
+        self.task = asyncio.ensure_future(self._read(reader))
+
+    async def _read(self, reader: asyncio.StreamReader) -> None:
+        clock = time.perf_counter
+        try:
+            while True:
+                line = await reader.readline()
+                if not line:
+                    return
+                i = line.find(b'"ticket":"')
+                if line.startswith(b"data: ") and i >= 0:
+                    ticket = line[i + 10:line.index(b'"', i + 10)].decode()
+                    self.seen.setdefault(ticket, clock())
+        except (asyncio.CancelledError, ConnectionError):
+            return
+
+    def close(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def _events_load(base: str, token: str, points, *, subscribers: int = 50,
+                       concurrency: int = 8, tag: str) -> dict:
+    """Live-event delivery under mixed load: half of ``subscribers`` streams open
+    before the load, the other half open one by one during it (each owed every report
+    *sent* after its 200); the load is ``concurrency`` connections alternating a report
+    (``POST /api/incidents``) with a map read (``GET /api/map/incidents``) and a case
+    list (``GET /api/incidents``). ``events_lost`` counts (subscriber, report) pairs
+    never delivered within 5 s after the load; ``event_delay`` is from the report's 201
+    answer (the event is committed before it) to its arrival at the subscriber."""
+    host, port = _host_port(base)
+    raws = _requests(base, token, points, suggest=False, tag=tag, seed=17)
+    get_map = (f"GET /api/map/incidents HTTP/1.1\r\nHost: {host}:{port}\r\n"
+               f"Authorization: Bearer {token}\r\n\r\n").encode()
+    get_list = (f"GET /api/incidents?limit=20 HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                f"Authorization: Bearer {token}\r\n\r\n").encode()
+    clock = time.perf_counter
+    subs = [_Subscriber() for _ in range(subscribers)]
+    early, late = subs[:subscribers // 2], subs[subscribers // 2:]
+    for sub in early:
+        await sub.open(host, port, token)
+    posted: list[tuple[str, float, float]] = []  # ticket, sent, answered
+    lat_ms: list[float] = []
+    errors: dict[int, int] = {}
+    queue = list(reversed(raws))
+    conns = [await _Conn.open(host, port) for _ in range(concurrency)]
+    reads = [0]
+
+    async def worker(conn: _Conn) -> None:
+        while queue:
+            raw = queue.pop()
+            t0 = clock()
+            status, body = await conn.request(raw)
+            t1 = clock()
+            lat_ms.append((t1 - t0) * 1000)
+            if status != 201:
+                errors[status] = errors.get(status, 0) + 1
+            else:
+                posted.append((json.loads(body)["ticket"], t0, t1))
+            for extra in (get_map, get_list):
+                status, _ = await conn.request(extra)
+                reads[0] += 1
+                if status != 200:
+                    errors[status] = errors.get(status, 0) + 1
+
+    async def opener() -> None:
+        gap = max(0.01, len(raws) / 150 / max(1, len(late)))  # spread over the load
+        for sub in late:
+            await asyncio.sleep(gap)
+            if not queue:
+                break
+            await sub.open(host, port, token)
+
+    t0 = clock()
+    await asyncio.gather(opener(), *(worker(c) for c in conns))
+    wall = clock() - t0
+    for c in conns:
+        c.close()
+    end = clock() + 5.0
+    opened = [s for s in subs if s.opened_at]
+
+    def missing() -> int:
+        return sum(1 for s in opened for t, sent, _ in posted
+                   if sent >= s.opened_at and t not in s.seen)
+
+    while clock() < end and missing():
+        await asyncio.sleep(0.05)
+    delays = sorted(max(0.0, s.seen[t] - answered) * 1000 for s in opened
+                    for t, sent, answered in posted if sent >= s.opened_at and t in s.seen)
+    lost = missing()
+    for s in subs:
+        s.close()
+
+    def q(p: float) -> float | None:
+        return round(delays[min(len(delays) - 1, int(p * len(delays)))], 1) if delays else None
+
+    out = _summary(lat_ms, errors, wall, concurrency=concurrency)
+    out.update(subscribers=len(opened), reads=reads[0], deliveries_owed=len(delays) + lost,
+               events_lost=lost, event_delay_p50_ms=q(0.50), event_delay_p99_ms=q(0.99),
+               event_delay_max_ms=round(delays[-1], 1) if delays else None)
+    return out
+
+
 def _has(module: str) -> bool:
     import importlib.util
 
@@ -402,19 +555,24 @@ def _pinning(enabled: bool) -> tuple[set[int], set[int]] | None:
     return {cpus[0]}, set(cpus[1:])
 
 
-def _run_backend(name: str, url: str, tmp: Path, n: int, concurrency: int,
-                 server_cpus: set[int] | None = None, with_httpx: bool = False) -> dict:
+def _login(server: _Server) -> str:
     import httpx
 
+    r = httpx.post(server.base + "/api/auth/login",
+                   json={"username": "bench", "password": "bench-password-1"}, timeout=30)
+    return r.json()["token"]
+
+
+def _run_backend(name: str, url: str, tmp: Path, n: int, concurrency: int,
+                 server_cpus: set[int] | None = None, with_httpx: bool = False,
+                 subscribers: int = 50, event_workers: int = 1) -> dict:
     _prepare(url)
+    pts = _points(n * 4 + 300 + n // 2, seed=len(name))
+    warm, pts = pts[:100], pts[100:]
     server = _Server(url, tmp / f"data-{name}", server_cpus)
     try:
         server.wait()
-        r = httpx.post(server.base + "/api/auth/login",
-                       json={"username": "bench", "password": "bench-password-1"}, timeout=30)
-        token = r.json()["token"]
-        pts = _points(n * 3 + 300 + n // 2, seed=len(name))
-        warm, pts = pts[:100], pts[100:]
+        token = _login(server)
         _run(_load(server.base, token, warm, concurrency=4, suggest=True, tag=f"{name}-warm"))
         m = server.measure
         out = {
@@ -431,9 +589,36 @@ def _run_backend(name: str, url: str, tmp: Path, n: int, concurrency: int,
             out["intake+suggest/httpx"] = m(_load_httpx(
                 server.base, token, pts[3 * n + 200:3 * n + 200 + n // 2],
                 concurrency=concurrency, tag=f"{name}-h"))
-        return out
+        if event_workers == 1:
+            out[f"events/{subscribers}subs"] = m(_events_load(
+                server.base, token, pts[3 * n + 200 + n // 2:4 * n + 200],
+                subscribers=subscribers, tag=f"{name}-e"))
     finally:
         server.stop()
+    if event_workers > 1:  # the live-event check across uvicorn workers
+        server = _Server(url, tmp / f"data-{name}-w", server_cpus, workers=event_workers)
+        try:
+            server.wait()
+            token = _login(server)
+            out[f"events/{subscribers}subs/{event_workers}workers"] = server.measure(
+                _events_load(server.base, token, pts[3 * n + 200 + n // 2:4 * n + 200],
+                             subscribers=subscribers, tag=f"{name}-e"))
+        finally:
+            server.stop()
+    if name == "sqlite":  # the price of synchronous=FULL (the default): the same with NORMAL
+        server = _Server(url, tmp / f"data-{name}-n", server_cpus,
+                         extra_env={"GEO_SIGAP_SQLITE_SYNCHRONOUS": "normal"})
+        try:
+            server.wait()
+            token = _login(server)
+            _run(_load(server.base, token, warm, concurrency=4, suggest=True,
+                       tag=f"{name}-warm-n"))
+            out["intake/synchronous=normal"] = server.measure(_load(
+                server.base, token, pts[n:2 * n], concurrency=concurrency, suggest=False,
+                tag=f"{name}-n"))
+        finally:
+            server.stop()
+    return out
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -442,6 +627,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--requests", type=int, default=2000, help="reports per mode")
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--no-postgis", action="store_true")
+    ap.add_argument("--subscribers", type=int, default=50,
+                    help="event-stream subscribers in the live-event mode")
     ap.add_argument("--no-pin", action="store_true",
                     help="do not pin the load generator and the service to separate CPUs")
     ap.add_argument("--loop", choices=["uvloop", "asyncio"],
@@ -460,14 +647,17 @@ def main(argv: list[str] | None = None) -> dict:
             tmp = Path(d)
             results["sqlite"] = _run_backend("sqlite", f"sqlite:///{tmp / 'bench.db'}", tmp,
                                              args.requests, args.concurrency,
-                                             pins[1] if pins else None, with_httpx=True)
+                                             pins[1] if pins else None, with_httpx=True,
+                                             subscribers=args.subscribers)
             pg = None if args.no_postgis else _pg_database()
             if pg is not None:
                 url, drop = pg
                 try:
                     results["postgis"] = _run_backend("postgis", url, tmp, args.requests,
                                                       args.concurrency,
-                                                      pins[1] if pins else None)
+                                                      pins[1] if pins else None,
+                                                      subscribers=args.subscribers,
+                                                      event_workers=2)
                 finally:
                     drop()
     finally:
@@ -475,10 +665,30 @@ def main(argv: list[str] | None = None) -> dict:
             os.sched_setaffinity(0, before)
     sat = results["sqlite"]["intake+suggest"]
     paced = results["sqlite"]["paced@200/s"]
+    ev_modes = {f"{b}:{k}": v for b, modes in results.items() for k, v in modes.items()
+                if k.startswith("events/")}
+    events = {"events_lost": sum(v["events_lost"] for v in ev_modes.values()),
+              "event_delay_p99_ms": max((v["event_delay_p99_ms"] or 0)
+                                        for v in ev_modes.values()),
+              "per_mode": {k: {f: v[f] for f in ("subscribers", "deliveries_owed",
+                                                 "events_lost", "event_delay_p50_ms",
+                                                 "event_delay_p99_ms", "event_delay_max_ms",
+                                                 "rps")} for k, v in ev_modes.items()}}
+    full, normal = results["sqlite"]["intake"], results["sqlite"]["intake/synchronous=normal"]
     summary = {"benchmark": "api", "intake_rps": sat["rps"], "intake_p95_ms": paced["p95_ms"],
                "intake_p95_ms_saturated": sat["p95_ms"],
-               "target": {"intake_rps": 200, "intake_p95_ms": 50},
+               "events_lost": events["events_lost"],
+               "event_delay_p99_ms": events["event_delay_p99_ms"], "events": events,
+               "sqlite_synchronous_full_cost": {
+                   "intake_rps_full": full["rps"], "intake_rps_normal": normal["rps"],
+                   "p95_ms_full": full["p95_ms"], "p95_ms_normal": normal["p95_ms"],
+                   "server_cpu_ms_full": full["server_cpu_ms"],
+                   "server_cpu_ms_normal": normal["server_cpu_ms"]},
+               "target": {"intake_rps": 200, "intake_p95_ms": 50, "events_lost": 0,
+                          "event_delay_p99_ms": 1000},
                "meets_target": sat["rps"] >= 200 and paced["p95_ms"] <= 50,
+               "meets_event_target": (events["events_lost"] == 0
+                                      and events["event_delay_p99_ms"] <= 1000),
                "backends": results, "cpus": os.cpu_count(),
                "pinned": ({"client_cpus": sorted(pins[0]), "server_cpus": sorted(pins[1])}
                           if pins else None),
@@ -504,6 +714,16 @@ def main(argv: list[str] | None = None) -> dict:
                  if pin else "not pinned"))
         print(f"Target (SQLite, intake+suggest): >= 200 rps, p95 <= 50 ms -> "
               f"{'met' if summary['meets_target'] else 'NOT met'}")
+        for k, v in events["per_mode"].items():
+            print(f"{k}: {v['subscribers']} subscribers, {v['deliveries_owed']} deliveries "
+                  f"owed, lost {v['events_lost']}, delay p50 {v['event_delay_p50_ms']} ms, "
+                  f"p99 {v['event_delay_p99_ms']} ms, max {v['event_delay_max_ms']} ms")
+        print(f"Target (events): 0 lost, p99 <= 1000 ms -> "
+              f"{'met' if summary['meets_event_target'] else 'NOT met'}")
+        c = summary["sqlite_synchronous_full_cost"]
+        print(f"SQLite intake synchronous=FULL {c['intake_rps_full']} rps "
+              f"(p95 {c['p95_ms_full']} ms) vs NORMAL {c['intake_rps_normal']} rps "
+              f"(p95 {c['p95_ms_normal']} ms)")
     return summary
 
 

@@ -78,8 +78,26 @@ class PermissionDenied(GeoSigapError):
     code = "forbidden"
 
 
+class CrossSiteRequest(PermissionDenied):
+    """A write sent with the session cookie from another site's page (CSRF)."""
+
+    code = "cross_site_request"
+
+
 class NotAuthenticated(GeoSigapError):
     code = "not_authenticated"
+
+
+class InvalidSignature(PermissionDenied):
+    """A webhook delivery whose signature or secret token does not match."""
+
+    code = "invalid_signature"
+
+
+class FeatureDisabled(NotFound):
+    """An optional integration (chat channel, Open311, OGC API) that is not configured."""
+
+    code = "feature_disabled"
 
 
 class PayloadTooLarge(InvalidInput):

@@ -48,7 +48,8 @@ class Services:
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        db = open_database(settings.database_url, spatialite=settings.spatialite)
+        db = open_database(settings.database_url, spatialite=settings.spatialite,
+                           synchronous=settings.sqlite_synchronous)
         return cls(settings, db, load_categories(settings.categories_file))
 
     # -- data-derived engines (built lazily, thread-safe) ---------------------------------
@@ -85,7 +86,10 @@ class Services:
 
         reverse = self.reverse_geocoder
         road, gaz = self.settings.road_network, self.settings.gazetteer_file
-        streets = streets_from_file(road) if road and Path(road).exists() else None
+        from geo_sigap.routing.lines import road_options
+
+        streets = (streets_from_file(road, road_options(self.settings))
+                   if road and Path(road).exists() else None)
         gazetteer = load_gazetteer(gaz) if gaz and Path(gaz).exists() else None
         forward = ForwardGeocoder(reverse.units, streets, gazetteer, reverse=reverse)
         if self.settings.online_geocoder:
@@ -104,33 +108,67 @@ class Services:
             return OsrmEngine(self.settings.osrm_url)
         if not self.settings.road_network:
             return None
-        engine = RoutingEngine.from_file(self.settings.road_network,
-                                         speeds_file=self.settings.routing_speeds_file,
-                                         cache_dir=self.settings.cache_dir / "routing")
+        from geo_sigap.routing.graph import load_or_build
+        from geo_sigap.routing.lines import road_options
+        from geo_sigap.routing.profiles import load_routing_config
+
+        config = load_routing_config(self.settings.routing_speeds_file)
+        graph = load_or_build(self.settings.road_network, config,
+                              self.settings.cache_dir / "routing",
+                              options=road_options(self.settings), isolate_gdal=True)
+        engine = RoutingEngine(graph, config)
         engine.warm_up()
         return engine
 
-    def analytics_data(self):
-        """Incidents, units and teams for analytics, re-read only when the data changed."""
-        from geo_sigap.analytics.from_storage import data_version, load_from_storage
+    @_built_once
+    def http_transport(self):
+        """HTTP calls to the chat channels' APIs (:mod:`geo_sigap.channels.outbound`);
+        used only for channels that have credentials configured."""
+        from geo_sigap.channels.outbound import HttpxTransport
 
-        version = data_version(self.db)
-        with self._lock:
-            cached = self.__dict__.get("_analytics")
-            if cached is None or cached.version != version:
-                cached = load_from_storage(self.db, self.categories)
-                self.__dict__["_analytics"] = cached
-            return cached
+        return HttpxTransport()
+
+    @_built_once
+    def analytics_history(self):
+        """The incident history kept up to date incrementally for the live analytics
+        (:class:`geo_sigap.analytics.from_storage.StorageHistory`)."""
+        from geo_sigap.analytics.from_storage import StorageHistory
+
+        return StorageHistory(self.db)
+
+    @_built_once
+    def analytics(self):
+        """KPIs, heat, hotspots and periods for the web map, cached per quarter partition
+        (:class:`geo_sigap.analytics.incremental.LiveAnalytics`)."""
+        from geo_sigap.analytics.incremental import LiveAnalytics
+
+        history = self.analytics_history
+        return LiveAnalytics(history.store, history.units, self.categories)
+
+    def analytics_data(self, start=None, end=None):
+        """Incidents (``start <= reported_at < end``, all when not given), units and teams
+        as analytics frames, read now (the CLI, the rakor report)."""
+        from geo_sigap.analytics.from_storage import load_from_storage
+
+        return load_from_storage(self.db, self.categories, start=start, end=end)
+
+    def report_data(self, quarter):
+        """The analytics frames the rakor report of ``quarter`` reads (its quarters only)."""
+        from geo_sigap.analytics.from_storage import report_range
+
+        start, end = report_range(quarter)
+        return self.analytics_data(start, end)
 
     def warm_up(self) -> None:
-        """Build the geocoders and the routing engine (and compile their kernels) now,
-        so that the first request does not wait for them."""
+        """Build the geocoders, the routing engine (and compile their kernels) and the
+        analytics history now, so that the first request does not wait for them."""
         _ = self.reverse_geocoder
         _ = self.forward_geocoder
         _ = self.routing
-        from geo_sigap.web.routes.analytics import warm_up as warm_analytics
+        from geo_sigap.analytics._kernels import warm_up as warm_gi_kernel
 
-        warm_analytics()
+        warm_gi_kernel()
+        self.analytics_history.store()
 
     def reload(self) -> None:
         """Forget derived engines (after an import)."""

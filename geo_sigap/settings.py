@@ -28,13 +28,26 @@ class Settings(BaseSettings):
         None, description="SQLite only: load SpatiaLite (true), never (false), or when "
         "mod_spatialite is present (unset)."
     )
+    sqlite_synchronous: str = Field(
+        "full", description="SQLite only: full (every acknowledged write survives a power "
+        "cut) or normal (survives a crash of the service; cheaper)."
+    )
     data_dir: Path = Field(Path("."), description="Where the service keeps its files "
                            "(attachments, caches).")
     categories_file: Path | None = Field(
         None, description="TOML file of categories (default: the bundled table)."
     )
     road_network: Path | None = Field(
-        None, description="Road network file (OSM XML/PBF, GeoJSON, Shapefile) to route on."
+        None, description="Road network file to route on: OSM XML/PBF, osmnx GraphML, or "
+        "road lines (GeoJSON, Shapefile, GeoPackage)."
+    )
+    road_columns: str | None = Field(
+        None, description="Road-line columns and values, comma-separated as for routing "
+        "build --map (e.g. highway=TYPE,oneway=ONEWAY,name=NAMA); unset: matched by name."
+    )
+    road_snap_tolerance_m: float = Field(
+        3.0, ge=0, description="Join road line ends that stop this many metres or less "
+        "short of another road (digitising gaps); 0 never joins."
     )
     routing_speeds_file: Path | None = Field(
         None, description="TOML file overriding default speeds per highway class and profile."
@@ -91,6 +104,68 @@ class Settings(BaseSettings):
         "background at start-up, so the first requests do not wait."
     )
     token_ttl_hours: float = Field(12.0, description="Lifetime of API tokens and sessions.")
+    public_base_url: str | None = Field(
+        None, description="Public address of this service (https://sigap.example.go.id), "
+        "used in links sent to reporters (ticket status); relative links when unset."
+    )
+    channel_burst_minutes: float = Field(
+        5.0, description="Messages from one sender on a chat channel within this many "
+        "minutes of the previous one join the same draft report."
+    )
+    whatsapp_verify_token: str | None = Field(
+        None, description="WhatsApp Cloud API: the verify token entered in the Meta app's "
+        "webhook settings (answers the hub.challenge)."
+    )
+    whatsapp_app_secret: str | None = Field(
+        None, description="WhatsApp Cloud API: the Meta app secret that signs every "
+        "delivery (X-Hub-Signature-256); the webhook is off when unset."
+    )
+    whatsapp_access_token: str | None = Field(
+        None, description="WhatsApp Cloud API: access token for downloading photos and "
+        "replying; no outbound calls when unset."
+    )
+    whatsapp_phone_number_id: str | None = Field(
+        None, description="WhatsApp Cloud API: the hotline's phone number ID (replies are "
+        "sent from it)."
+    )
+    whatsapp_graph_url: str = Field(
+        "https://graph.facebook.com/v21.0", description="WhatsApp Cloud API: Graph API "
+        "base URL (with version)."
+    )
+    telegram_webhook_secret: str | None = Field(
+        None, description="Telegram bot: the secret_token given to setWebhook, checked in "
+        "X-Telegram-Bot-Api-Secret-Token; the webhook is off when unset."
+    )
+    telegram_bot_token: str | None = Field(
+        None, description="Telegram bot: the token from @BotFather, for downloading photos "
+        "and replying; no outbound calls when unset."
+    )
+    telegram_bot_username: str | None = Field(
+        None, description="Telegram bot: its @username; group messages that mention it or "
+        "start with /lapor become drafts."
+    )
+    telegram_api_url: str = Field(
+        "https://api.telegram.org", description="Telegram bot: Bot API base URL."
+    )
+    open311_enabled: bool = Field(
+        False, description="Serve Open311 GeoReport v2 under /open311/v2 (public status "
+        "without personal data; POST needs an API key)."
+    )
+    open311_api_keys: str = Field(
+        "", description="Comma-separated API keys that may POST Open311 service requests."
+    )
+    open311_jurisdiction_id: str | None = Field(
+        None, description="Open311 jurisdiction_id of this service (e.g. kotajambi.go.id); "
+        "requests naming another one are refused."
+    )
+    ogcapi_enabled: bool = Field(
+        False, description="Serve OGC API – Features (read-only) under /ogcapi for QGIS and "
+        "other GIS clients; exact incident points only with a staff API token."
+    )
+    sms_gateway_secret: str | None = Field(
+        None, description="SMS gateway: shared secret sent as X-Gateway-Secret or the "
+        "'secret' form field; the webhook is off when unset."
+    )
 
     @field_validator("locale")
     @classmethod

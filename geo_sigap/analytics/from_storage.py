@@ -1,4 +1,13 @@
-"""Analytics frames read from the database (the service's and the CLI's source).
+"""Analytics data read from the database (the service's and the CLI's source).
+
+- :func:`load_from_storage`: the analytics frames (:class:`AnalyticsData`) of a time range
+  only — the rakor report reads the quarters it compares, never the whole history.
+- :class:`StorageHistory`: a :class:`~geo_sigap.analytics.incremental.HistoryStore` kept
+  equal to the ``incidents`` table. Built once, quarter by quarter; afterwards every
+  refresh reads only the rows changed since a watermark on ``updated_at`` (index
+  ``ix_incidents_updated_at``). The check "did anything change?" is one cheap query
+  (:func:`geo_sigap.storage.incidents.change_stamp`: index reads of max(updated_at) and
+  max(id)); readers do not wait on a lock while nothing changed.
 
 Same shapes as :func:`geo_sigap.analytics.loaders.load_demo_incidents`; no personal data
 leaves storage (the incidents frame has no reporter columns).
@@ -6,32 +15,44 @@ leaves storage (the incidents frame has no reporter columns).
 
 from __future__ import annotations
 
-import pandas as pd
-from sqlalchemy import func, select
+import logging
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 
-from geo_sigap.analytics.frames import normalise_incidents
+import pandas as pd
+
+from geo_sigap.analytics.frames import Quarter, normalise_incidents
+from geo_sigap.analytics.incremental import HistoryStore, key_quarter, quarter_key
 from geo_sigap.analytics.loaders import AnalyticsData
 from geo_sigap.domain.admin import AdminLevel
 
+log = logging.getLogger(__name__)
+
+# A write transaction sets updated_at before it commits; one that commits later than a
+# refresh with an earlier updated_at than the watermark is still found as long as it takes
+# less than this long (rows of this window are read again; unchanged ones change nothing).
+OVERLAP_S = 10.0
+
 
 def data_version(db) -> str:
-    """Changes whenever an incident or a unit is added or changed."""
-    from geo_sigap.storage.tables import AdminUnitRow, IncidentRow
+    """Changes whenever an incident or a unit is added or changed (cheap: index reads)."""
+    from geo_sigap.storage.incidents import change_stamp
 
     with db.session() as s:
-        n, last = s.execute(select(func.count(), func.max(IncidentRow.updated_at))).one()
-        units = s.scalar(select(func.count()).select_from(AdminUnitRow))
-    return f"db-{n}-{last.isoformat() if last else 0}-{units}"
+        last, n, units, umax = change_stamp(s)
+    return f"db-{n}-{last.isoformat() if last else 0}-{units}-{umax}"
 
 
-def load_from_storage(db, categories) -> AnalyticsData:
+def load_from_storage(db, categories, *, start=None, end=None) -> AnalyticsData:
+    """Incidents with ``start <= reported_at < end`` (all when not given), units, teams."""
     from geo_sigap.storage.incidents import incidents_frame
     from geo_sigap.storage.teams import list_teams
     from geo_sigap.storage.units import units_frame
 
     version = data_version(db)
     with db.session() as s:
-        incidents = incidents_frame(s)
+        incidents = incidents_frame(s, start=_utc(start), end=_utc(end))
         units = units_frame(s, [AdminLevel.KELURAHAN, AdminLevel.RW, AdminLevel.RT])
         teams = pd.DataFrame(
             [{"code": t.code, "name": t.name, "role": t.role.value} for t in list_teams(s)],
@@ -40,4 +61,200 @@ def load_from_storage(db, categories) -> AnalyticsData:
     units["population"] = pd.to_numeric(units["population"], errors="coerce")
     return AnalyticsData(incidents=normalise_incidents(incidents), units=units, teams=teams,
                          categories=categories, version=version,
-                         meta={"source": "database"})
+                         meta={"source": "database", "start": start, "end": end})
+
+
+def report_range(quarter) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The report times a rakor report of ``quarter`` reads: the eight quarters ending with
+    it (emerging hotspots, monthly trend; the previous quarter is among them)."""
+    q = Quarter.parse(quarter)
+    return Quarter(q.year - 2, q.q).next().start, q.end
+
+
+def _utc(value):
+    if value is None:
+        return None
+    ts = pd.Timestamp(value)
+    return (ts.tz_localize("Asia/Jakarta") if ts.tzinfo is None else ts).tz_convert(UTC) \
+        .to_pydatetime()
+
+
+class StorageHistory:
+    """A :class:`HistoryStore` that follows the ``incidents`` table.
+
+    :meth:`store` returns the store brought up to date: nothing is read when the change
+    stamp is unchanged; otherwise the rows with ``updated_at`` at or after the watermark
+    (less :data:`OVERLAP_S`) are applied with :meth:`HistoryStore.upsert`. Deleted rows are
+    noticed by :meth:`reconcile` (ids per quarter compared), run by :meth:`store` in the
+    background at most every ``reconcile_every_s`` seconds.
+    """
+
+    def __init__(self, db, *, reconcile_every_s: float = 600.0) -> None:
+        self.db = db
+        self.history = HistoryStore()
+        self.reconcile_every_s = reconcile_every_s
+        self._lock = threading.Lock()  # one refresher at a time; readers do not take it
+        self._built = False
+        self._stamp = None
+        self._watermark: datetime | None = None
+        self._settled_at: float = 0.0  # wall time after which no late commit can appear
+        self._last_reconcile = time.monotonic()
+        self._reconciling = False
+        self._units = None
+        self.stats = {"builds": 0, "refreshes": 0, "rows_applied": 0, "reconciles": 0}
+
+    # -- the first build -------------------------------------------------------------------
+
+    def _build(self) -> None:
+        from sqlalchemy import func, select
+
+        from geo_sigap.storage.incidents import analytics_rows, change_stamp
+        from geo_sigap.storage.tables import IncidentRow
+
+        t0 = time.perf_counter()
+        started = datetime.now(UTC)
+        with self.db.session() as s:
+            stamp = change_stamp(s)
+            lo = s.scalar(select(func.min(IncidentRow.reported_at)))
+            hi = s.scalar(select(func.max(IncidentRow.reported_at)))
+        n = 0
+        if lo is not None:
+            q, last = Quarter.of(pd.Timestamp(lo)), Quarter.of(pd.Timestamp(hi))
+            while q <= last:  # one quarter at a time: bounded memory while reading
+                with self.db.session() as s:
+                    rows = analytics_rows(s, start=_utc(q.start), end=_utc(q.end))
+                self.history.replace_quarter(q, rows)
+                n += len(rows)
+                q = q.next()
+        self._stamp = stamp
+        self._watermark = min(stamp[0] or started, started)
+        self._settled_at = time.time() + OVERLAP_S
+        self._built = True
+        self.stats["builds"] += 1
+        log.info("analytics history built: %d incidents in %.1f s", n,
+                 time.perf_counter() - t0)
+
+    # -- catching up -----------------------------------------------------------------------
+
+    def _catch_up(self, stamp) -> None:
+        from geo_sigap.storage.incidents import analytics_rows
+
+        since = self._watermark - timedelta(seconds=OVERLAP_S) if self._watermark else None
+        read_at = time.time()
+        with self.db.session() as s:
+            rows = analytics_rows(s, updated_since=since)
+        if len(rows):
+            self.history.upsert(rows)
+            newest = rows["updated_at"].max().to_pydatetime()
+            self._watermark = max(self._watermark or newest, newest)
+        if stamp[0] is not None:
+            self._watermark = max(self._watermark or stamp[0], stamp[0])
+        self._stamp = stamp
+        self._settled_at = max(read_at, (self._watermark.timestamp() if self._watermark
+                                         else read_at)) + OVERLAP_S
+        self.stats["refreshes"] += 1
+        self.stats["rows_applied"] += len(rows)
+
+    def store(self) -> HistoryStore:
+        """The history, up to date with the database (see the class docstring)."""
+        from geo_sigap.storage.incidents import change_stamp
+
+        with self.db.session() as s:
+            stamp = change_stamp(s)
+        if self._built and stamp[2:] != self._stamp[2:]:
+            self._stamp = (*self._stamp[:2], *stamp[2:])  # units changed: units() re-reads
+        if self._built and stamp == self._stamp and time.time() >= self._settled_at:
+            self._maybe_reconcile()
+            return self.history
+        with self._lock:
+            if not self._built:
+                self._build()
+            elif stamp != self._stamp or time.time() < self._settled_at:
+                self._catch_up(stamp)
+        self._maybe_reconcile()
+        return self.history
+
+    def settled(self) -> bool:
+        return self._built and time.time() >= self._settled_at
+
+    # -- deletions -------------------------------------------------------------------------
+
+    def _maybe_reconcile(self) -> None:
+        if self.reconcile_every_s is None or self._reconciling:
+            return
+        if time.monotonic() - self._last_reconcile < self.reconcile_every_s:
+            return
+        self._reconciling = True
+        threading.Thread(target=self._reconcile_bg, name="analytics-reconcile",
+                         daemon=True).start()
+
+    def _reconcile_bg(self) -> None:
+        try:
+            self.reconcile()
+        except Exception:  # noqa: BLE001 - a failed check is retried next time
+            log.exception("analytics reconcile failed")
+        finally:
+            self._reconciling = False
+
+    def reconcile(self) -> int:
+        """Compare the ids of every quarter with the table; forget deleted incidents and read
+        any missed ones. Returns the number of incidents corrected."""
+        import numpy as np
+        from sqlalchemy import func, select
+
+        from geo_sigap.storage.incidents import analytics_rows, incident_ids_between
+        from geo_sigap.storage.tables import IncidentRow
+
+        self._last_reconcile = time.monotonic()
+        if not self._built:
+            return 0
+        fixed = 0
+        with self.db.session() as s:
+            lo = s.scalar(select(func.min(IncidentRow.reported_at)))
+            hi = s.scalar(select(func.max(IncidentRow.reported_at)))
+        keys = {quarter_key(b.quarter) for b in self.history.blocks()}
+        if lo is not None:
+            keys |= set(range(quarter_key(Quarter.of(pd.Timestamp(lo))),
+                              quarter_key(Quarter.of(pd.Timestamp(hi))) + 1))
+        for k in sorted(keys):
+            q = key_quarter(k)
+            with self.db.session() as s:
+                ids = np.asarray(incident_ids_between(s, _utc(q.start), _utc(q.end)),
+                                 dtype=np.int64)
+            b = self.history.block(q)
+            have = b.frame.index.to_numpy() if b is not None else np.empty(0, np.int64)
+            gone = np.setdiff1d(have, ids)
+            missing = np.setdiff1d(ids, have)
+            if len(gone):
+                with self._lock:
+                    self.history.delete(gone)
+            if len(missing):
+                with self.db.session() as s:
+                    rows = analytics_rows(s, ids=missing.tolist())
+                with self._lock:
+                    self.history.upsert(rows)
+            fixed += len(gone) + len(missing)
+        self.stats["reconciles"] += 1
+        return fixed
+
+    # -- units -----------------------------------------------------------------------------
+
+    def units(self):
+        """``(units GeoDataFrame of kelurahan/RW/RT, token)``, re-read when units change."""
+        from geo_sigap.storage.incidents import change_stamp
+        from geo_sigap.storage.units import units_frame
+
+        if self._stamp is not None:
+            token = self._stamp[2:]  # read by the store() call just made
+        else:
+            with self.db.session() as s:
+                token = change_stamp(s)[2:]
+        cached = self._units
+        if cached is not None and cached[1] == token:
+            return cached
+        with self.db.session() as s:
+            units = units_frame(s, [AdminLevel.KELURAHAN, AdminLevel.RW, AdminLevel.RT])
+        units = units[["code", "name", "level", "parent_code", "population", "geometry"]]
+        units["population"] = pd.to_numeric(units["population"], errors="coerce")
+        self._units = (units, token)
+        return self._units

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from geo_sigap.analytics import gistar as _gi
-from geo_sigap.analytics.weights import hex_grid, queen_weights, to_metric
+from geo_sigap.analytics.weights import hex_grid, queen_weights
 from geo_sigap.errors import InvalidInput
 
 
@@ -94,17 +94,18 @@ def hex_hotspots(incidents: pd.DataFrame, area: gpd.GeoDataFrame, size_m: float 
                  moran: bool = False) -> gpd.GeoDataFrame:
     """Gi* of incident counts on a regular hexagonal grid covering ``area``.
 
-    The grid (cells of ``size_m`` centre to centre, EPSG:32748) keeps the cells whose
+    The grid (cells of ``size_m`` centre to centre, in the area's UTM zone) keeps the cells whose
     centre lies in ``area``; each cell's neighbours are the six around it.
     """
     grid = hex_grid(area, size_m)
-    x, y = to_metric(incidents["lon"].to_numpy(), incidents["lat"].to_numpy())
+    x, y = grid.to_metric(incidents["lon"].to_numpy(), incidents["lat"].to_numpy())
     idx = grid.cell_index(x, y)
     counts = np.bincount(idx[idx >= 0], minlength=len(grid.q)).astype(np.float64)
     gdf = grid.to_geodataframe()
     out = _attach(gdf, counts, grid.adjacency(), permutations=permutations, seed=seed,
                   fdr=fdr, moran=moran)
     out.attrs["size_m"] = size_m
+    out.attrs["crs"] = grid.crs
     return out
 
 

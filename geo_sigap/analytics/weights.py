@@ -1,7 +1,8 @@
 """Spatial units for hotspot tests: Queen contiguity of polygons and a hexagonal grid.
 
-Metric work is in UTM zone 48S (EPSG:32748), which covers Jambi; geometries come in
-and go out in EPSG:4326 (lon/lat).
+Metric work is in the UTM zone of the area (:mod:`geo_sigap.domain.projection`: 48S for
+Jambi, 49S for Surabaya, 54S for Jayapura …), so that a 250 m cell is 250 m on the
+ground anywhere in Indonesia; geometries come in and go out in EPSG:4326 (lon/lat).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import numpy as np
 import scipy.sparse as sp
 import shapely
 
-METRIC_CRS = "EPSG:32748"
+from geo_sigap.domain.projection import metric_crs_for_frame, metric_crs_for_lonlat
+
 WGS84 = "EPSG:4326"
 
 _SQRT3 = np.sqrt(3.0)
@@ -38,7 +40,7 @@ def queen_weights(units: gpd.GeoDataFrame) -> sp.csr_matrix:
 
 @dataclass(frozen=True)
 class HexGrid:
-    """A regular hexagonal grid in EPSG:32748 (pointy-top).
+    """A regular hexagonal grid (pointy-top) in the metric CRS ``crs`` (a UTM zone).
 
     ``size_m`` is the distance between the centres of adjacent cells (the flat-to-flat
     width); a cell's area is ``size_m**2 * sqrt(3) / 2`` m².
@@ -47,6 +49,11 @@ class HexGrid:
     size_m: float
     q: np.ndarray  # axial coordinates of the cells kept
     r: np.ndarray
+    crs: str = "EPSG:32748"
+
+    def to_metric(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """EPSG:4326 lon/lat → metres in the grid's CRS (for :meth:`cell_index`)."""
+        return to_metric(lon, lat, crs=self.crs)
 
     @property
     def radius_m(self) -> float:
@@ -57,7 +64,7 @@ class HexGrid:
         return self.size_m**2 * _SQRT3 / 2 / 1e6
 
     def centres(self) -> tuple[np.ndarray, np.ndarray]:
-        """Cell centres (x, y) in EPSG:32748 metres."""
+        """Cell centres (x, y) in metres of the grid's CRS."""
         R = self.radius_m
         return R * _SQRT3 * (self.q + self.r / 2.0), R * 1.5 * self.r
 
@@ -107,7 +114,7 @@ class HexGrid:
         coords = np.concatenate([coords, coords[:, :1]], axis=1)
         polys = shapely.polygons(coords)
         g = gpd.GeoDataFrame({"code": self.codes(), "level": "hex"}, geometry=polys,
-                             crs=METRIC_CRS)
+                             crs=self.crs)
         return g.to_crs(WGS84)
 
 
@@ -128,7 +135,8 @@ def _axial_round(x: np.ndarray, y: np.ndarray, R: float) -> tuple[np.ndarray, np
     return q.astype(np.int64), r.astype(np.int64)
 
 
-def hex_grid(area: gpd.GeoDataFrame | gpd.GeoSeries, size_m: float = 250.0) -> HexGrid:
+def hex_grid(area: gpd.GeoDataFrame | gpd.GeoSeries, size_m: float = 250.0, *,
+             crs: str | None = None) -> HexGrid:
     """The hexagonal cells whose centre lies in ``area`` (any CRS; usually the kelurahan).
 
     Parameters
@@ -138,8 +146,11 @@ def hex_grid(area: gpd.GeoDataFrame | gpd.GeoSeries, size_m: float = 250.0) -> H
     size_m : float
         Distance between adjacent cell centres, metres (default 250 m, a few
         minutes' walk — about the reach of one patrol stop).
+    crs : str, optional
+        Metric CRS; by default the UTM zone of the area's centre.
     """
-    geom = area.to_crs(METRIC_CRS).union_all()
+    crs = crs or metric_crs_for_frame(area)
+    geom = area.to_crs(crs).union_all()
     minx, miny, maxx, maxy = geom.bounds
     R = size_m / _SQRT3
     r0, r1 = int(np.floor(miny / (1.5 * R))) - 1, int(np.ceil(maxy / (1.5 * R))) + 1
@@ -152,27 +163,30 @@ def hex_grid(area: gpd.GeoDataFrame | gpd.GeoSeries, size_m: float = 250.0) -> H
     cx, cy = R * _SQRT3 * (Q + Rr / 2.0), R * 1.5 * Rr
     shapely.prepare(geom)
     keep = shapely.contains_xy(geom, cx, cy)
-    return HexGrid(size_m=float(size_m), q=Q[keep], r=Rr[keep])
+    return HexGrid(size_m=float(size_m), q=Q[keep], r=Rr[keep], crs=crs)
 
 
-def to_metric(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """EPSG:4326 lon/lat → EPSG:32748 metres."""
-    return _transformer(True).transform(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
+def to_metric(lon: np.ndarray, lat: np.ndarray, *, crs: str | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """EPSG:4326 lon/lat → metres in ``crs`` (default: the UTM zone of the points)."""
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    crs = crs or metric_crs_for_lonlat(lon, lat)
+    return _transformer(WGS84, crs).transform(lon, lat)
 
 
-def to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """EPSG:32748 metres → EPSG:4326 lon/lat."""
-    return _transformer(False).transform(np.asarray(x, dtype=np.float64),
-                                         np.asarray(y, dtype=np.float64))
+def to_lonlat(x: np.ndarray, y: np.ndarray, *, crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """Metres in ``crs`` → EPSG:4326 lon/lat."""
+    return _transformer(crs, WGS84).transform(np.asarray(x, dtype=np.float64),
+                                              np.asarray(y, dtype=np.float64))
 
 
-_TRANSFORMERS: dict[bool, object] = {}
+_TRANSFORMERS: dict[tuple[str, str], object] = {}
 
 
-def _transformer(forward: bool):
-    if forward not in _TRANSFORMERS:
+def _transformer(src: str, dst: str):
+    if (src, dst) not in _TRANSFORMERS:
         from pyproj import Transformer
 
-        src, dst = (WGS84, METRIC_CRS) if forward else (METRIC_CRS, WGS84)
-        _TRANSFORMERS[forward] = Transformer.from_crs(src, dst, always_xy=True)
-    return _TRANSFORMERS[forward]
+        _TRANSFORMERS[(src, dst)] = Transformer.from_crs(src, dst, always_xy=True)
+    return _TRANSFORMERS[(src, dst)]

@@ -69,7 +69,10 @@ def search_places(services: Any, text: str, *, limit: int = 5) -> list[dict[str,
     geocoder = _engine(services, "forward_geocoder")
     if geocoder is None or not text or not text.strip():
         return []
-    return [c.to_dict() for c in geocoder.search(text, limit=limit)]
+    from geo_sigap.geocoding.forward import search_with_street
+
+    return [{**c.to_dict(), "near_street": ns}
+            for c, ns in search_with_street(geocoder, text, limit=limit)]
 
 
 def routing_engine(services: Any) -> Any | None:

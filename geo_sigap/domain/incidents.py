@@ -22,13 +22,17 @@ class Channel(StrEnum):
     OFFICER = "officer"
     API = "api"
     IMPORT = "import"
+    WHATSAPP = "whatsapp"  # the posko's WhatsApp Business hotline (Cloud API webhook)
+    TELEGRAM = "telegram"  # a Telegram group or chat with the bot
+    SMS = "sms"  # an SMS gateway
 
     @property
     def label(self) -> str:
         return {
             "wa_group": "Grup WhatsApp", "hotline": "Hotline", "langsung": "Laporan langsung",
             "web": "Formulir web", "officer": "Petugas lapangan", "api": "API",
-            "import": "Impor data",
+            "import": "Impor data", "whatsapp": "Hotline WhatsApp", "telegram": "Telegram",
+            "sms": "SMS",
         }[self.value]
 
     @classmethod

@@ -42,7 +42,8 @@ def _pick(columns: list[str], wanted: str | None, names: tuple[str, ...]) -> str
 
 
 def geocode_csv(input_path: str | Path, output_path: str | Path,
-                reverse: ReverseGeocoder | None = None, forward: Any = None, *,
+                reverse: ReverseGeocoder | None = None,
+                forward: Any | Callable[[], Any] | None = None, *,
                 lon_col: str | None = None, lat_col: str | None = None,
                 address_col: str | None = None,
                 progress: Callable[[int, int], None] | None = None,
@@ -53,7 +54,12 @@ def geocode_csv(input_path: str | Path, output_path: str | Path,
     Rows with usable coordinates (``lon/lat``, EPSG:4326; column names detected when not
     given) are reverse geocoded; rows without, or with invalid coordinates, use the
     address text with ``forward`` (best candidate; ``address_ambiguous`` flag when
-    several places score alike). Never raises for a bad row.
+    several places score alike). Never raises for a bad row. A row with empty lon/lat
+    is flagged ``missing_coordinates`` (``invalid_coordinates`` is for values that are
+    given but wrong).
+
+    ``forward`` may be a geocoder or a function that builds one: it is then called only
+    when a row needs its address read (a CSV with coordinates only never builds it).
 
     Returns
     -------
@@ -89,23 +95,30 @@ def geocode_csv(input_path: str | Path, output_path: str | Path,
     if progress:
         progress(0, n)
     need_text = np.ones(n, dtype=bool)
+    if forward is not None and not hasattr(forward, "search") and callable(forward):
+        forward = _Lazy(forward)
     if has_xy:
         for s in range(0, n, chunk_size):
             e = min(n, s + chunk_size)
             lon_raw = df[lon_c].to_numpy()[s:e]
             lat_raw = df[lat_c].to_numpy()[s:e]
             res = reverse.locate_many(lon_raw, lat_raw)
-            empty = np.array([str(a).strip() == "" and str(b).strip() == ""
-                              for a, b in zip(lon_raw, lat_raw)])
-            _fill_from_reverse(out, status, reason, res, s, empty)
-            need_text[s:e] = res["invalid_coordinates"].to_numpy() | res[
-                "outside_coverage"].to_numpy()
+            _fill_from_reverse(out, status, reason, res, s)
+            need_text[s:e] = (res["invalid_coordinates"].to_numpy()
+                              | res["missing_coordinates"].to_numpy()
+                              | res["outside_coverage"].to_numpy())
             done = e
             if progress:
                 progress(done if not addr_c else done // 2, n)
+    if not has_xy:
+        reason[:] = "missing_coordinates"
+        out["quality_flags"][:] = "missing_coordinates"
     if addr_c and forward is not None:
         texts = df[addr_c].to_numpy()
-        rows = np.flatnonzero(need_text)
+        rows = np.flatnonzero(need_text & (df[addr_c].str.strip().to_numpy() != ""))
+        for i in np.flatnonzero(need_text & (df[addr_c].str.strip().to_numpy() == "")):
+            if status[i] == "failed" and not reason[i]:
+                reason[i] = "no_address"
         for k, i in enumerate(rows):
             _forward_row(out, status, reason, i, texts[i], forward)
             if progress and (k % 500 == 0 or k == len(rows) - 1):
@@ -143,10 +156,23 @@ _SOFT = {"swapped_latlon", "gap_nearest", "overlap", "border", "hierarchy_confli
          "rt_missing", "rw_missing", "address_ambiguous"}
 
 
+class _Lazy:
+    """A forward geocoder built on its first search."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build, self._geocoder = build, None
+
+    def search(self, text: str, limit: int = 5) -> Any:
+        if self._geocoder is None:
+            self._geocoder = self._build()
+        return self._geocoder.search(text, limit=limit)
+
+
 def _fill_from_reverse(out: dict[str, Any], status: np.ndarray, reason: np.ndarray,
-                       res: pd.DataFrame, start: int, empty: np.ndarray) -> None:
+                       res: pd.DataFrame, start: int) -> None:
     sl = slice(start, start + len(res))
-    valid = ~res["invalid_coordinates"].to_numpy()
+    missing = res["missing_coordinates"].to_numpy()
+    valid = ~res["invalid_coordinates"].to_numpy() & ~missing
     outside = res["outside_coverage"].to_numpy()
     out["geo_lon"][sl] = np.where(valid, res["lon"].to_numpy(), None)
     out["geo_lat"][sl] = np.where(valid, res["lat"].to_numpy(), None)
@@ -162,7 +188,7 @@ def _fill_from_reverse(out: dict[str, Any], status: np.ndarray, reason: np.ndarr
     out["geocode_confidence"][sl] = np.where(valid & ~outside, 1.0, None)
     soft = np.array([any(f in _SOFT for f in s.split(";") if f) for s in flags])
     st = np.where(valid & ~outside, np.where(soft, "flagged", "ok"), "failed")
-    rs = np.where(~valid, np.where(empty, "no_coordinates", "invalid_coordinates"),
+    rs = np.where(~valid, np.where(missing, "missing_coordinates", "invalid_coordinates"),
                   np.where(outside, "outside_coverage", ""))
     status[sl] = st
     reason[sl] = rs
@@ -174,15 +200,10 @@ def _fill_from_reverse(out: dict[str, Any], status: np.ndarray, reason: np.ndarr
 def _forward_row(out: dict[str, Any], status: np.ndarray, reason: np.ndarray, i: int,
                  text: Any, forward: Any) -> None:
     text = "" if text is None else str(text)
-    if not text.strip():
-        if status[i] != "failed" or reason[i]:
-            return
-        reason[i] = "no_address"
-        return
     cands = forward.search(text, limit=3)
     if not cands:
         if status[i] == "failed":
-            keep = reason[i] and reason[i] != "no_coordinates"
+            keep = reason[i] and reason[i] != "missing_coordinates"
             reason[i] = (reason[i] + ";" if keep else "") + "address_not_found"
         return
     best = cands[0]

@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from dataclasses import replace as _replace
 from typing import Any
 
 import geopandas as gpd
@@ -149,6 +150,20 @@ class ForwardGeocoder:
             self._build_gazetteer(gazetteer)
         self._kel_keys = [e.key for e in self._kel]
         self._kec_keys = [e.key for e in self._kec]
+        self._kel_by_key: dict[str, list[_Entry]] = {}
+        self._kec_by_key: dict[str, list[_Entry]] = {}
+        for e in self._kel:
+            self._kel_by_key.setdefault(e.key, []).append(e)
+        for e in self._kec:
+            self._kec_by_key.setdefault(e.key, []).append(e)
+        # known unit names, read before landmark words by parse_address
+        self._areas: dict[tuple[str, ...], str] = {}
+        for key, kind in [*((k, "kelurahan") for k in self._kel_by_key),
+                          *((k, "kecamatan") for k in self._kec_by_key)]:
+            toks = tuple(key.split())
+            if toks:
+                old = self._areas.get(toks)
+                self._areas[toks] = kind if old in (None, kind) else "area"
         self._street_keys = [e.key for e in self._streets]
         self._landmark_keys = [e.key for e in self._landmarks]
         split = [_split_kind(k) for k in self._landmark_keys]
@@ -236,7 +251,7 @@ class ForwardGeocoder:
         for any string. ``near`` is an optional (lon, lat) to favour."""
         if not isinstance(text, str):
             text = "" if text is None else str(text)
-        parsed = parse_address(text)
+        parsed = parse_address(text, self._areas)
         if not parsed.normalized.strip():
             return []
         found: list[_Found] = []
@@ -261,15 +276,44 @@ class ForwardGeocoder:
         return self._rank(found, limit, near)
 
     def _area_hits(self, parsed: Any) -> list[tuple[_Entry, float]]:
-        """Kelurahan named in the text (typed phrase, or a name inside other words)."""
+        """Kelurahan named in the text, best first.
+
+        A phrase that is exactly a loaded unit's name (read by :func:`parse_address`
+        before any landmark word) is that unit: "Pasar Jambi" is the kelurahan, not a
+        market. Addresses go from small to large, so the first kelurahan named is the
+        one meant; a later name that is its kecamatan ("Kel. Payo Selincah Paal Merah")
+        confirms it and is read as the kecamatan; other later names score 10 % less.
+        Typed (``Kel. …``) phrases and names inside other words are matched fuzzily.
+        """
         hits: dict[str, tuple[_Entry, float]] = {}
+        rank = 0
+
+        def add(e: _Entry, score: float) -> None:
+            nonlocal rank
+            score *= 0.9 ** min(rank, 1)
+            if score > hits.get(e.code or "", (e, 0.0))[1]:
+                hits[e.code or ""] = (e, score)
+
         for ph in parsed.phrases:
-            if ph.kind == "kelurahan" and ph.text and self._kel_keys:
+            if ph.known and ph.kind in ("kelurahan", "area"):
+                named = self._kel_by_key.get(ph.text, [])
+                kec_of_hits = {self.units.parent(h.code or "") for h, _ in hits.values()}
+                kec_here = {e.code for e in self._kec_by_key.get(ph.text, [])}
+                if ph.kind == "area" and hits and kec_here & kec_of_hits:
+                    ph.kind = "kecamatan"  # "… Payo Selincah Paal Merah": the kecamatan
+                    continue
+                if ph.kind == "area":
+                    ph.kind = "kelurahan"
+                for e in named:
+                    add(e, 1.0)
+                rank += 1
+            elif ph.kind == "area":  # pragma: no cover - only known phrases are "area"
+                ph.kind = "kelurahan"
+            elif ph.kind == "kelurahan" and ph.text and self._kel_keys:
                 for _, score, i in process.extract(ph.text, self._kel_keys, scorer=fuzz.WRatio,
                                                    limit=3, score_cutoff=75):
-                    e = self._kel[i]
-                    if score / 100 > hits.get(e.code, (e, 0))[1]:
-                        hits[e.code] = (e, score / 100)
+                    add(self._kel[i], score / 100)
+                rank += 1
             elif ph.kind in ("free", "landmark") and ph.text and self._kel_keys:
                 words = ph.text.split()
                 start = len((ph.keyword or "").split()) if ph.kind == "landmark" else 0
@@ -282,13 +326,20 @@ class ForwardGeocoder:
                         best = process.extractOne(gram, self._kel_keys, scorer=fuzz.ratio,
                                                   score_cutoff=88)
                         if best:
-                            e = self._kel[best[2]]
-                            hits[e.code] = (e, best[1] / 100)
+                            add(self._kel[best[2]], best[1] / 100)
                             ph.text = " ".join(words[:i] + words[i + n:])
                             done = True
                             break
                     if done:
+                        rank += 1
                         break
+        # a kecamatan named with a kelurahan: confirms the kelurahan inside it
+        kec_named = {e.code for ph in parsed.phrases if ph.kind == "kecamatan" and ph.known
+                     for e in self._kec_by_key.get(ph.text, [])}
+        if kec_named and any(self.units.parent(h.code or "") in kec_named
+                             for h, _ in hits.values()):
+            hits = {c: (e, s if self.units.parent(c) in kec_named else s * 0.9)
+                    for c, (e, s) in hits.items()}
         return sorted(hits.values(), key=lambda h: -h[1])
 
     def _admin_candidates(self, parsed: Any, kel_hits: list[tuple[_Entry, float]],
@@ -316,8 +367,22 @@ class ForwardGeocoder:
                         context.append((e.geom, kscore, 0))
                 if kel is not None and matches and kel.geom is not None:
                     context.append((kel.geom, kscore, 1))  # wider: the RT may be misheard
+                if rt and rw and not matches:
+                    # no such RT (or no RT layer): the RW is the most precise level there is
+                    rws = [e for lst in ([self._rw.get(kel.code, [])] if kel else
+                                         list(self._rw.values()))
+                           for e in lst if e.number[0] == rw]
+                    for e in rws[:50]:
+                        found.append(_Found(e, kscore, 0.93 if kel else 0.60, notes=[
+                            f"RT {rt:03d} tidak ada di data wilayah; ditampilkan RW-nya"],
+                            matched=parsed.normalized))
+                        if e.geom is not None:
+                            context.append((e.geom, kscore, 0))
+                    if kel is not None and rws and kel.geom is not None:
+                        context.append((kel.geom, kscore, 1))
+                    matches = rws
                 if kel is not None and not matches:
-                    what = f"RT {rt:03d}" if rt else f"RW {rw:03d}"
+                    what = " / ".join(f"{k} {v:03d}" for k, v in (("RT", rt), ("RW", rw)) if v)
                     found.append(_Found(kel, kscore, 0.75, notes=[
                         f"{what} tidak ada di data wilayah; ditampilkan kelurahannya"],
                         matched=parsed.normalized))
@@ -328,11 +393,14 @@ class ForwardGeocoder:
                 found.append(_Found(kel, kscore, 0.90, matched=kel.key))
                 if kel.geom is not None:
                     context.append((kel.geom, kscore, 0))
+        kec_of_kels = {self.units.parent(k.code or "") for k, _ in kels}
         for ph in parsed.phrases:
             if ph.kind == "kecamatan" and ph.text and self._kec_keys:
                 for _, score, i in process.extract(ph.text, self._kec_keys, scorer=fuzz.WRatio,
                                                    limit=2, score_cutoff=80):
                     e = self._kec[i]
+                    if e.code in kec_of_kels:
+                        continue  # it only says which kecamatan the kelurahan is in
                     found.append(_Found(e, score / 100, 0.90, matched=ph.text))
                     if e.geom is not None and not context:
                         context.append((e.geom, score / 100, 0))
@@ -570,3 +638,50 @@ def _clusters(geom: Any) -> list[Any]:
         groups.setdefault(find(i), []).append(parts[i])
     return [shapely.line_merge(shapely.multilinestrings(g)) if len(g) > 1 else g[0]
             for g in groups.values()]
+
+
+# ---------------------------------------------------------------- landmark + street
+_NEAR_STREET_M = 300.0  # "depan/dekat X, Jl. Y": X within this of Y is the one meant
+
+
+def search_with_street(geocoder: ForwardGeocoder, text: str, limit: int = 5,
+                       near: tuple[float, float] | None = None
+                       ) -> list[tuple[Candidate, dict[str, Any] | None]]:
+    """:meth:`ForwardGeocoder.search`, then a landmark named together with a street
+    ("depan Masjid Al-Ikhlas, Jl. Lingkar Selatan") is the one nearest that street.
+
+    Returns ``(candidate, near_street)`` pairs, best first. When the candidates hold
+    both landmarks and streets, every landmark gets ``near_street = {"street", "distance_m"}``
+    (metres to the nearest street candidate); landmarks within 300 m of it rank first
+    (confidence × 1.1, capped at 1) and the others drop (× 0.6). Only the best-matching
+    street name(s) count (within 0.05 of the best street confidence). Otherwise the ranking
+    is the geocoder's and ``near_street`` is ``None``. Nothing is chosen here: the
+    operator confirms a candidate.
+    """
+    cands = geocoder.search(text, limit=max(limit, 20), near=near)
+    streets = [(c, shapely.geometry.shape(c.geometry)) for c in cands
+               if c.level in ("street", "gang") and c.geometry]
+    if not streets or not any(c.level == "landmark" for c in cands):
+        return [(c, None) for c in cands[:limit]]
+    top = max(c.confidence for c, _ in streets)
+    streets = [(c, g) for c, g in streets if c.confidence >= top - 0.05]  # the street named
+    out: list[tuple[Candidate, dict[str, Any] | None]] = []
+    for c in cands:
+        if c.level != "landmark":
+            out.append((c, None))
+            continue
+        pt = shapely.Point(c.lon, c.lat)
+        street, d_m = min(((s, _degrees_to_m(g.distance(pt), c.lat)) for s, g in streets),
+                          key=lambda t: t[1])
+        conf = min(1.0, c.confidence * 1.1) if d_m <= _NEAR_STREET_M else c.confidence * 0.6
+        name = street.label.split(" — ", 1)[0]
+        out.append((_replace(c, confidence=round(conf, 4)),
+                    {"street": name, "distance_m": round(d_m), "near": d_m <= _NEAR_STREET_M}))
+    out.sort(key=lambda t: (-t[0].confidence, _DEPTH.get(t[0].level, 9)))
+    return out[:limit]
+
+
+def _degrees_to_m(d_deg: float, lat: float) -> float:
+    """A distance in degrees (EPSG:4326) near latitude ``lat`` → metres (approximate,
+    the same for both axes within a few per cent near the equator)."""
+    return d_deg * 111_320 * math.sqrt((1 + math.cos(math.radians(lat)) ** 2) / 2)

@@ -10,12 +10,18 @@ expanded (Jl./Jln./Jalan, Gg., Lr./Lrg., Kel., Kec., Komp./Kompleks, Perum., No.
 a kecamatan after ``kecamatan``, a landmark that starts with a kind word (``masjid``,
 ``sd``, ``pasar``, ``kantor`` …), and untyped words. Filler words (``di``, ``dekat``,
 ``sebelah`` …) are dropped.
+
+Given ``areas`` (the normalised names of the loaded kelurahan and kecamatan), a known
+name is read as that unit before any landmark-word reading: ``"Pasar Jambi"``,
+``"Sungai Putri"``, ``"Simpang III Sipin"`` are kelurahan, not a market, a river or a
+crossing; after ``jalan``/``gang`` the words stay the street's name.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 # token → canonical token (after lower-casing and stripping punctuation)
@@ -116,6 +122,9 @@ class Phrase:
     kind: str
     text: str
     keyword: str | None = None
+    #: the text is exactly the name of a loaded unit (see ``areas`` of
+    #: :func:`parse_address`); kind ``area`` when it names a kelurahan and a kecamatan
+    known: bool = False
 
 
 @dataclass(slots=True)
@@ -133,8 +142,15 @@ class ParsedAddress:
         return [p for p in self.phrases if p.kind == kind]
 
 
-def parse_address(text: str) -> ParsedAddress:
-    """Read RT/RW numbers and typed phrases from free text (never raises)."""
+def parse_address(text: str, areas: Mapping[tuple[str, ...], str] | None = None
+                  ) -> ParsedAddress:
+    """Read RT/RW numbers and typed phrases from free text (never raises).
+
+    ``areas`` maps a known unit name as a tuple of normalised tokens to its kind
+    (``kelurahan``, ``kecamatan`` or ``area`` for both); such a name outside a street or
+    alley name becomes one phrase of that kind with ``known=True``.
+    """
+    longest = max((len(k) for k in areas), default=0) if areas else 0
     raw = _ascii_lower(text or "")[:500]
     rt = rw = None
     for pattern in _RTRW:
@@ -158,7 +174,7 @@ def parse_address(text: str) -> ParsedAddress:
         def flush() -> None:
             nonlocal current, words
             if current is not None:
-                body = [w for w in words if w not in FILLER]
+                body = words if current.known else [w for w in words if w not in FILLER]
                 if current.kind == "landmark":
                     body = [current.keyword or "", *body]
                 current.text = " ".join(w for w in body if w)
@@ -173,6 +189,21 @@ def parse_address(text: str) -> ParsedAddress:
                 house = toks[i + 1]
                 i += 2
                 continue
+            if longest and (current is None or current.kind not in ("street", "alley")):
+                name = _known_name(toks, i, areas, longest)  # type: ignore[arg-type]
+                if name:
+                    kind = areas[name]  # type: ignore[index]
+                    if current is not None and not words and current.keyword and (
+                            current.kind == kind or kind == "area"
+                            and current.kind in ("kelurahan", "kecamatan")):
+                        current.known = True  # "kelurahan <name>": the keyword decides
+                    else:
+                        flush()
+                        current = Phrase(kind, "", None, True)
+                    words = list(name)
+                    flush()
+                    i += len(name)
+                    continue
             kind = None
             if tok in STREET_WORDS:
                 kind = "street"
@@ -189,8 +220,10 @@ def parse_address(text: str) -> ParsedAddress:
                     "lurah", "kelurahan") else "camat"))
                 i += 2
                 continue
-            elif tok in LANDMARK_WORDS:
-                kind = "landmark"
+            elif tok in LANDMARK_WORDS and not (
+                    current is not None and current.kind != "free" and current.kind != "landmark"
+                    and not words):
+                kind = "landmark"  # but "kelurahan pasar …", "jalan pasar …" are names
             if kind is not None:
                 flush()
                 current = Phrase(kind, "", tok)
@@ -201,3 +234,13 @@ def parse_address(text: str) -> ParsedAddress:
             i += 1
         flush()
     return ParsedAddress(text or "", normalize(text or ""), rt, rw, house, phrases)
+
+
+def _known_name(toks: list[str], i: int, areas: Mapping[tuple[str, ...], str],
+                longest: int) -> tuple[str, ...] | None:
+    """The longest known name starting at token ``i``."""
+    for n in range(min(longest, len(toks) - i), 0, -1):
+        name = tuple(toks[i:i + n])
+        if name in areas:
+            return name
+    return None

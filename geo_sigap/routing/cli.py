@@ -5,6 +5,7 @@ They parse nothing and print only through ``echo``; the typer layer owns argumen
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,20 +15,35 @@ from geo_sigap.domain.teams import Team
 from geo_sigap.routing.coverage import coverage, write_coverage
 from geo_sigap.routing.engine import RoutingEngine
 from geo_sigap.routing.graph import cache_path, load_or_build
+from geo_sigap.routing.lines import RoadOptions
 from geo_sigap.routing.profiles import load_routing_config
+from geo_sigap.routing.summary import network_summary, summary_lines
 
 
 def build_network(path: str | Path, *, speeds_file: str | Path | None = None,
-                  cache_dir: str | Path | None = None,
+                  cache_dir: str | Path | None = None, options: RoadOptions | None = None,
+                  report: str | Path | None = None,
                   echo: Callable[[str], None] = print) -> Path:
-    """Build (or reuse) the cached road graph for ``path``; return the cache file."""
+    """Build (or reuse) the cached road graph for ``path``; return the cache file.
+
+    Prints a summary (:func:`~geo_sigap.routing.summary.summary_lines`); with
+    ``report`` also writes it as JSON (:func:`~geo_sigap.routing.summary.network_summary`).
+    """
     config = load_routing_config(speeds_file)
+    cache_dir = cache_dir or Path.home() / ".cache" / "geo_sigap" / "routing"
     t0 = time.perf_counter()
-    graph = load_or_build(path, config, cache_dir, progress=echo)
-    target = cache_path(path, config,
-                        cache_dir or Path.home() / ".cache" / "geo_sigap" / "routing")
+    graph = load_or_build(path, config, cache_dir, progress=echo, options=options)
+    target = cache_path(path, config, cache_dir, options)
     t1 = time.perf_counter()
     RoutingEngine(graph, config)
+    summary = network_summary(graph, config)
+    for line in summary_lines(summary):
+        echo(line)
+    if report is not None:
+        out = Path(report)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        echo(f"Laporan jaringan jalan: {out}")
     echo(f"Siap: {graph.n_nodes:,} simpul, {graph.n_edges:,} ruas berarah "
          f"({', '.join(graph.profiles)}); {t1 - t0:.1f} s, mesin rute dimuat dalam "
          f"{time.perf_counter() - t1:.2f} s")

@@ -1,4 +1,4 @@
-"""The road graph: built once from OSM XML/PBF or road lines, cached as a compact ``.npz``.
+"""The road graph: built once from OSM XML/PBF, osmnx GraphML or road lines, cached as ``.npz``.
 
 :class:`RoadGraph` holds plain numpy arrays — node coordinates (lon/lat, EPSG:4326),
 directed edges with their length (metres, great-circle) and a travel time per profile
@@ -287,7 +287,10 @@ def from_osm_xml(path: str | Path, config: RoutingConfig) -> RoadGraph:
         times = [float(data[f"_t_{p}"]) for p in names]
         directed.append((index[u], index[v], float(data["length"]), times, pts, (str(name), cls)))
     return _assemble(lon, lat, np.array(ids, dtype=np.int64), directed, config,
-                     {"source": str(path)})
+                     {"source": str(path), "format": "osm", "joined_ends": 0,
+                      "source_columns": {"highway": "highway", "oneway": "oneway",
+                                         "name": "name", "maxspeed": "maxspeed"},
+                      "oneway_encoding": "OSM oneway=yes/-1, junction=roundabout"})
 
 
 def from_osm_pbf(path: str | Path, config: RoutingConfig) -> RoadGraph:
@@ -314,60 +317,17 @@ def from_osm_pbf(path: str | Path, config: RoutingConfig) -> RoadGraph:
     return graph
 
 
-def from_lines(source: Any, config: RoutingConfig) -> RoadGraph:
+def from_lines(source: Any, config: RoutingConfig, options: Any = None) -> RoadGraph:
     """Road lines (GeoJSON, Shapefile, GPKG path or a GeoDataFrame) noded at shared vertices.
 
-    Lines need not be split at junctions: any vertex shared by two lines (or used twice
-    by one) becomes a junction. Columns read as OSM tags: ``highway`` (default
-    ``residential``), ``oneway``, ``name``, ``motorcycle``, ``motorcar``, ``access`` ….
+    Columns are matched by name and synonym (``highway``/``fclass``/``TYPE``/``JENIS``
+    …, ``oneway``/``ONEWAY`` …) or by ``options`` (:class:`~geo_sigap.routing.lines.
+    RoadOptions`); dangling ends are joined within its snap tolerance. See
+    :mod:`geo_sigap.routing.lines`.
     """
-    import geopandas as gpd
-    import shapely
+    from geo_sigap.routing.lines import graph_from_lines
 
-    if isinstance(source, gpd.GeoDataFrame):
-        gdf, label = source, "<GeoDataFrame>"
-    else:
-        try:
-            gdf, label = gpd.read_file(source), str(source)
-        except Exception as exc:  # noqa: BLE001
-            raise ImportFailed(
-                f"Berkas garis jalan tidak dapat dibaca: {source} ({exc})",
-                f"Cannot read the road lines file: {source} ({exc})",
-            ) from exc
-    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
-        gdf = gdf.to_crs("EPSG:4326")
-    gdf = gdf[gdf.geometry.notna()].explode(index_parts=False)
-    gdf = gdf[gdf.geometry.geom_type == "LineString"]
-    tag_cols = [c for c in gdf.columns if c in _MODE_TAGS]
-    lines = []
-    for row, geom in zip(gdf[tag_cols].to_dict("records"), gdf.geometry, strict=True):
-        tags = {k: v for k, v in row.items() if v is not None and v == v}
-        tags.setdefault("highway", "residential")
-        lines.append((tags, shapely.get_coordinates(geom)))
-    keyed = [np.round(c * 1e7).astype(np.int64) for _, c in lines]
-    count: dict[tuple[int, int], int] = {}
-    for kc in keyed:
-        for i, k in enumerate(map(tuple, kc.tolist())):
-            count[k] = count.get(k, 0) + (2 if i in (0, len(kc) - 1) else 1)
-    node_of: dict[tuple[int, int], int] = {}
-    lon, lat, edges = [], [], []
-    for (tags, coords), kc in zip(lines, keyed, strict=True):
-        keys = list(map(tuple, kc.tolist()))
-        start = 0
-        for i in range(1, len(keys)):
-            if count[keys[i]] < 2 and i != len(keys) - 1:
-                continue
-            ends = []
-            for j in (start, i):
-                if keys[j] not in node_of:
-                    node_of[keys[j]] = len(lon)
-                    lon.append(coords[j, 0])
-                    lat.append(coords[j, 1])
-                ends.append(node_of[keys[j]])
-            if ends[0] != ends[1] or i - start > 1:
-                edges.append((ends[0], ends[1], tags, coords[start:i + 1]))
-            start = i
-    return from_edges(lon, lat, edges, config, meta={"source": label})
+    return graph_from_lines(source, config, options)
 
 
 def from_place(query: str | Any, config: RoutingConfig) -> RoadGraph:
@@ -394,8 +354,13 @@ def from_place(query: str | Any, config: RoutingConfig) -> RoadGraph:
     return graph
 
 
-def build_graph(path: str | Path, config: RoutingConfig) -> RoadGraph:
-    """Build from a file, choosing the reader by its suffix."""
+def build_graph(path: str | Path, config: RoutingConfig, options: Any = None) -> RoadGraph:
+    """Build from a file, choosing the reader by its suffix.
+
+    ``.osm``/``.xml`` OSM XML, ``.pbf`` OSM PBF, ``.graphml`` an osmnx graph
+    (``ox.save_graphml``), anything else road lines (GeoJSON, Shapefile, GeoPackage)
+    read with ``options`` (:class:`~geo_sigap.routing.lines.RoadOptions`).
+    """
     path = Path(path)
     if not path.exists():
         raise ConfigError(
@@ -404,20 +369,35 @@ def build_graph(path: str | Path, config: RoutingConfig) -> RoadGraph:
         )
     name = path.name.lower()
     if name.endswith(".pbf"):
-        return from_osm_pbf(path, config)
-    if name.endswith((".osm", ".xml", ".osm.xml")):
-        return from_osm_xml(path, config)
-    return from_lines(path, config)
+        graph = from_osm_pbf(path, config)
+    elif name.endswith((".osm", ".xml", ".osm.xml")):
+        graph = from_osm_xml(path, config)
+    elif name.endswith(".graphml"):
+        from geo_sigap.routing.graphml import graph_from_graphml
+
+        graph = graph_from_graphml(path, config)
+    else:
+        return from_lines(path, config, options)
+    if "metric_crs" not in graph.meta:
+        from geo_sigap.domain.projection import metric_crs_for_lonlat
+
+        graph.meta["metric_crs"] = metric_crs_for_lonlat(graph.node_lon, graph.node_lat)
+    return graph
 
 
-def cache_path(path: str | Path, config: RoutingConfig, cache_dir: str | Path) -> Path:
-    """Cache file for ``path``: keyed by the file's content hash and the speeds."""
+def cache_path(path: str | Path, config: RoutingConfig, cache_dir: str | Path,
+               options: Any = None) -> Path:
+    """Cache file for ``path``: keyed by the file's content hash, the speeds and the
+    reading options (column mapping, snap tolerance)."""
+    from geo_sigap.routing.lines import RoadOptions
+
     path = Path(path)
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    key = f"{digest.hexdigest()[:16]}-{config.fingerprint()}-v{FORMAT_VERSION}"
+    opts = (options or RoadOptions()).fingerprint()
+    key = f"{digest.hexdigest()[:16]}-{config.fingerprint()}-{opts}-v{FORMAT_VERSION}"
     return Path(cache_dir) / f"{path.stem}.{key}.roads.npz"
 
 
@@ -427,14 +407,20 @@ def load_or_build(
     cache_dir: str | Path | None = None,
     *,
     progress: Any = None,
+    options: Any = None,
+    isolate_gdal: bool = False,
 ) -> RoadGraph:
     """Load the cached graph for ``path``, building and caching it on first use.
 
     ``cache_dir`` defaults to ``~/.cache/geo_sigap/routing``; ``progress`` is an
-    optional ``callable(str)`` told what happens (Bahasa Indonesia).
+    optional ``callable(str)`` told what happens (Bahasa Indonesia); ``options``
+    (:class:`~geo_sigap.routing.lines.RoadOptions`) say how to read road lines.
+    ``isolate_gdal``: build files that need GDAL (Shapefile, GeoPackage, PBF) in a
+    child process — the service does, because GDAL and a SpatiaLite extension loaded
+    in one process corrupt each other's heap (see :mod:`geo_sigap.maps.roads`).
     """
     cache_dir = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "geo_sigap" / "routing"
-    target = cache_path(path, config, cache_dir)
+    target = cache_path(path, config, cache_dir, options)
     if target.exists():
         try:
             return RoadGraph.load(target)
@@ -442,7 +428,10 @@ def load_or_build(
             pass  # unreadable or old cache: rebuild below
     if progress:
         progress(f"Membangun jaringan jalan dari {path} …")
-    graph = build_graph(path, config)
+    if isolate_gdal and _needs_gdal(path):
+        _build_in_child(path, config, cache_dir, options, target)
+        return RoadGraph.load(target)
+    graph = build_graph(path, config, options)
     graph.save(target)
     if progress:
         progress(f"Jaringan jalan: {graph.n_nodes:,} simpul, {graph.n_edges:,} ruas; "
@@ -463,3 +452,54 @@ def polyline_length_m(lon: np.ndarray, lat: np.ndarray) -> float:
     if len(lon) < 2:
         return 0.0
     return float(np.sum(haversine_m(lon[:-1], lat[:-1], lon[1:], lat[1:])))
+
+
+def _needs_gdal(path: str | Path) -> bool:
+    return not Path(path).name.lower().endswith((".osm", ".xml", ".graphml", ".geojson",
+                                                 ".json"))
+
+
+def _build_in_child(path, config: RoutingConfig, cache_dir, options, target: Path) -> None:
+    """``python -m geo_sigap.routing.graph``: build and cache ``path`` in a child process."""
+    import subprocess
+    import sys
+
+    from geo_sigap.routing.lines import RoadOptions
+
+    opts = options or RoadOptions()
+    args = json.dumps({"path": str(path), "cache_dir": str(cache_dir),
+                       "speeds": None if config.source == "<bawaan>" else config.source,
+                       "columns": dict(opts.columns),
+                       "values": {k: dict(v) for k, v in opts.values.items()},
+                       "snap": opts.snap_tolerance_m})
+    proc = subprocess.run([sys.executable, "-m", "geo_sigap.routing.graph", args],
+                          capture_output=True, text=True, timeout=3600)
+    if proc.returncode == 3:
+        err = json.loads(proc.stdout.strip().splitlines()[-1])
+        raise ImportFailed(err["id"], err["en"])
+    if proc.returncode != 0 or not target.exists():
+        raise ImportFailed(
+            f"Jaringan jalan tidak dapat dibangun dari {path}: {proc.stderr[-500:]}",
+            f"Cannot build the road network from {path}: {proc.stderr[-500:]}",
+        )
+
+
+def _main(argv: list[str]) -> int:
+    from geo_sigap.errors import GeoSigapError
+    from geo_sigap.routing.lines import RoadOptions
+    from geo_sigap.routing.profiles import load_routing_config
+
+    a = json.loads(argv[0])
+    try:
+        opts = RoadOptions(columns=a["columns"], values=a["values"], snap_tolerance_m=a["snap"])
+        load_or_build(a["path"], load_routing_config(a["speeds"]), a["cache_dir"], options=opts)
+    except GeoSigapError as exc:
+        print(json.dumps({"id": exc.message("id"), "en": exc.message("en")}))
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(_main(sys.argv[1:]))

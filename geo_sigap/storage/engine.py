@@ -106,12 +106,25 @@ class Database:
         self.engine.dispose()
 
 
-def make_engine(url: str, *, spatialite: bool | None = None) -> tuple[Engine, str]:
+SYNCHRONOUS = ("full", "normal")
+
+
+def make_engine(url: str, *, spatialite: bool | None = None,
+                synchronous: str = "full") -> tuple[Engine, str]:
     """Create the engine; return it with the spatial mode it runs in.
 
     ``spatialite=None`` tries ``mod_spatialite`` and falls back to WKB blobs;
     ``False`` never loads it (used by tests to cover the plain-SQLite path).
+
+    SQLite runs in WAL mode with ``synchronous=FULL`` by default: every commit is on
+    disk (fsync of the WAL) before it returns, so an acknowledged report survives a
+    power cut, not only a crash of the process (``normal``: a crash is survived, a
+    power cut may lose the last commits; cheaper — see ``benchmarks.api``).
     """
+    synchronous = synchronous.strip().lower()
+    if synchronous not in SYNCHRONOUS:
+        raise ConfigError(f"sqlite_synchronous harus full atau normal, bukan {synchronous!r}",
+                          f"sqlite_synchronous must be full or normal, not {synchronous!r}")
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
@@ -132,7 +145,7 @@ def make_engine(url: str, *, spatialite: bool | None = None) -> tuple[Engine, st
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA synchronous={synchronous.upper()}")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
@@ -168,9 +181,10 @@ def make_engine(url: str, *, spatialite: bool | None = None) -> tuple[Engine, st
     )
 
 
-def open_database(url: str, *, migrate: bool = True, spatialite: bool | None = None) -> Database:
+def open_database(url: str, *, migrate: bool = True, spatialite: bool | None = None,
+                  synchronous: str = "full") -> Database:
     """Open (and by default migrate) the database at ``url``."""
-    engine, mode = make_engine(url, spatialite=spatialite)
+    engine, mode = make_engine(url, spatialite=spatialite, synchronous=synchronous)
     if migrate:
         from geo_sigap.storage.migrate import upgrade
 

@@ -1,26 +1,67 @@
 """The live-event outbox: one row per incident/team change, written in the change's own
 transaction. On PostgreSQL the row id is also sent with ``NOTIFY geo_sigap_events`` so
 that listeners in other processes (uvicorn workers) wake up at commit time.
+
+Event ids are visible in commit order, so that a reader's cursor ("everything up to id
+N") never skips an event committed later with a smaller id: SQLite has one writer at a
+time; on PostgreSQL :func:`add_event` takes a transaction-level advisory lock before the
+id is drawn, held until commit (add events last in a transaction: the lock serialises
+only the rest of it). Listeners registered with :func:`on_commit` are called (in the
+committing thread) after a session that added events commits, to wake this process's
+event stream at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from geo_sigap.storage.tables import EventRow, utcnow
 
 CHANNEL = "geo_sigap_events"
+_LOCK_KEY = 0x5349_4741  # "SIGA": pg_advisory_xact_lock key of the outbox
+_FLAG = "geo_sigap_events_added"
+_LISTENERS: set[Callable[[], None]] = set()
+
+
+def on_commit(callback: Callable[[], None]) -> Callable[[], None]:
+    """Call ``callback()`` after every commit of a session that added events in this
+    process; returns a function that removes it. The callback must be thread-safe and
+    quick (it runs in the committing thread)."""
+    _LISTENERS.add(callback)
+    return lambda: _LISTENERS.discard(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_FLAG, False):
+        for callback in list(_LISTENERS):
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - a closed event loop must not fail a commit
+                pass
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_FLAG, None)
 
 
 def add_event(session: Session, kind: str, payload: dict[str, Any]) -> EventRow:
     """Append an event; on PostgreSQL queue a NOTIFY delivered when the session commits."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres and not session.info.get(_FLAG):
+        # ids in commit order: no other event-writing transaction draws an id until
+        # this one has committed (or rolled back)
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
     row = EventRow(at=utcnow(), kind=kind, payload=payload)
     session.add(row)
     session.flush()
-    if session.get_bind().dialect.name == "postgresql":
+    session.info[_FLAG] = True
+    if postgres:
         session.execute(text("SELECT pg_notify(:ch, :id)"), {"ch": CHANNEL, "id": str(row.id)})
     return row
 

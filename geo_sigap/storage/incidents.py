@@ -122,37 +122,238 @@ def active_assignments(row: IncidentRow) -> list[AssignmentRow]:
     return [a for a in row.assignments if a.active]
 
 
+def _lead_join():
+    """(incident_id, team_code, role) of each incident's first active lead assignment."""
+    from sqlalchemy import func
+
+    first = (select(AssignmentRow.incident_id.label("iid"),
+                    func.min(AssignmentRow.id).label("aid"))
+             .where(AssignmentRow.kind == "lead", AssignmentRow.active.is_(True))
+             .group_by(AssignmentRow.incident_id).subquery())
+    lead = AssignmentRow.__table__.alias("lead")
+    return first, lead
+
+
 def incidents_frame(session: Session, *, start: datetime | None = None,
                     end: datetime | None = None):
-    """All incidents as a pandas DataFrame for analytics (no personal data).
+    """Incidents (``start <= reported_at < end`` when given) as a pandas DataFrame for
+    analytics (no personal data); only the rows of the range are read.
 
     Columns: ticket, category, lon, lat, status, priority, channel, the SOP timestamps
     (tz-aware UTC), kecamatan/kelurahan/rw/rt codes, lead_team, lead_role.
     """
     import pandas as pd
 
-    cols = [IncidentRow.id, IncidentRow.ticket, IncidentRow.category, IncidentRow.lon,
+    first, lead = _lead_join()
+    cols = [IncidentRow.ticket, IncidentRow.category, IncidentRow.lon,
             IncidentRow.lat, IncidentRow.status, IncidentRow.priority, IncidentRow.channel,
             IncidentRow.kecamatan_code, IncidentRow.kelurahan_code, IncidentRow.rw_code,
             IncidentRow.rt_code, IncidentRow.duplicate_of_id,
             *[getattr(IncidentRow, k) for k in TIMESTAMPS]]
-    q = select(*cols)
+    q = (select(*cols, lead.c.team_code.label("lead_team"), lead.c.role.label("lead_role"))
+         .outerjoin(first, first.c.iid == IncidentRow.id)
+         .outerjoin(lead, lead.c.id == first.c.aid)
+         .order_by(IncidentRow.id))
     if start is not None:
         q = q.where(IncidentRow.reported_at >= start)
     if end is not None:
         q = q.where(IncidentRow.reported_at < end)
     rows = session.execute(q).all()
-    df = pd.DataFrame(rows, columns=[c.key for c in cols])
-    leads = session.execute(
-        select(AssignmentRow.incident_id, AssignmentRow.team_code, AssignmentRow.role)
-        .where(AssignmentRow.kind == "lead", AssignmentRow.active.is_(True))
-        .order_by(AssignmentRow.id)
-    ).all()
-    lead_map = {}
-    for iid, team, role in leads:
-        lead_map.setdefault(iid, (team, role))
-    df["lead_team"] = [lead_map.get(i, (None, None))[0] for i in df["id"]]
-    df["lead_role"] = [lead_map.get(i, (None, None))[1] for i in df["id"]]
+    df = pd.DataFrame(rows, columns=[c.key for c in cols] + ["lead_team", "lead_role"])
     for k in TIMESTAMPS:
         df[k] = pd.to_datetime(df[k], utc=True)
-    return df.drop(columns=["id"])
+    return df
+
+
+# The columns the live analytics (KPIs, heat, hotspots, periods) keep per incident.
+ANALYTICS_COLUMNS = ("id", "category", "lon", "lat", "status", "priority", "kelurahan_code",
+                     "rw_code", "rt_code", "reported_at", "on_scene_at", "updated_at")
+
+
+def analytics_rows(session: Session, *, start: datetime | None = None,
+                   end: datetime | None = None, updated_since: datetime | None = None,
+                   ids: Iterable[int] | None = None):
+    """The compact analytics columns (:data:`ANALYTICS_COLUMNS`) of some incidents.
+
+    ``start``/``end`` select by ``reported_at`` (index ``ix_incidents_reported_at``),
+    ``updated_since`` by ``updated_at >= since`` (index ``ix_incidents_updated_at``),
+    ``ids`` by primary key. Timestamps come back tz-aware UTC.
+    """
+    import pandas as pd
+
+    t = IncidentRow.__table__.c
+    q = select(*[t[c] for c in ANALYTICS_COLUMNS])
+    if start is not None:
+        q = q.where(t.reported_at >= start)
+    if end is not None:
+        q = q.where(t.reported_at < end)
+    if updated_since is not None:
+        q = q.where(t.updated_at >= updated_since)
+    if ids is not None:
+        q = q.where(t.id.in_(list(ids)))
+    rows = session.execute(q).all()
+    df = pd.DataFrame(rows, columns=list(ANALYTICS_COLUMNS))
+    for k in ("reported_at", "on_scene_at", "updated_at"):
+        df[k] = pd.to_datetime(df[k], utc=True)
+    return df
+
+
+def incident_ids_between(session: Session, start: datetime, end: datetime) -> list[int]:
+    """Ids of the incidents with ``start <= reported_at < end`` (an index-only read)."""
+    t = IncidentRow.__table__.c
+    return list(session.scalars(select(t.id).where(t.reported_at >= start,
+                                                   t.reported_at < end)))
+
+
+def change_stamp(session: Session) -> tuple:
+    """``(max(updated_at), max(id), n_units, max unit id)``: changes whenever an incident is
+    added or changed (every write sets ``updated_at``) or units are imported.
+
+    Each part is one index read (``ix_incidents_updated_at``, the primary keys); the unit
+    count runs over the small ``admin_units`` table only.
+    """
+    from sqlalchemy import func
+
+    from geo_sigap.storage.tables import AdminUnitRow
+
+    t = IncidentRow.__table__.c
+    u = AdminUnitRow.__table__.c
+    # one scalar subquery per aggregate: SQLite answers a lone max() from the index
+    row = session.execute(select(
+        select(func.max(t.updated_at)).scalar_subquery(),
+        select(func.max(t.id)).scalar_subquery(),
+        select(func.count(u.id)).scalar_subquery(),
+        select(func.max(u.id)).scalar_subquery(),
+    )).one()
+    last = row[0]
+    if isinstance(last, str):  # SQLite through a scalar subquery: no type processing
+        last = datetime.fromisoformat(last)
+    if last is not None and last.tzinfo is None:
+        from datetime import UTC
+
+        last = last.replace(tzinfo=UTC)
+    return (last, row[1] or 0, row[2] or 0, row[3] or 0)
+
+
+class BulkWriter:
+    """Stores many incidents (and their lead/support assignments) inside the session's
+    transaction, fast: COPY on PostgreSQL, executemany batches on SQLite.
+
+    Ids are taken before writing (the sequence on PostgreSQL; on SQLite the table is
+    locked for writing first, so max(id) + 1 … is safe) so that assignments can point at
+    their incidents without reading anything back.
+    """
+
+    LOOKUP = 5_000  # tickets per "already stored?" query (far below 65,535 parameters)
+
+    def __init__(self, session: Session, *, actor: str, now: datetime):
+        self.s = session
+        self.actor = actor
+        self.now = now
+        self.pg = session.get_bind().dialect.name == "postgresql"
+        if not self.pg:  # take the write lock now: nobody else inserts until commit
+            session.execute(IncidentRow.__table__.update().where(IncidentRow.id < 0)
+                            .values(version=IncidentRow.version))
+
+    def existing(self, tickets) -> set[str]:
+        """The tickets among ``tickets`` already stored (chunked lookups)."""
+        t = IncidentRow.__table__.c
+        found: set[str] = set()
+        tickets = [x for x in tickets if x]
+        for i in range(0, len(tickets), self.LOOKUP):
+            part = tickets[i:i + self.LOOKUP]
+            found.update(self.s.scalars(select(t.ticket).where(t.ticket.in_(part))))
+        return found
+
+    def _ids(self, n: int) -> list[int]:
+        from sqlalchemy import func, text
+
+        if self.pg:
+            return list(self.s.scalars(text(
+                "SELECT nextval(pg_get_serial_sequence('incidents', 'id')) "
+                "FROM generate_series(1, :n)"), {"n": n}))
+        start = (self.s.scalar(select(func.max(IncidentRow.id))) or 0) + 1
+        return list(range(start, start + n))
+
+    def write(self, p: dict, keep, placements, team_roles: dict) -> int:
+        """Store the rows ``keep`` of a parsed chunk (see
+        :func:`geo_sigap.importers.incidents.parse_chunk`) with their placements."""
+        import json
+
+        import numpy as np
+        import shapely
+
+        idx = np.flatnonzero(keep)
+        n = len(idx)
+        ids = self._ids(n)
+        lon, lat = p["lon"][idx], p["lat"][idx]
+        times = {k: p["times"][k].iloc[idx] for k in TIMESTAMPS}
+        tvals = {k: [None if (v is None or v != v) else v.to_pydatetime() for v in times[k]]
+                 for k in TIMESTAMPS}
+        fields = tuple(Placement.__dataclass_fields__)
+        rows = []
+        assignments = []
+        for j in range(n):
+            i = idx[j]
+            plc = placements[j]
+            pd_ = {f: getattr(plc, f) for f in fields}
+            pd_["flags"] = list(plc.flags)
+            row = {
+                "id": ids[j], "ticket": p["ticket"][i], "category": p["category"][i],
+                "description": p["description"][i], "channel": p["channel"][i],
+                "lon": float(lon[j]), "lat": float(lat[j]),
+                "address_text": p["address_text"][i] or None,
+                "priority": int(p["priority"][i]), "status": p["status"][i],
+                "kecamatan_code": plc.kecamatan_code, "kelurahan_code": plc.kelurahan_code,
+                "rw_code": plc.rw_code, "rt_code": plc.rt_code, "placement": pd_,
+                "rejection_reason": p["rejection_reason"][i] or None,
+                "created_by": self.actor, "version": 1, "updated_at": self.now,
+                **{k: tvals[k][j] for k in TIMESTAMPS},
+            }
+            rows.append(row)
+            at = row["dispatched_at"] or row["reported_at"]
+            lead = p["lead_team"][i]
+            support = [c.strip() for c in p["support_teams"][i].split(";") if c.strip()]
+            for code, kind in [(lead, "lead")] + [(c, "support") for c in support]:
+                if code:
+                    assignments.append({"incident_id": ids[j], "team_code": code, "kind": kind,
+                                        "role": team_roles[code], "assigned_at": at,
+                                        "assigned_by": self.actor, "active": True})
+        points = shapely.points(lon, lat)
+        if self.pg:
+            self._copy_pg(rows, assignments, shapely.to_wkb(
+                shapely.set_srid(points, 4326), hex=True, include_srid=True), json)
+        else:
+            from sqlalchemy import insert
+
+            from geo_sigap.storage.tables import AssignmentRow
+
+            wkb = shapely.to_wkb(points)
+            for r, g in zip(rows, wkb, strict=True):
+                r["geom"] = g
+            for k in range(0, len(rows), 5000):
+                self.s.execute(insert(IncidentRow.__table__), rows[k:k + 5000])
+            for k in range(0, len(assignments), 5000):
+                self.s.execute(insert(AssignmentRow.__table__), assignments[k:k + 5000])
+        return n
+
+    _INC_COLS = ("id", "ticket", "category", "description", "channel", "lon", "lat", "geom",
+                 "address_text", "priority", "status", "kecamatan_code", "kelurahan_code",
+                 "rw_code", "rt_code", "placement", "rejection_reason", "created_by",
+                 "version", "updated_at", *TIMESTAMPS)
+    _ASG_COLS = ("incident_id", "team_code", "kind", "role", "assigned_at", "assigned_by",
+                 "active")
+
+    def _copy_pg(self, rows, assignments, ewkb_hex, json) -> None:
+        conn = self.s.connection().connection.driver_connection
+        with conn.cursor() as cur:
+            with cur.copy(f"COPY incidents ({', '.join(self._INC_COLS)}) FROM STDIN") as cp:
+                for r, g in zip(rows, ewkb_hex, strict=True):
+                    r["geom"] = g
+                    r["placement"] = json.dumps(r["placement"])
+                    cp.write_row([r[c] for c in self._INC_COLS])
+            if assignments:
+                with cur.copy(f"COPY assignments ({', '.join(self._ASG_COLS)}) "
+                              "FROM STDIN") as cp:
+                    for a in assignments:
+                        cp.write_row([a[c] for c in self._ASG_COLS])

@@ -162,6 +162,8 @@ class IncidentRow(Base):
     __table_args__ = (
         Index("ix_incidents_lonlat", "lon", "lat"),
         Index("ix_incidents_status_reported", "status", "reported_at"),
+        Index("ix_incidents_category_reported", "category", "reported_at"),  # duplicates
+        Index("ix_incidents_updated_at", "updated_at"),  # analytics change watermark
     )
 
 
@@ -268,3 +270,27 @@ class EventRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     kind: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ChannelMessageRow(Base):
+    """Every message received on a chat channel (WhatsApp, Telegram, SMS): makes
+    redeliveries idempotent (``channel`` + ``message_id``) and groups a burst of messages
+    from one sender into one draft. ``sender_key`` is a keyed hash of the sender (the
+    phone number itself is kept only on the incident, for the operators)."""
+
+    __tablename__ = "channel_messages"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    message_id: Mapped[str] = mapped_column(String(200))
+    sender_key: Mapped[str] = mapped_column(String(64))
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="SET NULL"), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(20))
+
+    __table_args__ = (
+        Index("ux_channel_messages_message", "channel", "message_id", unique=True),
+        Index("ix_channel_messages_sender", "channel", "sender_key", "received_at"),
+    )

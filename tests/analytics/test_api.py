@@ -6,8 +6,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from geo_sigap.analytics import _synthetic as S
-from geo_sigap.analytics.loaders import AnalyticsData
+from geo_sigap.analytics.incremental import LiveAnalytics, store_from_frame
 from geo_sigap.domain.categories import load_categories
 
 
@@ -15,16 +14,10 @@ from geo_sigap.domain.categories import load_categories
 def client(units, incidents):
     from geo_sigap.web.routes.analytics import router
 
-    calls = {"n": 0}
-    data = AnalyticsData(incidents=incidents, units=units, teams=S.teams_frame(),
-                         categories=load_categories(), version="v1")
-
-    def analytics_data():
-        calls["n"] += 1
-        return data
-
+    store = store_from_frame(incidents)
+    live = LiveAnalytics(lambda: store, lambda: (units, "u1"), load_categories())
     app = FastAPI()
-    app.state.services = SimpleNamespace(analytics_data=analytics_data)
+    app.state.services = SimpleNamespace(analytics=live)
     app.include_router(router)
     from geo_sigap.dispatch.actors import Actor
     from geo_sigap.domain.lifecycle import UserRole
@@ -44,13 +37,12 @@ def test_heat_grid(client):
 
 
 def test_hotspots_geojson_and_cache(client):
-    from geo_sigap.web.routes.analytics import _hotspots
-
+    live = client.app.state.services.analytics
     p = {"quarter": "2026Q3", "level": "rt", "permutations": 199}
     a = client.get("/api/analytics/hotspots", params=p).json()
-    hits = _hotspots.cache_info().hits
+    hits = live.hits
     b = client.get("/api/analytics/hotspots", params=p).json()
-    assert _hotspots.cache_info().hits == hits + 1 and a == b
+    assert live.hits == hits + 1 and a == b
     assert a["type"] == "FeatureCollection" and len(a["features"]) == 216
     props = a["features"][0]["properties"]
     assert {"gi_z", "gi_class", "gi_label", "moran_q"} <= set(props)

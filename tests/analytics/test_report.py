@@ -27,6 +27,8 @@ def test_report_is_self_contained_and_printable(units, incidents, tmp_path):
     assert seen[-1][0] == seen[-1][1] and [d for d, _, _ in seen] == list(range(1, len(seen) + 1))
     # the planted persistent PKL area shows up among the chronic locations
     assert "Titik panas menetap" in html
+    # the method text names the metric projection chosen from the area (Jambi: UTM 48S)
+    assert "proyeksi UTM zona 48S (EPSG:32748)" in html
 
 
 def test_report_for_a_quarter_without_incidents(units, incidents, tmp_path):

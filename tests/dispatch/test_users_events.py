@@ -51,10 +51,15 @@ def test_create_user_login_and_token_storage(services):
 
 
 def test_demo_users_one_per_team_group(services):
+    # the fixture area already has operator … admin: only the missing accounts are made,
+    # one team member per team role present, attached to that role's first team
     created = users.ensure_demo_users(services.db)
-    assert {"operator", "dispatcher", "coordinator", "planner", "admin"} <= set(created) | {
-        "operator", "dispatcher", "coordinator", "planner", "admin"}
-    assert "tim_bhabinkamtibmas" in created and "tim_satpol_pp" in created
+    assert sorted(created) == ["tim_babinsa", "tim_bhabinkamtibmas", "tim_linmas",
+                               "tim_satpol_pp"]
+    members = {u.username: u for u in users.list_users(services.db)}
+    assert {"operator", "dispatcher", "coordinator", "planner", "admin"} <= set(members)
+    assert members["tim_satpol_pp"].team_code == "SPP-01"
+    assert members["tim_babinsa"].role == UserRole.TEAM_MEMBER
     token, user, _ = users.login(services.db, "tim_bhabinkamtibmas", "tim_bhabinkamtibmas123")
     assert user.team_code == "BHB-1003"
     assert users.ensure_demo_users(services.db) == []  # idempotent

@@ -7,7 +7,7 @@ import pytest
 import shapely
 from sqlalchemy import func, select
 
-from geo_sigap.domain.admin import AdminLevel
+from geo_sigap.domain.admin import AdminLevel, AdminUnit
 from geo_sigap.domain.categories import load_categories
 from geo_sigap.errors import ImportFailed
 from geo_sigap.importers.boundaries import (
@@ -207,3 +207,77 @@ def test_incident_history_csv(db, tmp_path):
     with pytest.raises(ImportFailed) as e:
         read_incidents(bad, cats)
     assert "baris 2" in e.value.message_id and "baris 3" in e.value.message_id
+
+
+def _history_csv(path, n, *, start=0, bad_line=None):
+    lines = ["ticket,category,description,channel,lon,lat,reported_at,verified_at,"
+             "dispatched_at,on_scene_at,resolved_at,lead_team,support_teams,status,priority"]
+    for i in range(start, start + n):
+        lon = 103.645 + (i % 100) * 0.0001
+        lines.append(f"S-{i:06d},pkl,lapak {i},hotline,{lon:.6f},-1.61,"
+                     f"2025-03-04T21:15:00+07:00,2025-03-04 21:20,,2025-03-04T21:40:00+07:00,"
+                     f",{'BHB-1' if i % 2 else ''},,,")
+    if bad_line is not None:
+        lines[bad_line - 1] = lines[bad_line - 1].replace(",pkl,", ",banjirr,")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_streaming_import_equals_the_row_by_row_import(db, tmp_path):
+    """import_incidents_csv (chunks, COPY/executemany) stores what read/import_incidents
+    store, refuses a bad file whole, skips what is stored, and works across chunks."""
+    from geo_sigap.importers.incidents import import_incidents_csv
+
+    poly = shapely.Polygon([(103.64, -1.62), (103.66, -1.62), (103.66, -1.60), (103.64, -1.60)])
+    from geo_sigap.storage.units import upsert_units
+    with db.session() as s:
+        upsert_units(s, [AdminUnit("15.71.11.1003", AdminLevel.KELURAHAN, "Eka Jaya",
+                                   "15.71.11", poly)])
+    tf = tmp_path / "teams.csv"
+    tf.write_text("code,name,role,phone,vehicle,post_lon,post_lat,area_codes\n"
+                  "BHB-1,Bhabin,bhabinkamtibmas,,motor,103.65,-1.61,15.71.11.1003\n")
+    import_teams(db, read_teams(tf))
+    cats = load_categories()
+    bad = tmp_path / "bad.csv"
+    _history_csv(bad, 250, bad_line=180)
+    with pytest.raises(ImportFailed) as e:
+        import_incidents_csv(db, bad, cats, placer_from_db(db), chunk_rows=100)
+    assert "baris 180" in e.value.message_id
+    dup = tmp_path / "dup.csv"
+    _history_csv(dup, 150)
+    with open(dup, "a") as f:  # a ticket again, in another chunk
+        f.write(dup.read_text().splitlines()[3] + "\n")
+    with pytest.raises(ImportFailed) as e:
+        import_incidents_csv(db, dup, cats, placer_from_db(db), chunk_rows=100)
+    assert "baris 152" in e.value.message_id and "ganda" in e.value.message_id
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(IncidentRow)) == 0
+
+    good = tmp_path / "good.csv"
+    _history_csv(good, 250)
+    seen = []
+    got = import_incidents_csv(db, good, cats, placer_from_db(db), chunk_rows=100,
+                               progress=lambda step, done, total: seen.append((step, done)))
+    assert got == {"inserted": 250, "skipped_existing": 0, "outside_coverage": 0}
+    assert ("menyimpan", 250) in seen
+    again = import_incidents_csv(db, good, cats, placer_from_db(db), chunk_rows=100)
+    assert again == {"inserted": 0, "skipped_existing": 250, "outside_coverage": 0}
+    with db.session() as s:
+        rows = {r.ticket: r for r in s.scalars(select(IncidentRow))}
+        r = rows["S-000001"]
+        assert r.kelurahan_code == "15.71.11.1003" and r.status == "di_lokasi"
+        assert r.reported_at.hour == 14 and r.verified_at.hour == 14  # WIB → UTC
+        assert r.assignments[0].team_code == "BHB-1" and r.assignments[0].kind == "lead"
+        assert r.geom is not None and r.geom.x == pytest.approx(r.lon)
+        assert r.placement["kelurahan_code"] == "15.71.11.1003"
+        assert not rows["S-000000"].assignments
+    # the same file through the row-by-row path gives the same stored rows
+    other = tmp_path / "other.csv"
+    _history_csv(other, 20, start=1000)
+    incs, links = read_incidents(other, cats)
+    import_incidents(db, incs, links, placer_from_db(db))
+    with db.session() as s:
+        a = s.scalar(select(IncidentRow).where(IncidentRow.ticket == "S-001001"))
+        b = rows["S-000001"]
+        for col in ("category", "status", "priority", "channel", "kelurahan_code", "rt_code",
+                    "reported_at", "verified_at", "on_scene_at", "placement"):
+            assert getattr(a, col) == getattr(b, col), col

@@ -23,7 +23,8 @@ from geo_sigap.analytics.heatmap import kde_grid
 from geo_sigap.analytics.hotspots import units_of_level
 from geo_sigap.analytics.performance import STEP_LABELS, annotate, overdue_cases, summarise
 from geo_sigap.analytics.temporal import day_hour_matrix, monthly_by_category, quarter_comparison
-from geo_sigap.analytics.weights import hex_grid, to_metric
+from geo_sigap.analytics.weights import hex_grid
+from geo_sigap.domain.projection import describe as describe_crs
 from geo_sigap.errors import InvalidInput
 
 Progress = Callable[[int, int, str], None]
@@ -121,7 +122,7 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     cells["place"] = [
         (f"{names.get(c, c)} {names.get(c.rsplit('.', 1)[0], '')}" if isinstance(c, str)
          else "–") for c in cells["rw_code"]]
-    x, y = to_metric(hist["lon"].to_numpy(), hist["lat"].to_numpy())
+    x, y = grid.to_metric(hist["lon"].to_numpy(), hist["lat"].to_numpy())
     hist = hist.assign(hex_code=pd.Series(grid.codes(), dtype=object)
                        .reindex(grid.cell_index(x, y)).to_numpy())
     w_hex = grid.adjacency()
@@ -284,7 +285,8 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
         "kecamatan": kecamatan or "semua", "kecamatan_name": names.get(kecamatan, kecamatan)
         if kecamatan else "Semua wilayah",
         "generated": pd.Timestamp.now(tz="Asia/Jakarta").strftime("%d-%m-%Y %H:%M WIB"),
-        "n_hot": n_hot, "hex_m": hex_m, "permutations": permutations, "seed": seed,
+        "n_hot": n_hot, "hex_m": hex_m, "projection": describe_crs(grid.crs),
+        "permutations": permutations, "seed": seed,
         "heat_bw": heat.bandwidth_m, "emerging_note": em_all.note,
         "score": score, "slices": slices, "islands": int(g.island.sum()),
         "ehsa_counts": {k: {(_em.LABELS_ID[c]): int(n) for c, n in v.items()

@@ -59,6 +59,15 @@ def content_security_policy(tiles_url: str | None = None) -> str:
             "form-action 'self'")
 
 
+def _category_names(request: Request, locale: str) -> dict[str, str]:
+    """Category code → name in ``locale``, for the pages' scripts ({} without services)."""
+    services = getattr(request.app.state, "services", None)
+    table = getattr(services, "categories", None) if services is not None else None
+    if table is None:
+        return {}
+    return {c.code: c.label(locale) for c in table}
+
+
 def render(request: Request, template: str, *, page: str, title_key: str,
            **context: object) -> HTMLResponse:
     """Render ``template`` in the request's locale; remember a ``?lang=`` choice."""
@@ -75,7 +84,8 @@ def render(request: Request, template: str, *, page: str, title_key: str,
             "t": t, "locale": locale, "other_locale": "en" if locale == "id" else "id",
             "i18n_json": t.as_json(), "page": page, "title": t(title_key),
             "version": __version__, "tiles_url": tiles or "",
-            "demo": bool(getattr(s, "demo", False)), **context,
+            "demo": bool(getattr(s, "demo", False)),
+            "categories": _category_names(request, locale), **context,
         },
     )
     response.headers["Content-Security-Policy"] = content_security_policy(tiles)
@@ -129,7 +139,12 @@ def operator_intake(request: Request) -> HTMLResponse:
 @router.get("/dispatch/{ticket}", response_class=HTMLResponse)
 def dispatcher_panel(request: Request, ticket: str) -> HTMLResponse:
     return render(request, "dispatch.html", page="dispatch", title_key="dispatch.suggestions",
-                  ticket=ticket)
+                  ticket=ticket, wa_share=WA_SHARE)
+
+
+#: Where a message is shared from the dispatcher's browser: ``wa.me`` without a number
+#: opens WhatsApp's share sheet (choose the team's group), with a number that chat.
+WA_SHARE = "https://wa.me/"
 
 
 @router.get("/lapangan", response_class=HTMLResponse)

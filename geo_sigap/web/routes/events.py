@@ -8,9 +8,10 @@ from fastapi.responses import StreamingResponse
 from geo_sigap.dispatch.actors import STAFF, Actor
 from geo_sigap.dispatch.events import Event, EventHub
 from geo_sigap.domain.lifecycle import UserRole
-from geo_sigap.web.auth import staff_actor
+from geo_sigap.web.auth import staff_actor_async, still_signed_in
 
 router = APIRouter(prefix="/api", tags=["peta"])
+RECHECK_S = 5.0  # an open stream re-checks its session at least this often
 
 
 def hub(request: Request) -> EventHub:
@@ -25,26 +26,34 @@ def hub(request: Request) -> EventHub:
             responses={200: {"content": {"text/event-stream": {"example":
                        'id: 42\nevent: incident\ndata: {"action":"verify","ticket":'
                        '"SGP-250304-7KQ4","status":"terverifikasi"}\n\n'}}}})
-async def events(request: Request, who: Actor = Depends(staff_actor),
-                 last_event_id: int | None = Header(None, alias="Last-Event-ID"),
-                 after: int | None = Query(None, ge=0, description="Resume after this id"),
+async def events(request: Request, who: Actor = Depends(staff_actor_async),
+                 last_event_id: int | None = Header(None, alias="Last-Event-ID", ge=0,
+                                                    le=2**62),
+                 after: int | None = Query(None, ge=0, le=2**62,
+                                           description="Resume after this id"),
                  follow: bool = Query(True, description="false: send the backlog and end")):
     """``event: incident`` / ``event: team`` with JSON data. Resume with the
     ``Last-Event-ID`` header (EventSource does it) or ``?after=``; without either, only
-    new events. Team members receive only their team's incidents."""
+    events committed after this answer starts. Team members receive only their team's
+    incidents. The stream ends soon after its session ends (logout, expiry): it is
+    re-checked before each delivery and at least every few seconds."""
     who.require(STAFF, "mengikuti peristiwa langsung", "follow live events")
+    h = hub(request)
     start = last_event_id if last_event_id is not None else after
+    if start is None:
+        start = await h.position()  # fixed before the 200 is sent
+    # registered before answering: nothing committed from here on can be missed
+    sub = await h.subscribe(start) if follow else None
 
     def accept(ev: Event) -> bool:
         if who.role != UserRole.TEAM_MEMBER or ev.kind != "incident":
             return True
         return who.team_code in ev.payload.get("teams", [])
 
-    async def body():
-        async for chunk in hub(request).stream(start, follow=follow, accept=accept):
-            if await request.is_disconnected():
-                return
-            yield chunk
+    async def alive() -> bool:
+        return await still_signed_in(request, who)
 
-    return StreamingResponse(body(), media_type="text/event-stream",
+    body = h.stream(start, follow=follow, accept=accept, alive=alive, recheck_s=RECHECK_S,
+                    subscription=sub)
+    return StreamingResponse(body, media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -45,7 +45,10 @@ def search(request: Request, q: str = Query(..., max_length=500, description="Al
 
         near_cp = check_lonlat(near_lon, near_lat)  # NaN/inf/out of range → 422
         near = (near_cp.lon, near_cp.lat)
-    geocoder = request.app.state.services.forward_geocoder
-    candidates = geocoder.search(q, limit=limit, near=near)
-    return {"query": q, "candidates": [c.to_dict() for c in candidates],
-            "ambiguous": any(c.ambiguous for c in candidates[:2])}
+    from geo_sigap.geocoding.forward import search_with_street
+
+    found = search_with_street(request.app.state.services.forward_geocoder, q, limit=limit,
+                               near=near)
+    return {"query": q,
+            "candidates": [{**c.to_dict(), "near_street": ns} for c, ns in found],
+            "ambiguous": any(c.ambiguous for c, _ in found[:2])}

@@ -147,12 +147,19 @@ def roads(request: Request) -> Response:
 
 @router.get("/incidents", summary="Kejadian terbuka (ringkas) untuk peta langsung")
 def open_incidents(request: Request, who=Depends(_staff)) -> dict:
-    """Every open incident in one compact, columnar answer (staff only; no personal data)."""
+    """Every open incident in one compact, columnar answer (staff only; no personal data).
+    A team member gets only the open cases their team is assigned to."""
+    from geo_sigap.dispatch.actors import STAFF
+    from geo_sigap.domain.lifecycle import UserRole
     from geo_sigap.maps.feed import open_incidents_feed
 
+    who.require(STAFF, "melihat peta kejadian", "see the incident map")
+    team = None
+    if who.role == UserRole.TEAM_MEMBER:
+        team = who.team_code or "\x00"  # a member without a team sees nothing
     services = request.app.state.services
     with services.db.session() as s:
-        return open_incidents_feed(s, services.categories)
+        return open_incidents_feed(s, services.categories, team_code=team)
 
 
 # ------------------------------------------------------------------ coverage (travel time)
@@ -332,26 +339,4 @@ def periods(request: Request, who=Depends(_staff)) -> dict:
     ``default`` is the last complete quarter of the data: the quarter before the current
     one (WIB), or the data's last quarter when the history stops earlier.
     """
-    import pandas as pd
-
-    from geo_sigap.analytics.frames import Quarter
-
-    data = request.app.state.services.analytics_data()
-    cache = _cache(request)
-    hit = cache.get("periods")
-    if hit is None or hit[0] != data.version:
-        times = pd.to_datetime(data.incidents["reported_at"], utc=True).dropna() \
-            if len(data.incidents) else pd.Series([], dtype="datetime64[ns, UTC]")
-        wib = times.dt.tz_convert("Asia/Jakarta")
-        found = sorted({Quarter(int(y), int(q)) for y, q in zip(wib.dt.year, wib.dt.quarter)},
-                       reverse=True)
-        default = None
-        if found:
-            default = min(found[0], Quarter.of(pd.Timestamp.now(tz="UTC")).previous())
-            if default not in found:  # no incident in it: the newest earlier one with data
-                earlier = [q for q in found if q <= default]
-                default = earlier[0] if earlier else found[0]
-        hit = cache["periods"] = (data.version, {
-            "quarters": [{"code": str(q), "label": q.label} for q in found],
-            "default": str(default) if default else None})
-    return hit[1]
+    return request.app.state.services.analytics.periods()

@@ -1,0 +1,476 @@
+"""Live analytics over a history kept up to date incrementally, quarter by quarter.
+
+The history is partitioned by the WIB quarter of ``reported_at``. Each partition
+(:class:`Block`) holds the compact analytics columns of its incidents (about 80 bytes an
+incident: category, lon, lat, status, priority, kelurahan/RW/RT code, reported_at,
+on_scene_at — strings shared, not copied), indexed by incident id, and a version number
+that changes only when one of its incidents changes. A write (intake, transition,
+import) is applied with :meth:`HistoryStore.upsert`: only the partitions the changed
+incidents leave or enter are rebuilt; closed quarters nobody touches are never read
+again. The filters of the map (category, quarter, WIB hours, kecamatan) and exact
+medians, percentiles and Scott's-rule bandwidths need rows rather than pre-added
+counts, so a partition keeps its rows; pre-added counts per quarter × category × unit
+are :meth:`HistoryStore.summary`, and the answers built from a partition are cached
+under the partition's version (:class:`LiveAnalytics`), so an answer about a closed
+quarter survives every new report of today.
+
+Nothing here reads the database: :mod:`geo_sigap.analytics.from_storage` feeds the store
+from the ``incidents`` table (rows changed since a watermark on ``updated_at``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from geo_sigap.analytics.frames import WIB, Quarter, filter_incidents
+
+# Columns of a partition (the incident id is the index).
+BLOCK_COLUMNS = ("category", "lon", "lat", "status", "priority", "kelurahan_code",
+                 "rw_code", "rt_code", "reported_at", "on_scene_at")
+_STRINGS = ("category", "status", "kelurahan_code", "rw_code", "rt_code")
+_TIMES = ("reported_at", "on_scene_at")
+
+
+def quarter_key(q: Quarter) -> int:
+    return q.year * 4 + q.q - 1
+
+
+def key_quarter(k: int) -> Quarter:
+    return Quarter(int(k) // 4, int(k) % 4 + 1)
+
+
+def quarter_keys(reported_at: pd.Series) -> np.ndarray:
+    """The quarter key (``year·4 + quarter − 1``, WIB) of each timestamp."""
+    t = pd.to_datetime(reported_at, utc=True).dt.tz_convert(WIB)
+    return (t.dt.year.to_numpy(np.int64) * 4 + (t.dt.month.to_numpy(np.int64) - 1) // 3)
+
+
+def _shared_strings(col: pd.Series) -> np.ndarray:
+    """The column as an object array in which equal strings are one object (8 bytes a
+    cell instead of a string each); missing values become ``None``."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    vocab = np.empty(len(uniques) + 1, dtype=object)
+    vocab[:-1] = [str(u) for u in uniques]
+    vocab[-1] = None
+    return vocab[codes]
+
+
+def compact(rows: pd.DataFrame) -> pd.DataFrame:
+    """Analytics rows (``id`` + :data:`BLOCK_COLUMNS`, any extra columns ignored) as a
+    partition frame: indexed by id (sorted), timestamps in WIB, strings shared."""
+    out = pd.DataFrame(index=pd.Index(rows["id"].to_numpy(np.int64), name="id"))
+    for c in BLOCK_COLUMNS:
+        v = rows[c]
+        if c in _STRINGS:
+            out[c] = _shared_strings(v)
+        elif c in _TIMES:
+            t = pd.DatetimeIndex(pd.to_datetime(v, utc=True))
+            out[c] = t.tz_convert(WIB).as_unit("ns")
+        elif c == "priority":
+            out[c] = pd.to_numeric(v, errors="coerce").fillna(3).to_numpy(np.int64)
+        else:
+            out[c] = pd.to_numeric(v, errors="coerce").to_numpy(np.float64)
+    return out.sort_index()
+
+
+def _empty() -> pd.DataFrame:
+    return compact(pd.DataFrame({c: [] for c in ("id", *BLOCK_COLUMNS)}))
+
+
+@dataclass(frozen=True)
+class Block:
+    """One quarter's incidents (frame indexed by id, sorted) and its version."""
+
+    quarter: Quarter
+    frame: pd.DataFrame
+    version: int
+
+    def has(self, ids: np.ndarray) -> np.ndarray:
+        idx = self.frame.index.to_numpy()
+        if not len(idx):
+            return np.zeros(len(ids), dtype=bool)
+        pos = np.searchsorted(idx, ids).clip(0, len(idx) - 1)
+        return idx[pos] == ids
+
+
+class HistoryStore:
+    """The incident history as quarter partitions, updated in place by changed rows.
+
+    Readers never wait: every change builds the changed partitions anew and swaps the
+    partition map in one assignment, so a reader keeps a consistent snapshot.
+    """
+
+    def __init__(self) -> None:
+        self._blocks: dict[int, Block] = {}
+        self._counter = 0
+        self._write = threading.Lock()
+
+    # -- changes ---------------------------------------------------------------------------
+
+    def _next(self) -> int:
+        self._counter += 1
+        return self._counter
+
+    def replace_quarter(self, quarter: Quarter, rows: pd.DataFrame) -> None:
+        """Set one quarter's partition from all its rows (the first build, a reconcile)."""
+        frame = compact(rows) if "id" in rows.columns else rows
+        with self._write:
+            blocks = dict(self._blocks)
+            k = quarter_key(quarter)
+            if len(frame):
+                blocks[k] = Block(quarter, frame, self._next())
+            else:
+                blocks.pop(k, None)
+            self._blocks = blocks
+
+    def upsert(self, rows: pd.DataFrame) -> set[Quarter]:
+        """Apply new or changed incidents (``id`` + :data:`BLOCK_COLUMNS`); an incident whose
+        report time moved to another quarter leaves its old partition. Rows equal to what
+        the store holds change nothing. Returns the quarters whose partitions changed."""
+        if rows is None or not len(rows):
+            return set()
+        new = compact(rows.drop_duplicates("id", keep="last"))
+        keys = quarter_keys(new["reported_at"])
+        ids = new.index.to_numpy()
+        with self._write:
+            blocks = dict(self._blocks)
+            touched: set[int] = set()
+            unchanged: list[np.ndarray] = []
+            for k, b in list(blocks.items()):  # the old place of each changed incident
+                hit = b.has(ids)
+                if not hit.any():
+                    continue
+                hit_ids = ids[hit]
+                same = (keys[hit] == k) & _rows_equal(b.frame.loc[hit_ids], new.loc[hit_ids])
+                unchanged.append(hit_ids[same])
+                drop = hit_ids[~same]
+                if len(drop):
+                    blocks[k] = Block(b.quarter, b.frame.drop(index=drop), b.version)
+                    touched.add(k)
+            keep = ~np.isin(ids, np.concatenate(unchanged)) if unchanged else \
+                np.ones(len(ids), dtype=bool)
+            add, add_keys = new.loc[keep], keys[keep]
+            for k in np.unique(add_keys):
+                k = int(k)
+                part = add.loc[add_keys == k]
+                b = blocks.get(k)
+                frame = part if b is None else pd.concat([b.frame, part]).sort_index()
+                blocks[k] = Block(key_quarter(k), frame, 0)
+                touched.add(k)
+            for k in touched:
+                b = blocks[k]
+                if len(b.frame):
+                    blocks[k] = Block(b.quarter, b.frame, self._next())
+                else:
+                    del blocks[k]
+            self._blocks = blocks
+        return {key_quarter(k) for k in touched}
+
+    def delete(self, ids: Iterable[int]) -> set[Quarter]:
+        """Forget incidents (deleted rows)."""
+        ids = np.unique(np.asarray(list(ids), dtype=np.int64))
+        touched = set()
+        with self._write:
+            blocks = dict(self._blocks)
+            for k, b in list(blocks.items()):
+                if b.has(ids).any():
+                    kept = b.frame.loc[~b.frame.index.isin(ids)]
+                    if len(kept):
+                        blocks[k] = Block(b.quarter, kept, self._next())
+                    else:
+                        del blocks[k]
+                    touched.add(b.quarter)
+            self._blocks = blocks
+        return touched
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """Changes with every change of any partition."""
+        return self._counter
+
+    def block(self, quarter: Quarter | str) -> Block | None:
+        return self._blocks.get(quarter_key(Quarter.parse(quarter)))
+
+    def blocks(self) -> list[Block]:
+        return [b for _, b in sorted(self._blocks.items())]
+
+    def token(self, quarter: Quarter | str | None = None) -> int:
+        """A number that changes when the answer about ``quarter`` (None: all) may change."""
+        if quarter is None:
+            return self._counter
+        b = self.block(quarter)
+        return 0 if b is None else b.version
+
+    def frame(self, quarter: Quarter | str | None = None) -> pd.DataFrame:
+        """The incidents of one quarter (None: all), indexed by id."""
+        if quarter is not None:
+            b = self.block(quarter)
+            return b.frame if b is not None else _empty()
+        parts = [b.frame for b in self.blocks()]
+        if not parts:
+            return _empty()
+        return pd.concat(parts) if len(parts) > 1 else parts[0]
+
+    def quarters(self) -> list[Quarter]:
+        """Quarters holding incidents, newest first."""
+        return [key_quarter(k) for k in sorted(self._blocks, reverse=True)]
+
+    def __len__(self) -> int:
+        return sum(len(b.frame) for b in self._blocks.values())
+
+    def summary(self) -> pd.DataFrame:
+        """Counts per quarter × category × kelurahan × status (the pre-added view)."""
+        parts = []
+        for b in self.blocks():
+            f = b.frame
+            g = f.groupby([f["category"], f["kelurahan_code"].fillna(""),
+                           f["status"]], sort=True).size()
+            parts.append(pd.concat({str(b.quarter): g}, names=["quarter"]))
+        if not parts:
+            return pd.Series(dtype=np.int64)
+        return pd.concat(parts).rename("n")
+
+
+def _rows_equal(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
+    """Row by row: are two partition frames (same ids, same order) equal? (NaN == NaN)"""
+    eq = np.ones(len(a), dtype=bool)
+    for c in BLOCK_COLUMNS:
+        x, y = a[c], b[c]
+        eq &= ((x == y) | (x.isna() & y.isna())).to_numpy()
+    return eq
+
+
+def periods_answer(quarters: list[Quarter], now: pd.Timestamp | None = None) -> dict:
+    """``{quarters: [{code, label}], default}`` newest first; default: the last complete
+    quarter (the one before the current, WIB) or the data's newest earlier one."""
+    found = sorted(quarters, reverse=True)
+    default = None
+    if found:
+        now = now if now is not None else pd.Timestamp.now(tz="UTC")
+        default = min(found[0], Quarter.of(now).previous())
+        if default not in found:
+            earlier = [q for q in found if q <= default]
+            default = earlier[0] if earlier else found[0]
+    return {"quarters": [{"code": str(q), "label": q.label} for q in found],
+            "default": str(default) if default else None}
+
+
+# --------------------------------------------------------------------------- answers
+
+def target_minutes(inc: pd.DataFrame, categories) -> np.ndarray:
+    """Target minutes (report → on scene) per incident, one lookup per (category, priority)
+    pair (same values as :func:`geo_sigap.analytics.performance.targets`)."""
+    from geo_sigap.domain.categories import Priority
+
+    if not len(inc):
+        return np.empty(0)
+    pairs = pd.MultiIndex.from_arrays([inc["category"].astype(object),
+                                       inc["priority"].astype(object)])
+    codes, uniq = pd.factorize(pairs)
+    values = np.empty(len(uniq))
+    for i, (cat, prio) in enumerate(uniq):
+        try:
+            p = Priority.parse(prio) if pd.notna(prio) else None
+        except Exception:  # noqa: BLE001 - unknown priority: category target only
+            p = None
+        try:
+            values[i] = categories.target_minutes(cat, p)
+        except Exception:  # noqa: BLE001 - unknown category: no target
+            values[i] = np.nan
+    return values[codes]
+
+
+def kpis_answer(inc: pd.DataFrame, categories) -> dict:
+    """Counts, response median/p90, share within target and overdue of filtered incidents
+    (the numbers of :func:`geo_sigap.analytics.performance.annotate`, computed from the
+    two timestamps they need)."""
+    d = (inc["on_scene_at"] - inc["reported_at"]).dt.total_seconds() / 60.0
+    resp = d.where(d >= 0)
+    target = pd.Series(target_minutes(inc, categories), index=inc.index)
+    within = (resp <= target).where(resp.notna())
+    as_of = inc["reported_at"].max()
+    waiting = (as_of - inc["reported_at"]).dt.total_seconds() / 60.0
+    status = inc["status"].fillna("").astype(str)
+    open_ = resp.isna() & ~status.isin(["ditolak", "selesai", "ditangani"])
+    overdue = (resp > target) | (open_ & (waiting > target))
+    r = resp.dropna()
+    wt = within.dropna().astype(bool)
+
+    def num(v):
+        return None if v is None or not np.isfinite(v) else round(float(v), 1)
+
+    return {
+        "incidents": int(len(inc)),
+        "by_category": {str(k): int(v) for k, v in inc["category"].value_counts().items()},
+        "response_median_min": num(r.median()) if len(r) else None,
+        "response_p90_min": num(r.quantile(0.9)) if len(r) else None,
+        "share_within_target": num(wt.mean()) if len(wt) else None,
+        "overdue": int(overdue.sum()),
+    }
+
+
+def parse_hours(hours: str | None) -> tuple[int, int] | None:
+    from geo_sigap.errors import InvalidInput
+
+    if not hours:
+        return None
+    try:
+        a, b = (int(v) for v in hours.split("-"))
+    except ValueError:
+        raise InvalidInput("Jam harus berbentuk 'dari-sampai', mis. 20-3",
+                           "Hours must look like 'from-to', e.g. 20-3") from None
+    return a, b
+
+
+class LiveAnalytics:
+    """KPIs, heat grid, hotspots and periods for the web map, from a :class:`HistoryStore`.
+
+    Parameters
+    ----------
+    store : callable returning the current :class:`HistoryStore` (brought up to date)
+    units : callable returning ``(units GeoDataFrame, units_token)``
+    categories : the category table
+
+    Answers are cached under (parameters, version of the partitions they read, units
+    token): an answer about a quarter nobody changed stays cached across writes.
+    """
+
+    def __init__(self, store: Callable[[], HistoryStore], units: Callable[[], tuple],
+                 categories, *, keep: int = 256):
+        self._store = store
+        self._units = units
+        self.categories = categories
+        self._cache: OrderedDict = OrderedDict()
+        self._keep = keep
+        self._lock = threading.Lock()  # guards the cache dict only, never a computation
+        self._weights: dict = {}
+        self.hits = self.misses = 0
+
+    def _cached(self, key, token, build):
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] == token:
+                self._cache.move_to_end(key)
+                self.hits += 1
+                return hit[1]
+        value = build()
+        with self._lock:
+            self.misses += 1
+            self._cache[key] = (token, value)
+            self._cache.move_to_end(key)
+            while len(self._cache) > self._keep:
+                self._cache.popitem(last=False)
+        return value
+
+    def _select(self, store: HistoryStore, category, quarter, hours, kecamatan):
+        q = Quarter.parse(quarter) if quarter else None
+        h = parse_hours(hours)
+        cats = category.split(",") if category else None
+        frame = store.frame(q)
+        return filter_incidents(frame, categories=cats, hours=h, kecamatan=kecamatan)
+
+    def _token(self, store: HistoryStore, quarter, units_token):
+        q = Quarter.parse(quarter) if quarter else None
+        return (store.token(q), units_token)
+
+    def kpis(self, category=None, quarter=None, hours=None, kecamatan=None) -> dict:
+        store = self._store()
+        parse_hours(hours)
+        token = self._token(store, quarter, None)
+        key = ("kpis", category, quarter, hours, kecamatan)
+        return self._cached(key, token, lambda: kpis_answer(
+            self._select(store, category, quarter, hours, kecamatan), self.categories))
+
+    def heat(self, category=None, quarter=None, hours=None, kecamatan=None,
+             bandwidth_m=None, kernel="quartic") -> dict:
+        from geo_sigap.analytics.heatmap import kde_grid
+
+        store = self._store()
+        units, utoken = self._units()
+        parse_hours(hours)
+        key = ("heat", category, quarter, hours, kecamatan, bandwidth_m, kernel)
+
+        def build():
+            inc = self._select(store, category, quarter, hours, kecamatan)
+            kel = units.loc[units["level"] == "kelurahan"]
+            if kecamatan:
+                kel = kel.loc[kel["code"].astype(str).str.startswith(kecamatan)]
+            bounds = tuple(float(v) for v in kel.total_bounds) if len(kel) else None
+            g = kde_grid(inc["lon"], inc["lat"], bandwidth_m=bandwidth_m, kernel=kernel,
+                         bounds=bounds)
+            out = g.to_json()
+            out["image"] = g.to_data_url()
+            return out
+
+        return self._cached(key, self._token(store, quarter, utoken), build)
+
+    def _unit_weights(self, units, level, kecamatan, utoken):
+        from geo_sigap.analytics.hotspots import units_of_level
+        from geo_sigap.analytics.weights import queen_weights
+
+        key = (level, kecamatan, utoken)
+        w = self._weights.get(key)
+        if w is None:
+            sel = units_of_level(units, level, kecamatan)
+            w = queen_weights(sel)
+            if len(self._weights) > 16:
+                self._weights.clear()
+            self._weights[key] = w
+        return w
+
+    def hotspots(self, category=None, quarter=None, hours=None, kecamatan=None,
+                 level="hex", hex_m=250.0, permutations=999) -> dict:
+        from geo_sigap.analytics.hotspots import hex_hotspots, to_geojson, unit_hotspots
+
+        store = self._store()
+        units, utoken = self._units()
+        parse_hours(hours)
+        key = ("hotspots", category, quarter, hours, kecamatan, level, hex_m, permutations)
+
+        def build():
+            inc = self._select(store, category, quarter, hours, kecamatan)
+            if level == "hex":
+                kel = units.loc[units["level"] == "kelurahan"]
+                if kecamatan:
+                    kel = kel.loc[kel["code"].astype(str).str.startswith(kecamatan)]
+                gdf = hex_hotspots(inc, kel, hex_m, permutations=permutations)
+                cols = ["code", "count", "gi_z", "gi_p", "gi_class", "gi_label"]
+            else:
+                w = self._unit_weights(units, level, kecamatan, utoken)
+                gdf = unit_hotspots(inc, units, level, kecamatan=kecamatan,
+                                    permutations=permutations, weights=w)
+                cols = ["code", "name", "count", "gi_z", "gi_p", "gi_class", "gi_label",
+                        "moran_q", "moran_label"]
+            fc = to_geojson(gdf, cols)
+            fc["meta"] = {"permutations": permutations, "fdr": True,
+                          "islands": gdf.attrs["islands"], "n_incidents": int(len(inc))}
+            return fc
+
+        return self._cached(key, self._token(store, quarter, utoken), build)
+
+    def periods(self) -> dict:
+        store = self._store()
+        now = pd.Timestamp.now(tz="UTC")
+        return self._cached(("periods", str(Quarter.of(now))), store.version,
+                            lambda: periods_answer(store.quarters(), now))
+
+
+def store_from_frame(incidents: pd.DataFrame) -> HistoryStore:
+    """A store holding an analytics incidents frame (files, tests, notebooks)."""
+    df = incidents.reset_index(drop=True)
+    if "id" not in df.columns:
+        df = df.assign(id=np.arange(1, len(df) + 1))
+    for c in BLOCK_COLUMNS:
+        if c not in df.columns:
+            df[c] = pd.NaT if c in _TIMES else None
+    store = HistoryStore()
+    store.upsert(df)
+    return store

@@ -1,0 +1,244 @@
+"""The posko console in a real browser: operator queue and intake, dispatcher, coordinator.
+
+Live updates are measured (time from the API call that changes a case to the page
+showing it) and printed; click counts are counted. Screenshots go to
+``artifacts/screenshots/posko_*.png``. No request may leave 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.browser.conftest import Requests, login, shot, start_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = start_server(tmp_path_factory, "posko")
+    yield s
+    s.stop()
+
+
+def _ctx(browser, requests: Requests, **kw):
+    return requests.watch(browser.new_context(
+        viewport=kw.pop("viewport", {"width": 1366, "height": 768}), locale="id-ID",
+        timezone_id="Asia/Jakarta", **kw))
+
+
+def _citizen_report(ctx, base: str, description: str, lon=103.6628, lat=-1.6164,
+                    category="pkl") -> tuple[str, float]:
+    t0 = time.monotonic()
+    r = ctx.request.post(f"{base}/api/public/reports", data=json.dumps(
+        {"category": category, "description": description, "lon": lon, "lat": lat}),
+        headers={"Content-Type": "application/json"})
+    assert r.status == 201, r.text()
+    return r.json()["ticket"], t0
+
+
+def _errors(page) -> list[str]:
+    out: list[str] = []
+    page.on("pageerror", lambda e: out.append(str(e)))
+    return out
+
+
+def test_operator_queue_is_live_and_verifies_from_the_detail(browser, server):
+    req = Requests()
+    ctx = _ctx(browser, req)
+    op = login(ctx, server.base, "operator", "/operator")
+    errors = _errors(op)
+    op.wait_for_selector("#live.on", timeout=10000)
+    op.evaluate("window.__noReload = 1")
+    ticket, t0 = _citizen_report(ctx, server.base, "Lapak PKL menutup trotoar depan sekolah")
+    op.wait_for_selector(f"#pending li[data-ticket='{ticket}']", timeout=10000)
+    latency = time.monotonic() - t0
+    print(f"operator queue: new report shown {latency * 1000:.0f} ms after it was sent")
+    assert op.evaluate("window.__noReload") == 1
+    assert op.evaluate("window.SIGAP_OPS.alerts") >= 1
+    assert ticket in op.inner_text("#toast")
+    item = op.locator(f"#pending li[data-ticket='{ticket}']")
+    assert "new" in item.get_attribute("class")
+    assert "PKL" in item.inner_text() and "Dilaporkan" in item.inner_text()
+    item.locator(".queue-open").click()
+    op.wait_for_selector("#detail dl")
+    detail = op.inner_text("#detail")
+    for text in ("Lapak PKL menutup trotoar", "Web warga", "Kel. ", "Tidak ada laporan serupa"):
+        assert text in detail, text
+    shot(op, "posko_01_operator_antrean")
+    op.click("#detail button.verify")
+    op.wait_for_selector("#detail a.dispatch-link", timeout=5000)
+    assert op.locator(f"#pending li[data-ticket='{ticket}']").count() == 0
+    assert not errors, errors
+    assert not req.foreign(), req.foreign()[:5]
+
+
+def test_operator_intake_confirms_the_place_and_keeps_the_draft(browser, server):
+    req = Requests()
+    ctx = _ctx(browser, req, viewport={"width": 1440, "height": 900})
+    op = login(ctx, server.base, "operator", "/operator")
+    errors = _errors(op)
+    op.wait_for_selector("#live.on", timeout=10000)
+    # an old WhatsApp message: its time is shown in an editable field, nothing refused
+    op.click(".wa-box summary")
+    op.fill("#wa-text", "[05/09/24 21.14] Budi RT 05: ada keributan pemuda depan Masjid "
+            "Al-Ikhlas, Jl. Lingkar Selatan")
+    op.fill("#address", "depan Masjid Al-Ikhlas, Jl. Lingkar Selatan")
+    op.click("#wa-fill")
+    op.wait_for_selector("#candidates li button")
+    assert op.input_value("#reported_at") == "2024-09-05T21:14"
+    assert "5 September 2024" in op.inner_text("#time-note")
+    assert op.input_value("#address") == "depan Masjid Al-Ikhlas, Jl. Lingkar Selatan"
+    assert op.inner_text("#placement") == "—", "never placed without the operator"
+    assert op.input_value("#reporter_name") == "Budi RT 05"
+    labels = op.locator("#candidates li button").all_inner_texts()
+    ikhlas = [x for x in labels if "Masjid Al-Ikhlas" in x]
+    assert ikhlas and "Jalan Lingkar Selatan" in ikhlas[0], labels
+    assert all(x.count("RT ") <= 1 for x in labels), labels  # no repeated RT/RW text
+    shot(op, "posko_02_operator_wa_kandidat")
+
+    # the draft survives a reload (as after a session expiry and signing in again)
+    op.reload()
+    op.wait_for_selector("#draft-note:not([hidden])")
+    assert "keributan pemuda" in op.input_value("#description")
+    assert op.input_value("#reported_at") == "2024-09-05T21:14"
+
+    # the operator decides the time: the report came in now
+    op.click("#time-now")
+    assert op.input_value("#reported_at") == ""
+    op.fill("#address", "depan Masjid Al-Ikhlas, Jl. Lingkar Selatan")
+    op.click("#search")
+    op.wait_for_selector("#candidates li button")
+    op.locator("#candidates li button").first.click()
+    op.wait_for_function("() => document.querySelector('#placement').textContent.includes('Kel.')")
+    assert op.input_value("#address") == "depan Masjid Al-Ikhlas, Jl. Lingkar Selatan"
+    op.click("#submit")
+    op.wait_for_selector("#saved:not([hidden]) .ticket", timeout=10000)
+    # after saving: pin and Wilayah cleared, draft gone
+    assert op.inner_text("#placement") == "—"
+    assert op.locator(".leaflet-marker-icon[title='Lokasi laporan']").count() == 0
+    assert op.evaluate("localStorage.getItem('sigap.draft.operator')") is None
+    assert op.input_value("#description") == ""
+    shot(op, "posko_03_operator_tersimpan")
+
+    # a place outside the area: warned in words, saved only after confirming
+    op.fill("#description", "Tes di luar wilayah")
+    box = op.locator("#map").bounding_box()
+    op.evaluate("() => { window.SIGAP_INTAKE.map.setView([-1.58, 103.55], 14); }")
+    op.mouse.click(box["x"] + 60, box["y"] + box["height"] - 60)
+    op.wait_for_selector("#outside:not([hidden])", timeout=10000)
+    assert "di luar wilayah layanan" in op.inner_text("#outside")
+    assert "outside_coverage" not in op.inner_text(".ops-form")
+    op.click("#submit")
+    assert "centang konfirmasi" in op.inner_text("#form-error")
+    shot(op, "posko_04_operator_luar_wilayah")
+    op.check("#outside-ok")
+    op.click("#submit")
+    op.wait_for_selector("#saved:not([hidden]) .ticket", timeout=10000)
+    assert op.inner_text("#outside") == "" or op.locator("#outside").is_hidden()
+    assert not errors, errors
+    assert not req.foreign(), req.foreign()[:5]
+
+
+def test_docs_and_404_work_offline(browser, server):
+    req = Requests()
+    ctx = _ctx(browser, req)
+    page = ctx.new_page()
+    page.goto(f"{server.base}/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=20000)
+    assert "GeoSIGAP" in page.inner_text(".swagger-ui .info")
+    shot(page, "posko_05_docs_offline")
+    r = page.goto(f"{server.base}/tidak-ada")
+    assert r.status == 404
+    assert "Halaman tidak ditemukan" in page.inner_text("main")
+    page.goto(f"{server.base}/tidak-ada?lang=en")
+    assert "Page not found" in page.inner_text("main")
+    shot(page, "posko_06_404_en")
+    assert not req.foreign(), req.foreign()[:5]
+
+
+def test_staff_header_is_one_line_on_a_phone(browser, server):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = login(ctx, server.base, "operator", "/operator")
+    page.wait_for_selector("#whoami:not(:empty)")
+    height = page.evaluate("document.querySelector('.topbar').getBoundingClientRect().height")
+    assert height < 60, height
+    shot(page, "posko_07_header_hp")
+
+
+def _verify(ctx, base: str, ticket: str) -> float:
+    """The operator verifies ``ticket`` through the API; returns the monotonic time."""
+    inc = ctx.request.get(f"{base}/api/incidents/{ticket}").json()
+    t0 = time.monotonic()
+    r = ctx.request.post(f"{base}/api/incidents/{ticket}/transitions", data=json.dumps(
+        {"action": "verify", "version": inc["version"], "priority": 2}),
+        headers={"Content-Type": "application/json"})
+    assert r.status == 200, r.text()
+    return t0
+
+
+def test_dispatcher_is_live_and_sends_the_message_in_three_clicks(browser, server):
+    req = Requests()
+    base = server.base
+    op_ctx = _ctx(browser, req)
+    login(op_ctx, base, "operator", "/operator").close()
+    ticket, _ = _citizen_report(op_ctx, base, "Keributan pemuda di depan pasar", category="keributan",
+                                lon=103.6471, lat=-1.6222)
+
+    ctx = _ctx(browser, req)  # 1366×768
+    ctx.route("https://wa.me/**", lambda route: route.fulfill(status=200, body="WhatsApp"))
+    clicks = 0
+    page = login(ctx, base, "dispatcher", "/operator")
+    errors = _errors(page)
+    page.goto(f"{base}/dispatch/{ticket}")  # click 1: the case from the queue / alert link
+    clicks += 1
+    page.wait_for_selector("body[data-ready='1']", timeout=30000)
+    page.wait_for_selector("#live.on", timeout=10000)
+    assert page.locator("#not-ready").is_visible()
+    page.evaluate("window.__noReload = 1")
+    t0 = _verify(op_ctx, base, ticket)
+    page.wait_for_function("() => window.SIGAP_DISPATCH.seen.terverifikasi", timeout=10000)
+    live_ms = (time.monotonic() - t0) * 1000
+    page.wait_for_selector("#assign-suggested:not([hidden])", timeout=30000)
+    print(f"dispatcher: verification arrived {live_ms:.0f} ms after it was made; decision with "
+          f"routes on screen after {(time.monotonic() - t0) * 1000:.0f} ms")
+    assert page.evaluate("window.__noReload") == 1
+    # the decision fits the screen: every role's choice and the assign button, no scrolling
+    btn = page.locator("#assign-suggested").bounding_box()
+    assert btn["y"] + btn["height"] <= 768, btn
+    assert page.evaluate("document.querySelector('.disp-panel').scrollTop") == 0
+    roles = page.locator(".suggestion select")
+    assert roles.count() >= 1
+    text = page.inner_text("#decision")
+    assert not __import__("re").search(r"\d{2}\.\d{2}\.\d{2}\.\d{4}", text), text  # names, not codes
+    # only the chosen teams' routes are drawn (one per role), with their posts
+    page.wait_for_function("() => window.SIGAP_DISPATCH.routes.length > 0", timeout=15000)
+    drawn = page.evaluate("window.SIGAP_DISPATCH.routes")
+    chosen = [roles.nth(i).input_value() for i in range(roles.count())]
+    assert sorted(drawn) == sorted(chosen), (drawn, chosen)
+    assert page.locator(".team-post").count() == roles.count()
+    shot(page, "posko_08_dispatch_keputusan")
+    page.click("#assign-suggested")  # click 2
+    clicks += 1
+    page.wait_for_selector("#messages:not([hidden]) a.wa-all", timeout=10000)
+    assert page.locator("#assign-suggested").is_hidden(), "no second round of assigning"
+    assert page.locator("#decision").is_hidden()
+    href = page.locator("a.wa-all").get_attribute("href")
+    assert href.startswith("https://wa.me/?text=") and ticket in __import__("urllib.parse").parse.unquote(href)
+    shot(page, "posko_09_dispatch_pesan")
+    with ctx.expect_page() as popup:
+        page.click("a.wa-all")  # click 3: WhatsApp opens with the message for the group
+    clicks += 1
+    popup.value.close()
+    print(f"dispatcher: {clicks} clicks from a verified report to the WhatsApp message")
+    assert clicks <= 3
+    # the messages are kept after a reload
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']", timeout=30000)
+    page.wait_for_selector("#messages:not([hidden]) a.wa-all")
+    assert ticket in page.locator("#messages .message pre").first.text_content()
+    assert page.locator("#assign-suggested").is_hidden()
+    assert not errors, errors
+    foreign = [u for u in req.foreign() if not u.startswith("https://wa.me/")]
+    assert not foreign, foreign[:5]
