@@ -307,3 +307,88 @@ def covering(index: GridIndex, x: float, y: float) -> list[tuple[int, int]]:
         if st:
             out.append((p, st))
     return out
+
+
+@njit(cache=True, nogil=True)
+def query_one(x, y, gx0, gy0, inv_dx, inv_dy, nx, ny, cell_start, cell_poly, cell_full,
+              start, ex0, ey0, ex1, ey1):
+    """One point: (smallest covering polygon index or -1, interior count, boundary count)."""
+    gx1 = gx0 + nx / inv_dx
+    gy1 = gy0 + ny / inv_dy
+    if not (x >= gx0 and x <= gx1 and y >= gy0 and y <= gy1):
+        return -1, 0, 0
+    ix = min(int((x - gx0) * inv_dx), nx - 1)
+    iy = min(int((y - gy0) * inv_dy), ny - 1)
+    c = iy * nx + ix
+    best = -1
+    n_in = 0
+    n_b = 0
+    for q in range(cell_start[c], cell_start[c + 1]):
+        p = cell_poly[q]
+        st = 2 if cell_full[q] else _pip(x, y, start[p], start[p + 1], ex0, ey0, ex1, ey1)
+        if st == 0:
+            continue
+        if st == 2:
+            n_in += 1
+        else:
+            n_b += 1
+        if best < 0 or p < best:
+            best = p
+    return best, n_in, n_b
+
+
+@njit(cache=True, nogil=True)
+def covering_many(xs, ys, gx0, gy0, inv_dx, inv_dy, nx, ny, cell_start, cell_poly, cell_full,
+                  start, ex0, ey0, ex1, ey1):
+    """Every ``(point, polygon, status)`` with status 1 (boundary) or 2 (interior)."""
+    cap = 2 * xs.shape[0] + 16
+    out_pt = np.empty(cap, dtype=np.int64)
+    out_poly = np.empty(cap, dtype=np.int64)
+    out_st = np.empty(cap, dtype=np.int8)
+    n = 0
+    gx1 = gx0 + nx / inv_dx
+    gy1 = gy0 + ny / inv_dy
+    for t in range(xs.shape[0]):
+        x = xs[t]
+        y = ys[t]
+        if not (x >= gx0 and x <= gx1 and y >= gy0 and y <= gy1):
+            continue
+        ix = min(int((x - gx0) * inv_dx), nx - 1)
+        iy = min(int((y - gy0) * inv_dy), ny - 1)
+        c = iy * nx + ix
+        for q in range(cell_start[c], cell_start[c + 1]):
+            p = cell_poly[q]
+            st = 2 if cell_full[q] else _pip(x, y, start[p], start[p + 1], ex0, ey0, ex1, ey1)
+            if st == 0:
+                continue
+            if n == cap:
+                cap *= 2
+                a = np.empty(cap, dtype=np.int64); a[:n] = out_pt[:n]; out_pt = a
+                b = np.empty(cap, dtype=np.int64); b[:n] = out_poly[:n]; out_poly = b
+                d = np.empty(cap, dtype=np.int8); d[:n] = out_st[:n]; out_st = d
+            out_pt[n] = t
+            out_poly[n] = p
+            out_st[n] = st
+            n += 1
+    return out_pt[:n], out_poly[:n], out_st[:n]
+
+
+def covering_all(index: GridIndex, xs: np.ndarray, ys: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vectorised :func:`covering`: arrays ``(point, polygon, status)``, by point."""
+    e = index.edges
+    return covering_many(np.ascontiguousarray(xs, dtype=np.float64),
+                         np.ascontiguousarray(ys, dtype=np.float64),
+                         index.x0, index.y0, index.inv_dx, index.inv_dy, index.nx, index.ny,
+                         index.cell_start, index.cell_poly, index.cell_full,
+                         e.start, e.x0, e.y0, e.x1, e.y1)
+
+
+def warm(index: GridIndex) -> None:
+    """Compile (or load from numba's cache) the query kernels now, not on the first point."""
+    empty = np.zeros(0)
+    query(index, empty, empty)
+    covering_all(index, empty, empty)
+    e = index.edges
+    query_one(0.0, 0.0, index.x0, index.y0, index.inv_dx, index.inv_dy, index.nx, index.ny,
+              index.cell_start, index.cell_poly, index.cell_full, e.start, e.x0, e.y0, e.x1, e.y1)

@@ -6,9 +6,14 @@ Rules (the same for one point and for a batch; deterministic):
 * **Covered** means inside a polygon or on its boundary (like
   ``geopandas.sjoin(predicate="intersects")``).
 * **Shared border / overlap**: when several polygons of one level cover a point, the
-  one with the **smallest code** wins. A point on a border gets flag ``border``; a point
-  in the interior of two polygons (overlapping data) gets flag ``overlap``; the other
-  units are returned as alternatives by :meth:`ReverseGeocoder.locate`.
+  one that agrees with the units already taken above wins (the RW of the kelurahan that
+  contains the point, the RT of its RW); then one that has the point in its interior;
+  then, for overlapping interiors, the smaller polygon when one lies (80 %) inside the
+  other, else the one the point is deeper inside (:mod:`geo_sigap.geocoding._overlap`);
+  then the **smallest code** (a point on a shared border). A point on a border gets
+  flag ``border``; a point in the interior of two polygons (overlapping data) gets flag
+  ``overlap``; the other units are returned as alternatives by
+  :meth:`ReverseGeocoder.locate`.
 * **Gap**: a point covered by no polygon of a level takes the nearest polygon of that
   level within ``gap_tolerance_m`` metres (local equirectangular metres), flag
   ``gap_nearest``; ties go to the smallest code.
@@ -46,7 +51,8 @@ import shapely
 from geo_sigap.domain.admin import AdminLevel, AdminUnit
 from geo_sigap.domain.coordinates import INDONESIA_BBOX, check_lonlat
 from geo_sigap.domain.incidents import Placement
-from geo_sigap.geocoding import _grid
+from geo_sigap.geocoding import _grid, _overlap
+from geo_sigap.geocoding._hierarchy import LEVEL_COLUMN, N_LEVELS, unit_index
 from geo_sigap.geocoding.units import LEVEL_KEYS, UnitTable, unit_table
 
 _EARTH_M_PER_DEG = 6_371_008.8 * math.pi / 180.0
@@ -105,32 +111,32 @@ class ReverseResult:
 @dataclass(slots=True)
 class _Layer:
     level: AdminLevel
+    column: int  # column of the level in the hierarchy arrays
     codes: np.ndarray  # sorted ascending; polygon index = position
     geoms: np.ndarray
     grid: _grid.GridIndex
     tree: shapely.STRtree  # over metric geometries, for the gap rule
     bbox: tuple[float, float, float, float]
     near_cells: np.ndarray  # bool per grid cell: a polygon lies within the gap tolerance
+    uid: np.ndarray  # unit id per polygon
+    anc: np.ndarray  # (polygons, levels) unit ids of each polygon's units
+    overlaps: _overlap.OverlapRule
     # plain-Python copies for the single-point fast path
+    anc_rows: list[tuple[int, ...]] = field(default_factory=list)
+    grid_args: tuple[Any, ...] = ()
     gx0: float = 0.0
     gy0: float = 0.0
     gx1: float = 0.0
     gy1: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class _Resolved:
-    codes: tuple[str | None, ...]  # per LEVEL_KEYS order
-    names: tuple[str | None, ...]
-    deepest: str | None
-    bits: int
-    fields: dict[str, str | None] = field(default_factory=dict)
-
-
 class ReverseGeocoder:
     """Point → administrative units, for one point or millions (see module rules).
 
-    Build with :meth:`from_units`. Thread-safe for reading once built.
+    Build with :meth:`from_units`. Everything a query needs (grid index, hierarchy
+    arrays, the placement of every polygon, compiled kernels) is prepared when the
+    geocoder is built, so the first batch is as fast as the next. Thread-safe for
+    reading once built.
     """
 
     def __init__(self, units: UnitTable, *, gap_tolerance_m: float = 50.0,
@@ -149,24 +155,71 @@ class ReverseGeocoder:
         else:
             self.coverage_bbox = None
             self._lon0 = self._lat0 = 0.0
+        # a point in this box is valid and not swapped (check_lonlat would return it as is)
+        area = self.coverage_bbox or INDONESIA_BBOX
+        self._fast_box = (max(area[0], INDONESIA_BBOX[0]), max(area[1], INDONESIA_BBOX[1]),
+                          min(area[2], INDONESIA_BBOX[2]), min(area[3], INDONESIA_BBOX[3]))
         self._kx = _EARTH_M_PER_DEG * math.cos(math.radians(self._lat0))
         self._ky = _EARTH_M_PER_DEG
+        self._index = unit_index(units)
         self._layers: list[_Layer] = []
         for level in LEVEL_KEYS:
             sub = poly[poly["level"] == int(level)]
-            if not len(sub):
-                continue
-            geoms = np.asarray(sub.geometry.values)
-            grid = _grid.build_grid(geoms)
-            tree = shapely.STRtree(self._to_metric(geoms))
-            b = tuple(map(float, shapely.total_bounds(geoms)))
-            layer = _Layer(level, sub["code"].to_numpy(dtype=object), geoms, grid, tree, b,
-                           self._near_cells(grid))
-            layer.gx0, layer.gy0 = grid.x0, grid.y0
-            layer.gx1 = grid.x0 + grid.nx / grid.inv_dx
-            layer.gy1 = grid.y0 + grid.ny / grid.inv_dy
-            self._layers.append(layer)
-        self._cache: dict[tuple[int, ...], _Resolved] = {}
+            if len(sub):
+                self._layers.append(self._build_layer(level, sub))
+        self._has_rt = any(layer.level == AdminLevel.RT for layer in self._layers)
+        self._has_rw = any(layer.level == AdminLevel.RW for layer in self._layers)
+        self._build_outputs()
+        # (units per level, flag bits) → (Placement, flag names, deepest level); every
+        # polygon's own placement is resolved now, unusual combinations on first sight
+        self._results: dict[tuple[tuple[int, ...], int], tuple[Placement, tuple[str, ...],
+                                                              str | None]] = {}
+        for layer in self._layers:
+            for row in layer.anc_rows:
+                self._result(row, 0)
+
+    def _build_layer(self, level: AdminLevel, sub: gpd.GeoDataFrame) -> _Layer:
+        geoms = np.asarray(sub.geometry.values)
+        grid = _grid.build_grid(geoms)
+        _grid.warm(grid)
+        metric = self._to_metric(geoms)
+        codes = sub["code"].to_numpy(dtype=object)
+        uid = np.asarray([self._index.pos[c] for c in codes], dtype=np.int64)
+        anc = self._index.anc[uid]
+        b = tuple(map(float, shapely.total_bounds(geoms)))
+        layer = _Layer(level, LEVEL_COLUMN[level], codes, geoms, grid, shapely.STRtree(metric),
+                       b, self._near_cells(grid), uid, anc, _overlap.OverlapRule(metric))
+        layer.anc_rows = [tuple(r) for r in anc.tolist()]
+        e = grid.edges
+        layer.grid_args = (grid.x0, grid.y0, grid.inv_dx, grid.inv_dy, grid.nx, grid.ny,
+                           grid.cell_start, grid.cell_poly, grid.cell_full,
+                           e.start, e.x0, e.y0, e.x1, e.y1)
+        layer.gx0, layer.gy0 = grid.x0, grid.y0
+        layer.gx1 = grid.x0 + grid.nx / grid.inv_dx
+        layer.gy1 = grid.y0 + grid.ny / grid.inv_dy
+        return layer
+
+    def _build_outputs(self) -> None:
+        """Categories of the batch output columns, and unit id → category position."""
+        idx = self._index
+        self._out_codes: list[tuple[pd.Index, np.ndarray]] = []
+        self._out_names: list[tuple[pd.Index, np.ndarray]] = []
+        for k in range(N_LEVELS):
+            ids = np.flatnonzero(idx.column == k)
+            codes = [idx.codes[u] for u in ids]
+            order = np.argsort(np.asarray(codes, dtype=object), kind="stable")
+            pos = np.full(len(idx) + 1, -1, dtype=np.int64)  # last slot: "none"
+            pos[ids[order]] = np.arange(len(ids))
+            self._out_codes.append((pd.Index([codes[i] for i in order], dtype=object), pos))
+            names = sorted({idx.names[u] for u in ids if idx.names[u] is not None})
+            npos = {nm: i for i, nm in enumerate(names)}
+            name_pos = np.full(len(idx) + 1, -1, dtype=np.int64)
+            for u in ids:
+                nm = idx.names[u]
+                if nm is not None:
+                    name_pos[u] = npos[nm]
+            self._out_names.append((pd.Index(names, dtype=object), name_pos))
+        self._flag_labels = [";".join(flag_names(b)) for b in range(1 << len(FLAGS))]
 
     @classmethod
     def from_units(cls, units: Iterable[AdminUnit] | gpd.GeoDataFrame | UnitTable, *,
@@ -194,43 +247,87 @@ class ReverseGeocoder:
             NaN, infinite, non-numeric or out-of-range values; swapped values when
             ``swap="refuse"``.
         """
-        cp = check_lonlat(lon, lat, coverage_bbox=self.coverage_bbox, swap=self.swap)
-        x, y = cp.lon, cp.lat
-        key: list[int] = []
-        point_bits = _SWAPPED if cp.swapped else 0
+        fb = self._fast_box
+        if (type(lon) is float and type(lat) is float
+                and fb[0] <= lon <= fb[2] and fb[1] <= lat <= fb[3]):
+            x, y, bits, warnings = lon, lat, 0, ()
+        else:
+            cp = check_lonlat(lon, lat, coverage_bbox=self.coverage_bbox, swap=self.swap)
+            x, y = cp.lon, cp.lat
+            bits = _SWAPPED if cp.swapped else 0
+            warnings = (cp.warning,) if cp.warning else ()
+        taken: list[int] | tuple[int, ...] | None = None
         alternatives: list[dict[str, str | None]] = []
-        gap_m = 0.0
+        uncovered: list[_Layer] = []
         for layer in self._layers:
-            idx, gap = -1, False
+            p = -1
             if layer.gx0 <= x <= layer.gx1 and layer.gy0 <= y <= layer.gy1:
                 g = layer.grid
-                ix = min(int((x - layer.gx0) * g.inv_dx), g.nx - 1)
-                iy = min(int((y - layer.gy0) * g.inv_dy), g.ny - 1)
-                idx = int(g.cell_answer[iy * g.nx + ix])
-                if idx == -2:
-                    cover = _grid.covering(g, x, y)
-                    idx = cover[0][0] if cover else -1
-                    if len(cover) > 1:
-                        n_in = sum(1 for _, st in cover if st == 2)
-                        point_bits |= _OVERLAP if n_in >= 2 else _BORDER
-                        for p, _ in cover[1:]:
-                            alternatives.append(self._unit_ref(layer.codes[p]))
-            if idx < 0 and self.gap_tolerance_m > 0:
+                ix = int((x - layer.gx0) * g.inv_dx)
+                iy = int((y - layer.gy0) * g.inv_dy)
+                p = g.cell_answer.item((iy if iy < g.ny else g.ny - 1) * g.nx
+                                       + (ix if ix < g.nx else g.nx - 1))
+                if p == -2:
+                    p, n_in, n_b = _grid.query_one(x, y, *layer.grid_args)
+                    if n_in + n_b >= 2:
+                        bits |= _OVERLAP if n_in >= 2 else _BORDER
+                        p, others = self._choose_one(layer, x, y, taken)
+                        alternatives += [self._unit_ref(layer.codes[q]) for q in others]
+            if p < 0:
+                uncovered.append(layer)
+                continue
+            row = layer.anc_rows[p]
+            if taken is None:
+                taken = row
+            elif _agrees(taken, row):
+                taken = [t if t >= 0 else v for t, v in zip(taken, row)]
+            else:
+                bits |= _CONFLICT
+        gap_m = 0.0
+        if uncovered and self.gap_tolerance_m > 0:
+            for layer in uncovered:
                 near, dist = self._nearest(layer, np.array([x]), np.array([y]))
-                if near[0] >= 0:
-                    idx, gap = int(near[0]), True
-                    gap_m = max(gap_m, float(dist[0]))
-            key.append(idx * 2 + (1 if gap else 0))
-        res = self._resolve(tuple(key))
-        bits = res.bits | point_bits
-        placement = Placement(**res.fields, flags=flag_names(bits))
-        warnings = (cp.warning,) if cp.warning else ()
-        return ReverseResult(x, y, placement, res.deepest, flag_names(bits), warnings,
-                             tuple(alternatives), gap_m if bits & _GAP else 0.0)
+                if near[0] < 0:
+                    continue
+                row = layer.anc_rows[int(near[0])]
+                if taken is None:
+                    taken = row
+                elif taken[layer.column] < 0 and _agrees(taken, row):
+                    taken = [t if t >= 0 else v for t, v in zip(taken, row)]
+                else:
+                    continue
+                bits |= _GAP
+                gap_m = max(gap_m, float(dist[0]))
+        placement, flags, deepest = self._result(
+            _EMPTY if taken is None else tuple(taken), bits)
+        return ReverseResult(x, y, placement, deepest, flags, warnings, tuple(alternatives),
+                             gap_m)
 
     def place(self, lon: object, lat: object) -> Placement:
         """:class:`Placement` of one point (what the dispatch service stores)."""
         return self.locate(lon, lat).placement
+
+    def _choose_one(self, layer: _Layer, x: float, y: float,
+                    taken: list[int] | tuple[int, ...] | None) -> tuple[int, list[int]]:
+        """The covering polygon the overlap rules choose, and the others."""
+        pt, poly, st = _grid.covering_all(layer.grid, np.array([x]), np.array([y]))
+        t = np.asarray([_EMPTY if taken is None else taken], dtype=np.int64)
+        chosen = self._choose(layer, np.array([x]), np.array([y]), t, pt, poly, st)
+        p = int(chosen[0])
+        return p, [int(q) for q in poly if q != p]
+
+    def _choose(self, layer: _Layer, xs: np.ndarray, ys: np.ndarray, taken: np.ndarray,
+                pt: np.ndarray, poly: np.ndarray, st: np.ndarray) -> np.ndarray:
+        """Per point, the polygon chosen among several covering it (see module rules)."""
+        m = len(xs)
+        a = layer.anc[poly]
+        t = taken[pt]
+        fits = ~((t >= 0) & (a >= 0) & (t != a)).any(axis=1)
+        keep = fits | ~_any_per(pt, fits, m)[pt]
+        inner = st == 2
+        keep &= inner | ~_any_per(pt, keep & inner, m)[pt]
+        return layer.overlaps.choose(m, pt[keep], poly[keep], inner[keep],
+                                     *self._metric_xy(xs, ys))
 
     # ------------------------------------------------------------------ batches
     def locate_many(self, lons: Any, lats: Any) -> pd.DataFrame:
@@ -248,46 +345,100 @@ class ReverseGeocoder:
         kelurahan, rw, rt (categorical; missing as NA), ``deepest_level``,
         ``quality_flags`` (``;``-separated), one boolean column per flag, ``gap_distance_m``.
         """
-        x, y, point_bits = self._check_many(lons, lats)
+        x, y, bits = self._check_many(lons, lats)
         n = len(x)
-        valid = (point_bits & _UNUSABLE) == 0
-        keys = np.zeros((n, len(self._layers)), dtype=np.int64)
-        gap_m = np.full(n, np.nan)
-        for j, layer in enumerate(self._layers):
+        valid = (bits & _UNUSABLE) == 0
+        taken = np.full((n, N_LEVELS), -1, dtype=np.int64)
+        uncovered = []
+        for layer in self._layers:
             poly, n_in, n_b = _grid.query(layer.grid, x, y)
-            point_bits |= np.where(n_in >= 2, _OVERLAP, 0)
-            point_bits |= np.where((n_in < 2) & (n_in + n_b >= 2), _BORDER, 0)
-            key = poly * 2
+            bits |= np.where(n_in >= 2, _OVERLAP, 0)
+            bits |= np.where((n_in < 2) & (n_in + n_b >= 2), _BORDER, 0)
+            multi = np.flatnonzero(n_in + n_b >= 2)
+            if len(multi):
+                pt, cand, st = _grid.covering_all(layer.grid, x[multi], y[multi])
+                poly[multi] = self._choose(layer, x[multi], y[multi], taken[multi],
+                                           pt, cand, st)
+            has = np.flatnonzero(poly >= 0)
+            t = taken[has]
+            a = layer.anc[poly[has]]
+            clash = ((t >= 0) & (a >= 0) & (t != a)).any(axis=1)
+            bits[has[clash]] |= _CONFLICT
+            ok = ~clash
+            taken[has[ok]] = np.where(t[ok] >= 0, t[ok], a[ok])
             if self.gap_tolerance_m > 0:
-                miss = np.flatnonzero((poly < 0) & valid)
-                if len(miss):
-                    near, dist = self._nearest(layer, x[miss], y[miss])
-                    hit = near >= 0
-                    key[miss[hit]] = near[hit] * 2 + 1
-                    gap_m[miss[hit]] = np.fmax(gap_m[miss[hit]], dist[hit])
-            keys[:, j] = key
-        combo, uniq = self._factorize(keys)
-        resolved = [self._resolve(tuple(int(v) for v in row)) for row in uniq]
-        combo_bits = np.array([r.bits for r in resolved], dtype=np.int64)
-        bits = np.where(valid, combo_bits[combo] if len(resolved) else 0, 0) | point_bits
-        bits = np.where(valid, bits, point_bits & _UNUSABLE)
+                uncovered.append((layer, np.flatnonzero((poly < 0) & valid)))
+        gap_m = np.full(n, np.nan)
+        for layer, miss in uncovered:
+            if not len(miss):
+                continue
+            near, dist = self._nearest(layer, x[miss], y[miss])
+            hit = near >= 0
+            rows, near, dist = miss[hit], near[hit], dist[hit]
+            t = taken[rows]
+            a = layer.anc[near]
+            use = (t[:, layer.column] < 0) & ~((t >= 0) & (a >= 0) & (t != a)).any(axis=1)
+            rows, t, a = rows[use], t[use], a[use]
+            taken[rows] = np.where(t >= 0, t, a)
+            bits[rows] |= _GAP
+            gap_m[rows] = np.fmax(gap_m[rows], dist[use])
+        placed = (taken >= 0).any(axis=1)
+        if self._has_rt:
+            bits |= np.where(placed & (taken[:, LEVEL_COLUMN[AdminLevel.RT]] < 0), _RT_MISSING, 0)
+        if self._has_rw:
+            bits |= np.where(placed & (taken[:, LEVEL_COLUMN[AdminLevel.RW]] < 0), _RW_MISSING, 0)
+        bits |= np.where(~placed & valid, _OUTSIDE, 0)
         out: dict[str, Any] = {"lon": np.where(valid, x, np.nan),
                                "lat": np.where(valid, y, np.nan)}
-        combo_v = np.where(valid, combo, -1)
+        none = len(self._index)
+        deepest = np.full(n, -1, dtype=np.int64)
         for k, key_name in enumerate(LEVEL_KEYS.values()):
-            for what, attr in (("code", "codes"), ("name", "names")):
-                vals = [getattr(r, attr)[k] for r in resolved]
-                out[f"{key_name}_{what}"] = _categorical(vals, combo_v)
-        out["deepest_level"] = _categorical([r.deepest for r in resolved], combo_v)
-        ubits, inv = np.unique(bits, return_inverse=True)
+            col = np.where(taken[:, k] >= 0, taken[:, k], none)
+            for what, (cats, pos) in (("code", self._out_codes[k]), ("name", self._out_names[k])):
+                out[f"{key_name}_{what}"] = pd.Categorical.from_codes(pos[col], categories=cats)
+            deepest[taken[:, k] >= 0] = k
+        out["deepest_level"] = pd.Categorical.from_codes(
+            deepest, categories=pd.Index(list(LEVEL_KEYS.values()), dtype=object))
+        used = np.flatnonzero(np.bincount(bits, minlength=len(self._flag_labels)))
+        remap = np.full(len(self._flag_labels), -1, dtype=np.int64)
+        remap[used] = np.arange(len(used))
         out["quality_flags"] = pd.Categorical.from_codes(
-            inv.reshape(-1), categories=[";".join(flag_names(int(b))) for b in ubits])
+            remap[bits], categories=pd.Index([self._flag_labels[b] for b in used], dtype=object))
         for name in FLAGS:
             out[name] = (bits & _BIT[name]) != 0
         out["gap_distance_m"] = np.where((bits & _GAP) != 0, gap_m, np.nan)
         return pd.DataFrame(out)
 
     # ------------------------------------------------------------------ helpers
+    def _result(self, taken: tuple[int, ...], bits: int
+                ) -> tuple[Placement, tuple[str, ...], str | None]:
+        """Placement, flags and deepest level for the units taken (unit id per level)."""
+        key = (taken, bits)
+        hit = self._results.get(key)
+        if hit is not None:
+            return hit
+        placed = any(t >= 0 for t in taken)
+        all_bits = bits
+        if placed and self._has_rt and taken[LEVEL_COLUMN[AdminLevel.RT]] < 0:
+            all_bits |= _RT_MISSING
+        if placed and self._has_rw and taken[LEVEL_COLUMN[AdminLevel.RW]] < 0:
+            all_bits |= _RW_MISSING
+        if not placed:
+            all_bits |= _OUTSIDE
+        idx = self._index
+        fields: dict[str, str | None] = {}
+        deepest = None
+        for k, key_name in enumerate(LEVEL_KEYS.values()):
+            u = taken[k]
+            fields[f"{key_name}_code"] = idx.codes[u] if u >= 0 else None
+            fields[f"{key_name}_name"] = idx.names[u] if u >= 0 else None
+            if u >= 0:
+                deepest = key_name
+        flags = flag_names(all_bits)
+        res = (Placement(**fields, flags=flags), flags, deepest)
+        self._results[key] = res
+        return res
+
     def _check_many(self, lons: Any, lats: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Vectorised :func:`check_lonlat`: (lon, lat, bits) with swaps corrected."""
         x, x_missing = _to_float(lons)
@@ -374,84 +525,30 @@ class ReverseGeocoder:
             dist[cand[pi[first]]] = d[first]
         return near, dist
 
-    @staticmethod
-    def _factorize(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if keys.shape[1] == 0:
-            return np.zeros(len(keys), dtype=np.int64), np.zeros((1, 0), dtype=np.int64)
-        radix = [int(keys[:, j].max(initial=0)) + 3 for j in range(keys.shape[1])]
-        if math.prod(radix) < 2**62:
-            flat = np.zeros(len(keys), dtype=np.int64)
-            for j, r in enumerate(radix):
-                flat = flat * r + (keys[:, j] + 2)
-            codes, uniq_flat = pd.factorize(flat)
-            uniq = np.zeros((len(uniq_flat), keys.shape[1]), dtype=np.int64)
-            rest = np.asarray(uniq_flat, dtype=np.int64)
-            for j in range(keys.shape[1] - 1, -1, -1):
-                uniq[:, j] = rest % radix[j] - 2
-                rest = rest // radix[j]
-            return codes.astype(np.int64), uniq
-        uniq, inv = np.unique(keys, axis=0, return_inverse=True)
-        return inv.reshape(-1).astype(np.int64), uniq
-
     def _unit_ref(self, code: str) -> dict[str, str | None]:
         lvl = self.units.level(code)
         return {"code": code, "name": self.units.name(code),
                 "level": LEVEL_KEYS.get(lvl) if lvl else None}
 
-    def _ancestors_by_level(self, code: str) -> dict[AdminLevel | None, str]:
-        return {self.units.level(a): a for a in self.units.ancestors(code)}
+    def _metric_xy(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (xs - self._lon0) * self._kx, (ys - self._lat0) * self._ky
 
-    def _resolve(self, key: tuple[int, ...]) -> _Resolved:
-        """Codes, names and flags for one combination of per-layer answers
-        (``2 * polygon index + is_gap`` per layer, negative = none)."""
-        hit = self._cache.get(key)
-        if hit is not None:
-            return hit
-        units = self.units
-        answers = []  # (is_gap, depth, level, code)
-        for layer, k in zip(self._layers, key):
-            if k >= 0:
-                answers.append((k & 1, int(layer.level), layer.level, layer.codes[k >> 1]))
-        answers.sort(key=lambda a: (a[0], a[1]))  # real covers first, shallow first
-        taken: dict[AdminLevel, str] = {}
-        bits = 0
-        for is_gap, _, level, code in answers:
-            anc_by_level = self._ancestors_by_level(code)
-            clash = any(lvl in anc_by_level and anc_by_level[lvl] != c
-                        for lvl, c in taken.items())
-            if level in taken:  # already filled from a deeper real unit's parents
-                clash = clash or taken[level] != code
-                if not clash:
-                    continue
-            if clash:
-                # a gap guess that disagrees is simply not used; a real polygon that
-                # disagrees with the levels above it is a data conflict
-                if not is_gap:
-                    bits |= _CONFLICT
-                continue
-            taken[level] = code
-            if is_gap:
-                bits |= _GAP
-            for lvl, a in anc_by_level.items():
-                if lvl in LEVEL_KEYS and lvl not in taken:
-                    taken[lvl] = a
-        for layer in self._layers if taken else ():
-            if layer.level == AdminLevel.RT and AdminLevel.RT not in taken:
-                bits |= _RT_MISSING
-            if layer.level == AdminLevel.RW and AdminLevel.RW not in taken:
-                bits |= _RW_MISSING
-        if not taken:
-            bits |= _OUTSIDE
-        codes = tuple(taken.get(lvl) for lvl in LEVEL_KEYS)
-        names = tuple(units.name(c) if c else None for c in codes)
-        deepest = next((LEVEL_KEYS[lvl] for lvl in reversed(LEVEL_KEYS) if lvl in taken), None)
-        fields = {}
-        for k, key_name in enumerate(LEVEL_KEYS.values()):
-            fields[f"{key_name}_code"] = codes[k]
-            fields[f"{key_name}_name"] = names[k]
-        res = _Resolved(codes, names, deepest, bits, fields)
-        self._cache[key] = res
-        return res
+
+_EMPTY = (-1,) * N_LEVELS
+
+
+def _agrees(taken: Any, row: tuple[int, ...]) -> bool:
+    """No level where both name a unit and the units differ."""
+    for t, v in zip(taken, row):
+        if t >= 0 and v >= 0 and t != v:
+            return False
+    return True
+
+
+def _any_per(pt: np.ndarray, mask: np.ndarray, m: int) -> np.ndarray:
+    out = np.zeros(m, dtype=bool)
+    out[pt[mask]] = True
+    return out
 
 
 def _to_float(values: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -467,11 +564,3 @@ def _to_float(values: Any) -> tuple[np.ndarray, np.ndarray]:
     missing = s.isna().to_numpy() | (s == "").to_numpy()
     return (pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan),
             missing)
-
-
-def _categorical(values: list[str | None], combo: np.ndarray) -> pd.Categorical:
-    cats = sorted({v for v in values if v is not None})
-    pos = {c: i for i, c in enumerate(cats)}
-    per_combo = np.array([pos[v] if v is not None else -1 for v in values] + [-1],
-                         dtype=np.int64)
-    return pd.Categorical.from_codes(per_combo[combo], categories=pd.Index(cats, dtype=object))

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from geo_sigap.domain.categories import CategoryTable, Priority
 from geo_sigap.domain.lifecycle import Status
-from geo_sigap.storage.tables import IncidentRow
+from geo_sigap.storage.tables import AssignmentRow, IncidentRow
 
 OPEN_STATUSES = [s.value for s in Status if s.is_open]
 FIELDS = ("ticket", "category", "status", "priority", "lon", "lat", "reported_at", "due_at",
@@ -23,8 +23,11 @@ DESCRIPTION_CHARS = 160
 
 
 def open_incidents_feed(session: Session, categories: CategoryTable, *,
-                        limit: int = 50_000) -> dict[str, Any]:
+                        limit: int = 50_000, team_code: str | None = None) -> dict[str, Any]:
     """Open incidents as ``{"fields": [...], "rows": [[...], ...], "truncated": bool}``.
+
+    ``team_code``: only the incidents that team is actively assigned to (what a team
+    member may see).
 
     Coordinates lon/lat EPSG:4326; times ISO 8601 UTC; ``due_at`` is report time plus the
     target response time of the category and priority (``None`` for an unknown category).
@@ -32,8 +35,12 @@ def open_incidents_feed(session: Session, categories: CategoryTable, *,
     cols = (IncidentRow.ticket, IncidentRow.category, IncidentRow.status,
             IncidentRow.priority, IncidentRow.lon, IncidentRow.lat, IncidentRow.reported_at,
             IncidentRow.on_scene_at, IncidentRow.kelurahan_code, IncidentRow.description)
-    q = (select(*cols).where(IncidentRow.status.in_(OPEN_STATUSES))
-         .order_by(IncidentRow.reported_at.desc()).limit(limit + 1))
+    q = select(*cols).where(IncidentRow.status.in_(OPEN_STATUSES))
+    if team_code is not None:
+        q = q.where(IncidentRow.id.in_(
+            select(AssignmentRow.incident_id).where(AssignmentRow.team_code == team_code,
+                                                    AssignmentRow.active.is_(True))))
+    q = (q.order_by(IncidentRow.reported_at.desc()).limit(limit + 1))
     targets: dict[tuple[str, int], float | None] = {}
     rows = []
     for tk, cat, status, prio, lon, lat, rep, onscene, kel, desc in session.execute(q):

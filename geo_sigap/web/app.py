@@ -60,6 +60,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             {"name": "analitik", "description": "Peta panas, hotspot, kinerja"},
             {"name": "open311", "description": "Open311 GeoReport v2 (aktif bila "
              "dikonfigurasi)"},
+            {"name": "ogcapi", "description": "OGC API – Features untuk QGIS (aktif bila "
+             "dikonfigurasi)"},
             {"name": "kanal", "description": "Webhook WhatsApp, Telegram dan SMS (aktif "
              "bila dikonfigurasi)"},
         ],
@@ -73,6 +75,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(BodySizeLimit, max_json=settings.max_body_bytes,  # a full report fits
                        max_multipart=settings.max_upload_bytes * MAX_PHOTOS + 256 * 1024)
     app.add_middleware(RefuseControlCharacters)
+    from geo_sigap.web.auth import CrossSiteWriteGuard
+
+    app.add_middleware(CrossSiteWriteGuard)  # outermost: refused before the body is read
     # outermost: compress pages, scripts and map data (the event stream is left alone)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
 
@@ -84,6 +89,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         geocoding,
         incidents,
         intake,
+        ogcapi,
         open311,
         public,
         system,
@@ -92,7 +98,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
 
     for module in (system, auth, incidents, intake, teams, events, public, geocoding,
-                   analytics, webhooks, open311):
+                   analytics, webhooks, open311, ogcapi):
         app.include_router(module.router)
     pages.install(app)  # pages, base-map API (/api/map) and /static
     return app

@@ -138,7 +138,11 @@ def test_units_as_domain_objects(units):
     assert rg.levels == ["kelurahan", "rw", "rt"]
 
 
-def test_batch_equals_sjoin_with_smallest_code_rule(units, reverse):
+def test_batch_equals_sjoin_outside_overlaps_and_the_reference_everywhere(units, reverse):
+    """Shared borders go to the smallest code, as ``sjoin(...).groupby().min()``; in the
+    B/D overlap the point goes to the polygon it is deeper in (reference rules)."""
+    from tests.geocoding.reference import Reference
+
     kel = units[units["level"] == "kelurahan"].sort_values("code").reset_index(drop=True)
     rng = np.random.default_rng(7)
     lon0, lat0 = xy(-0.2, -0.2)
@@ -149,8 +153,14 @@ def test_batch_equals_sjoin_with_smallest_code_rule(units, reverse):
         lambda r: r.coords[0])]]
     pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xs, ys), crs=4326)
     j = gpd.sjoin(pts, kel[["code", "geometry"]], predicate="intersects", how="left")
-    expected = j.groupby(level=0)["code"].min().reindex(range(len(xs)))
+    expected = j.groupby(level=0)["code"].min().reindex(range(len(xs))).astype(object).fillna("-")
     rg = ReverseGeocoder.from_units(kel, gap_tolerance_m=0)
-    got = rg.locate_many(xs, ys)["kelurahan_code"].astype(object).fillna("-")
+    got = rg.locate_many(xs, ys)
+    codes = got["kelurahan_code"].astype(object).fillna("-").to_numpy()
     assert expected.notna().sum() > 10_000  # the test covers both cases
-    assert (got.to_numpy() == expected.astype(object).fillna("-").to_numpy()).all()
+    alone = ~got["overlap"].to_numpy()
+    assert (codes[alone] == expected.to_numpy()[alone]).all()
+    ref = Reference(kel, gap_tolerance_m=0)
+    for i in np.flatnonzero(~alone):
+        assert codes[i] == ref.locate(xs[i], ys[i])[0]["kelurahan"]
+    assert (~alone).sum() > 100

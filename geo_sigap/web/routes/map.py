@@ -147,12 +147,19 @@ def roads(request: Request) -> Response:
 
 @router.get("/incidents", summary="Kejadian terbuka (ringkas) untuk peta langsung")
 def open_incidents(request: Request, who=Depends(_staff)) -> dict:
-    """Every open incident in one compact, columnar answer (staff only; no personal data)."""
+    """Every open incident in one compact, columnar answer (staff only; no personal data).
+    A team member gets only the open cases their team is assigned to."""
+    from geo_sigap.dispatch.actors import STAFF
+    from geo_sigap.domain.lifecycle import UserRole
     from geo_sigap.maps.feed import open_incidents_feed
 
+    who.require(STAFF, "melihat peta kejadian", "see the incident map")
+    team = None
+    if who.role == UserRole.TEAM_MEMBER:
+        team = who.team_code or "\x00"  # a member without a team sees nothing
     services = request.app.state.services
     with services.db.session() as s:
-        return open_incidents_feed(s, services.categories)
+        return open_incidents_feed(s, services.categories, team_code=team)
 
 
 # ------------------------------------------------------------------ coverage (travel time)
