@@ -86,7 +86,10 @@ class Services:
 
         reverse = self.reverse_geocoder
         road, gaz = self.settings.road_network, self.settings.gazetteer_file
-        streets = streets_from_file(road) if road and Path(road).exists() else None
+        from geo_sigap.routing.lines import road_options
+
+        streets = (streets_from_file(road, road_options(self.settings))
+                   if road and Path(road).exists() else None)
         gazetteer = load_gazetteer(gaz) if gaz and Path(gaz).exists() else None
         forward = ForwardGeocoder(reverse.units, streets, gazetteer, reverse=reverse)
         if self.settings.online_geocoder:
@@ -112,7 +115,7 @@ class Services:
         config = load_routing_config(self.settings.routing_speeds_file)
         graph = load_or_build(self.settings.road_network, config,
                               self.settings.cache_dir / "routing",
-                              options=road_options(self.settings))
+                              options=road_options(self.settings), isolate_gdal=True)
         engine = RoutingEngine(graph, config)
         engine.warm_up()
         return engine

@@ -35,12 +35,25 @@ def streets_from_osm(path: str | Path) -> gpd.GeoDataFrame:
     return _named_lines(edges)
 
 
-def streets_from_file(path: str | Path) -> gpd.GeoDataFrame:
-    """Named lines from a GeoJSON/GPKG/SHP road file (``name`` column), or an OSM XML
-    file (``.osm``) via :func:`streets_from_osm`."""
+def streets_from_file(path: str | Path, options=None) -> gpd.GeoDataFrame:
+    """Named lines from a GeoJSON/GPKG/SHP road file, an osmnx GraphML, or an OSM XML
+    file (``.osm``) via :func:`streets_from_osm`.
+
+    Line files are read as for routing (:func:`geo_sigap.routing.lines.named_lines`:
+    ``name``/``NAMA``/``NAMRJL`` … columns, or ``options`` from ``--map``); a file
+    whose road classes cannot be read falls back to its ``name`` column.
+    """
+    from geo_sigap.routing.lines import named_lines
+
     p = Path(path)
     if p.suffix.lower() in (".osm", ".xml"):
         return streets_from_osm(p)
+    if p.suffix.lower() == ".graphml":
+        return _named_lines(named_lines(p))
+    try:
+        return _named_lines(named_lines(p, options))
+    except ImportFailed:
+        pass
     gdf = gpd.read_file(p)
     if "name" not in gdf.columns:
         raise ImportFailed(

@@ -86,6 +86,20 @@ def _lines_gdal(path: Path) -> list[tuple[str | None, str | None, Any]]:
             if g is not None and g.geom_type in ("LineString", "MultiLineString")]
 
 
+def _lines_named(path: Path) -> list[tuple[str | None, str | None, Any]] | None:
+    """Lines read as for routing (any column names, osmnx GraphML); ``None`` when the
+    file's road classes cannot be read."""
+    from geo_sigap.errors import ImportFailed
+    from geo_sigap.routing.lines import named_lines
+
+    try:
+        gdf = named_lines(path)
+    except ImportFailed:
+        return None
+    return [(_as_text(h), _as_text(n), g) for h, n, g in
+            zip(gdf["highway"], gdf["name"], gdf.geometry, strict=True)]
+
+
 def build_roads_geojson(path: Path) -> bytes:
     """Read ``path`` and return simplified road lines as GeoJSON bytes (EPSG:4326).
 
@@ -93,12 +107,13 @@ def build_roads_geojson(path: Path) -> bytes:
     Douglas-Peucker at :data:`ROAD_TOLERANCE_DEG` and rounded to 6 decimals.
     """
     name = path.name.lower()
-    if name.endswith((".geojson", ".json")):
-        rows = _lines_geojson(path)
-    elif name.endswith((".osm", ".xml")):
+    if name.endswith((".osm", ".xml")):
         rows = _lines_osm_xml(path)
-    else:
+    elif name.endswith(".pbf"):
         rows = _lines_gdal(path)
+    else:
+        rows = _lines_named(path) or (_lines_geojson(path) if name.endswith(
+            (".geojson", ".json")) else _lines_gdal(path))
     geoms = shapely.set_precision(
         shapely.simplify([g for _, _, g in rows], ROAD_TOLERANCE_DEG, preserve_topology=False),
         10 ** -DECIMALS) if rows else []
@@ -126,7 +141,7 @@ def roads_geojson(path: Path, cache_dir: Path) -> bytes:
     if target.exists():
         return target.read_bytes()
     target.parent.mkdir(parents=True, exist_ok=True)
-    if path.name.lower().endswith((".geojson", ".json", ".osm", ".xml")):
+    if path.name.lower().endswith((".geojson", ".json", ".osm", ".xml", ".graphml")):
         body = build_roads_geojson(path)
         tmp = target.with_suffix(".tmp")
         tmp.write_bytes(body)

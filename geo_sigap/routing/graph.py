@@ -408,12 +408,16 @@ def load_or_build(
     *,
     progress: Any = None,
     options: Any = None,
+    isolate_gdal: bool = False,
 ) -> RoadGraph:
     """Load the cached graph for ``path``, building and caching it on first use.
 
     ``cache_dir`` defaults to ``~/.cache/geo_sigap/routing``; ``progress`` is an
     optional ``callable(str)`` told what happens (Bahasa Indonesia); ``options``
     (:class:`~geo_sigap.routing.lines.RoadOptions`) say how to read road lines.
+    ``isolate_gdal``: build files that need GDAL (Shapefile, GeoPackage, PBF) in a
+    child process — the service does, because GDAL and a SpatiaLite extension loaded
+    in one process corrupt each other's heap (see :mod:`geo_sigap.maps.roads`).
     """
     cache_dir = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "geo_sigap" / "routing"
     target = cache_path(path, config, cache_dir, options)
@@ -424,6 +428,9 @@ def load_or_build(
             pass  # unreadable or old cache: rebuild below
     if progress:
         progress(f"Membangun jaringan jalan dari {path} …")
+    if isolate_gdal and _needs_gdal(path):
+        _build_in_child(path, config, cache_dir, options, target)
+        return RoadGraph.load(target)
     graph = build_graph(path, config, options)
     graph.save(target)
     if progress:
@@ -445,3 +452,54 @@ def polyline_length_m(lon: np.ndarray, lat: np.ndarray) -> float:
     if len(lon) < 2:
         return 0.0
     return float(np.sum(haversine_m(lon[:-1], lat[:-1], lon[1:], lat[1:])))
+
+
+def _needs_gdal(path: str | Path) -> bool:
+    return not Path(path).name.lower().endswith((".osm", ".xml", ".graphml", ".geojson",
+                                                 ".json"))
+
+
+def _build_in_child(path, config: RoutingConfig, cache_dir, options, target: Path) -> None:
+    """``python -m geo_sigap.routing.graph``: build and cache ``path`` in a child process."""
+    import subprocess
+    import sys
+
+    from geo_sigap.routing.lines import RoadOptions
+
+    opts = options or RoadOptions()
+    args = json.dumps({"path": str(path), "cache_dir": str(cache_dir),
+                       "speeds": None if config.source == "<bawaan>" else config.source,
+                       "columns": dict(opts.columns),
+                       "values": {k: dict(v) for k, v in opts.values.items()},
+                       "snap": opts.snap_tolerance_m})
+    proc = subprocess.run([sys.executable, "-m", "geo_sigap.routing.graph", args],
+                          capture_output=True, text=True, timeout=3600)
+    if proc.returncode == 3:
+        err = json.loads(proc.stdout.strip().splitlines()[-1])
+        raise ImportFailed(err["id"], err["en"])
+    if proc.returncode != 0 or not target.exists():
+        raise ImportFailed(
+            f"Jaringan jalan tidak dapat dibangun dari {path}: {proc.stderr[-500:]}",
+            f"Cannot build the road network from {path}: {proc.stderr[-500:]}",
+        )
+
+
+def _main(argv: list[str]) -> int:
+    from geo_sigap.errors import GeoSigapError
+    from geo_sigap.routing.lines import RoadOptions
+    from geo_sigap.routing.profiles import load_routing_config
+
+    a = json.loads(argv[0])
+    try:
+        opts = RoadOptions(columns=a["columns"], values=a["values"], snap_tolerance_m=a["snap"])
+        load_or_build(a["path"], load_routing_config(a["speeds"]), a["cache_dir"], options=opts)
+    except GeoSigapError as exc:
+        print(json.dumps({"id": exc.message("id"), "en": exc.message("en")}))
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(_main(sys.argv[1:]))

@@ -118,3 +118,31 @@ def _to_wgs84(crs: Any):
         return None
     t = Transformer.from_crs(src, "EPSG:4326", always_xy=True)
     return lambda x, y: t.transform(np.asarray(x), np.asarray(y))
+
+
+def graphml_lines(path: str | Path) -> list[tuple[str | None, str | None, Any]]:
+    """``(name, highway, LineString lon/lat)`` per road of an osmnx GraphML (a two-way
+    street once)."""
+    import osmnx as ox
+    import shapely
+
+    G = ox.load_graphml(Path(path))
+    to_wgs = _to_wgs84(G.graph.get("crs"))
+    seen: set[tuple[Any, Any]] = set()
+    out = []
+    for u, v, data in G.edges(data=True):
+        if (v, u) in seen:
+            continue
+        seen.add((u, v))
+        geom = data.get("geometry")
+        pts = (np.asarray(shapely.get_coordinates(geom)) if geom is not None else
+               np.array([(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])],
+                        dtype=np.float64))
+        if to_wgs:
+            pts = np.column_stack(to_wgs(pts[:, 0], pts[:, 1]))
+        name, hw = data.get("name"), data.get("highway")
+        name = name[0] if isinstance(name, list) and name else name
+        hw = hw[0] if isinstance(hw, list) and hw else hw
+        out.append((None if name is None else str(name), None if hw is None else str(hw),
+                    shapely.LineString(pts)))
+    return out

@@ -165,3 +165,80 @@ def test_staff_header_is_one_line_on_a_phone(browser, server):
     height = page.evaluate("document.querySelector('.topbar').getBoundingClientRect().height")
     assert height < 60, height
     shot(page, "posko_07_header_hp")
+
+
+def _verify(ctx, base: str, ticket: str) -> float:
+    """The operator verifies ``ticket`` through the API; returns the monotonic time."""
+    inc = ctx.request.get(f"{base}/api/incidents/{ticket}").json()
+    t0 = time.monotonic()
+    r = ctx.request.post(f"{base}/api/incidents/{ticket}/transitions", data=json.dumps(
+        {"action": "verify", "version": inc["version"], "priority": 2}),
+        headers={"Content-Type": "application/json"})
+    assert r.status == 200, r.text()
+    return t0
+
+
+def test_dispatcher_is_live_and_sends_the_message_in_three_clicks(browser, server):
+    req = Requests()
+    base = server.base
+    op_ctx = _ctx(browser, req)
+    login(op_ctx, base, "operator", "/operator").close()
+    ticket, _ = _citizen_report(op_ctx, base, "Keributan pemuda di depan pasar", category="keributan",
+                                lon=103.6471, lat=-1.6222)
+
+    ctx = _ctx(browser, req)  # 1366×768
+    ctx.route("https://wa.me/**", lambda route: route.fulfill(status=200, body="WhatsApp"))
+    clicks = 0
+    page = login(ctx, base, "dispatcher", "/operator")
+    errors = _errors(page)
+    page.goto(f"{base}/dispatch/{ticket}")  # click 1: the case from the queue / alert link
+    clicks += 1
+    page.wait_for_selector("body[data-ready='1']", timeout=30000)
+    page.wait_for_selector("#live.on", timeout=10000)
+    assert page.locator("#not-ready").is_visible()
+    page.evaluate("window.__noReload = 1")
+    t0 = _verify(op_ctx, base, ticket)
+    page.wait_for_function("() => window.SIGAP_DISPATCH.seen.terverifikasi", timeout=10000)
+    live_ms = (time.monotonic() - t0) * 1000
+    page.wait_for_selector("#assign-suggested:not([hidden])", timeout=30000)
+    print(f"dispatcher: verification arrived {live_ms:.0f} ms after it was made; decision with "
+          f"routes on screen after {(time.monotonic() - t0) * 1000:.0f} ms")
+    assert page.evaluate("window.__noReload") == 1
+    # the decision fits the screen: every role's choice and the assign button, no scrolling
+    btn = page.locator("#assign-suggested").bounding_box()
+    assert btn["y"] + btn["height"] <= 768, btn
+    assert page.evaluate("document.querySelector('.disp-panel').scrollTop") == 0
+    roles = page.locator(".suggestion select")
+    assert roles.count() >= 1
+    text = page.inner_text("#decision")
+    assert not __import__("re").search(r"\d{2}\.\d{2}\.\d{2}\.\d{4}", text), text  # names, not codes
+    # only the chosen teams' routes are drawn (one per role), with their posts
+    page.wait_for_function("() => window.SIGAP_DISPATCH.routes.length > 0", timeout=15000)
+    drawn = page.evaluate("window.SIGAP_DISPATCH.routes")
+    chosen = [roles.nth(i).input_value() for i in range(roles.count())]
+    assert sorted(drawn) == sorted(chosen), (drawn, chosen)
+    assert page.locator(".team-post").count() == roles.count()
+    shot(page, "posko_08_dispatch_keputusan")
+    page.click("#assign-suggested")  # click 2
+    clicks += 1
+    page.wait_for_selector("#messages:not([hidden]) a.wa-all", timeout=10000)
+    assert page.locator("#assign-suggested").is_hidden(), "no second round of assigning"
+    assert page.locator("#decision").is_hidden()
+    href = page.locator("a.wa-all").get_attribute("href")
+    assert href.startswith("https://wa.me/?text=") and ticket in __import__("urllib.parse").parse.unquote(href)
+    shot(page, "posko_09_dispatch_pesan")
+    with ctx.expect_page() as popup:
+        page.click("a.wa-all")  # click 3: WhatsApp opens with the message for the group
+    clicks += 1
+    popup.value.close()
+    print(f"dispatcher: {clicks} clicks from a verified report to the WhatsApp message")
+    assert clicks <= 3
+    # the messages are kept after a reload
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']", timeout=30000)
+    page.wait_for_selector("#messages:not([hidden]) a.wa-all")
+    assert ticket in page.locator("#messages .message pre").first.text_content()
+    assert page.locator("#assign-suggested").is_hidden()
+    assert not errors, errors
+    foreign = [u for u in req.foreign() if not u.startswith("https://wa.me/")]
+    assert not foreign, foreign[:5]

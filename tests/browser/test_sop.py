@@ -84,13 +84,13 @@ def test_sop_in_the_browser(browser, server, tmp_path):
     disp.wait_for_selector("body[data-ready='1']", timeout=30000)
     disp.wait_for_selector("#assign-suggested:not([hidden])")
     lead_role = disp.locator(".suggestion").first.get_attribute("data-role")
-    lead_team = disp.locator(f".suggestion[data-role='{lead_role}'] input:checked").get_attribute("value")
+    lead_team = disp.locator(f".suggestion[data-role='{lead_role}'] select").input_value()
     assert disp.locator(".suggestion").count() >= 1
     shot(disp, "05_dispatch_saran")
     disp.click("#assign-suggested")
     disp.wait_for_selector("#messages:not([hidden]) .message", timeout=10000)
     msg = disp.locator(f".message[data-team='{lead_team}']")
-    assert ticket in msg.locator("pre").inner_text()
+    assert ticket in msg.locator("pre").text_content()
     assert msg.locator("a.wa-link").get_attribute("href").startswith("https://wa.me/")
     msg.scroll_into_view_if_needed()
     shot(disp, "06_dispatch_pesan_wa")
@@ -126,9 +126,13 @@ def test_sop_in_the_browser(browser, server, tmp_path):
     # the coordinator confirms resolution; the marker leaves the live map
     close = coord_ctx.new_page()
     close.goto(f"{base}/dispatch/{ticket}")
-    close.wait_for_selector("#verify-box button[data-action='resolve']", timeout=15000)
+    close.wait_for_selector("button[data-action='resolve']", timeout=15000)
+    # the coordinator sees the team's report and photo, and confirms seeing them
+    assert "Sudah dimediasi, massa bubar." in close.inner_text("#evidence")
+    close.wait_for_function("() => [...document.querySelectorAll('#evidence img.photo')].some((i) => i.complete && i.naturalWidth > 0)")
     shot(close, "09_koordinator_selesaikan")
-    close.click("#verify-box button[data-action='resolve']")
+    close.check("#seen-evidence")
+    close.click("button[data-action='resolve']")
     coord.wait_for_function(f"() => !window.SIGAP_MAP.incidents.has('{ticket}')", timeout=5000)
     assert coord.evaluate("window.__noReload") == "still here"
 

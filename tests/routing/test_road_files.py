@@ -351,3 +351,44 @@ def test_osmnx_geojson_export_of_jambi(config):
     assert one == pytest.approx(ref.edge_length[ref.edge_twin < 0].sum(), rel=0.05)
     s = network_summary(g, config)
     assert s["components"] == 1 and not math.isnan(s["largest_component_share"])
+
+
+def _services(tmp_path, road, **kw):
+    from geo_sigap.services import Services
+    from geo_sigap.settings import Settings
+
+    return Services.from_settings(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}",
+                                           data_dir=tmp_path, road_network=road, **kw))
+
+
+def test_service_builds_a_shapefile_in_a_child_process(tmp_path):
+    engine = _services(tmp_path, ACEH).routing
+    assert engine.graph.n_edges == 10 and engine.graph.meta["source_columns"]["highway"] == \
+        "fclass"
+    assert list(tmp_path.rglob("gis_osm_roads_free_1.*.roads.npz"))  # cached by the child
+    bad = tmp_path / "bad.shp"
+    gpd.read_file(UNREADABLE).to_file(bad)
+    with pytest.raises(ImportFailed) as err:
+        _ = _services(tmp_path, bad).routing
+    assert "KETERANGAN" in err.value.message("id")
+    # the same file with its columns named in the settings
+    engine = _services(tmp_path, bad, road_columns="highway=KETERANGAN,highway:ruas 0=primary,"
+                       "highway:ruas 1=primary,highway:ruas 2=primary,highway:ruas 3=primary"
+                       ).routing
+    assert set(engine.graph.edge_class) == {"primary"}
+
+
+def test_street_names_and_base_map_from_any_road_file(tmp_path):
+    from geo_sigap.geocoding.sources import streets_from_file
+    from geo_sigap.maps.roads import build_roads_geojson
+
+    streets = streets_from_file(JAYAPURA)  # names in NAMRJL
+    assert "Jalan Ahmad Yani" in set(streets["name"])
+    assert set(streets_from_file(MAKASSAR)["name"]) >= {"Gang Mawar", "Tol Reformasi"}
+    gml = _graphml_from_osm(DATA / "tiny.osm", tmp_path / "city.graphml")
+    names = streets_from_file(gml)
+    assert {"Jalan Atas", "Jalan Bawah"} <= set(names["name"])
+    feats = json.loads(build_roads_geojson(gml))["features"]
+    assert {f["properties"]["name"] for f in feats} >= {"Jalan Atas", "Jalan Bawah"}
+    assert "motorway" in {f["properties"]["highway"] for f in
+                          json.loads(build_roads_geojson(SURABAYA))["features"]}

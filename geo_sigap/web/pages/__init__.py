@@ -139,7 +139,12 @@ def operator_intake(request: Request) -> HTMLResponse:
 @router.get("/dispatch/{ticket}", response_class=HTMLResponse)
 def dispatcher_panel(request: Request, ticket: str) -> HTMLResponse:
     return render(request, "dispatch.html", page="dispatch", title_key="dispatch.suggestions",
-                  ticket=ticket)
+                  ticket=ticket, wa_share=WA_SHARE)
+
+
+#: Where a message is shared from the dispatcher's browser: ``wa.me`` without a number
+#: opens WhatsApp's share sheet (choose the team's group), with a number that chat.
+WA_SHARE = "https://wa.me/"
 
 
 @router.get("/lapangan", response_class=HTMLResponse)
