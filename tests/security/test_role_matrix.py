@@ -66,8 +66,9 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/map/periods"): STAFF,
 }
 # Families off unless configured (404 for every role here): the chat-channel webhooks
-# (authenticated by signature, never by role) and the Open311 interface.
-OFF_PREFIXES = ("/webhooks/", "/open311/")
+# (authenticated by signature, never by role), Open311 and OGC API – Features (their
+# own tests cover them switched on).
+OFF_PREFIXES = ("/webhooks/", "/open311/", "/ogcapi")
 MUTATES = {("POST", "/api/incidents/{ticket}/transitions"),
            ("POST", "/api/incidents/{ticket}/assign")}
 
