@@ -27,7 +27,7 @@ from geo_sigap.routing.profiles import RoutingConfig, oneway_direction, road_cla
 FORMAT_VERSION = "1"
 EARTH_RADIUS_M = 6_371_008.8
 _MODE_TAGS = ("motorcycle", "motorcar", "motor_vehicle", "vehicle", "access", "service",
-              "junction", "oneway", "maxspeed", "highway", "name", "area")
+              "junction", "oneway", "maxspeed", "highway", "name", "area", "toll")
 
 
 @dataclass(slots=True)

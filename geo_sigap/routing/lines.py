@@ -404,8 +404,7 @@ def read_lines(source: Any, options: RoadOptions | None = None) -> RoadLines:
             if col is not None and v:
                 tags[t] = v
         if _norm_value(tolls[i]) in _TRUE:
-            tags["toll"] = "yes"
-            tags.setdefault("motorcycle", "no")  # Indonesian toll roads bar motorcycles
+            tags["toll"] = "yes"  # closed to motorcycles by the motor profile (closed_when)
         lay = _norm_value(layers[i])
         tags["_level"] = (int(lay) if re.fullmatch(r"-?\d+", lay) else 0,
                           _norm_value(bridges[i]) in _TRUE | {"bridge", "viaduct"},

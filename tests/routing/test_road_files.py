@@ -392,3 +392,20 @@ def test_street_names_and_base_map_from_any_road_file(tmp_path):
     assert {f["properties"]["name"] for f in feats} >= {"Jalan Atas", "Jalan Bawah"}
     assert "motorway" in {f["properties"]["highway"] for f in
                           json.loads(build_roads_geojson(SURABAYA))["features"]}
+
+
+def test_toll_roads_stay_closed_to_motorcycles(config):
+    motor, mobil = config.profiles["motor"], config.profiles["mobil"]
+    assert motor.speed_ms({"highway": "trunk", "toll": "yes"}) is None  # OSM trunk + toll
+    assert motor.speed_ms({"highway": "trunk", "toll": "yes", "motorcycle": "yes"}) > 0
+    assert motor.speed_ms({"highway": "motorway_link"}) is None
+    assert mobil.speed_ms({"highway": "trunk", "toll": "yes"}) > 0
+    gdf = _lines(JENIS=["Jalan Arteri", "Jalan Arteri"], TOL=["Ya", "Tidak"],
+                 NAMA=["Tol Dalam Kota", "Jl. Gatot Subroto"])
+    g = from_lines(gdf, config)
+    assert g.meta["source_columns"]["toll"] == "TOL"
+    tol, free = edges_named(g, "Tol Dalam Kota"), edges_named(g, "Jl. Gatot Subroto")
+    assert not usable(g, "motor")[tol].any() and usable(g, "mobil")[tol].all()
+    assert usable(g, "motor")[free].all()
+    s = network_summary(g, config)
+    assert s["profiles"]["motor"]["usable_share"] == 0.5
