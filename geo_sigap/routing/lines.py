@@ -542,7 +542,9 @@ def graph_from_lines(source: Any, config: Any, options: RoadOptions | None = Non
     }
     if rl.node_ids is not None:
         lon, lat, edges, ids = _edge_list(rl)
-        meta.update(joined_ends=0, joined={"end_to_end": 0, "end_to_line": 0})
+        # the export's nodes are its junctions already: no ends to join
+        meta.update(joined_ends=0, joined={"end_to_end": 0, "end_to_line": 0},
+                    snap_tolerance_m=None)
         return from_edges(lon, lat, edges, config, node_id=ids, meta=meta)
     stats = join_gaps(rl.tags, rl.coords, options.snap_tolerance_m, crs)
     meta.update(joined_ends=stats.total, dangling_ends=stats.dangling_before - stats.total,
