@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         analytics,
         auth,
         events,
+        exports,
         geocoding,
         incidents,
         intake,
@@ -98,7 +99,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
 
     for module in (system, auth, incidents, intake, teams, events, public, geocoding,
-                   analytics, webhooks, open311, ogcapi):
+                   analytics, webhooks, open311, ogcapi, exports):
         app.include_router(module.router)
     pages.install(app)  # pages, base-map API (/api/map) and /static
     return app
