@@ -78,6 +78,12 @@ class PermissionDenied(GeoSigapError):
     code = "forbidden"
 
 
+class CrossSiteRequest(PermissionDenied):
+    """A write sent with the session cookie from another site's page (CSRF)."""
+
+    code = "cross_site_request"
+
+
 class NotAuthenticated(GeoSigapError):
     code = "not_authenticated"
 

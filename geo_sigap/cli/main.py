@@ -72,8 +72,11 @@ def serve(
             console.print("[yellow]Beberapa worker memerlukan PostGIS; memakai 1 worker.[/]")
             workers = 1
     console.print(f"GeoSIGAP berjalan di http://{host}:{port}  (dokumentasi API: /docs)")
+    proxies = ",".join(p.strip() for p in s.forwarded_allow_ips.split(",") if p.strip())
     uvicorn.run("geo_sigap.web.app:create_app", factory=True, host=host, port=port,
-                workers=workers, log_level="info")
+                workers=workers, log_level="info",
+                # trust X-Forwarded-* only from the proxies listed in the settings
+                proxy_headers=bool(proxies), forwarded_allow_ips=proxies or "")
 
 
 # -- db ---------------------------------------------------------------------------------
@@ -93,50 +96,76 @@ def db_upgrade() -> None:
 
 @import_app.command("boundaries")
 def import_boundaries_cmd(
-    file: Path = typer.Argument(..., help="GeoJSON / Shapefile / GeoPackage."),
+    file: Path = typer.Argument(..., help="GeoJSON / Shapefile / GeoPackage / OSM XML (.osm)."),
     level: str = typer.Option(None, help="Tingkat semua fitur: provinsi, kabupaten_kota, "
-                              "kecamatan, kelurahan, rw, rt (default: dari kode)."),
-    map_: list[str] = typer.Option([], "--map", help="Pemetaan kolom, mis. code=KDEPUM "
-                                   "name=NAMOBJ parent.kecamatan=WADMKC."),
+                              "kecamatan, kelurahan, rw, rt (default: dari kode, kolom level "
+                              "atau admin_level OSM)."),
+    map_: list[str] = typer.Option([], "--map", help="Pemetaan kolom, mis. name=NAMA_KEL "
+                                   "parent.kecamatan=NAMA_KEC parent.kabupaten_kota=KOTA rw=RW "
+                                   "code=KDEPUM."),
     mapping: Path = typer.Option(None, help="Berkas TOML pemetaan kolom."),
     layer: str = typer.Option(None, help="Lapisan (GeoPackage)."),
     crs: str = typer.Option(None, help="CRS sumber bila berkas tidak menyebutkannya."),
     derive_parents: bool = typer.Option(True, help="Bentuk unit induk (mis. kecamatan) "
                                         "dengan melebur."),
-    names: Path = typer.Option(None, help="CSV kode,nama Kemendagri untuk nama unit induk."),
+    names: Path = typer.Option(None, help="CSV kode,nama Kemendagri untuk mencocokkan nama "
+                               "(default: daftar nasional bawaan, 91.599 wilayah)."),
+    admin_level: list[str] = typer.Option([], "--admin-level", help="Arti admin_level OSM, "
+                                          "mis. 9=rw 8=kelurahan (default 4 provinsi, 5 kab/"
+                                          "kota, 6 kecamatan, 7 kelurahan, 8/9 RW, 10 RT)."),
+    match_threshold: float = typer.Option(86.0, help="Kemiripan nama minimum (0-100) untuk "
+                                          "pencocokan tidak persis."),
     report: Path = typer.Option(None, help="Tulis laporan kualitas data (JSON) ke sini."),
 ) -> None:
-    """Impor batas administrasi, dengan laporan kualitas data (tumpang tindih, celah, kode)."""
+    """Impor batas administrasi; kode Kemendagri dari berkas atau dari nama, dengan laporan
+    kualitas data (pencocokan nama, tumpang tindih, celah, unit di luar induknya)."""
     from geo_sigap.importers.boundaries import (
         FieldMapping,
-        apply_code_names,
+        existing_units,
         import_boundaries,
         read_boundaries,
     )
+    from geo_sigap.importers.osm_boundaries import parse_admin_levels
 
     with friendly_errors():
         m = FieldMapping.from_file(mapping) if mapping else FieldMapping()
         if map_:
-            extra = FieldMapping.from_options(map_)
-            for k in extra.__dataclass_fields__:
-                v = getattr(extra, k)
-                if v:
-                    setattr(m, k, v)
+            m = m.merged(FieldMapping.from_options(map_))
+        svc = _services()
         with progress_bar() as cb:
             data = read_boundaries(file, level=level, mapping=m, layer=layer, source_crs=crs,
-                                   derive_parents=derive_parents, progress=cb)
-        if names:
-            apply_code_names(data, names)
-        svc = _services()
+                                   derive_parents=derive_parents, codes=names,
+                                   context=existing_units(svc.db),
+                                   admin_levels=parse_admin_levels(admin_level),
+                                   threshold=match_threshold, progress=cb)
         summary = import_boundaries(svc.db, data)
         _print_summary(f"Impor batas wilayah: {file.name}", summary)
-        for issue in data.report.issues[:15]:
-            console.print(f"  • ({issue.kind}) {issue.message}")
-        if len(data.report.issues) > 15:
-            console.print(f"  … dan {len(data.report.issues) - 15} catatan lain")
+        _print_issues(data.report)
         if report:
-            report.write_text(json.dumps(data.report.to_dict(), ensure_ascii=False, indent=1))
+            out = {"file": str(file), "import": summary, "source_columns": data.source_columns,
+                   "code_list": data.codes_source, **data.report.to_dict()}
+            report.write_text(json.dumps(out, ensure_ascii=False, indent=1), "utf-8")
             console.print(f"Laporan kualitas: {report}")
+
+
+_ISSUE_ORDER = ("unmatched_name", "ambiguous_name", "no_parent", "unreadable_label",
+                "outside_parent", "unmatched_parent", "inferred_parent", "fuzzy_match",
+                "local_id_ignored", "incomplete_relation", "duplicate_code", "label_suffix")
+
+
+def _print_issues(rep) -> None:
+    ms = rep.match_summary()
+    if ms:
+        words = {"exact": "persis", "fuzzy": "mirip", "ambiguous": "ambigu",
+                 "missing": "tidak ditemukan"}
+        console.print("Pencocokan nama → kode: " + ", ".join(
+            f"{n} {words.get(k, k)}" for k, n in ms.items()))
+    rank = {k: i for i, k in enumerate(_ISSUE_ORDER)}
+    issues = sorted(rep.issues, key=lambda i: rank.get(i.kind, len(rank)))
+    for issue in issues[:20]:
+        console.print(f"  • ({issue.kind}) {issue.message}")
+    if len(issues) > 20:
+        console.print(f"  … dan {len(issues) - 20} catatan lain (semua di --report)")
 
 
 @import_app.command("teams")

@@ -173,3 +173,54 @@ class AdminUnit:
         if self.level < AdminLevel.RW:
             return None
         return int(self.code.rsplit(".", 1)[1][2:])
+
+
+@dataclass(frozen=True, slots=True)
+class RwRtLabel:
+    """An RW/RT label as read from a file: numbers and an optional letter suffix."""
+
+    rw: int | None = None
+    rt: int | None = None
+    suffix: str | None = None  # "RW 1 A" → rw 1, suffix "A"
+
+
+_LABEL_PART = re.compile(
+    r"\b(?P<kind>R\W*W|R\W*T|RUKUN\s+WARGA|RUKUN\s+TETANGGA)\W*(?:NO\W*|NOMOR\W*)?"
+    r"(?P<num>\d{1,3})(?:\s*[-.]?\s*(?P<suf>[A-Z])\b)?", re.IGNORECASE)
+_BARE_NUMBER = re.compile(r"^(?:NO\W*|NOMOR\W*)?(?P<num>\d{1,3})(?:\.0+)?"
+                          r"(?:\s*[-.]?\s*(?P<suf>[A-Z]))?$", re.IGNORECASE)
+
+
+def parse_rw_rt_label(value: object, expect: str = "rw") -> RwRtLabel:
+    """Read RW/RT numbers from a label as real files hold them.
+
+    ``"RW 01"``, ``"RW18"``, ``"RW.005"``, ``"RW 1 A"``, ``"001"``, ``"RT 03/RW 05"``,
+    ``5``, ``5.0``, ``"Rukun Warga 7"``. A bare number is the ``expect`` level ("rw" or
+    "rt"). Raises :class:`InvalidInput` for a label without a number 1–999 (e.g. a place
+    name such as "Makam Belanda").
+    """
+    if isinstance(value, bool) or value is None:
+        raise InvalidInput("Label RW/RT kosong", "Empty RW/RT label", value=value)
+    if isinstance(value, int | float):
+        if value != value or value != int(value):  # NaN or 5.5
+            raise InvalidInput(f"Label RW/RT tidak sah: {value!r}",
+                               f"Invalid RW/RT label: {value!r}", value=value)
+        value = str(int(value))
+    text = str(value).strip()
+    found: dict[str, int] = {}
+    suffix = None
+    for m in _LABEL_PART.finditer(text):
+        kind = "rw" if re.sub(r"\W", "", m.group("kind").upper()) in ("RW", "RUKUNWARGA") \
+            else "rt"
+        found.setdefault(kind, int(m.group("num")))
+        if kind == expect and m.group("suf"):
+            suffix = m.group("suf").upper()
+    if not found:
+        m = _BARE_NUMBER.match(text)
+        if m:
+            found[expect] = int(m.group("num"))
+            suffix = m.group("suf").upper() if m.group("suf") else None
+    if expect not in found or not all(0 < n < 1000 for n in found.values()):
+        raise InvalidInput(f"Label {expect.upper()} tidak terbaca: {text!r}",
+                           f"Unreadable {expect.upper()} label: {text!r}", value=text)
+    return RwRtLabel(found.get("rw"), found.get("rt"), suffix)

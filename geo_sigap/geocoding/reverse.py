@@ -51,7 +51,7 @@ import shapely
 from geo_sigap.domain.admin import AdminLevel, AdminUnit
 from geo_sigap.domain.coordinates import INDONESIA_BBOX, check_lonlat
 from geo_sigap.domain.incidents import Placement
-from geo_sigap.geocoding import _grid, _overlap
+from geo_sigap.geocoding import _grid, _kernel, _overlap
 from geo_sigap.geocoding._hierarchy import LEVEL_COLUMN, N_LEVELS, unit_index
 from geo_sigap.geocoding.units import LEVEL_KEYS, UnitTable, unit_table
 
@@ -73,9 +73,10 @@ def flag_names(bits: int) -> tuple[str, ...]:
     return tuple(name for name in FLAGS if bits & _BIT[name])
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ReverseResult:
-    """The answer for one point.
+    """The answer for one point (read-only by convention; not frozen, which would cost
+    a microsecond per point on the single-point path).
 
     ``lon, lat`` are the coordinates used (EPSG:4326, after a swap correction);
     ``alternatives`` lists other units that also cover the point (border/overlap) as
@@ -123,6 +124,7 @@ class _Layer:
     overlaps: _overlap.OverlapRule
     # plain-Python copies for the single-point fast path
     anc_rows: list[tuple[int, ...]] = field(default_factory=list)
+    results: list[tuple[Placement, tuple[str, ...], str | None]] = field(default_factory=list)
     grid_args: tuple[Any, ...] = ()
     gx0: float = 0.0
     gy0: float = 0.0
@@ -170,13 +172,25 @@ class ReverseGeocoder:
         self._has_rt = any(layer.level == AdminLevel.RT for layer in self._layers)
         self._has_rw = any(layer.level == AdminLevel.RW for layer in self._layers)
         self._build_outputs()
+        self._rt_col = LEVEL_COLUMN[AdminLevel.RT] if self._has_rt else -1
+        self._rw_col = LEVEL_COLUMN[AdminLevel.RW] if self._has_rw else -1
+        tol_deg = self._tol_deg = self.gap_tolerance_m / min(self._kx or _EARTH_M_PER_DEG,
+                                                             self._ky)
+        # per layer, what the single-point loop reads (no attribute look-ups per call)
+        self._fast = [(la, la.gx0, la.gy0, la.gx1, la.gy1, la.grid.inv_dx, la.grid.inv_dy,
+                       la.grid.nx, la.grid.ny, la.grid.cell_answer.item) for la in self._layers]
+        self._stack = _kernel.stack([la.grid for la in self._layers],
+                                    [la.near_cells for la in self._layers],
+                                    [tol_deg] * len(self._layers),
+                                    [la.column for la in self._layers],
+                                    [la.anc for la in self._layers])
+        self._warm()
         # (units per level, flag bits) → (Placement, flag names, deepest level); every
         # polygon's own placement is resolved now, unusual combinations on first sight
         self._results: dict[tuple[tuple[int, ...], int], tuple[Placement, tuple[str, ...],
                                                               str | None]] = {}
         for layer in self._layers:
-            for row in layer.anc_rows:
-                self._result(row, 0)
+            layer.results = [self._result(row, 0) for row in layer.anc_rows]
 
     def _build_layer(self, level: AdminLevel, sub: gpd.GeoDataFrame) -> _Layer:
         geoms = np.asarray(sub.geometry.values)
@@ -220,6 +234,15 @@ class ReverseGeocoder:
                     name_pos[u] = npos[nm]
             self._out_names.append((pd.Index(names, dtype=object), name_pos))
         self._flag_labels = [";".join(flag_names(b)) for b in range(1 << len(FLAGS))]
+        self._code_pos = np.ascontiguousarray(
+            np.stack([pos for _, pos in self._out_codes]), dtype=np.int32)
+        self._name_pos = np.ascontiguousarray(
+            np.stack([pos for _, pos in self._out_names]), dtype=np.int32)
+        self._level_cats = pd.Index(list(LEVEL_KEYS.values()), dtype=object)
+
+    def _warm(self) -> None:
+        """Compile (or load from numba's cache) the batch kernel now."""
+        self.locate_many(np.zeros(1), np.zeros(1))
 
     @classmethod
     def from_units(cls, units: Iterable[AdminUnit] | gpd.GeoDataFrame | UnitTable, *,
@@ -248,25 +271,24 @@ class ReverseGeocoder:
             ``swap="refuse"``.
         """
         fb = self._fast_box
-        if (type(lon) is float and type(lat) is float
+        if (isinstance(lon, float) and isinstance(lat, float)
                 and fb[0] <= lon <= fb[2] and fb[1] <= lat <= fb[3]):
-            x, y, bits, warnings = lon, lat, 0, ()
+            x, y, bits, warnings = float(lon), float(lat), 0, ()
         else:
             cp = check_lonlat(lon, lat, coverage_bbox=self.coverage_bbox, swap=self.swap)
             x, y = cp.lon, cp.lat
             bits = _SWAPPED if cp.swapped else 0
             warnings = (cp.warning,) if cp.warning else ()
         taken: list[int] | tuple[int, ...] | None = None
+        top: tuple[_Layer, int] | None = None  # taken is exactly this polygon's units
         alternatives: list[dict[str, str | None]] = []
         uncovered: list[_Layer] = []
-        for layer in self._layers:
+        for layer, gx0, gy0, gx1, gy1, inv_dx, inv_dy, nx, ny, answer in self._fast:
             p = -1
-            if layer.gx0 <= x <= layer.gx1 and layer.gy0 <= y <= layer.gy1:
-                g = layer.grid
-                ix = int((x - layer.gx0) * g.inv_dx)
-                iy = int((y - layer.gy0) * g.inv_dy)
-                p = g.cell_answer.item((iy if iy < g.ny else g.ny - 1) * g.nx
-                                       + (ix if ix < g.nx else g.nx - 1))
+            if gx0 <= x <= gx1 and gy0 <= y <= gy1:
+                ix = int((x - gx0) * inv_dx)
+                iy = int((y - gy0) * inv_dy)
+                p = answer((iy if iy < ny else ny - 1) * nx + (ix if ix < nx else nx - 1))
                 if p == -2:
                     p, n_in, n_b = _grid.query_one(x, y, *layer.grid_args)
                     if n_in + n_b >= 2:
@@ -274,17 +296,18 @@ class ReverseGeocoder:
                         p, others = self._choose_one(layer, x, y, taken)
                         alternatives += [self._unit_ref(layer.codes[q]) for q in others]
             if p < 0:
-                uncovered.append(layer)
+                if self.gap_tolerance_m > 0 and self._maybe_near(layer, x, y):
+                    uncovered.append(layer)
                 continue
             row = layer.anc_rows[p]
-            if taken is None:
-                taken = row
+            if taken is None or _names_all(row, taken):
+                taken, top = row, (layer, p)
             elif _agrees(taken, row):
-                taken = [t if t >= 0 else v for t, v in zip(taken, row)]
+                taken, top = [t if t >= 0 else v for t, v in zip(taken, row)], None
             else:
                 bits |= _CONFLICT
         gap_m = 0.0
-        if uncovered and self.gap_tolerance_m > 0:
+        if uncovered:
             for layer in uncovered:
                 near, dist = self._nearest(layer, np.array([x]), np.array([y]))
                 if near[0] < 0:
@@ -296,12 +319,27 @@ class ReverseGeocoder:
                     taken = [t if t >= 0 else v for t, v in zip(taken, row)]
                 else:
                     continue
+                top = None
                 bits |= _GAP
                 gap_m = max(gap_m, float(dist[0]))
-        placement, flags, deepest = self._result(
-            _EMPTY if taken is None else tuple(taken), bits)
+        if top is not None and not bits:
+            placement, flags, deepest = top[0].results[top[1]]
+        else:
+            placement, flags, deepest = self._result(
+                _EMPTY if taken is None else tuple(taken), bits)
         return ReverseResult(x, y, placement, deepest, flags, warnings, tuple(alternatives),
                              gap_m)
+
+    def _maybe_near(self, layer: _Layer, x: float, y: float) -> bool:
+        """A polygon of ``layer`` may lie within the gap tolerance of the point."""
+        if layer.gx0 <= x <= layer.gx1 and layer.gy0 <= y <= layer.gy1:
+            g = layer.grid
+            ix = min(int((x - layer.gx0) * g.inv_dx), g.nx - 1)
+            iy = min(int((y - layer.gy0) * g.inv_dy), g.ny - 1)
+            return bool(layer.near_cells[iy * g.nx + ix])
+        pad = self._tol_deg
+        return (layer.gx0 - pad <= x <= layer.gx1 + pad
+                and layer.gy0 - pad <= y <= layer.gy1 + pad)
 
     def place(self, lon: object, lat: object) -> Placement:
         """:class:`Placement` of one point (what the dispatch service stores)."""
@@ -348,6 +386,58 @@ class ReverseGeocoder:
         x, y, bits = self._check_many(lons, lats)
         n = len(x)
         valid = (bits & _UNUSABLE) == 0
+        out_code = np.empty((N_LEVELS, n), dtype=np.int32)
+        out_name = np.empty((N_LEVELS, n), dtype=np.int32)
+        deepest = np.empty(n, dtype=np.int8)
+        slow = np.empty(n, dtype=np.bool_)
+        st = self._stack
+        _kernel.place(x, y, bits, self.gap_tolerance_m > 0, self._rt_col, self._rw_col,
+                      st.gx0, st.gy0, st.inv_dx, st.inv_dy, st.nx, st.ny, st.cell_off,
+                      st.column, st.cell_start, st.cell_poly, st.cell_full, st.near,
+                      st.near_pad, st.start, st.ex0, st.ey0, st.ex1, st.ey1, st.anc,
+                      self._code_pos, self._name_pos, _OVERLAP, _BORDER, _CONFLICT,
+                      _RT_MISSING, _RW_MISSING, _OUTSIDE, _UNUSABLE,
+                      out_code, out_name, deepest, slow)
+        gap_m = np.full(n, np.nan)
+        sub = np.flatnonzero(slow)
+        if len(sub):
+            taken, bits[sub], gap_m[sub] = self._place_arrays(x[sub], y[sub], bits[sub])
+            none = len(self._index)
+            for k in range(N_LEVELS):
+                col = np.where(taken[:, k] >= 0, taken[:, k], none)
+                out_code[k, sub] = self._code_pos[k, col]
+                out_name[k, sub] = self._name_pos[k, col]
+            dl = np.full(len(sub), -1, dtype=np.int8)
+            for k in range(N_LEVELS):
+                dl[taken[:, k] >= 0] = k
+            deepest[sub] = dl
+        out: dict[str, Any] = {"lon": np.where(valid, x, np.nan),
+                               "lat": np.where(valid, y, np.nan)}
+        for k, key_name in enumerate(LEVEL_KEYS.values()):
+            for what, codes, cats in (("code", out_code, self._out_codes[k][0]),
+                                      ("name", out_name, self._out_names[k][0])):
+                out[f"{key_name}_{what}"] = pd.Categorical.from_codes(
+                    codes[k], categories=cats, validate=False)
+        out["deepest_level"] = pd.Categorical.from_codes(
+            deepest, categories=self._level_cats, validate=False)
+        used = np.flatnonzero(np.bincount(bits, minlength=len(self._flag_labels)))
+        remap = np.full(len(self._flag_labels), -1, dtype=np.int32)
+        remap[used] = np.arange(len(used))
+        out["quality_flags"] = pd.Categorical.from_codes(
+            remap[bits], categories=pd.Index([self._flag_labels[b] for b in used], dtype=object),
+            validate=False)
+        for name in FLAGS:
+            out[name] = (bits & _BIT[name]) != 0
+        out["gap_distance_m"] = np.where((bits & _GAP) != 0, gap_m, np.nan)
+        return pd.DataFrame(out)
+
+    def _place_arrays(self, x: np.ndarray, y: np.ndarray, bits: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rules with numpy and shapely for the points the kernel leaves (overlap
+        duels, the gap rule): (unit id per level, flag bits, gap metres)."""
+        n = len(x)
+        bits = bits.copy()
+        valid = (bits & _UNUSABLE) == 0
         taken = np.full((n, N_LEVELS), -1, dtype=np.int64)
         uncovered = []
         for layer in self._layers:
@@ -388,26 +478,7 @@ class ReverseGeocoder:
         if self._has_rw:
             bits |= np.where(placed & (taken[:, LEVEL_COLUMN[AdminLevel.RW]] < 0), _RW_MISSING, 0)
         bits |= np.where(~placed & valid, _OUTSIDE, 0)
-        out: dict[str, Any] = {"lon": np.where(valid, x, np.nan),
-                               "lat": np.where(valid, y, np.nan)}
-        none = len(self._index)
-        deepest = np.full(n, -1, dtype=np.int64)
-        for k, key_name in enumerate(LEVEL_KEYS.values()):
-            col = np.where(taken[:, k] >= 0, taken[:, k], none)
-            for what, (cats, pos) in (("code", self._out_codes[k]), ("name", self._out_names[k])):
-                out[f"{key_name}_{what}"] = pd.Categorical.from_codes(pos[col], categories=cats)
-            deepest[taken[:, k] >= 0] = k
-        out["deepest_level"] = pd.Categorical.from_codes(
-            deepest, categories=pd.Index(list(LEVEL_KEYS.values()), dtype=object))
-        used = np.flatnonzero(np.bincount(bits, minlength=len(self._flag_labels)))
-        remap = np.full(len(self._flag_labels), -1, dtype=np.int64)
-        remap[used] = np.arange(len(used))
-        out["quality_flags"] = pd.Categorical.from_codes(
-            remap[bits], categories=pd.Index([self._flag_labels[b] for b in used], dtype=object))
-        for name in FLAGS:
-            out[name] = (bits & _BIT[name]) != 0
-        out["gap_distance_m"] = np.where((bits & _GAP) != 0, gap_m, np.nan)
-        return pd.DataFrame(out)
+        return taken, bits, gap_m
 
     # ------------------------------------------------------------------ helpers
     def _result(self, taken: tuple[int, ...], bits: int
@@ -541,6 +612,14 @@ def _agrees(taken: Any, row: tuple[int, ...]) -> bool:
     """No level where both name a unit and the units differ."""
     for t, v in zip(taken, row):
         if t >= 0 and v >= 0 and t != v:
+            return False
+    return True
+
+
+def _names_all(row: tuple[int, ...], taken: Any) -> bool:
+    """``row`` names every unit of ``taken`` (and maybe more): it can replace it."""
+    for t, v in zip(taken, row):
+        if t >= 0 and t != v:
             return False
     return True
 

@@ -1,4 +1,5 @@
-"""Administrative boundaries from GeoJSON / Shapefile / GeoPackage (any CRS → EPSG:4326).
+"""Administrative boundaries from GeoJSON / Shapefile / GeoPackage / OSM XML (any CRS →
+EPSG:4326), with Kemendagri codes from the file or from names.
 
 Attribute names are mapped by options or a small TOML mapping file, e.g. for the BIG
 (Badan Informasi Geospasial) schema::
@@ -6,19 +7,23 @@ Attribute names are mapped by options or a small TOML mapping file, e.g. for the
     [fields]
     code = "KDEPUM"
     name = "NAMOBJ"
-    [parents]           # optional: names of the units one and two levels up
+    [parents]           # optional: names of the units above
     kecamatan = "WADMKC"
     kabupaten_kota = "WADMKK"
     provinsi = "WADMPR"
 
-Known schemas are recognised without a mapping: GeoSIGAP's own (code, name, level,
-parent_code, population), BIG (KDEPUM, NAMOBJ, WADMKC…) and the cahyadsn/wilayah one
-(kode, nama).
+Unmapped fields are found among the usual column names, case-insensitively (see
+:mod:`geo_sigap.importers._columns`). A unit without a valid Kemendagri code (most city
+files hold only names and local ids such as ``112``) gets its code by matching its name,
+scoped by its parents' names or polygons, to the bundled national list or a ``--names``
+CSV (:mod:`geo_sigap.importers.coding`). RW/RT numbers are read from labels as files
+hold them ("RW 01", "RW.005", "RT 03/RW 05", 5.0). OSM XML boundary exports are read
+directly (:mod:`geo_sigap.importers.osm_boundaries`). Every match, ambiguity, miss and
+unreadable label is listed in the quality report.
 """
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,90 +38,19 @@ from geo_sigap.domain.admin import (
     level_of,
     normalize_kemendagri,
     parent_code,
-    rt_code,
-    rw_code,
+    parse_rw_rt_label,
 )
 from geo_sigap.errors import GeoSigapError, ImportFailed
+from geo_sigap.importers._columns import FieldMapping, parent_levels
+from geo_sigap.importers.coding import Item, Resolver
 from geo_sigap.importers.progress import Progress, null_progress
-from geo_sigap.importers.quality import QualityIssue, QualityReport, sibling_checks
+from geo_sigap.importers.quality import QualityIssue, QualityReport, layer_checks
+from geo_sigap.importers.wilayah import DEFAULT_THRESHOLD, CodeList, load_code_list
 
-KNOWN_SCHEMAS: list[dict[str, str]] = [
-    {"code": "code", "name": "name"},
-    {"code": "KDEPUM", "name": "NAMOBJ"},
-    {"code": "kode", "name": "nama"},
-    {"code": "kode_wilayah", "name": "nama_wilayah"},
-]
-BIG_PARENTS = {"kecamatan": "WADMKC", "kabupaten_kota": "WADMKK", "provinsi": "WADMPR"}
-OPTIONAL_FIELDS = ("level", "parent_code", "population", "kind", "rw", "rt", "kelurahan_code")
+__all__ = ["BoundaryImport", "FieldMapping", "apply_code_names", "existing_units",
+           "import_boundaries", "read_boundaries"]
 
-
-@dataclass
-class FieldMapping:
-    """Which source column holds which field (``None``: not present)."""
-
-    code: str | None = None
-    name: str | None = None
-    level: str | None = None
-    parent_code: str | None = None
-    population: str | None = None
-    kind: str | None = None
-    rw: str | None = None  # RW number column (to derive RW/RT codes)
-    rt: str | None = None
-    kelurahan_code: str | None = None
-    parents: dict[str, str] = field(default_factory=dict)  # level name → column of its name
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> FieldMapping:
-        try:
-            raw = tomllib.loads(Path(path).read_text("utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ImportFailed(
-                f"Berkas pemetaan kolom {path} tidak dapat dibaca: {exc}",
-                f"Cannot read the field mapping file {path}: {exc}",
-            ) from exc
-        m = cls(**{k: v for k, v in raw.get("fields", {}).items()
-                   if k in cls.__dataclass_fields__})
-        m.parents = dict(raw.get("parents", {}))
-        return m
-
-    @classmethod
-    def from_options(cls, pairs: list[str]) -> FieldMapping:
-        """``["code=KDEPUM", "name=NAMOBJ", "parent.kecamatan=WADMKC"]``."""
-        m = cls()
-        for pair in pairs:
-            key, sep, col = pair.partition("=")
-            key, col = key.strip(), col.strip()
-            if not sep or not col:
-                raise ImportFailed(
-                    f"Pemetaan kolom harus berbentuk bidang=KOLOM, bukan {pair!r}",
-                    f"A field mapping must look like field=COLUMN, not {pair!r}",
-                )
-            if key.startswith("parent."):
-                m.parents[key.split(".", 1)[1]] = col
-            elif key in cls.__dataclass_fields__ and key != "parents":
-                setattr(m, key, col)
-            else:
-                raise ImportFailed(
-                    f"Bidang tidak dikenal dalam pemetaan: {key!r}",
-                    f"Unknown field in mapping: {key!r}",
-                )
-        return m
-
-    def complete(self, columns: list[str]) -> FieldMapping:
-        """Fill unmapped fields from a recognised schema."""
-        out = FieldMapping(**{k: getattr(self, k) for k in self.__dataclass_fields__})
-        if out.code is None or out.name is None:
-            for schema in KNOWN_SCHEMAS:
-                if all(c in columns for c in schema.values()):
-                    out.code = out.code or schema["code"]
-                    out.name = out.name or schema["name"]
-                    break
-        for f in OPTIONAL_FIELDS:
-            if getattr(out, f) is None and f in columns:
-                setattr(out, f, f)
-        if not out.parents and all(c in columns for c in BIG_PARENTS.values()):
-            out.parents = dict(BIG_PARENTS)
-        return out
+MIN_MATCHED_SHARE = 0.5  # below this share of names matched, the mapping must be wrong
 
 
 @dataclass
@@ -128,6 +62,17 @@ class BoundaryImport:
     report: QualityReport
     source: str
     crs: str
+    source_columns: dict[str, str] = field(default_factory=dict)
+    codes_source: str | None = None  # the code list names were matched to
+
+
+def existing_units(db) -> list[AdminUnit]:
+    """Units already imported (provinsi … kelurahan and RW), to match parents against."""
+    from geo_sigap.storage.units import load_units
+
+    with db.session() as s:
+        return load_units(s, [AdminLevel.PROVINSI, AdminLevel.KABKOTA, AdminLevel.KECAMATAN,
+                              AdminLevel.KELURAHAN, AdminLevel.RW])
 
 
 def _read(path: Path, layer: str | None) -> gpd.GeoDataFrame:
@@ -204,6 +149,10 @@ def read_boundaries(
     layer: str | None = None,
     source_crs: str | None = None,
     derive_parents: bool = True,
+    codes: CodeList | str | Path | None = None,
+    context: list[AdminUnit] | None = None,
+    admin_levels: dict[int, AdminLevel] | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
     progress: Progress = null_progress,
 ) -> BoundaryImport:
     """Read and validate a boundary file; raise :class:`ImportFailed` if it is broken.
@@ -212,77 +161,52 @@ def read_boundaries(
     ----------
     level
         The level of every feature (kelurahan, rw, rt, …) when the file has no ``level``
-        column; otherwise inferred from each code.
+        column; otherwise inferred from each code (or from ``admin_level`` in OSM XML).
+    codes
+        The Kemendagri list that names are matched to (a :class:`CodeList` or a
+        ``kode,nama`` CSV); default the bundled national list, loaded only when needed.
+    context
+        Units already imported: parents are matched to them first, and their polygons
+        give parents by geometry and are checked against.
+    admin_levels
+        OSM ``admin_level`` → level overrides (e.g. ``{9: AdminLevel.RW}``).
     derive_parents
         Build the units one level up (e.g. kecamatan from kelurahan) by dissolving, when
-        the file's parents are not loaded otherwise; their names come from the mapped
-        parent-name columns.
+        the file's parents are not loaded otherwise; their names come from the code list
+        or the mapped parent-name columns.
     """
+    from geo_sigap.importers.osm_boundaries import is_osm_xml, read_osm_boundaries
+
     path = Path(path)
-    progress("membaca berkas", 0, 1)
-    raw = _read(path, layer)
-    progress("membaca berkas", 1, 1)
-    if raw.empty:
-        raise ImportFailed(f"{path.name} tidak berisi fitur", f"{path.name} has no features")
-    gdf, crs = _set_crs(raw, path, source_crs)
-    m = (mapping or FieldMapping()).complete(list(gdf.columns))
-    fixed_level = AdminLevel.parse(level) if level is not None else None
-    need = ["name"] + ([] if (m.rw or m.rt) and m.kelurahan_code else ["code"])
-    missing = [f for f in need if getattr(m, f) is None or getattr(m, f) not in gdf.columns]
-    if missing:
-        cols = ", ".join(c for c in gdf.columns if c != "geometry")
-        raise ImportFailed(
-            f"{path.name}: kolom wajib tidak ditemukan: {', '.join(missing)}. Kolom yang ada: "
-            f"{cols}. Petakan dengan --map code=KOLOM --map name=KOLOM.",
-            f"{path.name}: required column(s) missing: {', '.join(missing)}. Columns present: "
-            f"{cols}. Map them with --map code=COLUMN --map name=COLUMN.",
-            file=str(path), missing=missing,
-        )
     report = QualityReport()
-    units: dict[str, AdminUnit] = {}
-    broken: list[str] = []
-    n = len(gdf)
-    for i, (idx, row) in enumerate(gdf.iterrows()):
-        if i % 200 == 0:
-            progress("memeriksa fitur", i, n)
-        where = f"fitur #{i + 1}"
-        name = _text(row.get(m.name)) if m.name else None
-        try:
-            code, lv = _code_and_level(row, m, fixed_level)
-        except GeoSigapError as exc:
-            if _text(row.get(m.code)) if m.code else None:
-                broken.append(f"{where}: {exc.message_id}")
-                continue
-            report.add(QualityIssue("missing_code", (), f"{where} ({name or 'tanpa nama'}) "
-                                    "tidak punya kode; dilewati"))
-            continue
-        geom, repaired = _polygonal(row.geometry)
-        if geom is None:
-            kind = "kosong" if row.geometry is None or row.geometry.is_empty else (
-                f"{row.geometry.geom_type} tidak dapat diperbaiki menjadi poligon")
-            broken.append(f"{where} (kode {code}): geometri {kind}")
-            continue
-        if repaired:
-            report.add(QualityIssue("repaired_geometry", (code,),
-                                    f"Geometri {code} tidak valid dan telah diperbaiki"))
-        pop = _int(row.get(m.population)) if m.population else None
-        parent = _text(row.get(m.parent_code)) if m.parent_code else None
-        unit = AdminUnit(code=code, level=lv, name=name or code,
-                         parent_code=parent or parent_code(code), geometry=geom,
-                         population=pop, kind=_text(row.get(m.kind)) if m.kind else None,
-                         attrs={f"parent_name.{k}": _text(row.get(c))
-                                for k, c in m.parents.items() if c in gdf.columns})
-        if code in units:
-            report.add(QualityIssue("duplicate_code", (code,),
-                                    f"Kode {code} muncul lebih dari sekali; bagian-bagiannya "
-                                    "digabung"))
-            prev = units[code]
-            prev.geometry = _polygonal(shapely.union_all([prev.geometry, geom]))[0]
-            if pop is not None:
-                prev.population = (prev.population or 0) + pop
-            continue
-        units[code] = unit
-    progress("memeriksa fitur", n, n)
+    progress("membaca berkas", 0, 1)
+    if not path.exists():
+        raise ImportFailed(f"Berkas tidak ditemukan: {path}", f"File not found: {path}")
+    if is_osm_xml(path):
+        osm = read_osm_boundaries(path, admin_levels=admin_levels)
+        gdf, crs = osm.frame, "EPSG:4326"
+        for why in osm.skipped:
+            report.add(QualityIssue("incomplete_relation", (), why + "; dilewati"))
+        for why in osm.open_rings:
+            report.add(QualityIssue("repaired_geometry", (), why))
+    else:
+        raw = _read(path, layer)
+        if raw.empty:
+            raise ImportFailed(f"{path.name} tidak berisi fitur", f"{path.name} has no features")
+        gdf, crs = _set_crs(raw, path, source_crs)
+    progress("membaca berkas", 1, 1)
+    fixed_level = AdminLevel.parse(level) if level is not None else None
+    m = (mapping or FieldMapping()).complete(list(gdf.columns), fixed_level, file=path.name)
+    cols = ", ".join(c for c in gdf.columns if c != "geometry")
+    if m.name is None and m.code is None and m.rw is None and m.rt is None:
+        raise ImportFailed(
+            f"{path.name}: kolom wajib tidak ditemukan: nama atau kode. Kolom yang ada: "
+            f"{cols}. Petakan dengan --map name=KOLOM (dan --map code=KOLOM bila ada kode), "
+            "dan sebutkan --level.",
+            f"{path.name}: required column missing: a name or a code. Columns present: {cols}. "
+            "Map them with --map name=COLUMN (and --map code=COLUMN if there are codes).",
+            file=str(path), missing=["name"])
+    items, broken = _items(gdf, m, fixed_level, report, path, progress)
     if broken:
         shown = "; ".join(broken[:10]) + (f"; dan {len(broken) - 10} lagi" if len(broken) > 10
                                           else "")
@@ -291,46 +215,245 @@ def read_boundaries(
             f"{path.name} refused, nothing imported: {shown}",
             file=str(path), errors=broken,
         )
+    code_list = None
+    if any(it.code is None for it in items):
+        progress("mencocokkan nama dengan kode Kemendagri", 0, 1)
+        code_list = _code_list(codes, context)
+        Resolver(code_list, report, context=context, threshold=threshold).resolve(items)
+        progress("mencocokkan nama dengan kode Kemendagri", 1, 1)
+        _refuse_if_mostly_unmatched(items, path, m)
+    units = _units(items, report)
     if not units:
         raise ImportFailed(f"{path.name}: tidak ada unit berkode yang dapat diimpor",
                            f"{path.name}: no coded units to import")
     ulist = sorted(units.values(), key=lambda u: u.code)
     derived = _derive_parents(ulist) if derive_parents else []
+    if derived:
+        if code_list is None and any(u.name.endswith(u.code) for u in derived):
+            code_list = _code_list(codes, None)
+        if code_list is not None:
+            for u in derived:
+                official = code_list.name(u.code)
+                if official:
+                    u.name = official
     progress("memeriksa kualitas", 0, 1)
-    frame = gpd.GeoDataFrame(
-        {"code": [u.code for u in ulist], "parent_code": [u.parent_code for u in ulist]},
-        geometry=[u.geometry for u in ulist], crs="EPSG:4326",
-    )
-    sibling_checks(frame, report)
+    _quality(ulist, context or [], report)
     progress("memeriksa kualitas", 1, 1)
-    return BoundaryImport(ulist, derived, report, str(path), crs)
+    return BoundaryImport(ulist, derived, report, str(path), crs, m.columns(),
+                          code_list.source if code_list else None)
 
 
-def _code_and_level(row: pd.Series, m: FieldMapping, fixed: AdminLevel | None
-                    ) -> tuple[str, AdminLevel]:
-    lv = fixed
-    if lv is None and m.level and _text(row.get(m.level)):
-        lv = AdminLevel.parse(_text(row.get(m.level)))
-    kel = _text(row.get(m.kelurahan_code)) if m.kelurahan_code else None
-    rw = _text(row.get(m.rw)) if m.rw else None
-    rt = _text(row.get(m.rt)) if m.rt else None
-    raw = _text(row.get(m.code)) if m.code else None
-    if raw and (".RW" in raw or ".RT" in raw):
-        code = raw
-        lv = lv or level_of(code)
-    elif kel and (rw or rt) and lv in (None, AdminLevel.RW, AdminLevel.RT):
-        if rt:
-            code, lv = rt_code(kel, rw, rt), AdminLevel.RT
-        else:
-            code, lv = rw_code(kel, rw), AdminLevel.RW  # type: ignore[arg-type]
-    elif raw:
-        code = normalize_kemendagri(raw)
-        lv = lv or level_of(code)
-    else:
-        from geo_sigap.errors import InvalidInput
+def _code_list(codes, context) -> CodeList:
+    from geo_sigap.importers.wilayah import with_units
 
-        raise InvalidInput("tanpa kode", "no code")
-    return code, lv
+    base = codes if isinstance(codes, CodeList) else load_code_list(codes)
+    return with_units(base, context) if context else base
+
+
+def _items(gdf: gpd.GeoDataFrame, m: FieldMapping, fixed: AdminLevel | None,
+           report: QualityReport, path: Path, progress: Progress
+           ) -> tuple[list[Item], list[str]]:
+    """One :class:`Item` per feature; broken geometries collected (the file is refused)."""
+    parents = parent_levels(m)
+    items: list[Item] = []
+    broken: list[str] = []
+    local_ids: list[str] = []
+    no_level = 0
+    n = len(gdf)
+    for i, (_, row) in enumerate(gdf.iterrows()):
+        if i % 200 == 0:
+            progress("memeriksa fitur", i, n)
+        where = f"fitur #{i + 1}"
+        name = _text(row.get(m.name)) if m.name else None
+        raw = _text(row.get(m.code)) if m.code else None
+        code = lv = None
+        if raw and (".RW" in raw or ".RT" in raw):
+            try:
+                code, lv = raw, level_of(raw)
+            except GeoSigapError:
+                code = None
+        elif raw:
+            try:
+                code = normalize_kemendagri(raw)
+            except GeoSigapError:
+                local_ids.append(raw)
+        lv = fixed or _row_level(row, m) or lv or (level_of(code) if code else None)
+        if lv is None:
+            no_level += 1
+            continue
+        if code and level_of(code) != lv:
+            local_ids.append(raw)  # e.g. a kecamatan code in a kelurahan's column
+            code = None
+        geom, repaired = _polygonal(row.geometry)
+        if geom is None:
+            kind = "kosong" if row.geometry is None or row.geometry.is_empty else (
+                f"{row.geometry.geom_type} tidak dapat diperbaiki menjadi poligon")
+            broken.append(f"{where}" + (f" (kode {code})" if code else
+                                        f" ({name})" if name else "") + f": geometri {kind}")
+            continue
+        if repaired:
+            report.add(QualityIssue("repaired_geometry", (code or name or where,),
+                                    f"Geometri {code or name or where} tidak valid dan telah "
+                                    "diperbaiki"))
+        it = Item(i, lv, name, geom,
+                  parents={k: v for k, c in parents.items() if k < lv
+                           and (v := _text(row.get(c)))},
+                  code=code,
+                  population=_int(row.get(m.population)) if m.population else None,
+                  kind=_text(row.get(m.kind)) if m.kind else None,
+                  parent_code=_text(row.get(m.parent_code)) if m.parent_code else None)
+        if lv >= AdminLevel.RW and code is None:
+            if not _numbers(it, row, m, report):
+                continue
+            kel = _text(row.get(m.kelurahan_code)) if m.kelurahan_code else None
+            if kel:
+                try:
+                    it.kelurahan_code = normalize_kemendagri(kel)
+                except GeoSigapError:
+                    local_ids.append(kel)
+        items.append(it)
+    progress("memeriksa fitur", n, n)
+    if local_ids:
+        shown = ", ".join(repr(x) for x in list(dict.fromkeys(local_ids))[:5])
+        report.add(QualityIssue(
+            "local_id_ignored", (), f"{len(local_ids)} nilai kolom kode bukan kode Kemendagri "
+            f"(mis. {shown}); diabaikan, kode dicari dari nama"))
+    if no_level:
+        report.add(QualityIssue(
+            "unknown_level", (), f"{no_level} fitur tanpa tingkat wilayah (tidak ada kode, "
+            "kolom level atau admin_level yang dikenal); dilewati. Sebutkan dengan --level "
+            "atau --admin-level"))
+        if not items:
+            raise ImportFailed(
+                f"{path.name}: tingkat wilayah tidak diketahui. Sebutkan dengan --level "
+                "(mis. --level kelurahan)",
+                f"{path.name}: unknown administrative level. Give it with --level "
+                "(e.g. --level kelurahan)", file=str(path))
+    return items, broken
+
+
+def _row_level(row, m: FieldMapping) -> AdminLevel | None:
+    v = _text(row.get(m.level)) if m.level else None
+    if not v:
+        return None
+    try:
+        return AdminLevel.parse(v)
+    except GeoSigapError:
+        return None
+
+
+def _numbers(it: Item, row, m: FieldMapping, report: QualityReport) -> bool:
+    """Read the RW/RT numbers of an RW/RT item; report and skip an unreadable label."""
+    want = "rw" if it.level == AdminLevel.RW else "rt"
+    rw_src = row.get(m.rw) if m.rw else None
+    rt_src = row.get(m.rt) if m.rt else None
+    own = rw_src if want == "rw" else rt_src
+    if _text(own) is None:
+        own = it.name
+    try:
+        label = parse_rw_rt_label(own, want)
+    except GeoSigapError:
+        report.add(QualityIssue(
+            "unreadable_label", (), f"{it.where}: label {want.upper()} {_text(own)!r} tidak "
+            f"terbaca sebagai nomor {want.upper()} (contoh yang terbaca: 'RW 05', 'RW.005', "
+            "'005'); dilewati"))
+        return False
+    it.rw, it.rt = label.rw, label.rt
+    if want == "rt" and it.rw is None and _text(rw_src) is not None:
+        try:
+            it.rw = parse_rw_rt_label(rw_src, "rw").rw
+        except GeoSigapError:
+            report.add(QualityIssue(
+                "unreadable_label", (), f"{it.where}: label RW {_text(rw_src)!r} tidak "
+                "terbaca; RT ini disimpan tanpa RW"))
+    if label.suffix:
+        report.add(QualityIssue(
+            "label_suffix", (), f"{it.where}: {_text(own)!r} dibaca sebagai {want.upper()} "
+            f"{getattr(label, want):03d}; akhiran {label.suffix!r} disimpan di atribut"))
+        it.suffix = label.suffix
+    return True
+
+
+def _refuse_if_mostly_unmatched(items: list[Item], path: Path, m: FieldMapping) -> None:
+    named = [it for it in items if it.how != "file" or it.code is None]  # needed a match
+    if len(named) < 4:
+        return
+    ok = sum(1 for it in named if it.code is not None)
+    if ok >= MIN_MATCHED_SHARE * len(named):
+        return
+    bad = [repr(it.name) for it in named if it.code is None][:8]
+    raise ImportFailed(
+        f"{path.name} ditolak, tidak ada yang diimpor: hanya {ok} dari {len(named)} unit "
+        f"yang namanya cocok dengan daftar kode (mis. tidak cocok: {', '.join(bad)}). "
+        f"Periksa --level dan kolom nama/induk (terbaca: {m.columns()}).",
+        f"{path.name} refused, nothing imported: only {ok} of {len(named)} unit names "
+        f"match the code list (unmatched e.g. {', '.join(bad)}). Check --level and the "
+        f"name/parent columns (read: {m.columns()}).", file=str(path))
+
+
+def _units(items: list[Item], report: QualityReport) -> dict[str, AdminUnit]:
+    units: dict[str, AdminUnit] = {}
+    for it in items:
+        if it.code is None:
+            if it.level <= AdminLevel.KELURAHAN and not it.name:
+                report.add(QualityIssue("missing_code", (), f"{it.where} tidak punya kode "
+                                        "maupun nama; dilewati"))
+            continue
+        attrs = {f"parent_name.{k}": v for k, v in
+                 ((next(n for n, lv in _PARENT_NAMES.items() if lv == lvl), name)
+                  for lvl, name in it.parents.items())}
+        if it.official_name and it.name and it.official_name != it.name:
+            attrs["source_name"] = it.name
+        if it.suffix:
+            attrs["label_suffix"] = it.suffix
+        if it.how != "file":
+            attrs["code_from"] = it.how
+        name = it.official_name or it.name
+        if it.level >= AdminLevel.RW and (not name or _is_label(name)):
+            name = (f"RT {it.code.rsplit('RT', 1)[1]}" if it.level == AdminLevel.RT
+                    else f"RW {it.code.rsplit('RW', 1)[1]}")
+        unit = AdminUnit(code=it.code, level=it.level, name=name or it.code,
+                         parent_code=it.parent_code or parent_code(it.code),
+                         geometry=it.geometry, population=it.population, kind=it.kind,
+                         attrs=attrs)
+        if it.code in units:
+            report.add(QualityIssue("duplicate_code", (it.code,),
+                                    f"Kode {it.code} muncul lebih dari sekali ({it.where}); "
+                                    "bagian-bagiannya digabung"))
+            prev = units[it.code]
+            prev.geometry = _polygonal(shapely.union_all([prev.geometry, it.geometry]))[0]
+            if it.population is not None:
+                prev.population = (prev.population or 0) + it.population
+            continue
+        units[it.code] = unit
+    return units
+
+
+_PARENT_NAMES = {"provinsi": AdminLevel.PROVINSI, "kabupaten_kota": AdminLevel.KABKOTA,
+                 "kecamatan": AdminLevel.KECAMATAN, "kelurahan": AdminLevel.KELURAHAN}
+
+
+def _is_label(name: str) -> bool:
+    try:
+        parse_rw_rt_label(name, "rw")
+        return True
+    except GeoSigapError:
+        return False
+
+
+def _quality(units: list[AdminUnit], context: list[AdminUnit], report: QualityReport) -> None:
+    """Whole-layer checks; parents are this file's other levels and the database's units."""
+    frame = gpd.GeoDataFrame(
+        {"code": [u.code for u in units], "parent_code": [u.parent_code for u in units],
+         "level": [int(u.level) for u in units]},
+        geometry=[u.geometry for u in units], crs="EPSG:4326")
+    mine = {u.code for u in units}
+    up = [u for u in context if u.code not in mine and u.geometry is not None] + units
+    parents = gpd.GeoDataFrame(
+        {"code": [u.code for u in up], "parent_code": [u.parent_code for u in up],
+         "level": [int(u.level) for u in up]},
+        geometry=[u.geometry for u in up], crs="EPSG:4326")
+    layer_checks(frame, report, parents=parents)
 
 
 def _derive_parents(units: list[AdminUnit]) -> list[AdminUnit]:
@@ -404,6 +527,7 @@ def import_boundaries(db, data: BoundaryImport, *, include_derived: bool = True)
         "file": data.source, "crs": data.crs, "inserted": ins, "updated": upd,
         "derived_parents": dins, "levels": _level_counts(data.units),
         "quality": data.report.summary(),
+        **({"names_matched": data.report.match_summary()} if data.report.matches else {}),
     }
 
 

@@ -404,8 +404,7 @@ def read_lines(source: Any, options: RoadOptions | None = None) -> RoadLines:
             if col is not None and v:
                 tags[t] = v
         if _norm_value(tolls[i]) in _TRUE:
-            tags["toll"] = "yes"
-            tags.setdefault("motorcycle", "no")  # Indonesian toll roads bar motorcycles
+            tags["toll"] = "yes"  # closed to motorcycles by the motor profile (closed_when)
         lay = _norm_value(layers[i])
         tags["_level"] = (int(lay) if re.fullmatch(r"-?\d+", lay) else 0,
                           _norm_value(bridges[i]) in _TRUE | {"bridge", "viaduct"},
@@ -543,7 +542,9 @@ def graph_from_lines(source: Any, config: Any, options: RoadOptions | None = Non
     }
     if rl.node_ids is not None:
         lon, lat, edges, ids = _edge_list(rl)
-        meta.update(joined_ends=0, joined={"end_to_end": 0, "end_to_line": 0})
+        # the export's nodes are its junctions already: no ends to join
+        meta.update(joined_ends=0, joined={"end_to_end": 0, "end_to_line": 0},
+                    snap_tolerance_m=None)
         return from_edges(lon, lat, edges, config, node_id=ids, meta=meta)
     stats = join_gaps(rl.tags, rl.coords, options.snap_tolerance_m, crs)
     meta.update(joined_ends=stats.total, dangling_ends=stats.dangling_before - stats.total,

@@ -75,6 +75,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(BodySizeLimit, max_json=settings.max_body_bytes,  # a full report fits
                        max_multipart=settings.max_upload_bytes * MAX_PHOTOS + 256 * 1024)
     app.add_middleware(RefuseControlCharacters)
+    from geo_sigap.web.auth import CrossSiteWriteGuard
+
+    app.add_middleware(CrossSiteWriteGuard)  # outermost: refused before the body is read
     # outermost: compress pages, scripts and map data (the event stream is left alone)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
 
@@ -83,6 +86,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         analytics,
         auth,
         events,
+        exports,
         geocoding,
         incidents,
         intake,
@@ -95,7 +99,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
 
     for module in (system, auth, incidents, intake, teams, events, public, geocoding,
-                   analytics, webhooks, open311, ogcapi):
+                   analytics, webhooks, open311, ogcapi, exports):
         app.include_router(module.router)
     pages.install(app)  # pages, base-map API (/api/map) and /static
     return app

@@ -5,6 +5,13 @@ anonymous citizen. Use :func:`actor` for routes open to citizens and :func:`staf
 for routes that need a signed-in user (:func:`staff_actor_async` is the same check as an
 ``async`` dependency, for hot routes: a cached token costs no thread hop).
 
+Writes authenticated by the cookie must come from this site's own pages:
+:class:`CrossSiteWriteGuard` refuses a cookie-carrying POST/PUT/PATCH/DELETE (and any
+sign-in) whose ``Sec-Fetch-Site`` is not ``same-origin``/``none`` or, from browsers that
+do not send it, whose ``Origin`` (else ``Referer``) is another host — a 403 with
+``cross_site_request``. Bearer-token calls are not affected (a browser never adds a
+bearer token on its own).
+
 Token lookups are cached in memory for :data:`TOKEN_CACHE_TTL_S` seconds, keyed by the
 token's SHA-256 (the token itself is never kept). Only valid tokens are cached. Any
 write to the ``users`` or ``api_tokens`` tables through SQLAlchemy in this process
@@ -23,7 +30,7 @@ from fastapi import Request
 
 from geo_sigap.dispatch.actors import Actor
 from geo_sigap.dispatch.users import UserInfo, hash_token, user_for_token
-from geo_sigap.errors import NotAuthenticated
+from geo_sigap.errors import CrossSiteRequest, NotAuthenticated
 from geo_sigap.storage.tables import TokenRow, UserRow
 from geo_sigap.storage.watch import watch_tables
 
@@ -154,3 +161,71 @@ async def still_signed_in(request: Request, who: Actor) -> bool:
         except NotAuthenticated:
             return False
     return user.actor == who
+
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_SAME_SITE_FETCH = frozenset({"same-origin", "none"})
+LOGIN_PATH = "/api/auth/login"
+
+
+def cross_site_reason(headers: dict[str, str]) -> str | None:
+    """Why a write with these (lower-cased) request headers comes from another site, or
+    ``None`` when it is same-origin or not from a browser at all."""
+    from urllib.parse import urlsplit
+
+    fetch_site = headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return None if fetch_site.strip().lower() in _SAME_SITE_FETCH else \
+            f"Sec-Fetch-Site: {fetch_site}"
+    host = headers.get("host", "").strip().lower()
+    for name in ("origin", "referer"):
+        value = headers.get(name)
+        if value is None:
+            continue
+        if value.strip().lower() == "null":
+            return f"{name}: null"
+        netloc = urlsplit(value.strip()).netloc.lower()
+        return None if netloc and netloc == host else f"{name}: {value[:100]}"
+    return None  # no browser header at all: a script or an API client
+
+
+class CrossSiteWriteGuard:
+    """ASGI middleware: 403 for a cookie-authenticated write from another site, before
+    the body is read (see the module docstring)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] not in UNSAFE_METHODS:
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                   for k, v in scope.get("headers", [])}
+        bearer = headers.get("authorization", "").lower().startswith("bearer ")
+        cookie = f"{COOKIE}=" in headers.get("cookie", "")
+        if (cookie and not bearer) or scope.get("path") == LOGIN_PATH:
+            reason = cross_site_reason(headers)
+            if reason is not None:
+                return await self._refuse(scope, send, reason)
+        return await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _refuse(scope, send, reason: str) -> None:
+        from starlette.requests import Request as StarletteRequest
+        from starlette.responses import JSONResponse
+
+        from geo_sigap.web.errors import error_body, request_locale, status_for
+
+        exc = CrossSiteRequest(
+            "Permintaan ditolak: perubahan data hanya boleh dikirim dari halaman GeoSIGAP "
+            "sendiri, bukan dari situs lain. Muat ulang halaman GeoSIGAP lalu coba lagi.",
+            "Request refused: changes may only be sent from GeoSIGAP's own pages, not "
+            "from another site. Reload the GeoSIGAP page and try again.", reason=reason)
+        loc = request_locale(StarletteRequest(scope))
+        response = JSONResponse(error_body(exc.code, exc.message(loc), exc.details),
+                                status_code=status_for(exc))
+        await response(scope, _no_receive, send)
+
+
+async def _no_receive():
+    return {"type": "http.disconnect"}

@@ -42,6 +42,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/incidents/{ticket}/transitions"): DISPATCHERS | ASSIGNED_TEAM,  # depart
     ("GET", "/api/incidents/{ticket}/suggestions"): DISPATCHERS,
     ("POST", "/api/incidents/{ticket}/assign"): DISPATCHERS,
+    ("POST", "/api/incidents/{ticket}/unassign"): DISPATCHERS,
     ("GET", "/api/incidents/{ticket}/route"): STAFF - {"tim_bhb2"},
     ("POST", "/api/incidents/{ticket}/reports"): {"coordinator", "admin"} | ASSIGNED_TEAM,
     ("GET", "/api/attachments/{attachment_id}"): OPERATOR_SIDE | ASSIGNED_TEAM,
@@ -66,10 +67,12 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/map/periods"): STAFF,
 }
 # Families off unless configured (404 for every role here): the chat-channel webhooks
-# (authenticated by signature, never by role) and the Open311 interface.
-OFF_PREFIXES = ("/webhooks/", "/open311/")
+# (authenticated by signature, never by role), Open311 and OGC API – Features (their
+# own tests cover them switched on).
+OFF_PREFIXES = ("/webhooks/", "/open311/", "/ogcapi")
 MUTATES = {("POST", "/api/incidents/{ticket}/transitions"),
-           ("POST", "/api/incidents/{ticket}/assign")}
+           ("POST", "/api/incidents/{ticket}/assign"),
+           ("POST", "/api/incidents/{ticket}/unassign")}
 
 
 def _case(client, auth, *, assign: bool = True) -> tuple[str, int]:
@@ -105,6 +108,8 @@ def _request(client, auth, world, method: str, path: str, headers: dict):
                       "lat": IN_RT1[1]}
     elif path.endswith("/transitions"):
         kw["json"] = {"action": "depart", "version": v}
+    elif path.endswith("/unassign"):
+        kw["json"] = {"version": v, "team_code": "BHB-1003"}
     elif path.endswith("/assign"):
         kw["json"] = {"version": v, "assignments": [{"team_code": "LMS-1003",
                                                      "kind": "support"}]}

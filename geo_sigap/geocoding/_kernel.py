@@ -1,0 +1,227 @@
+"""The batch reverse-geocoding kernel: every layer of a geocoder stacked into flat
+arrays, and one numba loop that places each point through all layers at once.
+
+The loop does what :meth:`ReverseGeocoder.locate_many` documents for the common
+case — grid cell look-up, point-in-polygon on boundary cells, the hierarchy check and
+the fill from parent codes, the missing-level flags — and writes the output columns
+directly (category positions per level, flag bits). A point it cannot finish alone
+is marked ``slow`` and placed by the array path in Python: two or more overlapping
+interiors left after the hierarchy (the overlap duel), or a layer not covering the
+point while a polygon of it may lie within the gap tolerance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from geo_sigap.geocoding._grid import GridIndex, _pip
+
+_MAX_CAND = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Stack:
+    """All layers of a geocoder, concatenated; polygon ids are global (layer offset +
+    index in the layer)."""
+
+    gx0: np.ndarray
+    gy0: np.ndarray
+    inv_dx: np.ndarray
+    inv_dy: np.ndarray
+    nx: np.ndarray
+    ny: np.ndarray
+    cell_off: np.ndarray  # first cell of each layer in the cell arrays
+    poly_off: np.ndarray  # first global polygon id of each layer
+    column: np.ndarray  # level column of each layer
+    cell_start: np.ndarray  # into cell_poly (global positions)
+    cell_poly: np.ndarray  # global polygon ids
+    cell_full: np.ndarray
+    near: np.ndarray  # bool per cell: a polygon may lie within the gap tolerance
+    near_pad: np.ndarray  # per layer, degrees: the tolerance beyond the grid
+    start: np.ndarray  # edges of global polygon p: start[p]:start[p+1]
+    ex0: np.ndarray
+    ey0: np.ndarray
+    ex1: np.ndarray
+    ey1: np.ndarray
+    anc: np.ndarray  # (polygons, levels) unit ids
+
+
+def stack(grids: list[GridIndex], near: list[np.ndarray], near_pad: list[float],
+          columns: list[int], anc: list[np.ndarray]) -> Stack:
+    cell_off = np.zeros(len(grids) + 1, dtype=np.int64)
+    poly_off = np.zeros(len(grids) + 1, dtype=np.int64)
+    starts, polys, edge_off = [], [], 0
+    cell_pos = 0
+    ex0, ey0, ex1, ey1, estart = [], [], [], [], []
+    for i, g in enumerate(grids):
+        cell_off[i + 1] = cell_off[i] + g.nx * g.ny
+        npoly = len(g.edges.start) - 1
+        poly_off[i + 1] = poly_off[i] + npoly
+        starts.append(g.cell_start[:-1] + cell_pos)
+        polys.append(g.cell_poly.astype(np.int64) + poly_off[i])
+        cell_pos += len(g.cell_poly)
+        e = g.edges
+        estart.append(e.start[:-1] + edge_off)
+        edge_off += len(e.x0)
+        ex0.append(e.x0), ey0.append(e.y0), ex1.append(e.x1), ey1.append(e.y1)
+
+    def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+        return np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros(0), dtype=dtype)
+
+    return Stack(
+        np.array([g.x0 for g in grids], dtype=np.float64),
+        np.array([g.y0 for g in grids], dtype=np.float64),
+        np.array([g.inv_dx for g in grids], dtype=np.float64),
+        np.array([g.inv_dy for g in grids], dtype=np.float64),
+        np.array([g.nx for g in grids], dtype=np.int64),
+        np.array([g.ny for g in grids], dtype=np.int64),
+        cell_off, poly_off, np.array(columns, dtype=np.int64),
+        np.ascontiguousarray(np.r_[cat(starts, np.int64), cell_pos], dtype=np.int64),
+        cat(polys, np.int64), cat([g.cell_full for g in grids], np.bool_),
+        cat(near, np.bool_), np.array(near_pad, dtype=np.float64),
+        np.ascontiguousarray(np.r_[cat(estart, np.int64), edge_off], dtype=np.int64),
+        cat(ex0, np.float64), cat(ey0, np.float64), cat(ex1, np.float64), cat(ey1, np.float64),
+        np.ascontiguousarray(np.concatenate(anc) if anc else np.zeros((0, 5)), dtype=np.int64),
+    )
+
+
+@njit(cache=True, nogil=True)
+def place(xs, ys, bits, gap_on, rt_col, rw_col,
+          gx0, gy0, inv_dx, inv_dy, nx, ny, cell_off, column, cell_start, cell_poly,
+          cell_full, near, near_pad, start, ex0, ey0, ex1, ey1, anc,
+          code_pos, name_pos, b_overlap, b_border, b_conflict, b_rt, b_rw, b_outside,
+          b_unusable, out_code, out_name, out_deepest, slow):
+    """Place every point (see module docstring); ``bits`` holds the coordinate flags on
+    entry and all flags on exit; rows marked ``slow`` are left for the caller."""
+    n_layers = gx0.shape[0]
+    n_levels = anc.shape[1]
+    taken = np.empty(n_levels, dtype=np.int64)
+    cand = np.empty(_MAX_CAND, dtype=np.int64)
+    cst = np.empty(_MAX_CAND, dtype=np.int64)
+    for t in range(xs.shape[0]):
+        for k in range(n_levels):
+            out_code[k, t] = -1
+            out_name[k, t] = -1
+        out_deepest[t] = -1
+        slow[t] = False
+        b = bits[t]
+        if b & b_unusable:
+            continue
+        x = xs[t]
+        y = ys[t]
+        for k in range(n_levels):
+            taken[k] = -1
+        done = True
+        for lyr in range(n_layers):
+            x0 = gx0[lyr]
+            y0 = gy0[lyr]
+            gnx = nx[lyr]
+            gny = ny[lyr]
+            x1 = x0 + gnx / inv_dx[lyr]
+            y1 = y0 + gny / inv_dy[lyr]
+            inside_grid = x >= x0 and x <= x1 and y >= y0 and y <= y1
+            n_c = 0
+            n_in = 0
+            cell = -1
+            if inside_grid:
+                ix = min(int((x - x0) * inv_dx[lyr]), gnx - 1)
+                iy = min(int((y - y0) * inv_dy[lyr]), gny - 1)
+                cell = cell_off[lyr] + iy * gnx + ix
+                for q in range(cell_start[cell], cell_start[cell + 1]):
+                    p = cell_poly[q]
+                    st = 2 if cell_full[q] else _pip(x, y, start[p], start[p + 1],
+                                                     ex0, ey0, ex1, ey1)
+                    if st == 0:
+                        continue
+                    if n_c < _MAX_CAND:
+                        cand[n_c] = p
+                        cst[n_c] = st
+                    n_c += 1
+                    if st == 2:
+                        n_in += 1
+            if n_c > _MAX_CAND:
+                done = False
+                break
+            if n_c == 0:
+                if gap_on:
+                    if inside_grid:
+                        if near[cell]:
+                            done = False
+                            break
+                    elif (x >= x0 - near_pad[lyr] and x <= x1 + near_pad[lyr]
+                          and y >= y0 - near_pad[lyr] and y <= y1 + near_pad[lyr]):
+                        done = False
+                        break
+                continue
+            chosen = cand[0]
+            if n_c >= 2:
+                if n_in >= 2:
+                    b |= b_overlap
+                else:
+                    b |= b_border
+                # keep candidates that agree with the units taken; then interiors
+                n_fit = 0
+                for i in range(n_c):
+                    ok = True
+                    for k in range(n_levels):
+                        tk = taken[k]
+                        a = anc[cand[i], k]
+                        if tk >= 0 and a >= 0 and tk != a:
+                            ok = False
+                            break
+                    if ok:
+                        n_fit += 1
+                        cst[i] += 10  # mark as fitting
+                fit_in = 0
+                best = -1
+                best_in = False
+                for i in range(n_c):
+                    fits = cst[i] >= 10 or n_fit == 0
+                    if not fits:
+                        continue
+                    inner = (cst[i] % 10) == 2
+                    if inner:
+                        fit_in += 1
+                    if best < 0 or (inner and not best_in) or (
+                            inner == best_in and cand[i] < best):
+                        best = cand[i]
+                        best_in = inner
+                if fit_in >= 2:
+                    done = False  # overlapping interiors: the duel is done in Python
+                    break
+                chosen = best
+            clash = False
+            for k in range(n_levels):
+                tk = taken[k]
+                a = anc[chosen, k]
+                if tk >= 0 and a >= 0 and tk != a:
+                    clash = True
+                    break
+            if clash:
+                b |= b_conflict
+                continue
+            for k in range(n_levels):
+                if taken[k] < 0:
+                    taken[k] = anc[chosen, k]
+        if not done:
+            slow[t] = True
+            continue
+        placed = False
+        for k in range(n_levels):
+            u = taken[k]
+            if u >= 0:
+                placed = True
+                out_code[k, t] = code_pos[k, u]
+                out_name[k, t] = name_pos[k, u]
+                out_deepest[t] = k
+        if placed:
+            if rt_col >= 0 and taken[rt_col] < 0:
+                b |= b_rt
+            if rw_col >= 0 and taken[rw_col] < 0:
+                b |= b_rw
+        else:
+            b |= b_outside
+        bits[t] = b
