@@ -305,13 +305,17 @@ def test_coordinator_boards_beside_the_map(browser, server):
     assert cells[0] == ticket and "Hewan ternak" in cells[1] and cells[2] != "—"
     assert "sisa" in cells[4] and cells[6] == "Diterima"
     # sortable by ticket both ways, filterable by text
+    second, _ = _citizen_report(ctx, base, "Ternak di halaman sekolah", category="ternak")
+    page.wait_for_selector(f"#incident-board tr[data-ticket='{second}']", timeout=10000)
+    order = """(dir) => { const rows = [...document.querySelectorAll('#incident-board tbody tr')].map((r) => r.dataset.ticket);
+        const sorted = rows.slice().sort(); if (dir < 0) sorted.reverse();
+        return rows.length > 1 && rows.every((t, i) => t === sorted[i]); }"""
+    page.click("#incident-board th[data-sort='ticket'] button")  # the board redraws when idle
+    page.wait_for_function(order, arg=1, timeout=10000)
     page.click("#incident-board th[data-sort='ticket'] button")
-    first = page.locator("#incident-board tbody tr").first.get_attribute("data-ticket")
-    page.click("#incident-board th[data-sort='ticket'] button")
-    last = page.locator("#incident-board tbody tr").first.get_attribute("data-ticket")
-    tickets = page.locator("#incident-board tbody tr").evaluate_all("rs => rs.map((r) => r.dataset.ticket)")
-    assert first == min(tickets) and last == max(tickets)
+    page.wait_for_function(order, arg=-1, timeout=10000)
     page.fill("#board-filter", ticket)
+    page.wait_for_timeout(600)
     page.wait_for_function("() => document.querySelectorAll('#incident-board tbody tr').length === 1")
     # click → the map focuses the incident and opens its popup
     page.locator(f"#incident-board tr[data-ticket='{ticket}'] td").nth(1).click()
@@ -320,6 +324,7 @@ def test_coordinator_boards_beside_the_map(browser, server):
     shot(page, "posko_12_peta_papan_kejadian")
     # team status board: every team, a state and the age of its position
     page.click("#tab-team")
+    page.wait_for_function("() => document.querySelectorAll('#team-board tbody tr').length > 10")
     n_teams = page.locator("#team-board tbody tr").count()
     assert n_teams == page.evaluate("window.SIGAP_MAP.teams.size") and n_teams > 10
     states = set(page.locator("#team-board td:nth-child(3)").all_inner_texts())

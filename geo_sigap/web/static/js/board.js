@@ -50,7 +50,7 @@
   function renderIncidents(now) {
     const rows = incidentRows(now);
     S.$("#board-count").textContent = S.num(rows.length);
-    S.$("#incident-board tbody").replaceChildren(...rows.slice(0, 300).map((r) => S.el("tr", {
+    S.$("#incident-board tbody").replaceChildren(...rows.slice(0, 200).map((r) => S.el("tr", {
       "data-ticket": r.ticket, class: "sla-" + r.sla.key, tabindex: "0",
       onclick: () => M.focusIncident(r.ticket), onkeydown: (ev) => { if (ev.key === "Enter") M.focusIncident(r.ticket); },
     },
@@ -97,11 +97,13 @@
   function render() {
     pending = null;
     const now = Date.now();
-    renderIncidents(now);
-    renderTeams(now);
+    if (!S.$("#board-inc").hidden) renderIncidents(now); else S.$("#board-count").textContent = S.num(incidentRows(now).length);
+    if (!S.$("#board-team").hidden) renderTeams(now);
     metrics.renders++;
   }
-  function schedule() { if (!pending) pending = requestAnimationFrame(render); }
+  // at most about twice a second, when the browser is idle: the live map comes first
+  const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 0));
+  function schedule() { if (!pending) pending = setTimeout(() => idle(render, { timeout: 500 }), 150); }
   document.addEventListener("sigap:changed", schedule);
   S.$("#board-filter").addEventListener("input", schedule);
   for (const [table, which] of [["#incident-board", "inc"], ["#team-board", "team"]]) {
@@ -116,7 +118,7 @@
   for (const [tab, panel, other, otherPanel] of [["#tab-inc", "#board-inc", "#tab-team", "#board-team"], ["#tab-team", "#board-team", "#tab-inc", "#board-inc"]]) {
     S.$(tab).addEventListener("click", () => {
       S.$(tab).setAttribute("aria-selected", "true"); S.$(other).setAttribute("aria-selected", "false");
-      S.$(panel).hidden = false; S.$(otherPanel).hidden = true;
+      S.$(panel).hidden = false; S.$(otherPanel).hidden = true; schedule();
     });
   }
   setInterval(schedule, 20000);  // ages and SLA clocks move
