@@ -103,6 +103,11 @@ class Settings(BaseSettings):
         True, description="Build geocoders, the routing engine and compiled kernels in the "
         "background at start-up, so the first requests do not wait."
     )
+    forwarded_allow_ips: str = Field(
+        "", description="Comma-separated addresses of reverse proxies whose "
+        "X-Forwarded-For/-Proto are trusted (geo-sigap serve passes them to uvicorn); "
+        "empty: none, the TCP peer is the client."
+    )
     token_ttl_hours: float = Field(12.0, description="Lifetime of API tokens and sessions.")
     public_base_url: str | None = Field(
         None, description="Public address of this service (https://sigap.example.go.id), "

@@ -435,7 +435,7 @@ def load_or_build(
     graph.save(target)
     if progress:
         progress(f"Jaringan jalan: {graph.n_nodes:,} simpul, {graph.n_edges:,} ruas; "
-                 f"disimpan di {target}")
+                 .replace(",", ".") + f"disimpan di {target}")
     return graph
 
 

@@ -210,6 +210,8 @@ def _norm_value(value: Any) -> str:
     if isinstance(value, list | tuple | np.ndarray):
         return _norm_value(value[0]) if len(value) else ""
     text = re.sub(r"\s+", " ", str(value).strip().lower())
+    if re.fullmatch(r"-?\d+\.0+", text):  # "1.0", "-1.0" from a text column
+        text = text.split(".")[0]
     if text.startswith("[") and text.endswith("]"):  # osmnx export: "['primary' 'trunk']"
         tokens = re.findall(r"[\w\-]+", text)
         return tokens[0] if tokens else ""
@@ -542,7 +544,9 @@ def graph_from_lines(source: Any, config: Any, options: RoadOptions | None = Non
     }
     if rl.node_ids is not None:
         lon, lat, edges, ids = _edge_list(rl)
-        meta.update(joined_ends=0, joined={"end_to_end": 0, "end_to_line": 0})
+        # the export's nodes are its junctions already: no ends to join
+        meta.update(joined_ends=0, joined={"end_to_end": 0, "end_to_line": 0},
+                    snap_tolerance_m=None)
         return from_edges(lon, lat, edges, config, node_id=ids, meta=meta)
     stats = join_gaps(rl.tags, rl.coords, options.snap_tolerance_m, crs)
     meta.update(joined_ends=stats.total, dangling_ends=stats.dangling_before - stats.total,
