@@ -85,7 +85,8 @@ class StorageHistory:
     :meth:`store` returns the store brought up to date: nothing is read when the change
     stamp is unchanged; otherwise the rows with ``updated_at`` at or after the watermark
     (less :data:`OVERLAP_S`) are applied with :meth:`HistoryStore.upsert`. Deleted rows are
-    noticed by :meth:`reconcile` (ids per quarter compared), run by :meth:`store` in the
+    noticed by :meth:`reconcile` (ids per quarter compared). Rows with an id above the
+    highest seen are read too, whatever their ``updated_at`` (a long import)., run by :meth:`store` in the
     background at most every ``reconcile_every_s`` seconds.
     """
 
@@ -97,6 +98,7 @@ class StorageHistory:
         self._built = False
         self._stamp = None
         self._watermark: datetime | None = None
+        self._max_id = 0
         self._settled_at: float = 0.0  # wall time after which no late commit can appear
         self._last_reconcile = time.monotonic()
         self._reconciling = False
@@ -128,7 +130,8 @@ class StorageHistory:
                 q = q.next()
         self._stamp = stamp
         self._watermark = min(stamp[0] or started, started)
-        self._settled_at = time.time() + OVERLAP_S
+        self._max_id = stamp[1]
+        self._settled_at = self._watermark.timestamp() + OVERLAP_S
         self._built = True
         self.stats["builds"] += 1
         log.info("analytics history built: %d incidents in %.1f s", n,
@@ -143,6 +146,12 @@ class StorageHistory:
         read_at = time.time()
         with self.db.session() as s:
             rows = analytics_rows(s, updated_since=since)
+            # new rows whatever their updated_at: an import's long transaction stamps its
+            # rows with its start time, long before they become visible
+            fresh = analytics_rows(s, after_id=self._max_id)
+        if len(fresh):
+            rows = pd.concat([rows, fresh], ignore_index=True) if len(rows) else fresh
+            self._max_id = max(self._max_id, int(fresh["id"].max()))
         if len(rows):
             self.history.upsert(rows)
             newest = rows["updated_at"].max().to_pydatetime()
@@ -150,8 +159,9 @@ class StorageHistory:
         if stamp[0] is not None:
             self._watermark = max(self._watermark or stamp[0], stamp[0])
         self._stamp = stamp
-        self._settled_at = max(read_at, (self._watermark.timestamp() if self._watermark
-                                         else read_at)) + OVERLAP_S
+        # until the watermark is OVERLAP_S old a late commit may still appear: look again
+        self._settled_at = (self._watermark.timestamp() if self._watermark else read_at) \
+            + OVERLAP_S
         self.stats["refreshes"] += 1
         self.stats["rows_applied"] += len(rows)
 

@@ -340,7 +340,10 @@ class LiveAnalytics:
     categories : the category table
 
     Answers are cached under (parameters, version of the partitions they read, units
-    token): an answer about a quarter nobody changed stays cached across writes.
+    token): an answer about a quarter nobody changed stays cached across writes. With
+    ``encoded=True`` a method returns the answer as JSON bytes, encoded once per version
+    (a heat grid of a city is megabytes of JSON: encoding it per request would cost more
+    than computing it).
     """
 
     def __init__(self, store: Callable[[], HistoryStore], units: Callable[[], tuple],
@@ -354,7 +357,16 @@ class LiveAnalytics:
         self._weights: dict = {}
         self.hits = self.misses = 0
 
-    def _cached(self, key, token, build):
+    def _cached(self, key, token, build, encoded=False):
+        if encoded:  # the answer as sent (JSON bytes), encoded once per version
+            key = (*key, "json")
+            plain = build
+
+            def build():
+                import json
+
+                return json.dumps(plain(), ensure_ascii=False, allow_nan=False,
+                                  separators=(",", ":")).encode()
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None and hit[0] == token:
@@ -381,16 +393,18 @@ class LiveAnalytics:
         q = Quarter.parse(quarter) if quarter else None
         return (store.token(q), units_token)
 
-    def kpis(self, category=None, quarter=None, hours=None, kecamatan=None) -> dict:
+    def kpis(self, category=None, quarter=None, hours=None, kecamatan=None, *,
+             encoded: bool = False) -> dict:
         store = self._store()
         parse_hours(hours)
         token = self._token(store, quarter, None)
         key = ("kpis", category, quarter, hours, kecamatan)
         return self._cached(key, token, lambda: kpis_answer(
-            self._select(store, category, quarter, hours, kecamatan), self.categories))
+            self._select(store, category, quarter, hours, kecamatan), self.categories),
+            encoded)
 
     def heat(self, category=None, quarter=None, hours=None, kecamatan=None,
-             bandwidth_m=None, kernel="quartic") -> dict:
+             bandwidth_m=None, kernel="quartic", *, encoded: bool = False) -> dict:
         from geo_sigap.analytics.heatmap import kde_grid
 
         store = self._store()
@@ -410,7 +424,7 @@ class LiveAnalytics:
             out["image"] = g.to_data_url()
             return out
 
-        return self._cached(key, self._token(store, quarter, utoken), build)
+        return self._cached(key, self._token(store, quarter, utoken), build, encoded)
 
     def _unit_weights(self, units, level, kecamatan, utoken):
         from geo_sigap.analytics.hotspots import units_of_level
@@ -426,9 +440,44 @@ class LiveAnalytics:
             self._weights[key] = w
         return w
 
+    def _geometries(self, key, gdf) -> list[str]:
+        """GeoJSON text of each geometry of a unit level or hex grid, made once."""
+        import json
+
+        from shapely.geometry import mapping
+
+        hit = self._weights.get(("geojson", key))
+        if hit is None:
+            hit = [json.dumps(mapping(g)) for g in gdf.to_crs("EPSG:4326").geometry]
+            self._weights[("geojson", key)] = hit
+        return hit
+
+    def _hex(self, units, kecamatan, hex_m, utoken):
+        """The hex grid over the kelurahan (of a kecamatan), its cells and adjacency."""
+        from geo_sigap.analytics.weights import hex_grid
+
+        key = ("hex", kecamatan, hex_m, utoken)
+        hit = self._weights.get(key)
+        if hit is None:
+            kel = units.loc[units["level"] == "kelurahan"]
+            if kecamatan:
+                kel = kel.loc[kel["code"].astype(str).str.startswith(kecamatan)]
+            grid = hex_grid(kel, hex_m)
+            gdf = grid.to_geodataframe()
+            hit = (grid, gdf, grid.adjacency(), self._geometries(key, gdf))
+            self._weights[key] = hit
+        return hit
+
     def hotspots(self, category=None, quarter=None, hours=None, kecamatan=None,
-                 level="hex", hex_m=250.0, permutations=999) -> dict:
-        from geo_sigap.analytics.hotspots import hex_hotspots, to_geojson, unit_hotspots
+                 level="hex", hex_m=250.0, permutations=999, *,
+                 encoded: bool = False) -> dict:
+        """Gi* hot spots as GeoJSON: the same answer as
+        :func:`geo_sigap.analytics.hotspots.hex_hotspots` / :func:`unit_hotspots` +
+        :func:`to_geojson`, with the grid, the weights and the geometries' GeoJSON made
+        once per units version (only the counts and the test run per call)."""
+        import json
+
+        from geo_sigap.analytics.hotspots import _attach, count_by_unit, units_of_level
 
         store = self._store()
         units, utoken = self._units()
@@ -438,23 +487,39 @@ class LiveAnalytics:
         def build():
             inc = self._select(store, category, quarter, hours, kecamatan)
             if level == "hex":
-                kel = units.loc[units["level"] == "kelurahan"]
-                if kecamatan:
-                    kel = kel.loc[kel["code"].astype(str).str.startswith(kecamatan)]
-                gdf = hex_hotspots(inc, kel, hex_m, permutations=permutations)
+                grid, cells, w, geoms = self._hex(units, kecamatan, hex_m, utoken)
+                x, y = grid.to_metric(inc["lon"].to_numpy(), inc["lat"].to_numpy())
+                idx = grid.cell_index(x, y)
+                counts = np.bincount(idx[idx >= 0], minlength=len(grid.q)).astype(np.float64)
+                gdf = _attach(cells, counts, w, permutations=permutations, seed=12345,
+                              fdr=True, moran=False)
                 cols = ["code", "count", "gi_z", "gi_p", "gi_class", "gi_label"]
             else:
+                sel = units_of_level(units, level, kecamatan)
                 w = self._unit_weights(units, level, kecamatan, utoken)
-                gdf = unit_hotspots(inc, units, level, kecamatan=kecamatan,
-                                    permutations=permutations, weights=w)
+                geoms = self._geometries(("unit", level, kecamatan, utoken), sel)
+                counts = count_by_unit(inc, sel["code"], level)
+                gdf = _attach(sel, counts, w, permutations=permutations, seed=12345,
+                              fdr=True, moran=True)
                 cols = ["code", "name", "count", "gi_z", "gi_p", "gi_class", "gi_label",
                         "moran_q", "moran_label"]
-            fc = to_geojson(gdf, cols)
-            fc["meta"] = {"permutations": permutations, "fdr": True,
-                          "islands": gdf.attrs["islands"], "n_incidents": int(len(inc))}
-            return fc
+            props = pd.DataFrame({c: gdf[c] for c in cols})
+            for c in cols:
+                if props[c].dtype.kind == "f":
+                    props[c] = props[c].round(4).astype(object).where(props[c].notna(), None)
+                elif props[c].dtype.kind in "iu":
+                    props[c] = props[c].astype(object)
+            records = props.to_dict("records")
+            feats = ",".join(
+                '{"type":"Feature","properties":' + json.dumps(r, ensure_ascii=False)
+                + ',"geometry":' + g + "}" for r, g in zip(records, geoms, strict=True))
+            meta = {"permutations": permutations, "fdr": True,
+                    "islands": gdf.attrs["islands"], "n_incidents": int(len(inc))}
+            return ('{"type":"FeatureCollection","features":[' + feats + '],"meta":'
+                    + json.dumps(meta) + "}")
 
-        return self._cached(key, self._token(store, quarter, utoken), build)
+        text = self._cached(key, self._token(store, quarter, utoken), build)
+        return text.encode() if encoded else json.loads(text)
 
     def periods(self) -> dict:
         store = self._store()

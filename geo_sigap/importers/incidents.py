@@ -222,9 +222,21 @@ def _chunks(path: Path, chunk_rows: int):
 
 
 def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    """The column's values, stripped (numpy string ufuncs: no Python loop per value)."""
     if name not in df.columns:
-        return pd.Series([""] * len(df), dtype=object)
-    return df[name].astype(str).str.strip()
+        return pd.Series(np.full(len(df), "", dtype=object))
+    u = np.strings.strip(df[name].to_numpy(dtype="U"))
+    return pd.Series(u.astype(object))
+
+
+def _has_offset(u: np.ndarray) -> np.ndarray:
+    """Does each ISO 8601 text end with a UTC offset (``Z``, ``+07:00``, ``+0700``)?"""
+    sl = np.strings.slice
+    z = np.strings.endswith(u, "Z") | np.strings.endswith(u, "z")
+    sign6 = np.isin(sl(u, -6, -5), ["+", "-"]) & (sl(u, -3, -2) == ":")
+    sign5 = np.isin(sl(u, -5, -4), ["+", "-"]) & np.strings.isdigit(sl(u, -4, None))
+    timed = np.strings.str_len(u) > 10  # a date alone ("2025-03-04") has no offset
+    return (z | sign6 | sign5) & timed
 
 
 def _parse_times(values: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray]:
@@ -235,7 +247,7 @@ def _parse_times(values: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray]:
     if not present.any():
         return out, np.zeros(len(values), dtype=bool)
     v = values[present]
-    aware = v.str.contains(_OFFSET)
+    aware = pd.Series(_has_offset(v.to_numpy(dtype="U")), index=v.index)
     if aware.any():
         out.loc[aware[aware].index] = pd.to_datetime(v[aware], format="ISO8601", utc=True,
                                                      errors="coerce")

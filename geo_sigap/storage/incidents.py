@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 
 from shapely.geometry import Point
 from sqlalchemy import select
@@ -67,6 +67,7 @@ def to_incident(r: IncidentRow, *, with_children: bool = True) -> Incident:
 
 
 def new_row(inc: Incident, *, idempotency_key: str | None = None,
+            idempotency_fingerprint: str | None = None,
             created_by: str | None = None) -> IncidentRow:
     row = IncidentRow(
         ticket=inc.ticket, category=inc.category, description=inc.description,
@@ -74,7 +75,7 @@ def new_row(inc: Incident, *, idempotency_key: str | None = None,
         priority=int(inc.priority), status=inc.status.value,
         reporter_name=inc.reporter_name, reporter_phone=inc.reporter_phone,
         rejection_reason=inc.rejection_reason, idempotency_key=idempotency_key,
-        created_by=created_by,
+        idempotency_fingerprint=idempotency_fingerprint, created_by=created_by,
         **{k: getattr(inc, k) for k in TIMESTAMPS},
     )
     set_location(row, inc.location, inc.placement)
@@ -172,12 +173,13 @@ ANALYTICS_COLUMNS = ("id", "category", "lon", "lat", "status", "priority", "kelu
 
 def analytics_rows(session: Session, *, start: datetime | None = None,
                    end: datetime | None = None, updated_since: datetime | None = None,
-                   ids: Iterable[int] | None = None):
+                   ids: Iterable[int] | None = None, after_id: int | None = None):
     """The compact analytics columns (:data:`ANALYTICS_COLUMNS`) of some incidents.
 
     ``start``/``end`` select by ``reported_at`` (index ``ix_incidents_reported_at``),
     ``updated_since`` by ``updated_at >= since`` (index ``ix_incidents_updated_at``),
-    ``ids`` by primary key. Timestamps come back tz-aware UTC.
+    ``ids`` and ``after_id`` (``id > after_id``) by primary key. Timestamps come back
+    tz-aware UTC.
     """
     import pandas as pd
 
@@ -191,6 +193,8 @@ def analytics_rows(session: Session, *, start: datetime | None = None,
         q = q.where(t.updated_at >= updated_since)
     if ids is not None:
         q = q.where(t.id.in_(list(ids)))
+    if after_id is not None:
+        q = q.where(t.id > after_id)
     rows = session.execute(q).all()
     df = pd.DataFrame(rows, columns=list(ANALYTICS_COLUMNS))
     for k in ("reported_at", "on_scene_at", "updated_at"):
@@ -277,7 +281,11 @@ class BulkWriter:
 
     def write(self, p: dict, keep, placements, team_roles: dict) -> int:
         """Store the rows ``keep`` of a parsed chunk (see
-        :func:`geo_sigap.importers.incidents.parse_chunk`) with their placements."""
+        :func:`geo_sigap.importers.incidents.parse_chunk`) with their placements.
+
+        Values are prepared column by column and handed to the driver as they are stored
+        (UTC times as text, placement JSON, WKB/EWKB geometry), without per-value ORM
+        processing."""
         import json
 
         import numpy as np
@@ -286,55 +294,65 @@ class BulkWriter:
         idx = np.flatnonzero(keep)
         n = len(idx)
         ids = self._ids(n)
-        lon, lat = p["lon"][idx], p["lat"][idx]
-        times = {k: p["times"][k].iloc[idx] for k in TIMESTAMPS}
-        tvals = {k: [None if (v is None or v != v) else v.to_pydatetime() for v in times[k]]
-                 for k in TIMESTAMPS}
+        lon, lat = p["lon"][idx].astype(float), p["lat"][idx].astype(float)
+        fmt = "%Y-%m-%d %H:%M:%S.%f" if not self.pg else "%Y-%m-%dT%H:%M:%S.%f+00:00"
+        times = {}
+        for k in TIMESTAMPS:
+            t = p["times"][k].iloc[idx]
+            times[k] = np.where(t.isna().to_numpy(), None,
+                                t.dt.strftime(fmt).to_numpy(object))
         fields = tuple(Placement.__dataclass_fields__)
-        rows = []
-        assignments = []
-        for j in range(n):
-            i = idx[j]
-            plc = placements[j]
-            pd_ = {f: getattr(plc, f) for f in fields}
-            pd_["flags"] = list(plc.flags)
-            row = {
-                "id": ids[j], "ticket": p["ticket"][i], "category": p["category"][i],
-                "description": p["description"][i], "channel": p["channel"][i],
-                "lon": float(lon[j]), "lat": float(lat[j]),
-                "address_text": p["address_text"][i] or None,
-                "priority": int(p["priority"][i]), "status": p["status"][i],
-                "kecamatan_code": plc.kecamatan_code, "kelurahan_code": plc.kelurahan_code,
-                "rw_code": plc.rw_code, "rt_code": plc.rt_code, "placement": pd_,
-                "rejection_reason": p["rejection_reason"][i] or None,
-                "created_by": self.actor, "version": 1, "updated_at": self.now,
-                **{k: tvals[k][j] for k in TIMESTAMPS},
-            }
-            rows.append(row)
-            at = row["dispatched_at"] or row["reported_at"]
-            lead = p["lead_team"][i]
-            support = [c.strip() for c in p["support_teams"][i].split(";") if c.strip()]
-            for code, kind in [(lead, "lead")] + [(c, "support") for c in support]:
-                if code:
-                    assignments.append({"incident_id": ids[j], "team_code": code, "kind": kind,
-                                        "role": team_roles[code], "assigned_at": at,
-                                        "assigned_by": self.actor, "active": True})
+        placement_json = []
+        codes = {k: [] for k in ("kecamatan_code", "kelurahan_code", "rw_code", "rt_code")}
+        dumps = json.dumps
+        for plc in placements:
+            d = {f: getattr(plc, f) for f in fields}
+            d["flags"] = list(plc.flags)
+            placement_json.append(dumps(d))
+            for k, v in codes.items():
+                v.append(getattr(plc, k))
         points = shapely.points(lon, lat)
         if self.pg:
-            self._copy_pg(rows, assignments, shapely.to_wkb(
-                shapely.set_srid(points, 4326), hex=True, include_srid=True), json)
+            geom = shapely.to_wkb(shapely.set_srid(points, 4326), hex=True, include_srid=True)
         else:
-            from sqlalchemy import insert
+            geom = shapely.to_wkb(points)
+        now = self.now.astimezone(UTC).strftime(fmt)
 
-            from geo_sigap.storage.tables import AssignmentRow
+        def opt(col):
+            v = p[col][idx]
+            return np.where(v == "", None, v)
 
-            wkb = shapely.to_wkb(points)
-            for r, g in zip(rows, wkb, strict=True):
-                r["geom"] = g
-            for k in range(0, len(rows), 5000):
-                self.s.execute(insert(IncidentRow.__table__), rows[k:k + 5000])
-            for k in range(0, len(assignments), 5000):
-                self.s.execute(insert(AssignmentRow.__table__), assignments[k:k + 5000])
+        columns = {
+            "id": ids, "ticket": p["ticket"][idx], "category": p["category"][idx],
+            "description": p["description"][idx], "channel": p["channel"][idx],
+            "lon": lon.tolist(), "lat": lat.tolist(), "geom": geom,
+            "address_text": opt("address_text"),
+            "priority": [int(v) for v in p["priority"][idx]], "status": p["status"][idx],
+            **codes, "placement": placement_json,
+            "rejection_reason": opt("rejection_reason"), "created_by": [self.actor] * n,
+            "version": [1] * n, "updated_at": [now] * n, **times,
+        }
+        inc_rows = list(zip(*(columns[c] for c in self._INC_COLS), strict=True))
+        asg_rows = []
+        at = np.where(times["dispatched_at"] == None, times["reported_at"],  # noqa: E711
+                      times["dispatched_at"])
+        active = True if self.pg else 1
+        for j, i in enumerate(idx):
+            lead = p["lead_team"][i]
+            if lead:
+                asg_rows.append((ids[j], lead, "lead", team_roles[lead], at[j], self.actor,
+                                 active))
+            sup = p["support_teams"][i]
+            if sup:
+                for code in sup.split(";"):
+                    code = code.strip()
+                    if code:
+                        asg_rows.append((ids[j], code, "support", team_roles[code], at[j],
+                                         self.actor, active))
+        if self.pg:
+            self._copy_pg(inc_rows, asg_rows)
+        else:
+            self._executemany_sqlite(inc_rows, asg_rows)
         return n
 
     _INC_COLS = ("id", "ticket", "category", "description", "channel", "lon", "lat", "geom",
@@ -344,16 +362,31 @@ class BulkWriter:
     _ASG_COLS = ("incident_id", "team_code", "kind", "role", "assigned_at", "assigned_by",
                  "active")
 
-    def _copy_pg(self, rows, assignments, ewkb_hex, json) -> None:
+    def _copy_pg(self, inc_rows, asg_rows) -> None:
         conn = self.s.connection().connection.driver_connection
         with conn.cursor() as cur:
             with cur.copy(f"COPY incidents ({', '.join(self._INC_COLS)}) FROM STDIN") as cp:
-                for r, g in zip(rows, ewkb_hex, strict=True):
-                    r["geom"] = g
-                    r["placement"] = json.dumps(r["placement"])
-                    cp.write_row([r[c] for c in self._INC_COLS])
-            if assignments:
+                for r in inc_rows:
+                    cp.write_row(r)
+            if asg_rows:
                 with cur.copy(f"COPY assignments ({', '.join(self._ASG_COLS)}) "
                               "FROM STDIN") as cp:
-                    for a in assignments:
-                        cp.write_row([a[c] for c in self._ASG_COLS])
+                    for r in asg_rows:
+                        cp.write_row(r)
+
+    def _executemany_sqlite(self, inc_rows, asg_rows) -> None:
+        from geo_sigap.storage.geometry import spatialite_loaded
+
+        conn = self.s.connection().connection.driver_connection
+        marks = ["?"] * len(self._INC_COLS)
+        if spatialite_loaded(self.s.get_bind().dialect):
+            marks[self._INC_COLS.index("geom")] = "GeomFromWKB(?, 4326)"
+        cur = conn.cursor()
+        for k in range(0, len(inc_rows), 5000):
+            cur.executemany(f"INSERT INTO incidents ({', '.join(self._INC_COLS)}) "
+                            f"VALUES ({', '.join(marks)})", inc_rows[k:k + 5000])
+        for k in range(0, len(asg_rows), 5000):
+            cur.executemany(f"INSERT INTO assignments ({', '.join(self._ASG_COLS)}) "
+                            f"VALUES ({', '.join('?' * len(self._ASG_COLS))})",
+                            asg_rows[k:k + 5000])
+        cur.close()

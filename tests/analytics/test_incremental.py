@@ -280,3 +280,26 @@ def test_unchanged_store_costs_no_reading(area_db):
         live.store()
     assert live.stats["refreshes"] == refreshes
     assert np.isfinite(len(live.store()))
+
+
+def test_fast_hotspots_equal_the_plain_functions(units, incidents):
+    """Cached grid/weights/geometry GeoJSON give the answer of hex_hotspots / unit_hotspots
+    + to_geojson."""
+    from geo_sigap.analytics.hotspots import hex_hotspots, to_geojson, unit_hotspots
+
+    store = store_from_frame(incidents)
+    live = LiveAnalytics(lambda: store, lambda: (units, 1), load_categories())
+    q = Quarter.parse("2026Q2")
+    inc = filter_incidents(incidents, start=q.start, end=q.end)
+    got = live.hotspots(quarter="2026Q2", permutations=199)
+    kel = units.loc[units["level"] == "kelurahan"]
+    want = to_geojson(hex_hotspots(inc, kel, 250.0, permutations=199),
+                      ["code", "count", "gi_z", "gi_p", "gi_class", "gi_label"])
+    assert got["features"] == want["features"]
+    got = live.hotspots(quarter="2026Q2", level="rt", permutations=199)
+    want = to_geojson(unit_hotspots(inc, units, "rt", permutations=199),
+                      ["code", "name", "count", "gi_z", "gi_p", "gi_class", "gi_label",
+                       "moran_q", "moran_label"])
+    assert got["features"] == want["features"]
+    assert live.hotspots(quarter="2026Q2", level="rt", permutations=199, encoded=True) \
+        .startswith(b'{"type":"FeatureCollection"')

@@ -9,6 +9,7 @@ layer.
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 
 from geo_sigap.web.auth import staff_actor
 
@@ -19,12 +20,17 @@ def _live(request: Request):
     return request.app.state.services.analytics
 
 
+def _json(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
+
+
 @router.get("/heat", summary="Peta panas (grid kepadatan kejadian per km²)")
 def heat(request: Request, category: str | None = None, quarter: str | None = None,
          hours: str | None = Query(None, description="jam WIB 'dari-sampai', mis. 20-3"),
          kecamatan: str | None = None, bandwidth_m: float | None = Query(None, gt=0, le=5000),
-         kernel: str = Query("quartic", pattern="^(quartic|gaussian)$")) -> dict:
-    return _live(request).heat(category, quarter, hours, kecamatan, bandwidth_m, kernel)
+         kernel: str = Query("quartic", pattern="^(quartic|gaussian)$")) -> Response:
+    return _json(_live(request).heat(category, quarter, hours, kecamatan, bandwidth_m, kernel,
+                                     encoded=True))
 
 
 @router.get("/hotspots", summary="Titik panas Gi* (GeoJSON)")
@@ -32,12 +38,12 @@ def hotspots(request: Request, category: str | None = None, quarter: str | None 
              hours: str | None = None, kecamatan: str | None = None,
              level: str = Query("hex", pattern="^(hex|kelurahan|rw|rt)$"),
              hex_m: float = Query(250.0, ge=50, le=2000),
-             permutations: int = Query(999, ge=99, le=9999)) -> dict:
-    return _live(request).hotspots(category, quarter, hours, kecamatan, level, hex_m,
-                                   permutations)
+             permutations: int = Query(999, ge=99, le=9999)) -> Response:
+    return _json(_live(request).hotspots(category, quarter, hours, kecamatan, level, hex_m,
+                                         permutations, encoded=True))
 
 
 @router.get("/kpis", summary="Angka utama (jumlah, waktu respons, keterlambatan)")
 def kpis(request: Request, category: str | None = None, quarter: str | None = None,
-         hours: str | None = None, kecamatan: str | None = None) -> dict:
-    return _live(request).kpis(category, quarter, hours, kecamatan)
+         hours: str | None = None, kecamatan: str | None = None) -> Response:
+    return _json(_live(request).kpis(category, quarter, hours, kecamatan, encoded=True))
