@@ -57,7 +57,10 @@ class Settings(BaseSettings):
     )
     locale: str = Field("id", description="Default language of the interface: id or en.")
     secret_key: str = Field(
-        "", description="Secret for signing session cookies; required outside --demo."
+        "", description="Secret key of the HMACs that store Idempotency-Keys and request "
+        "fingerprints (they derive from report contents, reporter contact included); "
+        "required outside --demo. Session cookies are random tokens stored hashed, not "
+        "signed."
     )
     demo: bool = Field(False, description="Demo mode: demo area, demo users with known passwords.")
     stale_position_minutes: float = Field(
@@ -102,6 +105,11 @@ class Settings(BaseSettings):
     warm_up_on_start: bool = Field(
         True, description="Build geocoders, the routing engine and compiled kernels in the "
         "background at start-up, so the first requests do not wait."
+    )
+    forwarded_allow_ips: str = Field(
+        "", description="Comma-separated addresses of reverse proxies whose "
+        "X-Forwarded-For/-Proto are trusted (geo-sigap serve passes them to uvicorn); "
+        "empty: none, the TCP peer is the client."
     )
     token_ttl_hours: float = Field(12.0, description="Lifetime of API tokens and sessions.")
     public_base_url: str | None = Field(

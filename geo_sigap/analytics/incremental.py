@@ -478,7 +478,6 @@ class LiveAnalytics:
         import json
 
         from geo_sigap.analytics.hotspots import _attach, count_by_unit, units_of_level
-        from geo_sigap.analytics.weights import to_metric
 
         store = self._store()
         units, utoken = self._units()
@@ -489,7 +488,7 @@ class LiveAnalytics:
             inc = self._select(store, category, quarter, hours, kecamatan)
             if level == "hex":
                 grid, cells, w, geoms = self._hex(units, kecamatan, hex_m, utoken)
-                x, y = to_metric(inc["lon"].to_numpy(), inc["lat"].to_numpy())
+                x, y = grid.to_metric(inc["lon"].to_numpy(), inc["lat"].to_numpy())
                 idx = grid.cell_index(x, y)
                 counts = np.bincount(idx[idx >= 0], minlength=len(grid.q)).astype(np.float64)
                 gdf = _attach(cells, counts, w, permutations=permutations, seed=12345,

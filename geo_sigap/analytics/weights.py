@@ -171,7 +171,11 @@ def to_metric(lon: np.ndarray, lat: np.ndarray, *, crs: str | None = None
     """EPSG:4326 lon/lat → metres in ``crs`` (default: the UTM zone of the points)."""
     lon = np.asarray(lon, dtype=np.float64)
     lat = np.asarray(lat, dtype=np.float64)
-    crs = crs or metric_crs_for_lonlat(lon, lat)
+    if crs is None:
+        try:
+            crs = metric_crs_for_lonlat(lon, lat)
+        except ValueError:  # no finite point (e.g. no incidents): nothing to project
+            return np.full(lon.shape, np.nan), np.full(lat.shape, np.nan)
     return _transformer(WGS84, crs).transform(lon, lat)
 
 

@@ -72,8 +72,11 @@ def serve(
             console.print("[yellow]Beberapa worker memerlukan PostGIS; memakai 1 worker.[/]")
             workers = 1
     console.print(f"GeoSIGAP berjalan di http://{host}:{port}  (dokumentasi API: /docs)")
+    proxies = ",".join(p.strip() for p in s.forwarded_allow_ips.split(",") if p.strip())
     uvicorn.run("geo_sigap.web.app:create_app", factory=True, host=host, port=port,
-                workers=workers, log_level="info")
+                workers=workers, log_level="info",
+                # trust X-Forwarded-* only from the proxies listed in the settings
+                proxy_headers=bool(proxies), forwarded_allow_ips=proxies or "")
 
 
 # -- db ---------------------------------------------------------------------------------

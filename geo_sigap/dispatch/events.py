@@ -57,16 +57,22 @@ def _sse(id_: int, kind: str, payload: dict[str, Any], at: str) -> str:
     return f"id: {id_}\nevent: {kind}\ndata: {data}\n\n"
 
 
-def incident_event(session, row, action: str, *, teams: list[str] | None = None) -> None:
-    """Outbox row for a change to incident ``row`` (call before commit)."""
+def incident_event(session, row, action: str, *, teams: list[str] | None = None,
+                   removed: list[str] | None = None) -> None:
+    """Outbox row for a change to incident ``row`` (call before commit). ``removed``:
+    teams taken off the case by this change; they still receive this one event."""
     if teams is None:
         teams = sorted({a.team_code for a in row.assignments if a.active})
-    add_event(session, "incident", {
+    payload = {
         "action": action, "ticket": row.ticket, "status": row.status,
         "category": row.category, "priority": row.priority, "lon": row.lon, "lat": row.lat,
         "kelurahan_code": row.kelurahan_code, "version": row.version, "teams": teams,
         "duplicate_of_id": row.duplicate_of_id,
-    })
+    }
+    if removed:
+        payload["teams"] = sorted(set(teams) | set(removed))
+        payload["removed"] = sorted(removed)
+    add_event(session, "incident", payload)
 
 
 def team_event(session, row, action: str, *, status: str | None = None) -> None:

@@ -125,6 +125,19 @@ def my_assignments(services, actor: Actor, *, now: datetime | None = None
             v["my_assignment"] = None if mine is None else {
                 "kind": mine.kind, "assigned_at": mine.assigned_at.isoformat(),
                 "eta_s": mine.eta_s, "message": mine.message}
+            # what step 6 still needs from this team (its reports since the last rework)
+            from geo_sigap.dispatch.workflow import last_rework_at
+
+            since = last_rework_at(s, row)
+            reps = [r for r in row.reports if r.team_code == actor.team_code
+                    and (since is None or r.created_at >= since)]
+            v["my_reports"] = len(reps)
+            v["my_photos"] = sum(len(r.attachments) for r in reps)
+            try:
+                v["report_photo_required"] = services.categories.get(
+                    row.category).report_photo_required
+            except Exception:  # noqa: BLE001 - a category removed from the table since
+                v["report_photo_required"] = False
     return rows
 
 

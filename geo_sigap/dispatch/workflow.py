@@ -328,6 +328,55 @@ def assign(services, actor: Actor, ticket: str, picks: list[TeamPick], *,
                              ) from None
 
 
+def unassign(services, actor: Actor, ticket: str, team_code: str, *, version: int | None,
+             reason: str | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """Take a team off a dispatched case (to reassign it): its assignment becomes
+    inactive, the team is free again when it has no other open case, and the team hears
+    of it on its event stream (``action: unassign``, ``removed: [team]``). Assign the
+    replacement with :func:`assign`. Only while dispatched, en route or on scene.
+    """
+    now = now or utcnow()
+    actor.require(DISPATCHERS, "mengalihkan tim", "reassign teams")
+    reason = (clean_text(reason or "").strip() or None)
+    try:
+        with write_session(services.db) as s:
+            row = _lock(s, ticket)
+            status = Status(row.status)
+            if status not in _ACTIVE:
+                raise InvalidTransition(
+                    f"Tim tidak dapat dialihkan pada status '{status.label}'",
+                    f"Teams cannot be reassigned in status '{status.label_for('en')}'",
+                    status=status.value, action="unassign")
+            _check_version(s, services, row, version, actor, now)
+            mine = [a for a in row.assignments if a.active and a.team_code == team_code]
+            if not mine:
+                raise InvalidInput(f"Tim {team_code} tidak ditugaskan pada kasus {ticket}",
+                                   f"Team {team_code} is not assigned to case {ticket}",
+                                   team_code=team_code)
+            for a in mine:
+                a.active = False
+            busy = set(s.scalars(
+                select(AssignmentRow.team_code).join(IncidentRow)
+                .where(AssignmentRow.team_code == team_code, AssignmentRow.active.is_(True),
+                       IncidentRow.id != row.id,
+                       IncidentRow.status.in_([x.value for x in _ACTIVE]))))
+            if not busy:
+                _set_teams_status(s, {team_code}, TeamStatus.TERSEDIA)
+            row.updated_at = now
+            s.flush()
+            audit.append(s, AuditEntry(
+                at=now, actor=actor.username, actor_role=actor.role.value, action="unassign",
+                incident_ticket=row.ticket, from_status=status.value, to_status=row.status,
+                details={"team_code": team_code, "kind": mine[0].kind,
+                         **({"reason": reason} if reason else {})}), incident_id=row.id)
+            incident_event(s, row, "unassign", removed=[team_code])
+            return incident_view(s, services.categories, row, actor, now)
+    except StaleDataError:
+        raise ConcurrentEdit("Kasus sedang diubah orang lain; muat ulang dan coba lagi",
+                             "The case is being changed by someone else; reload and retry"
+                             ) from None
+
+
 def suggestions_for_view(services, view: dict[str, Any], now: datetime
                          ) -> dict[str, Any] | None:
     """Suggestions for an incident view (``None`` without routing or location)."""

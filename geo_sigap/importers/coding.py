@@ -259,8 +259,15 @@ class Resolver:
             if hits == 0:
                 break
             remaining = left
-        for it in remaining:
-            self._record(it, Match("missing"), "nama (induk tidak diketahui)")
+        for it in remaining:  # a name found once in the whole country is still that one
+            cands = self._exact(it.name, level)
+            if len(cands) == 1:
+                self._record(it, Match("exact", cands[0], self.codes.name(cands[0]), 100.0,
+                                       cands), "nama (satu-satunya di Indonesia)")
+            else:
+                self._record(it, Match("ambiguous" if cands else "missing", None, None,
+                                       100.0 if cands else 0.0, cands),
+                             "nama (induk tidak diketahui)")
         return ambiguous
 
     def _exact(self, name: str, level: AdminLevel) -> list[str]:

@@ -44,9 +44,10 @@ def build_network(path: str | Path, *, speeds_file: str | Path | None = None,
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", "utf-8")
         echo(f"Laporan jaringan jalan: {out}")
-    echo(f"Siap: {graph.n_nodes:,} simpul, {graph.n_edges:,} ruas berarah "
-         f"({', '.join(graph.profiles)}); {t1 - t0:.1f} s, mesin rute dimuat dalam "
-         f"{time.perf_counter() - t1:.2f} s")
+    build_s, load_s = f"{t1 - t0:.1f}", f"{time.perf_counter() - t1:.2f}"
+    echo(f"Siap: {graph.n_nodes:,} simpul, {graph.n_edges:,} ruas berarah ".replace(",", ".")
+         + f"({', '.join(graph.profiles)}); {build_s.replace('.', ',')} s, mesin rute "
+         f"dimuat dalam {load_s.replace('.', ',')} s")
     return target
 
 

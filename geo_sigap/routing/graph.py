@@ -27,7 +27,7 @@ from geo_sigap.routing.profiles import RoutingConfig, oneway_direction, road_cla
 FORMAT_VERSION = "1"
 EARTH_RADIUS_M = 6_371_008.8
 _MODE_TAGS = ("motorcycle", "motorcar", "motor_vehicle", "vehicle", "access", "service",
-              "junction", "oneway", "maxspeed", "highway", "name", "area")
+              "junction", "oneway", "maxspeed", "highway", "name", "area", "toll")
 
 
 @dataclass(slots=True)
@@ -435,7 +435,7 @@ def load_or_build(
     graph.save(target)
     if progress:
         progress(f"Jaringan jalan: {graph.n_nodes:,} simpul, {graph.n_edges:,} ruas; "
-                 f"disimpan di {target}")
+                 .replace(",", ".") + f"disimpan di {target}")
     return graph
 
 

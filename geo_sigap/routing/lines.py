@@ -210,6 +210,8 @@ def _norm_value(value: Any) -> str:
     if isinstance(value, list | tuple | np.ndarray):
         return _norm_value(value[0]) if len(value) else ""
     text = re.sub(r"\s+", " ", str(value).strip().lower())
+    if re.fullmatch(r"-?\d+\.0+", text):  # "1.0", "-1.0" from a text column
+        text = text.split(".")[0]
     if text.startswith("[") and text.endswith("]"):  # osmnx export: "['primary' 'trunk']"
         tokens = re.findall(r"[\w\-]+", text)
         return tokens[0] if tokens else ""
@@ -404,8 +406,7 @@ def read_lines(source: Any, options: RoadOptions | None = None) -> RoadLines:
             if col is not None and v:
                 tags[t] = v
         if _norm_value(tolls[i]) in _TRUE:
-            tags["toll"] = "yes"
-            tags.setdefault("motorcycle", "no")  # Indonesian toll roads bar motorcycles
+            tags["toll"] = "yes"  # closed to motorcycles by the motor profile (closed_when)
         lay = _norm_value(layers[i])
         tags["_level"] = (int(lay) if re.fullmatch(r"-?\d+", lay) else 0,
                           _norm_value(bridges[i]) in _TRUE | {"bridge", "viaduct"},
@@ -543,7 +544,9 @@ def graph_from_lines(source: Any, config: Any, options: RoadOptions | None = Non
     }
     if rl.node_ids is not None:
         lon, lat, edges, ids = _edge_list(rl)
-        meta.update(joined_ends=0, joined={"end_to_end": 0, "end_to_line": 0})
+        # the export's nodes are its junctions already: no ends to join
+        meta.update(joined_ends=0, joined={"end_to_end": 0, "end_to_line": 0},
+                    snap_tolerance_m=None)
         return from_edges(lon, lat, edges, config, node_id=ids, meta=meta)
     stats = join_gaps(rl.tags, rl.coords, options.snap_tolerance_m, crs)
     meta.update(joined_ends=stats.total, dangling_ends=stats.dangling_before - stats.total,

@@ -38,7 +38,9 @@ class Profile:
 
     ``speeds_kmh`` maps an OSM highway class to km/h; a class missing from it is not
     usable. ``explicit_only`` classes are usable only when a ``mode_tags`` tag allows
-    them explicitly (``highway=footway`` + ``motorcycle=yes``).
+    them explicitly (``highway=footway`` + ``motorcycle=yes``); a way carrying one of
+    the ``closed_when`` tags (``toll=yes``: Indonesian toll roads bar motorcycles) is
+    closed unless a ``mode_tags`` tag allows it.
     """
 
     name: str
@@ -46,6 +48,7 @@ class Profile:
     speeds_kmh: Mapping[str, float]
     mode_tags: tuple[str, ...]
     explicit_only: frozenset[str] = frozenset()
+    closed_when: tuple[tuple[str, str], ...] = ()
 
     def speed_ms(self, tags: Mapping[str, Any]) -> float | None:
         """Speed in m/s on a way with these OSM tags, or ``None`` when not allowed."""
@@ -63,6 +66,9 @@ class Profile:
         if verdict is False:
             return None
         if verdict is None and hw in self.explicit_only:
+            return None
+        if verdict is None and any((_first(tags.get(k)) or "").strip().lower() == v
+                                   for k, v in self.closed_when):
             return None
         if tags.get("area") in ("yes", ["yes"]):
             return None
@@ -186,6 +192,8 @@ def load_routing_config(path: str | Path | None = None) -> RoutingConfig:
             speeds_kmh=speeds,
             mode_tags=tuple(entry.get("mode_tags", ("access",))),
             explicit_only=frozenset(entry.get("explicit_only", ())),
+            closed_when=tuple((str(k), str(v).lower()) for k, v in
+                              entry.get("closed_when", {}).items()),
         )
     for needed in (v.value for v in Vehicle):
         if needed not in profiles:

@@ -53,6 +53,7 @@ def network_summary(graph: RoadGraph, config: RoutingConfig | None = None) -> di
         "largest_component_share": largest,
         "joined_ends": int(meta.get("joined_ends", 0)),
         "joined": meta.get("joined", {}),
+        "dangling_ends": meta.get("dangling_ends"),
         "snap_tolerance_m": meta.get("snap_tolerance_m"),
         "source_columns": meta.get("source_columns", {}),
         "oneway_encoding": meta.get("oneway_encoding"),
@@ -86,7 +87,8 @@ def summary_lines(s: dict[str, Any]) -> list[str]:
     ]
     if s.get("snap_tolerance_m") is not None:
         lines.append(f"{num(s['joined_ends'])} ujung jalan disambung (toleransi "
-                     f"{str(s['snap_tolerance_m']).replace('.', ',')} m)")
+                     f"{str(s['snap_tolerance_m']).replace('.', ',')} m); "
+                     f"{num(s.get('dangling_ends') or 0)} ujung buntu tersisa")
     for p, d in s["profiles"].items():
         lines.append(f"Profil {p} ({d['label']}): {pct(d['usable_share'])} ruas dapat dilalui")
     dropped = s.get("dropped_lines") or {}

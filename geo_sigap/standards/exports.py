@@ -182,3 +182,29 @@ def export_hotspots(services: Any, out: Path, *, fmt: str = "gpkg",
         out.unlink(missing_ok=True)
         gdf.to_file(out, layer="hotspots", driver="GPKG", engine="pyogrio")
     return Exported(out, len(gdf), "hotspots")
+
+
+EXPORTERS = frozenset({UserRole.PLANNER, UserRole.COORDINATOR, UserRole.ADMIN})
+MEDIA_TYPES = {"gpkg": "application/geopackage+sqlite3", "csv": "text/csv; charset=utf-8"}
+
+
+def export_file(services: Any, actor: Any, what: str, folder: Path, *, fmt: str = "gpkg",
+                quarter: str | None = None, audience: str = "staf",
+                level: str = "kelurahan") -> tuple[Exported, str, str]:
+    """For the planner page: ``what`` (``incidents`` or ``hotspots``) written into
+    ``folder``; ``(result, media type, download name)``. Planners, coordinators and admins
+    only; never personal data (that needs the CLI and an admin)."""
+    actor.require(EXPORTERS, "mengekspor data", "export data")
+    fmt = (fmt or "").lower()
+    if fmt not in FORMATS:
+        raise InvalidInput(f"Format tidak dikenal: {fmt!r} (gpkg atau csv)",
+                           f"Unknown format: {fmt!r} (gpkg or csv)")
+    if what not in ("incidents", "hotspots"):
+        raise InvalidInput(f"Tidak dapat mengekspor {what!r}", f"Cannot export {what!r}")
+    name = f"{what}_{quarter or 'semua'}.{fmt}"
+    path = folder / name
+    if what == "incidents":
+        res = export_incidents(services, path, fmt=fmt, quarter=quarter, audience=audience)
+    else:
+        res = export_hotspots(services, path, fmt=fmt, quarter=quarter, level=level)
+    return res, MEDIA_TYPES[fmt], name

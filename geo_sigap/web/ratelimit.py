@@ -1,12 +1,16 @@
 """Per-client request limits for the anonymous endpoints (citizen reports, ticket status).
 
 A sliding one-hour window per (limit name, client address), kept in this process's memory:
-with several workers each enforces its own share. Behind a reverse proxy, run uvicorn with
-``--proxy-headers --forwarded-allow-ips`` so that ``request.client`` is the citizen's.
+with several workers each enforces its own share. The client address is the TCP peer,
+or — only when the peer is one of the proxies listed in ``GEO_SIGAP_FORWARDED_ALLOW_IPS``
+(``geo-sigap serve`` passes it to uvicorn; default: none) — the address the proxy
+forwarded. A client can therefore not pick its own address with ``X-Forwarded-For``.
+Sign-ins are throttled per account instead (:class:`LoginThrottle`).
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -65,66 +69,73 @@ def limit(name: str, setting: str):
 
 
 class LoginThrottle:
-    """Failed sign-ins, counted per (username, client address) and per client address.
+    """Failed sign-ins, counted per account (the username, case-insensitive), from
+    whatever address they come.
 
-    After ``max_failures`` failures of one username from one address within
-    ``window_s`` seconds, that pair is locked for ``base_lock_s`` seconds, doubling with
-    every further failure up to ``max_lock_s``; an address with ``max_client_failures``
-    failures (any usernames) in the window is locked for ``window_s``. A successful
-    sign-in clears its pair. Kept in this process's memory (each worker counts its own).
-    Locked pairs are refused before the password is checked, whether or not the account
-    exists, so the lock reveals nothing about accounts.
+    The first ``free_failures`` failures within ``window_s`` seconds cost nothing; after
+    that each attempt must wait ``base_delay_s`` × 2^(failures − free_failures) seconds
+    (at most ``max_delay_s``) after the last failure. Attempts refused while waiting are
+    not counted, a successful sign-in clears the account, and failures older than the
+    window are forgotten. There is no lock on a whole address: one posko behind a NAT
+    (or a proxy) is never locked out because of one colleague's typos or another
+    account's attacker. Unknown usernames are throttled the same way, so the answer
+    reveals nothing about which accounts exist. Kept in this process's memory (each
+    worker counts its own).
     """
 
-    def __init__(self, *, max_failures: int = 5, window_s: float = 900.0,
-                 base_lock_s: float = 30.0, max_lock_s: float = 900.0,
-                 max_client_failures: int = 50) -> None:
-        self.max_failures = max_failures
+    def __init__(self, *, free_failures: int = 5, window_s: float = 3600.0,
+                 base_delay_s: float = 1.0, max_delay_s: float = 300.0) -> None:
+        self.free_failures = free_failures
         self.window_s = window_s
-        self.base_lock_s = base_lock_s
-        self.max_lock_s = max_lock_s
-        self.max_client_failures = max_client_failures
-        self._fails: dict[tuple, deque[float]] = {}
-        self._locked: dict[tuple, float] = {}
+        self.base_delay_s = base_delay_s
+        self.max_delay_s = max_delay_s
+        self._fails: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
     @staticmethod
-    def _keys(username: str, client: str) -> tuple[tuple, tuple]:
-        return ("user", (username or "").strip().lower()[:100], client), ("client", client)
+    def _key(username: str) -> str:
+        return (username or "").strip().lower()[:100]
 
-    def wait_s(self, username: str, client: str, now: float | None = None) -> float | None:
-        """Seconds until ``username`` may try again from ``client``; ``None``: now."""
+    def _recent(self, key: str, now: float) -> deque[float] | None:
+        q = self._fails.get(key)
+        if q is not None:
+            while q and q[0] <= now - self.window_s:
+                q.popleft()
+        return q
+
+    def delay_after(self, failures: int) -> float:
+        """Seconds to wait after the last of ``failures`` recent failures."""
+        if failures < self.free_failures:
+            return 0.0
+        return min(self.max_delay_s,
+                   self.base_delay_s * 2 ** min(60, failures - self.free_failures))
+
+    def wait_s(self, username: str, now: float | None = None) -> float | None:
+        """Seconds until ``username`` may try again; ``None``: now."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            waits = [self._locked.get(k, 0.0) - now for k in self._keys(username, client)]
-        wait = max(waits)
+            q = self._recent(self._key(username), now)
+            if not q:
+                return None
+            wait = q[-1] + self.delay_after(len(q)) - now
         return wait if wait > 0 else None
 
-    def failed(self, username: str, client: str, now: float | None = None) -> None:
+    def failed(self, username: str, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
-        pair, addr = self._keys(username, client)
+        key = self._key(username)
         with self._lock:
-            for key, limit in ((pair, self.max_failures), (addr, self.max_client_failures)):
-                q = self._fails.setdefault(key, deque())
-                while q and q[0] <= now - self.window_s:
-                    q.popleft()
-                q.append(now)
-                if len(q) >= limit:
-                    lock = (min(self.max_lock_s, self.base_lock_s * 2 ** (len(q) - limit))
-                            if key is pair else self.window_s)
-                    self._locked[key] = now + lock
-            if len(self._fails) > 50_000:  # forget idle entries
-                for k in [k for k, q in self._fails.items()
-                          if not q or q[-1] <= now - self.window_s]:
-                    self._fails.pop(k, None)
-                    if self._locked.get(k, 0.0) <= now:
-                        self._locked.pop(k, None)
+            q = self._recent(key, now)
+            if q is None:
+                q = self._fails[key] = deque()
+            q.append(now)
+            if len(self._fails) > 50_000:  # forget idle accounts
+                for k in [k for k, v in self._fails.items()
+                          if not v or v[-1] <= now - self.window_s]:
+                    del self._fails[k]
 
-    def succeeded(self, username: str, client: str) -> None:
-        pair, _ = self._keys(username, client)
+    def succeeded(self, username: str) -> None:
         with self._lock:
-            self._fails.pop(pair, None)
-            self._locked.pop(pair, None)
+            self._fails.pop(self._key(username), None)
 
 
 def login_throttle(request: Request) -> LoginThrottle:
@@ -140,9 +151,12 @@ def client_address(request: Request) -> str:
 
 
 def refuse_locked_login(wait_s: float) -> None:
-    """Raise the 429 answer for a locked sign-in (``wait_s`` seconds left)."""
-    minutes = max(1, round(wait_s / 60))
+    """Raise the 429 answer for a throttled sign-in (``wait_s`` seconds left)."""
+    seconds = max(1, math.ceil(wait_s))
+    when_id = (f"{seconds} detik" if seconds < 90 else f"{round(seconds / 60)} menit")
+    when_en = (f"{seconds} s" if seconds < 90 else f"{round(seconds / 60)} min")
     raise TooManyRequests(
-        f"Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {minutes} menit.",
-        f"Too many failed sign-in attempts. Try again in {minutes} min.",
-        retry_after_s=max(1, round(wait_s)))
+        f"Terlalu banyak percobaan masuk yang gagal untuk akun ini. Coba lagi dalam "
+        f"{when_id}.",
+        f"Too many failed sign-in attempts for this account. Try again in {when_en}.",
+        retry_after_s=seconds)

@@ -76,3 +76,10 @@ def test_one_zone_for_all_indonesia_was_wrong(place):
                             crs=4326)
     d = _adjacent_spacing_m(hex_grid(area, 150, crs="EPSG:32748"))
     assert np.abs(d - 150).max() > 1.5
+
+
+def test_no_points_project_to_nothing():
+    x, y = to_metric(np.array([]), np.array([]))
+    assert len(x) == len(y) == 0
+    x, y = to_metric(np.array([np.nan]), np.array([np.nan]))
+    assert np.isnan(x).all() and np.isnan(y).all()

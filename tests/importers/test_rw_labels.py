@@ -65,3 +65,22 @@ def test_numeric_rw_column_and_kelurahan_from_geometry(tmp_path):
                      crs="EPSG:4326").to_file(f)
     data = read_boundaries(f, level="rw", context=[kel], derive_parents=False)
     assert [u.code for u in data.units] == ["15.71.11.1002.RW005", "15.71.11.1002.RW012"]
+
+
+def test_rt_file_rw_from_label_or_from_the_rw_polygon(tmp_path):
+    from geo_sigap.domain.admin import AdminLevel, AdminUnit
+
+    kel = AdminUnit("15.71.11.1002", AdminLevel.KELURAHAN, "Payo Selincah", "15.71.11",
+                    shapely.box(103.60, -1.64, 103.62, -1.60))
+    rw7 = AdminUnit("15.71.11.1002.RW007", AdminLevel.RW, "RW 007", "15.71.11.1002",
+                    shapely.box(103.61, -1.64, 103.62, -1.60))
+    f = tmp_path / "rt.gpkg"
+    gpd.GeoDataFrame({"LABEL": ["RT 03/RW 05", "RT.004"], "DESA": ["Payo Selincah"] * 2},
+                     geometry=[shapely.box(103.600, -1.63, 103.605, -1.62),
+                               shapely.box(103.612, -1.63, 103.615, -1.62)],
+                     crs="EPSG:4326").to_file(f)
+    m = FieldMapping.from_options(["rt=LABEL", "parent.desa=DESA"])
+    data = read_boundaries(f, level="rt", mapping=m, context=[kel, rw7], derive_parents=False)
+    assert [u.code for u in data.units] == ["15.71.11.1002.RW005.RT003",
+                                            "15.71.11.1002.RW007.RT004"]
+    assert [u.name for u in data.units] == ["RT 003", "RT 004"]

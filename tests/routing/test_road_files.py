@@ -54,7 +54,7 @@ def test_road_class_values(value, cls):
     ("yes", False, "yes"), ("no", False, "no"), ("1", False, "yes"), (1.0, False, "yes"),
     ("-1", False, "-1"), (-1, False, "-1"), ("0", False, "no"), (True, False, "yes"),
     ("false", False, "no"), ("FT", False, "yes"), ("TF", False, "-1"), ("B", True, "no"),
-    ("N", False, "no"), ("F", True, "yes"), ("T", True, "-1"), ("T", False, "yes"),
+    ("-1.0", False, "-1"), ("1.0", False, "yes"), ("N", False, "no"), ("F", True, "yes"), ("T", True, "-1"), ("T", False, "yes"),
     ("F", False, "no"), (None, False, "no"), ("1 arah", False, "yes"), ("kadang", False, None),
 ])
 def test_oneway_values(value, geofabrik, way):
@@ -392,3 +392,46 @@ def test_street_names_and_base_map_from_any_road_file(tmp_path):
     assert {f["properties"]["name"] for f in feats} >= {"Jalan Atas", "Jalan Bawah"}
     assert "motorway" in {f["properties"]["highway"] for f in
                           json.loads(build_roads_geojson(SURABAYA))["features"]}
+
+
+def test_toll_roads_stay_closed_to_motorcycles(config):
+    motor, mobil = config.profiles["motor"], config.profiles["mobil"]
+    assert motor.speed_ms({"highway": "trunk", "toll": "yes"}) is None  # OSM trunk + toll
+    assert motor.speed_ms({"highway": "trunk", "toll": "yes", "motorcycle": "yes"}) > 0
+    assert motor.speed_ms({"highway": "motorway_link"}) is None
+    assert mobil.speed_ms({"highway": "trunk", "toll": "yes"}) > 0
+    gdf = _lines(JENIS=["Jalan Arteri", "Jalan Arteri"], TOL=["Ya", "Tidak"],
+                 NAMA=["Tol Dalam Kota", "Jl. Gatot Subroto"])
+    g = from_lines(gdf, config)
+    assert g.meta["source_columns"]["toll"] == "TOL"
+    tol, free = edges_named(g, "Tol Dalam Kota"), edges_named(g, "Jl. Gatot Subroto")
+    assert not usable(g, "motor")[tol].any() and usable(g, "mobil")[tol].all()
+    assert usable(g, "motor")[free].all()
+    s = network_summary(g, config)
+    assert s["profiles"]["motor"]["usable_share"] == 0.5
+
+
+def test_projected_shapefile_reads_like_lon_lat(config, tmp_path):
+    shp = tmp_path / "jalan_utm49s.shp"
+    gpd.read_file(SURABAYA).to_crs(32749).to_file(shp)
+    g, ref = build_graph(shp, config), build_graph(SURABAYA, config)
+    assert (g.n_nodes, g.n_edges) == (ref.n_nodes, ref.n_edges)
+    np.testing.assert_allclose(np.sort(g.edge_length), np.sort(ref.edge_length), rtol=1e-6)
+
+
+def test_a_few_unreadable_lines_are_dropped_and_reported(config):
+    classes = ["Jalan Lokal"] * 59 + ["Jalan Kebun"]
+    g = from_lines(_lines(JENIS=classes, ARAH=["searah"] + ["dua arah"] * 59), config)
+    s = network_summary(g, config)
+    assert s["dropped_lines"] == {"unread_class": 1}
+    assert s["unread_classes"] == {"jalan kebun": 1}
+    assert s["oneway_edges"] == 1 and s["edges"] == 1 + 2 * 58
+
+
+def test_oneway_values_mapped_by_hand(config):
+    gdf = _lines(highway=["primary"] * 3, arah_lalin=["Utara", "Selatan", "Dua"])
+    opts = RoadOptions.parse(["oneway=arah_lalin", "oneway:Utara=yes", "oneway:Selatan=-1",
+                              "oneway:Dua=no"])
+    s = network_summary(from_lines(gdf, config, opts), config)
+    assert s["oneway_edges"] == 2 and s["edges"] == 4
+    assert s["source_columns"]["oneway"] == "arah_lalin"

@@ -42,6 +42,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/incidents/{ticket}/transitions"): DISPATCHERS | ASSIGNED_TEAM,  # depart
     ("GET", "/api/incidents/{ticket}/suggestions"): DISPATCHERS,
     ("POST", "/api/incidents/{ticket}/assign"): DISPATCHERS,
+    ("POST", "/api/incidents/{ticket}/unassign"): DISPATCHERS,
     ("GET", "/api/incidents/{ticket}/route"): STAFF - {"tim_bhb2"},
     ("POST", "/api/incidents/{ticket}/reports"): {"coordinator", "admin"} | ASSIGNED_TEAM,
     ("GET", "/api/attachments/{attachment_id}"): OPERATOR_SIDE | ASSIGNED_TEAM,
@@ -70,7 +71,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
 # own tests cover them switched on).
 OFF_PREFIXES = ("/webhooks/", "/open311/", "/ogcapi")
 MUTATES = {("POST", "/api/incidents/{ticket}/transitions"),
-           ("POST", "/api/incidents/{ticket}/assign")}
+           ("POST", "/api/incidents/{ticket}/assign"),
+           ("POST", "/api/incidents/{ticket}/unassign")}
 
 
 def _case(client, auth, *, assign: bool = True) -> tuple[str, int]:
@@ -106,6 +108,8 @@ def _request(client, auth, world, method: str, path: str, headers: dict):
                       "lat": IN_RT1[1]}
     elif path.endswith("/transitions"):
         kw["json"] = {"action": "depart", "version": v}
+    elif path.endswith("/unassign"):
+        kw["json"] = {"version": v, "team_code": "BHB-1003"}
     elif path.endswith("/assign"):
         kw["json"] = {"version": v, "assignments": [{"team_code": "LMS-1003",
                                                      "kind": "support"}]}

@@ -126,3 +126,24 @@ def test_bad_options_exit_2(env):
     assert run("incidents", "-o", str(env["dir"] / "x.csv"), "--quarter", "2026Q9"
                ).exit_code == 2
     assert run("hotspots", "-o", str(env["dir"] / "h.csv"), "--level", "desa").exit_code == 2
+
+
+def test_planner_page_downloads(env, client, auth):
+    r = client.get("/api/exports/incidents", params={"format": "csv",
+                                                     "quarter": env["quarter"]},
+                   headers=auth["planner"])
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/csv")
+    assert f"incidents_{env['quarter']}.csv" in r.headers["content-disposition"]
+    assert r.text.count("\n") == 5 and NAME not in r.text and PHONE not in r.text
+    g = client.get("/api/exports/incidents", headers=auth["coordinator"])
+    assert g.status_code == 200 and g.headers["content-type"] == "application/geopackage+sqlite3"
+    path = env["dir"] / "dl.gpkg"
+    path.write_bytes(g.content)
+    assert len(gpd.read_file(path, layer="incidents")) == 5
+    h = client.get("/api/exports/hotspots", params={"format": "csv"}, headers=auth["admin"])
+    assert h.status_code == 200 and "gi_label" in h.text.splitlines()[0]
+    assert client.get("/api/exports/incidents", headers=auth["operator"]).status_code == 403
+    assert client.get("/api/exports/incidents").status_code == 401
+    assert client.get("/api/exports/incidents", params={"format": "shp"},
+                      headers=auth["planner"]).status_code == 422

@@ -215,7 +215,10 @@ def install(app: FastAPI) -> None:
 
     from geo_sigap.web.routes import map as map_routes
 
+    from geo_sigap.web.pages import field_app
+
     app.include_router(map_routes.router)
+    app.include_router(field_app.router)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.mount(DOCS_ASSETS, StaticFiles(directory=str(_swagger_ui_dir())), name="docs-assets")

@@ -11,7 +11,7 @@ from geo_sigap.dispatch import users
 from geo_sigap.dispatch.actors import Actor
 from geo_sigap.errors import NotAuthenticated
 from geo_sigap.web.auth import COOKIE, request_token, staff_actor
-from geo_sigap.web.ratelimit import client_address, login_throttle, refuse_locked_login
+from geo_sigap.web.ratelimit import login_throttle, refuse_locked_login
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -26,17 +26,17 @@ def login(body: LoginIn, request: Request, response: Response) -> dict[str, Any]
     """Returns ``{token, token_type, expires_at, user}``; also sets the ``sigap_session``
     cookie (HttpOnly, SameSite=Strict) for pages and the event stream."""
     s = request.app.state.services
-    throttle, client = login_throttle(request), client_address(request)
-    wait = throttle.wait_s(body.username, client)
+    throttle = login_throttle(request)
+    wait = throttle.wait_s(body.username)
     if wait is not None:  # before the password is checked
         refuse_locked_login(wait)
     try:
         token, user, expires = users.login(s.db, body.username, body.password,
                                            ttl_hours=s.settings.token_ttl_hours)
     except NotAuthenticated:
-        throttle.failed(body.username, client)
+        throttle.failed(body.username)
         raise
-    throttle.succeeded(body.username, client)
+    throttle.succeeded(body.username)
     response.set_cookie(COOKIE, token, httponly=True, samesite="strict",
                         secure=_https(request),
                         max_age=int(s.settings.token_ttl_hours * 3600), path="/")

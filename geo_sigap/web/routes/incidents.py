@@ -174,6 +174,22 @@ def assign(ticket: str, body: AssignIn, request: Request, who: Actor = Depends(s
     return workflow.assign(_svc(request), who, ticket, picks, version=body.version)
 
 
+class UnassignIn(BaseModel):
+    version: int = Field(..., examples=[3])
+    team_code: str = Field(..., max_length=40, examples=["BHB-1003"])
+    reason: str | None = Field(None, max_length=2000, examples=["Tim lebih dekat tersedia"])
+
+
+@router.post("/api/incidents/{ticket}/unassign", summary="Alihkan: lepaskan tim dari kasus",
+             responses={409: {"description": "Versi kedaluwarsa atau status tidak sesuai"}})
+def unassign(ticket: str, body: UnassignIn, request: Request,
+             who: Actor = Depends(staff_actor)):
+    """The team leaves the case (it is told on its event stream); assign the new team
+    with ``/assign``."""
+    return workflow.unassign(_svc(request), who, ticket, body.team_code, version=body.version,
+                             reason=body.reason)
+
+
 @router.get("/api/incidents/{ticket}/route", summary="Rute tim ke lokasi")
 def route(ticket: str, request: Request, team: str = Query(..., max_length=40),
           who: Actor = Depends(staff_actor)):
@@ -232,6 +248,8 @@ def categories(request: Request) -> dict[str, Any]:
          "lead": c.lead.value if c.lead else None, "support": [r.value for r in c.support],
          "default_priority": int(c.default_priority),
          "target_minutes": table.target_minutes(c.code, c.default_priority),
-         "sk4_sop": c.sk4_sop, "icon": c.icon} for c in table]}
+         "sk4_sop": c.sk4_sop, "icon": c.icon, "description": c.description,
+         "description_en": c.description_en,
+         "report_photo_required": c.report_photo_required} for c in table]}
 
 

@@ -23,7 +23,7 @@
     const map = L.map(id, { preferCanvas: true, zoomControl: true, attributionControl: true,
       minZoom: 10, maxZoom: 19 }).setView([-1.63, 103.63], 14);
     map.attributionControl.setPrefix(false);
-    map.attributionControl.addAttribution(opts.attribution || "Batas & jalan: data lokal");
+    map.attributionControl.addAttribution(opts.attribution || S.t("map.attribution"));
     const overlays = {};
     const control = L.control.layers(null, null, { collapsed: !!opts.collapsed }).addTo(map);
 

@@ -25,6 +25,7 @@
     opts = opts || {};
     const headers = Object.assign({ Accept: "application/json" }, opts.headers || {});
     const init = { method, headers, credentials: "same-origin" };
+    if (opts.signal) init.signal = opts.signal;
     if (body instanceof FormData) init.body = body;
     else if (body !== undefined && body !== null) {
       headers["Content-Type"] = "application/json";

@@ -1,0 +1,120 @@
+"""A TCP relay in front of the test server whose network can really be cut.
+
+The browser talks to ``relay.base``; the relay forwards to the server. ``cut()`` closes
+every open connection and refuses new ones (connection reset), so pages, the service
+worker and the event stream all lose the network for real; ``lossy()`` forwards requests
+but drops every answer (the server acts, the phone never hears back — the case a resend
+must not repeat); ``restore()`` relays normally again. Loopback only; it stops with
+``close()``.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+
+class Relay:
+    def __init__(self, target_port: int):
+        self.target = ("127.0.0.1", target_port)
+        self.mode = "open"
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._conns: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._stop = False
+        self.accepted = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    # ------------------------------------------------------------------ control
+    def cut(self) -> None:
+        self.mode = "cut"
+        self._drop_all()
+
+    def lossy(self) -> None:
+        self.mode = "lossy"
+        self._drop_all()
+
+    def restore(self) -> None:
+        self.mode = "open"
+
+    def close(self) -> None:
+        self._stop = True
+        self._drop_all()
+        self.sock.close()
+
+    # ------------------------------------------------------------------ relay
+    def _drop_all(self) -> None:
+        with self._lock:
+            conns, self._conns = self._conns, set()
+        for c in conns:
+            _hard_close(c)
+
+    def _accept(self) -> None:
+        while not self._stop:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            if self.mode == "cut":
+                _hard_close(client)
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+                upstream.settimeout(None)
+            except OSError:
+                _hard_close(client)
+                continue
+            with self._lock:
+                self._conns.update((client, upstream))
+            lossy = self.mode == "lossy"
+            threading.Thread(target=self._pipe, args=(client, upstream, None), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, lossy and client),
+                             daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, drop_for) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if drop_for is not None and drop_for is not False:
+                    # lossy: the server answered, the phone never hears it
+                    _hard_close(drop_for)
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+            with self._lock:
+                self._conns.discard(src)
+                self._conns.discard(dst)
+
+
+def _hard_close(s: socket.socket) -> None:
+    """Close with a reset (SO_LINGER 0), as a dropped mobile connection looks."""
+    import struct
+
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    try:  # wakes the relay thread blocked reading this socket, so the close is real
+        s.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    try:
+        s.close()
+    except OSError:
+        pass
