@@ -67,6 +67,7 @@ def to_incident(r: IncidentRow, *, with_children: bool = True) -> Incident:
 
 
 def new_row(inc: Incident, *, idempotency_key: str | None = None,
+            idempotency_fingerprint: str | None = None,
             created_by: str | None = None) -> IncidentRow:
     row = IncidentRow(
         ticket=inc.ticket, category=inc.category, description=inc.description,
@@ -74,7 +75,7 @@ def new_row(inc: Incident, *, idempotency_key: str | None = None,
         priority=int(inc.priority), status=inc.status.value,
         reporter_name=inc.reporter_name, reporter_phone=inc.reporter_phone,
         rejection_reason=inc.rejection_reason, idempotency_key=idempotency_key,
-        created_by=created_by,
+        idempotency_fingerprint=idempotency_fingerprint, created_by=created_by,
         **{k: getattr(inc, k) for k in TIMESTAMPS},
     )
     set_location(row, inc.location, inc.placement)
