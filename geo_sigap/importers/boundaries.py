@@ -128,6 +128,12 @@ def read_boundaries(
         if raw.empty:
             raise ImportFailed(f"{path.name} tidak berisi fitur", f"{path.name} has no features")
         gdf, crs = _set_crs(raw, path, source_crs)
+        if "admin_level" in gdf.columns and "level" not in gdf.columns:  # OSM as GeoJSON/GPKG
+            from geo_sigap.importers.osm_boundaries import ADMIN_LEVELS
+
+            lv_map = {**ADMIN_LEVELS, **(admin_levels or {})}
+            gdf = gdf.assign(level=[lv_map[n].name.lower() if (n := _int(v)) in lv_map else None
+                                    for v in gdf["admin_level"]])
     progress("membaca berkas", 1, 1)
     fixed_level = AdminLevel.parse(level) if level is not None else None
     given = mapping or FieldMapping()

@@ -86,3 +86,13 @@ def test_unit_named_only_in_its_custom_tag(tmp_path):
                                           "<tag k='KEL_name' v='PAYO SELINCAH' />"))
     data = read_boundaries(f, derive_parents=False)
     assert "15.71.11.1002" in {u.code for u in data.units}
+
+
+def test_osm_boundaries_saved_as_geojson_use_admin_level(tmp_path):
+    """An Overpass/QGIS export of the same relations as GeoJSON (admin_level a property)."""
+    frame = read_osm_boundaries(TINY).frame.drop(columns=["level"])
+    f = tmp_path / "export.geojson"
+    frame.to_file(f)
+    data = read_boundaries(f, derive_parents=False)
+    assert {u.code for u in data.units} >= {"15.71.11", "15.71.11.1001", "15.71.11.1002",
+                                            "15.71.11.1002.RW003"}
