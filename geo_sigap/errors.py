@@ -47,6 +47,12 @@ class InvalidInput(GeoSigapError):
     code = "invalid_input"
 
 
+class IdempotencyKeyReused(InvalidInput):
+    """An ``Idempotency-Key`` sent again with a different request body."""
+
+    code = "idempotency_key_reused"
+
+
 class InvalidCoordinates(InvalidInput):
     code = "invalid_coordinates"
 

@@ -516,10 +516,10 @@ class LiveAnalytics:
             meta = {"permutations": permutations, "fdr": True,
                     "islands": gdf.attrs["islands"], "n_incidents": int(len(inc))}
             return ('{"type":"FeatureCollection","features":[' + feats + '],"meta":'
-                    + json.dumps(meta) + "}")
+                    + json.dumps(meta) + "}").encode()
 
-        text = self._cached(key, self._token(store, quarter, utoken), build)
-        return text.encode() if encoded else json.loads(text)
+        body = self._cached(key, self._token(store, quarter, utoken), build)
+        return body if encoded else json.loads(body)
 
     def periods(self) -> dict:
         store = self._store()

@@ -183,7 +183,8 @@ class ReverseGeocoder:
                                     [la.near_cells for la in self._layers],
                                     [tol_deg] * len(self._layers),
                                     [la.column for la in self._layers],
-                                    [la.anc for la in self._layers])
+                                    [la.anc for la in self._layers],
+                                    self._code_pos, self._name_pos)
         self._warm()
         # (units per level, flag bits) → (Placement, flag names, deepest level); every
         # polygon's own placement is resolved now, unusual combinations on first sight
@@ -281,8 +282,8 @@ class ReverseGeocoder:
             warnings = (cp.warning,) if cp.warning else ()
         taken: list[int] | tuple[int, ...] | None = None
         top: tuple[_Layer, int] | None = None  # taken is exactly this polygon's units
-        alternatives: list[dict[str, str | None]] = []
-        uncovered: list[_Layer] = []
+        alternatives: list[dict[str, str | None]] | None = None
+        uncovered: list[_Layer] | None = None
         for layer, gx0, gy0, gx1, gy1, inv_dx, inv_dy, nx, ny, answer in self._fast:
             p = -1
             if gx0 <= x <= gx1 and gy0 <= y <= gy1:
@@ -294,10 +295,11 @@ class ReverseGeocoder:
                     if n_in + n_b >= 2:
                         bits |= _OVERLAP if n_in >= 2 else _BORDER
                         p, others = self._choose_one(layer, x, y, taken)
-                        alternatives += [self._unit_ref(layer.codes[q]) for q in others]
+                        alternatives = (alternatives or []) + [
+                            self._unit_ref(layer.codes[q]) for q in others]
             if p < 0:
                 if self.gap_tolerance_m > 0 and self._maybe_near(layer, x, y):
-                    uncovered.append(layer)
+                    uncovered = (uncovered or []) + [layer]
                 continue
             row = layer.anc_rows[p]
             if taken is None or _names_all(row, taken):
@@ -327,8 +329,8 @@ class ReverseGeocoder:
         else:
             placement, flags, deepest = self._result(
                 _EMPTY if taken is None else tuple(taken), bits)
-        return ReverseResult(x, y, placement, deepest, flags, warnings, tuple(alternatives),
-                             gap_m)
+        return ReverseResult(x, y, placement, deepest, flags, warnings,
+                             tuple(alternatives) if alternatives else (), gap_m)
 
     def _maybe_near(self, layer: _Layer, x: float, y: float) -> bool:
         """A polygon of ``layer`` may lie within the gap tolerance of the point."""
@@ -395,6 +397,7 @@ class ReverseGeocoder:
                       st.gx0, st.gy0, st.inv_dx, st.inv_dy, st.nx, st.ny, st.cell_off,
                       st.column, st.cell_start, st.cell_poly, st.cell_full, st.near,
                       st.near_pad, st.start, st.ex0, st.ey0, st.ex1, st.ey1, st.anc,
+                      st.cell_answer, st.poly_out,
                       self._code_pos, self._name_pos, _OVERLAP, _BORDER, _CONFLICT,
                       _RT_MISSING, _RW_MISSING, _OUTSIDE, _UNUSABLE,
                       out_code, out_name, deepest, slow)
@@ -516,34 +519,15 @@ class ReverseGeocoder:
         y, y_missing = _to_float(lats)
         if len(x) != len(y):
             raise ValueError("lons and lats differ in length")
-        missing = x_missing | y_missing
         area = self.coverage_bbox or INDONESIA_BBOX
-        finite = np.isfinite(x) & np.isfinite(y)
-        with np.errstate(invalid="ignore"):
-            as_ok = (np.abs(x) <= 180) & (np.abs(y) <= 90)
-            sw_ok = (np.abs(y) <= 180) & (np.abs(x) <= 90)
-
-            def inside(a: np.ndarray, b: np.ndarray, bb: tuple[float, ...]) -> np.ndarray:
-                return (a >= bb[0]) & (a <= bb[2]) & (b >= bb[1]) & (b <= bb[3])
-
-            in_area, in_indo = inside(x, y, area), inside(x, y, INDONESIA_BBOX)
-            sw_area, sw_indo = inside(y, x, area), inside(y, x, INDONESIA_BBOX)
-        swapped = finite & np.where(
-            ~as_ok, sw_ok & (sw_area | sw_indo),
-            (~in_area & sw_ok & sw_area) | (~in_indo & sw_ok & sw_indo))
-        invalid = ~finite | (~as_ok & ~swapped)
-        if self.swap == "refuse":
-            invalid |= swapped
-            swapped = np.zeros_like(swapped)
-        invalid &= ~missing
-        bits = (np.where(invalid, _INVALID, 0) | np.where(swapped, _SWAPPED, 0)
-                | np.where(missing, _MISSING, 0))
-        invalid |= missing
-        xs = np.where(swapped, y, x)
-        ys = np.where(swapped, x, y)
-        xs = np.where(invalid, np.nan, xs)
-        ys = np.where(invalid, np.nan, ys)
-        return xs, ys, bits.astype(np.int64)
+        xs, ys = np.empty(len(x)), np.empty(len(x))
+        bits = np.empty(len(x), dtype=np.int64)
+        _kernel.check_points(np.ascontiguousarray(x), np.ascontiguousarray(y),
+                             np.ascontiguousarray(x_missing | y_missing),
+                             np.array(area, dtype=np.float64),
+                             np.array(INDONESIA_BBOX, dtype=np.float64), self.swap == "refuse",
+                             _INVALID, _SWAPPED, _MISSING, xs, ys, bits)
+        return xs, ys, bits
 
     def _to_metric(self, geoms: Any) -> Any:
         lon0, lat0, kx, ky = self._lon0, self._lat0, self._kx, self._ky

@@ -41,7 +41,7 @@ from geo_sigap.domain.admin import (
     parse_rw_rt_label,
 )
 from geo_sigap.errors import GeoSigapError, ImportFailed
-from geo_sigap.importers._columns import FieldMapping, parent_levels
+from geo_sigap.importers._columns import FieldMapping, guess_level, parent_levels
 from geo_sigap.importers.coding import Item, Resolver
 from geo_sigap.importers.progress import Progress, null_progress
 from geo_sigap.importers.quality import QualityIssue, QualityReport, layer_checks
@@ -196,7 +196,11 @@ def read_boundaries(
         gdf, crs = _set_crs(raw, path, source_crs)
     progress("membaca berkas", 1, 1)
     fixed_level = AdminLevel.parse(level) if level is not None else None
-    m = (mapping or FieldMapping()).complete(list(gdf.columns), fixed_level, file=path.name)
+    given = mapping or FieldMapping()
+    guessed = None
+    if fixed_level is None and not given.level and "level" not in gdf.columns:
+        guessed = guess_level(list(gdf.columns), given)
+    m = given.complete(list(gdf.columns), fixed_level or guessed, file=path.name)
     cols = ", ".join(c for c in gdf.columns if c != "geometry")
     if m.name is None and m.code is None and m.rw is None and m.rt is None:
         raise ImportFailed(
@@ -206,7 +210,7 @@ def read_boundaries(
             f"{path.name}: required column missing: a name or a code. Columns present: {cols}. "
             "Map them with --map name=COLUMN (and --map code=COLUMN if there are codes).",
             file=str(path), missing=["name"])
-    items, broken = _items(gdf, m, fixed_level, report, path, progress)
+    items, broken = _items(gdf, m, fixed_level, report, path, progress, guessed)
     if broken:
         shown = "; ".join(broken[:10]) + (f"; dan {len(broken) - 10} lagi" if len(broken) > 10
                                           else "")
@@ -224,8 +228,16 @@ def read_boundaries(
         _refuse_if_mostly_unmatched(items, path, m)
     units = _units(items, report)
     if not units:
-        raise ImportFailed(f"{path.name}: tidak ada unit berkode yang dapat diimpor",
-                           f"{path.name}: no coded units to import")
+        bad = ", ".join(repr(it.name) for it in items if it.name)[:200] or "-"
+        raise ImportFailed(
+            f"{path.name}: tidak ada unit yang dapat diimpor: tidak ada kode Kemendagri yang "
+            f"sah dan tidak ada nama yang cocok dengan daftar kode (nama: {bad}); kolom wajib: "
+            "kode (--map code=KOLOM) atau nama unit (--map name=KOLOM) dengan --level. "
+            f"Kolom yang ada: {cols}.",
+            f"{path.name}: nothing to import: no valid Kemendagri code and no name that "
+            f"matches the code list (names: {bad}). Required: a code column (--map "
+            "code=COLUMN) or a unit name column (--map name=COLUMN) with --level. Columns "
+            f"present: {cols}.", file=str(path))
     ulist = sorted(units.values(), key=lambda u: u.code)
     derived = _derive_parents(ulist) if derive_parents else []
     if derived:
@@ -251,14 +263,14 @@ def _code_list(codes, context) -> CodeList:
 
 
 def _items(gdf: gpd.GeoDataFrame, m: FieldMapping, fixed: AdminLevel | None,
-           report: QualityReport, path: Path, progress: Progress
-           ) -> tuple[list[Item], list[str]]:
+           report: QualityReport, path: Path, progress: Progress,
+           guessed: AdminLevel | None = None) -> tuple[list[Item], list[str]]:
     """One :class:`Item` per feature; broken geometries collected (the file is refused)."""
     parents = parent_levels(m)
     items: list[Item] = []
     broken: list[str] = []
     local_ids: list[str] = []
-    no_level = 0
+    no_level = used_guess = 0
     n = len(gdf)
     for i, (_, row) in enumerate(gdf.iterrows()):
         if i % 200 == 0:
@@ -278,6 +290,8 @@ def _items(gdf: gpd.GeoDataFrame, m: FieldMapping, fixed: AdminLevel | None,
             except GeoSigapError:
                 local_ids.append(raw)
         lv = fixed or _row_level(row, m) or lv or (level_of(code) if code else None)
+        if lv is None and guessed is not None:
+            lv, used_guess = guessed, used_guess + 1
         if lv is None:
             no_level += 1
             continue
@@ -318,6 +332,10 @@ def _items(gdf: gpd.GeoDataFrame, m: FieldMapping, fixed: AdminLevel | None,
         report.add(QualityIssue(
             "local_id_ignored", (), f"{len(local_ids)} nilai kolom kode bukan kode Kemendagri "
             f"(mis. {shown}); diabaikan, kode dicari dari nama"))
+    if used_guess:
+        report.add(QualityIssue(
+            "inferred_level", (), f"{used_guess} fitur tanpa kode dan tanpa --level dianggap "
+            f"{guessed.label} dari nama kolomnya; sebutkan --level bila bukan"))
     if no_level:
         report.add(QualityIssue(
             "unknown_level", (), f"{no_level} fitur tanpa tingkat wilayah (tidak ada kode, "

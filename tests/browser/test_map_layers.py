@@ -69,7 +69,7 @@ def test_planner_layers_on_the_live_map(browser, server):
     page = login(ctx, base, "coordinator", "/peta")
     page.wait_for_selector("body[data-overlays='1']", timeout=30000)
     # the open incidents would sit on top of the polygons we click
-    _toggle(page, "Kejadian terbuka", on=False)
+    _toggle(page, "Kejadian aktif", on=False)
 
     # the analytics quarter defaults to the last complete quarter of the history
     periods = page.evaluate("SIGAP.api('GET', '/api/map/periods')")

@@ -133,10 +133,12 @@ def test_operator_intake_confirms_the_place_and_keeps_the_draft(browser, server)
     op.click("#submit")
     assert "centang konfirmasi" in op.inner_text("#form-error")
     shot(op, "posko_04_operator_luar_wilayah")
+    first = op.inner_text("#saved .ticket")
     op.check("#outside-ok")
     op.click("#submit")
-    op.wait_for_selector("#saved:not([hidden]) .ticket", timeout=10000)
-    assert op.inner_text("#outside") == "" or op.locator("#outside").is_hidden()
+    op.wait_for_function("(t) => document.querySelector('#saved .ticket').textContent !== t", arg=first,
+                         timeout=10000)
+    assert op.locator("#outside").is_hidden()
     assert not errors, errors
     assert not req.foreign(), req.foreign()[:5]
 
@@ -242,3 +244,46 @@ def test_dispatcher_is_live_and_sends_the_message_in_three_clicks(browser, serve
     assert not errors, errors
     foreign = [u for u in req.foreign() if not u.startswith("https://wa.me/")]
     assert not foreign, foreign[:5]
+
+
+def _indonesian_only() -> set[str]:
+    from geo_sigap.domain.categories import load_categories
+    from tests.web.test_everywhere import indonesian_only
+
+    words = indonesian_only()
+    words |= {c.name for c in load_categories() if c.name != c.name_en}
+    return words
+
+
+def test_every_visible_string_switches_to_english(browser, server):
+    req = Requests()
+    base = server.base
+    ctx = _ctx(browser, req)
+    page = login(ctx, base, "coordinator", "/operator?lang=en")
+    ticket, _ = _citizen_report(ctx, base, "Street vendor blocks the pavement")
+    page.wait_for_selector(f"#pending li[data-ticket='{ticket}']", timeout=10000)
+    page.click(f"#pending li[data-ticket='{ticket}'] .queue-open")
+    page.wait_for_selector("#detail dl")
+    other, _ = _citizen_report(ctx, base, "Fight near the market", category="keributan",
+                               lon=103.6471, lat=-1.6222)
+    _verify(ctx, base, other)
+    words = _indonesian_only()
+    assert len(words) > 100
+    seen = {}
+    for path, ready in (("/operator", "#pending li"), (f"/dispatch/{other}", "#assign-suggested:not([hidden])"),
+                        ("/peta", "body[data-ready='1']"), ("/tidak-ada", "main")):
+        page.goto(f"{base}{path}")
+        page.wait_for_selector(ready, timeout=30000)
+        page.wait_for_timeout(500)
+        text = page.inner_text("body")
+        seen[path] = text
+        left = sorted(w for w in words if w in text)
+        assert not left, (path, left)
+        assert "Dilaporkan" not in text and "menit" not in text, path
+    assert "Reported" in seen["/operator"] and "Street vendors" in seen["/operator"]
+    assert "Decision: one team per role" in seen[f"/dispatch/{other}"]
+    shot(page, "posko_10_en_404")
+    page.goto(f"{base}/dispatch/{other}")
+    page.wait_for_selector("#assign-suggested:not([hidden])", timeout=30000)
+    shot(page, "posko_11_dispatch_en")
+    assert not req.foreign(), req.foreign()[:5]

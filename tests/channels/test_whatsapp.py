@@ -173,3 +173,14 @@ def test_without_an_access_token_nothing_is_fetched_or_sent(make_client, auth, t
 def test_not_json_or_not_whatsapp_is_refused(client):
     assert post(client, b"not json").status_code == 422
     assert post(client, b'{"object": "page", "entry": []}').status_code == 422
+
+
+def test_webhooks_are_not_subject_to_the_cross_site_guard(client):
+    """Meta posts from its own servers, signed, without a session cookie: an Origin or
+    Sec-Fetch-Site header from elsewhere does not matter."""
+    body = payload("whatsapp_text.json")
+    r = client.post("/webhooks/whatsapp", content=body, headers={
+        "Content-Type": "application/json", "Origin": "https://graph.facebook.com",
+        "Sec-Fetch-Site": "cross-site",
+        "X-Hub-Signature-256": whatsapp.signature(body, APP_SECRET)})
+    assert r.status_code == 200 and r.json()["received"][0]["outcome"] == "created"

@@ -143,3 +143,15 @@ def test_parents_matched_to_units_already_imported_first(db, tmp_path):
     data = read_boundaries(rw, level="rw", context=existing_units(db))
     assert [u.code for u in data.units] == ["15.71.11.1001.RW001", "15.71.11.1001.RW002"]
     assert import_boundaries(db, data)["inserted"] == 2
+
+
+def test_level_guessed_from_columns_and_ambiguous_kota_resolved_by_kelurahan(tmp_path):
+    # "Bekasi" is a kota and a kabupaten; its kelurahan names say which. No --level:
+    # the NAMA_KEL column says these are kelurahan (and the report says it was guessed).
+    f = _kelurahan_file(tmp_path, [
+        {"NAMA_KEL": "Bekasijaya", "KOTA": "Bekasi"},
+        {"NAMA_KEL": "Margahayu", "KOTA": "Bekasi"},
+        {"NAMA_KEL": "Bintara", "KOTA": "Bekasi"}])
+    data = read_boundaries(f, derive_parents=False)
+    assert [u.code for u in data.units] == ["32.75.01.1001", "32.75.01.1002", "32.75.02.1001"]
+    assert data.report.count("inferred_level") == 1

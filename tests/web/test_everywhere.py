@@ -43,3 +43,34 @@ def test_pages_scripts_and_map_data_are_gzipped(client):
         assert r.headers.get("content-encoding") == "gzip", path
     plain = client.get("/static/vendor/leaflet/leaflet.js", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers
+
+
+def indonesian_only() -> set[str]:
+    """Indonesian message texts (two words or more) whose English text differs."""
+    from geo_sigap.web.i18n import messages
+
+    ids, ens = messages("id"), messages("en")
+    return {v for k, v in ids.items() if ens.get(k) != v and len(v.split()) >= 2
+            and "{" not in v}
+
+
+def test_english_has_every_message():
+    from geo_sigap.web.i18n import messages
+
+    ids, ens = messages("id"), messages("en")
+    missing = sorted(set(ids) - set(ens))
+    assert not missing, missing
+
+
+def test_no_indonesian_text_on_the_english_pages(client):
+    import html as _html
+
+    words = indonesian_only()
+    assert len(words) > 100
+    for path in ("/operator", "/dispatch/PM-2025-000001", "/peta", "/tidak-ada"):
+        page = client.get(path + "?lang=en", headers=HTML).text
+        body = page.split('<script type="application/json" id="sigap-i18n">')[0]
+        texts = {_html.unescape(x).strip() for x in re.findall(r">([^<>]+)<", body)}
+        texts |= {_html.unescape(x) for x in re.findall(r'(?:placeholder|aria-label|title)="([^"]+)"', body)}
+        left = sorted(t for t in texts if t in words)
+        assert not left, (path, left)

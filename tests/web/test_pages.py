@@ -30,7 +30,7 @@ def test_every_page_renders_in_indonesian_with_a_strict_csp(client, path):
 
 
 def test_pages_use_the_visible_words_of_each_locale(client):
-    assert "Peta langsung" in client.get("/peta").text
+    assert "Peta pemantauan" in client.get("/peta").text
     en = client.get("/peta?lang=en")
     assert '<html lang="en">' in en.text and "Live map" in en.text
     assert "sigap_lang=en" in en.headers["set-cookie"]

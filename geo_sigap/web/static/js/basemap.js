@@ -23,7 +23,7 @@
     const map = L.map(id, { preferCanvas: true, zoomControl: true, attributionControl: true,
       minZoom: 10, maxZoom: 19 }).setView([-1.63, 103.63], 14);
     map.attributionControl.setPrefix(false);
-    map.attributionControl.addAttribution(opts.attribution || "Batas & jalan: data lokal");
+    map.attributionControl.addAttribution(opts.attribution || S.t("map.attribution"));
     const overlays = {};
     const control = L.control.layers(null, null, { collapsed: !!opts.collapsed }).addTo(map);
 
@@ -46,17 +46,36 @@
       const layer = L.geoJSON(null, { renderer: canvas, style: styles[level] || styles.rt, interactive: false });
       overlays[level] = layer;
       control.addOverlay(layer, S.t("map.layers." + level));
-      if (level !== "rt") layer.addTo(map);
+      if (level === "rt") continue; // loaded for the view, at its zoom only (below)
+      layer.addTo(map);
       loads.push(S.api("GET", "/api/map/boundaries?level=" + level, null, { noRedirect: true })
         .then((gj) => { layer.addData(gj); return [level, gj]; }));
     }
     const rtMinZoom = opts.rtMinZoom || 16;
     if (overlays.rt) {
+      // RT polygons (thousands in a city) are fetched only when drawn: at zoom ≥ rtMinZoom,
+      // for the view (bbox, with a margin), simplified for the zoom; again after a move.
+      let rtTimer = null, rtAsked = "";
+      const loadRt = () => {
+        const z = map.getZoom();
+        if (z < rtMinZoom) return;
+        const b = map.getBounds().pad(0.5);
+        const q = "level=rt&zoom=" + z + "&bbox=" + [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
+          .map((v) => v.toFixed(5)).join(",");
+        if (q === rtAsked) return;
+        rtAsked = q;
+        S.api("GET", "/api/map/boundaries?" + q, null, { noRedirect: true })
+          .then((gj) => { if (rtAsked === q) { overlays.rt.clearLayers(); overlays.rt.addData(gj); } })
+          .catch(() => { rtAsked = ""; });
+      };
       const syncRt = () => {
         if (map.getZoom() >= rtMinZoom) { if (!map.hasLayer(overlays.rt)) overlays.rt.addTo(map); }
         else if (map.hasLayer(overlays.rt)) map.removeLayer(overlays.rt);
+        clearTimeout(rtTimer);
+        rtTimer = setTimeout(loadRt, 150);
       };
-      map.on("zoomend", syncRt);
+      map.on("zoomend moveend", syncRt);
+      map.on("overlayadd", (e) => { if (e.layer === overlays.rt) { rtAsked = ""; loadRt(); } });
     }
     const labels = L.layerGroup().addTo(map);
     const ready = Promise.all(loads).then((pairs) => {

@@ -169,7 +169,8 @@
     const code = pickFor(r);
     const c = (r.candidates || []).find((x) => x.team_code === code);
     const p = document.querySelector('.suggestion[data-role="' + r.role + '"] .reason');
-    if (p) p.textContent = c ? named(S.config.locale === "en" ? c.reason_en || c.reason : c.reason) : (r.note || "");
+    const more = (r.not_ranked || []).length ? " " + S.t("dispatch.not_ranked", { n: S.num(r.not_ranked.length), k: S.num((r.candidates || []).length) }) : "";
+    if (p) p.textContent = (c ? named(S.config.locale === "en" ? c.reason_en || c.reason : c.reason) : "") + more;
   }
 
   async function assign(list) {

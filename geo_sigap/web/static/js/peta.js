@@ -555,6 +555,7 @@
     if (cats && cats.target_by_priority) priorityTargets = cats.target_by_priority;
     const catSel = S.$("#f-category");
     for (const c of S.items(cats, "categories")) {
+      if (S.config.locale === "en" && c.name_en) c.name = c.name_en;  // names in the page's language
       categories[c.code] = c;
       catSel.append(S.el("option", { value: c.code }, c.name));
     }
