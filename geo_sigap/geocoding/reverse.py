@@ -205,10 +205,7 @@ class ReverseGeocoder:
         layer = _Layer(level, LEVEL_COLUMN[level], codes, geoms, grid, shapely.STRtree(metric),
                        b, self._near_cells(grid), uid, anc, _overlap.OverlapRule(metric))
         layer.anc_rows = [tuple(r) for r in anc.tolist()]
-        e = grid.edges
-        layer.grid_args = (grid.x0, grid.y0, grid.inv_dx, grid.inv_dy, grid.nx, grid.ny,
-                           grid.cell_start, grid.cell_poly, grid.cell_full,
-                           e.start, e.x0, e.y0, e.x1, e.y1)
+        layer.grid_args = _grid.packed_args(grid)
         layer.gx0, layer.gy0 = grid.x0, grid.y0
         layer.gx1 = grid.x0 + grid.nx / grid.inv_dx
         layer.gy1 = grid.y0 + grid.ny / grid.inv_dy
@@ -291,7 +288,7 @@ class ReverseGeocoder:
                 iy = int((y - gy0) * inv_dy)
                 p = answer((iy if iy < ny else ny - 1) * nx + (ix if ix < nx else nx - 1))
                 if p == -2:
-                    p, n_in, n_b = _grid.query_one(x, y, *layer.grid_args)
+                    p, n_in, n_b = _grid.query_one_packed(x, y, *layer.grid_args)
                     if n_in + n_b >= 2:
                         bits |= _OVERLAP if n_in >= 2 else _BORDER
                         p, others = self._choose_one(layer, x, y, taken)

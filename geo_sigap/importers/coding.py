@@ -286,7 +286,8 @@ class Resolver:
             return
         parents = Counter(n.rsplit(".", 1)[0] for n in done.neighbours(it.geometry, level))
         ranked = sorted(((parents.get(c.rsplit(".", 1)[0], 0), c) for c in cands), reverse=True)
-        if ranked and ranked[0][0] > 0 and (len(ranked) == 1 or ranked[0][0] > ranked[1][0]):
+        runner_up = ranked[1][0] if len(ranked) > 1 else 0
+        if ranked and ranked[0][0] >= 2 and ranked[0][0] > 2 * runner_up:  # a clear majority
             c = ranked[0][1]
             self._record(it, Match("exact" if m.score >= 100 else "fuzzy", c,
                                    self.codes.name(c), m.score, cands), "nama + tetangga")

@@ -78,3 +78,21 @@ def test_unclosed_relation_refused_nothing_stored(db, tmp_path):
     assert "relasi -1" in e.value.message_id and "tertutup" in e.value.message_id
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(AdminUnitRow)) == 0
+
+
+def test_unit_named_only_in_its_custom_tag(tmp_path):
+    f = tmp_path / "kelname.osm"
+    f.write_text(TINY.read_text().replace("<tag k='name' v='Payo Selincah' />",
+                                          "<tag k='KEL_name' v='PAYO SELINCAH' />"))
+    data = read_boundaries(f, derive_parents=False)
+    assert "15.71.11.1002" in {u.code for u in data.units}
+
+
+def test_osm_boundaries_saved_as_geojson_use_admin_level(tmp_path):
+    """An Overpass/QGIS export of the same relations as GeoJSON (admin_level a property)."""
+    frame = read_osm_boundaries(TINY).frame.drop(columns=["level"])
+    f = tmp_path / "export.geojson"
+    frame.to_file(f)
+    data = read_boundaries(f, derive_parents=False)
+    assert {u.code for u in data.units} >= {"15.71.11", "15.71.11.1001", "15.71.11.1002",
+                                            "15.71.11.1002.RW003"}

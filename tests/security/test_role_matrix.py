@@ -68,6 +68,9 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/map/incidents"): STAFF,
     ("GET", "/api/map/coverage"): STAFF,
     ("GET", "/api/map/periods"): STAFF,
+    ("PATCH", "/api/incidents/{ticket}/draft"): OPERATOR_SIDE,
+    ("GET", "/api/exports/incidents"): frozenset({"planner", "coordinator", "admin"}),
+    ("GET", "/api/exports/hotspots"): frozenset({"planner", "coordinator", "admin"}),
 }
 # Families off unless configured (404 for every role here): the chat-channel webhooks
 # (authenticated by signature, never by role), Open311 and OGC API – Features (their
@@ -100,6 +103,11 @@ def _request(client, auth, world, method: str, path: str, headers: dict):
     t, v = world["ticket"], world["version"]
     if (method, path) in MUTATES:
         t, v = _case(client, auth)  # each request on a fresh case in the same state
+    elif path.endswith("/draft"):  # a report still waiting for verification
+        inc = client.post("/api/incidents", headers=auth["operator"], json={
+            "category": "lainnya", "description": "draf", "lon": IN_RT1[0],
+            "lat": IN_RT1[1]}).json()
+        t, v = inc["ticket"], inc["version"]
     url = path.replace("{ticket}", t).replace("{code}", "BHB-1003" if "/teams/" in path
                                               else "pkl").replace(
         "{attachment_id}", str(world["attachment"]))
@@ -116,6 +124,8 @@ def _request(client, auth, world, method: str, path: str, headers: dict):
     elif path.endswith("/assign"):
         kw["json"] = {"version": v, "assignments": [{"team_code": "LMS-1003",
                                                      "kind": "support"}]}
+    elif path.endswith("/draft"):
+        kw["json"] = {"version": v, "category": "pkl"}
     elif path.endswith("/route"):
         url += "?team=BHB-1003"
     elif path.endswith("/reports") and "{ticket}" in path:
