@@ -512,19 +512,8 @@ class ReverseGeocoder:
 
     def _check_many(self, lons: Any, lats: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Vectorised :func:`check_lonlat`: (lon, lat, bits) with swaps corrected."""
-        x, x_missing = _to_float(lons)
-        y, y_missing = _to_float(lats)
-        if len(x) != len(y):
-            raise ValueError("lons and lats differ in length")
-        area = self.coverage_bbox or INDONESIA_BBOX
-        xs, ys = np.empty(len(x)), np.empty(len(x))
-        bits = np.empty(len(x), dtype=np.int64)
-        _kernel.check_points(np.ascontiguousarray(x), np.ascontiguousarray(y),
-                             np.ascontiguousarray(x_missing | y_missing),
-                             np.array(area, dtype=np.float64),
-                             np.array(INDONESIA_BBOX, dtype=np.float64), self.swap == "refuse",
-                             _INVALID, _SWAPPED, _MISSING, xs, ys, bits)
-        return xs, ys, bits
+        return _kernel.checked(lons, lats, self.coverage_bbox or INDONESIA_BBOX, INDONESIA_BBOX,
+                               self.swap == "refuse", _INVALID, _SWAPPED, _MISSING)
 
     def _to_metric(self, geoms: Any) -> Any:
         lon0, lat0, kx, ky = self._lon0, self._lat0, self._kx, self._ky
@@ -610,17 +599,3 @@ def _any_per(pt: np.ndarray, mask: np.ndarray, m: int) -> np.ndarray:
     out[pt[mask]] = True
     return out
 
-
-def _to_float(values: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Degrees as float64 and a mask of missing values (None, empty text, NaN)."""
-    arr = np.asarray(values)
-    if arr.dtype.kind in "fiu":
-        out = arr.astype(np.float64, copy=False).reshape(-1)
-        return out, np.isnan(out)
-    if arr.dtype.kind != "O":  # a list mixing numbers and text: keep the numbers
-        arr = np.asarray(values, dtype=object)
-    s = pd.Series(arr.reshape(-1), dtype=object).map(
-        lambda v: v.strip().replace(",", ".") if isinstance(v, str) else v)
-    missing = s.isna().to_numpy() | (s == "").to_numpy()
-    return (pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan),
-            missing)
