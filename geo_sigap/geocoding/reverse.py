@@ -384,7 +384,6 @@ class ReverseGeocoder:
         """
         x, y, bits = self._check_many(lons, lats)
         n = len(x)
-        valid = (bits & _UNUSABLE) == 0
         out_code = np.empty((N_LEVELS, n), dtype=np.int32)
         out_name = np.empty((N_LEVELS, n), dtype=np.int32)
         deepest = np.empty(n, dtype=np.int8)
@@ -398,10 +397,11 @@ class ReverseGeocoder:
                       self._code_pos, self._name_pos, _OVERLAP, _BORDER, _CONFLICT,
                       _RT_MISSING, _RW_MISSING, _OUTSIDE, _UNUSABLE,
                       out_code, out_name, deepest, slow)
-        gap_m = np.full(n, np.nan)
+        gap_m = np.full(n, np.nan)  # the kernel places no point by the gap rule
         sub = np.flatnonzero(slow)
         if len(sub):
             taken, bits[sub], gap_m[sub] = self._place_arrays(x[sub], y[sub], bits[sub])
+            gap_m = np.where((bits & _GAP) != 0, gap_m, np.nan)
             none = len(self._index)
             for k in range(N_LEVELS):
                 col = np.where(taken[:, k] >= 0, taken[:, k], none)
@@ -411,8 +411,7 @@ class ReverseGeocoder:
             for k in range(N_LEVELS):
                 dl[taken[:, k] >= 0] = k
             deepest[sub] = dl
-        out: dict[str, Any] = {"lon": np.where(valid, x, np.nan),
-                               "lat": np.where(valid, y, np.nan)}
+        out: dict[str, Any] = {"lon": x, "lat": y}  # NaN where unusable
         for k, key_name in enumerate(LEVEL_KEYS.values()):
             for what, codes, cats in (("code", out_code, self._out_codes[k][0]),
                                       ("name", out_name, self._out_names[k][0])):
@@ -428,8 +427,8 @@ class ReverseGeocoder:
             validate=False)
         for name in FLAGS:
             out[name] = (bits & _BIT[name]) != 0
-        out["gap_distance_m"] = np.where((bits & _GAP) != 0, gap_m, np.nan)
-        return pd.DataFrame(out)
+        out["gap_distance_m"] = gap_m
+        return pd.DataFrame(out, copy=False)
 
     def _place_arrays(self, x: np.ndarray, y: np.ndarray, bits: np.ndarray
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
