@@ -25,8 +25,14 @@ from geo_sigap.dispatch.views import assigned_teams, incident_view
 from geo_sigap.domain.coordinates import check_lonlat
 from geo_sigap.domain.incidents import AuditEntry
 from geo_sigap.domain.lifecycle import Status, UserRole
-from geo_sigap.errors import (InvalidInput, NotFound, PayloadTooLarge, PermissionDenied,
-                              UnsupportedMediaType)
+from geo_sigap.errors import (
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    UnsupportedMediaType,
+    megabytes,
+)
 from geo_sigap.storage import audit
 from geo_sigap.storage.incidents import incident_row
 from geo_sigap.storage.tables import (AttachmentRow, FieldReportRow, IncidentRow,
@@ -73,10 +79,10 @@ def _check_photos(photos: list[Upload], max_bytes: int) -> list[tuple[Upload, st
         name = display_name(p.filename)
         if len(p.data) > max_bytes:
             raise PayloadTooLarge(
-                f"Foto {name} terlalu besar ({len(p.data) / 1e6:.1f} MB; maks. "
-                f"{max_bytes / 1e6:.1f} MB)",
-                f"Photo {name} is too large ({len(p.data) / 1e6:.1f} MB; max "
-                f"{max_bytes / 1e6:.1f} MB)", filename=name, max_bytes=max_bytes)
+                f"Foto {name} terlalu besar ({megabytes(len(p.data))[0]}; maks. "
+                f"{megabytes(max_bytes)[0]})",
+                f"Photo {name} is too large ({megabytes(len(p.data))[1]}; max "
+                f"{megabytes(max_bytes)[1]})", filename=name, max_bytes=max_bytes)
         kind = sniff_image(p.data)
         if kind is None:
             raise UnsupportedMediaType(

@@ -70,6 +70,11 @@ class IntakeResult:
     incident: dict[str, Any]
     created: bool
     warnings: tuple[str, ...] = ()
+    warnings_en: tuple[str, ...] = ()  # the same, in English
+
+    def warnings_in(self, locale: str) -> list[str]:
+        return list(self.warnings_en if locale == "en" and self.warnings_en
+                    else self.warnings)
 
 
 def _text(value: str | None, limit: int, name_id: str, name_en: str, *,
@@ -183,7 +188,39 @@ def report_incident(services, actor: Actor, data: ReportInput, *,
     if with_suggestions:
         view["suggestions"] = ports.suggestions_for_placement(
             services, (view["lon"], view["lat"]), view["category"], view["placement"], now)
-    return IntakeResult(view, True, loc.warnings)
+    extra = coverage_warning(services, loc)
+    warnings = tuple(loc.warnings) + tuple(w[0] for w in extra)
+    return IntakeResult(view, True, warnings,
+                        tuple(loc.warnings) + tuple(w[1] for w in extra))
+
+
+def coverage_warning(services, loc: ports.Located) -> list[tuple[str, str]]:
+    """Words for a staff report kept outside the service area: (Indonesian, English)."""
+    if "outside_coverage" not in loc.flags:
+        return []
+    if abs(loc.lon) < 1e-6 and abs(loc.lat) < 1e-6:
+        return [("Koordinat 0, 0 (di laut lepas pantai Afrika) hampir pasti salah: GPS "
+                 "belum mendapat posisi. Periksa titik pada peta sebelum menugaskan tim.",
+                 "Coordinates 0, 0 (in the sea off Africa) are almost certainly wrong: the "
+                 "GPS had no fix. Check the point on the map before dispatching a team.")]
+    bbox = getattr(services, "coverage_bbox", None)
+    km = None
+    if bbox:
+        x0, y0, x1, y1 = bbox
+        nearest = (min(max(loc.lon, x0), x1), min(max(loc.lat, y0), y1))
+        km = _metres((loc.lon, loc.lat), nearest) / 1000 if abs(loc.lat) < 80 else None
+    if km is not None and km < 10_000:
+        dist_id = f"{km:,.1f}".replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+        return [(f"Lokasi berada di luar wilayah layanan, sekitar {dist_id} km dari "
+                 "batasnya (kota lain?). Laporan tetap dicatat: periksa titik pada peta, "
+                 "perbaiki atau tolak laporan.",
+                 f"The location is outside the service area, about {km:,.1f} km from its "
+                 "edge (another city?). The report was kept: check the point on the map, "
+                 "then correct or reject it.")]
+    return [("Lokasi berada di luar wilayah layanan. Laporan tetap dicatat: periksa titik "
+             "pada peta, perbaiki atau tolak laporan.",
+             "The location is outside the service area. The report was kept: check the "
+             "point on the map, then correct or reject it.")]
 
 
 def _secret(services) -> bytes:

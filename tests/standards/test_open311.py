@@ -189,3 +189,13 @@ def test_off_unless_enabled(area_db, db_url, tmp_path):
     with TestClient(create_app(services.settings, services)) as c:
         r = c.get("/open311/v2/services.json")
         assert r.status_code == 404 and json.loads(r.text)[0]["code"] == 404
+
+
+def test_service_discovery(client):
+    doc = client.get("/open311/v2/discovery.json").json()
+    (endpoint,) = doc["endpoints"]
+    assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
+    assert endpoint["url"].endswith("/open311/v2") and "application/json" in endpoint["formats"]
+    # the discovered endpoint answers
+    path = endpoint["url"].split("testserver", 1)[1]
+    assert client.get(f"{path}/services.json").status_code == 200
