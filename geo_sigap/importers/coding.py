@@ -271,8 +271,7 @@ class Resolver:
         return ambiguous
 
     def _exact(self, name: str, level: AdminLevel) -> list[str]:
-        m = self.codes.match(name, level, None, threshold=101.0)  # exact only
-        return m.candidates if m.status in ("exact", "ambiguous") else []
+        return self.codes.exact(name, level) if name else []
 
     def _by_neighbours(self, it: Item, m: Match, level: AdminLevel, done: _Anchors) -> None:
         cands = m.candidates
