@@ -271,8 +271,7 @@ class Resolver:
         return ambiguous
 
     def _exact(self, name: str, level: AdminLevel) -> list[str]:
-        m = self.codes.match(name, level, None, threshold=101.0)  # exact only
-        return m.candidates if m.status in ("exact", "ambiguous") else []
+        return self.codes.exact(name, level) if name else []
 
     def _by_neighbours(self, it: Item, m: Match, level: AdminLevel, done: _Anchors) -> None:
         cands = m.candidates
@@ -328,10 +327,11 @@ class Resolver:
         if g and (not chain or any(g.startswith(s + ".") or g == s for s in chain[0])):
             it.how = "nomor + kelurahan dari poligon"
             return g
+        said = f" (berkas menyebut {name!r}, tidak ada dalam daftar kode)" if name else ""
         self.report.add(QualityIssue(
-            "no_parent", (), f"{it.where} ({it.name or it.level.label}): kelurahan tidak "
-            "diketahui (tidak ada nama kelurahan yang cocok dan tidak ada poligon kelurahan "
-            "yang memuatnya); dilewati"))
+            "no_parent", (), f"{it.where} ({it.name or it.level.label}): kelurahannya tidak "
+            f"diketahui{said} dan tidak ada poligon kelurahan berkode yang memuatnya; "
+            "dilewati"))
         self.report.match(it.index, it.level, it.name, None, None, "missing", 0.0, [],
                           "kelurahan tidak diketahui")
         return None
