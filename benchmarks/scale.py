@@ -372,8 +372,7 @@ def peta_first_load(c, headers) -> int:
     static = Path(__file__).resolve().parents[1] / "geo_sigap" / "web" / "static" / "js"
     basemap = (static / "basemap.js").read_text()
     levels = ["kelurahan", "rw", "rt"]  # peta.js asks baseMap for these
-    rt_eager = 'loads.push(S.api("GET", "/api/map/boundaries?level=" + level' in basemap \
-        and "rtMinZoom" not in basemap.split("loads.push")[0]
+    rt_eager = 'if (level === "rt") continue;' not in basemap  # older maps fetched RT at once
     for level in levels:
         if level != "rt" or rt_eager:
             get(f"/api/map/boundaries?level={level}")
@@ -388,7 +387,7 @@ def run_report(url: str, quarter: str, out_dir: Path) -> dict:
            "GEO_SIGAP_SECRET_KEY": "scale-bench-0123456789",
            "GEO_SIGAP_DATA_DIR": str(out_dir / "data")}
     t = time.perf_counter()
-    p = subprocess.Popen([sys.executable, "-m", "geo_sigap.cli", "report", "--quarter", quarter,
+    p = subprocess.Popen([sys.executable, "-m", "geo_sigap.cli.main", "report", "--quarter", quarter,
                           "--no-pdf", "-o", str(out_dir / "report")], env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(p.pid, 0)

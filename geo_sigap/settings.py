@@ -57,7 +57,10 @@ class Settings(BaseSettings):
     )
     locale: str = Field("id", description="Default language of the interface: id or en.")
     secret_key: str = Field(
-        "", description="Secret for signing session cookies; required outside --demo."
+        "", description="Secret key of the HMACs that store Idempotency-Keys and request "
+        "fingerprints (they derive from report contents, reporter contact included); "
+        "required outside --demo. Session cookies are random tokens stored hashed, not "
+        "signed."
     )
     demo: bool = Field(False, description="Demo mode: demo area, demo users with known passwords.")
     stale_position_minutes: float = Field(

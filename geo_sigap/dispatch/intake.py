@@ -4,12 +4,22 @@ Every report is checked (category, channel, coordinates), geocoded to RT/RW/kelu
 linked to a likely duplicate (same category within ``duplicate_radius_m`` metres and
 ``duplicate_window_minutes``), audited and announced on the event stream — all in one
 transaction. A retried submission with the same idempotency key returns the incident
-created the first time.
+created the first time; the same key with a different report is refused
+(:class:`~geo_sigap.errors.IdempotencyKeyReused`, 422) instead of silently answered
+with the first case.
+
+Stored keys and request fingerprints are HMAC-SHA256 under ``GEO_SIGAP_SECRET_KEY``:
+they are derived from what the sender wrote (for citizens the whole report, reporter
+name and phone included), and without the secret nobody holding a copy of the database
+can test a guess of a phone number or a text against them. Rotating the secret only
+means that a retry sent across the rotation is recorded as a new report.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -29,7 +39,7 @@ from geo_sigap.dispatch.whatsapp import WIB, coordinates_in, guess_category, par
 from geo_sigap.domain.categories import Priority
 from geo_sigap.domain.incidents import AuditEntry, Channel, Incident, new_ticket_code
 from geo_sigap.domain.lifecycle import Status, UserRole
-from geo_sigap.errors import InvalidInput, OutsideCoverage
+from geo_sigap.errors import IdempotencyKeyReused, InvalidInput, OutsideCoverage
 from geo_sigap.storage import audit
 from geo_sigap.storage.incidents import new_row
 from geo_sigap.storage.tables import IncidentRow, utcnow
@@ -60,6 +70,11 @@ class IntakeResult:
     incident: dict[str, Any]
     created: bool
     warnings: tuple[str, ...] = ()
+    warnings_en: tuple[str, ...] = ()  # the same, in English
+
+    def warnings_in(self, locale: str) -> list[str]:
+        return list(self.warnings_en if locale == "en" and self.warnings_en
+                    else self.warnings)
 
 
 def _text(value: str | None, limit: int, name_id: str, name_en: str, *,
@@ -91,7 +106,8 @@ _DUPLICATE_CANDIDATES = select(_T.id, _T.lon, _T.lat, _T.duplicate_of_id).where(
     _T.lon.between(bindparam("lon0"), bindparam("lon1")),
     _T.lat.between(bindparam("lat0"), bindparam("lat1")),
 ).order_by(_T.reported_at, _T.id)
-_ID_BY_KEY = select(_T.id).where(_T.idempotency_key == bindparam("key"))
+_ID_BY_KEY = select(_T.id, _T.idempotency_fingerprint).where(
+    _T.idempotency_key == bindparam("key"))
 
 
 def find_duplicate(session, category: str, lonlat: tuple[float, float], at: datetime, *,
@@ -131,7 +147,8 @@ def _reported_at(value: datetime | None, now: datetime) -> datetime:
 
 def report_incident(services, actor: Actor, data: ReportInput, *,
                     idempotency_key: str | None = None, now: datetime | None = None,
-                    with_suggestions: bool = False) -> IntakeResult:
+                    with_suggestions: bool = False, photos: list | None = None
+                    ) -> IntakeResult:
     """Record a report (step 1). Citizens report through the web channel only.
 
     Raises :class:`InvalidInput` subclasses (``unknown_category``,
@@ -139,11 +156,18 @@ def report_incident(services, actor: Actor, data: ReportInput, *,
     :class:`PermissionDenied` for a role that may not take reports. Nothing is written
     when it raises.
     """
+    from geo_sigap.dispatch import field
+
     now = now or utcnow()
     if actor.role != UserRole.CITIZEN:
         actor.require(INTAKE, "mencatat laporan", "record reports")
+    # photos (citizen reports): the same limits and checks as the field team's
+    checked_photos = field.check_photos(photos or [], services.settings.max_upload_bytes)
+    written: list = []
+    secret = _secret(services)
     key = _scoped_key(actor, _text(idempotency_key, 100, "Idempotency-Key",
-                                   "Idempotency-Key"), data)
+                                   "Idempotency-Key"), data, secret)
+    fingerprint = request_fingerprint(data, secret) if key else None
     checked: tuple[Incident, ports.Located] | None = None
     # One transaction per attempt: the idempotency-key lookup (before any check, so a
     # retry is answered even if the rules changed since), then checks and geocoding
@@ -152,28 +176,85 @@ def report_incident(services, actor: Actor, data: ReportInput, *,
         try:
             with write_session(services.db) as s:
                 if key:
-                    existing = _by_key(s, services, actor, key, now)
+                    existing = _by_key(s, services, actor, key, fingerprint, now)
                     if existing is not None:  # a retry, or the same key won a race
                         return IntakeResult(existing, False)
                 if checked is None:
                     checked = _checked(services, actor, data, now)
                 else:  # ticket code collision
                     checked[0].ticket = new_ticket_code(now.astimezone(WIB))
-                view = _insert(s, services, actor, checked[0], key, checked[1], now)
+                view = _insert(s, services, actor, checked[0], key, fingerprint, checked[1],
+                               now, checked_photos, written)
             break
         except IntegrityError:
+            _unlink(written)
             if attempt == 4:
                 raise
+        except BaseException:
+            _unlink(written)
+            raise
     loc = checked[1]
     view.update(assignments=[], reports=[], duplicates=[])
     if with_suggestions:
         view["suggestions"] = ports.suggestions_for_placement(
             services, (view["lon"], view["lat"]), view["category"], view["placement"], now)
-    return IntakeResult(view, True, loc.warnings)
+    extra = coverage_warning(services, loc)
+    warnings = tuple(loc.warnings) + tuple(w[0] for w in extra)
+    return IntakeResult(view, True, warnings,
+                        tuple(loc.warnings) + tuple(w[1] for w in extra))
 
 
-def _scoped_key(actor: Actor, key: str | None, data: ReportInput) -> str | None:
-    """The stored form of an ``Idempotency-Key``: SHA-256 of the key and its scope.
+def coverage_warning(services, loc: ports.Located) -> list[tuple[str, str]]:
+    """Words for a staff report kept outside the service area: (Indonesian, English)."""
+    if "outside_coverage" not in loc.flags:
+        return []
+    if abs(loc.lon) < 1e-6 and abs(loc.lat) < 1e-6:
+        return [("Koordinat 0, 0 (di laut lepas pantai Afrika) hampir pasti salah: GPS "
+                 "belum mendapat posisi. Periksa titik pada peta sebelum menugaskan tim.",
+                 "Coordinates 0, 0 (in the sea off Africa) are almost certainly wrong: the "
+                 "GPS had no fix. Check the point on the map before dispatching a team.")]
+    bbox = getattr(services, "coverage_bbox", None)
+    km = None
+    if bbox:
+        x0, y0, x1, y1 = bbox
+        nearest = (min(max(loc.lon, x0), x1), min(max(loc.lat, y0), y1))
+        km = _metres((loc.lon, loc.lat), nearest) / 1000 if abs(loc.lat) < 80 else None
+    if km is not None and km < 10_000:
+        dist_id = f"{km:,.1f}".replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+        return [(f"Lokasi berada di luar wilayah layanan, sekitar {dist_id} km dari "
+                 "batasnya (kota lain?). Laporan tetap dicatat: periksa titik pada peta, "
+                 "perbaiki atau tolak laporan.",
+                 f"The location is outside the service area, about {km:,.1f} km from its "
+                 "edge (another city?). The report was kept: check the point on the map, "
+                 "then correct or reject it.")]
+    return [("Lokasi berada di luar wilayah layanan. Laporan tetap dicatat: periksa titik "
+             "pada peta, perbaiki atau tolak laporan.",
+             "The location is outside the service area. The report was kept: check the "
+             "point on the map, then correct or reject it.")]
+
+
+def _secret(services) -> bytes:
+    """The HMAC key: ``GEO_SIGAP_SECRET_KEY`` (required outside demo mode)."""
+    return (services.settings.secret_key or "geo-sigap-demo").encode()
+
+
+def _hmac(secret: bytes, text: str) -> str:
+    return hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()
+
+
+def request_fingerprint(data: ReportInput, secret: bytes) -> str:
+    """HMAC of everything the report says (a retry sends exactly the same)."""
+    fields = {name: getattr(data, name) for name in ReportInput.__slots__}
+    at = fields.get("reported_at")
+    fields["reported_at"] = at.isoformat() if isinstance(at, datetime) else at
+    canonical = json.dumps({k: (v if v is None or isinstance(v, (int, float)) else str(v))
+                            for k, v in fields.items()}, sort_keys=True, ensure_ascii=False)
+    return _hmac(secret, "report\x1f" + canonical)
+
+
+def _scoped_key(actor: Actor, key: str | None, data: ReportInput,
+                secret: bytes) -> str | None:
+    """The stored form of an ``Idempotency-Key``: HMAC of the key and its scope.
 
     A key belongs to the user who sent it, so another user sending the same key creates
     their own incident instead of receiving someone else's. Citizens share one anonymous
@@ -188,7 +269,7 @@ def _scoped_key(actor: Actor, key: str | None, data: ReportInput) -> str | None:
             data.reporter_name, data.reporter_phone))])
     else:
         scope = "user\x1f" + actor.username
-    return hashlib.sha256(f"{scope}\x1f{key}".encode()).hexdigest()
+    return _hmac(secret, f"{scope}\x1f{key}")
 
 
 def _checked(services, actor: Actor, data: ReportInput, now: datetime
@@ -234,34 +315,56 @@ def _checked(services, actor: Actor, data: ReportInput, now: datetime
     return inc, loc
 
 
-def _by_key(session, services, actor: Actor, key: str, now: datetime
-            ) -> dict[str, Any] | None:
-    found = session.execute(_ID_BY_KEY, {"key": key}).scalar()
+def _by_key(session, services, actor: Actor, key: str, fingerprint: str | None,
+            now: datetime) -> dict[str, Any] | None:
+    found = session.execute(_ID_BY_KEY, {"key": key}).first()
     if found is None:
         return None
-    return incident_view(session, services.categories, session.get(IncidentRow, found), actor,
-                         now)
+    if found.idempotency_fingerprint is not None and found.idempotency_fingerprint != \
+            fingerprint:
+        row = session.get(IncidentRow, found.id)
+        raise IdempotencyKeyReused(
+            f"Idempotency-Key ini sudah dipakai untuk laporan lain ({row.ticket}) dengan isi "
+            "berbeda; laporan ini TIDAK dicatat. Kirim laporan baru dengan kunci baru.",
+            f"This Idempotency-Key was already used for another report ({row.ticket}) with "
+            "a different body; this report was NOT recorded. Send it with a new key.",
+            field="Idempotency-Key", ticket=row.ticket)
+    return incident_view(session, services.categories, session.get(IncidentRow, found.id),
+                         actor, now)
 
 
-def _insert(s, services, actor: Actor, inc: Incident, key: str | None, loc: ports.Located,
-            now: datetime) -> dict[str, Any]:
+def _unlink(paths: list) -> None:
+    for p in paths:
+        p.unlink(missing_ok=True)
+    paths.clear()
+
+
+def _insert(s, services, actor: Actor, inc: Incident, key: str | None,
+            fingerprint: str | None, loc: ports.Located, now: datetime, photos=(),
+            written: list | None = None) -> dict[str, Any]:
     """Inside the write transaction ``s``: duplicate search, incident row, audit entry,
     outbox event."""
     st = services.settings
     dup = find_duplicate(s, inc.category, (loc.lon, loc.lat), inc.reported_at,
                          radius_m=st.duplicate_radius_m,
                          window_min=st.duplicate_window_minutes)
-    row = new_row(inc, idempotency_key=key, created_by=actor.username)
+    row = new_row(inc, idempotency_key=key, idempotency_fingerprint=fingerprint,
+                  created_by=actor.username)
     if dup is not None:
         row.duplicate_of_id = dup.id
     s.add(row)
+    if photos:
+        from geo_sigap.dispatch.field import add_citizen_photos
+
+        add_citizen_photos(s, st, row, photos, now, written if written is not None else [])
     s.flush()
     audit.append(s, AuditEntry(
         at=now, actor=actor.username, actor_role=actor.role.value, action="report",
         incident_ticket=row.ticket, to_status=row.status,
         details={"channel": inc.channel.value, "category": inc.category,
                  "priority": int(inc.priority), "duplicate_of": dup.ticket if dup else None,
-                 "flags": list(loc.flags)}), incident_id=row.id)
+                 "flags": list(loc.flags),
+                 **({"photos": len(photos)} if photos else {})}), incident_id=row.id)
     incident_event(s, row, "report", teams=[])
     return incident_view(s, services.categories, row, actor, now, full=False)
 

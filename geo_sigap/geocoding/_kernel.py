@@ -13,8 +13,10 @@ point while a polygon of it may lie within the gap tolerance.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from numba import njit
 
 from geo_sigap.geocoding._grid import GridIndex, _pip
@@ -47,10 +49,13 @@ class Stack:
     ex1: np.ndarray
     ey1: np.ndarray
     anc: np.ndarray  # (polygons, levels) unit ids
+    cell_answer: np.ndarray  # global polygon id when one polygon fills the cell; -1 / -2
+    poly_out: np.ndarray  # (polygons, 2 * levels + 1): code and name positions, deepest
 
 
 def stack(grids: list[GridIndex], near: list[np.ndarray], near_pad: list[float],
-          columns: list[int], anc: list[np.ndarray]) -> Stack:
+          columns: list[int], anc: list[np.ndarray], code_pos: np.ndarray,
+          name_pos: np.ndarray) -> Stack:
     cell_off = np.zeros(len(grids) + 1, dtype=np.int64)
     poly_off = np.zeros(len(grids) + 1, dtype=np.int64)
     starts, polys, edge_off = [], [], 0
@@ -71,6 +76,17 @@ def stack(grids: list[GridIndex], near: list[np.ndarray], near_pad: list[float],
     def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
         return np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros(0), dtype=dtype)
 
+    answers = [np.where(g.cell_answer >= 0, g.cell_answer.astype(np.int64) + poly_off[i],
+                        g.cell_answer) for i, g in enumerate(grids)]
+    all_anc = np.ascontiguousarray(np.concatenate(anc) if anc else np.zeros((0, 5)),
+                                   dtype=np.int64)
+    n_levels = all_anc.shape[1]
+    poly_out = np.full((len(all_anc), 2 * n_levels + 1), -1, dtype=np.int32)
+    for k in range(n_levels):
+        has = all_anc[:, k] >= 0
+        poly_out[has, k] = code_pos[k, all_anc[has, k]]
+        poly_out[has, n_levels + k] = name_pos[k, all_anc[has, k]]
+        poly_out[has, 2 * n_levels] = k
     return Stack(
         np.array([g.x0 for g in grids], dtype=np.float64),
         np.array([g.y0 for g in grids], dtype=np.float64),
@@ -84,14 +100,14 @@ def stack(grids: list[GridIndex], near: list[np.ndarray], near_pad: list[float],
         cat(near, np.bool_), np.array(near_pad, dtype=np.float64),
         np.ascontiguousarray(np.r_[cat(estart, np.int64), edge_off], dtype=np.int64),
         cat(ex0, np.float64), cat(ey0, np.float64), cat(ex1, np.float64), cat(ey1, np.float64),
-        np.ascontiguousarray(np.concatenate(anc) if anc else np.zeros((0, 5)), dtype=np.int64),
+        all_anc, cat(answers, np.int64), poly_out,
     )
 
 
 @njit(cache=True, nogil=True)
 def place(xs, ys, bits, gap_on, rt_col, rw_col,
           gx0, gy0, inv_dx, inv_dy, nx, ny, cell_off, column, cell_start, cell_poly,
-          cell_full, near, near_pad, start, ex0, ey0, ex1, ey1, anc,
+          cell_full, near, near_pad, start, ex0, ey0, ex1, ey1, anc, cell_answer, poly_out,
           code_pos, name_pos, b_overlap, b_border, b_conflict, b_rt, b_rw, b_outside,
           b_unusable, out_code, out_name, out_deepest, slow):
     """Place every point (see module docstring); ``bits`` holds the coordinate flags on
@@ -115,6 +131,7 @@ def place(xs, ys, bits, gap_on, rt_col, rw_col,
         for k in range(n_levels):
             taken[k] = -1
         done = True
+        top = -1  # taken is exactly the units of this polygon
         for lyr in range(n_layers):
             x0 = gx0[lyr]
             y0 = gy0[lyr]
@@ -130,7 +147,16 @@ def place(xs, ys, bits, gap_on, rt_col, rw_col,
                 ix = min(int((x - x0) * inv_dx[lyr]), gnx - 1)
                 iy = min(int((y - y0) * inv_dy[lyr]), gny - 1)
                 cell = cell_off[lyr] + iy * gnx + ix
-                for q in range(cell_start[cell], cell_start[cell + 1]):
+                one = cell_answer[cell]
+                if one >= 0:  # a cell wholly inside one polygon: no test
+                    cand[0] = one
+                    cst[0] = 2
+                    n_c = 1
+                    n_in = 1
+                    q_end = 0
+                else:
+                    q_end = cell_start[cell + 1]
+                for q in range(cell_start[cell] if one < 0 else 0, q_end):
                     p = cell_poly[q]
                     st = 2 if cell_full[q] else _pip(x, y, start[p], start[p + 1],
                                                      ex0, ey0, ex1, ey1)
@@ -194,20 +220,35 @@ def place(xs, ys, bits, gap_on, rt_col, rw_col,
                     break
                 chosen = best
             clash = False
+            covers = True  # the chosen polygon names every unit taken so far
             for k in range(n_levels):
                 tk = taken[k]
                 a = anc[chosen, k]
                 if tk >= 0 and a >= 0 and tk != a:
                     clash = True
                     break
+                if tk >= 0 and tk != a:
+                    covers = False
             if clash:
                 b |= b_conflict
                 continue
+            top = chosen if covers else -1
             for k in range(n_levels):
                 if taken[k] < 0:
                     taken[k] = anc[chosen, k]
         if not done:
             slow[t] = True
+            continue
+        if top >= 0:  # the common case: one row of precomputed output positions
+            for k in range(n_levels):
+                out_code[k, t] = poly_out[top, k]
+                out_name[k, t] = poly_out[top, n_levels + k]
+            out_deepest[t] = poly_out[top, 2 * n_levels]
+            if rt_col >= 0 and taken[rt_col] < 0:
+                b |= b_rt
+            if rw_col >= 0 and taken[rw_col] < 0:
+                b |= b_rw
+            bits[t] = b
             continue
         placed = False
         for k in range(n_levels):
@@ -225,3 +266,78 @@ def place(xs, ys, bits, gap_on, rt_col, rw_col,
         else:
             b |= b_outside
         bits[t] = b
+
+
+@njit(cache=True, nogil=True)
+def check_points(x, y, missing, area, indo, refuse, b_invalid, b_swapped, b_missing,
+                 out_x, out_y, out_bits):
+    """:func:`geo_sigap.domain.coordinates.check_lonlat` for arrays: coordinates used
+    (swaps corrected, NaN when unusable) and their flag bits."""
+    for t in range(x.shape[0]):
+        a = x[t]
+        b = y[t]
+        if missing[t]:
+            out_x[t] = np.nan
+            out_y[t] = np.nan
+            out_bits[t] = b_missing
+            continue
+        if not (np.isfinite(a) and np.isfinite(b)):
+            out_x[t] = np.nan
+            out_y[t] = np.nan
+            out_bits[t] = b_invalid
+            continue
+        as_ok = abs(a) <= 180 and abs(b) <= 90
+        sw_ok = abs(b) <= 180 and abs(a) <= 90
+        in_area = area[0] <= a <= area[2] and area[1] <= b <= area[3]
+        in_indo = indo[0] <= a <= indo[2] and indo[1] <= b <= indo[3]
+        sw_area = area[0] <= b <= area[2] and area[1] <= a <= area[3]
+        sw_indo = indo[0] <= b <= indo[2] and indo[1] <= a <= indo[3]
+        if not as_ok:
+            swapped = sw_ok and (sw_area or sw_indo)
+        else:
+            swapped = (not in_area and sw_ok and sw_area) or (not in_indo and sw_ok and sw_indo)
+        if (not as_ok and not swapped) or (swapped and refuse):
+            out_x[t] = np.nan
+            out_y[t] = np.nan
+            out_bits[t] = b_invalid
+        elif swapped:
+            out_x[t] = b
+            out_y[t] = a
+            out_bits[t] = b_swapped
+        else:
+            out_x[t] = a
+            out_y[t] = b
+            out_bits[t] = 0
+
+
+def checked(lons: Any, lats: Any, area: tuple[float, ...], indo: tuple[float, ...],
+            refuse: bool, b_invalid: int, b_swapped: int, b_missing: int
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Degrees from array-likes (text with a decimal comma read) checked by
+    :func:`check_points`: ``(lon, lat, bits)``."""
+    x, x_missing = to_float(lons)
+    y, y_missing = to_float(lats)
+    if len(x) != len(y):
+        raise ValueError("lons and lats differ in length")
+    xs, ys = np.empty(len(x)), np.empty(len(x))
+    bits = np.empty(len(x), dtype=np.int64)
+    check_points(np.ascontiguousarray(x), np.ascontiguousarray(y),
+                 np.ascontiguousarray(x_missing | y_missing), np.array(area, dtype=np.float64),
+                 np.array(indo, dtype=np.float64), refuse, b_invalid, b_swapped, b_missing,
+                 xs, ys, bits)
+    return xs, ys, bits
+
+
+def to_float(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Degrees as float64 and a mask of missing values (None, empty text, NaN)."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "fiu":
+        out = arr.astype(np.float64, copy=False).reshape(-1)
+        return out, np.isnan(out)
+    if arr.dtype.kind != "O":  # a list mixing numbers and text: keep the numbers
+        arr = np.asarray(values, dtype=object)
+    s = pd.Series(arr.reshape(-1), dtype=object).map(
+        lambda v: v.strip().replace(",", ".") if isinstance(v, str) else v)
+    missing = s.isna().to_numpy() | (s == "").to_numpy()
+    return (pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan),
+            missing)

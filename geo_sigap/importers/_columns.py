@@ -206,8 +206,28 @@ class FieldMapping:
         return out
 
 
+def guess_level(columns: list[str], mapping: FieldMapping) -> AdminLevel | None:
+    """The level a file without codes or ``--level`` most likely holds, from its columns:
+    an RT/RW number column, else the column its names are in (``NAMA_KEL`` → kelurahan),
+    else the deepest level one of its columns is named after."""
+    lower = {c.lower() for c in columns}
+    if mapping.rt or lower & set(_OPTIONAL["rt"]):
+        return AdminLevel.RT
+    if mapping.rw or lower & set(_OPTIONAL["rw"]):
+        return AdminLevel.RW
+    if mapping.name:
+        for lv, names in _NAME_BY_LEVEL.items():
+            if mapping.name.lower() in names:
+                return lv
+    parents = {v.lower() for v in mapping.parents.values()}
+    for lv in (AdminLevel.KELURAHAN, AdminLevel.KECAMATAN, AdminLevel.KABKOTA):
+        if (lower - parents) & set(_NAME_BY_LEVEL[lv]):
+            return lv
+    return None
+
+
 def parent_levels(m: FieldMapping) -> dict[AdminLevel, str]:
     return {PARENT_KEYS[k]: c for k, c in m.parents.items() if c}
 
 
-__all__ = ["FieldMapping", "GeoSigapError", "parent_levels"]
+__all__ = ["FieldMapping", "GeoSigapError", "guess_level", "parent_levels"]

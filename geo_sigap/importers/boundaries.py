@@ -30,7 +30,6 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import shapely
-from shapely.geometry import MultiPolygon, Polygon
 
 from geo_sigap.domain.admin import (
     AdminLevel,
@@ -41,7 +40,8 @@ from geo_sigap.domain.admin import (
     parse_rw_rt_label,
 )
 from geo_sigap.errors import GeoSigapError, ImportFailed
-from geo_sigap.importers._columns import FieldMapping, parent_levels
+from geo_sigap.importers._columns import FieldMapping, guess_level, parent_levels
+from geo_sigap.importers._geofiles import _polygonal, _read, _set_crs
 from geo_sigap.importers.coding import Item, Resolver
 from geo_sigap.importers.progress import Progress, null_progress
 from geo_sigap.importers.quality import QualityIssue, QualityReport, layer_checks
@@ -73,72 +73,6 @@ def existing_units(db) -> list[AdminUnit]:
     with db.session() as s:
         return load_units(s, [AdminLevel.PROVINSI, AdminLevel.KABKOTA, AdminLevel.KECAMATAN,
                               AdminLevel.KELURAHAN, AdminLevel.RW])
-
-
-def _read(path: Path, layer: str | None) -> gpd.GeoDataFrame:
-    if not path.exists():
-        raise ImportFailed(f"Berkas tidak ditemukan: {path}", f"File not found: {path}")
-    try:
-        return gpd.read_file(path, layer=layer, engine="pyogrio")
-    except Exception as exc:  # noqa: BLE001 - pyogrio raises several error types
-        first = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-        raise ImportFailed(
-            f"Berkas {path.name} tidak dapat dibaca sebagai data geospasial: {first}",
-            f"{path.name} cannot be read as geospatial data: {first}",
-            file=str(path),
-        ) from exc
-
-
-def _set_crs(gdf: gpd.GeoDataFrame, path: Path, source_crs: str | None) -> tuple[gpd.GeoDataFrame, str]:
-    if source_crs:
-        try:
-            gdf = gdf.set_crs(source_crs, allow_override=True)
-        except Exception as exc:  # noqa: BLE001
-            raise ImportFailed(
-                f"CRS tidak dikenal: {source_crs!r}", f"Unknown CRS: {source_crs!r}"
-            ) from exc
-    minx, miny, maxx, maxy = gdf.total_bounds
-    degrees = -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
-    if gdf.crs is not None and gdf.crs.is_geographic and not degrees and not source_crs:
-        gdf = gdf.set_crs(None, allow_override=True)  # e.g. GeoJSON (always "4326") in metres
-    if gdf.crs is None:
-        if degrees:
-            gdf = gdf.set_crs("EPSG:4326")
-        else:
-            raise ImportFailed(
-                f"{path.name}: sistem koordinat (CRS) tidak diketahui dan koordinatnya bukan "
-                "derajat lon/lat. Sebutkan dengan --crs (mis. EPSG:32748 untuk UTM 48S).",
-                f"{path.name}: unknown coordinate system (CRS) and the coordinates are not "
-                "lon/lat degrees. Give it with --crs (e.g. EPSG:32748 for UTM 48S).",
-                file=str(path),
-            )
-    crs = gdf.crs.to_string()
-    try:
-        gdf = gdf.to_crs("EPSG:4326")
-    except Exception as exc:  # noqa: BLE001
-        raise ImportFailed(
-            f"{path.name}: koordinat tidak dapat diubah dari {crs} ke EPSG:4326: {exc}",
-            f"{path.name}: cannot transform coordinates from {crs} to EPSG:4326: {exc}",
-        ) from exc
-    return gdf, crs
-
-
-def _polygonal(geom):
-    """Repair a geometry; return (polygonal geometry or None, was_repaired)."""
-    if geom is None or geom.is_empty:
-        return None, False
-    repaired = False
-    if not geom.is_valid:
-        geom = shapely.make_valid(geom)
-        repaired = True
-    if geom.geom_type == "GeometryCollection":
-        parts = [g for g in geom.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
-        geom = shapely.union_all(parts) if parts else None
-    if geom is None or geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
-        return None, repaired
-    if isinstance(geom, Polygon):
-        geom = MultiPolygon([geom])
-    return geom, repaired
 
 
 def read_boundaries(
@@ -194,9 +128,19 @@ def read_boundaries(
         if raw.empty:
             raise ImportFailed(f"{path.name} tidak berisi fitur", f"{path.name} has no features")
         gdf, crs = _set_crs(raw, path, source_crs)
+        if "admin_level" in gdf.columns and "level" not in gdf.columns:  # OSM as GeoJSON/GPKG
+            from geo_sigap.importers.osm_boundaries import ADMIN_LEVELS
+
+            lv_map = {**ADMIN_LEVELS, **(admin_levels or {})}
+            gdf = gdf.assign(level=[lv_map[n].name.lower() if (n := _int(v)) in lv_map else None
+                                    for v in gdf["admin_level"]])
     progress("membaca berkas", 1, 1)
     fixed_level = AdminLevel.parse(level) if level is not None else None
-    m = (mapping or FieldMapping()).complete(list(gdf.columns), fixed_level, file=path.name)
+    given = mapping or FieldMapping()
+    guessed = None
+    if fixed_level is None and not given.level and "level" not in gdf.columns:
+        guessed = guess_level(list(gdf.columns), given)
+    m = given.complete(list(gdf.columns), fixed_level or guessed, file=path.name)
     cols = ", ".join(c for c in gdf.columns if c != "geometry")
     if m.name is None and m.code is None and m.rw is None and m.rt is None:
         raise ImportFailed(
@@ -206,7 +150,7 @@ def read_boundaries(
             f"{path.name}: required column missing: a name or a code. Columns present: {cols}. "
             "Map them with --map name=COLUMN (and --map code=COLUMN if there are codes).",
             file=str(path), missing=["name"])
-    items, broken = _items(gdf, m, fixed_level, report, path, progress)
+    items, broken = _items(gdf, m, fixed_level, report, path, progress, guessed)
     if broken:
         shown = "; ".join(broken[:10]) + (f"; dan {len(broken) - 10} lagi" if len(broken) > 10
                                           else "")
@@ -224,8 +168,16 @@ def read_boundaries(
         _refuse_if_mostly_unmatched(items, path, m)
     units = _units(items, report)
     if not units:
-        raise ImportFailed(f"{path.name}: tidak ada unit berkode yang dapat diimpor",
-                           f"{path.name}: no coded units to import")
+        bad = ", ".join(repr(it.name) for it in items if it.name)[:200] or "-"
+        raise ImportFailed(
+            f"{path.name}: tidak ada unit yang dapat diimpor: tidak ada kode Kemendagri yang "
+            f"sah dan tidak ada nama yang cocok dengan daftar kode (nama: {bad}); kolom wajib: "
+            "kode (--map code=KOLOM) atau nama unit (--map name=KOLOM) dengan --level. "
+            f"Kolom yang ada: {cols}.",
+            f"{path.name}: nothing to import: no valid Kemendagri code and no name that "
+            f"matches the code list (names: {bad}). Required: a code column (--map "
+            "code=COLUMN) or a unit name column (--map name=COLUMN) with --level. Columns "
+            f"present: {cols}.", file=str(path))
     ulist = sorted(units.values(), key=lambda u: u.code)
     derived = _derive_parents(ulist) if derive_parents else []
     if derived:
@@ -251,14 +203,14 @@ def _code_list(codes, context) -> CodeList:
 
 
 def _items(gdf: gpd.GeoDataFrame, m: FieldMapping, fixed: AdminLevel | None,
-           report: QualityReport, path: Path, progress: Progress
-           ) -> tuple[list[Item], list[str]]:
+           report: QualityReport, path: Path, progress: Progress,
+           guessed: AdminLevel | None = None) -> tuple[list[Item], list[str]]:
     """One :class:`Item` per feature; broken geometries collected (the file is refused)."""
     parents = parent_levels(m)
     items: list[Item] = []
     broken: list[str] = []
     local_ids: list[str] = []
-    no_level = 0
+    no_level = used_guess = 0
     n = len(gdf)
     for i, (_, row) in enumerate(gdf.iterrows()):
         if i % 200 == 0:
@@ -278,9 +230,13 @@ def _items(gdf: gpd.GeoDataFrame, m: FieldMapping, fixed: AdminLevel | None,
             except GeoSigapError:
                 local_ids.append(raw)
         lv = fixed or _row_level(row, m) or lv or (level_of(code) if code else None)
+        if lv is None and guessed is not None:
+            lv, used_guess = guessed, used_guess + 1
         if lv is None:
             no_level += 1
             continue
+        if not name and lv in parents:  # e.g. an OSM kelurahan named only in KEL_name
+            name = _text(row.get(parents[lv]))
         if code and level_of(code) != lv:
             local_ids.append(raw)  # e.g. a kecamatan code in a kelurahan's column
             code = None
@@ -318,6 +274,10 @@ def _items(gdf: gpd.GeoDataFrame, m: FieldMapping, fixed: AdminLevel | None,
         report.add(QualityIssue(
             "local_id_ignored", (), f"{len(local_ids)} nilai kolom kode bukan kode Kemendagri "
             f"(mis. {shown}); diabaikan, kode dicari dari nama"))
+    if used_guess:
+        report.add(QualityIssue(
+            "inferred_level", (), f"{used_guess} fitur tanpa kode dan tanpa --level dianggap "
+            f"{guessed.label} dari nama kolomnya; sebutkan --level bila bukan"))
     if no_level:
         report.add(QualityIssue(
             "unknown_level", (), f"{no_level} fitur tanpa tingkat wilayah (tidak ada kode, "
@@ -353,10 +313,11 @@ def _numbers(it: Item, row, m: FieldMapping, report: QualityReport) -> bool:
     try:
         label = parse_rw_rt_label(own, want)
     except GeoSigapError:
-        report.add(QualityIssue(
-            "unreadable_label", (), f"{it.where}: label {want.upper()} {_text(own)!r} tidak "
-            f"terbaca sebagai nomor {want.upper()} (contoh yang terbaca: 'RW 05', 'RW.005', "
-            "'005'); dilewati"))
+        what = (f"label {want.upper()} {_text(own)!r} tidak terbaca sebagai nomor "
+                f"{want.upper()} (contoh yang terbaca: 'RW 05', 'RW.005', '005')"
+                if _text(own) else f"tidak ada nomor {want.upper()} (kolom nomor dan nama "
+                "kosong)")
+        report.add(QualityIssue("unreadable_label", (), f"{it.where}: {what}; dilewati"))
         return False
     it.rw, it.rt = label.rw, label.rt
     if want == "rt" and it.rw is None and _text(rw_src) is not None:

@@ -210,6 +210,8 @@ def _norm_value(value: Any) -> str:
     if isinstance(value, list | tuple | np.ndarray):
         return _norm_value(value[0]) if len(value) else ""
     text = re.sub(r"\s+", " ", str(value).strip().lower())
+    if re.fullmatch(r"-?\d+\.0+", text):  # "1.0", "-1.0" from a text column
+        text = text.split(".")[0]
     if text.startswith("[") and text.endswith("]"):  # osmnx export: "['primary' 'trunk']"
         tokens = re.findall(r"[\w\-]+", text)
         return tokens[0] if tokens else ""

@@ -67,6 +67,7 @@ def to_incident(r: IncidentRow, *, with_children: bool = True) -> Incident:
 
 
 def new_row(inc: Incident, *, idempotency_key: str | None = None,
+            idempotency_fingerprint: str | None = None,
             created_by: str | None = None) -> IncidentRow:
     row = IncidentRow(
         ticket=inc.ticket, category=inc.category, description=inc.description,
@@ -74,7 +75,7 @@ def new_row(inc: Incident, *, idempotency_key: str | None = None,
         priority=int(inc.priority), status=inc.status.value,
         reporter_name=inc.reporter_name, reporter_phone=inc.reporter_phone,
         rejection_reason=inc.rejection_reason, idempotency_key=idempotency_key,
-        created_by=created_by,
+        idempotency_fingerprint=idempotency_fingerprint, created_by=created_by,
         **{k: getattr(inc, k) for k in TIMESTAMPS},
     )
     set_location(row, inc.location, inc.placement)
@@ -182,8 +183,12 @@ def analytics_rows(session: Session, *, start: datetime | None = None,
     """
     import pandas as pd
 
+    from sqlalchemy import type_coerce
+    from sqlalchemy.types import NullType
+
     t = IncidentRow.__table__.c
-    q = select(*[t[c] for c in ANALYTICS_COLUMNS])
+    # values as the driver gives them (no per-value type processing); converted per column
+    q = select(*[type_coerce(t[c], NullType()).label(c) for c in ANALYTICS_COLUMNS])
     if start is not None:
         q = q.where(t.reported_at >= start)
     if end is not None:
@@ -194,10 +199,16 @@ def analytics_rows(session: Session, *, start: datetime | None = None,
         q = q.where(t.id.in_(list(ids)))
     if after_id is not None:
         q = q.where(t.id > after_id)
-    rows = session.execute(q).all()
-    df = pd.DataFrame(rows, columns=list(ANALYTICS_COLUMNS))
+    rows = session.execute(q).fetchall()
+    columns = list(zip(*rows)) if rows else [()] * len(ANALYTICS_COLUMNS)
+    df = pd.DataFrame({c: pd.Series(v, dtype=object)
+                       for c, v in zip(ANALYTICS_COLUMNS, columns, strict=True)})
     for k in ("reported_at", "on_scene_at", "updated_at"):
-        df[k] = pd.to_datetime(df[k], utc=True)
+        # SQLite: naive UTC text; PostgreSQL: aware datetimes
+        df[k] = pd.to_datetime(df[k], utc=True, format="ISO8601")
+    for k in ("lon", "lat"):
+        df[k] = pd.to_numeric(df[k], errors="coerce")
+    df["id"] = df["id"].astype("int64")
     return df
 
 
@@ -259,13 +270,26 @@ class BulkWriter:
                             .values(version=IncidentRow.version))
 
     def existing(self, tickets) -> set[str]:
-        """The tickets among ``tickets`` already stored (chunked lookups)."""
-        t = IncidentRow.__table__.c
+        """The tickets among ``tickets`` already stored: one array parameter on PostgreSQL
+        (``= ANY``), chunks of :attr:`LOOKUP` on SQLite — never 65,535 parameters."""
+        tickets = [str(x) for x in tickets if x]
+        if not tickets:
+            return set()
+        conn = self.s.connection().connection.driver_connection
         found: set[str] = set()
-        tickets = [x for x in tickets if x]
-        for i in range(0, len(tickets), self.LOOKUP):
-            part = tickets[i:i + self.LOOKUP]
-            found.update(self.s.scalars(select(t.ticket).where(t.ticket.in_(part))))
+        cur = conn.cursor()
+        try:
+            if self.pg:
+                cur.execute("SELECT ticket FROM incidents WHERE ticket = ANY(%s)", (tickets,))
+                found.update(r[0] for r in cur.fetchall())
+            else:
+                for i in range(0, len(tickets), self.LOOKUP):
+                    part = tickets[i:i + self.LOOKUP]
+                    cur.execute("SELECT ticket FROM incidents WHERE ticket IN "
+                                f"({','.join('?' * len(part))})", part)
+                    found.update(r[0] for r in cur.fetchall())
+        finally:
+            cur.close()
         return found
 
     def _ids(self, n: int) -> list[int]:

@@ -147,6 +147,8 @@ class IncidentRow(Base):
     citizen_message: Mapped[str | None] = mapped_column(Text)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    # HMAC of the report's content (see dispatch.intake): a reused key with another body
+    idempotency_fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[str | None] = mapped_column(String(100))
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

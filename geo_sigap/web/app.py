@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from geo_sigap.web.routes import (
         analytics,
         auth,
+        drafts,
         events,
         exports,
         geocoding,
@@ -99,7 +100,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
 
     for module in (system, auth, incidents, intake, teams, events, public, geocoding,
-                   analytics, webhooks, open311, ogcapi, exports):
+                   analytics, webhooks, open311, ogcapi, exports, drafts):
         app.include_router(module.router)
     pages.install(app)  # pages, base-map API (/api/map) and /static
     return app

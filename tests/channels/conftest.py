@@ -38,7 +38,8 @@ class FakeTransport:
             media_id = url.rsplit("/", 1)[-1]
             return Response(200, _dumps({
                 "messaging_product": "whatsapp", "id": media_id, "mime_type": "image/jpeg",
-                "url": f"https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid={media_id}"}))
+                "url": "https://lookaside.fbsbx.com/whatsapp_business/attachments/"
+                       f"?mid={media_id}"}))
         if "lookaside.fbsbx.com" in url:
             return Response(200, self.photo)
         if url.endswith("/messages") and method == "POST":

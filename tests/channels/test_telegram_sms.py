@@ -121,3 +121,25 @@ def test_sms_secret_and_fields_are_checked(client):
     r = client.post("/webhooks/sms", data={"text": "x", "secret": SMS_SECRET})
     assert r.status_code == 422
     assert counts(client.services)["messages"] == 0
+
+
+def test_commands_for_another_bot_are_not_ours():
+    from geo_sigap.channels import telegram
+
+    def update(text, entities):
+        import json
+
+        return json.dumps({"update_id": 1, "message": {
+            "message_id": 2, "date": 1764580500, "text": text, "entities": entities,
+            "from": {"id": 3, "is_bot": False, "first_name": "A"},
+            "chat": {"id": -100, "type": "group"}}}).encode()
+
+    other = telegram.parse(update("/lapor@lain_bot ada judi", [
+        {"offset": 0, "length": 15, "type": "bot_command"}]), "sigap_posko_bot")
+    assert other.messages[0].starts_draft is False
+    ours = telegram.parse(update("/LAPOR ada judi", [
+        {"offset": 0, "length": 6, "type": "bot_command"}]), "sigap_posko_bot")
+    assert ours.messages[0].starts_draft is True and ours.messages[0].text == "ada judi"
+    start = telegram.parse(update("/start", [
+        {"offset": 0, "length": 6, "type": "bot_command"}]), "sigap_posko_bot")
+    assert start.messages[0].starts_draft is False

@@ -54,7 +54,7 @@ def test_road_class_values(value, cls):
     ("yes", False, "yes"), ("no", False, "no"), ("1", False, "yes"), (1.0, False, "yes"),
     ("-1", False, "-1"), (-1, False, "-1"), ("0", False, "no"), (True, False, "yes"),
     ("false", False, "no"), ("FT", False, "yes"), ("TF", False, "-1"), ("B", True, "no"),
-    ("N", False, "no"), ("F", True, "yes"), ("T", True, "-1"), ("T", False, "yes"),
+    ("-1.0", False, "-1"), ("1.0", False, "yes"), ("N", False, "no"), ("F", True, "yes"), ("T", True, "-1"), ("T", False, "yes"),
     ("F", False, "no"), (None, False, "no"), ("1 arah", False, "yes"), ("kadang", False, None),
 ])
 def test_oneway_values(value, geofabrik, way):

@@ -20,7 +20,7 @@ def test_key_reused_by_another_user_does_not_return_the_first_case(client, auth)
                         json=_report(IN_RT1, reporter_name=NAME, reporter_phone=PHONE))
     assert first.status_code == 201
     again = client.post("/api/incidents", headers={**auth["operator"], **key},
-                        json=_report(IN_RT1))
+                        json=_report(IN_RT1, reporter_name=NAME, reporter_phone=PHONE))
     assert again.status_code == 200 and again.json()["ticket"] == first.json()["ticket"]
 
     # a team member (channel officer) guessing/reusing the key gets their own case,
@@ -67,3 +67,51 @@ def test_overlong_key_is_refused(client, auth):
                     json=_report(IN_RT1))
     assert r.status_code == 422
     assert "idempotency-key" in r.json()["error"]["message"].lower()
+
+
+def test_key_reused_with_another_body_is_refused(client, auth, services):
+    """A PKL report, then a priority-1 brawl with the same key: the brawl must not be
+    silently dropped by answering with the PKL case."""
+    key = {**auth["operator"], "Idempotency-Key": "form-7"}
+    pkl = {"category": "pkl", "description": "Lapak di trotoar", "lon": IN_RT1[0],
+           "lat": IN_RT1[1]}
+    first = client.post("/api/incidents", headers=key, json=pkl)
+    assert first.status_code == 201
+    brawl = {"category": "keributan", "description": "Tawuran pelajar", "priority": 1,
+             "lon": IN_RT2[0], "lat": IN_RT2[1]}
+    r = client.post("/api/incidents", headers=key, json=brawl)
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["code"] == "idempotency_key_reused"
+    assert "sudah dipakai" in err["message"] and "TIDAK dicatat" in err["message"]
+    assert err["details"]["ticket"] == first.json()["ticket"]
+    listed = client.get("/api/incidents", headers=auth["operator"]).json()
+    assert [i["category"] for i in listed["items"]] == ["pkl"]  # nothing else stored
+    # a retry of the first body is still answered with the first case
+    again = client.post("/api/incidents", headers=key, json=pkl)
+    assert again.status_code == 200 and again.json()["ticket"] == first.json()["ticket"]
+    r = client.post("/api/incidents?lang=en", headers=key, json={**pkl, "priority": 2})
+    assert r.status_code == 422 and "different body" in r.json()["error"]["message"]
+
+
+def test_keys_and_fingerprints_are_keyed_by_the_secret(client, auth, services):
+    """What is stored is an HMAC under GEO_SIGAP_SECRET_KEY, not a plain hash anyone can
+    recompute from a guessed phone number or text."""
+    import hashlib
+
+    from geo_sigap.dispatch.intake import ReportInput, request_fingerprint
+    from geo_sigap.storage.tables import IncidentRow
+
+    body = _report(IN_RT1, reporter_phone=PHONE)
+    r = client.post("/api/incidents", headers={**auth["operator"], "Idempotency-Key": "k9"},
+                    json=body)
+    assert r.status_code == 201
+    with services.db.session() as s:
+        row = s.query(IncidentRow).filter_by(ticket=r.json()["ticket"]).one()
+        stored_key, stored_fp = row.idempotency_key, row.idempotency_fingerprint
+    data = ReportInput(category="pekat", description="Ada judi", lon=IN_RT1[0],
+                       lat=IN_RT1[1], channel="hotline", reporter_phone=PHONE)
+    secret = services.settings.secret_key.encode()
+    assert stored_fp == request_fingerprint(data, secret)
+    assert stored_fp != request_fingerprint(data, b"another-secret")
+    assert stored_key != hashlib.sha256(b"user\x1foperator\x1fk9").hexdigest()

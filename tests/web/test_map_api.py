@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import shapely
 from shapely.geometry import shape
 
@@ -126,3 +127,40 @@ def test_gdal_formats_are_read_in_a_child_process(tmp_path):
     a = json.loads(roads_geojson(src, tmp_path / "c1"))
     b = json.loads(roads_geojson(gpkg, tmp_path / "c2"))
     assert [f["geometry"] for f in a["features"]] == [f["geometry"] for f in b["features"]]
+
+
+def test_boundaries_for_a_view_and_a_zoom(client):
+    """The RT layer is asked for the view (bbox) and simplified for the zoom."""
+    rt = f"{KEL_A}.RW001.RT001"  # the box 103.620..103.625, -1.650..-1.645
+    near = client.get("/api/map/boundaries",
+                      params={"level": "rt", "bbox": "103.621,-1.649,103.622,-1.648",
+                              "zoom": 17})
+    assert near.status_code == 200 and near.headers["etag"]
+    assert [f["properties"]["code"] for f in near.json()["features"]] == [rt]
+    away = client.get("/api/map/boundaries",
+                      params={"level": "rt", "bbox": "103.635,-1.635,103.639,-1.631",
+                              "zoom": 17})
+    assert away.json()["features"] == []
+    # RW in the view: only kelurahan A's (west of 103.630)
+    west = client.get("/api/map/boundaries",
+                      params={"level": "rw", "bbox": "103.621,-1.649,103.628,-1.631"}).json()
+    assert {f["properties"]["parent_code"] for f in west["features"]} == {KEL_A}
+    # a coarse zoom simplifies the wavy kelurahan edges further than the level's default
+    fine = client.get("/api/map/boundaries?level=kelurahan").json()
+    coarse = client.get("/api/map/boundaries?level=kelurahan&zoom=11").json()
+
+    def vertices(fc):
+        return sum(len(shapely.get_coordinates(shape(f["geometry"]))) for f in fc["features"])
+
+    assert vertices(coarse) < vertices(fine)
+    bad = client.get("/api/map/boundaries", params={"level": "rt", "bbox": "1,2,3"})
+    assert bad.status_code == 422
+
+
+def test_zoom_tolerance_is_half_a_pixel_and_never_finer_than_the_level():
+    from geo_sigap.domain.admin import AdminLevel
+    from geo_sigap.web.routes.map import TOLERANCE_DEG, zoom_tolerance
+
+    assert zoom_tolerance(AdminLevel.RT, None) == TOLERANCE_DEG[AdminLevel.RT]
+    assert zoom_tolerance(AdminLevel.RT, 19) == TOLERANCE_DEG[AdminLevel.RT]
+    assert zoom_tolerance(AdminLevel.RT, 12) == pytest.approx(0.5 * 360 / (256 * 2 ** 12))

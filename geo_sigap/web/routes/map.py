@@ -69,9 +69,10 @@ def _etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
 
 
-def _simplified(geoms, level: AdminLevel):
-    """Coverage-preserving simplification of one level's polygons (EPSG:4326, degrees)."""
-    tol = TOLERANCE_DEG[level]
+def _simplified(geoms, level: AdminLevel, tol: float | None = None):
+    """Coverage-preserving simplification of one level's polygons (EPSG:4326, degrees);
+    ``tol`` defaults to the level's tolerance."""
+    tol = TOLERANCE_DEG[level] if tol is None else tol
     if not len(geoms):
         return []
     arr = shapely.make_valid(shapely.from_wkb(shapely.to_wkb(list(geoms))))
@@ -106,19 +107,91 @@ def boundaries_geojson(units, level: AdminLevel) -> bytes:
                       separators=(",", ":")).encode()
 
 
+def zoom_tolerance(level: AdminLevel, zoom: int | None) -> float:
+    """Simplification tolerance (degrees) for a web-map zoom: the level's own tolerance, or
+    half a screen pixel at that zoom when coarser (``360 / (256 · 2^zoom) / 2``)."""
+    tol = TOLERANCE_DEG[level]
+    if zoom is None:
+        return tol
+    return max(tol, 0.5 * 360.0 / (256 * 2 ** int(zoom)))
+
+
+class LevelLayer:
+    """One level's units, simplified once per zoom, each feature's GeoJSON text kept, so
+    that a view (bbox) is answered by joining the features it touches."""
+
+    def __init__(self, units, level: AdminLevel, tol: float):
+        chosen = [u for u in units if u.level == level and u.geometry is not None]
+        simple = _simplified([u.geometry for u in chosen], level, tol)
+        self.bounds = shapely.bounds(shapely.from_wkb(shapely.to_wkb(
+            [u.geometry for u in chosen]))) if chosen else None
+        self.features = [
+            json.dumps({"type": "Feature",
+                        "properties": {"code": u.code, "name": u.name,
+                                       "level": level.name.lower(),
+                                       "parent_code": u.parent_code},
+                        "geometry": json.loads(shapely.to_geojson(g))},
+                       separators=(",", ":"))
+            for u, g in zip(chosen, simple, strict=True)]
+
+    def body(self, bbox: tuple[float, float, float, float] | None) -> bytes:
+        feats = self.features
+        if bbox is not None and self.bounds is not None:
+            w, s, e, n = bbox
+            b = self.bounds
+            hit = (b[:, 0] <= e) & (b[:, 2] >= w) & (b[:, 1] <= n) & (b[:, 3] >= s)
+            feats = [f for f, h in zip(feats, hit, strict=True) if h]
+        return ('{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}").encode()
+
+
+def _parse_bbox(text: str | None):
+    from geo_sigap.errors import InvalidInput
+
+    if not text:
+        return None
+    try:
+        w, s, e, n = (float(v) for v in text.split(","))
+    except ValueError:
+        raise InvalidInput("bbox harus 'barat,selatan,timur,utara' (derajat)",
+                           "bbox must be 'west,south,east,north' (degrees)") from None
+    if not (w <= e and s <= n):
+        raise InvalidInput("bbox tidak sah: barat > timur atau selatan > utara",
+                           "Invalid bbox: west > east or south > north")
+    return w, s, e, n
+
+
 @router.get("/boundaries", summary="Batas wilayah (GeoJSON) untuk peta dasar")
-def boundaries(request: Request, level: str = Query("kelurahan")) -> Response:
-    """Kelurahan, RW or RT polygons (or any admin level) as simplified GeoJSON."""
+def boundaries(request: Request, level: str = Query("kelurahan"),
+               bbox: str | None = Query(None, description="barat,selatan,timur,utara (EPSG:4326)"),
+               zoom: int | None = Query(None, ge=0, le=22)) -> Response:
+    """Kelurahan, RW or RT polygons (or any admin level) as simplified GeoJSON.
+
+    ``bbox``: only the units touching the view; ``zoom``: geometry simplified to half a
+    screen pixel at that zoom (never finer than the level's own tolerance). The map loads
+    the RT layer this way, for the view, only at the zoom it is drawn at.
+    """
     lv = AdminLevel.parse(level)
+    box = _parse_bbox(bbox)
     services = request.app.state.services
     units = services.units
-    key = ("boundaries", int(lv), id(units), len(units))
+    tol = zoom_tolerance(lv, zoom)
     cache = _cache(request)
-    if key not in cache:
-        body = boundaries_geojson(units, lv)
-        cache[key] = (body, _etag(body))
-    body, etag = cache[key]
-    return _geojson_response(request, body, etag)
+    if box is None and zoom is None:
+        key = ("boundaries", int(lv), id(units), len(units))
+        if key not in cache:
+            body = boundaries_geojson(units, lv)
+            cache[key] = (body, _etag(body))
+        body, etag = cache[key]
+        return _geojson_response(request, body, etag)
+    key = ("boundary-layer", int(lv), round(tol, 9), id(units), len(units))
+    layer = cache.get(key)
+    if layer is None:
+        with _lock:
+            layer = cache.get(key)
+            if layer is None:
+                layer = cache[key] = LevelLayer(units, lv, tol)
+    body = layer.body(box)
+    return _geojson_response(request, body, _etag(body))
 
 
 @router.get("/roads", summary="Jalan (GeoJSON) untuk peta dasar")
