@@ -116,6 +116,7 @@ def test_no_parent_columns_kota_inferred_from_the_names(tmp_path):
     f = _kelurahan_file(tmp_path, [{"NAMOBJ": n} for n in names])
     data = read_boundaries(f, level="kelurahan")
     assert sorted(u.code for u in data.units) == [f"15.71.11.100{i}" for i in (1, 2, 3, 4, 6)]
+    assert {u.kind for u in data.units} == {"kelurahan"}  # 4th segment 1xxx
     assert data.report.count("inferred_parent") == 1
     # derived parents get their official names from the list
     assert {u.code: u.name for u in data.derived} == {
