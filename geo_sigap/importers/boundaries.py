@@ -237,8 +237,12 @@ def _items(gdf: gpd.GeoDataFrame, m: FieldMapping, fixed: AdminLevel | None,
             continue
         if not name and lv in parents:  # e.g. an OSM kelurahan named only in KEL_name
             name = _text(row.get(parents[lv]))
+        kel_from_code = None
         if code and level_of(code) != lv:
-            local_ids.append(raw)  # e.g. a kecamatan code in a kelurahan's column
+            if level_of(code) == AdminLevel.KELURAHAN and lv >= AdminLevel.RW:
+                kel_from_code = code  # an RW file's KODE_KEL: the RW's kelurahan
+            else:
+                local_ids.append(raw)  # e.g. a kecamatan code in a kelurahan's column
             code = None
         geom, repaired = _polygonal(row.geometry)
         if geom is None:
@@ -261,7 +265,7 @@ def _items(gdf: gpd.GeoDataFrame, m: FieldMapping, fixed: AdminLevel | None,
         if lv >= AdminLevel.RW and code is None:
             if not _numbers(it, row, m, report):
                 continue
-            kel = _text(row.get(m.kelurahan_code)) if m.kelurahan_code else None
+            kel = _text(row.get(m.kelurahan_code)) if m.kelurahan_code else kel_from_code
             if kel:
                 try:
                     it.kelurahan_code = normalize_kemendagri(kel)
