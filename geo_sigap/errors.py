@@ -9,6 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 
+def megabytes(n_bytes: float) -> tuple[str, str]:
+    """A size in messages, always in MB (10⁶ bytes), one decimal: ``("8,4 MB", "8.4 MB")``
+    (Indonesian decimal comma, English point)."""
+    en = f"{n_bytes / 1e6:.1f} MB"
+    return en.replace(".", ","), en
+
+
 class GeoSigapError(Exception):
     """Base class: a machine-readable ``code``, messages in ``id`` and ``en``, details."""
 

@@ -459,9 +459,9 @@ class LiveAnalytics:
         key = ("hex", kecamatan, hex_m, utoken)
         hit = self._weights.get(key)
         if hit is None:
-            kel = units.loc[units["level"] == "kelurahan"]
-            if kecamatan:
-                kel = kel.loc[kel["code"].astype(str).str.startswith(kecamatan)]
+            from geo_sigap.analytics.hotspots import units_of_level
+
+            kel = units_of_level(units, "kelurahan", kecamatan)  # none: 422, not a 500
             grid = hex_grid(kel, hex_m)
             gdf = grid.to_geodataframe()
             hit = (grid, gdf, grid.adjacency(), self._geometries(key, gdf))

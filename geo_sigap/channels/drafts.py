@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 
 from geo_sigap.channels.messages import InboundMessage, MessageKind, Parsed
@@ -136,6 +137,7 @@ def receive_message(services: Any, msg: InboundMessage, client: ChannelClient, *
     written: list[Path] = []
     try:
         with write_session(services.db) as s:
+            _lock_sender(s, key)
             if s.scalar(_SEEN.where(ChannelMessageRow.message_id == msg.message_id,
                                     ChannelMessageRow.channel == msg.channel)) is not None:
                 return Received(msg.message_id, "duplicate")
@@ -177,6 +179,14 @@ def receive_message(services: Any, msg: InboundMessage, client: ChannelClient, *
 
 
 _SEEN = select(ChannelMessageRow.id)
+
+
+def _lock_sender(s, key: str) -> None:
+    """Serialise one sender's messages until commit, so that two workers receiving a
+    burst at once still make one draft (SQLite: the write lock already does)."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(sql_text("SELECT pg_advisory_xact_lock(:k)"),
+                  {"k": int(key[:15], 16)})  # 60 bits: fits a signed bigint
 
 
 def _seen(services: Any, msg: InboundMessage) -> str | None:

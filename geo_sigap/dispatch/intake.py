@@ -70,6 +70,11 @@ class IntakeResult:
     incident: dict[str, Any]
     created: bool
     warnings: tuple[str, ...] = ()
+    warnings_en: tuple[str, ...] = ()  # the same, in English
+
+    def warnings_in(self, locale: str) -> list[str]:
+        return list(self.warnings_en if locale == "en" and self.warnings_en
+                    else self.warnings)
 
 
 def _text(value: str | None, limit: int, name_id: str, name_en: str, *,
@@ -142,7 +147,8 @@ def _reported_at(value: datetime | None, now: datetime) -> datetime:
 
 def report_incident(services, actor: Actor, data: ReportInput, *,
                     idempotency_key: str | None = None, now: datetime | None = None,
-                    with_suggestions: bool = False) -> IntakeResult:
+                    with_suggestions: bool = False, photos: list | None = None
+                    ) -> IntakeResult:
     """Record a report (step 1). Citizens report through the web channel only.
 
     Raises :class:`InvalidInput` subclasses (``unknown_category``,
@@ -150,9 +156,14 @@ def report_incident(services, actor: Actor, data: ReportInput, *,
     :class:`PermissionDenied` for a role that may not take reports. Nothing is written
     when it raises.
     """
+    from geo_sigap.dispatch import field
+
     now = now or utcnow()
     if actor.role != UserRole.CITIZEN:
         actor.require(INTAKE, "mencatat laporan", "record reports")
+    # photos (citizen reports): the same limits and checks as the field team's
+    checked_photos = field.check_photos(photos or [], services.settings.max_upload_bytes)
+    written: list = []
     secret = _secret(services)
     key = _scoped_key(actor, _text(idempotency_key, 100, "Idempotency-Key",
                                    "Idempotency-Key"), data, secret)
@@ -173,17 +184,53 @@ def report_incident(services, actor: Actor, data: ReportInput, *,
                 else:  # ticket code collision
                     checked[0].ticket = new_ticket_code(now.astimezone(WIB))
                 view = _insert(s, services, actor, checked[0], key, fingerprint, checked[1],
-                               now)
+                               now, checked_photos, written)
             break
         except IntegrityError:
+            _unlink(written)
             if attempt == 4:
                 raise
+        except BaseException:
+            _unlink(written)
+            raise
     loc = checked[1]
     view.update(assignments=[], reports=[], duplicates=[])
     if with_suggestions:
         view["suggestions"] = ports.suggestions_for_placement(
             services, (view["lon"], view["lat"]), view["category"], view["placement"], now)
-    return IntakeResult(view, True, loc.warnings)
+    extra = coverage_warning(services, loc)
+    warnings = tuple(loc.warnings) + tuple(w[0] for w in extra)
+    return IntakeResult(view, True, warnings,
+                        tuple(loc.warnings) + tuple(w[1] for w in extra))
+
+
+def coverage_warning(services, loc: ports.Located) -> list[tuple[str, str]]:
+    """Words for a staff report kept outside the service area: (Indonesian, English)."""
+    if "outside_coverage" not in loc.flags:
+        return []
+    if abs(loc.lon) < 1e-6 and abs(loc.lat) < 1e-6:
+        return [("Koordinat 0, 0 (di laut lepas pantai Afrika) hampir pasti salah: GPS "
+                 "belum mendapat posisi. Periksa titik pada peta sebelum menugaskan tim.",
+                 "Coordinates 0, 0 (in the sea off Africa) are almost certainly wrong: the "
+                 "GPS had no fix. Check the point on the map before dispatching a team.")]
+    bbox = getattr(services, "coverage_bbox", None)
+    km = None
+    if bbox:
+        x0, y0, x1, y1 = bbox
+        nearest = (min(max(loc.lon, x0), x1), min(max(loc.lat, y0), y1))
+        km = _metres((loc.lon, loc.lat), nearest) / 1000 if abs(loc.lat) < 80 else None
+    if km is not None and km < 10_000:
+        dist_id = f"{km:,.1f}".replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+        return [(f"Lokasi berada di luar wilayah layanan, sekitar {dist_id} km dari "
+                 "batasnya (kota lain?). Laporan tetap dicatat: periksa titik pada peta, "
+                 "perbaiki atau tolak laporan.",
+                 f"The location is outside the service area, about {km:,.1f} km from its "
+                 "edge (another city?). The report was kept: check the point on the map, "
+                 "then correct or reject it.")]
+    return [("Lokasi berada di luar wilayah layanan. Laporan tetap dicatat: periksa titik "
+             "pada peta, perbaiki atau tolak laporan.",
+             "The location is outside the service area. The report was kept: check the "
+             "point on the map, then correct or reject it.")]
 
 
 def _secret(services) -> bytes:
@@ -286,8 +333,15 @@ def _by_key(session, services, actor: Actor, key: str, fingerprint: str | None,
                          actor, now)
 
 
+def _unlink(paths: list) -> None:
+    for p in paths:
+        p.unlink(missing_ok=True)
+    paths.clear()
+
+
 def _insert(s, services, actor: Actor, inc: Incident, key: str | None,
-            fingerprint: str | None, loc: ports.Located, now: datetime) -> dict[str, Any]:
+            fingerprint: str | None, loc: ports.Located, now: datetime, photos=(),
+            written: list | None = None) -> dict[str, Any]:
     """Inside the write transaction ``s``: duplicate search, incident row, audit entry,
     outbox event."""
     st = services.settings
@@ -299,13 +353,18 @@ def _insert(s, services, actor: Actor, inc: Incident, key: str | None,
     if dup is not None:
         row.duplicate_of_id = dup.id
     s.add(row)
+    if photos:
+        from geo_sigap.dispatch.field import add_citizen_photos
+
+        add_citizen_photos(s, st, row, photos, now, written if written is not None else [])
     s.flush()
     audit.append(s, AuditEntry(
         at=now, actor=actor.username, actor_role=actor.role.value, action="report",
         incident_ticket=row.ticket, to_status=row.status,
         details={"channel": inc.channel.value, "category": inc.category,
                  "priority": int(inc.priority), "duplicate_of": dup.ticket if dup else None,
-                 "flags": list(loc.flags)}), incident_id=row.id)
+                 "flags": list(loc.flags),
+                 **({"photos": len(photos)} if photos else {})}), incident_id=row.id)
     incident_event(s, row, "report", teams=[])
     return incident_view(s, services.categories, row, actor, now, full=False)
 

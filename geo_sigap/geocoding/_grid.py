@@ -43,6 +43,7 @@ class PolygonEdges:
     x1: np.ndarray
     y1: np.ndarray
     bounds: np.ndarray  # (n, 4) minx, miny, maxx, maxy
+    packed: np.ndarray  # (4, edges): x0, y0, x1, y1 as rows (the arrays above are views)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +77,11 @@ def polygon_edges(geoms: np.ndarray) -> PolygonEdges:
     counts = np.bincount(edge_geom, minlength=n) if n else np.zeros(0, dtype=np.int64)
     start = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=start[1:])
-    return PolygonEdges(
-        start,
-        np.ascontiguousarray(coords[:-1, 0][same], dtype=np.float64),
-        np.ascontiguousarray(coords[:-1, 1][same], dtype=np.float64),
-        np.ascontiguousarray(coords[1:, 0][same], dtype=np.float64),
-        np.ascontiguousarray(coords[1:, 1][same], dtype=np.float64),
-        shapely.bounds(geoms).astype(np.float64).reshape(n, 4),
-    )
+    packed = np.empty((4, int(same.sum())), dtype=np.float64)  # rows x0, y0, x1, y1
+    packed[0], packed[1] = coords[:-1, 0][same], coords[:-1, 1][same]
+    packed[2], packed[3] = coords[1:, 0][same], coords[1:, 1][same]
+    return PolygonEdges(start, packed[0], packed[1], packed[2], packed[3],
+                        shapely.bounds(geoms).astype(np.float64).reshape(n, 4), packed)
 
 
 def build_grid(geoms: np.ndarray, *, cells_per_polygon: int = 64, cells_per_edge: int = 8,
@@ -373,6 +371,45 @@ def covering_many(xs, ys, gx0, gy0, inv_dx, inv_dy, nx, ny, cell_start, cell_pol
     return out_pt[:n], out_poly[:n], out_st[:n]
 
 
+@njit(cache=True, nogil=True)
+def query_one_packed(x, y, prm, cell_start, cell_pf, start, edges):
+    """:func:`query_one` with fewer arguments (each array argument costs a Python→numba
+    conversion per call): ``prm`` = (x0, y0, inv_dx, inv_dy, nx, ny), ``cell_pf`` =
+    ``2 * polygon + full`` per cell entry, ``edges`` = :attr:`PolygonEdges.packed`."""
+    gx0 = prm[0]
+    gy0 = prm[1]
+    nx = int(prm[4])
+    ny = int(prm[5])
+    if not (x >= gx0 and x <= gx0 + nx / prm[2] and y >= gy0 and y <= gy0 + ny / prm[3]):
+        return -1, 0, 0
+    c = min(int((y - gy0) * prm[3]), ny - 1) * nx + min(int((x - gx0) * prm[2]), nx - 1)
+    best = -1
+    n_in = 0
+    n_b = 0
+    for q in range(cell_start[c], cell_start[c + 1]):
+        v = cell_pf[q]
+        p = v >> 1
+        st = 2 if v & 1 else _pip(x, y, start[p], start[p + 1], edges[0], edges[1], edges[2],
+                                  edges[3])
+        if st == 0:
+            continue
+        if st == 2:
+            n_in += 1
+        else:
+            n_b += 1
+        if best < 0 or p < best:
+            best = p
+    return best, n_in, n_b
+
+
+def packed_args(index: GridIndex) -> tuple[np.ndarray, ...]:
+    """Arguments of :func:`query_one_packed` after ``x, y``."""
+    prm = np.array([index.x0, index.y0, index.inv_dx, index.inv_dy, index.nx, index.ny],
+                   dtype=np.float64)
+    cell_pf = index.cell_poly.astype(np.int64) * 2 + index.cell_full
+    return prm, index.cell_start, cell_pf, index.edges.start, index.edges.packed
+
+
 def covering_all(index: GridIndex, xs: np.ndarray, ys: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vectorised :func:`covering`: arrays ``(point, polygon, status)``, by point."""
@@ -392,3 +429,4 @@ def warm(index: GridIndex) -> None:
     e = index.edges
     query_one(0.0, 0.0, index.x0, index.y0, index.inv_dx, index.inv_dy, index.nx, index.ny,
               index.cell_start, index.cell_poly, index.cell_full, e.start, e.x0, e.y0, e.x1, e.y1)
+    query_one_packed(0.0, 0.0, *packed_args(index))

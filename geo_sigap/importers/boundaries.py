@@ -30,7 +30,6 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import shapely
-from shapely.geometry import MultiPolygon, Polygon
 
 from geo_sigap.domain.admin import (
     AdminLevel,
@@ -42,6 +41,7 @@ from geo_sigap.domain.admin import (
 )
 from geo_sigap.errors import GeoSigapError, ImportFailed
 from geo_sigap.importers._columns import FieldMapping, guess_level, parent_levels
+from geo_sigap.importers._geofiles import _polygonal, _read, _set_crs
 from geo_sigap.importers.coding import Item, Resolver
 from geo_sigap.importers.progress import Progress, null_progress
 from geo_sigap.importers.quality import QualityIssue, QualityReport, layer_checks
@@ -73,72 +73,6 @@ def existing_units(db) -> list[AdminUnit]:
     with db.session() as s:
         return load_units(s, [AdminLevel.PROVINSI, AdminLevel.KABKOTA, AdminLevel.KECAMATAN,
                               AdminLevel.KELURAHAN, AdminLevel.RW])
-
-
-def _read(path: Path, layer: str | None) -> gpd.GeoDataFrame:
-    if not path.exists():
-        raise ImportFailed(f"Berkas tidak ditemukan: {path}", f"File not found: {path}")
-    try:
-        return gpd.read_file(path, layer=layer, engine="pyogrio")
-    except Exception as exc:  # noqa: BLE001 - pyogrio raises several error types
-        first = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-        raise ImportFailed(
-            f"Berkas {path.name} tidak dapat dibaca sebagai data geospasial: {first}",
-            f"{path.name} cannot be read as geospatial data: {first}",
-            file=str(path),
-        ) from exc
-
-
-def _set_crs(gdf: gpd.GeoDataFrame, path: Path, source_crs: str | None) -> tuple[gpd.GeoDataFrame, str]:
-    if source_crs:
-        try:
-            gdf = gdf.set_crs(source_crs, allow_override=True)
-        except Exception as exc:  # noqa: BLE001
-            raise ImportFailed(
-                f"CRS tidak dikenal: {source_crs!r}", f"Unknown CRS: {source_crs!r}"
-            ) from exc
-    minx, miny, maxx, maxy = gdf.total_bounds
-    degrees = -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
-    if gdf.crs is not None and gdf.crs.is_geographic and not degrees and not source_crs:
-        gdf = gdf.set_crs(None, allow_override=True)  # e.g. GeoJSON (always "4326") in metres
-    if gdf.crs is None:
-        if degrees:
-            gdf = gdf.set_crs("EPSG:4326")
-        else:
-            raise ImportFailed(
-                f"{path.name}: sistem koordinat (CRS) tidak diketahui dan koordinatnya bukan "
-                "derajat lon/lat. Sebutkan dengan --crs (mis. EPSG:32748 untuk UTM 48S).",
-                f"{path.name}: unknown coordinate system (CRS) and the coordinates are not "
-                "lon/lat degrees. Give it with --crs (e.g. EPSG:32748 for UTM 48S).",
-                file=str(path),
-            )
-    crs = gdf.crs.to_string()
-    try:
-        gdf = gdf.to_crs("EPSG:4326")
-    except Exception as exc:  # noqa: BLE001
-        raise ImportFailed(
-            f"{path.name}: koordinat tidak dapat diubah dari {crs} ke EPSG:4326: {exc}",
-            f"{path.name}: cannot transform coordinates from {crs} to EPSG:4326: {exc}",
-        ) from exc
-    return gdf, crs
-
-
-def _polygonal(geom):
-    """Repair a geometry; return (polygonal geometry or None, was_repaired)."""
-    if geom is None or geom.is_empty:
-        return None, False
-    repaired = False
-    if not geom.is_valid:
-        geom = shapely.make_valid(geom)
-        repaired = True
-    if geom.geom_type == "GeometryCollection":
-        parts = [g for g in geom.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
-        geom = shapely.union_all(parts) if parts else None
-    if geom is None or geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
-        return None, repaired
-    if isinstance(geom, Polygon):
-        geom = MultiPolygon([geom])
-    return geom, repaired
 
 
 def read_boundaries(
@@ -194,6 +128,12 @@ def read_boundaries(
         if raw.empty:
             raise ImportFailed(f"{path.name} tidak berisi fitur", f"{path.name} has no features")
         gdf, crs = _set_crs(raw, path, source_crs)
+        if "admin_level" in gdf.columns and "level" not in gdf.columns:  # OSM as GeoJSON/GPKG
+            from geo_sigap.importers.osm_boundaries import ADMIN_LEVELS
+
+            lv_map = {**ADMIN_LEVELS, **(admin_levels or {})}
+            gdf = gdf.assign(level=[lv_map[n].name.lower() if (n := _int(v)) in lv_map else None
+                                    for v in gdf["admin_level"]])
     progress("membaca berkas", 1, 1)
     fixed_level = AdminLevel.parse(level) if level is not None else None
     given = mapping or FieldMapping()
@@ -226,6 +166,9 @@ def read_boundaries(
         Resolver(code_list, report, context=context, threshold=threshold).resolve(items)
         progress("mencocokkan nama dengan kode Kemendagri", 1, 1)
         _refuse_if_mostly_unmatched(items, path, m)
+    if codes is not None or code_list is not None:
+        code_list = code_list or _code_list(codes, context)
+        _check_file_codes(items, code_list, report)
     units = _units(items, report)
     if not units:
         bad = ", ".join(repr(it.name) for it in items if it.name)[:200] or "-"
@@ -295,8 +238,14 @@ def _items(gdf: gpd.GeoDataFrame, m: FieldMapping, fixed: AdminLevel | None,
         if lv is None:
             no_level += 1
             continue
+        if not name and lv in parents:  # e.g. an OSM kelurahan named only in KEL_name
+            name = _text(row.get(parents[lv]))
+        kel_from_code = None
         if code and level_of(code) != lv:
-            local_ids.append(raw)  # e.g. a kecamatan code in a kelurahan's column
+            if level_of(code) == AdminLevel.KELURAHAN and lv >= AdminLevel.RW:
+                kel_from_code = code  # an RW file's KODE_KEL: the RW's kelurahan
+            else:
+                local_ids.append(raw)  # e.g. a kecamatan code in a kelurahan's column
             code = None
         geom, repaired = _polygonal(row.geometry)
         if geom is None:
@@ -319,7 +268,7 @@ def _items(gdf: gpd.GeoDataFrame, m: FieldMapping, fixed: AdminLevel | None,
         if lv >= AdminLevel.RW and code is None:
             if not _numbers(it, row, m, report):
                 continue
-            kel = _text(row.get(m.kelurahan_code)) if m.kelurahan_code else None
+            kel = _text(row.get(m.kelurahan_code)) if m.kelurahan_code else kel_from_code
             if kel:
                 try:
                     it.kelurahan_code = normalize_kemendagri(kel)
@@ -371,10 +320,11 @@ def _numbers(it: Item, row, m: FieldMapping, report: QualityReport) -> bool:
     try:
         label = parse_rw_rt_label(own, want)
     except GeoSigapError:
-        report.add(QualityIssue(
-            "unreadable_label", (), f"{it.where}: label {want.upper()} {_text(own)!r} tidak "
-            f"terbaca sebagai nomor {want.upper()} (contoh yang terbaca: 'RW 05', 'RW.005', "
-            "'005'); dilewati"))
+        what = (f"label {want.upper()} {_text(own)!r} tidak terbaca sebagai nomor "
+                f"{want.upper()} (contoh yang terbaca: 'RW 05', 'RW.005', '005')"
+                if _text(own) else f"tidak ada nomor {want.upper()} (kolom nomor dan nama "
+                "kosong)")
+        report.add(QualityIssue("unreadable_label", (), f"{it.where}: {what}; dilewati"))
         return False
     it.rw, it.rt = label.rw, label.rt
     if want == "rt" and it.rw is None and _text(rw_src) is not None:
@@ -390,6 +340,27 @@ def _numbers(it: Item, row, m: FieldMapping, report: QualityReport) -> bool:
             f"{getattr(label, want):03d}; akhiran {label.suffix!r} disimpan di atribut"))
         it.suffix = label.suffix
     return True
+
+
+def _check_file_codes(items: list[Item], codes: CodeList, report: QualityReport) -> None:
+    """Codes the file gives, against the list: unknown codes and names that disagree."""
+    from rapidfuzz import fuzz
+
+    from geo_sigap.importers.wilayah import core_name
+
+    for it in items:
+        if it.how != "file" or it.code is None or it.level > AdminLevel.KELURAHAN:
+            continue
+        place = codes.places.get(it.code)
+        if place is None:
+            report.add(QualityIssue(
+                "unknown_code", (it.code,), f"{it.where}: kode {it.code} ({it.name}) tidak ada "
+                f"dalam daftar kode {codes.source}"))
+        elif it.name and max(fuzz.ratio(core_name(it.name, it.level)[0], c)
+                             for c in place.cores) < 70:
+            report.add(QualityIssue(
+                "code_name_mismatch", (it.code,), f"{it.where}: kode {it.code} adalah "
+                f"{place.name} menurut daftar kode, tetapi berkas menamainya {it.name!r}"))
 
 
 def _refuse_if_mostly_unmatched(items: list[Item], path: Path, m: FieldMapping) -> None:

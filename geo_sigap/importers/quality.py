@@ -130,16 +130,6 @@ def layer_checks(gdf: gpd.GeoDataFrame, report: QualityReport, *,
                 _against_parents(group, up, report, to_wgs)
 
 
-def sibling_checks(gdf: gpd.GeoDataFrame, report: QualityReport, *,
-                   parents: gpd.GeoDataFrame | None = None) -> None:
-    """Kept for callers of the old name: the checks now cover the whole layer."""
-    g = gdf if "level" in gdf.columns else gdf.assign(level=0)
-    p = parents
-    if p is not None and "level" not in p.columns:
-        p = p.assign(level=-1)
-    layer_checks(g, report, parents=p)
-
-
 def _overlaps(group: gpd.GeoDataFrame, report: QualityReport, to_wgs) -> None:
     geoms = list(group.geometry)
     codes = list(group["code"])

@@ -49,6 +49,15 @@ def check_api_key(settings: Any, api_key: str | None) -> None:
         raise PermissionDenied("api_key tidak sah", "Invalid api_key")
 
 
+def discovery(base_url: str, changeset: str) -> dict[str, Any]:
+    """The service discovery document (``discovery.json``) pointing at ``base_url``."""
+    return {"changeset": changeset, "contact": "Posko GeoSIGAP",
+            "key_service": "API key from the administrator (GEO_SIGAP_OPEN311_API_KEYS)",
+            "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2",
+                           "url": base_url, "changeset": changeset, "type": "production",
+                           "formats": ["text/xml", "application/json"]}]}
+
+
 def service(cat: Category, locale: str = "id") -> dict[str, Any]:
     """One category as an Open311 service."""
     en = locale.startswith("en")

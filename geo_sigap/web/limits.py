@@ -55,9 +55,11 @@ class BodySizeLimit:
 
     async def _refuse(self, send, limit: int, headers: dict) -> None:
         en = headers.get("accept-language", "").lower().startswith("en")
-        mb = limit / 1024 / 1024
-        msg = (f"Request body too large (max {mb:.1f} MB)" if en
-               else f"Data yang dikirim terlalu besar (maks. {mb:.1f} MB)")
+        from geo_sigap.errors import megabytes
+
+        mb_id, mb_en = megabytes(limit)
+        msg = (f"Request body too large (max {mb_en})" if en
+               else f"Data yang dikirim terlalu besar (maks. {mb_id})")
         body = json.dumps(error_body("payload_too_large", msg, {"max_bytes": limit})).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),
@@ -98,3 +100,10 @@ def _has_controls(scope) -> bool:
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
         return True
     return b"\x00" in unquote_to_bytes(scope.get("query_string", b""))
+
+
+# Largest id a route accepts for a table row: INTEGER primary keys (PostgreSQL int4, and
+# within SQLite's 64-bit range), so a huge number in a path is a 422, never a 500.
+MAX_DB_ID = 2**31 - 1
+# The event outbox's ids are BIGINT (PostgreSQL) / 64-bit (SQLite).
+MAX_EVENT_ID = 2**63 - 1

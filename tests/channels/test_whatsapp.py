@@ -184,3 +184,43 @@ def test_webhooks_are_not_subject_to_the_cross_site_guard(client):
         "Sec-Fetch-Site": "cross-site",
         "X-Hub-Signature-256": whatsapp.signature(body, APP_SECRET)})
     assert r.status_code == 200 and r.json()["received"][0]["outcome"] == "created"
+
+
+def test_a_burst_arriving_at_once_still_makes_one_draft(client):
+    """Eight messages of one sender handled concurrently (as by several workers)."""
+    import threading
+
+    from geo_sigap.channels import drafts
+    from geo_sigap.channels.outbound import NullClient
+
+    base = int(time.time()) - 300
+    parsed = whatsapp.parse(payload("whatsapp_text.json", base=base))
+    msgs = [parsed.messages[0].__class__(**{
+        **{f: getattr(parsed.messages[0], f) for f in parsed.messages[0].__slots__},
+        "message_id": f"wamid.burst{i}", "text": f"pesan {i}"}) for i in range(8)]
+    out, errors = [], []
+
+    def run(m):
+        try:
+            out.append(drafts.receive_message(client.services, m, NullClient("whatsapp")))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(m,)) for m in msgs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert sorted(r.outcome for r in out) == ["created"] + ["grouped"] * 7
+    assert len({r.ticket for r in out}) == 1
+    assert counts(client.services)["incidents"] == 1
+
+
+def test_no_reply_outside_the_24_hour_window(client, transport):
+    """A delivery held back by Meta for more than a day: the draft is stored, but a
+    free-form reply is no longer allowed, so none is sent."""
+    old = post(client, payload("whatsapp_text.json", base=int(time.time()) - 25 * 3600))
+    got = old.json()["received"][0]
+    assert got["outcome"] == "created" and got["replied"] is False
+    assert transport.sent() == []

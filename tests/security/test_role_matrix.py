@@ -54,6 +54,9 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/teams/{code}/position"): DISPATCHERS | ASSIGNED_TEAM,
     ("GET", "/api/events"): STAFF,
     ("POST", "/api/public/reports"): ALL,
+    ("POST", "/api/public/photo-reports"): ALL,
+    ("GET", "/api/public/nearby"): ALL,
+    ("GET", "/api/public/places"): ALL,
     ("GET", "/api/public/status/{ticket}"): ALL,
     ("GET", "/api/geocode/reverse"): STAFF,
     ("GET", "/api/geocode/search"): STAFF,
@@ -65,6 +68,9 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/map/incidents"): STAFF,
     ("GET", "/api/map/coverage"): STAFF,
     ("GET", "/api/map/periods"): STAFF,
+    ("PATCH", "/api/incidents/{ticket}/draft"): OPERATOR_SIDE,
+    ("GET", "/api/exports/incidents"): frozenset({"planner", "coordinator", "admin"}),
+    ("GET", "/api/exports/hotspots"): frozenset({"planner", "coordinator", "admin"}),
 }
 # Families off unless configured (404 for every role here): the chat-channel webhooks
 # (authenticated by signature, never by role), Open311 and OGC API – Features (their
@@ -97,6 +103,11 @@ def _request(client, auth, world, method: str, path: str, headers: dict):
     t, v = world["ticket"], world["version"]
     if (method, path) in MUTATES:
         t, v = _case(client, auth)  # each request on a fresh case in the same state
+    elif path.endswith("/draft"):  # a report still waiting for verification
+        inc = client.post("/api/incidents", headers=auth["operator"], json={
+            "category": "lainnya", "description": "draf", "lon": IN_RT1[0],
+            "lat": IN_RT1[1]}).json()
+        t, v = inc["ticket"], inc["version"]
     url = path.replace("{ticket}", t).replace("{code}", "BHB-1003" if "/teams/" in path
                                               else "pkl").replace(
         "{attachment_id}", str(world["attachment"]))
@@ -113,6 +124,8 @@ def _request(client, auth, world, method: str, path: str, headers: dict):
     elif path.endswith("/assign"):
         kw["json"] = {"version": v, "assignments": [{"team_code": "LMS-1003",
                                                      "kind": "support"}]}
+    elif path.endswith("/draft"):
+        kw["json"] = {"version": v, "category": "pkl"}
     elif path.endswith("/route"):
         url += "?team=BHB-1003"
     elif path.endswith("/reports") and "{ticket}" in path:
@@ -127,6 +140,12 @@ def _request(client, auth, world, method: str, path: str, headers: dict):
     elif path == "/api/public/reports":
         kw["json"] = {"category": "pkl", "description": "Lapak di trotoar", "lon": IN_RT1[0],
                       "lat": IN_RT1[1]}
+    elif path == "/api/public/photo-reports":
+        kw["data"] = {"category": "lainnya", "description": "Lampu jalan mati",
+                      "lon": str(IN_RT1[0]), "lat": str(IN_RT1[1])}
+        kw["files"] = [("photos", ("a.jpg", io.BytesIO(JPEG), "image/jpeg"))]
+    elif path == "/api/public/places":
+        url += "?q=Eka%20Jaya"
     elif path == "/api/geocode/reverse":
         url += f"?lon={IN_RT1[0]}&lat={IN_RT1[1]}"
     elif path == "/api/geocode/search":

@@ -8,7 +8,7 @@ a callback ``progress(done, total, message)`` and writes
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,11 +17,14 @@ import pandas as pd
 
 from geo_sigap.analytics import emerging as _em
 from geo_sigap.analytics import gistar as _gi
-from geo_sigap.analytics.evaluation import score_hotspots
+from geo_sigap.analytics.forecast import score_forecast
+from geo_sigap.analytics.nearrepeat import knox_test
+from geo_sigap.analytics.report.fmt import (HARI_PANJANG, area_title, hours_block,
+                                            kecamatan_names, minutes, num, pct, signed_pct)
 from geo_sigap.analytics.frames import SK4_CATEGORIES, Quarter, filter_incidents
 from geo_sigap.analytics.heatmap import kde_grid
 from geo_sigap.analytics.hotspots import units_of_level
-from geo_sigap.analytics.performance import STEP_LABELS, annotate, overdue_cases, summarise
+from geo_sigap.analytics.performance import annotate, overdue_cases, summarise
 from geo_sigap.analytics.temporal import day_hour_matrix, monthly_by_category, quarter_comparison
 from geo_sigap.analytics.weights import hex_grid
 from geo_sigap.domain.projection import describe as describe_crs
@@ -30,20 +33,53 @@ from geo_sigap.errors import InvalidInput
 Progress = Callable[[int, int, str], None]
 N_QUARTERS = 8  # history shown and used for emerging hotspots
 CHRONIC = ("persistent hotspot", "intensifying hotspot", "consecutive hotspot")
+PATTERNS_SHOWN = ("new hotspot", "consecutive hotspot", "intensifying hotspot",
+                  "persistent hotspot", "diminishing hotspot", "sporadic hotspot",
+                  "oscillating hotspot", "historical hotspot")
+MIN_PATTERN = 20  # incidents over the history before a category's pattern is tested
+MIN_NEAR_REPEAT = 20  # incidents in the quarter before a near-repeat test
+MIN_COMPARE = 10  # incidents in both quarters before a change is tested
+MAIN_STEPS = ("verifikasi", "penugasan", "berangkat", "perjalanan", "penanganan", "respons")
+GI_WORDS = {3: "sangat yakin (99%)", 2: "yakin (95%)", 1: "cukup yakin (90%)",
+            0: "bukan titik panas", -1: "titik dingin (90%)", -2: "titik dingin (95%)",
+            -3: "titik dingin (99%)", -9: "tidak diuji"}
 
 
 @dataclass(frozen=True)
 class ReportPaths:
     html: Path
-    pdf: Path
+    pdf: Path | None
+    tables: dict = field(default_factory=dict)  # key → (number, title, DataFrame)
 
 
-def _fmt_min(v) -> str:
-    return "–" if v is None or not np.isfinite(v) else f"{v:.0f}"
+@dataclass
+class Pack:
+    """Everything the HTML (and so the PDF) shows, in reading order."""
+
+    meta: dict
+    headline: list
+    figures: dict = field(default_factory=dict)
+    tables: dict = field(default_factory=dict)  # key → Table
+    findings: list = field(default_factory=list)  # Finding
+    recommendations: list = field(default_factory=list)
+
+    def add_table(self, key: str, title: str, df: pd.DataFrame, note: str = "") -> None:
+        self.tables[key] = Table(key, title, df.reset_index(drop=True), note)
 
 
-def _pct(v) -> str:
-    return "–" if v is None or not np.isfinite(v) else f"{100 * v:.0f}%"
+@dataclass
+class Table:
+    key: str
+    title: str
+    df: pd.DataFrame
+    note: str = ""
+    number: int = 0  # set when the page order is known
+
+
+STEP_LABELS = {
+    "verifikasi": "Laporan masuk → diverifikasi", "penugasan": "Diverifikasi → tim ditugaskan",
+    "berangkat": "Ditugaskan → tim berangkat", "perjalanan": "Berangkat → tiba di lokasi",
+    "penanganan": "Tiba → selesai ditangani", "respons": "Laporan masuk → tim tiba (respons)"}
 
 
 class _Steps:
@@ -60,7 +96,8 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
                  categories, quarter: str | Quarter = "2026Q3", kecamatan: str | None = None,
                  out_dir: str | Path = ".", progress: Progress | None = None, *,
                  hex_m: float = 250.0, permutations: int = 9999, seed: int = 12345,
-                 pdf: bool = True) -> ReportPaths:
+                 pdf: bool = True, em_permutations: int = 9999,
+                 knox_permutations: int = 99) -> ReportPaths:
     """Write the rakor pack for ``quarter`` and return the paths.
 
     Parameters
@@ -78,13 +115,18 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
         Hexagon size (centre to centre, metres) for hotspot maps.
     permutations : int
         Gi* permutations (9,999: with FDR over hundreds of cells, 999 cannot reach 99 %).
+    em_permutations : int
+        Gi* permutations per quarter slice of the emerging-hotspot patterns (FDR per
+        slice needs p < 0.05 / m, which 999 permutations cannot reach for m > 50).
+    knox_permutations : int
+        Monte Carlo shuffles of the near-repeat test (99: p down to 0,01).
     """
     from geo_sigap.analytics.report import figures as F
-    from geo_sigap.analytics.report.render import render_html, render_pdf
+    from geo_sigap.analytics.report.render import write_pack
 
     q = Quarter.parse(quarter)
     prev = q.previous()
-    step = _Steps(progress, 10)
+    step = _Steps(progress, 12)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -110,6 +152,20 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
         )
     names = dict(zip(units["code"], units["name"]))
     cat_name = {c.code: c.name for c in categories}
+    area = area_title(kecamatan, kel["code"])
+    multi_kec = len({str(c)[:8] for c in kel["code"]}) > 1
+    kec_names = kecamatan_names(kel["code"]) if multi_kec else {}
+    kel_label = {c: (f"{n}, Kec. {kec_names.get(str(c)[:8], '')}" if multi_kec else n)
+                 for c, n in zip(kel["code"], kel["name"])}
+
+    def rw_place(code) -> str:
+        """"RW 004, Kel. Talang Bakung" (and the kecamatan on a city-wide pack)."""
+        if not isinstance(code, str):
+            return "di luar RW"
+        k = code.rsplit(".", 1)[0]
+        return f"{names.get(code, code)}, Kel. {kel_label.get(k, names.get(k, k))}"
+
+    pack = Pack(meta={}, headline=[])
     step("Data disiapkan")
 
     # -- hex grid and the place (RW, kelurahan) of each cell ---------------------------
@@ -119,17 +175,20 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     where = gpd.sjoin(cent, rw[["code", "geometry"]], how="left", predicate="within")
     where = where[~where.index.duplicated()]
     cells["rw_code"] = where["code"].reindex(cells.index).to_numpy()
-    cells["place"] = [
-        (f"{names.get(c, c)} {names.get(c.rsplit('.', 1)[0], '')}" if isinstance(c, str)
-         else "–") for c in cells["rw_code"]]
+    cells["place"] = [rw_place(c) for c in cells["rw_code"]]
     x, y = grid.to_metric(hist["lon"].to_numpy(), hist["lat"].to_numpy())
     hist = hist.assign(hex_code=pd.Series(grid.codes(), dtype=object)
-                       .reindex(grid.cell_index(x, y)).to_numpy())
+                       .reindex(grid.cell_index(x, y)).to_numpy(), mx=x, my=y)
     w_hex = grid.adjacency()
     codes = grid.codes()
+    cur_h = hist.loc[hist.index.isin(cur.index)]
+    old_h = hist.loc[hist.index.isin(old.index)]
 
     def hex_counts(frame):
         return frame["hex_code"].value_counts().reindex(codes).fillna(0).to_numpy(float)
+
+    def short_cat(c) -> str:
+        return cat_name.get(c, c).split(" (")[0]
 
     # -- headline ---------------------------------------------------------------------
     ann = annotate(cur, categories, as_of=min(q.end, pd.Timestamp.now(tz=q.start.tz)))
@@ -138,100 +197,227 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     n_prev = len(old)
     change = (len(cur) - n_prev) / n_prev if n_prev else np.nan
     top_cat = cur["category"].value_counts()
-    headline = [
-        ("Kejadian", f"{len(cur):,}".replace(",", "."),
-         f"{'+' if change >= 0 else ''}{100 * change:.0f}% dari {prev}" if n_prev else ""),
-        ("Waktu respons (median)", f"{_fmt_min(resp.median())} menit",
-         f"p90 {_fmt_min(resp.quantile(0.9))} menit" if len(resp) else ""),
-        ("Tepat waktu", _pct(wt.mean() if len(wt) else np.nan), "tiba sebelum target"),
-        ("Terlambat / lewat target", str(int(ann["overdue"].sum())), "kasus"),
-        ("Kategori terbanyak", cat_name.get(top_cat.index[0], top_cat.index[0]),
-         f"{int(top_cat.iloc[0])} kejadian"),
+    pack.headline = [
+        ("Kejadian", num(len(cur)),
+         f"{signed_pct(change)} dari {prev.label.split(' (')[0]}" if n_prev else ""),
+        ("Waktu respons biasa", f"{minutes(resp.median())} menit",
+         f"9 dari 10 dalam {minutes(resp.quantile(0.9))} menit" if len(resp) else ""),
+        ("Tiba tepat waktu", pct(wt.mean() if len(wt) else np.nan), "sebelum batas waktu"),
+        ("Terlambat", num(int(ann["overdue"].sum())), "laporan"),
+        ("Kategori terbanyak", short_cat(top_cat.index[0]),
+         f"{num(int(top_cat.iloc[0]))} kejadian"),
     ]
     step("Angka utama")
 
     # -- heat map -----------------------------------------------------------------------
     kb = tuple(kel.total_bounds)
     heat = kde_grid(cur["lon"], cur["lat"], bounds=kb)
-    figs = {"heat": F.heat_map(heat, kel, f"Peta panas kejadian, {q.label}")}
-    step("Peta panas")
+    pack.figures["heat"] = F.heat_map(heat, kel, f"Kepadatan kejadian, {q.label}")
+    step("Peta kepadatan")
 
-    # -- Gi* hotspots on the hex grid -------------------------------------------------
-    g = _gi.gi_star(hex_counts(hist.loc[hist.index.isin(cur.index)]), w_hex,
-                    permutations=permutations, seed=seed)
-    cells["count"] = hex_counts(hist.loc[hist.index.isin(cur.index)]).astype(int)
+    # -- Gi* hotspots on the hex grid, named by RW -------------------------------------
+    cells["count"] = hex_counts(cur_h).astype(int)
+    cells["prev_count"] = hex_counts(old_h).astype(int)
+    g = _gi.gi_star(cells["count"].to_numpy(float), w_hex, permutations=permutations, seed=seed)
     cells["gi_z"] = g.z
     cells["gi_class"] = g.classes(fdr=True)
     n_hot = {lvl: int((cells["gi_class"] >= lvl).sum()) for lvl in (1, 2, 3)}
-    figs["hot"] = F.class_map(
-        cells, kel, "gi_class", F.GI_COLOURS, _gi.GI_CLASS_LABELS,
-        f"Titik panas Gi* (heksagon {hex_m:.0f} m), {q.label}",
-        f"{permutations} permutasi bersyarat (seed {seed}), koreksi FDR Benjamini–Hochberg; "
-        f"sel tanpa tetangga tidak diuji.")
-    hot_table = (cells.loc[cells["gi_class"] > 0]
-                 .sort_values(["gi_class", "gi_z"], ascending=False)
-                 .assign(tingkat=lambda d: d["gi_class"].map(_gi.GI_CLASS_LABELS))
-                 [["place", "count", "gi_z", "tingkat"]]
-                 .rename(columns={"place": "Lokasi (RW, kelurahan)", "count": "Kejadian",
-                                  "gi_z": "z Gi*", "tingkat": "Tingkat"}).head(15))
-    hot_table["z Gi*"] = hot_table["z Gi*"].round(2)
-    step("Titik panas Gi*")
+    pack.figures["hot"] = F.class_map(
+        cells, kel, "gi_class", F.GI_COLOURS, GI_WORDS,
+        f"Titik panas kejadian (heksagon {num(hex_m)} m), {q.label}", "Keyakinan")
+    hot_cells = cells.loc[cells["gi_class"] > 0]
+    hot_rw = (hot_cells.groupby("place", sort=False)
+              .agg(kejadian=("count", "sum"), sel=("count", "size"),
+                   kelas=("gi_class", "max"), rw_code=("rw_code", "first"))
+              .sort_values(["kelas", "kejadian"], ascending=False).reset_index())
+    total_cur = max(len(cur), 1)
+    hot_table = pd.DataFrame({
+        "Lokasi": hot_rw["place"], "Kejadian": hot_rw["kejadian"].astype(int),
+        "Bagian dari semua kejadian": [pct(v / total_cur) for v in hot_rw["kejadian"]],
+        "Sel heksagon": hot_rw["sel"].astype(int),
+        "Keyakinan": hot_rw["kelas"].map(GI_WORDS)}).head(15)
+    pack.add_table("hot", "Titik panas triwulan ini, per RW", hot_table,
+                   "Sel heksagon yang jumlah kejadiannya (bersama tetangganya) jauh di atas "
+                   "rata-rata wilayah, dikelompokkan per RW.")
+    step("Titik panas")
 
     # -- emerging hot spots (all categories, and per SK4 category) --------------------
     em_all = _em.emerging_hotspots(hist, codes, w_hex, "hex", freq="quarter", slices=slices,
-                                   permutations=permutations, seed=seed)
+                                   permutations=em_permutations, seed=seed)
     cells["ehsa"] = em_all.table["classification"].to_numpy()
-    figs["emerging"] = F.class_map(
+    pack.figures["emerging"] = F.class_map(
         cells, kel, "ehsa", F.EHSA_COLOURS, _em.LABELS_ID,
-        f"Titik panas yang muncul ({slices[0]}–{slices[-1]}), semua kategori",
-        em_all.note or "Gi* per triwulan + uji tren Mann-Kendall; aturan Esri/sfdep.")
-    chronic_rows = []
-    per_cat_counts = {}
+        f"Pola titik panas {len(slices)} triwulan ({_q_short(slices[0])} – "
+        f"{_q_short(slices[-1])}), semua kategori", "Pola")
+    chronic_rows, pattern_rows, too_few = [], [], []
     for cat in [*SK4_CATEGORIES, None]:
         sub = hist if cat is None else hist.loc[hist["category"] == cat]
-        if cat is not None and len(sub) < 10:
+        if cat is not None and len(sub) < MIN_PATTERN:
+            too_few.append((short_cat(cat), len(sub)))
             continue
         res = em_all if cat is None else _em.emerging_hotspots(
             sub, codes, w_hex, "hex", freq="quarter", slices=slices,
-            permutations=permutations, seed=seed)
+            permutations=em_permutations, seed=seed)
         t = res.table
-        per_cat_counts[cat or "semua"] = t["classification"].value_counts()
+        vc = t["classification"].value_counts()
+        row = {"Kategori": "Semua kategori" if cat is None else short_cat(cat)}
+        for key in PATTERNS_SHOWN:
+            row[_em.LABELS_ID[key]] = int(vc.get(key, 0))
+        pattern_rows.append(row)
         for i in np.nonzero(t["classification"].isin(CHRONIC).to_numpy())[0]:
             chronic_rows.append({
-                "Kategori": "Semua" if cat is None else cat_name.get(cat, cat),
-                "Lokasi (RW, kelurahan)": cells["place"].iat[i],
-                "Pola": _em.LABELS_ID[t["classification"].iat[i]],
-                f"Kejadian {q}": int(t["count_last"].iat[i]),
-                "Total 8 triwulan": int(t["count_total"].iat[i]),
+                "Kategori": "Semua kategori" if cat is None else short_cat(cat),
+                "Lokasi": cells["place"].iat[i], "rw_code": cells["rw_code"].iat[i],
+                "cat": cat, "Pola": _em.LABELS_ID[t["classification"].iat[i]],
+                "Kejadian triwulan ini": int(t["count_last"].iat[i]),
+                f"Kejadian {len(slices)} triwulan": int(t["count_total"].iat[i]),
             })
-    chronic = pd.DataFrame(chronic_rows)
-    if len(chronic):
-        chronic = (chronic.sort_values("Total 8 triwulan", ascending=False)
-                   .drop_duplicates(["Kategori", "Lokasi (RW, kelurahan)", "Pola"]).head(25))
-    step("Titik panas yang muncul")
+    chronic_all = pd.DataFrame(chronic_rows)
+    tot_col = f"Kejadian {len(slices)} triwulan"
+    if len(chronic_all):
+        chronic_all = (chronic_all.groupby(["Kategori", "Lokasi", "Pola"], sort=False)
+                       .agg({"rw_code": "first", "cat": "first",
+                             "Kejadian triwulan ini": "sum", tot_col: "sum"})
+                       .reset_index().sort_values(tot_col, ascending=False))
+        chronic = chronic_all.drop(columns=["rw_code", "cat"]).head(20)
+    else:
+        chronic = chronic_all
+    pack.add_table("chronic", "Lokasi yang terus menjadi titik panas", chronic,
+                   f"Titik panas yang menetap, menguat atau beruntun selama {len(slices)} "
+                   "triwulan terakhir, per kategori dan RW.")
+    pack.add_table("patterns", "Jumlah sel heksagon per pola, per kategori",
+                   pd.DataFrame(pattern_rows),
+                   "Kategori dengan kurang dari "
+                   f"{MIN_PATTERN} kejadian dalam {len(slices)} triwulan tidak diuji: "
+                   + (", ".join(f"{c} ({num(n)})" for c, n in too_few) if too_few
+                      else "tidak ada") + ".")
+    step("Pola titik panas")
+
+    # -- last quarter's hotspots scored on this quarter ---------------------------------
+    g_prev = _gi.gi_star(cells["prev_count"].to_numpy(float), w_hex,
+                         permutations=permutations, seed=seed)
+    hot_prev = g_prev.classes(fdr=True) >= 2
+    fc = score_forecast(hot_prev, cells["prev_count"], cells["count"]) if hot_prev.any() \
+        else None
+    if fc is not None:
+        fc_tbl = pd.DataFrame([
+            ("Sel titik panas triwulan lalu", num(fc.n_cells),
+             f"{pct(fc.area_share, 1)} dari luas wilayah"),
+            ("Kejadian triwulan ini di sel itu", f"{num(fc.n_hot)} dari {num(fc.n_total)}",
+             f"{pct(fc.hit_rate)} kejadian tertangkap"),
+            ("PAI", num(fc.pai, 1), "berapa kali lebih padat dari rata-rata wilayah"),
+            ("PEI*", num(fc.pei_star, 2), "1 = pilihan sel terbaik yang mungkin"),
+            ("RRI", num(fc.rri, 2), "di atas 1: titik panas mempertahankan kejadiannya "
+             "lebih dari wilayah lain"),
+        ], columns=["Ukuran", "Nilai", "Artinya"])
+    else:
+        fc_tbl = pd.DataFrame(columns=["Ukuran", "Nilai", "Artinya"])
+    pack.add_table("forecast", f"Apakah titik panas {prev.label.split(' (')[0]} tepat sasaran?",
+                   fc_tbl, "Titik panas (keyakinan ≥ 95%) dipilih dari triwulan lalu, lalu "
+                   "dinilai dengan kejadian triwulan ini." if fc is not None else
+                   "Triwulan lalu tidak punya titik panas: tidak ada yang dinilai.")
+    step("Penilaian titik panas triwulan lalu")
+
+    # -- near repeat (Knox) per category ---------------------------------------------------
+    nr_rows, nr_detail = [], {}
+    x_c, y_c = grid.to_metric(cur["lon"].to_numpy(), cur["lat"].to_numpy())
+    t_c = ((cur["reported_at"] - q.start).dt.total_seconds() / 86400.0).to_numpy()
+    cats_c = cur["category"].to_numpy()
+    for cat in cur["category"].value_counts().index:
+        m = cats_c == cat
+        if m.sum() < MIN_NEAR_REPEAT:
+            continue
+        r = knox_test(x_c[m], y_c[m], t_c[m], distance_m=100, n_distance=4, time_days=7,
+                      n_time=4, permutations=knox_permutations, seed=seed)
+        ext = r.extent()
+        nr_detail[cat] = r
+        nr_rows.append({
+            "Kategori": short_cat(cat), "Kejadian": int(m.sum()),
+            "Rasio 0–100 m, 0–7 hari": num(r.ratio[0, 0], 2),
+            "Risiko naik sampai": f"{num(ext[0])} m" if ext else "tidak ada",
+            "Selama": f"{num(ext[1])} hari" if ext else "–", "cat": cat, "ext": ext})
+    nr_tbl = pd.DataFrame(nr_rows)
+    pack.add_table("near_repeat", "Kejadian susulan di dekatnya (near-repeat)",
+                   nr_tbl.drop(columns=["cat", "ext"]) if len(nr_tbl) else nr_tbl,
+                   "Apakah setelah satu kejadian, kejadian sejenis lebih sering terjadi di "
+                   "dekatnya dalam hari-hari berikutnya? Rasio 1,5 = 50% lebih sering dari "
+                   f"kebetulan. Kategori dengan kurang dari {MIN_NEAR_REPEAT} kejadian "
+                   "triwulan ini tidak diuji.")
+    detail_cat = next((r["cat"] for r in nr_rows if r["ext"]), None)
+    if detail_cat is not None:
+        r = nr_detail[detail_cat]
+        ratio, pv = r.ratio, r.p_value
+        d = pd.DataFrame({"Jarak": r.distance_labels()})
+        for j, lab in enumerate(r.time_labels()):
+            d[lab] = [num(ratio[i, j], 2) + (" *" if pv[i, j] < 0.05 and ratio[i, j] > 1
+                                              else "") for i in range(len(d))]
+        pack.add_table("near_repeat_detail",
+                       f"Rasio kejadian susulan {short_cat(detail_cat)}, jarak × waktu", d,
+                       "Pasangan kejadian teramati dibagi yang diharapkan bila waktu acak; "
+                       "* = lebih sering dari kebetulan (p < 0,05).")
+    step("Kejadian susulan")
 
     # -- categories by kelurahan --------------------------------------------------------
-    ct = pd.crosstab(cur["kelurahan_code"].map(names), cur["category"])
+    ct = pd.crosstab(cur["kelurahan_code"].map(kel_label), cur["category"])
     order = [c for c in SK4_CATEGORIES if c in ct.columns] + sorted(
         c for c in ct.columns if c not in SK4_CATEGORIES)
     ct = ct.reindex(columns=order, fill_value=0)
-    ct.columns = [cat_name.get(c, c).split(" (")[0] for c in ct.columns]
+    ct.columns = [short_cat(c) for c in ct.columns]
+    ct["Jumlah"] = ct.sum(axis=1)
+    ct = ct.sort_values("Jumlah", ascending=False)
     ct.loc["Jumlah"] = ct.sum()
     ct = ct.reset_index().rename(columns={"kelurahan_code": "Kelurahan"})
+    pack.add_table("kelurahan", "Kejadian per kelurahan dan kategori", ct)
     step("Kategori per kelurahan")
 
+    # -- comparison with the previous quarter ---------------------------------------------
+    comp = quarter_comparison(allinc, q, by="category")
+    meaning = []
+    for c, p_, a, b in zip(comp["change"], comp["p_value"], comp["prev"], comp["curr"]):
+        if a + b < MIN_COMPARE:
+            meaning.append("terlalu sedikit untuk diuji")
+        elif p_ < 0.05:
+            meaning.append("naik nyata" if c > 0 else "turun nyata")
+        else:
+            meaning.append("tidak berbeda nyata")
+    comp_tbl = pd.DataFrame({
+        "Kategori": [short_cat(c) for c in comp.index],
+        prev.label.split(" (")[0]: comp["prev"].astype(int).to_numpy(),
+        q.label.split(" (")[0]: comp["curr"].astype(int).to_numpy(),
+        "Perubahan": [f"{c:+d}".replace("-", "−") + ("" if not np.isfinite(p) else
+                                                    f" ({signed_pct(p / 100)})")
+                      for c, p in zip(comp["change"].astype(int), comp["change_pct"])],
+        "Artinya": meaning})
+    pack.add_table("comp", "Dibandingkan dengan triwulan lalu", comp_tbl,
+                   "\"Nyata\": perubahan sebesar ini jarang terjadi karena kebetulan "
+                   "(uji binomial, p < 0,05).")
+    monthly = monthly_by_category(hist, Quarter.parse(slices[0]).start, q.end)
+    monthly.columns = [short_cat(c) for c in monthly.columns]
+    pack.figures["monthly"] = F.monthly_lines(monthly, "Kejadian per bulan per kategori",
+                                              highlight=[short_cat(c) for c in SK4_CATEGORIES])
+    pack.figures["dayhour"] = F.day_hour(day_hour_matrix(cur), f"Hari × jam kejadian, "
+                                         f"{q.label}")
+    step("Perbandingan triwulan")
+
+    # -- rhythm: when are reports late? ----------------------------------------------------
+    rep = ann["reported_at"]
+    ann["hari"] = rep.dt.dayofweek.map(dict(enumerate(HARI_PANJANG)))
+    ann["blok"] = (rep.dt.hour // 4 * 4).map(hours_block)
+    late_by = (ann.groupby(["hari", "blok"]).agg(laporan=("ticket", "size"),
+                                                 terlambat=("overdue", "sum"))
+               .reset_index().sort_values(["terlambat", "laporan"], ascending=False))
+    late_by = late_by.loc[late_by["terlambat"] > 0].head(8)
+    late_rhythm = pd.DataFrame({
+        "Hari": late_by["hari"], "Jam": late_by["blok"],
+        "Laporan": late_by["laporan"].astype(int),
+        "Terlambat": late_by["terlambat"].astype(int),
+        "Bagian terlambat": [pct(a / b) for a, b in zip(late_by["terlambat"],
+                                                        late_by["laporan"])]})
+    pack.add_table("late_rhythm", "Hari dan jam dengan laporan terlambat terbanyak",
+                   late_rhythm, "Laporan yang timnya tiba melewati batas waktu kategori, "
+                   "per hari dan blok empat jam.")
+
     # -- response performance -----------------------------------------------------------
-    main_steps = ["verifikasi", "penugasan", "berangkat", "perjalanan", "penanganan", "respons"]
-    def perf_table(by, label):
-        s = summarise(ann, by)
-        out = pd.DataFrame({label: s.index.astype(str), "n": s["n"].to_numpy()})
-        for k in main_steps:
-            out[STEP_LABELS[k].split(" (")[0]] = [
-                f"{_fmt_min(a)} / {_fmt_min(b)}"
-                for a, b in zip(s[f"{k}_median"], s[f"{k}_p90"])]
-        out["Tepat waktu"] = [_pct(v) for v in s["share_within_target"]]
-        out["Terlambat"] = s["overdue"].to_numpy()
-        return out
     from geo_sigap.domain.teams import Role
 
     def role_name(r):
@@ -240,71 +426,82 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
         except Exception:  # noqa: BLE001
             return str(r)
     ann["peran"] = ann["lead_role"].map(lambda r: role_name(r) if isinstance(r, str) else "–")
-    ann["kategori"] = ann["category"].map(lambda c: cat_name.get(c, c).split(" (")[0])
-    ann["kelurahan"] = ann["kelurahan_code"].map(names)
+    ann["kategori"] = ann["category"].map(short_cat)
+    ann["kelurahan"] = ann["kelurahan_code"].map(kel_label)
     team_name = dict(zip(teams["code"].astype(str), teams["name"].astype(str))) if len(teams) \
         else {}
     ann["tim"] = ann["lead_team"].map(lambda t: team_name.get(t, t) if isinstance(t, str)
                                       else "–")
+
+    def perf_table(by, label):
+        s = summarise(ann, by)
+        return pd.DataFrame({
+            label: s.index.astype(str), "Laporan": s["n"].astype(int).to_numpy(),
+            "Respons biasa (menit)": [minutes(v) for v in s["respons_median"]],
+            "9 dari 10 dalam (menit)": [minutes(v) for v in s["respons_p90"]],
+            "Tepat waktu": [pct(v) for v in s["share_within_target"]],
+            "Terlambat": s["overdue"].astype(int).to_numpy()})
+
     perf_role = perf_table("peran", "Peran")
     perf_cat = perf_table("kategori", "Kategori")
     perf_kel = perf_table("kelurahan", "Kelurahan")
-    perf_team = perf_table("tim", "Tim").sort_values("Terlambat", ascending=False).head(15)
+    perf_team = perf_table("tim", "Tim").sort_values("Terlambat", ascending=False).head(12)
+    all_steps = summarise(ann.assign(_all="semua"), "_all")
+    steps_tbl = pd.DataFrame({
+        "Langkah SOP": [STEP_LABELS[k] for k in MAIN_STEPS],
+        "Biasanya (menit)": [minutes(all_steps[f"{k}_median"].iat[0]) for k in MAIN_STEPS],
+        "9 dari 10 dalam (menit)": [minutes(all_steps[f"{k}_p90"].iat[0])
+                                    for k in MAIN_STEPS]})
     late = overdue_cases(ann).head(15)
     late_tbl = pd.DataFrame({
-        "Tiket": late["ticket"], "Kategori": late["category"].map(cat_name),
-        "Kelurahan": late["kelurahan_code"].map(names),
-        "Dilaporkan": late["reported_at"].dt.strftime("%d-%m %H:%M"),
-        "Respons (menit)": [_fmt_min(v) for v in late["min_respons"]],
-        "Target": [_fmt_min(v) for v in late["target_min"]]})
+        "Tiket": late["ticket"], "Kategori": late["category"].map(short_cat),
+        "Kelurahan": late["kelurahan_code"].map(kel_label),
+        "Dilaporkan": late["reported_at"].dt.strftime("%d-%m %H.%M"),
+        "Respons (menit)": [minutes(v) for v in late["min_respons"]],
+        "Batas (menit)": [minutes(v) for v in late["target_min"]]})
+    pack.add_table("steps", "Berapa lama setiap langkah SOP", steps_tbl,
+                   "\"Biasanya\" = median (separuh laporan lebih cepat); \"9 dari 10 dalam\" "
+                   "= persentil ke-90.")
+    pack.add_table("perf_role", "Waktu respons per peran tim utama", perf_role)
+    pack.add_table("perf_cat", "Waktu respons per kategori", perf_cat)
+    pack.add_table("perf_kel", "Waktu respons per kelurahan", perf_kel)
+    pack.add_table("perf_team", "Tim dengan laporan terlambat terbanyak", perf_team)
+    pack.add_table("late", "Laporan paling terlambat", late_tbl,
+                   "Tanpa data pribadi pelapor.")
     step("Kinerja respons")
 
-    # -- comparison with the previous quarter ---------------------------------------------
-    comp = quarter_comparison(allinc, q, by="category")
-    comp_tbl = pd.DataFrame({
-        "Kategori": [cat_name.get(c, c) for c in comp.index], str(prev): comp["prev"],
-        str(q): comp["curr"],
-        "Perubahan": [f"{c:+d}" + ("" if not np.isfinite(p) else f" ({p:+.0f}%)")
-                      for c, p in zip(comp["change"], comp["change_pct"])],
-        "p (uji binomial)": comp["p_value"].round(3),
-        "Sinyal": comp["signal"]})
-    g_prev = _gi.gi_star(hex_counts(hist.loc[hist.index.isin(old.index)]), w_hex,
-                         permutations=permutations, seed=seed)
-    hot_prev = g_prev.classes(fdr=True) >= 2
-    score = score_hotspots(hot_prev, cells["count"].to_numpy()) if hot_prev.any() else None
-    monthly = monthly_by_category(hist, Quarter.parse(slices[0]).start, q.end)
-    monthly.columns = [cat_name.get(c, c).split(" (")[0] for c in monthly.columns]
-    figs["monthly"] = F.monthly_lines(monthly, "Kejadian per bulan per kategori",
-                                      highlight=[cat_name.get(c, c).split(" (")[0]
-                                                 for c in SK4_CATEGORIES])
-    figs["dayhour"] = F.day_hour(day_hour_matrix(cur), f"Hari × jam kejadian, {q.label}")
-    step("Perbandingan triwulan")
+    # -- plain findings and recommendations ------------------------------------------------
+    from geo_sigap.analytics.report.findings import write_findings
 
-    meta = {
-        "quarter": str(q), "quarter_label": q.label, "prev": str(prev),
-        "kecamatan": kecamatan or "semua", "kecamatan_name": names.get(kecamatan, kecamatan)
-        if kecamatan else "Semua wilayah",
-        "generated": pd.Timestamp.now(tz="Asia/Jakarta").strftime("%d-%m-%Y %H:%M WIB"),
-        "n_hot": n_hot, "hex_m": hex_m, "projection": describe_crs(grid.crs),
-        "permutations": permutations, "seed": seed,
-        "heat_bw": heat.bandwidth_m, "emerging_note": em_all.note,
-        "score": score, "slices": slices, "islands": int(g.island.sum()),
-        "ehsa_counts": {k: {(_em.LABELS_ID[c]): int(n) for c, n in v.items()
-                            if c != "no pattern detected"} for k, v in per_cat_counts.items()},
+    pack.meta = {
+        "quarter": str(q), "quarter_label": q.label, "quarter_short": q.label.split(" (")[0],
+        "prev": str(prev), "prev_label": prev.label.split(" (")[0], "area": area,
+        "kecamatan": kecamatan or "semua",
+        "generated": pd.Timestamp.now(tz="Asia/Jakarta").strftime("%d-%m-%Y %H.%M WIB"),
+        "n_hot": n_hot, "hex_m": num(hex_m), "projection": describe_crs(grid.crs),
+        "permutations": num(permutations), "em_permutations": num(em_permutations),
+        "knox_permutations": num(knox_permutations), "seed": seed,
+        "heat_bw": num(heat.bandwidth_m), "emerging_note": em_all.note,
+        "slices": ", ".join(_q_short(x) for x in slices), "islands": int(g.island.sum()),
+        "n_slices": len(slices),
     }
-    tables = {"hot": hot_table, "chronic": chronic, "kelurahan": ct, "perf_role": perf_role,
-              "perf_cat": perf_cat, "perf_kel": perf_kel, "perf_team": perf_team,
-              "late": late_tbl, "comp": comp_tbl}
+    write_findings(pack, cur=cur, old=old, ann=ann, comp=comp, hot_rw=hot_rw,
+                   chronic=chronic_all, forecast=fc, near_repeat=nr_rows,
+                   late_by=late_by, short_cat=short_cat, rw_place=rw_place,
+                   too_few=too_few)
+    step("Temuan dan rekomendasi")
+
     stem = f"rakor_{q}" + (f"_{kecamatan}" if kecamatan else "")
     html_path = out_dir / f"{stem}.html"
-    html_path.write_text(render_html(meta, headline, tables, figs), encoding="utf-8")
-    step("HTML ditulis")
     pdf_path = out_dir / f"{stem}.pdf"
-    if pdf:
-        render_pdf(pdf_path, meta, headline, tables, figs)
-    step("PDF ditulis")
+    write_pack(pack, html_path, pdf_path if pdf else None)
+    step("HTML dan PDF ditulis" if pdf else "HTML ditulis")
     import matplotlib.pyplot as plt
 
-    for f in figs.values():
+    for f in pack.figures.values():
         plt.close(f)
-    return ReportPaths(html=html_path, pdf=pdf_path)
+    return ReportPaths(html=html_path, pdf=pdf_path if pdf else None, tables=pack.tables)
+
+
+def _q_short(code: str) -> str:
+    return Quarter.parse(code).label.split(" (")[0].replace("Triwulan ", "Tw ")

@@ -16,6 +16,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+MAP_SIZE = (9.6, 5.9)  # inches: fits an A4 landscape page with the legend beside the map
+_ID_FMT = FuncFormatter(lambda v, _pos: f"{v:,.0f}".replace(",", "."))
 
 GI_COLOURS = {3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", 0: "#f7f7f7", -1: "#d1e5f0",
               -2: "#67a9cf", -3: "#2166ac", -9: "#bdbdbd"}
@@ -31,108 +35,107 @@ EHSA_COLOURS = {
 }
 
 
-def png_data_url(fig, dpi: int = 110) -> str:
+def png_data_url(fig, dpi: int = 150) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
+def _declutter(ax, texts) -> None:
+    """Hide labels that would overprint one already kept (``texts`` in priority order)."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    kept = []
+    for t in texts:
+        bb = t.get_window_extent(renderer).expanded(1.05, 1.15)
+        if any(bb.overlaps(k) for k in kept):
+            t.set_visible(False)
+        else:
+            kept.append(bb)
+
+
 def _base(kel, ax, labels: bool = True):
     kel.boundary.plot(ax=ax, color="#333333", linewidth=0.8)
-    if labels:
-        for _, r in kel.iterrows():
-            p = r.geometry.representative_point()
-            ax.annotate(r["name"], (p.x, p.y), ha="center", fontsize=7, color="#222222",
-                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.6))
     ax.set_axis_off()
     ax.set_aspect(1 / np.cos(np.deg2rad(kel.total_bounds[[1, 3]].mean())))
+    ax.set_xlim(kel.total_bounds[0], kel.total_bounds[2])
+    ax.set_ylim(kel.total_bounds[1], kel.total_bounds[3])
+    if labels:
+        size = 7 if len(kel) <= 20 else 5.5
+        order = kel.assign(_a=[g.area for g in kel.geometry]).sort_values("_a", ascending=False)
+        texts = []
+        for _, r in order.iterrows():
+            p = r.geometry.representative_point()
+            texts.append(ax.annotate(
+                r["name"], (p.x, p.y), ha="center", va="center", fontsize=size,
+                color="#222222",
+                bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.65)))
+        _declutter(ax, texts)
 
 
 def heat_map(grid, kel, title: str):
-    fig, ax = plt.subplots(figsize=(7.2, 6.0))
+    fig, ax = plt.subplots(figsize=MAP_SIZE, layout="constrained")
     w, s, e, n = grid.bounds
     d = np.ma.masked_less_equal(grid.density, grid.density.max() * 0.02)
     im = ax.imshow(d, extent=(w, e, s, n), origin="lower", cmap="YlOrRd", alpha=0.85)
     _base(kel, ax)
-    ax.set_xlim(kel.total_bounds[0], kel.total_bounds[2])
-    ax.set_ylim(kel.total_bounds[1], kel.total_bounds[3])
-    cb = fig.colorbar(im, ax=ax, shrink=0.7)
-    cb.set_label("kejadian per km²")
+    cb = fig.colorbar(im, ax=ax, shrink=0.6, location="right")
+    cb.set_label("kepadatan kejadian (per km²)")
+    cb.ax.yaxis.set_major_formatter(_ID_FMT)
     ax.set_title(title, fontsize=10)
-    ax.text(0.0, -0.03, f"Kernel {grid.kernel}, bandwidth {grid.bandwidth_m:.0f} m, "
-            f"{grid.n_points} kejadian", transform=ax.transAxes, fontsize=7, va="top")
     return fig
 
 
-def class_map(cells, kel, column: str, colours: dict, labels: dict, title: str, note: str = ""):
-    fig, ax = plt.subplots(figsize=(7.2, 6.0))
+def class_map(cells, kel, column: str, colours: dict, labels: dict, title: str,
+              legend_title: str = ""):
+    fig, ax = plt.subplots(figsize=MAP_SIZE, layout="constrained")
     present = [k for k in colours if (cells[column] == k).any()]
     for k in present:
         cells.loc[cells[column] == k].plot(ax=ax, color=colours[k], edgecolor="white",
                                            linewidth=0.2)
     _base(kel, ax)
     handles = [Patch(color=colours[k], label=labels.get(k, str(k))) for k in present]
-    ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
+    # legend outside the data, to the right of the map
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5,
+              frameon=False, title=legend_title, title_fontsize=8)
     ax.set_title(title, fontsize=10)
-    if note:
-        ax.text(0.0, -0.03, note, transform=ax.transAxes, fontsize=7, va="top", wrap=True)
     return fig
 
 
 def day_hour(matrix, title: str):
-    fig, ax = plt.subplots(figsize=(8.0, 2.8))
+    fig, ax = plt.subplots(figsize=(7.0, 2.6), layout="constrained")
     im = ax.imshow(matrix.to_numpy(), aspect="auto", cmap="Blues")
     ax.set_yticks(range(7), matrix.index)
     ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
     ax.set_xlabel("jam (WIB)")
-    fig.colorbar(im, ax=ax, shrink=0.8).set_label("kejadian")
+    fig.colorbar(im, ax=ax, shrink=0.9).set_label("kejadian")
     ax.set_title(title, fontsize=10)
     return fig
 
 
+_BULAN3 = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+
+
+def _month_id(ym: str) -> str:
+    """``"2026-08"`` → ``"Agu 2026"``."""
+    y, m = str(ym).split("-")[:2]
+    return f"{_BULAN3[int(m) - 1]} {y}"
+
+
 def monthly_lines(monthly, title: str, highlight=()):
-    fig, ax = plt.subplots(figsize=(8.0, 3.4))
+    fig, ax = plt.subplots(figsize=(7.0, 3.2), layout="constrained")
     for c in monthly.columns:
         lw = 2.0 if c in highlight else 0.9
         ax.plot(range(len(monthly)), monthly[c].to_numpy(), label=c, linewidth=lw)
     step = max(1, len(monthly) // 12)
-    ax.set_xticks(range(0, len(monthly), step), list(monthly.index)[::step], rotation=45,
-                  fontsize=7)
+    ax.set_xticks(range(0, len(monthly), step),
+                  [_month_id(m) for m in list(monthly.index)[::step]], rotation=45, fontsize=7)
     ax.set_ylabel("kejadian per bulan")
-    ax.legend(fontsize=7, ncol=3)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(alpha=0.3)
     ax.set_title(title, fontsize=10)
     return fig
 
 
-def table_figure(df, title: str, max_rows: int = 28):
-    """A table as a figure (for the PDF)."""
-    shown = df.head(max_rows)
-    h = 0.9 + 0.24 * (len(shown) + 1)
-    fig, ax = plt.subplots(figsize=(8.3, min(h, 11.0)))
-    ax.set_axis_off()
-    ax.set_title(title, fontsize=10, loc="left")
-    if len(shown):
-        t = ax.table(cellText=shown.astype(str).to_numpy(), colLabels=list(shown.columns),
-                     loc="upper center", cellLoc="left")
-        t.auto_set_font_size(False)
-        t.set_fontsize(6.5)
-        t.scale(1, 1.15)
-    else:
-        ax.text(0.5, 0.5, "(tidak ada data)", ha="center")
-    return fig
-
-
-def text_figure(title: str, lines: list[str]):
-    fig, ax = plt.subplots(figsize=(8.3, 11.0))
-    ax.set_axis_off()
-    ax.text(0.02, 0.98, title, fontsize=15, weight="bold", va="top")
-    y = 0.93
-    for line in lines:
-        ax.text(0.02, y, line, fontsize=9, va="top", wrap=True)
-        y -= 0.03
-    return fig
-
-
 __all__ = ["ListedColormap", "png_data_url", "heat_map", "class_map", "day_hour",
-           "monthly_lines", "table_figure", "text_figure"]
+           "monthly_lines"]

@@ -1,80 +1,173 @@
-"""Render the rakor pack: HTML from a Jinja2 template (inline CSS, base64 images, no CDN)
-and a PDF with matplotlib's ``PdfPages`` (no system libraries needed)."""
+"""Render the rakor pack: one HTML file (inline CSS, base64 images, no CDN) and the PDF
+printed from that same HTML by headless Chromium, so the two never differ.
+
+The HTML carries its print layout: A4 portrait pages (landscape pages for the maps),
+a header with the area and quarter and "Halaman N dari M" in the page margins, table
+headers repeated on every page a table spans. The table of contents gets its page
+numbers from a first print (the page each section starts on, read back with pypdf); the
+HTML is then written again with those numbers and printed a second time.
+"""
 
 from __future__ import annotations
 
+import html as _html
+import os
+import re
+import shutil
+import subprocess
+import tempfile
 from importlib import resources
 from pathlib import Path
 
 import jinja2
+import numpy as np
 import pandas as pd
 
-SECTION_TITLES = {
-    "hot": "Titik panas triwulan ini (Gi*, heksagon)",
-    "chronic": "Lokasi kronis (menetap, menguat atau beruntun)",
-    "kelurahan": "Lima kategori SOP SK4 dan lainnya per kelurahan",
-    "perf_role": "Waktu per langkah SOP per peran (median / p90, menit)",
-    "perf_cat": "Waktu per langkah SOP per kategori (median / p90, menit)",
-    "perf_kel": "Waktu per langkah SOP per kelurahan (median / p90, menit)",
-    "perf_team": "Tim dengan kasus terlambat terbanyak",
-    "late": "Kasus terlambat (paling lama dahulu)",
-    "comp": "Perbandingan dengan triwulan sebelumnya",
-}
+from geo_sigap.analytics.report.fmt import num
+from geo_sigap.errors import InvalidInput
+
+# reading order: (section id, title, [("fig", key) | ("table", key) | ("text", key)])
+SECTIONS = [
+    ("temuan", "Temuan utama", [("text", "findings")]),
+    ("rekomendasi", "Rekomendasi", [("text", "recommendations")]),
+    ("angka", "Angka utama", [("text", "headline")]),
+    ("dimana", "Di mana kejadian terkumpul", [("fig", "heat"), ("fig", "hot"),
+                                             ("table", "hot")]),
+    ("pola", "Lokasi yang terus berulang", [("fig", "emerging"), ("table", "chronic"),
+                                            ("table", "patterns")]),
+    ("sasaran", "Apakah sasaran patroli triwulan lalu tepat?", [("table", "forecast")]),
+    ("susulan", "Kejadian susulan di dekatnya",
+     [("table", "near_repeat"), ("table", "near_repeat_detail")]),
+    ("kelurahan", "Kejadian per kelurahan", [("table", "kelurahan")]),
+    ("kapan", "Kapan kejadian terjadi", [("fig", "dayhour"), ("fig", "monthly"),
+                                        ("table", "comp"), ("table", "late_rhythm")]),
+    ("respons", "Kinerja penanganan", [("table", "steps"), ("table", "perf_role"),
+                                       ("table", "perf_cat"), ("table", "perf_kel"),
+                                       ("table", "perf_team"), ("table", "late")]),
+    ("lampiran", "Lampiran: cara menghitung", [("text", "methods")]),
+]
+BREAKS = {"respons", "lampiran"}  # sections that start on a new page
+MAPS = {"heat", "hot", "emerging"}  # printed on their own A4 landscape page
+FIG_TITLES = {"heat": "Peta kepadatan kejadian", "hot": "Peta titik panas",
+              "emerging": "Peta pola titik panas", "dayhour": "Hari × jam kejadian",
+              "monthly": "Kejadian per bulan"}
 
 
-def _env() -> jinja2.Environment:
+def _env() -> jinja2.Template:
     text = resources.files("geo_sigap.analytics.report").joinpath(
         "rakor.html").read_text("utf-8")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     return env.from_string(text)
 
 
-def _html_table(df: pd.DataFrame) -> str:
+def _cell(v) -> tuple[str, bool]:
+    """(text, is_number) of one table cell, numbers in Indonesian format."""
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "–", False
+    if isinstance(v, (bool, np.bool_)):
+        return ("ya" if v else "tidak"), False
+    if isinstance(v, (int, np.integer)):
+        return num(int(v)), True
+    if isinstance(v, (float, np.floating)):
+        return num(v, 0 if float(v).is_integer() else 2), True
+    s = str(v)
+    return s, bool(re.fullmatch(r"[−+\-]?[\d.,]+( ?%)?( \(.*\))?", s))
+
+
+def html_table(df: pd.DataFrame) -> str:
     if df is None or len(df) == 0:
-        return '<p class="muted">(tidak ada)</p>'
-    return df.to_html(index=False, border=0, classes="tbl", na_rep="–", escape=True)
+        return '<p class="muted">(tidak ada data)</p>'
+    head = "".join(f"<th>{_html.escape(str(c))}</th>" for c in df.columns)
+    rows = []
+    for rec in df.itertuples(index=False):
+        tds = []
+        for v in rec:
+            text, is_num = _cell(v)
+            cls = "n" if is_num else ("nw" if " " not in text and len(text) <= 24 else "")
+            tds.append(f'<td class="{cls}">{_html.escape(text)}</td>' if cls
+                       else f"<td>{_html.escape(text)}</td>")
+        rows.append("<tr>" + "".join(tds) + "</tr>")
+    return (f'<table class="tbl"><thead><tr>{head}</tr></thead><tbody>'
+            + "".join(rows) + "</tbody></table>")
 
 
-def render_html(meta: dict, headline, tables: dict, figs: dict) -> str:
+def _numbered(pack) -> None:
+    n = 0
+    for _, _, items in SECTIONS:
+        for kind, key in items:
+            if kind == "table" and key in pack.tables:
+                n += 1
+                pack.tables[key].number = n
+
+
+def _ref(pack, text: str, key: str | None) -> str:
+    t = pack.tables.get(key) if key else None
+    return f"{text} (Tabel {t.number})" if t is not None else text
+
+
+def render_html(pack, toc_pages: dict | None = None) -> str:
     from geo_sigap.analytics.report.figures import png_data_url
 
+    _numbered(pack)
+    images = pack.__dict__.get("_png")
+    if images is None:  # once per pack: the second (paginated) render reuses them
+        images = pack.__dict__["_png"] = {k: png_data_url(f) for k, f in pack.figures.items()}
     return _env().render(
-        meta=meta, headline=headline, titles=SECTION_TITLES,
-        tables={k: _html_table(v) for k, v in tables.items()},
-        images={k: png_data_url(f) for k, f in figs.items()},
+        meta=pack.meta, headline=pack.headline, sections=SECTIONS, maps=MAPS,
+        tables=pack.tables, html_table=html_table, images=images, fig_titles=FIG_TITLES,
+        findings=[_ref(pack, f.text, f.table) for f in pack.findings],
+        recommendations=[_ref(pack, f.text, f.table) for f in pack.recommendations],
+        toc_pages=toc_pages or {}, breaks=BREAKS,
+        css_string=lambda s: '"' + s.replace('"', "'").replace("\\", "") + '"',
     )
 
 
-def render_pdf(path: Path, meta: dict, headline, tables: dict, figs: dict) -> None:
-    from matplotlib.backends.backend_pdf import PdfPages
+def chromium_path() -> str:
+    for name in (os.environ.get("GEO_SIGAP_CHROMIUM"), "chromium", "chromium-browser",
+                 "google-chrome", "/usr/bin/chromium"):
+        if name and (p := shutil.which(name)):
+            return p
+    raise InvalidInput(
+        "PDF perlu Chromium (apt-get install chromium); buat HTML saja dengan --no-pdf.",
+        "The PDF needs Chromium (apt-get install chromium); use --no-pdf for HTML only.")
 
-    from geo_sigap.analytics.report import figures as F
 
-    lines = [f"{meta['quarter_label']} — {meta['kecamatan_name']}",
-             f"Dibuat {meta['generated']}", ""]
-    lines += [f"{k}: {v}  {note}" for k, v, note in headline]
-    lines += ["", f"Titik panas (heksagon {meta['hex_m']:.0f} m, FDR): "
-              f"{meta['n_hot'][3]} sel 99 %, {meta['n_hot'][2]} sel ≥ 95 %, "
-              f"{meta['n_hot'][1]} sel ≥ 90 %."]
-    if meta["score"] is not None:
-        s = meta["score"]
-        lines.append(f"Titik panas {meta['prev']} menangkap {100 * s.hit_rate:.0f}% kejadian "
-                     f"{meta['quarter']} pada {100 * s.area_share:.1f}% wilayah "
-                     f"(PAI {s.pai:.1f}, PEI {s.pei:.2f}).")
-    if meta["emerging_note"]:
-        lines.append(meta["emerging_note"])
-    lines += ["", "DATA: angka dihitung dari riwayat kejadian; uji statistik memakai",
-              f"{meta['permutations']} permutasi bersyarat (seed {meta['seed']}) dan koreksi FDR."]
-    pages = [F.text_figure("Laporan Rakor Trantibum", lines)]
-    order = ["heat", "hot", "emerging", "dayhour", "monthly"]
-    pages += [figs[k] for k in order if k in figs]
-    for key in ("hot", "chronic", "kelurahan", "comp", "perf_role", "perf_cat", "perf_kel",
-                "perf_team", "late"):
-        pages.append(F.table_figure(tables[key], SECTION_TITLES[key]))
-    with PdfPages(path) as pdf:
-        for fig in pages:
-            pdf.savefig(fig)
-    import matplotlib.pyplot as plt
+def print_pdf(html_path: Path, pdf_path: Path) -> None:
+    """Print ``html_path`` to ``pdf_path`` with headless Chromium (CSS @page layout)."""
+    with tempfile.TemporaryDirectory(prefix="geo-sigap-pdf-") as profile:
+        cmd = [chromium_path(), "--headless", "--no-sandbox", "--disable-gpu",
+               "--disable-dev-shm-usage", "--no-first-run", "--disable-extensions",
+               "--disable-background-networking", "--disable-component-update",
+               f"--user-data-dir={profile}", "--no-pdf-header-footer",
+               "--run-all-compositor-stages-before-draw",
+               f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    if proc.returncode != 0 or not pdf_path.exists():
+        raise InvalidInput(f"Chromium gagal membuat PDF: {proc.stderr[-400:]}",
+                           f"Chromium could not print the PDF: {proc.stderr[-400:]}")
 
-    for fig in pages[:1] + pages[1 + len([k for k in order if k in figs]):]:
-        plt.close(fig)
+
+def _section_pages(pdf_path: Path) -> dict:
+    """Section id → first page (1-based), from the markers "QQidQQ" printed invisibly."""
+    try:
+        from pypdf import PdfReader
+    except ImportError:  # no pypdf: a table of contents without page numbers
+        return {}
+    out = {}
+    for i, page in enumerate(PdfReader(str(pdf_path)).pages, start=1):
+        text = re.sub(r"\s+", "", page.extract_text() or "")
+        for sid in re.findall(r"QQ([a-z]+)QQ", text):
+            out.setdefault(sid, i)
+    return out
+
+
+def write_pack(pack, html_path: Path, pdf_path: Path | None) -> None:
+    """Write the HTML (and, with ``pdf_path``, the PDF printed from it)."""
+    html_path.write_text(render_html(pack), encoding="utf-8")
+    if pdf_path is None:
+        return
+    print_pdf(html_path, pdf_path)
+    pages = _section_pages(pdf_path)
+    if pages:
+        html_path.write_text(render_html(pack, pages), encoding="utf-8")
+        print_pdf(html_path, pdf_path)

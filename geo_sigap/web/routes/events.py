@@ -9,6 +9,7 @@ from geo_sigap.dispatch.actors import STAFF, Actor
 from geo_sigap.dispatch.events import Event, EventHub
 from geo_sigap.domain.lifecycle import UserRole
 from geo_sigap.web.auth import staff_actor_async, still_signed_in
+from geo_sigap.web.limits import MAX_EVENT_ID
 
 router = APIRouter(prefix="/api", tags=["peta"])
 RECHECK_S = 5.0  # an open stream re-checks its session at least this often
@@ -28,8 +29,8 @@ def hub(request: Request) -> EventHub:
                        '"SGP-250304-7KQ4","status":"terverifikasi"}\n\n'}}}})
 async def events(request: Request, who: Actor = Depends(staff_actor_async),
                  last_event_id: int | None = Header(None, alias="Last-Event-ID", ge=0,
-                                                    le=2**62),
-                 after: int | None = Query(None, ge=0, le=2**62,
+                                                    le=MAX_EVENT_ID),
+                 after: int | None = Query(None, ge=0, le=MAX_EVENT_ID,
                                            description="Resume after this id"),
                  follow: bool = Query(True, description="false: send the backlog and end")):
     """``event: incident`` / ``event: team`` with JSON data. Resume with the

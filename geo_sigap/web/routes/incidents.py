@@ -11,14 +11,16 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from geo_sigap.dispatch import field, intake, queries, workflow
 from geo_sigap.dispatch.actors import Actor
-from geo_sigap.errors import PayloadTooLarge
+from geo_sigap.errors import PayloadTooLarge, megabytes
 from geo_sigap.web.auth import staff_actor, staff_actor_async
+from geo_sigap.web.errors import request_locale
+from geo_sigap.web.limits import MAX_DB_ID
 
 try:  # optional: a faster JSON encoder for the intake answer
     import orjson as _orjson
@@ -119,7 +121,8 @@ async def create_incident(body: IncidentIn, request: Request,
     res = await _in_intake_thread(intake.report_incident, _svc(request), who,
                                   body.to_input(), idempotency_key=idempotency_key,
                                   with_suggestions=suggest)
-    out = {**res.incident, "warnings": list(res.warnings), "created": res.created}
+    out = {**res.incident, "warnings": res.warnings_in(request_locale(request)),
+           "created": res.created}
     return _json(out, 201 if res.created else 200)
 
 
@@ -211,8 +214,9 @@ async def field_report(ticket: str, request: Request, text: str = Form(..., max_
     for p in photos:
         data = await p.read(limit + 1)
         if len(data) > limit:
-            raise PayloadTooLarge(f"Foto {p.filename} terlalu besar (maks. {limit / 1e6:.1f} MB)",
-                                  f"Photo {p.filename} too large (max {limit / 1e6:.1f} MB)",
+            mb_id, mb_en = megabytes(limit)
+            raise PayloadTooLarge(f"Foto {p.filename} terlalu besar (maks. {mb_id})",
+                                  f"Photo {p.filename} too large (max {mb_en})",
                                   max_bytes=limit)
         uploads.append(field.Upload(p.filename or "foto", data))
     return await anyio.to_thread.run_sync(
@@ -222,7 +226,10 @@ async def field_report(ticket: str, request: Request, text: str = Form(..., max_
 
 @router.get("/api/attachments/{attachment_id}", summary="Foto laporan lapangan",
             response_class=FileResponse)
-def attachment(attachment_id: int, request: Request, who: Actor = Depends(staff_actor)):
+def attachment(request: Request,
+               attachment_id: int = Path(..., ge=1, le=MAX_DB_ID,
+                                         description="Id of the photo (1 … 2³¹−1)"),
+               who: Actor = Depends(staff_actor)):
     path, ctype, name = field.open_attachment(_svc(request), who, attachment_id)
     return FileResponse(path, media_type=ctype, filename=name,
                         headers={"Cache-Control": "private, no-store",

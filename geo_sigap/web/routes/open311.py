@@ -117,3 +117,14 @@ async def one_request(ticket: str, request: Request) -> Response:
     return await _answer(request, fmt, "service_requests", "request",
                          lambda: open311.get_request(svc, ticket,
                                                      locale=request_locale(request)))
+
+
+@router.get("/discovery.json", summary="Open311: penemuan layanan (discovery)")
+@router.get("/discovery", include_in_schema=False)
+async def discovery(request: Request) -> Response:
+    settings = request.app.state.settings
+    root = (settings.public_base_url or str(request.base_url)).rstrip("/")
+    from geo_sigap import __version__
+
+    return await _answer(request, "json", "discovery", "endpoint",
+                         lambda: open311.discovery(f"{root}/open311/v2", __version__))
