@@ -148,24 +148,38 @@ def import_boundaries_cmd(
             console.print(f"Laporan kualitas: {report}")
 
 
-_ISSUE_ORDER = ("unmatched_name", "ambiguous_name", "no_parent", "unreadable_label",
-                "outside_parent", "unmatched_parent", "inferred_parent", "fuzzy_match",
-                "local_id_ignored", "incomplete_relation", "duplicate_code", "label_suffix")
+_ISSUE_LABELS = {
+    "unmatched_name": "nama tidak ditemukan", "ambiguous_name": "nama ambigu",
+    "no_parent": "induk tidak diketahui", "unreadable_label": "label RW/RT tak terbaca",
+    "outside_parent": "di luar induknya", "unmatched_parent": "nama induk tidak ditemukan",
+    "inferred_parent": "induk disimpulkan", "inferred_level": "tingkat disimpulkan",
+    "fuzzy_match": "dicocokkan tidak persis", "local_id_ignored": "id lokal diabaikan",
+    "incomplete_relation": "relasi OSM tidak lengkap", "duplicate_code": "kode ganda",
+    "label_suffix": "akhiran label", "overlap": "tumpang tindih", "gap": "celah",
+    "partly_outside_parent": "sebagian di luar induknya",
+    "repaired_geometry": "geometri diperbaiki", "unknown_level": "tingkat tidak diketahui",
+}
 
 
 def _print_issues(rep) -> None:
+    """A readable summary: name matching, then each kind of issue with a few examples."""
     ms = rep.match_summary()
     if ms:
         words = {"exact": "persis", "fuzzy": "mirip", "ambiguous": "ambigu",
                  "missing": "tidak ditemukan"}
         console.print("Pencocokan nama → kode: " + ", ".join(
             f"{n} {words.get(k, k)}" for k, n in ms.items()))
-    rank = {k: i for i, k in enumerate(_ISSUE_ORDER)}
-    issues = sorted(rep.issues, key=lambda i: rank.get(i.kind, len(rank)))
-    for issue in issues[:20]:
-        console.print(f"  • ({issue.kind}) {issue.message}")
-    if len(issues) > 20:
-        console.print(f"  … dan {len(issues) - 20} catatan lain (semua di --report)")
+    by_kind: dict[str, list] = {}
+    for issue in rep.issues:
+        by_kind.setdefault(issue.kind, []).append(issue)
+    order = list(_ISSUE_LABELS)
+    for kind in sorted(by_kind, key=lambda k: order.index(k) if k in order else len(order)):
+        items = by_kind[kind]
+        console.print(f"[bold]{_ISSUE_LABELS.get(kind, kind)}[/] ({kind}): {len(items)}")
+        for issue in items[:3]:
+            console.print(f"  • {issue.message}")
+        if len(items) > 3:
+            console.print(f"  … dan {len(items) - 3} lagi (semua di --report)")
 
 
 @import_app.command("teams")

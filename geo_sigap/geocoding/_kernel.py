@@ -13,8 +13,10 @@ point while a polygon of it may lie within the gap tolerance.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from numba import njit
 
 from geo_sigap.geocoding._grid import GridIndex, _pip
@@ -306,3 +308,36 @@ def check_points(x, y, missing, area, indo, refuse, b_invalid, b_swapped, b_miss
             out_x[t] = a
             out_y[t] = b
             out_bits[t] = 0
+
+
+def checked(lons: Any, lats: Any, area: tuple[float, ...], indo: tuple[float, ...],
+            refuse: bool, b_invalid: int, b_swapped: int, b_missing: int
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Degrees from array-likes (text with a decimal comma read) checked by
+    :func:`check_points`: ``(lon, lat, bits)``."""
+    x, x_missing = to_float(lons)
+    y, y_missing = to_float(lats)
+    if len(x) != len(y):
+        raise ValueError("lons and lats differ in length")
+    xs, ys = np.empty(len(x)), np.empty(len(x))
+    bits = np.empty(len(x), dtype=np.int64)
+    check_points(np.ascontiguousarray(x), np.ascontiguousarray(y),
+                 np.ascontiguousarray(x_missing | y_missing), np.array(area, dtype=np.float64),
+                 np.array(indo, dtype=np.float64), refuse, b_invalid, b_swapped, b_missing,
+                 xs, ys, bits)
+    return xs, ys, bits
+
+
+def to_float(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Degrees as float64 and a mask of missing values (None, empty text, NaN)."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "fiu":
+        out = arr.astype(np.float64, copy=False).reshape(-1)
+        return out, np.isnan(out)
+    if arr.dtype.kind != "O":  # a list mixing numbers and text: keep the numbers
+        arr = np.asarray(values, dtype=object)
+    s = pd.Series(arr.reshape(-1), dtype=object).map(
+        lambda v: v.strip().replace(",", ".") if isinstance(v, str) else v)
+    missing = s.isna().to_numpy() | (s == "").to_numpy()
+    return (pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan),
+            missing)

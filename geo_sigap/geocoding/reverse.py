@@ -384,7 +384,6 @@ class ReverseGeocoder:
         """
         x, y, bits = self._check_many(lons, lats)
         n = len(x)
-        valid = (bits & _UNUSABLE) == 0
         out_code = np.empty((N_LEVELS, n), dtype=np.int32)
         out_name = np.empty((N_LEVELS, n), dtype=np.int32)
         deepest = np.empty(n, dtype=np.int8)
@@ -398,10 +397,11 @@ class ReverseGeocoder:
                       self._code_pos, self._name_pos, _OVERLAP, _BORDER, _CONFLICT,
                       _RT_MISSING, _RW_MISSING, _OUTSIDE, _UNUSABLE,
                       out_code, out_name, deepest, slow)
-        gap_m = np.full(n, np.nan)
+        gap_m = np.full(n, np.nan)  # the kernel places no point by the gap rule
         sub = np.flatnonzero(slow)
         if len(sub):
             taken, bits[sub], gap_m[sub] = self._place_arrays(x[sub], y[sub], bits[sub])
+            gap_m = np.where((bits & _GAP) != 0, gap_m, np.nan)
             none = len(self._index)
             for k in range(N_LEVELS):
                 col = np.where(taken[:, k] >= 0, taken[:, k], none)
@@ -411,8 +411,7 @@ class ReverseGeocoder:
             for k in range(N_LEVELS):
                 dl[taken[:, k] >= 0] = k
             deepest[sub] = dl
-        out: dict[str, Any] = {"lon": np.where(valid, x, np.nan),
-                               "lat": np.where(valid, y, np.nan)}
+        out: dict[str, Any] = {"lon": x, "lat": y}  # NaN where unusable
         for k, key_name in enumerate(LEVEL_KEYS.values()):
             for what, codes, cats in (("code", out_code, self._out_codes[k][0]),
                                       ("name", out_name, self._out_names[k][0])):
@@ -428,8 +427,8 @@ class ReverseGeocoder:
             validate=False)
         for name in FLAGS:
             out[name] = (bits & _BIT[name]) != 0
-        out["gap_distance_m"] = np.where((bits & _GAP) != 0, gap_m, np.nan)
-        return pd.DataFrame(out)
+        out["gap_distance_m"] = gap_m
+        return pd.DataFrame(out, copy=False)
 
     def _place_arrays(self, x: np.ndarray, y: np.ndarray, bits: np.ndarray
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -512,19 +511,8 @@ class ReverseGeocoder:
 
     def _check_many(self, lons: Any, lats: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Vectorised :func:`check_lonlat`: (lon, lat, bits) with swaps corrected."""
-        x, x_missing = _to_float(lons)
-        y, y_missing = _to_float(lats)
-        if len(x) != len(y):
-            raise ValueError("lons and lats differ in length")
-        area = self.coverage_bbox or INDONESIA_BBOX
-        xs, ys = np.empty(len(x)), np.empty(len(x))
-        bits = np.empty(len(x), dtype=np.int64)
-        _kernel.check_points(np.ascontiguousarray(x), np.ascontiguousarray(y),
-                             np.ascontiguousarray(x_missing | y_missing),
-                             np.array(area, dtype=np.float64),
-                             np.array(INDONESIA_BBOX, dtype=np.float64), self.swap == "refuse",
-                             _INVALID, _SWAPPED, _MISSING, xs, ys, bits)
-        return xs, ys, bits
+        return _kernel.checked(lons, lats, self.coverage_bbox or INDONESIA_BBOX, INDONESIA_BBOX,
+                               self.swap == "refuse", _INVALID, _SWAPPED, _MISSING)
 
     def _to_metric(self, geoms: Any) -> Any:
         lon0, lat0, kx, ky = self._lon0, self._lat0, self._kx, self._ky
@@ -610,17 +598,3 @@ def _any_per(pt: np.ndarray, mask: np.ndarray, m: int) -> np.ndarray:
     out[pt[mask]] = True
     return out
 
-
-def _to_float(values: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Degrees as float64 and a mask of missing values (None, empty text, NaN)."""
-    arr = np.asarray(values)
-    if arr.dtype.kind in "fiu":
-        out = arr.astype(np.float64, copy=False).reshape(-1)
-        return out, np.isnan(out)
-    if arr.dtype.kind != "O":  # a list mixing numbers and text: keep the numbers
-        arr = np.asarray(values, dtype=object)
-    s = pd.Series(arr.reshape(-1), dtype=object).map(
-        lambda v: v.strip().replace(",", ".") if isinstance(v, str) else v)
-    missing = s.isna().to_numpy() | (s == "").to_numpy()
-    return (pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan),
-            missing)

@@ -271,8 +271,7 @@ class Resolver:
         return ambiguous
 
     def _exact(self, name: str, level: AdminLevel) -> list[str]:
-        m = self.codes.match(name, level, None, threshold=101.0)  # exact only
-        return m.candidates if m.status in ("exact", "ambiguous") else []
+        return self.codes.exact(name, level) if name else []
 
     def _by_neighbours(self, it: Item, m: Match, level: AdminLevel, done: _Anchors) -> None:
         cands = m.candidates
@@ -286,7 +285,8 @@ class Resolver:
             return
         parents = Counter(n.rsplit(".", 1)[0] for n in done.neighbours(it.geometry, level))
         ranked = sorted(((parents.get(c.rsplit(".", 1)[0], 0), c) for c in cands), reverse=True)
-        if ranked and ranked[0][0] > 0 and (len(ranked) == 1 or ranked[0][0] > ranked[1][0]):
+        runner_up = ranked[1][0] if len(ranked) > 1 else 0
+        if ranked and ranked[0][0] >= 2 and ranked[0][0] > 2 * runner_up:  # a clear majority
             c = ranked[0][1]
             self._record(it, Match("exact" if m.score >= 100 else "fuzzy", c,
                                    self.codes.name(c), m.score, cands), "nama + tetangga")
@@ -327,10 +327,11 @@ class Resolver:
         if g and (not chain or any(g.startswith(s + ".") or g == s for s in chain[0])):
             it.how = "nomor + kelurahan dari poligon"
             return g
+        said = f" (berkas menyebut {name!r}, tidak ada dalam daftar kode)" if name else ""
         self.report.add(QualityIssue(
-            "no_parent", (), f"{it.where} ({it.name or it.level.label}): kelurahan tidak "
-            "diketahui (tidak ada nama kelurahan yang cocok dan tidak ada poligon kelurahan "
-            "yang memuatnya); dilewati"))
+            "no_parent", (), f"{it.where} ({it.name or it.level.label}): kelurahannya tidak "
+            f"diketahui{said} dan tidak ada poligon kelurahan berkode yang memuatnya; "
+            "dilewati"))
         self.report.match(it.index, it.level, it.name, None, None, "missing", 0.0, [],
                           "kelurahan tidak diketahui")
         return None
@@ -340,6 +341,8 @@ class Resolver:
     def _record(self, it: Item, m: Match, via: str) -> None:
         if m.ok:
             it.code, it.official_name, it.how = m.code, m.name, f"{m.status}: {via}"
+            if it.kind is None and it.level == AdminLevel.KELURAHAN:
+                it.kind = self.codes.places[m.code].kind  # kelurahan / desa, from the code
         self.report.match(it.index, it.level, it.name, m.code, m.name, m.status, m.score,
                           m.candidates, via)
         label = f"{it.where} {it.level.label} {it.name!r}"

@@ -1,4 +1,4 @@
-"""OSM XML boundary exports (JOSM, Overpass, osmium cat …) read directly.
+"""OSM XML boundary exports (JOSM, Overpass incl. ``out geom``, osmium cat …) read directly.
 
 Relations tagged ``boundary=administrative`` (also closed ways with that tag) become
 polygons: the member ways are noded and polygonised (shapely), and each face is kept
@@ -92,6 +92,9 @@ def read_osm_boundaries(path: str | Path, *, admin_levels: dict[int, AdminLevel]
                 nodes[el.get("id")] = (float(el.get("lon")), float(el.get("lat")))
                 el.clear()
             elif el.tag == "way":
+                for nd in el.findall("nd"):  # Overpass "out geom": coordinates inline
+                    if nd.get("lat") is not None and nd.get("ref") is not None:
+                        nodes[nd.get("ref")] = (float(nd.get("lon")), float(nd.get("lat")))
                 ways[el.get("id")] = [nd.get("ref") for nd in el.findall("nd")]
                 tags = {t.get("k"): t.get("v") for t in el.findall("tag")}
                 if tags.get("boundary") == "administrative" and "admin_level" in tags:
@@ -101,8 +104,18 @@ def read_osm_boundaries(path: str | Path, *, admin_levels: dict[int, AdminLevel]
                 tags = {t.get("k"): t.get("v") for t in el.findall("tag")}
                 if tags.get("boundary") == "administrative" or (
                         tags.get("type") == "boundary" and "admin_level" in tags):
-                    members = [(m.get("type"), m.get("ref"), m.get("role") or "")
-                               for m in el.findall("member")]
+                    members = []
+                    for i, m in enumerate(el.findall("member")):
+                        pts = [(float(nd.get("lon")), float(nd.get("lat")))
+                               for nd in m.findall("nd") if nd.get("lat") is not None]
+                        ref = m.get("ref")
+                        if pts and m.get("type") == "way":  # Overpass "out geom"
+                            ref = f"{el.get('id')}/{i}"
+                            ways[ref] = []
+                            for j, pt in enumerate(pts):
+                                nodes[f"{ref}/{j}"] = pt
+                                ways[ref].append(f"{ref}/{j}")
+                        members.append((m.get("type"), ref, m.get("role") or ""))
                     relations.append((el.get("id"), tags, members))
                 el.clear()
     except (ET.ParseError, TypeError, ValueError) as exc:

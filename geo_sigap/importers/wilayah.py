@@ -201,12 +201,13 @@ class CodeList:
             frontier = [c for c in nxt if self.places[c].level < level]
         return out
 
-    def match(self, name: str, level: AdminLevel, scope: list[str] | None = None, *,
-              threshold: float = DEFAULT_THRESHOLD) -> Match:
-        """Match ``name`` at ``level`` among ``scope`` (codes at that level; ``None``: all)."""
+    def exact(self, name: str, level: AdminLevel, scope: list[str] | None = None
+              ) -> list[str]:
+        """Codes whose normalised name equals ``name``'s (no fuzzy step), narrowed by the
+        kind the name's prefix gives and by units already in the database."""
         core, kind = core_name(name, level)
         if not core:
-            return Match("missing")
+            return []
         allowed = set(scope) if scope is not None else None
         exact = [c for c in self._keys.get((level, _key(core)), [])
                  if allowed is None or c in allowed]
@@ -221,6 +222,15 @@ class CodeList:
         if len(exact) > 1:
             db = [c for c in exact if c in self.in_db]
             exact = db if len(db) == 1 else exact
+        return exact
+
+    def match(self, name: str, level: AdminLevel, scope: list[str] | None = None, *,
+              threshold: float = DEFAULT_THRESHOLD) -> Match:
+        """Match ``name`` at ``level`` among ``scope`` (codes at that level; ``None``: all)."""
+        core, kind = core_name(name, level)
+        if not core:
+            return Match("missing")
+        exact = self.exact(name, level, scope)
         if len(exact) == 1:
             c = exact[0]
             return Match("exact", c, self.places[c].name, 100.0, [c])
@@ -236,14 +246,17 @@ class CodeList:
                 choices[(c, i)] = cc
         if not choices:
             return Match("missing")
-        found = process.extract(core, choices, scorer=_score, limit=5,
-                                score_cutoff=threshold)
+        compact = {k: _key(v) for k, v in choices.items()}  # "Kali Rungkut" = "Kalirungkut"
+        found = (process.extract(core, choices, scorer=fuzz.ratio, limit=5,
+                                 score_cutoff=threshold)
+                 + process.extract(_key(core), compact, scorer=fuzz.ratio, limit=5,
+                                   score_cutoff=threshold))
         best: dict[str, float] = {}
         for _, score, (c, _i) in found:
             best[c] = max(best.get(c, 0.0), score)
         ranked = sorted(best.items(), key=lambda t: -t[1])
         if not ranked:
-            near = process.extractOne(core, choices, scorer=_score)
+            near = process.extractOne(core, choices, scorer=fuzz.ratio)
             cand = [near[2][0]] if near else []
             return Match("missing", None, None, float(near[1]) if near else 0.0, cand)
         if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < _AMBIGUITY_MARGIN:
@@ -251,11 +264,6 @@ class CodeList:
                          [c for c, s in ranked if ranked[0][1] - s < _AMBIGUITY_MARGIN])
         c, score = ranked[0]
         return Match("fuzzy", c, self.places[c].name, round(score, 1), [c])
-
-
-def _score(a: str, b: str, **kwargs) -> float:
-    """Similarity of two normalised names, spaces ignored as well ("Kali Rungkut")."""
-    return max(fuzz.ratio(a, b, **kwargs), fuzz.ratio(_key(a), _key(b), **kwargs))
 
 
 @lru_cache(maxsize=4)

@@ -25,8 +25,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from shapely.geometry import box, mapping, shape
@@ -118,8 +118,6 @@ def _interval(value: str) -> tuple[datetime | None, datetime | None]:
             raise InvalidInput(f"datetime tidak sah: {v!r} (RFC 3339)",
                                f"Invalid datetime: {v!r} (RFC 3339)", field="datetime") from None
         if at.tzinfo is None:
-            from datetime import UTC
-
             at = at.replace(tzinfo=UTC)
         return at
     if "/" in value:
@@ -181,7 +179,7 @@ def items(services: Any, actor: Actor, collection_id: str, q: Query
     if c.id == "incidents":
         if actor.role in EXACT_ROLES:
             return _incidents_exact(services, q)
-        return _page(_incidents_pseudonymous(services, q), q)
+        return _incidents_pseudonymous(services, q)
     if c.id == "incidents-kelurahan":
         return _page(_by_kelurahan(services, q), q)
     if c.id == "team-posts":
@@ -269,25 +267,53 @@ def _snap(v: float) -> float:
     return round((math.floor(v / GRID_DEG) + 0.5) * GRID_DEG, 6)
 
 
-def _incidents_pseudonymous(services: Any, q: Query) -> list[dict[str, Any]]:
-    hidden = {c.code for c in services.categories if not c.public_exact}
+def _cells(lo: float, hi: float) -> tuple[float, float]:
+    """The raw-coordinate range ``[a, b)`` whose cell centres fall in ``[lo, hi]``."""
+    k0 = math.ceil(lo / GRID_DEG - 0.5)
+    k1 = math.floor(hi / GRID_DEG - 0.5)
+    return k0 * GRID_DEG, (k1 + 1) * GRID_DEG
+
+
+def _incidents_pseudonymous(services: Any, q: Query) -> tuple[list[dict[str, Any]], int]:
+    """Grid-snapped points with a keyed-hash id; ``bbox`` applies to the snapped point
+    (translated to a range of raw coordinates, so filtering and paging stay in SQL)."""
+    hidden = [c.code for c in services.categories if not c.public_exact]
     secret = (services.settings.secret_key or "geo-sigap").encode()
-    out = []
-    with services.db.session() as s:
-        stmt = _incident_filter(select(IncidentRow), q, with_bbox=False)
+    t = IncidentRow.__table__.c
+
+    def where(stmt):
+        stmt = _incident_filter(stmt, replace(q, bbox=None), with_bbox=False)
         if hidden:
-            stmt = stmt.where(IncidentRow.category.not_in(hidden))
-        rows = s.scalars(stmt.order_by(IncidentRow.reported_at, IncidentRow.id))
-        for r in rows:
-            pid = hmac.new(secret, r.ticket.encode(), hashlib.sha256).hexdigest()[:16]
-            props = _incident_props(services, r)
-            props["reported_at"] = r.reported_at.replace(minute=0, second=0,
-                                                         microsecond=0).isoformat()
-            out.append({"type": "Feature", "id": pid,
-                        "geometry": {"type": "Point",
-                                     "coordinates": [_snap(r.lon), _snap(r.lat)]},
-                        "properties": props})
-    return out
+            stmt = stmt.where(t.category.not_in(hidden))
+        if q.bbox is not None:
+            x0, x1 = _cells(q.bbox[0], q.bbox[2])
+            y0, y1 = _cells(q.bbox[1], q.bbox[3])
+            stmt = stmt.where(t.lon >= x0, t.lon < x1, t.lat >= y0, t.lat < y1)
+        return stmt
+
+    cols = select(t.ticket, t.category, t.status, t.priority, t.reported_at, t.resolved_at,
+                  t.kelurahan_code, t.lon, t.lat)
+    with services.db.session() as s:
+        matched = int(s.scalar(where(select(func.count(t.id)))) or 0)
+        rows = s.execute(where(cols).order_by(t.reported_at, t.id)
+                         .offset(q.offset).limit(q.limit)).all()
+    names = {c.code: c.name for c in services.categories}
+    out = []
+    for ticket, cat, status, prio, reported, resolved, kel, lon, lat in rows:
+        reported = reported if reported.tzinfo else reported.replace(tzinfo=UTC)
+        out.append({
+            "type": "Feature",
+            "id": hmac.new(secret, ticket.encode(), hashlib.sha256).hexdigest()[:16],
+            "geometry": {"type": "Point", "coordinates": [_snap(lon), _snap(lat)]},
+            "properties": {
+                "category": cat, "category_name": names.get(cat, cat), "status": status,
+                "priority": prio,
+                "reported_at": reported.replace(minute=0, second=0,
+                                                microsecond=0).isoformat(),
+                "resolved_at": (resolved if resolved.tzinfo else resolved.replace(
+                    tzinfo=UTC)).isoformat() if resolved else None,
+                "kelurahan_code": kel}})
+    return out, matched
 
 
 def _boundaries(services: Any, level: AdminLevel, q: Query) -> list[dict[str, Any]]:

@@ -104,6 +104,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                    analytics, webhooks, open311, ogcapi, exports, drafts, analysis):
         app.include_router(module.router)
     pages.install(app)  # pages, base-map API (/api/map) and /static
+    from geo_sigap.web.errors import document_error_answers
+
+    document_error_answers(app)
     return app
 
 

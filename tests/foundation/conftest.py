@@ -11,8 +11,8 @@ from geo_sigap.storage import open_database
 from tests.conftest import _reset_postgis
 
 
-@pytest.fixture(params=["sqlite", "spatialite", pytest.param("postgis",
-                                                              marks=pytest.mark.postgis)])
+@pytest.fixture(params=["sqlite", pytest.param("spatialite", marks=pytest.mark.spatialite),
+                        pytest.param("postgis", marks=pytest.mark.postgis)])
 def db(request, tmp_path):
     """An empty, migrated database on each backend."""
     if request.param == "postgis":

@@ -115,6 +115,7 @@ def test_rt_and_landmark_that_disagree_are_both_shown_as_ambiguous(demo_forward)
     rt = next(c for c in found if c.level == "rt")
     masjid = next(c for c in found if c.level == "landmark" and "Al-Ikhlas" in c.label)
     assert masjid.placement.kelurahan_code == EKA_JAYA == rt.placement.kelurahan_code
-    if masjid.placement.rt_code != rt.code:  # the caller's RT and the masjid disagree
-        assert rt.ambiguous and masjid.ambiguous
-        assert any("tidak di RT" in n for n in masjid.notes)
+    # in the demo area the masjid Al-Ikhlas is not in RT 05: the two must be flagged
+    assert masjid.placement.rt_code != rt.code
+    assert rt.ambiguous and masjid.ambiguous
+    assert any("tidak di RT" in n for n in masjid.notes)

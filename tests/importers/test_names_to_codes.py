@@ -116,6 +116,7 @@ def test_no_parent_columns_kota_inferred_from_the_names(tmp_path):
     f = _kelurahan_file(tmp_path, [{"NAMOBJ": n} for n in names])
     data = read_boundaries(f, level="kelurahan")
     assert sorted(u.code for u in data.units) == [f"15.71.11.100{i}" for i in (1, 2, 3, 4, 6)]
+    assert {u.kind for u in data.units} == {"kelurahan"}  # 4th segment 1xxx
     assert data.report.count("inferred_parent") == 1
     # derived parents get their official names from the list
     assert {u.code: u.name for u in data.derived} == {
@@ -155,3 +156,47 @@ def test_level_guessed_from_columns_and_ambiguous_kota_resolved_by_kelurahan(tmp
     data = read_boundaries(f, derive_parents=False)
     assert [u.code for u in data.units] == ["32.75.01.1001", "32.75.01.1002", "32.75.02.1001"]
     assert data.report.count("inferred_level") == 1
+
+
+def test_any_kabupaten_kota_in_the_country_never_a_wrong_code(codes):
+    """40 kabupaten/kota drawn with a fixed seed from the whole list, names upper-cased and
+    prefixed as files write them: with kecamatan + kota columns, and with kota only."""
+    import random
+
+    from geo_sigap.importers.coding import Item, Resolver
+    from geo_sigap.importers.quality import QualityReport
+
+    kotas = sorted(c for c, p in codes.places.items() if p.level == AdminLevel.KABKOTA)
+    total, right, wrong = {True: 0, False: 0}, {True: 0, False: 0}, 0
+    for kota in random.Random(10).sample(kotas, 40):
+        kel = codes.descendants(kota, AdminLevel.KELURAHAN)
+        for with_kec in (True, False):
+            items = [Item(i, AdminLevel.KELURAHAN, codes.name(c).upper(),
+                          shapely.box(i * 0.01, 0, i * 0.01 + 0.01, 0.01),
+                          {AdminLevel.KABKOTA: codes.name(kota).upper(),
+                           **({AdminLevel.KECAMATAN: "Kec. " + codes.name(c[:8])}
+                              if with_kec else {})})
+                     for i, c in enumerate(kel)]
+            Resolver(codes, QualityReport()).resolve(items)
+            for c, it in zip(kel, items, strict=True):
+                total[with_kec] += 1
+                right[with_kec] += it.code == c
+                wrong += it.code is not None and it.code != c
+    assert wrong == 0  # a unit is coded right or listed, never coded wrong
+    # with the kecamatan named, only a desa and a kelurahan of one name in one kecamatan
+    # stay ambiguous; with the kota only, same-named villages of different kecamatan too
+    # (these boxes in a row give no useful neighbours)
+    assert right[True] >= 0.995 * total[True]
+    assert right[False] >= 0.97 * total[False]
+
+
+def test_given_code_list_checks_the_codes_a_file_holds(tmp_path):
+    f = _kelurahan_file(tmp_path, [
+        {"KDEPUM": "15.71.11.1001", "NAMOBJ": "Talang Bakung"},
+        {"KDEPUM": "15.71.11.1002", "NAMOBJ": "Eka Jaya"},  # 1002 is Payo Selincah
+        {"KDEPUM": "15.71.11.1099", "NAMOBJ": "Kampung Baru"}])
+    data = read_boundaries(f, codes=BUNDLED_LIST, derive_parents=False)
+    assert [u.code for u in data.units] == ["15.71.11.1001", "15.71.11.1002", "15.71.11.1099"]
+    [mismatch] = [i for i in data.report.issues if i.kind == "code_name_mismatch"]
+    assert "Payo Selincah" in mismatch.message and "Eka Jaya" in mismatch.message
+    assert data.report.count("unknown_code") == 1

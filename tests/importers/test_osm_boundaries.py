@@ -96,3 +96,30 @@ def test_osm_boundaries_saved_as_geojson_use_admin_level(tmp_path):
     data = read_boundaries(f, derive_parents=False)
     assert {u.code for u in data.units} >= {"15.71.11", "15.71.11.1001", "15.71.11.1002",
                                             "15.71.11.1002.RW003"}
+
+
+def test_overpass_out_geom_with_inline_coordinates(tmp_path):
+    """Overpass ``out geom;``: member ways carry their coordinates, no node elements."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(TINY).getroot()
+    nodes = {n.get("id"): n for n in root.findall("node")}
+    ways = {w.get("id"): w for w in root.findall("way")}
+    out = ET.Element("osm", version="0.6", generator="Overpass API")
+    for rel in root.findall("relation"):
+        r = ET.SubElement(out, "relation", id=rel.get("id"))
+        for m in rel.findall("member"):
+            mm = ET.SubElement(r, "member", type="way", ref=m.get("ref"), role=m.get("role"))
+            for nd in ways.get(m.get("ref"), ET.Element("x")).findall("nd"):
+                n = nodes[nd.get("ref")]
+                ET.SubElement(mm, "nd", lat=n.get("lat"), lon=n.get("lon"))
+        for t in rel.findall("tag"):
+            ET.SubElement(r, "tag", k=t.get("k"), v=t.get("v"))
+    f = tmp_path / "overpass.osm"
+    ET.ElementTree(out).write(f, encoding="utf-8", xml_declaration=True)
+    data = read_boundaries(f, derive_parents=False)
+    assert {u.code for u in data.units} == {
+        "15.71.11", "15.71.11.1001", "15.71.11.1002", "15.71.11.1001.RW001",
+        "15.71.11.1001.RW002", "15.71.11.1002.RW003", "15.71.11.1001.RW004"}
+    kec = next(u for u in data.units if u.code == "15.71.11")
+    assert len(kec.geometry.geoms[0].interiors) == 1

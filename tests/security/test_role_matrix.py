@@ -55,6 +55,9 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/teams/{code}/position"): DISPATCHERS | ASSIGNED_TEAM,
     ("GET", "/api/events"): STAFF,
     ("POST", "/api/public/reports"): ALL,
+    ("POST", "/api/public/photo-reports"): ALL,
+    ("GET", "/api/public/nearby"): ALL,
+    ("GET", "/api/public/places"): ALL,
     ("GET", "/api/public/status/{ticket}"): ALL,
     ("GET", "/api/geocode/reverse"): STAFF,
     ("GET", "/api/geocode/search"): STAFF,
@@ -142,6 +145,12 @@ def _request(client, auth, world, method: str, path: str, headers: dict):
     elif path == "/api/public/reports":
         kw["json"] = {"category": "pkl", "description": "Lapak di trotoar", "lon": IN_RT1[0],
                       "lat": IN_RT1[1]}
+    elif path == "/api/public/photo-reports":
+        kw["data"] = {"category": "lainnya", "description": "Lampu jalan mati",
+                      "lon": str(IN_RT1[0]), "lat": str(IN_RT1[1])}
+        kw["files"] = [("photos", ("a.jpg", io.BytesIO(JPEG), "image/jpeg"))]
+    elif path == "/api/public/places":
+        url += "?q=Eka%20Jaya"
     elif path == "/api/geocode/reverse":
         url += f"?lon={IN_RT1[0]}&lat={IN_RT1[1]}"
     elif path == "/api/geocode/search":

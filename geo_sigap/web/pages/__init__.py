@@ -160,7 +160,15 @@ def login_page(request: Request, next: str | None = None) -> HTMLResponse:  # no
 
 @router.get("/peta", response_class=HTMLResponse)
 def coordinator_map(request: Request) -> HTMLResponse:
-    return render(request, "peta.html", page="peta", title_key="map.title")
+    return render(request, "peta.html", page="peta", title_key="map.title",
+                  gi_permutations=GI_PERMUTATIONS)
+
+
+#: The rakor report's Gi* permutation count (``build_report(permutations=…)``; a test
+#: keeps them equal): the live map's hot spots are then the same statistics result as the
+#: report's (same count, same default seed). Not imported from the report builder, which
+#: would load matplotlib on the first /peta request.
+GI_PERMUTATIONS = 9999
 
 
 @router.get("/operator", response_class=HTMLResponse)
