@@ -92,6 +92,43 @@ def _check_photos(photos: list[Upload], max_bytes: int) -> list[tuple[Upload, st
     return out
 
 
+check_photos = _check_photos
+
+
+def store_photos(session, settings, report: FieldReportRow, checked, now: datetime,
+                 written: list[Path]) -> None:
+    """Write checked photos under ``settings.attachments_dir`` (random names, 0640) and
+    add them to ``report``; every file written is appended to ``written`` so the caller
+    can remove them again when its transaction fails."""
+    root = settings.attachments_dir
+    for up, ctype, ext in checked:
+        key = f"{now:%Y/%m}/{secrets.token_hex(16)}.{ext}"
+        path = root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(up.data)
+        path.chmod(0o640)
+        written.append(path)
+        report.attachments.append(AttachmentRow(
+            filename=display_name(up.filename, f"foto.{ext}"), content_type=ctype,
+            size=len(up.data), storage_key=key, sha256=hashlib.sha256(up.data).hexdigest()))
+
+
+def add_citizen_photos(session, settings, row: IncidentRow, checked, now: datetime,
+                       written: list[Path]) -> FieldReportRow | None:
+    """The photos a citizen sent with a report, kept as a report of the pseudo-team
+    :data:`~geo_sigap.domain.incidents.CITIZEN_REPORT_TEAM` (seen by staff only; it
+    never counts as the field team's report)."""
+    from geo_sigap.domain.incidents import CITIZEN_REPORT_TEAM
+
+    if not checked:
+        return None
+    rep = FieldReportRow(team_code=CITIZEN_REPORT_TEAM, text="Foto dari pelapor (warga)",
+                         created_at=now, author="warga")
+    row.reports.append(rep)
+    store_photos(session, settings, rep, checked, now, written)
+    return rep
+
+
 def add_field_report(services, actor: Actor, ticket: str, text: str,
                      photos: list[Upload] | None = None, *, idempotency_key: str | None = None,
                      now: datetime | None = None) -> dict[str, Any]:

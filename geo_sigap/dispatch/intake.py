@@ -147,7 +147,8 @@ def _reported_at(value: datetime | None, now: datetime) -> datetime:
 
 def report_incident(services, actor: Actor, data: ReportInput, *,
                     idempotency_key: str | None = None, now: datetime | None = None,
-                    with_suggestions: bool = False) -> IntakeResult:
+                    with_suggestions: bool = False, photos: list | None = None
+                    ) -> IntakeResult:
     """Record a report (step 1). Citizens report through the web channel only.
 
     Raises :class:`InvalidInput` subclasses (``unknown_category``,
@@ -155,9 +156,14 @@ def report_incident(services, actor: Actor, data: ReportInput, *,
     :class:`PermissionDenied` for a role that may not take reports. Nothing is written
     when it raises.
     """
+    from geo_sigap.dispatch import field
+
     now = now or utcnow()
     if actor.role != UserRole.CITIZEN:
         actor.require(INTAKE, "mencatat laporan", "record reports")
+    # photos (citizen reports): the same limits and checks as the field team's
+    checked_photos = field.check_photos(photos or [], services.settings.max_upload_bytes)
+    written: list = []
     secret = _secret(services)
     key = _scoped_key(actor, _text(idempotency_key, 100, "Idempotency-Key",
                                    "Idempotency-Key"), data, secret)
@@ -178,11 +184,15 @@ def report_incident(services, actor: Actor, data: ReportInput, *,
                 else:  # ticket code collision
                     checked[0].ticket = new_ticket_code(now.astimezone(WIB))
                 view = _insert(s, services, actor, checked[0], key, fingerprint, checked[1],
-                               now)
+                               now, checked_photos, written)
             break
         except IntegrityError:
+            _unlink(written)
             if attempt == 4:
                 raise
+        except BaseException:
+            _unlink(written)
+            raise
     loc = checked[1]
     view.update(assignments=[], reports=[], duplicates=[])
     if with_suggestions:
@@ -323,8 +333,15 @@ def _by_key(session, services, actor: Actor, key: str, fingerprint: str | None,
                          actor, now)
 
 
+def _unlink(paths: list) -> None:
+    for p in paths:
+        p.unlink(missing_ok=True)
+    paths.clear()
+
+
 def _insert(s, services, actor: Actor, inc: Incident, key: str | None,
-            fingerprint: str | None, loc: ports.Located, now: datetime) -> dict[str, Any]:
+            fingerprint: str | None, loc: ports.Located, now: datetime, photos=(),
+            written: list | None = None) -> dict[str, Any]:
     """Inside the write transaction ``s``: duplicate search, incident row, audit entry,
     outbox event."""
     st = services.settings
@@ -336,13 +353,18 @@ def _insert(s, services, actor: Actor, inc: Incident, key: str | None,
     if dup is not None:
         row.duplicate_of_id = dup.id
     s.add(row)
+    if photos:
+        from geo_sigap.dispatch.field import add_citizen_photos
+
+        add_citizen_photos(s, st, row, photos, now, written if written is not None else [])
     s.flush()
     audit.append(s, AuditEntry(
         at=now, actor=actor.username, actor_role=actor.role.value, action="report",
         incident_ticket=row.ticket, to_status=row.status,
         details={"channel": inc.channel.value, "category": inc.category,
                  "priority": int(inc.priority), "duplicate_of": dup.ticket if dup else None,
-                 "flags": list(loc.flags)}), incident_id=row.id)
+                 "flags": list(loc.flags),
+                 **({"photos": len(photos)} if photos else {})}), incident_id=row.id)
     incident_event(s, row, "report", teams=[])
     return incident_view(s, services.categories, row, actor, now, full=False)
 

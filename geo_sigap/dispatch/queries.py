@@ -198,3 +198,90 @@ def route_for(services, actor: Actor, ticket: str, team_code: str, *,
     return {"ticket": ticket, "team_code": team_code, "distance_m": round(route.distance_m, 1),
             "eta_s": round(route.eta_s, 1), "is_estimate": route.is_estimate,
             "profile": route.profile, "route": route.to_geojson()}
+
+
+# A public point is rounded to this many decimals of a degree (3 ≈ 110 m at Jambi).
+PUBLIC_DECIMALS = 3
+
+
+def _kelurahan_points(units) -> dict[str, tuple[float, float]]:
+    """Kelurahan code → a point inside it (lon, lat), for places shown only roughly."""
+    from geo_sigap.domain.admin import AdminLevel
+
+    out = {}
+    for u in units:
+        if u.level == AdminLevel.KELURAHAN and u.geometry is not None:
+            p = u.geometry.representative_point()
+            out[u.code] = (round(p.x, 5), round(p.y, 5))
+    return out
+
+
+def public_nearby(services, lon: float | None = None, lat: float | None = None, *,
+                  radius_m: float = 2000, days: int = 14, limit: int = 300,
+                  now: datetime | None = None) -> dict[str, Any]:
+    """Recent reports for the public map (no sign-in), newest first.
+
+    Each: ``category, category_name(_en), icon, status, status_label(_en), kelurahan,
+    reported_on`` (date, WIB), ``lon, lat`` and ``approximate``: ``"area"`` (the
+    kelurahan's centre, for categories with ``public_exact = false`` such as pekat and
+    ODGJ) or ``"rounded"`` (to ~110 m). No ticket, text, address or reporter. Rejected
+    reports and duplicates are left out. (lon, lat) EPSG:4326; ``radius_m`` metres.
+    """
+    from geo_sigap.dispatch.intake import _metres
+    from geo_sigap.dispatch.whatsapp import WIB
+
+    now = now or utcnow()
+    centre = None
+    if lon is not None or lat is not None:
+        if lon is None or lat is None:
+            raise InvalidInput("lon dan lat harus diisi bersama", "lon and lat go together")
+        from geo_sigap.domain.coordinates import check_lonlat
+
+        cp = check_lonlat(lon, lat)
+        centre = (cp.lon, cp.lat)
+    kel_points = _kelurahan_points(services.units)
+    q = (select(IncidentRow.category, IncidentRow.status, IncidentRow.lon, IncidentRow.lat,
+                IncidentRow.kelurahan_code, IncidentRow.placement, IncidentRow.reported_at)
+         .where(IncidentRow.reported_at >= now - timedelta(days=days),
+                IncidentRow.status != Status.DITOLAK.value,
+                IncidentRow.duplicate_of_id.is_(None), IncidentRow.lon.is_not(None))
+         .order_by(IncidentRow.reported_at.desc()).limit(5000))
+    items = []
+    with services.db.session() as s:
+        rows = s.execute(q).all()
+    for cat_code, status, x, y, kel_code, placement, at in rows:
+        if centre is not None and _metres((x, y), centre) > radius_m:
+            continue
+        try:
+            cat = services.categories.get(cat_code)
+        except Exception:  # noqa: BLE001 - a category removed since
+            continue
+        if cat.public_exact:
+            px, py, approx = round(x, PUBLIC_DECIMALS), round(y, PUBLIC_DECIMALS), "rounded"
+        elif kel_code in kel_points:
+            (px, py), approx = kel_points[kel_code], "area"
+        else:
+            continue  # no area to show it by: not on the public map
+        st = Status(status)
+        items.append({
+            "category": cat.code, "category_name": cat.name, "category_name_en": cat.name_en,
+            "icon": cat.icon, "status": st.value, "status_label": st.label,
+            "status_label_en": st.label_for("en"),
+            "kelurahan": (placement or {}).get("kelurahan_name"),
+            "reported_on": at.astimezone(WIB).date().isoformat(),
+            "lon": px, "lat": py, "approximate": approx})
+        if len(items) >= limit:
+            break
+    return {"days": days, "count": len(items), "items": items}
+
+
+def public_places(services, q: str, *, limit: int = 5) -> dict[str, Any]:
+    """Forward-geocoded candidates for a citizen's address/landmark text (no personal
+    data: the gazetteer and the area's names only)."""
+    found = ports.search_places(services, q, limit=limit)
+    out = []
+    for c in found:
+        place = (c.get("placement") or {}).get("description")
+        out.append({"label": c.get("label"), "lon": c.get("lon"), "lat": c.get("lat"),
+                    "level": c.get("level"), "place": place})
+    return {"query": q, "candidates": out}

@@ -28,6 +28,8 @@ class Relay:
         self._lock = threading.Lock()
         self._stop = False
         self.accepted = 0
+        self.up_bytes = 0  # bytes the browser sent (requests, uploads)
+        self.down_bytes = 0  # bytes relayed back to it
         threading.Thread(target=self._accept, daemon=True).start()
 
     # ------------------------------------------------------------------ control
@@ -73,11 +75,12 @@ class Relay:
             with self._lock:
                 self._conns.update((client, upstream))
             lossy = self.mode == "lossy"
-            threading.Thread(target=self._pipe, args=(client, upstream, None), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client, lossy and client),
+            threading.Thread(target=self._pipe, args=(client, upstream, None, "up_bytes"),
                              daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, lossy and client,
+                                                      "down_bytes"), daemon=True).start()
 
-    def _pipe(self, src: socket.socket, dst: socket.socket, drop_for) -> None:
+    def _pipe(self, src: socket.socket, dst: socket.socket, drop_for, counter: str) -> None:
         try:
             while True:
                 data = src.recv(65536)
@@ -88,6 +91,8 @@ class Relay:
                     _hard_close(drop_for)
                     break
                 dst.sendall(data)
+                with self._lock:
+                    setattr(self, counter, getattr(self, counter) + len(data))
         except OSError:
             pass
         finally:

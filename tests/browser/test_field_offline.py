@@ -228,3 +228,91 @@ def test_field_app_offline_and_back(browser, server, tmp_path):
         ctx.close()
     finally:
         relay.close()
+
+
+def test_citizen_reports_with_a_photo_and_follows_it_to_closure(browser, server, tmp_path):
+    api = Api(server.base)
+    teams = [t["code"] for t in api.call("coordinator", "GET", "/api/teams")["items"]]
+    # an earlier pekat report nearby: on the public map only by its kelurahan
+    api.dispatched("pekat", (103.6632, -1.6168), teams[2], "Judi di rumah Pak Darto")
+    ctx = browser.new_context(**{**PHONE, "geolocation": {"longitude": 103.6628,
+                                                          "latitude": -1.6164}})
+    errors: list[str] = []
+    relay = Relay(server.port)  # to count the bytes the phone sends
+    page = ctx.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{relay.base}/lapor")
+    page.wait_for_selector("body[data-ready='1']")
+    # no category chosen for the citizen; plain words and an "I don't know" choice
+    assert page.locator("input[name=category]:checked").count() == 0
+    labels = page.inner_text("#categories")
+    assert "Lainnya / tidak tahu" in labels and "berkeliaran di jalan" in labels
+    # sending too early: the error shows where the citizen looks (in view, near the button)
+    page.click("#send")
+    err = page.locator("#form-error")
+    err.wait_for(state="visible")
+    assert "Pilih jenis kejadian" in err.inner_text()
+    box = err.bounding_box()
+    assert 0 <= box["y"] and box["y"] + box["height"] <= 844
+    page.check("input[name=category][value=ternak]")
+    page.fill("#description", "Tiga ekor kambing masuk ke halaman sekolah")
+    page.click("#send")
+    page.wait_for_function("() => document.querySelector('#form-error').textContent.includes('lokasi')")
+    assert 0 <= page.locator("#form-error").bounding_box()["y"] <= 844
+    # place by landmark search (the forward geocoder)
+    page.fill("#address", "Eka Jaya")
+    page.click("#search")
+    page.wait_for_selector("#results li button", timeout=10000)
+    page.locator("#results li button").first.click()
+    page.wait_for_function("() => document.querySelector('#lonlat').textContent.length > 0")
+    # then GPS: zoom 17, and the base map shows roads and their names
+    page.click("#gps")
+    page.wait_for_function("() => SIGAP_LAPOR.map.getZoom() === 17 && document.querySelectorAll('.road-label').length > 0",
+                           timeout=10000)
+    page.wait_for_function("() => Number(document.querySelector('#nearby-count').textContent) >= 1", timeout=10000)
+    nearby = page.text_content("#nearby-list")
+    assert "Pekat" in nearby and "hanya kelurahan" in nearby and "Darto" not in nearby
+    photo = tmp_path / "IMG_warga.jpg"
+    photo.write_bytes(phone_photo(page))
+    page.set_input_files("#photos", str(photo))
+    page.wait_for_selector("#thumbs img", timeout=20000)
+    page.locator("#map").scroll_into_view_if_needed()
+    shot(page, "24_lapor_peta_z17")
+    page.wait_for_timeout(1500)  # nearby feed and map drawn: only the report is measured
+    before = relay.up_bytes
+    page.click("#send")
+    page.wait_for_selector("#thanks:not([hidden])", timeout=20000)
+    ticket = page.inner_text("#ticket")
+    assert ticket.startswith("SGP-")
+    assert page.locator("#copy").is_visible() and page.locator("#share-ticket").is_visible()
+    sent = relay.up_bytes - before
+    print(f"citizen report with one phone photo: {sent} bytes sent "
+          f"(photo {photo.stat().st_size} bytes as taken)")
+    assert 20_000 < sent < 700_000
+    shot(page, "25_lapor_tiket")
+
+    # the posko takes it through the SOP and closes it with a note for the public
+    inc = api.call("operator", "GET", f"/api/incidents/{ticket}")
+    assert inc["reports"][0]["team_code"] == "WARGA" and len(inc["reports"][0]["attachments"]) == 1
+    inc = api.call("operator", "POST", f"/api/incidents/{ticket}/transitions",
+                   {"action": "verify", "version": inc["version"]})
+    inc = api.call("dispatcher", "POST", f"/api/incidents/{ticket}/assign", {
+        "version": inc["version"], "assignments": [{"team_code": teams[3], "kind": "lead"}]})
+    inc = api.call("dispatcher", "POST", f"/api/incidents/{ticket}/transitions",
+                   {"action": "arrive", "version": inc["incident"]["version"]})
+    inc = api.call("dispatcher", "POST", f"/api/incidents/{ticket}/transitions", {
+        "action": "handle", "version": inc["version"],
+        "reason": "Kambing dikembalikan ke pemilik; foto lupa diambil"})
+    api.call("coordinator", "POST", f"/api/incidents/{ticket}/transitions", {
+        "action": "resolve", "version": inc["version"], "note": "Pemilik: Pak Umar (internal)",
+        "public_note": "Kambing sudah dikembalikan ke pemiliknya dan halaman sekolah aman."})
+    page.click("#status-link")
+    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_selector("#public-note")
+    text = page.inner_text("#status-result")
+    assert "Selesai" in text and "halaman sekolah aman" in text
+    assert "Umar" not in text and "kambing masuk" not in text.lower()
+    shot(page, "26_status_selesai")
+    assert errors == []
+    ctx.close()
+    relay.close()

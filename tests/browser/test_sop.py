@@ -159,7 +159,7 @@ def test_citizen_reports_with_gps_and_follows_the_ticket(browser, server):
     page = ctx.new_page()
     page.goto(f"{server.base}/lapor")
     page.wait_for_selector("body[data-ready='1']")
-    page.select_option("#category", "pkl")
+    page.check("input[name=category][value=pkl]")
     page.fill("#description", "Lapak PKL menutup trotoar depan sekolah")
     page.click("#gps")
     page.wait_for_function("() => document.querySelector('#lonlat').textContent.length > 0")

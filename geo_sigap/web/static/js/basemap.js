@@ -6,10 +6,48 @@
   const ROAD_WEIGHT = { motorway: 4, trunk: 4, primary: 3.5, secondary: 3, tertiary: 2.5,
     residential: 1.5, unclassified: 1.5, service: 1, living_street: 1, track: 1, path: 0.8 };
 
-  function roadStyle(f) {
-    const hw = String((f.properties || {}).highway || "").replace("_link", "");
-    const w = ROAD_WEIGHT[hw] || 1;
-    return { color: w >= 2.5 ? "#b9a27a" : "#c9c2b6", weight: w, opacity: 0.9, interactive: false };
+  // Roads grow with the zoom so a street stays visible when zoomed in (zoom 17 after GPS
+  // showed hairlines on the background: "blank grey"); names appear from ROAD_NAMES_ZOOM.
+  const ROAD_NAMES_ZOOM = 16;
+  function zoomFactor(z) { return z >= 18 ? 4 : z >= 17 ? 3 : z >= 16 ? 2.2 : z >= 15 ? 1.5 : 1; }
+  function roadStyleAt(z) {
+    const k = zoomFactor(z);
+    return (f) => {
+      const hw = String((f.properties || {}).highway || "").replace("_link", "");
+      const w = ROAD_WEIGHT[hw] || 1;
+      return { color: w >= 2.5 ? "#c8a45f" : (z >= 16 ? "#a89f90" : "#c9c2b6"), weight: w * k,
+        opacity: 0.95, lineCap: "round", interactive: false };
+    };
+  }
+  const roadStyle = roadStyleAt(14);
+
+  /** One name label per street in view (at the middle of its longest visible piece). */
+  function roadNames(map, roads, group) {
+    group.clearLayers();
+    if (map.getZoom() < ROAD_NAMES_ZOOM || !map.hasLayer(roads)) return;
+    const view = map.getBounds(), best = new Map();
+    roads.eachLayer((l) => {
+      const name = l.feature && l.feature.properties && l.feature.properties.name;
+      if (!name) return;
+      const b = l.getBounds();
+      if (!view.intersects(b)) return;
+      const pts = l.getLatLngs().flat(2).filter((p) => view.contains(p));
+      if (pts.length < 2) return;
+      const len = pts[0].distanceTo(pts[pts.length - 1]);
+      const cur = best.get(name);
+      if (!cur || len > cur.len) best.set(name, { len, at: pts[Math.floor(pts.length / 2)] });
+    });
+    let n = 0;
+    const placed = [];
+    for (const [name, v] of [...best.entries()].sort((a, b) => b[1].len - a[1].len)) {
+      if (n >= 40) break;
+      const p = map.latLngToContainerPoint(v.at), half = name.length * 3.2 + 6;
+      if (placed.some((q) => Math.abs(q.x - p.x) < half + q.half && Math.abs(q.y - p.y) < 16)) continue;
+      placed.push({ x: p.x, y: p.y, half });
+      n++;
+      group.addLayer(L.marker(v.at, { interactive: false, keyboard: false,
+        icon: L.divIcon({ className: "road-label", html: S.esc(name), iconSize: null }) }));
+    }
   }
 
   /**
@@ -91,8 +129,17 @@
       }
       return found;
     });
+    const names = L.layerGroup().addTo(map);
+    let zoomSeen = null;
+    const restyle = () => {
+      const z = map.getZoom();
+      if (z !== zoomSeen) { roads.setStyle(roadStyleAt(z)); zoomSeen = z; }
+      roadNames(map, roads, names);
+    };
+    map.on("zoomend moveend overlayadd overlayremove", restyle);
+    overlays.road_names = names;
     S.api("GET", "/api/map/roads", null, { noRedirect: true })
-      .then((gj) => { roads.addData(gj); roads.bringToBack(); })
+      .then((gj) => { roads.addData(gj); roads.bringToBack(); restyle(); })
       .catch(() => { /* no road file configured: boundaries alone */ });
     return { map, overlays, control, ready, canvas };
   }

@@ -17,6 +17,7 @@
         S.el("p", {}, S.el("span", { class: "badge", style: "background:" + (S.STATUS_COLORS[d.status] || "#555") },
           en ? d.status_label_en || S.statusLabel(d.status) : d.status_label || S.statusLabel(d.status))),
         S.el("p", {}, (en ? d.category_name_en : d.category_name) || d.category, d.kelurahan ? " · Kel. " + d.kelurahan : ""),
+        d.public_note ? S.el("div", { class: "public-note", id: "public-note" }, S.el("strong", {}, S.t("warga.public_note")), S.el("p", {}, d.public_note)) : null,
         d.message ? S.el("p", { class: "saved" }, d.message) : null,
         S.el("h2", {}, S.t("status.steps")),
         S.el("ol", { class: "timeline" }, list.map((k) => S.el("li", { class: (steps[k] ? "done" : "") + (k === lastDone ? " current" : "") },
