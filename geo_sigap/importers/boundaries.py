@@ -166,6 +166,9 @@ def read_boundaries(
         Resolver(code_list, report, context=context, threshold=threshold).resolve(items)
         progress("mencocokkan nama dengan kode Kemendagri", 1, 1)
         _refuse_if_mostly_unmatched(items, path, m)
+    if codes is not None or code_list is not None:
+        code_list = code_list or _code_list(codes, context)
+        _check_file_codes(items, code_list, report)
     units = _units(items, report)
     if not units:
         bad = ", ".join(repr(it.name) for it in items if it.name)[:200] or "-"
@@ -337,6 +340,27 @@ def _numbers(it: Item, row, m: FieldMapping, report: QualityReport) -> bool:
             f"{getattr(label, want):03d}; akhiran {label.suffix!r} disimpan di atribut"))
         it.suffix = label.suffix
     return True
+
+
+def _check_file_codes(items: list[Item], codes: CodeList, report: QualityReport) -> None:
+    """Codes the file gives, against the list: unknown codes and names that disagree."""
+    from rapidfuzz import fuzz
+
+    from geo_sigap.importers.wilayah import core_name
+
+    for it in items:
+        if it.how != "file" or it.code is None or it.level > AdminLevel.KELURAHAN:
+            continue
+        place = codes.places.get(it.code)
+        if place is None:
+            report.add(QualityIssue(
+                "unknown_code", (it.code,), f"{it.where}: kode {it.code} ({it.name}) tidak ada "
+                f"dalam daftar kode {codes.source}"))
+        elif it.name and max(fuzz.ratio(core_name(it.name, it.level)[0], c)
+                             for c in place.cores) < 70:
+            report.add(QualityIssue(
+                "code_name_mismatch", (it.code,), f"{it.where}: kode {it.code} adalah "
+                f"{place.name} menurut daftar kode, tetapi berkas menamainya {it.name!r}"))
 
 
 def _refuse_if_mostly_unmatched(items: list[Item], path: Path, m: FieldMapping) -> None:

@@ -188,3 +188,15 @@ def test_any_kabupaten_kota_in_the_country_never_a_wrong_code(codes):
     # (these boxes in a row give no useful neighbours)
     assert right[True] >= 0.995 * total[True]
     assert right[False] >= 0.97 * total[False]
+
+
+def test_given_code_list_checks_the_codes_a_file_holds(tmp_path):
+    f = _kelurahan_file(tmp_path, [
+        {"KDEPUM": "15.71.11.1001", "NAMOBJ": "Talang Bakung"},
+        {"KDEPUM": "15.71.11.1002", "NAMOBJ": "Eka Jaya"},  # 1002 is Payo Selincah
+        {"KDEPUM": "15.71.11.1099", "NAMOBJ": "Kampung Baru"}])
+    data = read_boundaries(f, codes=BUNDLED_LIST, derive_parents=False)
+    assert [u.code for u in data.units] == ["15.71.11.1001", "15.71.11.1002", "15.71.11.1099"]
+    [mismatch] = [i for i in data.report.issues if i.kind == "code_name_mismatch"]
+    assert "Payo Selincah" in mismatch.message and "Eka Jaya" in mismatch.message
+    assert data.report.count("unknown_code") == 1
