@@ -39,6 +39,7 @@ SECTIONS = [
     ("susulan", "Kejadian susulan di dekatnya",
      [("table", "near_repeat"), ("table", "near_repeat_detail")]),
     ("kelurahan", "Kejadian per kelurahan", [("table", "kelurahan")]),
+    ("pos", "Penempatan pos", [("table", "placement")]),
     ("kapan", "Kapan kejadian terjadi", [("fig", "dayhour"), ("fig", "monthly"),
                                         ("table", "comp"), ("table", "late_rhythm")]),
     ("respons", "Kinerja penanganan", [("table", "steps"), ("table", "perf_role"),
@@ -112,8 +113,12 @@ def render_html(pack, toc_pages: dict | None = None) -> str:
     images = pack.__dict__.get("_png")
     if images is None:  # once per pack: the second (paginated) render reuses them
         images = pack.__dict__["_png"] = {k: png_data_url(f) for k, f in pack.figures.items()}
+    shown = [sec for sec in SECTIONS if any(
+        kind == "text" or (kind == "fig" and key in images) or (kind == "table" and key in
+                                                                pack.tables)
+        for kind, key in sec[2])]
     return _env().render(
-        meta=pack.meta, headline=pack.headline, sections=SECTIONS, maps=MAPS,
+        meta=pack.meta, headline=pack.headline, sections=shown, maps=MAPS,
         tables=pack.tables, html_table=html_table, images=images, fig_titles=FIG_TITLES,
         findings=[_ref(pack, f.text, f.table) for f in pack.findings],
         recommendations=[_ref(pack, f.text, f.table) for f in pack.recommendations],
