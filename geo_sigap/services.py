@@ -159,6 +159,30 @@ class Services:
         start, end = report_range(quarter)
         return self.analytics_data(start, end)
 
+    def post_proposals(self, units, target_min: float = 15.0):
+        """Per role, the best moves of a post on the road network (RTs gained within
+        ``target_min``); ``None`` without a local road network (the pack then leaves the
+        section out)."""
+        from geo_sigap.routing.engine import RoutingEngine
+
+        engine = self.routing
+        if not isinstance(engine, RoutingEngine):
+            return None
+        from geo_sigap.analytics.placement import post_proposals
+        from geo_sigap.storage.teams import list_teams
+
+        with self.db.session() as s:
+            teams = list_teams(s)
+        return post_proposals(engine, units, teams, target_min)
+
+    def rakor_pack(self, quarter, kecamatan=None, pdf: bool = False) -> dict:
+        """Paths of the rakor pack (``html``, ``pdf``, ``json``) of ``quarter``, built once
+        per data version under ``cache_dir/rakor`` (the /analisis page); the PDF is
+        printed when ``pdf`` asks for it."""
+        from geo_sigap.analytics.report.cache import cached_pack
+
+        return cached_pack(self, quarter, kecamatan, self.settings.cache_dir / "rakor", pdf)
+
     def warm_up(self) -> None:
         """Build the geocoders, the routing engine (and compile their kernels) and the
         analytics history now, so that the first request does not wait for them."""

@@ -39,6 +39,7 @@ SECTIONS = [
     ("susulan", "Kejadian susulan di dekatnya",
      [("table", "near_repeat"), ("table", "near_repeat_detail")]),
     ("kelurahan", "Kejadian per kelurahan", [("table", "kelurahan")]),
+    ("pos", "Penempatan pos", [("table", "placement")]),
     ("kapan", "Kapan kejadian terjadi", [("fig", "dayhour"), ("fig", "monthly"),
                                         ("table", "comp"), ("table", "late_rhythm")]),
     ("respons", "Kinerja penanganan", [("table", "steps"), ("table", "perf_role"),
@@ -112,8 +113,12 @@ def render_html(pack, toc_pages: dict | None = None) -> str:
     images = pack.__dict__.get("_png")
     if images is None:  # once per pack: the second (paginated) render reuses them
         images = pack.__dict__["_png"] = {k: png_data_url(f) for k, f in pack.figures.items()}
+    shown = [sec for sec in SECTIONS if any(
+        kind == "text" or (kind == "fig" and key in images) or (kind == "table" and key in
+                                                                pack.tables)
+        for kind, key in sec[2])]
     return _env().render(
-        meta=pack.meta, headline=pack.headline, sections=SECTIONS, maps=MAPS,
+        meta=pack.meta, headline=pack.headline, sections=shown, maps=MAPS,
         tables=pack.tables, html_table=html_table, images=images, fig_titles=FIG_TITLES,
         findings=[_ref(pack, f.text, f.table) for f in pack.findings],
         recommendations=[_ref(pack, f.text, f.table) for f in pack.recommendations],
@@ -161,9 +166,36 @@ def _section_pages(pdf_path: Path) -> dict:
     return out
 
 
+def pack_json(pack) -> dict:
+    """What the /analisis page shows: the same findings, tables and figures as the pack."""
+    _numbered(pack)
+
+    def cell(v):
+        text, _ = _cell(v)
+        return text
+
+    return {
+        "meta": {k: v for k, v in pack.meta.items() if isinstance(v, (str, int, float))},
+        "headline": [list(h) for h in pack.headline],
+        "findings": [_ref(pack, f.text, f.table) for f in pack.findings],
+        "recommendations": [_ref(pack, f.text, f.table) for f in pack.recommendations],
+        "tables": [{"key": t.key, "number": t.number, "title": t.title, "note": t.note,
+                    "columns": [str(c) for c in t.df.columns],
+                    "rows": [[cell(v) for v in r] for r in t.df.itertuples(index=False)]}
+                   for t in sorted(pack.tables.values(), key=lambda t: t.number)],
+        "figures": {k: {"title": FIG_TITLES.get(k, k), "src": v}
+                    for k, v in pack.__dict__.get("_png", {}).items()},
+    }
+
+
 def write_pack(pack, html_path: Path, pdf_path: Path | None) -> None:
-    """Write the HTML (and, with ``pdf_path``, the PDF printed from it)."""
+    """Write the HTML (and, with ``pdf_path``, the PDF printed from it) and, beside them,
+    ``<stem>.json`` with the findings and tables (for the /analisis page and its CSVs)."""
+    import json
+
     html_path.write_text(render_html(pack), encoding="utf-8")
+    html_path.with_suffix(".json").write_text(
+        json.dumps(pack_json(pack), ensure_ascii=False), encoding="utf-8")
     if pdf_path is None:
         return
     print_pdf(html_path, pdf_path)
