@@ -159,6 +159,14 @@ class Services:
         start, end = report_range(quarter)
         return self.analytics_data(start, end)
 
+    def rakor_pack(self, quarter, kecamatan=None, pdf: bool = False) -> dict:
+        """Paths of the rakor pack (``html``, ``pdf``, ``json``) of ``quarter``, built once
+        per data version under ``cache_dir/rakor`` (the /analisis page); the PDF is
+        printed when ``pdf`` asks for it."""
+        from geo_sigap.analytics.report.cache import cached_pack
+
+        return cached_pack(self, quarter, kecamatan, self.settings.cache_dir / "rakor", pdf)
+
     def warm_up(self) -> None:
         """Build the geocoders, the routing engine (and compile their kernels) and the
         analytics history now, so that the first request does not wait for them."""

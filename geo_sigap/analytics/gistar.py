@@ -214,18 +214,19 @@ def gi_star(y, w, *, permutations: int = 999, seed: int = DEFAULT_SEED) -> GiSta
             f"Number of values ({n}) differs from the weights' units ({wm.shape[0]})",
         )
     y_sum = y.sum()
-    G = (wm @ y) / y_sum
-    N = n
-    mean = y_sum / N
-    mean_sq = (y**2).sum() / N
-    var = mean_sq - mean**2
-    card = np.asarray(wm.sum(axis=1)).squeeze()
-    EG = card / N
-    VG = card * (N - card)
-    VG = VG / (N - 1)
-    VG = VG * (1 / N**2)
-    VG = VG * (var / (mean**2))
+    # an all-zero y (an empty quarter) gives NaN statistics, not RuntimeWarnings
     with np.errstate(divide="ignore", invalid="ignore"):
+        G = (wm @ y) / y_sum
+        N = n
+        mean = y_sum / N
+        mean_sq = (y**2).sum() / N
+        var = mean_sq - mean**2
+        card = np.asarray(wm.sum(axis=1)).squeeze()
+        EG = card / N
+        VG = card * (N - card)
+        VG = VG / (N - 1)
+        VG = VG * (1 / N**2)
+        VG = VG * (var / (mean**2))
         z = (G - EG) / np.sqrt(VG)
     indptr, indices, data, self_w = _split_self(wm)
     island = np.diff(indptr) == 0

@@ -166,6 +166,9 @@ def read_boundaries(
         Resolver(code_list, report, context=context, threshold=threshold).resolve(items)
         progress("mencocokkan nama dengan kode Kemendagri", 1, 1)
         _refuse_if_mostly_unmatched(items, path, m)
+    if codes is not None or code_list is not None:
+        code_list = code_list or _code_list(codes, context)
+        _check_file_codes(items, code_list, report)
     units = _units(items, report)
     if not units:
         bad = ", ".join(repr(it.name) for it in items if it.name)[:200] or "-"
@@ -237,8 +240,12 @@ def _items(gdf: gpd.GeoDataFrame, m: FieldMapping, fixed: AdminLevel | None,
             continue
         if not name and lv in parents:  # e.g. an OSM kelurahan named only in KEL_name
             name = _text(row.get(parents[lv]))
+        kel_from_code = None
         if code and level_of(code) != lv:
-            local_ids.append(raw)  # e.g. a kecamatan code in a kelurahan's column
+            if level_of(code) == AdminLevel.KELURAHAN and lv >= AdminLevel.RW:
+                kel_from_code = code  # an RW file's KODE_KEL: the RW's kelurahan
+            else:
+                local_ids.append(raw)  # e.g. a kecamatan code in a kelurahan's column
             code = None
         geom, repaired = _polygonal(row.geometry)
         if geom is None:
@@ -261,7 +268,7 @@ def _items(gdf: gpd.GeoDataFrame, m: FieldMapping, fixed: AdminLevel | None,
         if lv >= AdminLevel.RW and code is None:
             if not _numbers(it, row, m, report):
                 continue
-            kel = _text(row.get(m.kelurahan_code)) if m.kelurahan_code else None
+            kel = _text(row.get(m.kelurahan_code)) if m.kelurahan_code else kel_from_code
             if kel:
                 try:
                     it.kelurahan_code = normalize_kemendagri(kel)
@@ -333,6 +340,27 @@ def _numbers(it: Item, row, m: FieldMapping, report: QualityReport) -> bool:
             f"{getattr(label, want):03d}; akhiran {label.suffix!r} disimpan di atribut"))
         it.suffix = label.suffix
     return True
+
+
+def _check_file_codes(items: list[Item], codes: CodeList, report: QualityReport) -> None:
+    """Codes the file gives, against the list: unknown codes and names that disagree."""
+    from rapidfuzz import fuzz
+
+    from geo_sigap.importers.wilayah import core_name
+
+    for it in items:
+        if it.how != "file" or it.code is None or it.level > AdminLevel.KELURAHAN:
+            continue
+        place = codes.places.get(it.code)
+        if place is None:
+            report.add(QualityIssue(
+                "unknown_code", (it.code,), f"{it.where}: kode {it.code} ({it.name}) tidak ada "
+                f"dalam daftar kode {codes.source}"))
+        elif it.name and max(fuzz.ratio(core_name(it.name, it.level)[0], c)
+                             for c in place.cores) < 70:
+            report.add(QualityIssue(
+                "code_name_mismatch", (it.code,), f"{it.where}: kode {it.code} adalah "
+                f"{place.name} menurut daftar kode, tetapi berkas menamainya {it.name!r}"))
 
 
 def _refuse_if_mostly_unmatched(items: list[Item], path: Path, m: FieldMapping) -> None:

@@ -341,6 +341,8 @@ class Resolver:
     def _record(self, it: Item, m: Match, via: str) -> None:
         if m.ok:
             it.code, it.official_name, it.how = m.code, m.name, f"{m.status}: {via}"
+            if it.kind is None and it.level == AdminLevel.KELURAHAN:
+                it.kind = self.codes.places[m.code].kind  # kelurahan / desa, from the code
         self.report.match(it.index, it.level, it.name, m.code, m.name, m.status, m.score,
                           m.candidates, via)
         label = f"{it.where} {it.level.label} {it.name!r}"

@@ -18,7 +18,7 @@ from geo_sigap.storage.tables import AssignmentRow, IncidentRow
 
 OPEN_STATUSES = [s.value for s in Status if s.is_open]
 FIELDS = ("ticket", "category", "status", "priority", "lon", "lat", "reported_at", "due_at",
-          "on_scene_at", "kelurahan_code", "description")
+          "on_scene_at", "kelurahan_code", "description", "teams")
 DESCRIPTION_CHARS = 160
 
 
@@ -42,6 +42,13 @@ def open_incidents_feed(session: Session, categories: CategoryTable, *,
                                                     AssignmentRow.active.is_(True))))
     q = (q.order_by(IncidentRow.reported_at.desc()).limit(limit + 1))
     targets: dict[tuple[str, int], float | None] = {}
+    assigned: dict[str, list[str]] = {}  # ticket → active team codes (the incident board)
+    for tk, code in session.execute(
+            select(IncidentRow.ticket, AssignmentRow.team_code)
+            .join(AssignmentRow, AssignmentRow.incident_id == IncidentRow.id)
+            .where(AssignmentRow.active.is_(True), IncidentRow.status.in_(OPEN_STATUSES))
+            .order_by(AssignmentRow.id)):
+        assigned.setdefault(tk, []).append(code)
     rows = []
     for tk, cat, status, prio, lon, lat, rep, onscene, kel, desc in session.execute(q):
         key = (cat, prio)
@@ -55,6 +62,6 @@ def open_incidents_feed(session: Session, categories: CategoryTable, *,
         rows.append([tk, cat, status, prio, lon, lat, rep.isoformat(),
                      due.isoformat() if due else None,
                      onscene.isoformat() if onscene else None, kel,
-                     (desc or "")[:DESCRIPTION_CHARS]])
+                     (desc or "")[:DESCRIPTION_CHARS], assigned.get(tk, [])])
     truncated = len(rows) > limit
     return {"fields": list(FIELDS), "rows": rows[:limit], "truncated": truncated}

@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     from geo_sigap.web import pages
     from geo_sigap.web.routes import (
+        analysis,
         analytics,
         auth,
         drafts,
@@ -100,9 +101,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
 
     for module in (system, auth, incidents, intake, teams, events, public, geocoding,
-                   analytics, webhooks, open311, ogcapi, exports, drafts):
+                   analytics, webhooks, open311, ogcapi, exports, drafts, analysis):
         app.include_router(module.router)
     pages.install(app)  # pages, base-map API (/api/map) and /static
+    from geo_sigap.web.errors import document_error_answers
+
+    document_error_answers(app)
     return app
 
 

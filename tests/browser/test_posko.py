@@ -287,3 +287,63 @@ def test_every_visible_string_switches_to_english(browser, server):
     page.wait_for_selector("#assign-suggested:not([hidden])", timeout=30000)
     shot(page, "posko_11_dispatch_en")
     assert not req.foreign(), req.foreign()[:5]
+
+
+def test_coordinator_boards_beside_the_map(browser, server):
+    req = Requests()
+    base = server.base
+    ctx = _ctx(browser, req, viewport={"width": 1920, "height": 1080})
+    page = login(ctx, base, "coordinator", "/peta")
+    errors = _errors(page)
+    page.wait_for_selector("body[data-ready='1']", timeout=30000)
+    page.wait_for_selector("#live.on", timeout=10000)
+    ticket, t0 = _citizen_report(ctx, base, "Ternak lepas di jalan raya", category="ternak")
+    page.wait_for_selector(f"#incident-board tr[data-ticket='{ticket}']", timeout=10000)
+    print(f"coordinator board: new report shown {(time.monotonic() - t0) * 1000:.0f} ms after it was sent")
+    row = page.locator(f"#incident-board tr[data-ticket='{ticket}']")
+    cells = row.locator("td").all_inner_texts()
+    assert cells[0] == ticket and "Hewan ternak" in cells[1] and cells[2] != "—"
+    assert "sisa" in cells[4] and cells[6] == "Diterima"
+    # sortable by ticket both ways, filterable by text
+    second, _ = _citizen_report(ctx, base, "Ternak di halaman sekolah", category="ternak")
+    page.wait_for_selector(f"#incident-board tr[data-ticket='{second}']", timeout=10000)
+    order = """(dir) => { const rows = [...document.querySelectorAll('#incident-board tbody tr')].map((r) => r.dataset.ticket);
+        const sorted = rows.slice().sort(); if (dir < 0) sorted.reverse();
+        return rows.length > 1 && rows.every((t, i) => t === sorted[i]); }"""
+    page.click("#incident-board th[data-sort='ticket'] button")  # the board redraws when idle
+    page.wait_for_function(order, arg=1, timeout=10000)
+    page.click("#incident-board th[data-sort='ticket'] button")
+    page.wait_for_function(order, arg=-1, timeout=10000)
+    page.fill("#board-filter", ticket)
+    page.wait_for_timeout(600)
+    page.wait_for_function("() => document.querySelectorAll('#incident-board tbody tr').length === 1")
+    # click → the map focuses the incident and opens its popup
+    page.locator(f"#incident-board tr[data-ticket='{ticket}'] td").nth(1).click()
+    page.wait_for_selector(".leaflet-popup-content", timeout=10000)
+    assert ticket in page.inner_text(".leaflet-popup-content")
+    shot(page, "posko_12_peta_papan_kejadian")
+    # team status board: every team, a state and the age of its position
+    page.click("#tab-team")
+    page.wait_for_function("() => document.querySelectorAll('#team-board tbody tr').length > 10")
+    n_teams = page.locator("#team-board tbody tr").count()
+    assert n_teams == page.evaluate("window.SIGAP_MAP.teams.size") and n_teams > 10
+    states = set(page.locator("#team-board td:nth-child(3)").all_inner_texts())
+    assert states <= {"Tersedia", "Ditugaskan", "Menuju lokasi", "Di lokasi", "Tidak bertugas"}, states
+    shot(page, "posko_13_peta_papan_tim")
+    # team clusters live in their own pane, under the incidents
+    assert page.evaluate("document.querySelector('.leaflet-sigapTeams-pane .team-cluster, .leaflet-sigapTeams-pane .team') !== null")
+    # the density layer switched off, then a filter change and the Gi* level: no JS error
+    page.get_by_role("checkbox", name="Kepadatan kejadian aktif (langsung)", exact=True).check()
+    page.get_by_role("checkbox", name="Kepadatan kejadian aktif (langsung)", exact=True).uncheck()
+    page.select_option("#f-category", "ternak")
+    page.select_option("#f-hotlevel", "kelurahan")
+    page.get_by_role("checkbox", name="Titik panas (Gi*)", exact=True).check()
+    page.wait_for_function("() => window.SIGAP_METRICS.overlays.hot && window.SIGAP_METRICS.overlays.hot.at", timeout=30000)
+    assert "permutations=9999" in page.evaluate("window.SIGAP_METRICS.overlays.hot.url")
+    page.get_by_role("checkbox", name="Titik panas (Gi*)", exact=True).uncheck()
+    page.select_option("#f-hotlevel", "rw")
+    page.get_by_role("checkbox", name="Titik panas (Gi*)", exact=True).check()
+    _citizen_report(ctx, base, "Ternak lagi", category="ternak")  # a live update with heat off
+    page.wait_for_timeout(1500)
+    assert not errors, errors
+    assert not req.foreign(), req.foreign()[:5]

@@ -215,3 +215,12 @@ def test_a_burst_arriving_at_once_still_makes_one_draft(client):
     assert sorted(r.outcome for r in out) == ["created"] + ["grouped"] * 7
     assert len({r.ticket for r in out}) == 1
     assert counts(client.services)["incidents"] == 1
+
+
+def test_no_reply_outside_the_24_hour_window(client, transport):
+    """A delivery held back by Meta for more than a day: the draft is stored, but a
+    free-form reply is no longer allowed, so none is sent."""
+    old = post(client, payload("whatsapp_text.json", base=int(time.time()) - 25 * 3600))
+    got = old.json()["received"][0]
+    assert got["outcome"] == "created" and got["replied"] is False
+    assert transport.sent() == []

@@ -116,6 +116,7 @@ def test_no_parent_columns_kota_inferred_from_the_names(tmp_path):
     f = _kelurahan_file(tmp_path, [{"NAMOBJ": n} for n in names])
     data = read_boundaries(f, level="kelurahan")
     assert sorted(u.code for u in data.units) == [f"15.71.11.100{i}" for i in (1, 2, 3, 4, 6)]
+    assert {u.kind for u in data.units} == {"kelurahan"}  # 4th segment 1xxx
     assert data.report.count("inferred_parent") == 1
     # derived parents get their official names from the list
     assert {u.code: u.name for u in data.derived} == {
@@ -187,3 +188,15 @@ def test_any_kabupaten_kota_in_the_country_never_a_wrong_code(codes):
     # (these boxes in a row give no useful neighbours)
     assert right[True] >= 0.995 * total[True]
     assert right[False] >= 0.97 * total[False]
+
+
+def test_given_code_list_checks_the_codes_a_file_holds(tmp_path):
+    f = _kelurahan_file(tmp_path, [
+        {"KDEPUM": "15.71.11.1001", "NAMOBJ": "Talang Bakung"},
+        {"KDEPUM": "15.71.11.1002", "NAMOBJ": "Eka Jaya"},  # 1002 is Payo Selincah
+        {"KDEPUM": "15.71.11.1099", "NAMOBJ": "Kampung Baru"}])
+    data = read_boundaries(f, codes=BUNDLED_LIST, derive_parents=False)
+    assert [u.code for u in data.units] == ["15.71.11.1001", "15.71.11.1002", "15.71.11.1099"]
+    [mismatch] = [i for i in data.report.issues if i.kind == "code_name_mismatch"]
+    assert "Payo Selincah" in mismatch.message and "Eka Jaya" in mismatch.message
+    assert data.report.count("unknown_code") == 1

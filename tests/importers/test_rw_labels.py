@@ -84,3 +84,14 @@ def test_rt_file_rw_from_label_or_from_the_rw_polygon(tmp_path):
     assert [u.code for u in data.units] == ["15.71.11.1002.RW005.RT003",
                                             "15.71.11.1002.RW007.RT004"]
     assert [u.name for u in data.units] == ["RT 003", "RT 004"]
+
+
+def test_rw_file_with_the_kelurahan_code_in_its_code_column(tmp_path):
+    f = tmp_path / "rw.shp"
+    gpd.GeoDataFrame({"KD_KEL": [1571111003, 1571111003], "NO_RW": ["RW 01", "RW 02"]},
+                     geometry=[shapely.box(103.60, -1.63, 103.61, -1.62),
+                               shapely.box(103.61, -1.63, 103.62, -1.62)],
+                     crs="EPSG:4326").to_file(f)
+    data = read_boundaries(f, level="rw", derive_parents=False)
+    assert [u.code for u in data.units] == ["15.71.11.1003.RW001", "15.71.11.1003.RW002"]
+    assert data.report.count("local_id_ignored") == 0

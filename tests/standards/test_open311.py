@@ -199,3 +199,31 @@ def test_service_discovery(client):
     # the discovered endpoint answers
     path = endpoint["url"].split("testserver", 1)[1]
     assert client.get(f"{path}/services.json").status_code == 200
+
+
+def _shape(xml: bytes) -> list:
+    """Root tag, item tag and the item's child tags in order."""
+    root = ET.fromstring(xml)
+    item = root[0]
+    return [root.tag, item.tag, [c.tag for c in item]]
+
+
+def test_xml_has_the_shape_of_the_spec_examples(client):
+    """Our XML answers next to the examples of the GeoReport v2 page (in
+    tests/data/open311): same root, item and field elements in the same order."""
+    from pathlib import Path
+
+    spec = Path(__file__).resolve().parents[1] / "data" / "open311"
+    ours = client.get("/open311/v2/services.xml").content
+    assert _shape(ours) == _shape((spec / "spec_services.xml").read_bytes())
+    r = client.post("/open311/v2/requests.xml", data={
+        "api_key": API_KEY, "service_code": "pkl", "lat": str(IN_RT2[1]),
+        "long": str(IN_RT2[0]), "description": "Lapak menutup trotoar"})
+    assert r.status_code == 201, r.text
+    assert _shape(r.content) == _shape((spec / "spec_post_response.xml").read_bytes())
+    ticket = ET.fromstring(r.content).find("request/service_request_id").text
+    one = client.get(f"/open311/v2/requests/{ticket}.xml").content
+    assert _shape(one) == _shape((spec / "spec_requests.xml").read_bytes())
+    # the spec's own example parses with the test client's reader into the same keys
+    example = ET.fromstring((spec / "spec_requests.xml").read_bytes())
+    assert {c.tag for c in example[0]} == REQUEST_FIELDS

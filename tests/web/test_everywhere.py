@@ -74,3 +74,13 @@ def test_no_indonesian_text_on_the_english_pages(client):
         texts |= {_html.unescape(x) for x in re.findall(r'(?:placeholder|aria-label|title)="([^"]+)"', body)}
         left = sorted(t for t in texts if t in words)
         assert not left, (path, left)
+
+
+def test_the_live_map_asks_for_the_rakor_reports_gi_permutations(client):
+    import inspect
+
+    from geo_sigap.analytics.report.builder import build_report
+    from geo_sigap.web.pages import GI_PERMUTATIONS
+
+    assert GI_PERMUTATIONS == inspect.signature(build_report).parameters["permutations"].default
+    assert f'data-gi-permutations="{GI_PERMUTATIONS}"' in client.get("/peta").text

@@ -161,9 +161,36 @@ def _section_pages(pdf_path: Path) -> dict:
     return out
 
 
+def pack_json(pack) -> dict:
+    """What the /analisis page shows: the same findings, tables and figures as the pack."""
+    _numbered(pack)
+
+    def cell(v):
+        text, _ = _cell(v)
+        return text
+
+    return {
+        "meta": {k: v for k, v in pack.meta.items() if isinstance(v, (str, int, float))},
+        "headline": [list(h) for h in pack.headline],
+        "findings": [_ref(pack, f.text, f.table) for f in pack.findings],
+        "recommendations": [_ref(pack, f.text, f.table) for f in pack.recommendations],
+        "tables": [{"key": t.key, "number": t.number, "title": t.title, "note": t.note,
+                    "columns": [str(c) for c in t.df.columns],
+                    "rows": [[cell(v) for v in r] for r in t.df.itertuples(index=False)]}
+                   for t in sorted(pack.tables.values(), key=lambda t: t.number)],
+        "figures": {k: {"title": FIG_TITLES.get(k, k), "src": v}
+                    for k, v in pack.__dict__.get("_png", {}).items()},
+    }
+
+
 def write_pack(pack, html_path: Path, pdf_path: Path | None) -> None:
-    """Write the HTML (and, with ``pdf_path``, the PDF printed from it)."""
+    """Write the HTML (and, with ``pdf_path``, the PDF printed from it) and, beside them,
+    ``<stem>.json`` with the findings and tables (for the /analisis page and its CSVs)."""
+    import json
+
     html_path.write_text(render_html(pack), encoding="utf-8")
+    html_path.with_suffix(".json").write_text(
+        json.dumps(pack_json(pack), ensure_ascii=False), encoding="utf-8")
     if pdf_path is None:
         return
     print_pdf(html_path, pdf_path)

@@ -68,9 +68,39 @@ def _category_names(request: Request, locale: str) -> dict[str, str]:
     return {c.code: c.label(locale) for c in table}
 
 
+def _page_roles():
+    """Page → the roles that may open it (pages not listed: anyone; the API still checks
+    every call). A signed-in user of another role gets a 403 page, not the page shell."""
+    from geo_sigap.dispatch.actors import AUDITORS, STAFF
+    from geo_sigap.domain.lifecycle import UserRole as R
+
+    not_planner = STAFF - {R.PLANNER}
+    return {"operator": not_planner, "dispatch": not_planner, "analisis": AUDITORS}
+
+
+def page_refused(request: Request, page: str) -> bool:
+    """True when the signed-in user's role may not open ``page`` (no session: False, the
+    page's API calls send the browser to /masuk)."""
+    roles = _page_roles().get(page)
+    if roles is None or getattr(request.app.state, "services", None) is None:
+        return False
+    from geo_sigap.web.auth import actor, request_token
+
+    if request_token(request) is None:
+        return False
+    try:
+        who = actor(request)
+    except Exception:  # noqa: BLE001 - expired/invalid session: the page sends to /masuk
+        return False
+    return who.role not in roles
+
+
 def render(request: Request, template: str, *, page: str, title_key: str,
            **context: object) -> HTMLResponse:
     """Render ``template`` in the request's locale; remember a ``?lang=`` choice."""
+    if page_refused(request, page):
+        page, template, title_key = "forbidden", "403.html", "forbidden.title"
+        context = {"path": request.url.path}
     s = _settings(request)
     query_lang = request.query_params.get("lang")
     locale = pick_locale(query_lang, request.cookies.get(LANG_COOKIE),
@@ -93,6 +123,8 @@ def render(request: Request, template: str, *, page: str, title_key: str,
     response.headers["Referrer-Policy"] = "same-origin"
     if parse_locale(query_lang):
         response.set_cookie(LANG_COOKIE, locale, max_age=365 * 86400, samesite="lax")
+    if page == "forbidden":
+        response.status_code = 403
     return response
 
 
@@ -128,7 +160,15 @@ def login_page(request: Request, next: str | None = None) -> HTMLResponse:  # no
 
 @router.get("/peta", response_class=HTMLResponse)
 def coordinator_map(request: Request) -> HTMLResponse:
-    return render(request, "peta.html", page="peta", title_key="map.title")
+    return render(request, "peta.html", page="peta", title_key="map.title",
+                  gi_permutations=GI_PERMUTATIONS)
+
+
+#: The rakor report's Gi* permutation count (``build_report(permutations=…)``; a test
+#: keeps them equal): the live map's hot spots are then the same statistics result as the
+#: report's (same count, same default seed). Not imported from the report builder, which
+#: would load matplotlib on the first /peta request.
+GI_PERMUTATIONS = 9999
 
 
 @router.get("/operator", response_class=HTMLResponse)
@@ -140,6 +180,12 @@ def operator_intake(request: Request) -> HTMLResponse:
 def dispatcher_panel(request: Request, ticket: str) -> HTMLResponse:
     return render(request, "dispatch.html", page="dispatch", title_key="dispatch.suggestions",
                   ticket=ticket, wa_share=WA_SHARE)
+
+
+@router.get("/analisis", response_class=HTMLResponse)
+def planner_analysis(request: Request) -> HTMLResponse:
+    """Quarterly analysis for planners and coordinators (the rakor pack in the browser)."""
+    return render(request, "analisis.html", page="analisis", title_key="analysis.title")
 
 
 #: Where a message is shared from the dispatcher's browser: ``wa.me`` without a number

@@ -160,7 +160,11 @@ def _parse_bbox(text: str | None):
     return w, s, e, n
 
 
-@router.get("/boundaries", summary="Batas wilayah (GeoJSON) untuk peta dasar")
+GEOJSON_ANSWER = {200: {"content": {"application/geo+json": {}}}}
+
+
+@router.get("/boundaries", summary="Batas wilayah (GeoJSON) untuk peta dasar",
+            responses=GEOJSON_ANSWER)
 def boundaries(request: Request, level: str = Query("kelurahan"),
                bbox: str | None = Query(None, description="barat,selatan,timur,utara (EPSG:4326)"),
                zoom: int | None = Query(None, ge=0, le=22)) -> Response:
@@ -194,7 +198,7 @@ def boundaries(request: Request, level: str = Query("kelurahan"),
     return _geojson_response(request, body, _etag(body))
 
 
-@router.get("/roads", summary="Jalan (GeoJSON) untuk peta dasar")
+@router.get("/roads", summary="Jalan (GeoJSON) untuk peta dasar", responses=GEOJSON_ANSWER)
 def roads(request: Request) -> Response:
     """Road lines of the configured road network; an empty collection when none is set."""
     settings = request.app.state.services.settings
@@ -350,7 +354,8 @@ def _kelurahan_of(unit, by_code: dict):
     return unit if unit is not None and unit.level == AdminLevel.KELURAHAN else None
 
 
-@router.get("/coverage", summary="Cakupan waktu tempuh dari pos terdekat per peran (GeoJSON)")
+@router.get("/coverage", summary="Cakupan waktu tempuh dari pos terdekat per peran (GeoJSON)",
+            responses=GEOJSON_ANSWER)
 def coverage_map(request: Request, level: str = Query("rt", pattern="^(rt|rw)$"),
                  category: str | None = Query(None, max_length=40),
                  role: str | None = Query(None, max_length=40),

@@ -26,10 +26,13 @@
         className: "inc-cluster" + (late ? " has-late" : ""), iconSize: [size, size] });
     },
   });
-  const teamLayer = L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 30,
-    disableClusteringAtZoom: 15, showCoverageOnHover: false,
-    iconCreateFunction: (c) => L.divIcon({ html: "<span>" + c.getChildCount() + "</span>",
-      className: "team-cluster", iconSize: [30, 30] }) });
+  // teams: their own pane under the incidents, their own (coarser) clusters and a square,
+  // dark symbol, so that they never look like or cover incident clusters
+  map.createPane("sigapTeams").style.zIndex = 580;
+  const teamLayer = L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 60,
+    disableClusteringAtZoom: 15, showCoverageOnHover: false, clusterPane: "sigapTeams",
+    iconCreateFunction: (c) => L.divIcon({ html: S.glyph("team", 12) + "<span>" + c.getChildCount() + "</span>",
+      className: "team-cluster", iconSize: [34, 22] }) });
   incLayer.addTo(map); teamLayer.addTo(map);
   base.control.addOverlay(incLayer, S.t("map.layers.incidents"));
   base.control.addOverlay(teamLayer, S.t("map.layers.teams"));
@@ -194,7 +197,7 @@
       teamLayer.refreshClusters(prev.m);
       return true;
     }
-    const m = L.marker([p.lat, p.lon], { icon: teamIcon(d, stale), title: d.code, keyboard: false });
+    const m = L.marker([p.lat, p.lon], { icon: teamIcon(d, stale), title: d.code, keyboard: false, pane: "sigapTeams" });
     const entry = { d, m };
     m.bindTooltip(() => teamTip(entry.d), { direction: "top" });
     teams.set(d.code, entry);
@@ -215,6 +218,7 @@
     S.$("#count-open").textContent = open;
     S.$("#count-late").textContent = late.length;
     S.$("#count-teams").textContent = teams.size;
+    document.dispatchEvent(new Event("sigap:changed"));  // the incident and team boards
     const list = S.$("#late-list");
     list.replaceChildren(...late.slice(0, 30).map((d) => S.el("li", { "data-ticket": d.ticket },
       S.el("a", { href: "/dispatch/" + encodeURIComponent(d.ticket),
@@ -230,7 +234,8 @@
   }
 
   function refreshHeat() {
-    if (!heat) return;
+    // leaflet.heat redraws through this._map._animating: a switched-off layer has no map
+    if (!heat || !map.hasLayer(heat)) return;
     const now = Date.now();
     const pts = [];
     for (const e of incidents.values()) if (passes(e.d, now)) { const ll = lonlat(e.d); pts.push([ll[0], ll[1], 0.6]); }
@@ -455,7 +460,9 @@
           S.el("div", { class: "lg-note" }, S.t("map.kde.note", { kernel: m.kernel, bw: num(m.bandwidth_m, 0), n: m.n_points, max: num(m.max, 0) })));
       } },
     { key: "hot", layer: hotLayer, title: "map.layers.hotspots",
-      url: () => "/api/analytics/hotspots?" + qs({ level: ana.hotLevel, quarter: ana.quarter, category: filters.category }),
+      // the rakor report's permutation count (and the default seed): one result for both
+      url: () => "/api/analytics/hotspots?" + qs({ level: ana.hotLevel, quarter: ana.quarter, category: filters.category,
+        permutations: S.$("#map").dataset.giPermutations }),
       draw(data) { hotLayer.clearLayers(); hotLayer.addData(data); return (data.features || []).length; },
       legend(sec) {
         for (const c of [3, 2, 1]) sec.append(swatch(HOT_COLORS[c], S.t("map.gi." + c)));
@@ -607,6 +614,6 @@
     }
     refreshPanel();
   }, 20000);
-  window.SIGAP_MAP = { map, incidents, teams, incLayer, teamLayer, focusIncident,
+  window.SIGAP_MAP = { map, base, incidents, teams, incLayer, teamLayer, focusIncident, passes, deadline, isLate, teamPos,
     overlays: { kde: kdeLayer, hot: hotLayer, cov: covLayer }, refreshOverlay: (k) => refreshOverlay(overlayDefs.find((d) => d.key === k), true) };
 })();
