@@ -18,6 +18,37 @@ from geo_sigap.storage import Database, open_database
 log = logging.getLogger(__name__)
 
 
+def use_jit_cache(settings: Settings, package_dir: Path | None = None) -> Path | None:
+    """Where the compiled kernels (numba ``cache=True``) are kept between starts.
+
+    numba writes them beside the package's modules (``__pycache__``); when that folder is
+    not writable (a read-only install) and ``NUMBA_CACHE_DIR`` is not set, they go to
+    ``<data_dir>/cache/numba`` instead, so that a second start loads them instead of
+    compiling again. Returns the folder chosen here, or ``None`` when numba's own place
+    (or the operator's ``NUMBA_CACHE_DIR``) is used. Call before the kernels are imported.
+    """
+    import os
+    import sys
+    import tempfile
+
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return None
+    package_dir = package_dir or Path(__file__).parent
+    try:  # the same test numba makes: can a file be created in <package>/routing/__pycache__
+        probe = package_dir / "routing" / "__pycache__"
+        probe.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=probe):
+            return None
+    except OSError:
+        pass
+    target = settings.cache_dir / "numba"
+    target.mkdir(parents=True, exist_ok=True)
+    os.environ["NUMBA_CACHE_DIR"] = str(target)
+    if "numba" in sys.modules:  # numba read its settings when imported
+        sys.modules["numba"].config.CACHE_DIR = str(target)
+    return target
+
+
 def _built_once(method):
     """Like :func:`functools.cached_property`, but two threads never build it twice."""
     name = method.__name__
@@ -48,6 +79,7 @@ class Services:
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        use_jit_cache(settings)
         db = open_database(settings.database_url, spatialite=settings.spatialite,
                            synchronous=settings.sqlite_synchronous)
         return cls(settings, db, load_categories(settings.categories_file))

@@ -181,7 +181,13 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     where = gpd.sjoin(cent, rw[["code", "geometry"]], how="left", predicate="within")
     where = where[~where.index.duplicated()]
     cells["rw_code"] = where["code"].reindex(cells.index).to_numpy()
-    cells["place"] = [rw_place(c) for c in cells["rw_code"]]
+    in_kel = gpd.sjoin(cent, kel[["code", "geometry"]], how="left", predicate="within")
+    in_kel = in_kel[~in_kel.index.duplicated()]
+    cells["kel_code"] = in_kel["code"].reindex(cells.index).to_numpy()
+    # a cell is named by its RW and kelurahan; without RW boundaries, by its kelurahan
+    cells["place"] = [rw_place(r) if isinstance(r, str) else
+                      (f"Kel. {kel_label.get(k, k)}" if isinstance(k, str) else "di luar wilayah")
+                      for r, k in zip(cells["rw_code"], cells["kel_code"])]
     x, y = grid.to_metric(hist["lon"].to_numpy(), hist["lat"].to_numpy())
     hist = hist.assign(hex_code=pd.Series(grid.codes(), dtype=object)
                        .reindex(grid.cell_index(x, y)).to_numpy(), mx=x, my=y)

@@ -212,7 +212,7 @@
       S.el("button", { type: "button", class: "queue-open", onclick: () => openDetail(inc.ticket) },
         S.el("span", { class: "q-head" }, S.el("strong", {}, inc.ticket), " ",
           S.el("span", { class: "badge p" + inc.priority }, S.t("priority." + inc.priority))),
-        S.el("span", { class: "q-what" }, S.category(inc.category), " · ", S.t("channel." + inc.channel)),
+        S.el("span", { class: "q-what" }, S.category(inc.category), inc.channel ? " · " + S.t("channel." + inc.channel) : ""),
         S.el("span", { class: "q-desc" }, (inc.description || "").slice(0, 90)),
         S.el("span", { class: "q-where muted" }, S.place(inc.placement), " · ", S.reported(inc.reported_at))));
   }
@@ -314,7 +314,13 @@
       if (!d.ticket) return;
       if (d.status === "diterima") {
         if (pending.has(d.ticket)) return;
-        try { addPending(await S.api("GET", "/api/incidents/" + encodeURIComponent(d.ticket)), true); } catch (e) { /* gone */ }
+        // shown at once from the event (no personal data in it), completed by the API
+        addPending({ ticket: d.ticket, category: d.category, priority: d.priority, status: d.status,
+          lon: d.lon, lat: d.lat, reported_at: d.at || new Date().toISOString(), description: "", placement: null }, true);
+        try {
+          const full = await S.api("GET", "/api/incidents/" + encodeURIComponent(d.ticket));
+          if (pending.has(d.ticket) && full.status === "diterima") { pending.set(d.ticket, Object.assign(full, { _new: pending.get(d.ticket)._new })); renderQueue(); }
+        } catch (e) { /* gone */ }
       } else if (pending.has(d.ticket)) {
         removePending(d.ticket);
         if (selected === d.ticket) openDetail(d.ticket);
