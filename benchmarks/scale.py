@@ -23,6 +23,8 @@ in-process, no network):
 
 - ``analytics_warm_ms``: the slowest of KPIs / heat / hex hotspots for the default
   quarter, median of 5 calls once cached;
+  ``analytics_warm_service_ms`` the same calls on the services object (no HTTP: the
+  hotspot/heat answers are megabytes of JSON, whose transport the TestClient dominates);
 - ``analytics_after_write_ms``: after a new report (POST /api/incidents) the slowest
   first call of KPIs / heat / hotspots for the open quarter (the one written; its
   partition is recomputed) — median of 3 rounds; ``analytics_after_write_default_ms``
@@ -37,7 +39,8 @@ in-process, no network):
   ``Accept-Encoding: gzip`` (compressed size where the service compresses);
 - ``report_quarter_s`` / ``report_quarter_mb``: ``geo-sigap report --quarter <default>
   --no-pdf`` in its own process (wall time, peak RSS);
-- ``import_rows_per_s``: history rows per second of the streaming import (both passes).
+- ``import_rows_per_s``: history rows per second of the streaming import (both passes,
+  the reverse geocoder's build included); ``import_stream_rows_per_s`` without it.
 
 Run ``python -m benchmarks.scale [--sizes S,M,L] [--no-postgis] [--json]``. ``--json``
 prints one object with every figure as ``<name>_<size>`` for SQLite and
@@ -243,10 +246,14 @@ def build(url: str, paths: dict, echo) -> dict:
             echo(f"    {step}: {done:,}/{total:,}")
 
     t = time.perf_counter()
-    summary = import_incidents_csv(db, paths["incidents"], load_categories(),
-                                   placer_from_db(db), progress=progress)
+    placer = placer_from_db(db)  # the reverse geocoder over the units (fixed cost)
+    out["import_placer_s"] = time.perf_counter() - t
+    t2 = time.perf_counter()
+    summary = import_incidents_csv(db, paths["incidents"], load_categories(), placer,
+                                   progress=progress)
     out["import_s"] = time.perf_counter() - t
     out["import_rows_per_s"] = summary["inserted"] / out["import_s"]
+    out["import_stream_rows_per_s"] = summary["inserted"] / (time.perf_counter() - t2)
     out["inserted"] = summary["inserted"]
     db.dispose()
     return out
@@ -288,6 +295,7 @@ def measure(url: str, data_dir: Path) -> dict:
     t = time.perf_counter()
     services.warm_up()  # what `serve` runs in the background at start
     out["first_build_s"] = time.perf_counter() - t
+    out["history_build_s"] = services.analytics_history.stats.get("build_s", float("nan"))
     app = create_app(settings, services)
     with TestClient(app) as c:
         tokens = {}
@@ -314,7 +322,14 @@ def measure(url: str, data_dir: Path) -> dict:
         warm = {k: statistics.median(_ms(lambda: f(default).raise_for_status())
                                      for _ in range(5)) for k, f in calls.items()}
         out["analytics_warm_ms"] = max(warm.values())
-        out["analytics_warm_detail_ms"] = warm
+        for k, v in warm.items():
+            out[f"analytics_warm_{k}_ms"] = v
+        live = services.analytics  # the same answers without the HTTP transport
+        out["analytics_warm_service_ms"] = max(statistics.median(
+            _ms(lambda f=f: getattr(live, f)(quarter=default, encoded=True))
+            for _ in range(5)) for f in ("kpis", "heat", "hotspots"))
+        out["hotspots_kb"] = len(calls["hotspots"](default).content) / 1024
+        out["heat_kb"] = len(calls["heat"](default).content) / 1024
         rng = np.random.default_rng(3)
         kel = c.get("/api/map/boundaries", params={"level": "kelurahan"}).json()
         xs = [pt for f in kel["features"] for ring in f["geometry"]["coordinates"]
@@ -463,8 +478,11 @@ def main(argv=None) -> int:
 
 
 ROWS = [("import_rows_per_s", "history import, rows/s", "{:,.0f}"),
-        ("first_build_s", "analytics history build at start, s", "{:.1f}"),
+        ("import_stream_rows_per_s", "… without the geocoder build, rows/s", "{:,.0f}"),
+        ("first_build_s", "warm-up at start (geocoders, Gi*, history), s", "{:.1f}"),
+        ("history_build_s", "… of it the analytics history, s", "{:.1f}"),
         ("analytics_warm_ms", "analytics warm (slowest of 3), ms", "{:.0f}"),
+        ("analytics_warm_service_ms", "… the same in the service (no HTTP), ms", "{:.1f}"),
         ("analytics_after_write_ms", "first analytics call after a write, ms", "{:.0f}"),
         ("analytics_after_write_default_ms", "… default quarter after a write, ms", "{:.0f}"),
         ("periods_ms", "/api/map/periods after a write, ms", "{:.0f}"),

@@ -134,6 +134,7 @@ class StorageHistory:
         self._settled_at = self._watermark.timestamp() + OVERLAP_S
         self._built = True
         self.stats["builds"] += 1
+        self.stats["build_s"] = time.perf_counter() - t0
         log.info("analytics history built: %d incidents in %.1f s", n,
                  time.perf_counter() - t0)
 

@@ -265,7 +265,13 @@ class BulkWriter:
         self.actor = actor
         self.now = now
         self.pg = session.get_bind().dialect.name == "postgresql"
-        if not self.pg:  # take the write lock now: nobody else inserts until commit
+        if not self.pg:
+            from sqlalchemy import text
+
+            # a larger page cache for this connection: the ~10 indexes of a million-row
+            # table are updated without going back to disk for every page (64 MB)
+            session.execute(text("PRAGMA cache_size = -65536"))
+            # take the write lock now: nobody else inserts until commit
             session.execute(IncidentRow.__table__.update().where(IncidentRow.id < 0)
                             .values(version=IncidentRow.version))
 

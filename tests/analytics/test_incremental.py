@@ -303,3 +303,18 @@ def test_fast_hotspots_equal_the_plain_functions(units, incidents):
     assert got["features"] == want["features"]
     assert live.hotspots(quarter="2026Q2", level="rt", permutations=199, encoded=True) \
         .startswith(b'{"type":"FeatureCollection"')
+
+
+def test_rows_of_a_long_import_are_found_whatever_their_updated_at(area_db):
+    """An import stamps its rows when it starts and commits minutes later: the rows have an
+    updated_at far behind the watermark, but new ids."""
+    db, rng, tickets = area_db, random.Random(9), []
+    with db.session() as s:
+        _add(s, rng, 20, tickets)
+    live = StorageHistory(db, reconcile_every_s=None)
+    assert len(live.store()) == 20
+    with db.session() as s:
+        _add(s, rng, 15, tickets, old=True)  # updated_at hours to days ago
+    got = live.store()
+    assert len(got) == 35
+    _assert_same(got, StorageHistory(db, reconcile_every_s=None).store())
