@@ -18,6 +18,37 @@ from geo_sigap.storage import Database, open_database
 log = logging.getLogger(__name__)
 
 
+def use_jit_cache(settings: Settings, package_dir: Path | None = None) -> Path | None:
+    """Where the compiled kernels (numba ``cache=True``) are kept between starts.
+
+    numba writes them beside the package's modules (``__pycache__``); when that folder is
+    not writable (a read-only install) and ``NUMBA_CACHE_DIR`` is not set, they go to
+    ``<data_dir>/cache/numba`` instead, so that a second start loads them instead of
+    compiling again. Returns the folder chosen here, or ``None`` when numba's own place
+    (or the operator's ``NUMBA_CACHE_DIR``) is used. Call before the kernels are imported.
+    """
+    import os
+    import sys
+    import tempfile
+
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return None
+    package_dir = package_dir or Path(__file__).parent
+    try:  # the same test numba makes: can a file be created in <package>/routing/__pycache__
+        probe = package_dir / "routing" / "__pycache__"
+        probe.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=probe):
+            return None
+    except OSError:
+        pass
+    target = settings.cache_dir / "numba"
+    target.mkdir(parents=True, exist_ok=True)
+    os.environ["NUMBA_CACHE_DIR"] = str(target)
+    if "numba" in sys.modules:  # numba read its settings when imported
+        sys.modules["numba"].config.CACHE_DIR = str(target)
+    return target
+
+
 def _built_once(method):
     """Like :func:`functools.cached_property`, but two threads never build it twice."""
     name = method.__name__
@@ -48,6 +79,7 @@ class Services:
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        use_jit_cache(settings)
         db = open_database(settings.database_url, spatialite=settings.spatialite,
                            synchronous=settings.sqlite_synchronous)
         return cls(settings, db, load_categories(settings.categories_file))
@@ -158,6 +190,22 @@ class Services:
 
         start, end = report_range(quarter)
         return self.analytics_data(start, end)
+
+    def post_proposals(self, units, target_min: float = 15.0):
+        """Per role, the best moves of a post on the road network (RTs gained within
+        ``target_min``); ``None`` without a local road network (the pack then leaves the
+        section out)."""
+        from geo_sigap.routing.engine import RoutingEngine
+
+        engine = self.routing
+        if not isinstance(engine, RoutingEngine):
+            return None
+        from geo_sigap.analytics.placement import post_proposals
+        from geo_sigap.storage.teams import list_teams
+
+        with self.db.session() as s:
+            teams = list_teams(s)
+        return post_proposals(engine, units, teams, target_min)
 
     def rakor_pack(self, quarter, kecamatan=None, pdf: bool = False) -> dict:
         """Paths of the rakor pack (``html``, ``pdf``, ``json``) of ``quarter``, built once

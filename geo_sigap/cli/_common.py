@@ -5,18 +5,24 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from geo_sigap.errors import GeoSigapError
-from geo_sigap.settings import Settings
+
+if TYPE_CHECKING:  # pydantic is imported by the first command that reads settings, so that
+    from geo_sigap.settings import Settings  # `geo-sigap --help` starts fast
+
 
 console = Console(stderr=True)
 
 
 def settings(**overrides) -> Settings:
+    from geo_sigap.settings import Settings
+
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 

@@ -97,7 +97,8 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
                  out_dir: str | Path = ".", progress: Progress | None = None, *,
                  hex_m: float = 250.0, permutations: int = 9999, seed: int = 12345,
                  pdf: bool = True, em_permutations: int = 9999,
-                 knox_permutations: int = 99) -> ReportPaths:
+                 knox_permutations: int = 99, placement: pd.DataFrame | None = None,
+                 target_min: float = 15.0) -> ReportPaths:
     """Write the rakor pack for ``quarter`` and return the paths.
 
     Parameters
@@ -120,13 +121,18 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
         slice needs p < 0.05 / m, which 999 permutations cannot reach for m > 50).
     knox_permutations : int
         Monte Carlo shuffles of the near-repeat test (99: p down to 0,01).
+    placement : DataFrame, optional
+        :func:`geo_sigap.analytics.placement.post_proposals` (needs the road network):
+        the section on moving posts; left out when not given.
+    target_min : float
+        The travel-time target of ``placement`` (minutes).
     """
     from geo_sigap.analytics.report import figures as F
     from geo_sigap.analytics.report.render import write_pack
 
     q = Quarter.parse(quarter)
     prev = q.previous()
-    step = _Steps(progress, 12)
+    step = _Steps(progress, 13)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -175,7 +181,13 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     where = gpd.sjoin(cent, rw[["code", "geometry"]], how="left", predicate="within")
     where = where[~where.index.duplicated()]
     cells["rw_code"] = where["code"].reindex(cells.index).to_numpy()
-    cells["place"] = [rw_place(c) for c in cells["rw_code"]]
+    in_kel = gpd.sjoin(cent, kel[["code", "geometry"]], how="left", predicate="within")
+    in_kel = in_kel[~in_kel.index.duplicated()]
+    cells["kel_code"] = in_kel["code"].reindex(cells.index).to_numpy()
+    # a cell is named by its RW and kelurahan; without RW boundaries, by its kelurahan
+    cells["place"] = [rw_place(r) if isinstance(r, str) else
+                      (f"Kel. {kel_label.get(k, k)}" if isinstance(k, str) else "di luar wilayah")
+                      for r, k in zip(cells["rw_code"], cells["kel_code"])]
     x, y = grid.to_metric(hist["lon"].to_numpy(), hist["lat"].to_numpy())
     hist = hist.assign(hex_code=pd.Series(grid.codes(), dtype=object)
                        .reindex(grid.cell_index(x, y)).to_numpy(), mx=x, my=y)
@@ -470,6 +482,29 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
                    "Tanpa data pribadi pelapor.")
     step("Kinerja respons")
 
+    # -- where to put posts (road travel times, maximal coverage) -------------------------
+    if placement is not None and len(placement):
+        best_now = [role_name(getattr(r, "value", r))
+                    for r in placement.loc[placement["gain"] <= 0, "role"]]
+        pl = placement.loc[placement["gain"] > 0]
+        pl_tbl = pd.DataFrame({
+            "Peran": [role_name(getattr(r, "value", r)) for r in pl["role"]],
+            "Usulan": [f"Pindahkan {a} ke {b}" if isinstance(b, str) else
+                       "pos sekarang sudah terbaik (tidak ada pindahan yang menambah)"
+                       for a, b in zip(pl["post_name"], pl["to_name"])],
+            f"RT ≤ {num(target_min)} menit sekarang": [
+                f"{num(b)} dari {num(n)}" for b, n in zip(pl["before"], pl["n_rt"])],
+            "Sesudah": [f"{num(a)} dari {num(n)}" for a, n in zip(pl["after"], pl["n_rt"])],
+            "Tambahan RT": [f"+{num(g)}" for g in pl["gain"]]})
+        pack.add_table("placement", f"Usulan pemindahan pos (target {num(target_min)} menit "
+                       "lewat jalan)", pl_tbl,
+                       "Waktu tempuh lewat jaringan jalan dari setiap pos ke titik tengah "
+                       "setiap RT; usulan = memindahkan satu pos ke RW yang paling menambah "
+                       "jumlah RT yang terjangkau dalam target."
+                       + (" Pos " + ", ".join(best_now) + " sudah di tempat terbaik: tidak ada "
+                          "satu pindahan yang menambah RT terjangkau." if best_now else ""))
+    step("Penempatan pos")
+
     # -- plain findings and recommendations ------------------------------------------------
     from geo_sigap.analytics.report.findings import write_findings
 
@@ -488,7 +523,8 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     write_findings(pack, cur=cur, old=old, ann=ann, comp=comp, hot_rw=hot_rw,
                    chronic=chronic_all, forecast=fc, near_repeat=nr_rows,
                    late_by=late_by, short_cat=short_cat, rw_place=rw_place,
-                   too_few=too_few)
+                   too_few=too_few, placement=placement, target_min=target_min,
+                   role_name=role_name)
     step("Temuan dan rekomendasi")
 
     stem = f"rakor_{q}" + (f"_{kecamatan}" if kecamatan else "")

@@ -41,8 +41,12 @@ def cached_pack(services, quarter: str, kecamatan: str | None, root: Path,
         if not all(p.exists() for p in wanted):
             data = services.report_data(q)
             folder.mkdir(parents=True, exist_ok=True)
+            units = data.units
+            if kecamatan:
+                units = units.loc[units["code"].astype(str).str.startswith(kecamatan)]
             build_report(data.incidents, data.units, data.teams, data.categories, quarter=q,
-                         kecamatan=kecamatan, out_dir=folder, pdf=pdf)
+                         kecamatan=kecamatan, out_dir=folder, pdf=pdf,
+                         placement=services.post_proposals(units))
     return paths
 
 

@@ -36,7 +36,8 @@ def _peak_block(frame: pd.DataFrame):
 
 
 def write_findings(pack, *, cur, old, ann, comp, hot_rw, chronic, forecast, near_repeat,
-                   late_by, short_cat, rw_place, too_few) -> None:
+                   late_by, short_cat, rw_place, too_few, placement=None, target_min=15.0,
+                   role_name=str) -> None:
     F, R = pack.findings, pack.recommendations
     qs, ps = pack.meta["quarter_short"], pack.meta["prev_label"]
 
@@ -178,3 +179,13 @@ def write_findings(pack, *, cur, old, ann, comp, hot_rw, chronic, forecast, near
         R.append(Finding(f"Bahas bersama {lt.index[0]} penyebab {num(lt.iloc[0])} laporan "
                          "yang terlambat ditangani.", "perf_team",
                          {"team": lt.index[0], "late": int(lt.iloc[0])}))
+
+    # 8. moving posts (road travel times)
+    if placement is not None and len(placement):
+        moves = placement.loc[placement["gain"] > 0].sort_values("gain", ascending=False)
+        for _, m in moves.drop_duplicates("role").head(2).iterrows():
+            R.append(Finding(
+                f"Memindahkan {m['post_name']} ke {m['to_name']} menambah {num(m['gain'])} RT "
+                f"yang terjangkau dalam {num(target_min)} menit ({num(m['before'])} → "
+                f"{num(m['after'])} dari {num(m['n_rt'])} RT).", "placement",
+                {"post": m["post_code"], "to": m["to_code"], "gain": float(m["gain"])}))

@@ -212,7 +212,7 @@
       S.el("button", { type: "button", class: "queue-open", onclick: () => openDetail(inc.ticket) },
         S.el("span", { class: "q-head" }, S.el("strong", {}, inc.ticket), " ",
           S.el("span", { class: "badge p" + inc.priority }, S.t("priority." + inc.priority))),
-        S.el("span", { class: "q-what" }, S.category(inc.category), " · ", S.t("channel." + inc.channel)),
+        S.el("span", { class: "q-what" }, S.category(inc.category), inc.channel ? " · " + S.t("channel." + inc.channel) : ""),
         S.el("span", { class: "q-desc" }, (inc.description || "").slice(0, 90)),
         S.el("span", { class: "q-where muted" }, S.place(inc.placement), " · ", S.reported(inc.reported_at))));
   }
@@ -269,13 +269,34 @@
     if (!dups.length) dups.push(S.el("p", { class: "muted" }, S.t("intake.no_duplicates")));
     const actions = S.el("div", { class: "actions" });
     if (inc.status === "diterima") actions.append(...verifyControls(inc, afterDecision(actions)));
+    const extra = [];
+    const photos = (inc.reports || []).flatMap((r) => r.attachments || []).filter((a) => (a.content_type || "").startsWith("image/"));
+    if (photos.length) extra.push(S.el("div", { class: "evidence" }, S.el("p", { class: "muted" }, S.t("intake.draft_photos", { n: S.num(photos.length) })),
+      S.el("div", { class: "photos" }, photos.map((a) => S.el("a", { href: a.url, target: "_blank", rel: "noopener" },
+        S.el("img", { src: a.url, alt: a.filename || S.t("intake.draft_photo"), class: "photo", loading: "lazy" }))))));
+    if (inc.status === "diterima") extra.push(placeControl(inc));
     else actions.append(S.el("span", { class: "badge", style: "background:" + (S.STATUS_COLORS[inc.status] || "#555") }, S.statusLabel(inc.status)));
     box.replaceChildren(
       S.el("header", {}, S.el("h3", {}, inc.ticket), S.el("button", { type: "button", class: "small", onclick: closeDetail, "aria-label": S.t("common.close") }, "×")),
       S.el("p", { class: "d-text" }, inc.description || ""),
       S.el("dl", {}, ...rows.flatMap(([k, v]) => [S.el("dt", {}, k), S.el("dd", {}, v)])),
-      ...dups, actions);
+      ...dups, ...extra, actions);
     if (inc.lat != null) map.setView([inc.lat, inc.lon], Math.max(map.getZoom(), 16));
+  }
+  /** A draft without a point (a chat message) — or placed wrongly: put it on the pin the
+      operator set on the map (PATCH /api/incidents/{ticket}/draft). */
+  function placeControl(inc) {
+    const label = S.t(inc.lat == null ? "intake.place_draft" : "intake.move_draft");
+    return S.el("p", { class: "place-draft" }, S.el("button", { type: "button", class: "small", onclick: async () => {
+      if (!point) { S.toast(S.t("intake.place_draft_hint"), "error"); return; }
+      try {
+        const fresh = await S.api("GET", "/api/incidents/" + encodeURIComponent(inc.ticket));
+        await S.api("PATCH", "/api/incidents/" + encodeURIComponent(inc.ticket) + "/draft",
+          { version: fresh.version, lon: point.lon, lat: point.lat });
+        S.toast(S.t("intake.place_draft_done", { ticket: inc.ticket }));
+        clearPin(); await loadPending(); openDetail(inc.ticket);
+      } catch (e) { S.toast(e.message, "error"); }
+    } }, label), inc.lat == null ? S.el("span", { class: "warn-text" }, " " + S.t("intake.place_draft_hint")) : "");
   }
   function closeDetail() { selected = null; S.$("#detail").hidden = true; renderQueue(); }
 
@@ -293,7 +314,13 @@
       if (!d.ticket) return;
       if (d.status === "diterima") {
         if (pending.has(d.ticket)) return;
-        try { addPending(await S.api("GET", "/api/incidents/" + encodeURIComponent(d.ticket)), true); } catch (e) { /* gone */ }
+        // shown at once from the event (no personal data in it), completed by the API
+        addPending({ ticket: d.ticket, category: d.category, priority: d.priority, status: d.status,
+          lon: d.lon, lat: d.lat, reported_at: d.at || new Date().toISOString(), description: "", placement: null }, true);
+        try {
+          const full = await S.api("GET", "/api/incidents/" + encodeURIComponent(d.ticket));
+          if (pending.has(d.ticket) && full.status === "diterima") { pending.set(d.ticket, Object.assign(full, { _new: pending.get(d.ticket)._new })); renderQueue(); }
+        } catch (e) { /* gone */ }
       } else if (pending.has(d.ticket)) {
         removePending(d.ticket);
         if (selected === d.ticket) openDetail(d.ticket);
