@@ -11,7 +11,9 @@
   const { Outbox, KV } = DBX;
   const NEXT = { depart: "menuju_lokasi", arrive: "di_lokasi", handle: "ditangani" };
   const ALLOWED = { ditugaskan: ["depart", "arrive"], menuju_lokasi: ["arrive"], di_lokasi: ["handle"] };
-  const POSITION_EVERY_MS = 15000, MAX_QUEUED_POSITIONS = 240;
+  // at most one queued fix per 15 s (a test may ask for less through localStorage)
+  const POSITION_EVERY_MS = Number(localStorage.getItem("sigap_position_every_ms")) || 15000;
+  const MAX_QUEUED_POSITIONS = 240;
   const metrics = { alerts: 0, vibrations: 0, sent: 0, replayed: 0, conflicts: 0, flushes: 0 };
   window.SIGAP_FIELD = { metrics };
 
