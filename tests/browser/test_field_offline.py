@@ -316,3 +316,32 @@ def test_citizen_reports_with_a_photo_and_follows_it_to_closure(browser, server,
     assert errors == []
     ctx.close()
     relay.close()
+
+
+def test_phone_pages_in_english(browser, server):
+    """Every visible string of the field and citizen pages switches with the locale."""
+    from tests.browser.test_posko import _indonesian_only
+
+    api = Api(server.base)
+    team = api.call("coordinator", "GET", "/api/teams")["items"][4]["code"]
+    api.dispatched("ternak", A_POINT, team, "Stray cows")
+    words = _indonesian_only() | {"menunggu sinyal", "Tanpa sinyal", "Riwayat", "Navigasi",
+                                  "Lainnya / tidak tahu", "Hasil penanganan"}
+    ctx = browser.new_context(**{**PHONE, "locale": "en-GB"})
+    page = login(ctx, server.base, f"tim_{team.lower()}", "/lapangan?lang=en")
+    page.wait_for_selector("article.assignment", timeout=20000)
+    page.locator("article.assignment details.report").first.evaluate("d => d.open = true")
+    for path, ready in (("/lapangan", "article.assignment"), ("/lapor", "#categories label"),
+                        ("/status", "body")):
+        if path != "/lapangan":
+            page.goto(server.base + path)
+        page.wait_for_selector(ready, timeout=20000)
+        page.wait_for_timeout(500)
+        text = page.inner_text("body")
+        left = sorted(w for w in words if w in text)
+        assert not left, (path, left)
+    page.goto(server.base + "/lapor")
+    page.wait_for_selector("#categories label")
+    assert "Other / not sure" in page.inner_text("#categories")
+    shot(page, "27_report_en")
+    ctx.close()
