@@ -106,14 +106,16 @@ def _get_paths(app, world) -> list[str]:
         if "GET" not in (getattr(route, "methods", None) or ()):
             continue
         params = set(re.findall(r"{(\w+)}", path))
-        unknown = params - {"ticket", "attachment_id", "code", "collection_id", "feature_id"}
+        unknown = params - {"ticket", "attachment_id", "code", "collection_id", "feature_id",
+                            "fmt"}
         assert not unknown, f"crawl does not know how to fill {unknown} in {path}"
         fills = [path]
         if "ticket" in params:
             fills = [p.replace("{ticket}", t) for p in fills for t in world["tickets"]]
         fills = [p.replace("{attachment_id}", str(world["attachment"]))
                  .replace("{code}", "BHB-1003").replace("{collection_id}", "incidents")
-                 .replace("{feature_id}", world["tickets"][0]) for p in fills]
+                 .replace("{feature_id}", world["tickets"][0])
+                 .replace("{fmt}", "html") for p in fills]
         q = EXTRA_QUERY.get(path)
         out += [f"{p}?{q}" if q else p for p in fills]
     return out

@@ -238,3 +238,13 @@ def test_team_member_map_holds_only_its_own_cases(client, auth, world):
         assert sees <= tickets and not hidden & tickets, who
         if who == "tim_bhb2":
             assert body["rows"] == []
+
+
+def test_the_map_feed_names_the_assigned_teams_for_the_incident_board(client, auth, world):
+    """Staff see which teams hold each open case (the coordinator's incident board)."""
+    theirs, _ = _case(client, auth, assign=False)
+    body = client.get("/api/map/incidents", headers=auth["dispatcher"]).json()
+    rows = {row[body["fields"].index("ticket")]: row for row in body["rows"]}
+    teams = body["fields"].index("teams")
+    assert "BHB-1003" in rows[world["ticket"]][teams]
+    assert rows[theirs][teams] == []

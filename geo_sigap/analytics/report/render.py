@@ -10,6 +10,7 @@ HTML is then written again with those numbers and printed a second time.
 
 from __future__ import annotations
 
+import contextlib
 import html as _html
 import os
 import re
@@ -198,8 +199,40 @@ def write_pack(pack, html_path: Path, pdf_path: Path | None) -> None:
         json.dumps(pack_json(pack), ensure_ascii=False), encoding="utf-8")
     if pdf_path is None:
         return
-    print_pdf(html_path, pdf_path)
-    pages = _section_pages(pdf_path)
-    if pages:
-        html_path.write_text(render_html(pack, pages), encoding="utf-8")
-        print_pdf(html_path, pdf_path)
+    with _printer() as print_:
+        print_(html_path, pdf_path)
+        pages = _section_pages(pdf_path)
+        if pages:
+            html_path.write_text(render_html(pack, pages), encoding="utf-8")
+            print_(html_path, pdf_path)
+
+
+@contextlib.contextmanager
+def _printer():
+    """A ``print(html_path, pdf_path)`` function: Playwright driving the same Chromium
+    when it is installed (one browser for both passes, about three times faster),
+    else Chromium's own ``--print-to-pdf``."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        yield print_pdf
+        return
+    exe = chromium_path()
+    with sync_playwright() as p:
+        try:
+            browser = p.chromium.launch(executable_path=exe, headless=True, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-extensions", "--disable-background-networking"])
+        except Exception:  # noqa: BLE001 - Playwright cannot start this Chromium
+            yield print_pdf
+            return
+        try:
+            page = browser.new_page()
+
+            def print_(html_path: Path, pdf_path: Path) -> None:
+                page.goto(html_path.resolve().as_uri(), wait_until="load")
+                page.pdf(path=str(pdf_path), prefer_css_page_size=True, print_background=True)
+
+            yield print_
+        finally:
+            browser.close()

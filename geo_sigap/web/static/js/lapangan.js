@@ -11,7 +11,9 @@
   const { Outbox, KV } = DBX;
   const NEXT = { depart: "menuju_lokasi", arrive: "di_lokasi", handle: "ditangani" };
   const ALLOWED = { ditugaskan: ["depart", "arrive"], menuju_lokasi: ["arrive"], di_lokasi: ["handle"] };
-  const POSITION_EVERY_MS = 15000, MAX_QUEUED_POSITIONS = 240;
+  // at most one queued fix per 15 s (a test may ask for less through localStorage)
+  const POSITION_EVERY_MS = Number(localStorage.getItem("sigap_position_every_ms")) || 15000;
+  const MAX_QUEUED_POSITIONS = 240;
   const metrics = { alerts: 0, vibrations: 0, sent: 0, replayed: 0, conflicts: 0, flushes: 0 };
   window.SIGAP_FIELD = { metrics };
 
@@ -78,6 +80,8 @@
   }
 
   /* ------------------------------------------------------------ rendering */
+  const catNames = {}; // code → name in the page's language (from /api/categories)
+  const catName = (inc) => catNames[inc.category] || inc.category_name || inc.category;
   const isActive = (inc) => ["ditugaskan", "menuju_lokasi", "di_lokasi"].includes(inc.status);
   function placeName(inc) {
     const p = inc.placement || {};
@@ -134,7 +138,7 @@
       prio.textContent = S.t("priority." + inc.priority); prio.className = "badge prio p" + inc.priority;
       const badge = node.querySelector(".status");
       badge.textContent = S.statusLabel(inc.status); badge.style.background = S.STATUS_COLORS[inc.status] || "#555";
-      node.querySelector(".what").textContent = inc.category_name || inc.category;
+      node.querySelector(".what").textContent = catName(inc);
       node.querySelector(".where").textContent = placeName(inc);
       node.title = inc.description || "";
       const rule = node.querySelector(".photo-rule");
@@ -155,7 +159,7 @@
     for (const [t, n] of cards) if (!active.some((i) => i.ticket === t)) { n.remove(); cards.delete(t); }
     S.$("#history-count").textContent = String(done.length);
     S.$("#history-list").replaceChildren(...done.map((inc) => S.el("div", { class: "history-row", "data-ticket": inc.ticket },
-      S.el("strong", {}, inc.ticket), " · ", inc.category_name || inc.category, " · ", S.statusLabel(inc.status),
+      S.el("strong", {}, inc.ticket), " · ", catName(inc), " · ", S.statusLabel(inc.status),
       S.el("br"), S.el("span", { class: "muted" }, placeName(inc)))));
     drawMarkers(active);
     if (active.length && (!routeFor || !active.some((i) => i.ticket === routeFor))) showRoute(active[0].ticket, false);
@@ -175,7 +179,7 @@
       if (inc.lat == null) continue;
       L.circleMarker([inc.lat, inc.lon], { radius: 10, color: "#fff", weight: 3,
         fillColor: S.STATUS_COLORS[inc.status] || "#555", fillOpacity: 1 })
-        .bindTooltip(inc.ticket + " · " + (inc.category_name || ""), { permanent: active.length <= 3, direction: "top" })
+        .bindTooltip(inc.ticket + " · " + catName(inc), { permanent: active.length <= 3, direction: "top" })
         .on("click", () => showRoute(inc.ticket, true)).addTo(overlay);
     }
   }
@@ -558,6 +562,10 @@
       if (e.status === 401) { location.href = "/masuk?next=/lapangan"; return; }
       throw e;
     }
+    try {
+      const cats = S.items(await getJson("/api/categories", "categories"), "categories");
+      for (const c of cats) catNames[c.code] = S.config.locale === "en" && c.name_en ? c.name_en : c.name;
+    } catch (e) { /* names from the assignments themselves */ }
     if (!me || !me.team_code) { S.$("#assignments").replaceChildren(S.el("p", { class: "error" }, S.t("fieldapp.not_team"))); document.body.dataset.ready = "1"; return; }
     if (cases.size) await render();
     try { await load(); } catch (e) { if (e.status === 401) { location.href = "/masuk?next=/lapangan"; return; } await render(); }
