@@ -42,7 +42,8 @@ in-process, no network):
 - ``import_rows_per_s``: history rows per second of the streaming import (both passes,
   the reverse geocoder's build included); ``import_stream_rows_per_s`` without it.
 
-Run ``python -m benchmarks.scale [--sizes S,M,L] [--no-postgis] [--json]``. ``--json``
+Run ``python -m benchmarks.scale [--sizes S,M,L] [--backends sqlite,postgis]
+[--no-postgis] [--json]``. ``--json``
 prints one object with every figure as ``<name>_<size>`` for SQLite and
 ``<name>_<size>_pg`` for PostGIS (``import_rows_per_s`` alone is the largest size's).
 The machine is shared: figures are wall-clock and move with the load of others.
@@ -426,6 +427,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="S,M,L")
     ap.add_argument("--no-postgis", action="store_true")
+    ap.add_argument("--backends", default="sqlite,postgis", help="sqlite,postgis")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the databases and files")
     ap.add_argument("--measure", help=argparse.SUPPRESS)
@@ -436,7 +438,8 @@ def main(argv=None) -> int:
         return 0
     echo = (lambda m: print(m, file=sys.stderr)) if a.json else print
     sizes = [s.strip().upper() for s in a.sizes.split(",") if s.strip()]
-    backends = ["sqlite"] + ([] if a.no_postgis else ["postgis"])
+    backends = [b for b in a.backends.split(",") if b in ("sqlite", "postgis")
+                and not (b == "postgis" and a.no_postgis)]
     results: dict = {}
     flat: dict = {}
     root = Path(tempfile.mkdtemp(prefix="geo_sigap_scale_"))
@@ -461,7 +464,8 @@ def main(argv=None) -> int:
             if backend == "postgis" and not a.keep:
                 _drop_pg(url)
     big = sizes[-1]
-    flat["import_rows_per_s"] = flat.get(f"import_rows_per_s_{big}")
+    if f"import_rows_per_s_{big}" in flat:
+        flat["import_rows_per_s"] = flat[f"import_rows_per_s_{big}"]
     if f"import_rows_per_s_{big}_pg" in flat:
         flat["import_rows_per_s_pg"] = flat[f"import_rows_per_s_{big}_pg"]
     flat["sizes"] = sizes
