@@ -35,12 +35,15 @@
     { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Jakarta" }).format(d);
   const tpath = (t) => "/api/incidents/" + encodeURIComponent(t);
 
+  /** The outbox items of the signed-in user (another account's stay on the phone unsent). */
+  async function mine() { return (await Outbox.all()).filter((i) => me && i.owner === me.username); }
+
   /* ------------------------------------------------------------ network state */
   function heard() { lastHeard = new Date(); offlineSince = null; KV.set("last_heard", lastHeard.toISOString()); renderNet(); }
   function lost() { if (!offlineSince) offlineSince = new Date(); renderNet(); }
 
   async function renderNet() {
-    const items = await Outbox.all();
+    const items = await mine();
     const waiting = items.filter((i) => i.state === "waiting");
     const actions = waiting.filter((i) => i.kind !== "position").length;
     const bar = S.$("#net");
@@ -89,7 +92,7 @@
   }
 
   async function queuedFor(ticket) {
-    return (await Outbox.all()).filter((i) => i.ticket === ticket && i.state === "waiting");
+    return (await mine()).filter((i) => i.ticket === ticket && i.state === "waiting");
   }
 
   function stepButtons(inc, node) {
@@ -256,7 +259,7 @@
       if (!(inc.my_reports || 0) && !waiting.length) { askReport(ticket); return; }
       if (inc.report_photo_required && !(inc.my_photos || 0) && !waiting.some((i) => (i.photos || []).length)) { askReport(ticket, true); return; }
     }
-    await Outbox.add({ kind: "transition", ticket, action, reason: reason || null, version: inc ? inc.version : null, key: S.uuid() });
+    await Outbox.add({ owner: me.username, kind: "transition", ticket, action, reason: reason || null, version: inc ? inc.version : null, key: S.uuid() });
     applyLocal(ticket, action);
     await saveCases();
     await render();
@@ -279,7 +282,7 @@
     const state = form.querySelector(".report-state");
     if (!text) { form.querySelector("textarea").focus(); return; }
     const d = drafts.get(ticket) || { photos: [] };
-    await Outbox.add({ kind: "report", ticket, text, photos: d.photos.map((p) => ({ name: p.name, blob: p.blob })), key: S.uuid() });
+    await Outbox.add({ owner: me.username, kind: "report", ticket, text, photos: d.photos.map((p) => ({ name: p.name, blob: p.blob })), key: S.uuid() });
     form.querySelector("textarea").value = "";
     await saveDraft(ticket, { text: "", photos: [] });
     showThumbs(ticket, node);
@@ -348,7 +351,7 @@
     let ok = true;
     do {
       flushAgain = false;
-      const items = (await Outbox.all()).filter((i) => i.state === "waiting").sort((a, b) => a.seq - b.seq);
+      const items = (await mine()).filter((i) => i.state === "waiting").sort((a, b) => a.seq - b.seq);
       for (const item of items) {
         let res;
         try { res = await send(item); }
@@ -372,7 +375,7 @@
     await render();
     await renderConflicts();
     await renderNet();
-    return ok && !(await Outbox.all()).some((i) => i.state === "waiting");
+    return ok && !(await mine()).some((i) => i.state === "waiting");
   }
 
   function mergeCase(view) {
@@ -408,7 +411,7 @@
   }
 
   async function renderConflicts() {
-    const items = (await Outbox.all()).filter((i) => i.state === "conflict");
+    const items = (await mine()).filter((i) => i.state === "conflict");
     S.$("#conflicts").replaceChildren(...items.map((i) => S.el("div", { class: "conflict", role: "alert", "data-ticket": i.ticket, "data-kind": i.kind },
       S.el("strong", {}, S.t("fieldapp.not_sent") + ": " + describe(i) + " · " + i.ticket), S.el("br"), i.error,
       i.text ? S.el("blockquote", {}, i.text) : null,
@@ -433,14 +436,14 @@
   }
 
   /* ------------------------------------------------------------ assignments */
-  async function saveCases() { await KV.set("cases", [...cases.values()]); }
+  async function saveCases() { await KV.set("cases", { owner: me && me.username, items: [...cases.values()] }); }
 
   async function load() {
     const data = await getJson("/api/me/assignments", "assignments");
     const fresh = S.items(data, "assignments", "incidents");
     const before = new Set(cases.keys());
     const known = new Set(fresh.map((i) => i.ticket));
-    const waiting = await Outbox.all();
+    const waiting = await mine();
     for (const t of before) if (!known.has(t) && isActive(cases.get(t))) explainGone(t);
     for (const inc of fresh) {
       const old = cases.get(inc.ticket);
@@ -516,7 +519,7 @@
     S.$("#share-state").textContent = S.t("field.sharing") + " · " + hhmm(new Date(p.timestamp || now));
     if (now - lastFix < POSITION_EVERY_MS) return;
     lastFix = now;
-    await Outbox.add({ kind: "position", team: me.team_code, lon: p.coords.longitude, lat: p.coords.latitude,
+    await Outbox.add({ owner: me.username, kind: "position", team: me.team_code, lon: p.coords.longitude, lat: p.coords.latitude,
       accuracy_m: p.coords.accuracy, at: new Date(p.timestamp || now).toISOString(), key: S.uuid() });
     await Outbox.trimPositions(MAX_QUEUED_POSITIONS);
     flush();
@@ -541,7 +544,7 @@
   /* ------------------------------------------------------------ start */
   window.addEventListener("online", () => { flush(); load().catch(() => {}); });
   window.addEventListener("offline", () => lost());
-  setInterval(() => { renderNet(); Outbox.all().then((i) => { if (i.some((x) => x.state === "waiting")) flush(); }); }, 5000);
+  setInterval(() => { renderNet(); mine().then((i) => { if (i.some((x) => x.state === "waiting")) flush(); }); }, 5000);
   setInterval(() => { if (!offlineSince) load().catch(() => {}); }, 60000);
 
   if ("serviceWorker" in navigator) {
@@ -553,7 +556,6 @@
   async function start() {
     const last = await KV.get("last_heard");
     if (last) lastHeard = new Date(last);
-    for (const inc of (await KV.get("cases")) || []) cases.set(inc.ticket, inc);
     try {
       me = await getJson("/api/auth/me", "me");
       me = (me && me.user) || me;
@@ -562,6 +564,8 @@
       if (e.status === 401) { location.href = "/masuk?next=/lapangan"; return; }
       throw e;
     }
+    const kept = await KV.get("cases");
+    if (kept && kept.owner === me.username) for (const inc of kept.items || []) cases.set(inc.ticket, inc);
     try {
       const cats = S.items(await getJson("/api/categories", "categories"), "categories");
       for (const c of cats) catNames[c.code] = S.config.locale === "en" && c.name_en ? c.name_en : c.name;
