@@ -270,6 +270,15 @@ def test_citizen_reports_with_a_photo_and_follows_it_to_closure(browser, server,
     page.wait_for_function("() => SIGAP_LAPOR.map.getZoom() === 17 && document.querySelectorAll('.road-label').length > 0",
                            timeout=10000)
     page.wait_for_function("() => Number(document.querySelector('#nearby-count').textContent) >= 1", timeout=10000)
+    # the typed report survives a reload (a draft in this browser until it is sent)
+    where = page.text_content("#lonlat")
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.input_value("#description") == "Tiga ekor kambing masuk ke halaman sekolah"
+    assert page.locator("input[name=category][value=ternak]").is_checked()
+    assert page.locator("input[name=category]:checked").count() == 1
+    assert where.split(" · ")[-1] in page.text_content("#lonlat")
+    page.wait_for_function("() => Number(document.querySelector('#nearby-count').textContent) >= 1", timeout=10000)
     nearby = page.text_content("#nearby-list")
     assert "Pekat" in nearby and "hanya kelurahan" in nearby and "Darto" not in nearby
     photo = tmp_path / "IMG_warga.jpg"
@@ -284,6 +293,7 @@ def test_citizen_reports_with_a_photo_and_follows_it_to_closure(browser, server,
     page.wait_for_selector("#thanks:not([hidden])", timeout=20000)
     ticket = page.inner_text("#ticket")
     assert ticket.startswith("SGP-")
+    assert page.evaluate("() => localStorage.getItem('sigap.draft.lapor')") is None  # sent: draft gone
     assert page.locator("#copy").is_visible() and page.locator("#share-ticket").is_visible()
     sent = relay.up_bytes - before
     print(f"citizen report with one phone photo: {sent} bytes sent "
