@@ -132,6 +132,11 @@ def test_sop_in_the_browser(browser, server, tmp_path):
     close.wait_for_function("() => [...document.querySelectorAll('#evidence img.photo')].some((i) => i.complete && i.naturalWidth > 0)")
     shot(close, "09_koordinator_selesaikan")
     close.check("#seen-evidence")
+    close.fill("#public-note", "Keributan sudah dimediasi, warga kembali tenang.")
+    close.reload()  # a reload (or a live redraw) keeps the typed note
+    close.wait_for_selector("button[data-action='resolve']", timeout=15000)
+    assert close.input_value("#public-note") == "Keributan sudah dimediasi, warga kembali tenang."
+    close.check("#seen-evidence")
     close.click("button[data-action='resolve']")
     coord.wait_for_function(f"() => !window.SIGAP_MAP.incidents.has('{ticket}')", timeout=5000)
     assert coord.evaluate("window.__noReload") == "still here"
@@ -143,6 +148,7 @@ def test_sop_in_the_browser(browser, server, tmp_path):
     st.wait_for_selector("body[data-ready='1']")
     text = st.inner_text("#status-result")
     assert "Selesai" in text and "Budi" not in text and "0812" not in text
+    assert "Keributan sudah dimediasi, warga kembali tenang." in text  # the closing note
     shot(st, "10_status_warga")
     assert placement.split(",")[-1].strip() in op.inner_text("#saved") or placement
 

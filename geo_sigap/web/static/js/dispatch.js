@@ -50,6 +50,7 @@
     renderEvidence(inc);
   }
 
+  let closeDraft = null;
   async function act(action) {
     const body = { action, version: incident.version };
     if (action === "reject" || action === "rework") {
@@ -58,7 +59,15 @@
     if (action === "resolve" && !S.$("#seen-evidence").checked) {
       S.showError(S.$("#dispatch-error"), new Error(S.t("close.need_seen"))); S.$("#seen-evidence").focus(); return;
     }
-    try { await S.api("POST", "/api/incidents/" + encodeURIComponent(ticket) + "/transitions", body); await load(); }
+    if (action === "resolve") {
+      const note = (S.$("#public-note") || {}).value;
+      if (note && note.trim()) body.public_note = note.trim();
+    }
+    try {
+      await S.api("POST", "/api/incidents/" + encodeURIComponent(ticket) + "/transitions", body);
+      if (action === "resolve" && closeDraft) closeDraft.clear();
+      await load();
+    }
     catch (e) { S.showError(S.$("#dispatch-error"), e); if (e.status === 409) load(); }
   }
 
@@ -85,8 +94,16 @@
       S.el("li", { class: "done" }, S.el("strong", {}, S.t("status." + k)), " · " + S.wib(inc[k])))));
     if ((inc.allowed_actions || []).includes("resolve")) {
       parts.push(S.el("label", { class: "check seen" }, S.el("input", { type: "checkbox", id: "seen-evidence" }), " " + S.t(reports.length ? "close.seen" : "close.seen_none")));
+      // what the citizen reads on /status when the case is closed (kept as a draft until sent)
+      parts.push(S.el("form", { id: "close-form", class: "close-form", onsubmit: (ev) => ev.preventDefault() },
+        S.el("label", {}, S.t("close.public_note"),
+          S.el("textarea", { id: "public-note", name: "public_note", rows: "2", maxlength: "1000",
+            placeholder: S.t("close.public_note_hint") })),
+        S.el("p", { class: "hint" }, S.t("close.public_note_help"))));
     }
     box.replaceChildren(...parts);
+    const closeForm = S.$("#close-form");
+    if (closeForm) closeDraft = S.draft(closeForm, "close." + ticket);
     const resolve = S.$("#verify-box button[data-action='resolve']");
     if (resolve) {  // the close button goes with the evidence, after the confirmation
       resolve.classList.add("primary");
