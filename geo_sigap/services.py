@@ -218,6 +218,9 @@ class Services:
     def warm_up(self) -> None:
         """Build the geocoders, the routing engine (and compile their kernels) and the
         analytics history now, so that the first request does not wait for them."""
+        from geo_sigap.dispatch.users import dummy_password_hash
+
+        dummy_password_hash()  # unknown-user logins cost one hash from the first on
         _ = self.reverse_geocoder
         _ = self.forward_geocoder
         _ = self.routing

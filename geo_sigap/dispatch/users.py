@@ -9,6 +9,7 @@ called only by ``geo-sigap serve --demo``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -30,8 +31,15 @@ _hasher = PasswordHasher()
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
 MIN_PASSWORD = 8
 DEMO_ROLES = ("operator", "dispatcher", "coordinator", "planner", "admin")
-# A real hash of a random password: login of an unknown user costs the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@functools.cache
+def dummy_password_hash() -> str:
+    """A real hash of a random password: login of an unknown user costs the same time.
+
+    Made on first use (≈ 1 s of CPU on a busy machine), not when the service imports
+    this module at start-up."""
+    return _hasher.hash(secrets.token_hex(16))
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +137,8 @@ def login(db, username: str, password: str, *, ttl_hours: float = 12.0
         row = store.user_by_name(s, lookup) if lookup else None
         ok = False
         try:
-            ok = _hasher.verify(row.password_hash if row and row.active else _DUMMY_HASH,
-                                password or "")
+            stored = row.password_hash if row and row.active else dummy_password_hash()
+            ok = _hasher.verify(stored, password or "")
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             ok = False
         if not ok or row is None or not row.active:

@@ -84,9 +84,14 @@ def test_deactivated_user_and_changed_role_apply_at_once(client, auth, services)
 def test_retry_with_the_same_key_is_answered_before_the_checks(client, auth):
     first = _report(client, auth["operator"], key="perf-k1", suggest=False)
     assert first.status_code == 201
-    retry = _report(client, auth["operator"], key="perf-k1", category="tidak-ada")
+    retry = _report(client, auth["operator"], key="perf-k1", suggest=False)
     assert retry.status_code == 200 and retry.json()["created"] is False
     assert retry.json()["ticket"] == first.json()["ticket"]
+    # the key is looked up before the checks: a reuse with another (here invalid) body is
+    # refused as a reused key, not as an unknown category (issue 11: never the first case)
+    reused = _report(client, auth["operator"], key="perf-k1", category="tidak-ada")
+    assert reused.status_code == 422
+    assert reused.json()["error"]["code"] == "idempotency_key_reused"
     bad = _report(client, auth["operator"], key="perf-k2", category="tidak-ada")
     assert bad.status_code == 422
     assert _report(client, auth["operator"], key="perf-k2").status_code == 201

@@ -4,14 +4,17 @@ The browser talks to ``relay.base``; the relay forwards to the server. ``cut()``
 every open connection and refuses new ones (connection reset), so pages, the service
 worker and the event stream all lose the network for real; ``lossy()`` forwards requests
 but drops every answer (the server acts, the phone never hears back — the case a resend
-must not repeat); ``restore()`` relays normally again. Loopback only; it stops with
-``close()``.
+must not repeat); ``restore()`` relays normally again; ``throttle(kbit_s, rtt_ms)`` makes it a slow
+mobile link for everything (pages and the service worker alike): each direction shares
+``kbit_s`` and a burst after a pause waits half the round trip. Loopback only; it stops
+with ``close()``.
 """
 
 from __future__ import annotations
 
 import socket
 import threading
+import time
 
 
 class Relay:
@@ -30,6 +33,9 @@ class Relay:
         self.accepted = 0
         self.up_bytes = 0  # bytes the browser sent (requests, uploads)
         self.down_bytes = 0  # bytes relayed back to it
+        self.rate = None  # bytes/s per direction when throttled
+        self.half_rtt = 0.0
+        self._free_at = {"up_bytes": 0.0, "down_bytes": 0.0}
         threading.Thread(target=self._accept, daemon=True).start()
 
     # ------------------------------------------------------------------ control
@@ -43,6 +49,22 @@ class Relay:
 
     def restore(self) -> None:
         self.mode = "open"
+
+    def throttle(self, kbit_s: float | None, rtt_ms: float = 0) -> None:
+        """A slow link (``None``: full speed again)."""
+        self.rate = kbit_s * 1000 / 8 if kbit_s else None
+        self.half_rtt = rtt_ms / 2000
+
+    def _wait(self, counter: str, n: int, idle: bool) -> None:
+        if self.rate is None:
+            return
+        if idle:
+            time.sleep(self.half_rtt)
+        with self._lock:  # the link is shared by every connection in this direction
+            start = max(time.monotonic(), self._free_at[counter])
+            self._free_at[counter] = start + n / self.rate
+            until = self._free_at[counter]
+        time.sleep(max(0.0, until - time.monotonic()))
 
     def close(self) -> None:
         self._stop = True
@@ -81,11 +103,15 @@ class Relay:
                                                       "down_bytes"), daemon=True).start()
 
     def _pipe(self, src: socket.socket, dst: socket.socket, drop_for, counter: str) -> None:
+        last = 0.0
         try:
             while True:
-                data = src.recv(65536)
+                data = src.recv(16384)
                 if not data:
                     break
+                now = time.monotonic()
+                self._wait(counter, len(data), idle=now - last > 0.05)
+                last = time.monotonic()
                 if drop_for is not None and drop_for is not False:
                     # lossy: the server answered, the phone never hears it
                     _hard_close(drop_for)

@@ -270,6 +270,15 @@ def test_citizen_reports_with_a_photo_and_follows_it_to_closure(browser, server,
     page.wait_for_function("() => SIGAP_LAPOR.map.getZoom() === 17 && document.querySelectorAll('.road-label').length > 0",
                            timeout=10000)
     page.wait_for_function("() => Number(document.querySelector('#nearby-count').textContent) >= 1", timeout=10000)
+    # the typed report survives a reload (a draft in this browser until it is sent)
+    where = page.text_content("#lonlat")
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.input_value("#description") == "Tiga ekor kambing masuk ke halaman sekolah"
+    assert page.locator("input[name=category][value=ternak]").is_checked()
+    assert page.locator("input[name=category]:checked").count() == 1
+    assert where.split(" · ")[-1] in page.text_content("#lonlat")
+    page.wait_for_function("() => Number(document.querySelector('#nearby-count').textContent) >= 1", timeout=10000)
     nearby = page.text_content("#nearby-list")
     assert "Pekat" in nearby and "hanya kelurahan" in nearby and "Darto" not in nearby
     photo = tmp_path / "IMG_warga.jpg"
@@ -284,6 +293,7 @@ def test_citizen_reports_with_a_photo_and_follows_it_to_closure(browser, server,
     page.wait_for_selector("#thanks:not([hidden])", timeout=20000)
     ticket = page.inner_text("#ticket")
     assert ticket.startswith("SGP-")
+    assert page.evaluate("() => localStorage.getItem('sigap.draft.lapor')") is None  # sent: draft gone
     assert page.locator("#copy").is_visible() and page.locator("#share-ticket").is_visible()
     sent = relay.up_bytes - before
     print(f"citizen report with one phone photo: {sent} bytes sent "
@@ -316,3 +326,75 @@ def test_citizen_reports_with_a_photo_and_follows_it_to_closure(browser, server,
     assert errors == []
     ctx.close()
     relay.close()
+
+
+def test_phone_pages_in_english(browser, server):
+    """Every visible string of the field and citizen pages switches with the locale."""
+    from tests.browser.test_posko import _indonesian_only
+
+    api = Api(server.base)
+    team = api.call("coordinator", "GET", "/api/teams")["items"][4]["code"]
+    api.dispatched("ternak", A_POINT, team, "Stray cows")
+    words = _indonesian_only() | {"menunggu sinyal", "Tanpa sinyal", "Riwayat", "Navigasi",
+                                  "Lainnya / tidak tahu", "Hasil penanganan"}
+    ctx = browser.new_context(**{**PHONE, "locale": "en-GB"})
+    page = login(ctx, server.base, f"tim_{team.lower()}", "/lapangan?lang=en")
+    page.wait_for_selector("article.assignment", timeout=20000)
+    page.locator("article.assignment details.report").first.evaluate("d => d.open = true")
+    for path, ready in (("/lapangan", "article.assignment"), ("/lapor", "#categories label"),
+                        ("/status", "body")):
+        if path != "/lapangan":
+            page.goto(server.base + path)
+        page.wait_for_selector(ready, timeout=20000)
+        page.wait_for_timeout(500)
+        text = page.inner_text("body")
+        left = sorted(w for w in words if w in text)
+        assert not left, (path, left)
+    page.goto(server.base + "/lapor")
+    page.wait_for_selector("#categories label")
+    assert "Other / not sure" in page.inner_text("#categories")
+    shot(page, "27_report_en")
+    ctx.close()
+
+
+def test_positions_shared_offline_keep_their_own_times(browser, server):
+    api = Api(server.base)
+    team = api.call("coordinator", "GET", "/api/teams")["items"][5]["code"]
+    api.dispatched("keributan", A_POINT, team, "Keributan di pasar")
+    relay = Relay(server.port)
+    try:
+        ctx = browser.new_context(**PHONE)
+        ctx.add_init_script("localStorage.setItem('sigap_position_every_ms', '500')")
+        page = login(ctx, relay.base, f"tim_{team.lower()}", "/lapangan")
+        page.wait_for_selector("article.assignment", timeout=20000)
+        page.click("#share")
+        page.wait_for_function("() => document.querySelector('#share-state').textContent.includes('Lokasi dibagikan')",
+                               timeout=10000)
+        assert page.get_attribute("#share", "aria-pressed") == "true"
+        page.wait_for_function("() => document.querySelector('#net').dataset.waiting === '0'", timeout=10000)
+        relay.cut()
+        ctx.set_offline(True)
+        for lon, lat in ((103.6480, -1.6230), (103.6490, -1.6240)):
+            page.wait_for_timeout(800)
+            ctx.set_geolocation({"longitude": lon, "latitude": lat})
+        page.wait_for_function("() => document.querySelector('#net').textContent.includes('posisi menunggu')",
+                               timeout=10000)
+        queued = page.evaluate("SIGAP_STORE.Outbox.all().then(a => a.filter(i => i.kind === 'position').map(i => i.at))")
+        assert len(queued) >= 1
+        page.wait_for_timeout(1500)  # the fixes are sent well after they were taken
+        relay.restore()
+        ctx.set_offline(False)
+        page.wait_for_function("() => document.querySelector('#net').dataset.waiting === '0'", timeout=30000)
+        me = next(t for t in api.call("coordinator", "GET", "/api/teams")["items"]
+                  if t["code"] == team)
+        from datetime import datetime
+        stored = datetime.fromisoformat(me["last_position_at"])
+        latest = max(datetime.fromisoformat(q.replace("Z", "+00:00")) for q in queued)
+        assert abs((stored - latest).total_seconds()) < 0.01, (stored, latest)
+        assert me["last_position"] == [103.649, -1.624]
+        page.click("#share")  # the off switch
+        assert page.get_attribute("#share", "aria-pressed") == "false"
+        assert "tidak dibagikan" in page.inner_text("#share-state")
+        ctx.close()
+    finally:
+        relay.close()

@@ -39,3 +39,28 @@ def test_help_imports_no_heavy_module(args):
     loaded = [m for m in loaded if m.split(".")[0] not in allowed]
     assert loaded == [], f"`geo-sigap {' '.join(args)}` imported {sorted(loaded)}"
     assert "Usage" in out.stdout
+
+
+_APP = """
+import json, sys
+from geo_sigap.web.app import create_app
+create_app()
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+"""
+
+
+def test_web_app_start_imports_no_map_or_jit_library(tmp_path):
+    """Building the web app (service start, before /health) leaves folium, pandas, numba
+    … to the first request or the background warm-up that needs them."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GEO_SIGAP_")}
+    env.update(GEO_SIGAP_DATA_DIR=str(tmp_path),
+               GEO_SIGAP_DATABASE_URL=f"sqlite:///{tmp_path / 'a.db'}",
+               GEO_SIGAP_SECRET_KEY="test-startup-secret-0123456789abcdefghij")
+    out = subprocess.run([sys.executable, "-c", _APP], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    heavy = {"folium", "pandas", "geopandas", "numba", "matplotlib", "osmnx", "scipy"}
+    assert not loaded & heavy, sorted(loaded & heavy)

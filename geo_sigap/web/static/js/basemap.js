@@ -9,7 +9,7 @@
   // Roads grow with the zoom so a street stays visible when zoomed in (zoom 17 after GPS
   // showed hairlines on the background: "blank grey"); names appear from ROAD_NAMES_ZOOM.
   const ROAD_NAMES_ZOOM = 16;
-  function zoomFactor(z) { return z >= 18 ? 4 : z >= 17 ? 3 : z >= 16 ? 2.2 : z >= 15 ? 1.5 : 1; }
+  function zoomFactor(z) { return z >= 18 ? 3 : z >= 17 ? 2.3 : z >= 16 ? 1.6 : z >= 15 ? 1.2 : 1; }
   function roadStyleAt(z) {
     const k = zoomFactor(z);
     return (f) => {

@@ -178,9 +178,52 @@
     return parts.join(", ") || p.kelurahan_name || "—";
   }
 
+  // ------------------------------------------------------------ drafts (localStorage)
+  /**
+   * Keep a form's fields in this browser until it is saved: `draft(form, key, extra)`.
+   * extra: {get() → object, set(object)} for state that is not a field (e.g. the pin).
+   * Returns {clear(), restored}. Files are not kept.
+   */
+  function draft(form, key, extra) {
+    const storeKey = "sigap.draft." + key;
+    const fields = () => Array.from(form.elements).filter((e) => e.name && e.type !== "file" && e.type !== "submit" && e.type !== "button");
+    function save() {
+      const data = { at: Date.now(), fields: {} };
+      let any = false;
+      for (const e of fields()) {
+        if (e.type === "radio") {  // one value per group: the checked one
+          if (e.checked) { data.fields[e.name] = e.value; any = true; }
+          continue;
+        }
+        const v = e.type === "checkbox" ? e.checked : e.value;
+        data.fields[e.name] = v;
+        if (e.type !== "checkbox" && e.tagName !== "SELECT" && v) any = true;
+      }
+      if (extra) { data.extra = extra.get(); if (data.extra) any = true; }
+      if (any) localStorage.setItem(storeKey, JSON.stringify(data));
+      else localStorage.removeItem(storeKey);
+    }
+    let restored = false;
+    try {
+      const old = JSON.parse(localStorage.getItem(storeKey) || "null");
+      if (old && old.fields) {
+        for (const e of fields()) {
+          if (!(e.name in old.fields)) continue;
+          if (e.type === "radio") e.checked = e.value === old.fields[e.name];
+          else if (e.type === "checkbox") e.checked = !!old.fields[e.name]; else e.value = old.fields[e.name];
+        }
+        if (extra && old.extra) extra.set(old.extra);
+        restored = true;
+      }
+    } catch (e) { /* a broken draft is dropped */ }
+    form.addEventListener("input", save);
+    form.addEventListener("change", save);
+    return { save, restored, clear: () => localStorage.removeItem(storeKey) };
+  }
+
   window.SIGAP = {
     $, t, api, items, toast, showError, ago, wib, esc, el, glyph, uuid, copyText, me, gps,
-    parseTime, describePlacement, ApiError, config: CONFIG, STATUS_COLORS, OPEN,
+    parseTime, describePlacement, ApiError, config: CONFIG, STATUS_COLORS, OPEN, draft,
     statusLabel: (s) => t("status." + s), roleLabel: (r) => t("role." + r),
   };
 })();

@@ -11,7 +11,9 @@
   const { Outbox, KV } = DBX;
   const NEXT = { depart: "menuju_lokasi", arrive: "di_lokasi", handle: "ditangani" };
   const ALLOWED = { ditugaskan: ["depart", "arrive"], menuju_lokasi: ["arrive"], di_lokasi: ["handle"] };
-  const POSITION_EVERY_MS = 15000, MAX_QUEUED_POSITIONS = 240;
+  // at most one queued fix per 15 s (a test may ask for less through localStorage)
+  const POSITION_EVERY_MS = Number(localStorage.getItem("sigap_position_every_ms")) || 15000;
+  const MAX_QUEUED_POSITIONS = 240;
   const metrics = { alerts: 0, vibrations: 0, sent: 0, replayed: 0, conflicts: 0, flushes: 0 };
   window.SIGAP_FIELD = { metrics };
 
@@ -33,12 +35,15 @@
     { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Jakarta" }).format(d);
   const tpath = (t) => "/api/incidents/" + encodeURIComponent(t);
 
+  /** The outbox items of the signed-in user (another account's stay on the phone unsent). */
+  async function mine() { return (await Outbox.all()).filter((i) => me && i.owner === me.username); }
+
   /* ------------------------------------------------------------ network state */
   function heard() { lastHeard = new Date(); offlineSince = null; KV.set("last_heard", lastHeard.toISOString()); renderNet(); }
   function lost() { if (!offlineSince) offlineSince = new Date(); renderNet(); }
 
   async function renderNet() {
-    const items = await Outbox.all();
+    const items = await mine();
     const waiting = items.filter((i) => i.state === "waiting");
     const actions = waiting.filter((i) => i.kind !== "position").length;
     const bar = S.$("#net");
@@ -78,6 +83,8 @@
   }
 
   /* ------------------------------------------------------------ rendering */
+  const catNames = {}; // code → name in the page's language (from /api/categories)
+  const catName = (inc) => catNames[inc.category] || inc.category_name || inc.category;
   const isActive = (inc) => ["ditugaskan", "menuju_lokasi", "di_lokasi"].includes(inc.status);
   function placeName(inc) {
     const p = inc.placement || {};
@@ -85,7 +92,7 @@
   }
 
   async function queuedFor(ticket) {
-    return (await Outbox.all()).filter((i) => i.ticket === ticket && i.state === "waiting");
+    return (await mine()).filter((i) => i.ticket === ticket && i.state === "waiting");
   }
 
   function stepButtons(inc, node) {
@@ -134,7 +141,7 @@
       prio.textContent = S.t("priority." + inc.priority); prio.className = "badge prio p" + inc.priority;
       const badge = node.querySelector(".status");
       badge.textContent = S.statusLabel(inc.status); badge.style.background = S.STATUS_COLORS[inc.status] || "#555";
-      node.querySelector(".what").textContent = inc.category_name || inc.category;
+      node.querySelector(".what").textContent = catName(inc);
       node.querySelector(".where").textContent = placeName(inc);
       node.title = inc.description || "";
       const rule = node.querySelector(".photo-rule");
@@ -155,7 +162,7 @@
     for (const [t, n] of cards) if (!active.some((i) => i.ticket === t)) { n.remove(); cards.delete(t); }
     S.$("#history-count").textContent = String(done.length);
     S.$("#history-list").replaceChildren(...done.map((inc) => S.el("div", { class: "history-row", "data-ticket": inc.ticket },
-      S.el("strong", {}, inc.ticket), " · ", inc.category_name || inc.category, " · ", S.statusLabel(inc.status),
+      S.el("strong", {}, inc.ticket), " · ", catName(inc), " · ", S.statusLabel(inc.status),
       S.el("br"), S.el("span", { class: "muted" }, placeName(inc)))));
     drawMarkers(active);
     if (active.length && (!routeFor || !active.some((i) => i.ticket === routeFor))) showRoute(active[0].ticket, false);
@@ -175,7 +182,7 @@
       if (inc.lat == null) continue;
       L.circleMarker([inc.lat, inc.lon], { radius: 10, color: "#fff", weight: 3,
         fillColor: S.STATUS_COLORS[inc.status] || "#555", fillOpacity: 1 })
-        .bindTooltip(inc.ticket + " · " + (inc.category_name || ""), { permanent: active.length <= 3, direction: "top" })
+        .bindTooltip(inc.ticket + " · " + catName(inc), { permanent: active.length <= 3, direction: "top" })
         .on("click", () => showRoute(inc.ticket, true)).addTo(overlay);
     }
   }
@@ -252,7 +259,7 @@
       if (!(inc.my_reports || 0) && !waiting.length) { askReport(ticket); return; }
       if (inc.report_photo_required && !(inc.my_photos || 0) && !waiting.some((i) => (i.photos || []).length)) { askReport(ticket, true); return; }
     }
-    await Outbox.add({ kind: "transition", ticket, action, reason: reason || null, version: inc ? inc.version : null, key: S.uuid() });
+    await Outbox.add({ owner: me.username, kind: "transition", ticket, action, reason: reason || null, version: inc ? inc.version : null, key: S.uuid() });
     applyLocal(ticket, action);
     await saveCases();
     await render();
@@ -275,7 +282,7 @@
     const state = form.querySelector(".report-state");
     if (!text) { form.querySelector("textarea").focus(); return; }
     const d = drafts.get(ticket) || { photos: [] };
-    await Outbox.add({ kind: "report", ticket, text, photos: d.photos.map((p) => ({ name: p.name, blob: p.blob })), key: S.uuid() });
+    await Outbox.add({ owner: me.username, kind: "report", ticket, text, photos: d.photos.map((p) => ({ name: p.name, blob: p.blob })), key: S.uuid() });
     form.querySelector("textarea").value = "";
     await saveDraft(ticket, { text: "", photos: [] });
     showThumbs(ticket, node);
@@ -344,7 +351,7 @@
     let ok = true;
     do {
       flushAgain = false;
-      const items = (await Outbox.all()).filter((i) => i.state === "waiting").sort((a, b) => a.seq - b.seq);
+      const items = (await mine()).filter((i) => i.state === "waiting").sort((a, b) => a.seq - b.seq);
       for (const item of items) {
         let res;
         try { res = await send(item); }
@@ -368,7 +375,7 @@
     await render();
     await renderConflicts();
     await renderNet();
-    return ok && !(await Outbox.all()).some((i) => i.state === "waiting");
+    return ok && !(await mine()).some((i) => i.state === "waiting");
   }
 
   function mergeCase(view) {
@@ -404,7 +411,7 @@
   }
 
   async function renderConflicts() {
-    const items = (await Outbox.all()).filter((i) => i.state === "conflict");
+    const items = (await mine()).filter((i) => i.state === "conflict");
     S.$("#conflicts").replaceChildren(...items.map((i) => S.el("div", { class: "conflict", role: "alert", "data-ticket": i.ticket, "data-kind": i.kind },
       S.el("strong", {}, S.t("fieldapp.not_sent") + ": " + describe(i) + " · " + i.ticket), S.el("br"), i.error,
       i.text ? S.el("blockquote", {}, i.text) : null,
@@ -429,14 +436,14 @@
   }
 
   /* ------------------------------------------------------------ assignments */
-  async function saveCases() { await KV.set("cases", [...cases.values()]); }
+  async function saveCases() { await KV.set("cases", { owner: me && me.username, items: [...cases.values()] }); }
 
   async function load() {
     const data = await getJson("/api/me/assignments", "assignments");
     const fresh = S.items(data, "assignments", "incidents");
     const before = new Set(cases.keys());
     const known = new Set(fresh.map((i) => i.ticket));
-    const waiting = await Outbox.all();
+    const waiting = await mine();
     for (const t of before) if (!known.has(t) && isActive(cases.get(t))) explainGone(t);
     for (const inc of fresh) {
       const old = cases.get(inc.ticket);
@@ -512,7 +519,7 @@
     S.$("#share-state").textContent = S.t("field.sharing") + " · " + hhmm(new Date(p.timestamp || now));
     if (now - lastFix < POSITION_EVERY_MS) return;
     lastFix = now;
-    await Outbox.add({ kind: "position", team: me.team_code, lon: p.coords.longitude, lat: p.coords.latitude,
+    await Outbox.add({ owner: me.username, kind: "position", team: me.team_code, lon: p.coords.longitude, lat: p.coords.latitude,
       accuracy_m: p.coords.accuracy, at: new Date(p.timestamp || now).toISOString(), key: S.uuid() });
     await Outbox.trimPositions(MAX_QUEUED_POSITIONS);
     flush();
@@ -537,7 +544,7 @@
   /* ------------------------------------------------------------ start */
   window.addEventListener("online", () => { flush(); load().catch(() => {}); });
   window.addEventListener("offline", () => lost());
-  setInterval(() => { renderNet(); Outbox.all().then((i) => { if (i.some((x) => x.state === "waiting")) flush(); }); }, 5000);
+  setInterval(() => { renderNet(); mine().then((i) => { if (i.some((x) => x.state === "waiting")) flush(); }); }, 5000);
   setInterval(() => { if (!offlineSince) load().catch(() => {}); }, 60000);
 
   if ("serviceWorker" in navigator) {
@@ -549,7 +556,6 @@
   async function start() {
     const last = await KV.get("last_heard");
     if (last) lastHeard = new Date(last);
-    for (const inc of (await KV.get("cases")) || []) cases.set(inc.ticket, inc);
     try {
       me = await getJson("/api/auth/me", "me");
       me = (me && me.user) || me;
@@ -558,6 +564,12 @@
       if (e.status === 401) { location.href = "/masuk?next=/lapangan"; return; }
       throw e;
     }
+    const kept = await KV.get("cases");
+    if (kept && kept.owner === me.username) for (const inc of kept.items || []) cases.set(inc.ticket, inc);
+    try {
+      const cats = S.items(await getJson("/api/categories", "categories"), "categories");
+      for (const c of cats) catNames[c.code] = S.config.locale === "en" && c.name_en ? c.name_en : c.name;
+    } catch (e) { /* names from the assignments themselves */ }
     if (!me || !me.team_code) { S.$("#assignments").replaceChildren(S.el("p", { class: "error" }, S.t("fieldapp.not_team"))); document.body.dataset.ready = "1"; return; }
     if (cases.size) await render();
     try { await load(); } catch (e) { if (e.status === 401) { location.href = "/masuk?next=/lapangan"; return; } await render(); }

@@ -7,7 +7,7 @@
   const base = S.baseMap("map", { levels: ["kelurahan"], collapsed: true });
   const map = base.map;
   const nearbyLayer = L.layerGroup().addTo(map);
-  let point = null, marker = null, photos = [];
+  let point = null, marker = null, photos = [], draft = null;
   const idemKey = S.uuid();
   window.SIGAP_LAPOR = { map, base, state: () => ({ point, photos: photos.length }) };
 
@@ -16,6 +16,7 @@
     if (marker) marker.setLatLng([lat, lon]); else marker = L.marker([lat, lon], { keyboard: false }).addTo(map);
     S.$("#lonlat").textContent = (label ? label + " · " : "") + lat.toFixed(5) + ", " + lon.toFixed(5);
     S.$("#map").classList.remove("invalid");
+    if (draft) draft.save();  // the pin is part of the draft
     loadNearby();
   }
   map.on("click", (e) => place(e.latlng.lng, e.latlng.lat));
@@ -117,6 +118,7 @@
       S.$("#status-link").href = "/status/" + encodeURIComponent(res.ticket);
       thanks.scrollIntoView({ block: "start" }); thanks.focus({ preventScroll: true });
       window.SIGAP_LAPOR.ticket = res.ticket;
+      if (draft) draft.clear();
     } catch (e) {
       const field = e.details && e.details.field === "reporter_phone" ? S.$("#reporter_phone") : (e.code === "outside_coverage" ? S.$("#map") : null);
       showError(e.message, field);
@@ -144,6 +146,9 @@
           onchange: () => S.$("#categories").classList.remove("invalid") }),
         S.el("span", {}, S.el("strong", {}, en && c.name_en ? c.name_en : c.name),
           S.el("small", {}, (en ? c.description_en : c.description) || "")))));
+    // the typed report (text, category, place) stays in this browser until it is sent
+    draft = S.draft(S.$("#citizen-form"), "lapor", {
+      get: () => point, set: (p) => { if (p && isFinite(p.lon) && isFinite(p.lat)) place(p.lon, p.lat); } });
     document.body.dataset.ready = "1";
   }).catch((e) => S.toast(e.message, "error"));
   base.ready.then(loadNearby).catch(loadNearby);

@@ -1,5 +1,5 @@
-/* Posko console helpers (operator, dispatcher, coordinator): live events, alerts, drafts,
-   locale formats. Loaded after common.js; adds to window.SIGAP. */
+/* Posko console helpers (operator, dispatcher, coordinator): live events, alerts,
+   locale formats (drafts: common.js). Loaded after common.js; adds to window.SIGAP. */
 (function () {
   "use strict";
   const S = window.SIGAP;
@@ -104,43 +104,5 @@
     input.addEventListener("change", () => { localStorage.setItem("sigap.sound", input.checked ? "on" : "off"); if (input.checked) chime(); });
   }
 
-  // ------------------------------------------------------------ drafts (localStorage)
-  /**
-   * Keep a form's fields in this browser until it is saved: `draft(form, key, extra)`.
-   * extra: {get() → object, set(object)} for state that is not a field (e.g. the pin).
-   * Returns {clear(), restored}. Files are not kept.
-   */
-  function draft(form, key, extra) {
-    const storeKey = "sigap.draft." + key;
-    const fields = () => Array.from(form.elements).filter((e) => e.name && e.type !== "file" && e.type !== "submit" && e.type !== "button");
-    function save() {
-      const data = { at: Date.now(), fields: {} };
-      let any = false;
-      for (const e of fields()) {
-        const v = e.type === "checkbox" ? e.checked : e.value;
-        data.fields[e.name] = v;
-        if (e.type !== "checkbox" && e.tagName !== "SELECT" && v) any = true;
-      }
-      if (extra) { data.extra = extra.get(); if (data.extra) any = true; }
-      if (any) localStorage.setItem(storeKey, JSON.stringify(data));
-      else localStorage.removeItem(storeKey);
-    }
-    let restored = false;
-    try {
-      const old = JSON.parse(localStorage.getItem(storeKey) || "null");
-      if (old && old.fields) {
-        for (const e of fields()) {
-          if (!(e.name in old.fields)) continue;
-          if (e.type === "checkbox") e.checked = !!old.fields[e.name]; else e.value = old.fields[e.name];
-        }
-        if (extra && old.extra) extra.set(old.extra);
-        restored = true;
-      }
-    } catch (e) { /* a broken draft is dropped */ }
-    form.addEventListener("input", save);
-    form.addEventListener("change", save);
-    return { save, restored, clear: () => localStorage.removeItem(storeKey) };
-  }
-
-  Object.assign(S, { dateTime, num, km, minutes, metres, category, place, flags, reported, live, chime, soundToggle, draft });
+  Object.assign(S, { dateTime, num, km, minutes, metres, category, place, flags, reported, live, chime, soundToggle });
 })();

@@ -1,0 +1,40 @@
+"""/analisis in a real browser: a planner picks a quarter, reads the findings, maps and
+tables of the rakor pack, gets the download links; the operator page is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import Requests, login, shot, start_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = start_server(tmp_path_factory, "analisis", ["--history"])
+    yield s
+    s.stop()
+
+
+def test_planner_reads_the_quarter_pack(server, browser):
+    context = browser.new_context(locale="id-ID")
+    seen = Requests()
+    seen.watch(context)
+    page = login(context, server.base, "planner", "/analisis")
+    page.wait_for_selector("#an-quarter option", state="attached")
+    assert page.locator("#an-area option").count() >= 1
+    page.click("#an-form button[type=submit]")
+    page.wait_for_selector(".an-find li", timeout=180_000)
+    findings = page.locator(".an-find li").all_inner_texts()
+    assert findings[0].startswith("Ada ") and "(Tabel " in findings[0]
+    assert page.locator(".an-fig img").count() >= 3
+    tables = page.locator(".an-tbl")
+    assert tables.count() >= 8
+    csv = tables.first.locator("a").get_attribute("href")
+    assert csv.startswith("/api/analysis/table.csv?quarter=")
+    assert page.locator("#an-pdf").get_attribute("href").startswith("/api/analysis/pack.pdf?")
+    shot(page, "60_analisis")
+    # the planner does not open the operator pages
+    r = page.goto(f"{server.base}/operator")
+    assert r.status == 403 and "bukan untuk peran Anda" in page.content()
+    assert all(u.startswith(server.base) or u.startswith("data:") for u in seen.urls)
+    context.close()
