@@ -445,6 +445,8 @@ def import_incidents_csv(db, path: str | Path, categories: CategoryTable, placer
             progress("menyimpan", done, total)
         append(s, AuditEntry(at=now, actor=actor, actor_role="admin", action="import_incidents",
                              details={"count": inserted, "file": path.name}))
+        if inserted:
+            writer.finish()
     return {"inserted": inserted, "skipped_existing": skipped, "outside_coverage": outside}
 
 

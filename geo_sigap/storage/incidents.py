@@ -275,6 +275,16 @@ class BulkWriter:
             session.execute(IncidentRow.__table__.update().where(IncidentRow.id < 0)
                             .values(version=IncidentRow.version))
 
+    def finish(self) -> None:
+        """Refresh the planner's statistics after a bulk load on PostgreSQL (a table that
+        grew from nothing to a million rows by COPY would otherwise be planned as empty or
+        tiny until autovacuum gets to it: index reads turn into full scans)."""
+        if self.pg:
+            from sqlalchemy import text
+
+            self.s.execute(text("ANALYZE incidents"))
+            self.s.execute(text("ANALYZE assignments"))
+
     def existing(self, tickets) -> set[str]:
         """The tickets among ``tickets`` already stored: one array parameter on PostgreSQL
         (``= ANY``), chunks of :attr:`LOOKUP` on SQLite — never 65,535 parameters."""
