@@ -148,7 +148,6 @@ def add_field_report(services, actor: Actor, ticket: str, text: str,
         raise InvalidInput("Laporan terlalu panjang (maks. 8000 karakter)",
                            "Report too long (max 8000 characters)")
     checked = _check_photos(photos or [], services.settings.max_upload_bytes)
-    root = services.settings.attachments_dir
     written: list[Path] = []
     try:
         with write_session(services.db) as s:
@@ -171,17 +170,7 @@ def add_field_report(services, actor: Actor, ticket: str, text: str,
             rep = FieldReportRow(team_code=team, text=text, created_at=now,
                                  author=actor.username)
             row.reports.append(rep)
-            for up, ctype, ext in checked:
-                key = f"{now:%Y/%m}/{secrets.token_hex(16)}.{ext}"
-                path = root / key
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(up.data)
-                path.chmod(0o640)
-                written.append(path)
-                rep.attachments.append(AttachmentRow(
-                    filename=display_name(up.filename, f"foto.{ext}"),
-                    content_type=ctype, size=len(up.data), storage_key=key,
-                    sha256=hashlib.sha256(up.data).hexdigest()))
+            store_photos(s, services.settings, rep, checked, now, written)
             row.updated_at = now
             s.flush()
             audit.append(s, AuditEntry(
