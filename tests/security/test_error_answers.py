@@ -91,3 +91,17 @@ def test_staff_report_outside_the_area_is_kept_with_a_warning_in_words(client, a
     r = client.post("/api/incidents?lang=en", headers=auth["operator"], json={
         "category": "pkl", "description": "lapak 2", "lon": lon, "lat": lat})
     assert any("check the point on the map" in w.lower() for w in r.json()["warnings"])
+
+
+@pytest.mark.parametrize("value", ["0.5", "1700000000", "-3", "1e9"])
+def test_a_number_is_not_a_time(client, auth, value):
+    """``since=0.5`` was read as 1970-01-01T00:00:00.5Z; a time in a query is ISO 8601."""
+    r = client.get(f"/api/incidents?since={value}", headers=auth["operator"])
+    assert r.status_code == 422, r.text
+    msg = r.json()["error"]["message"]
+    assert "waktu tidak sah" in msg and not any(w in msg for w in ENGLISH_WORDS), msg
+
+
+def test_an_iso_time_is_still_a_time(client, auth):
+    r = client.get("/api/incidents?since=2026-01-01T00:00:00%2B07:00", headers=auth["operator"])
+    assert r.status_code == 200, r.text

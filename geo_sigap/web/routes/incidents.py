@@ -9,11 +9,13 @@ import functools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Header, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from geo_sigap.dispatch import field, intake, queries, workflow
 from geo_sigap.dispatch.actors import Actor
@@ -126,11 +128,25 @@ async def create_incident(body: IncidentIn, request: Request,
     return _json(out, 201 if res.created else 200)
 
 
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _iso_datetime(value: Any) -> Any:
+    """A time in a query is ISO 8601 text; a bare number (Unix seconds, ``0.5``) is refused
+    rather than read as a moment in 1970."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise PydanticCustomError("datetime_parsing", "Input should be an ISO 8601 date-time")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
+
+
 @router.get("/api/incidents", summary="Daftar kasus")
 def list_incidents(request: Request, who: Actor = Depends(staff_actor),
                    status: str | None = None, category: str | None = None,
                    kelurahan: str | None = None, open: bool = False,  # noqa: A002
-                   overdue: bool = False, since: datetime | None = None,
+                   overdue: bool = False, since: IsoDateTime | None = None,
                    limit: int = Query(200, ge=1, le=2000)) -> dict[str, Any]:
     items = queries.list_incidents(_svc(request), who, status=status, category=category,
                                    kelurahan=kelurahan, open_only=open, since=since,
