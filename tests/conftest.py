@@ -144,11 +144,25 @@ def _postgis_db(postgis_database):
 
 
 def _reset_postgis(db) -> None:
+    """Empty every table. A background reader of an earlier test's app (event fan-out,
+    analytics refresh) may still hold a share lock: TRUNCATE's exclusive locks can then
+    deadlock with it, so a deadlock or lock time-out is retried."""
+    import time
+
     from geo_sigap.storage.tables import Base
 
     names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with db.engine.begin() as c:
-        c.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    for attempt in range(6):
+        try:
+            with db.engine.begin() as c:
+                c.execute(sa.text("SET LOCAL lock_timeout = '5s'"))
+                c.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            return
+        except sa.exc.OperationalError as exc:
+            code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+            if code not in ("40P01", "55P03") or attempt == 5:  # deadlock, lock not available
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])

@@ -65,7 +65,8 @@ def incident_event(session, row, action: str, *, teams: list[str] | None = None,
         teams = sorted({a.team_code for a in row.assignments if a.active})
     payload = {
         "action": action, "ticket": row.ticket, "status": row.status,
-        "category": row.category, "priority": row.priority, "lon": row.lon, "lat": row.lat,
+        "category": row.category, "priority": row.priority, "channel": row.channel,
+        "lon": row.lon, "lat": row.lat,
         "kelurahan_code": row.kelurahan_code, "version": row.version, "teams": teams,
         "duplicate_of_id": row.duplicate_of_id,
     }

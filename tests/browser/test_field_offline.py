@@ -277,8 +277,12 @@ def test_citizen_reports_with_a_photo_and_follows_it_to_closure(browser, server,
     assert page.input_value("#description") == "Tiga ekor kambing masuk ke halaman sekolah"
     assert page.locator("input[name=category][value=ternak]").is_checked()
     assert page.locator("input[name=category]:checked").count() == 1
-    assert where.split(" · ")[-1] in page.text_content("#lonlat")
-    page.wait_for_function("() => Number(document.querySelector('#nearby-count').textContent) >= 1", timeout=10000)
+    def latlon(text):
+        lat, lon = text.split(" · ")[-1].split(",")
+        return float(lat), float(lon)
+    before, after = latlon(where), latlon(page.text_content("#lonlat"))
+    assert abs(before[0] - after[0]) < 5e-4 and abs(before[1] - after[1]) < 5e-4, (where, after)
+    page.wait_for_function("() => Number(document.querySelector('#nearby-count').textContent) >= 1", timeout=30000)
     nearby = page.text_content("#nearby-list")
     assert "Pekat" in nearby and "hanya kelurahan" in nearby and "Darto" not in nearby
     photo = tmp_path / "IMG_warga.jpg"

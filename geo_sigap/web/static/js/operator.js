@@ -10,6 +10,7 @@
   const candLayer = L.layerGroup().addTo(map);
   const queueLayer = L.layerGroup().addTo(map);
   const pending = new Map();  // ticket → incident (status diterima)
+  let liveSeq = 0;  // stream events seen; a list read while events came in keeps what they added
   let selected = null;
   const metrics = window.SIGAP_OPS = { seen: {}, alerts: 0 };
 
@@ -231,7 +232,7 @@
   }
   function addPending(inc, alert) {
     const fresh = !pending.has(inc.ticket);
-    pending.set(inc.ticket, Object.assign({}, inc, { _new: alert && fresh }));
+    pending.set(inc.ticket, Object.assign({}, inc, { _new: alert && fresh, _live: liveSeq }));
     metrics.seen[inc.ticket] = Date.now();
     renderQueue();
     if (alert && fresh) {
@@ -275,7 +276,11 @@
       S.el("div", { class: "photos" }, photos.map((a) => S.el("a", { href: a.url, target: "_blank", rel: "noopener" },
         S.el("img", { src: a.url, alt: a.filename || S.t("intake.draft_photo"), class: "photo", loading: "lazy" }))))));
     if (inc.status === "diterima") extra.push(placeControl(inc));
-    else actions.append(S.el("span", { class: "badge", style: "background:" + (S.STATUS_COLORS[inc.status] || "#555") }, S.statusLabel(inc.status)));
+    else {
+      actions.append(S.el("span", { class: "badge", style: "background:" + (S.STATUS_COLORS[inc.status] || "#555") }, S.statusLabel(inc.status)));
+      // verified (here or elsewhere, the event may come before the answer): on to dispatch
+      if (inc.status === "terverifikasi") actions.append(" ", S.el("a", { href: "/dispatch/" + encodeURIComponent(inc.ticket), class: "dispatch-link primary-link" }, S.t("intake.dispatch") + " →"));
+    }
     box.replaceChildren(
       S.el("header", {}, S.el("h3", {}, inc.ticket), S.el("button", { type: "button", class: "small", onclick: closeDetail, "aria-label": S.t("common.close") }, "×")),
       S.el("p", { class: "d-text" }, inc.description || ""),
@@ -302,9 +307,10 @@
 
   async function loadPending() {
     try {
+      const seqAtStart = liveSeq;
       const list = S.items(await S.api("GET", "/api/incidents?status=diterima&limit=100"), "incidents", "items");
-      pending.clear();
-      for (const inc of list) pending.set(inc.ticket, inc);
+      for (const [t, inc] of pending) if (!(inc._live > seqAtStart)) pending.delete(t);
+      for (const inc of list) if (!pending.has(inc.ticket)) pending.set(inc.ticket, inc);
       renderQueue();
     } catch (e) { /* the form shows errors; the queue retries on reconnect */ }
   }
@@ -312,10 +318,11 @@
   S.live({
     incident: async (d) => {
       if (!d.ticket) return;
+      liveSeq++;
       if (d.status === "diterima") {
         if (pending.has(d.ticket)) return;
         // shown at once from the event (no personal data in it), completed by the API
-        addPending({ ticket: d.ticket, category: d.category, priority: d.priority, status: d.status,
+        addPending({ ticket: d.ticket, category: d.category, priority: d.priority, status: d.status, channel: d.channel,
           lon: d.lon, lat: d.lat, reported_at: d.at || new Date().toISOString(), description: "", placement: null }, true);
         try {
           const full = await S.api("GET", "/api/incidents/" + encodeURIComponent(d.ticket));
@@ -327,6 +334,7 @@
       }
     },
     reconnect: loadPending,
+    resyncOnOpen: true,  // the first open too: a report made before the stream started is in the list
   }, S.$("#live"));
 
   S.soundToggle(S.$("#sound"));

@@ -55,7 +55,10 @@
       es = new EventSource("/api/events");
       es.onopen = () => {
         if (liveEl) { liveEl.className = "live on"; liveEl.textContent = S.t("map.live"); }
-        if (wasDown && handlers.reconnect) handlers.reconnect();
+        // after a drop the page reloads what it shows (the stream resumes from now); with
+        // resyncOnOpen also on the first open, so nothing between the page's first read and
+        // the stream's start is missed
+        if ((wasDown || handlers.resyncOnOpen) && handlers.reconnect) handlers.reconnect();
         wasDown = false;
       };
       es.onerror = () => {
