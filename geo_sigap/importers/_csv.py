@@ -21,6 +21,14 @@ def read_csv(path: str | Path, required: list[str]) -> pd.DataFrame:
             f"{path.name} is not a readable CSV: {str(exc).splitlines()[0]}",
             file=str(path),
         ) from exc
+    check_columns(df, path, required)
+    return df
+
+
+def check_columns(df: pd.DataFrame, path: str | Path, required: list[str]) -> None:
+    """Strip the header names of ``df`` in place; refuse the file if a required one is
+    missing (saying which columns it does have)."""
+    path = Path(path)
     df.columns = [c.strip() for c in df.columns]
     missing = [c for c in required if c not in df.columns]
     if missing:
@@ -31,7 +39,6 @@ def read_csv(path: str | Path, required: list[str]) -> pd.DataFrame:
             f"(columns present: {', '.join(df.columns)})",
             file=str(path), missing=missing,
         )
-    return df
 
 
 def refuse(path: str | Path, errors: list[str]) -> ImportFailed:

@@ -18,7 +18,7 @@ from geo_sigap.domain.coordinates import check_lonlat
 from geo_sigap.domain.incidents import AuditEntry, Channel, Incident, Placement, new_ticket_code
 from geo_sigap.domain.lifecycle import Status
 from geo_sigap.errors import GeoSigapError
-from geo_sigap.importers._csv import cell, read_csv, refuse
+from geo_sigap.importers._csv import cell, check_columns, read_csv, refuse
 from geo_sigap.importers.progress import Progress, null_progress
 
 REQUIRED = ["category", "lon", "lat", "reported_at"]
@@ -201,17 +201,8 @@ def _chunks(path: Path, chunk_rows: int):
         first = True
         line = 2
         for df in reader:
-            df.columns = [c.strip() for c in df.columns]
-            if first:
-                missing = [c for c in REQUIRED if c not in df.columns]
-                if missing:
-                    raise ImportFailed(
-                        f"{path.name}: kolom wajib tidak ada: {', '.join(missing)} "
-                        f"(kolom yang ada: {', '.join(df.columns)})",
-                        f"{path.name}: required column(s) missing: {', '.join(missing)} "
-                        f"(columns present: {', '.join(df.columns)})",
-                        file=str(path), missing=missing)
-                first = False
+            check_columns(df, path, REQUIRED if first else [])
+            first = False
             yield line, df.reset_index(drop=True)
             line += len(df)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
