@@ -98,7 +98,7 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
                  hex_m: float = 250.0, permutations: int = 9999, seed: int = 12345,
                  pdf: bool = True, em_permutations: int = 9999,
                  knox_permutations: int = 99, placement: pd.DataFrame | None = None,
-                 target_min: float = 15.0) -> ReportPaths:
+                 target_min: float = 15.0, base=None) -> ReportPaths:
     """Write the rakor pack for ``quarter`` and return the paths.
 
     Parameters
@@ -126,9 +126,12 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
         the section on moving posts; left out when not given.
     target_min : float
         The travel-time target of ``placement`` (minutes).
+    base : geo_sigap.maps.printed.BaseLayers, optional
+        Streets, landmarks and posts drawn (and named) under the maps.
     """
     from geo_sigap.analytics.report import figures as F
     from geo_sigap.analytics.report.render import write_pack
+    from geo_sigap.maps.printed import hot_callouts
 
     q = Quarter.parse(quarter)
     prev = q.previous()
@@ -224,7 +227,7 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     # -- heat map -----------------------------------------------------------------------
     kb = tuple(kel.total_bounds)
     heat = kde_grid(cur["lon"], cur["lat"], bounds=kb)
-    pack.figures["heat"] = F.heat_map(heat, kel, f"Kepadatan kejadian, {q.label}")
+    pack.figures["heat"] = F.heat_map(heat, kel, f"Kepadatan kejadian, {q.label}", base=base)
     step("Peta kepadatan")
 
     # -- Gi* hotspots on the hex grid, named by RW -------------------------------------
@@ -236,7 +239,8 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     n_hot = {lvl: int((cells["gi_class"] >= lvl).sum()) for lvl in (1, 2, 3)}
     pack.figures["hot"] = F.class_map(
         cells, kel, "gi_class", F.GI_COLOURS, GI_WORDS,
-        f"Titik panas kejadian (heksagon {num(hex_m)} m), {q.label}", "Keyakinan")
+        f"Titik panas kejadian (heksagon {num(hex_m)} m), {q.label}", "Keyakinan", base=base,
+        callouts=hot_callouts(cells, "gi_class", (3, 2, 1)), marked=(3, 2, 1))
     hot_cells = cells.loc[cells["gi_class"] > 0]
     hot_rw = (hot_cells.groupby("place", sort=False)
               .agg(kejadian=("count", "sum"), sel=("count", "size"),
@@ -260,7 +264,10 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     pack.figures["emerging"] = F.class_map(
         cells, kel, "ehsa", F.EHSA_COLOURS, _em.LABELS_ID,
         f"Pola titik panas {len(slices)} triwulan ({_q_short(slices[0])} – "
-        f"{_q_short(slices[-1])}), semua kategori", "Pola")
+        f"{_q_short(slices[-1])}), semua kategori", "Pola", base=base,
+        callouts=hot_callouts(cells, "ehsa", [k for k in _em.LABELS_ID
+                                              if k.endswith(" hotspot") and k != "historical hotspot"]),
+        marked=tuple(k for k in _em.LABELS_ID if k.endswith("hotspot")))
     chronic_rows, pattern_rows, too_few = [], [], []
     for cat in [*SK4_CATEGORIES, None]:
         sub = hist if cat is None else hist.loc[hist["category"] == cat]
