@@ -97,10 +97,11 @@ class _Steps:
 def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.DataFrame,
                  categories, quarter: str | Quarter = "2026Q3", kecamatan: str | None = None,
                  out_dir: str | Path = ".", progress: Progress | None = None, *,
-                 hex_m: float = _H.HEX_M, permutations: int = _H.PERMUTATIONS, seed: int = _H.SEED,
+                 hex_m: float = _H.HEX_M, permutations: int = _H.PERMUTATIONS,
+                 seed: int = _H.SEED,
                  pdf: bool = True, em_permutations: int = 9999,
                  knox_permutations: int = 99, placement: pd.DataFrame | None = None,
-                 target_min: float = 15.0,
+                 target_min: float = 15.0, base=None,
                  hotspots: Callable[[Quarter], object] | None = None) -> ReportPaths:
     """Write the rakor pack for ``quarter`` and return the paths.
 
@@ -129,6 +130,8 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
         the section on moving posts; left out when not given.
     target_min : float
         The travel-time target of ``placement`` (minutes).
+    base : geo_sigap.maps.printed.BaseLayers, optional
+        Streets, landmarks and posts drawn (and named) under the maps.
     hotspots : callable(Quarter) → HexHotspots, optional
         The shared hotspot test of a quarter on this area's hex grid (the service passes
         :meth:`LiveAnalytics.hex_hotspots`, the result the live map shows); without it,
@@ -137,6 +140,7 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     """
     from geo_sigap.analytics.report import figures as F
     from geo_sigap.analytics.report.render import write_pack
+    from geo_sigap.maps.printed import hot_callouts
 
     q = Quarter.parse(quarter)
     prev = q.previous()
@@ -226,7 +230,7 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     # -- heat map -----------------------------------------------------------------------
     kb = tuple(kel.total_bounds)
     heat = kde_grid(cur["lon"], cur["lat"], bounds=kb)
-    pack.figures["heat"] = F.heat_map(heat, kel, f"Kepadatan kejadian, {q.label}")
+    pack.figures["heat"] = F.heat_map(heat, kel, f"Kepadatan kejadian, {q.label}", base=base)
     step("Peta kepadatan")
 
     # -- Gi* hotspots on the hex grid, named by RW -------------------------------------
@@ -250,7 +254,8 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     n_hot = {lvl: int((cells["gi_class"] >= lvl).sum()) for lvl in (1, 2, 3)}
     pack.figures["hot"] = F.class_map(
         cells, kel, "gi_class", F.GI_COLOURS, GI_WORDS,
-        f"Titik panas kejadian (heksagon {num(hex_m)} m), {q.label}", "Keyakinan")
+        f"Titik panas kejadian (heksagon {num(hex_m)} m), {q.label}", "Keyakinan", base=base,
+        callouts=hot_callouts(cells, "gi_class", (3, 2, 1)), marked=(3, 2, 1))
     hot_cells = cells.loc[cells["gi_class"] > 0]
     hot_rw = (hot_cells.groupby("place", sort=False)
               .agg(kejadian=("count", "sum"), sel=("count", "size"),
@@ -274,7 +279,10 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     pack.figures["emerging"] = F.class_map(
         cells, kel, "ehsa", F.EHSA_COLOURS, _em.LABELS_ID,
         f"Pola titik panas {len(slices)} triwulan ({_q_short(slices[0])} – "
-        f"{_q_short(slices[-1])}), semua kategori", "Pola")
+        f"{_q_short(slices[-1])}), semua kategori", "Pola", base=base,
+        callouts=hot_callouts(cells, "ehsa", [k for k in _em.LABELS_ID
+                                              if k.endswith(" hotspot") and k != "historical hotspot"]),
+        marked=tuple(k for k in _em.LABELS_ID if k.endswith("hotspot")))
     chronic_rows, pattern_rows, too_few = [], [], []
     for cat in [*SK4_CATEGORIES, None]:
         sub = hist if cat is None else hist.loc[hist["category"] == cat]
