@@ -74,6 +74,7 @@ def text_size(text: str, size: float, bold: bool = False) -> tuple[float, float]
 
     prop = FontProperties(family="DejaVu Sans", size=size,
                           weight="bold" if bold else "normal")
+    text = " ".join(text.split())
     w, h, _d = _renderer().get_text_width_height_descent(text, prop, ismath=False)
     k = 72.0 / DPI
     return float(w) * k, float(max(h * k, size * 1.17))
