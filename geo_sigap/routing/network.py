@@ -7,6 +7,8 @@ Built from a :class:`~geo_sigap.routing.graph.RoadGraph` when the engine starts
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +49,46 @@ class Attachments:
     length: np.ndarray
     side: np.ndarray  # 1: the canonical edge's v end, 0: its u end
 
+    def take(self, rows: np.ndarray) -> Attachments:
+        """The rows selected by ``rows`` (a mask or indices)."""
+        return Attachments(self.owner[rows], self.node[rows], self.time[rows],
+                           self.length[rows], self.side[rows])
+
+
+class Workspace:
+    """Node-sized arrays one search works in, kept clean between searches.
+
+    :func:`geo_sigap.routing._kernel.search_ws` resets only what it touched, so a
+    query costs what it searches, not the size of the city. One search at a time per
+    workspace: :meth:`ProfileNetwork.workspace` lends them out (thread-safe).
+    """
+
+    __slots__ = ("dist", "dlen", "via", "label", "done", "head", "hk", "hv", "touched",
+                 "set_node", "set_via", "set_label")
+
+    def __init__(self, n_nodes: int, n_arcs: int) -> None:
+        self.dist = np.full(n_nodes, np.inf)
+        self.dlen = np.zeros(n_nodes)
+        self.via = np.full(n_nodes, -1, np.int64)
+        self.label = np.full(n_nodes, -1, np.int64)
+        self.done = np.zeros(n_nodes, np.bool_)
+        self.head = np.full(n_nodes, -1, np.int64)
+        cap = n_arcs + SEED_ROOM
+        self.hk = np.empty(cap)
+        self.hv = np.empty(cap, np.int64)
+        self.touched = np.empty(n_nodes, np.int64)
+        self.set_node = np.empty(n_nodes, np.int64)
+        self.set_via = np.empty(n_nodes, np.int64)
+        self.set_label = np.empty(n_nodes, np.int64)
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return (self.dist, self.dlen, self.via, self.label, self.done, self.head, self.hk,
+                self.hv, self.touched, self.set_node, self.set_via, self.set_label)
+
+
+# seeds a search may start from beyond one per arc (the heap's spare room)
+SEED_ROOM = 16
+
 
 class ProfileNetwork:
     """Routable view of one profile (``motor`` or ``mobil``)."""
@@ -73,6 +115,19 @@ class ProfileNetwork:
         self._projection = projection
         self._landmarks: tuple[np.ndarray, np.ndarray] | None = None
         self._lock = threading.Lock()
+        self._free: list[Workspace] = []
+        self._free_lock = threading.Lock()
+
+    @contextmanager
+    def workspace(self) -> Iterator[Workspace]:
+        """A clean :class:`Workspace` for one search (made on first need, then reused)."""
+        with self._free_lock:
+            ws = self._free.pop() if self._free else None
+        if ws is None:
+            ws = Workspace(self.graph.n_nodes, int(self.reverse.indptr[-1]))
+        yield ws  # not given back after an error: it may not be clean
+        with self._free_lock:
+            self._free.append(ws)
 
     def landmarks(self) -> tuple[np.ndarray, np.ndarray]:
         """Landmark tables ``(lm_from, lm_to)``, each ``(n_nodes, L)`` seconds.
