@@ -148,7 +148,7 @@ class Services:
         graph = load_or_build(self.settings.road_network, config,
                               self.settings.cache_dir / "routing",
                               options=road_options(self.settings), isolate_gdal=True)
-        engine = RoutingEngine(graph, config)
+        engine = RoutingEngine(graph, config, cache_dir=self.settings.cache_dir / "routing")
         engine.warm_up()
         return engine
 

@@ -10,19 +10,24 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from geo_sigap.routing import _prepared
 from geo_sigap.routing.graph import RoadGraph
-from geo_sigap.routing.snap import LocalProjection, SnapIndex, Snaps
+from geo_sigap.routing.snap import PIECE_M, SNAP_ARRAYS, LocalProjection, SnapIndex, Snaps
 
 # A snapped point closer than this to a node counts as being on the node (metres), so
 # a point at the end of a one-way street may still leave or reach that node.
 NODE_TOLERANCE_M = 2.0
 # Landmarks for goal-directed searches (ALT): spread round the edge of the network.
 N_LANDMARKS = 8
+_CSR_FIELDS = ("indptr", "nbr", "wt", "ln", "eid")
+_NETWORK_ARRAYS = (tuple(f"{d}_{f}" for d in ("fwd", "rev") for f in _CSR_FIELDS)
+                   + ("component",) + SNAP_ARRAYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +96,15 @@ SEED_ROOM = 16
 
 
 class ProfileNetwork:
-    """Routable view of one profile (``motor`` or ``mobil``)."""
+    """Routable view of one profile (``motor`` or ``mobil``).
 
-    def __init__(self, graph: RoadGraph, profile: str, projection: LocalProjection) -> None:
+    With ``cache_dir`` what it derives from the graph is read from there when present
+    and written there otherwise (:mod:`geo_sigap.routing._prepared`; ``graph_key``: the
+    graph's :func:`~geo_sigap.routing._prepared.graph_digest` when already known).
+    """
+
+    def __init__(self, graph: RoadGraph, profile: str, projection: LocalProjection, *,
+                 cache_dir: str | Path | None = None, graph_key: str | None = None) -> None:
         self.graph = graph
         self.profile = profile
         p = graph.profile_index(profile)
@@ -101,17 +112,37 @@ class ProfileNetwork:
         allowed = np.isfinite(self.time)
         twin = graph.edge_twin
         self.twin = np.where((twin >= 0) & allowed[np.maximum(twin, 0)], twin, -1)
-        edges = np.flatnonzero(allowed)
         n = graph.n_nodes
-        self.forward = _csr(graph.edge_u[edges], graph.edge_v[edges], edges, self.time,
-                            graph.edge_length, n)
-        self.reverse = _csr(graph.edge_v[edges], graph.edge_u[edges], edges, self.time,
-                            graph.edge_length, n)
-        adj = csr_matrix((np.ones(len(edges)), (graph.edge_u[edges], graph.edge_v[edges])),
-                         shape=(n, n))
-        _, self.component = connected_components(adj, directed=True, connection="weak")
-        self.snapper = SnapIndex(graph, profile, projection)
-        self.n_edges = int(len(edges))
+        self._paths: dict[str, Path] = {}
+        if cache_dir is not None:
+            key = _prepared.profile_key(graph, profile, f"L{N_LANDMARKS}|P{PIECE_M}",
+                                        graph_key)
+            self._paths = {w: Path(cache_dir) / f"{profile}.{key}.{w}"
+                           for w in ("network", "landmarks")}
+        saved = _prepared.load(self._paths.get("network"), _NETWORK_ARRAYS)
+        if saved is not None:
+            self.forward = Csr(*(saved[f"fwd_{f}"] for f in _CSR_FIELDS))
+            self.reverse = Csr(*(saved[f"rev_{f}"] for f in _CSR_FIELDS))
+            self.component = saved["component"]
+            self.snapper = SnapIndex.from_arrays(graph, projection, saved)
+        else:
+            edges = np.flatnonzero(allowed)
+            self.forward = _csr(graph.edge_u[edges], graph.edge_v[edges], edges, self.time,
+                                graph.edge_length, n)
+            self.reverse = _csr(graph.edge_v[edges], graph.edge_u[edges], edges, self.time,
+                                graph.edge_length, n)
+            adj = csr_matrix((np.ones(len(edges)),
+                              (graph.edge_u[edges], graph.edge_v[edges])), shape=(n, n))
+            _, self.component = connected_components(adj, directed=True, connection="weak")
+            self.snapper = SnapIndex(graph, profile, projection)
+            if self._paths:
+                arrays = {f"{d}_{f}": getattr(c, f) for d, c in (("fwd", self.forward),
+                                                                 ("rev", self.reverse))
+                          for f in _CSR_FIELDS}
+                _prepared.save(self._paths["network"],
+                               {**arrays, "component": self.component,
+                                **self.snapper.arrays()})
+        self.n_edges = int(self.forward.indptr[-1])
         self._projection = projection
         self._landmarks: tuple[np.ndarray, np.ndarray] | None = None
         self._lock = threading.Lock()
@@ -140,7 +171,14 @@ class ProfileNetwork:
         """
         with self._lock:
             if self._landmarks is None:
-                self._landmarks = self._build_landmarks()
+                saved = _prepared.load(self._paths.get("landmarks"), ("lm_from", "lm_to"))
+                if saved is not None:
+                    self._landmarks = (saved["lm_from"], saved["lm_to"])
+                else:
+                    self._landmarks = self._build_landmarks()
+                    _prepared.save(self._paths.get("landmarks"),
+                                   dict(zip(("lm_from", "lm_to"), self._landmarks,
+                                            strict=True)))
             return self._landmarks
 
     def _build_landmarks(self) -> tuple[np.ndarray, np.ndarray]:
