@@ -167,7 +167,7 @@ class Services:
         graph = load_or_build(self.settings.road_network, config,
                               self.settings.cache_dir / "routing",
                               options=road_options(self.settings), isolate_gdal=True)
-        engine = RoutingEngine(graph, config)
+        engine = RoutingEngine(graph, config, cache_dir=self.settings.cache_dir / "routing")
         engine.warm_up()
         return engine
 
@@ -225,6 +225,28 @@ class Services:
         with self.db.session() as s:
             teams = list_teams(s)
         return post_proposals(engine, units, teams, target_min)
+
+    def print_base_layers(self):
+        """Streets (the road network's named lines), landmarks (the gazetteer) and the
+        teams' posts, for the printed maps of the rakor pack
+        (:class:`geo_sigap.maps.printed.BaseLayers`; empty parts when not configured)."""
+        import pandas as pd
+
+        from geo_sigap.geocoding.sources import load_gazetteer
+        from geo_sigap.maps.printed import BaseLayers
+        from geo_sigap.maps.roads import roads_geojson
+        from geo_sigap.storage.teams import list_teams
+
+        roads = self.settings.road_network
+        gaz = self.settings.gazetteer_file
+        with self.db.session() as s:
+            posts = pd.DataFrame([{"name": t.name, "role": t.role.value, "lon": t.post[0],
+                                   "lat": t.post[1]} for t in list_teams(s)],
+                                 columns=["name", "role", "lon", "lat"])
+        return BaseLayers.from_files(
+            roads_geojson(roads, self.settings.cache_dir) if roads and Path(roads).exists()
+            else None,
+            load_gazetteer(gaz) if gaz and Path(gaz).exists() else None, posts)
 
     def rakor_pack(self, quarter, kecamatan=None, pdf: bool = False) -> dict:
         """Paths of the rakor pack (``html``, ``pdf``, ``json``) of ``quarter``, built once

@@ -304,16 +304,18 @@ def report(
     from geo_sigap.analytics.report import build_report
 
     with friendly_errors():
-        data = _services().report_data(quarter)  # the quarters the report compares only
+        svc = _services()
+        data = svc.report_data(quarter)  # the quarters the report compares only
         units = data.units if not kecamatan else data.units.loc[
             data.units["code"].astype(str).str.startswith(kecamatan)]
-        placement = _services().post_proposals(units)  # None without a road network
+        placement = svc.post_proposals(units)  # None without a road network
         with progress_bar() as cb:
             paths = build_report(data.incidents, data.units, data.teams, data.categories,
                                  quarter=quarter, kecamatan=kecamatan, out_dir=out_dir,
                                  progress=lambda done, total, msg: cb("laporan rakor", done,
                                                                       total),
-                                 pdf=not no_pdf, placement=placement)
+                                 pdf=not no_pdf, placement=placement,
+                                 base=svc.print_base_layers())
         console.print(f"HTML: {paths.html}")
         if paths.pdf:
             console.print(f"PDF:  {paths.pdf}")

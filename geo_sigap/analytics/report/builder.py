@@ -17,6 +17,7 @@ import pandas as pd
 
 from geo_sigap.analytics import emerging as _em
 from geo_sigap.analytics import gistar as _gi
+from geo_sigap.analytics import hotspots as _H
 from geo_sigap.analytics.forecast import score_forecast
 from geo_sigap.analytics.nearrepeat import knox_test
 from geo_sigap.analytics.report.fmt import (HARI_PANJANG, area_title, hours_block,
@@ -50,6 +51,7 @@ class ReportPaths:
     html: Path
     pdf: Path | None
     tables: dict = field(default_factory=dict)  # key → (number, title, DataFrame)
+    hotspots: object = None  # the quarter's HexHotspots (the live map's result)
 
 
 @dataclass
@@ -95,10 +97,12 @@ class _Steps:
 def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.DataFrame,
                  categories, quarter: str | Quarter = "2026Q3", kecamatan: str | None = None,
                  out_dir: str | Path = ".", progress: Progress | None = None, *,
-                 hex_m: float = 250.0, permutations: int = 9999, seed: int = 12345,
+                 hex_m: float = _H.HEX_M, permutations: int = _H.PERMUTATIONS,
+                 seed: int = _H.SEED,
                  pdf: bool = True, em_permutations: int = 9999,
                  knox_permutations: int = 99, placement: pd.DataFrame | None = None,
-                 target_min: float = 15.0) -> ReportPaths:
+                 target_min: float = 15.0, base=None,
+                 hotspots: Callable[[Quarter], object] | None = None) -> ReportPaths:
     """Write the rakor pack for ``quarter`` and return the paths.
 
     Parameters
@@ -126,9 +130,17 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
         the section on moving posts; left out when not given.
     target_min : float
         The travel-time target of ``placement`` (minutes).
+    base : geo_sigap.maps.printed.BaseLayers, optional
+        Streets, landmarks and posts drawn (and named) under the maps.
+    hotspots : callable(Quarter) → HexHotspots, optional
+        The shared hotspot test of a quarter on this area's hex grid (the service passes
+        :meth:`LiveAnalytics.hex_hotspots`, the result the live map shows); without it,
+        :func:`geo_sigap.analytics.hotspots.hex_gi` is run here on the same incidents
+        with the same parameters, which gives the same result.
     """
     from geo_sigap.analytics.report import figures as F
     from geo_sigap.analytics.report.render import write_pack
+    from geo_sigap.maps.printed import hot_callouts
 
     q = Quarter.parse(quarter)
     prev = q.previous()
@@ -191,14 +203,8 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     x, y = grid.to_metric(hist["lon"].to_numpy(), hist["lat"].to_numpy())
     hist = hist.assign(hex_code=pd.Series(grid.codes(), dtype=object)
                        .reindex(grid.cell_index(x, y)).to_numpy(), mx=x, my=y)
-    w_hex = grid.adjacency()
-    codes = grid.codes()
-    cur_h = hist.loc[hist.index.isin(cur.index)]
-    old_h = hist.loc[hist.index.isin(old.index)]
-
-    def hex_counts(frame):
-        return frame["hex_code"].value_counts().reindex(codes).fillna(0).to_numpy(float)
-
+    w_hex = _gi.star_weights(grid.adjacency())  # shared by every test on this grid
+    codes = np.asarray(grid.codes())
     def short_cat(c) -> str:
         return cat_name.get(c, c).split(" (")[0]
 
@@ -224,19 +230,32 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     # -- heat map -----------------------------------------------------------------------
     kb = tuple(kel.total_bounds)
     heat = kde_grid(cur["lon"], cur["lat"], bounds=kb)
-    pack.figures["heat"] = F.heat_map(heat, kel, f"Kepadatan kejadian, {q.label}")
+    pack.figures["heat"] = F.heat_map(heat, kel, f"Kepadatan kejadian, {q.label}", base=base)
     step("Peta kepadatan")
 
     # -- Gi* hotspots on the hex grid, named by RW -------------------------------------
-    cells["count"] = hex_counts(cur_h).astype(int)
-    cells["prev_count"] = hex_counts(old_h).astype(int)
-    g = _gi.gi_star(cells["count"].to_numpy(float), w_hex, permutations=permutations, seed=seed)
+    def quarter_gi(quarter: Quarter, frame: pd.DataFrame):
+        """The shared per-quarter test (the live map's), or the same computation here."""
+        if hotspots is not None:
+            res = hotspots(quarter)
+            if (res is not None and res.permutations == permutations and res.seed == seed
+                    and np.array_equal(res.codes, codes)):
+                return res
+        return _H.hex_gi(grid, w_hex, frame["lon"].to_numpy(), frame["lat"].to_numpy(),
+                         permutations=permutations, seed=seed)
+
+    gi_cur = quarter_gi(q, cur)
+    gi_old = quarter_gi(prev, old)
+    g = gi_cur.gi
+    cells["count"] = gi_cur.counts.astype(int)
+    cells["prev_count"] = gi_old.counts.astype(int)
     cells["gi_z"] = g.z
-    cells["gi_class"] = g.classes(fdr=True)
+    cells["gi_class"] = gi_cur.classes
     n_hot = {lvl: int((cells["gi_class"] >= lvl).sum()) for lvl in (1, 2, 3)}
     pack.figures["hot"] = F.class_map(
         cells, kel, "gi_class", F.GI_COLOURS, GI_WORDS,
-        f"Titik panas kejadian (heksagon {num(hex_m)} m), {q.label}", "Keyakinan")
+        f"Titik panas kejadian (heksagon {num(hex_m)} m), {q.label}", "Keyakinan", base=base,
+        callouts=hot_callouts(cells, "gi_class", (3, 2, 1)), marked=(3, 2, 1))
     hot_cells = cells.loc[cells["gi_class"] > 0]
     hot_rw = (hot_cells.groupby("place", sort=False)
               .agg(kejadian=("count", "sum"), sel=("count", "size"),
@@ -260,7 +279,10 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     pack.figures["emerging"] = F.class_map(
         cells, kel, "ehsa", F.EHSA_COLOURS, _em.LABELS_ID,
         f"Pola titik panas {len(slices)} triwulan ({_q_short(slices[0])} – "
-        f"{_q_short(slices[-1])}), semua kategori", "Pola")
+        f"{_q_short(slices[-1])}), semua kategori", "Pola", base=base,
+        callouts=hot_callouts(cells, "ehsa", [k for k in _em.LABELS_ID
+                                              if k.endswith(" hotspot") and k != "historical hotspot"]),
+        marked=tuple(k for k in _em.LABELS_ID if k.endswith("hotspot")))
     chronic_rows, pattern_rows, too_few = [], [], []
     for cat in [*SK4_CATEGORIES, None]:
         sub = hist if cat is None else hist.loc[hist["category"] == cat]
@@ -306,9 +328,7 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     step("Pola titik panas")
 
     # -- last quarter's hotspots scored on this quarter ---------------------------------
-    g_prev = _gi.gi_star(cells["prev_count"].to_numpy(float), w_hex,
-                         permutations=permutations, seed=seed)
-    hot_prev = g_prev.classes(fdr=True) >= 2
+    hot_prev = gi_old.classes >= 2
     fc = score_forecast(hot_prev, cells["prev_count"], cells["count"]) if hot_prev.any() \
         else None
     if fc is not None:
@@ -536,7 +556,8 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
 
     for f in pack.figures.values():
         plt.close(f)
-    return ReportPaths(html=html_path, pdf=pdf_path if pdf else None, tables=pack.tables)
+    return ReportPaths(html=html_path, pdf=pdf_path if pdf else None, tables=pack.tables,
+                       hotspots=gi_cur)
 
 
 def _q_short(code: str) -> str:

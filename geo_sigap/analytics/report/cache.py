@@ -46,7 +46,11 @@ def cached_pack(services, quarter: str, kecamatan: str | None, root: Path,
                 units = units.loc[units["code"].astype(str).str.startswith(kecamatan)]
             build_report(data.incidents, data.units, data.teams, data.categories, quarter=q,
                          kecamatan=kecamatan, out_dir=folder, pdf=pdf,
-                         placement=services.post_proposals(units))
+                         placement=services.post_proposals(units),
+                         base=services.print_base_layers(),
+                         # the live map's hotspot result of each quarter: one computation
+                         hotspots=lambda quarter: services.analytics.hex_hotspots(
+                             quarter, kecamatan))
     return paths
 
 
