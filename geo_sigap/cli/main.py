@@ -319,6 +319,7 @@ def report(
         console.print(f"HTML: {paths.html}")
         if paths.pdf:
             console.print(f"PDF:  {paths.pdf}")
+        console.print(f"GeoPackage (data tabel dan peta): {paths.gpkg}")
 
 
 # -- routing ----------------------------------------------------------------------------
