@@ -165,7 +165,8 @@ def all_slices(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> list[str]:
 def emerging_hotspots(incidents: pd.DataFrame, unit_codes, w, level: str, *,
                       freq: str = "quarter", slices: list[str] | None = None,
                       threshold: float = 0.05, permutations: int = 9999,
-                      seed: int = 12345, fdr: bool = True) -> EmergingResult:
+                      seed: int = 12345, fdr: bool = True,
+                      early_stop: bool = True) -> EmergingResult:
     """Emerging hot spot classes of units over time slices.
 
     Parameters
@@ -190,8 +191,13 @@ def emerging_hotspots(incidents: pd.DataFrame, unit_codes, w, level: str, *,
         ``threshold``) before calling a slice significant. Without it, a unit tested
         in 24 monthly slices at 5 % is "significant" at least once by chance most of
         the time, and turns up as a sporadic hot or cold spot. ``fdr=False`` is sfdep.
+    early_stop : bool
+        Let a unit stop drawing permutations once it is certain not to be significant at
+        ``threshold`` (``gi_star(decide_alpha=threshold)``): every class is the same as
+        with all permutations; ``p`` holds the sequential estimate for those units.
     """
     codes = pd.Index(list(unit_codes))
+    w = _gi.star_weights(w)  # prepared once for every slice
     col = f"{level}_code"
     lab = slice_labels(incidents["reported_at"], freq)
     if slices is None:
@@ -207,7 +213,8 @@ def emerging_hotspots(incidents: pd.DataFrame, unit_codes, w, level: str, *,
         y = cube[:, t]
         if y.sum() == 0:
             continue
-        g = _gi.gi_star(y, w, permutations=permutations, seed=seed + t)
+        g = _gi.gi_star(y, w, permutations=permutations, seed=seed + t,
+                        decide_alpha=threshold if early_stop else None)
         Z[:, t] = np.nan_to_num(g.z, nan=0.0)
         P[:, t] = np.nan_to_num(g.p_folded, nan=1.0)
         cut = _gi.bh_cutoff(P[:, t], threshold) if fdr else threshold

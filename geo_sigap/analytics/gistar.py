@@ -73,6 +73,7 @@ class GiStar:
     island: np.ndarray  # bool
     permutations: int
     seed: int
+    used: np.ndarray | None = None  # permutations drawn per unit (fewer where decided early)
 
     @property
     def p_two(self) -> np.ndarray:
@@ -174,40 +175,94 @@ def permuted_ids(n: int, max_card: int, permutations: int, seed: int) -> np.ndar
     return out
 
 
-def _folded_p(larger: np.ndarray, smaller: np.ndarray, permutations: int) -> np.ndarray:
-    return (np.minimum(larger, smaller).astype(np.float64) + 1.0) / (permutations + 1.0)
+def _folded_p(larger: np.ndarray, smaller: np.ndarray, permutations) -> np.ndarray:
+    """``(min(#≥, #≤) + 1) / (P + 1)``; ``permutations`` may be per unit (early stops)."""
+    return (np.minimum(larger, smaller).astype(np.float64) + 1.0) / (
+        np.asarray(permutations, dtype=np.float64) + 1.0)
 
 
-def _directed_p(larger: np.ndarray, permutations: int) -> np.ndarray:
+def _directed_p(larger: np.ndarray, permutations) -> np.ndarray:
     larger = larger.astype(np.float64)
-    low = (permutations - larger) < larger
-    larger[low] = permutations - larger[low]
-    return (larger + 1.0) / (permutations + 1.0)
+    total = np.broadcast_to(np.asarray(permutations, dtype=np.float64), larger.shape)
+    low = (total - larger) < larger
+    larger[low] = total[low] - larger[low]
+    return (larger + 1.0) / (total + 1.0)
 
 
 # -- statistics ------------------------------------------------------------------------
 
 
-def gi_star(y, w, *, permutations: int = 999, seed: int = DEFAULT_SEED) -> GiStar:
+@dataclass(frozen=True)
+class StarWeights:
+    """Gi*'s weights of one set of units, prepared once and shared by every call on them
+    (each category, each quarter slice): row-standardised with the self weight, split
+    into the CSR of the neighbours and the diagonal."""
+
+    wm: sp.csr_matrix
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    self_w: np.ndarray
+    card: np.ndarray  # row sums of ``wm`` (1 for every unit with a neighbour)
+    island: np.ndarray
+    max_card: int
+
+    @property
+    def n(self) -> int:
+        return self.wm.shape[0]
+
+
+def star_weights(w) -> StarWeights:
+    """:class:`StarWeights` from a libpysal W/Graph or a sparse matrix (returned as is when
+    already prepared)."""
+    if isinstance(w, StarWeights):
+        return w
+    wm = _star_row_standardised(w)
+    indptr, indices, data, self_w = _split_self(wm)
+    k = np.diff(indptr)
+    return StarWeights(wm=wm, indptr=indptr, indices=indices, data=data, self_w=self_w,
+                       card=np.asarray(wm.sum(axis=1)).ravel(), island=k == 0,
+                       max_card=int(k.max()) if len(k) else 0)
+
+
+def stop_count(decide_alpha: float | None, permutations: int) -> int:
+    """The kernel's ``stop_at`` for an exact decision at folded p ≤ ``decide_alpha``."""
+    if not decide_alpha:
+        return 0
+    return max(1, int(np.floor(decide_alpha * (permutations + 1))))
+
+
+def gi_star(y, w, *, permutations: int = 999, seed: int = DEFAULT_SEED,
+            decide_alpha: float | None = None) -> GiStar:
     """Getis-Ord Gi* (self included, row-standardised weights) with permutation inference.
 
     Parameters
     ----------
     y : array-like (n,)
         Values per unit (e.g. incident counts), in the order of ``w``'s ids.
-    w : libpysal ``W``/``Graph`` or scipy sparse (n, n)
+    w : libpysal ``W``/``Graph``, scipy sparse (n, n) or :class:`StarWeights`
         Binary (or general) spatial weights without self weights; the self weight is
         set to the row maximum, then rows are standardised (esda's ``star=True``).
     permutations : int
         Number of conditional permutations (0: analytical z only, ``p_sim`` NaN).
     seed : int
         Seed of the permutation stream (same meaning as esda's ``seed``).
+    decide_alpha : float, optional
+        Stop drawing for a unit as soon as it is certain that its folded p over all
+        ``permutations`` exceeds ``decide_alpha`` (see
+        :func:`geo_sigap.analytics._kernels.count_extremes`). Every decision at a level
+        ≤ ``decide_alpha`` on ``p_folded`` (so at 90/95/99 % on the two-sided
+        ``p_two``, with or without FDR) is then exactly that of the full run; units
+        decided early carry the sequential estimate ``(min(#≥, #≤) + 1) / (drawn + 1)``
+        (above ``decide_alpha``) instead of the full-run p. None: every permutation for
+        every unit (esda's p-values).
     """
     from geo_sigap.analytics import _kernels
 
     y = np.asarray(y, dtype=np.float64).ravel()
     n = len(y)
-    wm = _star_row_standardised(w)
+    sw = star_weights(w)
+    wm = sw.wm
     if wm.shape[0] != n:
         raise InvalidInput(
             f"Jumlah nilai ({n}) tidak sama dengan jumlah unit bobot ({wm.shape[0]})",
@@ -221,27 +276,28 @@ def gi_star(y, w, *, permutations: int = 999, seed: int = DEFAULT_SEED) -> GiSta
         mean = y_sum / N
         mean_sq = (y**2).sum() / N
         var = mean_sq - mean**2
-        card = np.asarray(wm.sum(axis=1)).squeeze()
+        card = sw.card
         EG = card / N
         VG = card * (N - card)
         VG = VG / (N - 1)
         VG = VG * (1 / N**2)
         VG = VG * (var / (mean**2))
         z = (G - EG) / np.sqrt(VG)
-    indptr, indices, data, self_w = _split_self(wm)
-    island = np.diff(indptr) == 0
+    island = sw.island
     z = np.where(island, np.nan, z)
     p = np.full(n, np.nan)
     pf = np.full(n, np.nan)
+    used = np.zeros(n, dtype=np.int64)
     if permutations and n > 2 and y_sum != 0:
-        max_card = int(np.diff(indptr).max())
-        perm = permuted_ids(n, max_card, permutations, seed)
-        larger, smaller = _kernels.count_extremes(y, indptr, indices, data, self_w, perm, G,
-                                                  float(y_sum), _kernels.GI_STAR)
-        p = np.where(island, np.nan, _directed_p(larger, permutations))
-        pf = np.where(island, np.nan, _folded_p(larger, smaller, permutations))
+        perm = permuted_ids(n, sw.max_card, permutations, seed)
+        larger, smaller, used = _kernels.gi_star_counts(
+            y, sw.indptr, sw.indices, sw.data, perm, stop_count(decide_alpha, permutations))
+        if y_sum < 0:  # the statistic orders permutations against their lag
+            larger, smaller = smaller, larger
+        p = np.where(island, np.nan, _directed_p(larger, used))
+        pf = np.where(island, np.nan, _folded_p(larger, smaller, used))
     return GiStar(G=G, EG=EG, VG=VG, z=z, p_sim=p, p_folded=pf, island=island,
-                  permutations=permutations, seed=seed)
+                  permutations=permutations, seed=seed, used=used)
 
 
 def local_moran(y, w, *, permutations: int = 999, seed: int = DEFAULT_SEED) -> LocalMoran:

@@ -462,11 +462,39 @@ class LiveAnalytics:
             from geo_sigap.analytics.hotspots import units_of_level
 
             kel = units_of_level(units, "kelurahan", kecamatan)  # none: 422, not a 500
+            from geo_sigap.analytics.gistar import star_weights
+
             grid = hex_grid(kel, hex_m)
             gdf = grid.to_geodataframe()
-            hit = (grid, gdf, grid.adjacency(), self._geometries(key, gdf))
+            hit = (grid, gdf, star_weights(grid.adjacency()), self._geometries(key, gdf))
             self._weights[key] = hit
         return hit
+
+    def hex_hotspots(self, quarter=None, kecamatan=None, *, category=None, hours=None,
+                     hex_m=None, permutations=None, seed=None):
+        """The hotspot test (:func:`geo_sigap.analytics.hotspots.hex_gi`) of a quarter's
+        incidents on the hex grid of the area, computed once per version of the quarter's
+        partition and shared: the live map's hotspot layer and the rakor pack built by the
+        service (:func:`geo_sigap.analytics.report.cache.cached_pack`) read this one
+        result, so a cell never has one class on the map and another in print."""
+        from geo_sigap.analytics import hotspots as H
+
+        hex_m = H.HEX_M if hex_m is None else float(hex_m)
+        permutations = H.PERMUTATIONS if permutations is None else int(permutations)
+        seed = H.SEED if seed is None else int(seed)
+        quarter = str(Quarter.parse(quarter)) if quarter else None
+        store = self._store()
+        units, utoken = self._units()
+        parse_hours(hours)
+        key = ("hexgi", category, quarter, hours, kecamatan, hex_m, permutations, seed)
+
+        def build():
+            inc = self._select(store, category, quarter, hours, kecamatan)
+            grid, _cells, w, _geoms = self._hex(units, kecamatan, hex_m, utoken)
+            return H.hex_gi(grid, w, inc["lon"].to_numpy(), inc["lat"].to_numpy(),
+                            permutations=permutations, seed=seed)
+
+        return self._cached(key, self._token(store, quarter, utoken), build)
 
     def hotspots(self, category=None, quarter=None, hours=None, kecamatan=None,
                  level="hex", hex_m=250.0, permutations=999, *,
@@ -474,27 +502,32 @@ class LiveAnalytics:
         """Gi* hot spots as GeoJSON: the same answer as
         :func:`geo_sigap.analytics.hotspots.hex_hotspots` / :func:`unit_hotspots` +
         :func:`to_geojson`, with the grid, the weights and the geometries' GeoJSON made
-        once per units version (only the counts and the test run per call)."""
+        once per units version (only the counts and the test run per call). The hex
+        level reads :meth:`hex_hotspots` (the result the rakor pack prints)."""
         import json
 
+        from geo_sigap.analytics import gistar as _gi
         from geo_sigap.analytics.hotspots import _attach, count_by_unit, units_of_level
 
         store = self._store()
         units, utoken = self._units()
         parse_hours(hours)
+        quarter = str(Quarter.parse(quarter)) if quarter else None
         key = ("hotspots", category, quarter, hours, kecamatan, level, hex_m, permutations)
 
         def build():
-            inc = self._select(store, category, quarter, hours, kecamatan)
             if level == "hex":
-                grid, cells, w, geoms = self._hex(units, kecamatan, hex_m, utoken)
-                x, y = grid.to_metric(inc["lon"].to_numpy(), inc["lat"].to_numpy())
-                idx = grid.cell_index(x, y)
-                counts = np.bincount(idx[idx >= 0], minlength=len(grid.q)).astype(np.float64)
-                gdf = _attach(cells, counts, w, permutations=permutations, seed=12345,
-                              fdr=True, moran=False)
-                cols = ["code", "count", "gi_z", "gi_p", "gi_class", "gi_label"]
+                res = self.hex_hotspots(quarter, kecamatan, category=category, hours=hours,
+                                        hex_m=hex_m, permutations=permutations)
+                _grid, _cells, _w, geoms = self._hex(units, kecamatan, float(hex_m), utoken)
+                cls = res.classes
+                props = pd.DataFrame({
+                    "code": res.codes, "count": res.counts.astype(np.int64), "gi_z": res.gi.z,
+                    "gi_p": res.gi.p_two, "gi_class": cls,
+                    "gi_label": [_gi.GI_CLASS_LABELS[int(c)] for c in cls]})
+                islands, n_inc = int(res.gi.island.sum()), res.n_incidents
             else:
+                inc = self._select(store, category, quarter, hours, kecamatan)
                 sel = units_of_level(units, level, kecamatan)
                 w = self._unit_weights(units, level, kecamatan, utoken)
                 geoms = self._geometries(("unit", level, kecamatan, utoken), sel)
@@ -503,8 +536,9 @@ class LiveAnalytics:
                               fdr=True, moran=True)
                 cols = ["code", "name", "count", "gi_z", "gi_p", "gi_class", "gi_label",
                         "moran_q", "moran_label"]
-            props = pd.DataFrame({c: gdf[c] for c in cols})
-            for c in cols:
+                props = pd.DataFrame({c: gdf[c] for c in cols})
+                islands, n_inc = gdf.attrs["islands"], int(len(inc))
+            for c in props.columns:
                 if props[c].dtype.kind == "f":
                     props[c] = props[c].round(4).astype(object).where(props[c].notna(), None)
                 elif props[c].dtype.kind in "iu":
@@ -514,7 +548,7 @@ class LiveAnalytics:
                 '{"type":"Feature","properties":' + json.dumps(r, ensure_ascii=False)
                 + ',"geometry":' + g + "}" for r, g in zip(records, geoms, strict=True))
             meta = {"permutations": permutations, "fdr": True,
-                    "islands": gdf.attrs["islands"], "n_incidents": int(len(inc))}
+                    "islands": islands, "n_incidents": n_inc}
             return ('{"type":"FeatureCollection","features":[' + feats + '],"meta":'
                     + json.dumps(meta) + "}").encode()
 

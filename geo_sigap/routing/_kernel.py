@@ -178,3 +178,137 @@ def search(indptr, nbr, wt, ln, eid, n_nodes,
             if best[t] < np.inf:
                 final[t] = True
     return dist, dlen, via, label, best, best_len, best_ent, final, stop_time
+
+
+
+@njit(cache=True)
+def search_ws(indptr, nbr, wt, ln, eid,
+              seed_node, seed_time, seed_len,
+              ent_team, ent_node, ent_off, ent_len, team_init, team_init_len,
+              team_group, team_required, group_need, max_time,
+              dist, dlen, via, label, done, head, hk, hv, touched,
+              set_node, set_via, set_label):
+    """:func:`search` on a reusable workspace: no array of the network's size is made.
+
+    The workspace (:class:`geo_sigap.routing.network.Workspace`) comes in clean
+    (``dist`` inf, ``done`` False, ``head`` -1) and is left clean: only the nodes this
+    search reached are reset (``dlen``, ``via`` and ``label`` are written whenever
+    ``dist`` is, so they need no reset). Instead of ``dist, dlen, via, label`` over
+    every node, it records the settled nodes in settling order (``set_node``, with the
+    edge used there ``set_via`` and the seed index ``set_label``): enough to rebuild any
+    team's route.
+
+    Returns
+    -------
+    best, best_len, best_ent, final, stop_time, n_settled
+        As :func:`search`; ``set_*[:n_settled]`` hold the settled nodes.
+    """
+    n_teams = team_group.shape[0]
+    n_groups = group_need.shape[0]
+    n_ent = ent_node.shape[0]
+    nxt = np.empty(n_ent, np.int64)
+    for i in range(n_ent):
+        nxt[i] = head[ent_node[i]]
+        head[ent_node[i]] = i
+    best = team_init.copy()
+    best_len = team_init_len.copy()
+    best_ent = np.full(n_teams, -1, np.int64)
+    final = np.zeros(n_teams, np.bool_)
+    got = np.zeros(n_groups, np.int64)
+    open_groups = 0
+    for g in range(n_groups):
+        if group_need[g] > 0:
+            open_groups += 1
+    req_left = 0
+    for t in range(n_teams):
+        if team_required[t]:
+            req_left += 1
+    watching = n_teams > 0 and (open_groups > 0 or req_left > 0)
+    hs = 0
+    tk = np.empty(n_ent + n_teams + 1)
+    tv = np.empty(n_ent + n_teams + 1, np.int64)
+    ts = 0
+    n_touched = 0
+    n_settled = 0
+    for t in range(n_teams):
+        if best[t] < np.inf:
+            ts = _push(tk, tv, ts, best[t], t)
+    for s in range(seed_node.shape[0]):
+        x = seed_node[s]
+        if seed_time[s] < dist[x]:
+            if dist[x] == np.inf:
+                touched[n_touched] = x
+                n_touched += 1
+            dist[x] = seed_time[s]
+            dlen[x] = seed_len[s]
+            via[x] = -1
+            label[x] = s
+            hs = _push(hk, hv, hs, seed_time[s], x)
+    stop_time = np.inf
+    stopped = False
+    while hs > 0:
+        d, x, hs = _pop(hk, hv, hs)
+        if done[x] or d > dist[x]:
+            continue
+        if d > max_time and req_left <= 0:
+            stop_time = d
+            stopped = True
+            break
+        done[x] = True
+        set_node[n_settled] = x
+        set_via[n_settled] = via[x]
+        set_label[n_settled] = label[x]
+        n_settled += 1
+        i = head[x]
+        while i >= 0:
+            t = ent_team[i]
+            cand = d + ent_off[i]
+            if cand < best[t] and not final[t]:
+                best[t] = cand
+                best_len[t] = dlen[x] + ent_len[i]
+                best_ent[t] = i
+                ts = _push(tk, tv, ts, cand, t)
+            i = nxt[i]
+        # teams whose best cannot improve any more (every later time is >= d)
+        while watching and ts > 0 and tk[0] <= d:
+            c, t, ts = _pop(tk, tv, ts)
+            if final[t] or c > best[t]:
+                continue
+            final[t] = True
+            g = team_group[t]
+            got[g] += 1
+            if got[g] == group_need[g]:
+                open_groups -= 1
+            if team_required[t]:
+                req_left -= 1
+        if watching and open_groups <= 0 and req_left <= 0:
+            stop_time = d
+            stopped = True
+            break
+        dx = dlen[x]
+        lx = label[x]
+        for a in range(indptr[x], indptr[x + 1]):
+            y = nbr[a]
+            nd = d + wt[a]
+            if nd < dist[y]:
+                if dist[y] == np.inf:
+                    touched[n_touched] = y
+                    n_touched += 1
+                dist[y] = nd
+                dlen[y] = dx + ln[a]
+                via[y] = eid[a]
+                label[y] = lx
+                hs = _push(hk, hv, hs, nd, y)
+    if not stopped:
+        # the whole reachable network is settled: every tentative best is final
+        for t in range(n_teams):
+            if best[t] < np.inf:
+                final[t] = True
+    # leave the workspace clean for the next search
+    for j in range(n_touched):
+        y = touched[j]
+        dist[y] = np.inf
+        done[y] = False
+    for i in range(n_ent):
+        head[ent_node[i]] = -1
+    return best, best_len, best_ent, final, stop_time, n_settled

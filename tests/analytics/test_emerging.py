@@ -96,3 +96,19 @@ def test_few_slices_note(units, incidents):
                             permutations=99)
     assert res.slices == ["2026Q1", "2026Q2", "2026Q3"]
     assert res.note and "Mann-Kendall" in res.note
+
+
+def test_early_stopping_gives_the_classes_of_every_permutation(units, incidents):
+    from geo_sigap.analytics.frames import filter_incidents
+
+    rt = units_of_level(units, "rt")
+    w = queen_weights(rt)
+    for cat in ("pkl", "keributan"):
+        sub = filter_incidents(incidents, categories=cat)
+        fast = emerging_hotspots(sub, rt["code"], w, "rt", freq="quarter", permutations=999)
+        full = emerging_hotspots(sub, rt["code"], w, "rt", freq="quarter", permutations=999,
+                                 early_stop=False)
+        assert fast.table["classification"].tolist() == full.table["classification"].tolist()
+        sig = full.p <= 0.05
+        np.testing.assert_array_equal(fast.p[sig], full.p[sig])  # drawn in full where it counts
+        assert (fast.p[~sig] > 0.05).all()

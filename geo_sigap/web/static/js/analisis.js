@@ -13,12 +13,18 @@
   function table(tb, query) {
     const head = el("tr", null, tb.columns.map((c) => el("th", null, c)));
     const rows = tb.rows.map((r) => el("tr", null, r.map((v) => el("td", null, v))));
+    const base = "?" + query + "&table=" + tb.key;
     return el("section", { class: "an-tbl", id: "tabel-" + tb.number },
-      el("h3", null, t("analysis.table", { n: tb.number, title: tb.title }), " ",
-        el("a", { href: "/api/analysis/table.csv?" + query + "&table=" + tb.key, download: "" },
-          t("analysis.csv"))),
+      el("h3", null, t("analysis.table", { n: tb.number, title: tb.title })),
+      el("p", { class: "an-dl" }, t("analysis.table_data"), " ",
+        el("a", { href: "/api/analysis/table.csv" + base, download: "", class: "an-csv" }, t("analysis.csv")),
+        " · ",
+        el("a", { href: "/api/analysis/table.gpkg" + base, download: "", class: "an-gpkg",
+                  title: t(tb.spatial ? "analysis.gpkg_spatial" : "analysis.gpkg_plain") },
+          t("analysis.gpkg"))),
       tb.note ? el("p", { class: "muted" }, tb.note) : null,
-      el("table", { class: "an-table" }, el("thead", null, head), el("tbody", null, rows)));
+      el("div", { class: "an-scroll" },
+        el("table", { class: "an-table" }, el("thead", null, head), el("tbody", null, rows))));
   }
 
   function cards(data) {
@@ -50,6 +56,7 @@
       const [a, b] = await Promise.all(jobs);
       $("#an-pdf").href = "/api/analysis/pack.pdf?" + query;
       $("#an-html").href = "/api/analysis/pack.html?" + query;
+      $("#an-gpkg").href = "/api/analysis/pack.gpkg?" + query;
       body.replaceChildren(b ? el("div", { class: "an-cmp" }, column(a, query), column(b, qs(other, area)))
                              : column(a, query));
       $("#an-result").hidden = false;
