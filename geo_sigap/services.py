@@ -226,7 +226,7 @@ class Services:
         (:class:`geo_sigap.analytics.from_storage.StorageHistory`)."""
         from geo_sigap.analytics.from_storage import StorageHistory
 
-        return StorageHistory(self.db)
+        return StorageHistory(self.db, snapshot_dir=self.settings.cache_dir / "history")
 
     @_built_once
     def analytics(self):
