@@ -29,7 +29,7 @@ def test_planner_reads_the_quarter_pack(server, browser):
     assert page.locator(".an-fig img").count() >= 3
     tables = page.locator(".an-tbl")
     assert tables.count() >= 8
-    csv = tables.first.locator("a").get_attribute("href")
+    csv = tables.first.locator("a.an-csv").get_attribute("href")
     assert csv.startswith("/api/analysis/table.csv?quarter=")
     assert page.locator("#an-pdf").get_attribute("href").startswith("/api/analysis/pack.pdf?")
     gpkg = tables.first.locator("a.an-gpkg").get_attribute("href")
