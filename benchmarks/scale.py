@@ -208,6 +208,13 @@ def _pg_url(size: str) -> str:
         hide_password=False)
 
 
+def _pg_existing_url(size: str) -> str:
+    import sqlalchemy as sa
+
+    return sa.engine.make_url(PG_ADMIN).set(database=f"geo_sigap_scale_{size.lower()}") \
+        .render_as_string(hide_password=False)
+
+
 def _drop_pg(url: str) -> None:
     import sqlalchemy as sa
 
@@ -247,6 +254,7 @@ def build(url: str, paths: dict, echo) -> dict:
             echo(f"    {step}: {done:,}/{total:,}")
 
     t = time.perf_counter()
+    cpu = _cpu_s(db)
     placer = placer_from_db(db)  # the reverse geocoder over the units (fixed cost)
     out["import_placer_s"] = time.perf_counter() - t
     t2 = time.perf_counter()
@@ -255,9 +263,43 @@ def build(url: str, paths: dict, echo) -> dict:
     out["import_s"] = time.perf_counter() - t
     out["import_rows_per_s"] = summary["inserted"] / out["import_s"]
     out["import_stream_rows_per_s"] = summary["inserted"] / (time.perf_counter() - t2)
+    # CPU seconds (this process + the database server's backends): what the import costs
+    # whatever the others on the machine do; rows per CPU-second is its load-free rate
+    out["import_cpu_s"] = _cpu_s(db) - cpu
+    out["import_rows_per_cpu_s"] = summary["inserted"] / max(out["import_cpu_s"], 1e-9)
+    out["import_peak_mb"] = _peak_rss_mb()
     out["inserted"] = summary["inserted"]
     db.dispose()
     return out
+
+
+def _cpu_s(db) -> float:
+    """CPU seconds of this process and of the PostgreSQL backends of ``db``'s database
+    (the server runs on this machine; read from /proc)."""
+    total = time.process_time()
+    if db.engine.dialect.name != "postgresql":
+        return total
+    name = db.engine.url.database or ""
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+            if not cmd.startswith(b"postgres:") or f" {name} ".encode() not in cmd:
+                continue
+            f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(f[11]) + int(f[12])) / tick
+        except OSError:
+            continue
+    return total
+
+
+def _peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 # ------------------------------------------------------------------------ measuring
@@ -430,6 +472,11 @@ def main(argv=None) -> int:
     ap.add_argument("--backends", default="sqlite,postgis", help="sqlite,postgis")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the databases and files")
+    ap.add_argument("--root", help="folder for the files and SQLite databases (kept; files "
+                    "already there are reused)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="measure databases already built in --root / geo_sigap_scale_<size> "
+                    "(no import: its figures are left out)")
     ap.add_argument("--measure", help=argparse.SUPPRESS)
     ap.add_argument("--data-dir", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -442,18 +489,35 @@ def main(argv=None) -> int:
                 and not (b == "postgis" and a.no_postgis)]
     results: dict = {}
     flat: dict = {}
-    root = Path(tempfile.mkdtemp(prefix="geo_sigap_scale_"))
+    root = Path(a.root) if a.root else Path(tempfile.mkdtemp(prefix="geo_sigap_scale_"))
+    keep = a.keep or bool(a.root)
     for size in sizes:
         t = time.perf_counter()
-        paths = write_area(size, root / size)
-        echo(f"{size}: files written in {time.perf_counter() - t:.1f} s")
+        if a.root and (root / size / "incidents.csv").exists():
+            paths = {level: root / size / f"{level}.geojson"
+                     for level in ("kecamatan", "kelurahan", "rw", "rt")}
+            paths.update(teams=root / size / "teams.csv",
+                         incidents=root / size / "incidents.csv")
+            echo(f"{size}: files of {root / size} reused")
+        else:
+            paths = write_area(size, root / size)
+            echo(f"{size}: files written in {time.perf_counter() - t:.1f} s")
         for backend in backends:
-            url = f"sqlite:///{root / size / 'sigap.db'}" if backend == "sqlite" \
-                else _pg_url(size)
-            echo(f"{size}/{backend}: importing …")
-            r = build(url, paths, echo)
-            echo(f"{size}/{backend}: {r['inserted']:,} incidents at "
-                 f"{r['import_rows_per_s']:,.0f} rows/s; measuring …")
+            if a.reuse:
+                url = f"sqlite:///{root / size / 'sigap.db'}" if backend == "sqlite" \
+                    else _pg_existing_url(size)
+                r = {}
+                echo(f"{size}/{backend}: database reused; measuring …")
+            else:
+                if backend == "sqlite":
+                    (root / size / "sigap.db").unlink(missing_ok=True)
+                url = f"sqlite:///{root / size / 'sigap.db'}" if backend == "sqlite" \
+                    else _pg_url(size)
+                echo(f"{size}/{backend}: importing …")
+                r = build(url, paths, echo)
+                echo(f"{size}/{backend}: {r['inserted']:,} incidents at "
+                     f"{r['import_rows_per_s']:,.0f} rows/s "
+                     f"({r['import_rows_per_cpu_s']:,.0f} per CPU-second); measuring …")
             r.update(_measure_in_child(url, root / size / f"data-{backend}"))
             r.update(run_report(url, r["report_quarter"], root / size / backend))
             results[(size, backend)] = r
@@ -461,7 +525,7 @@ def main(argv=None) -> int:
             for k, v in r.items():
                 if isinstance(v, (int, float)):
                     flat[k + suffix] = round(float(v), 2)
-            if backend == "postgis" and not a.keep:
+            if backend == "postgis" and not keep:
                 _drop_pg(url)
     big = sizes[-1]
     if f"import_rows_per_s_{big}" in flat:
@@ -474,7 +538,7 @@ def main(argv=None) -> int:
         print(json.dumps(flat))
     else:
         _table(results, sizes, backends)
-    if not a.keep:
+    if not keep:
         import shutil
 
         shutil.rmtree(root, ignore_errors=True)
