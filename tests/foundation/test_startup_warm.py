@@ -226,3 +226,31 @@ def test_demo_accounts_get_a_light_hash_until_their_first_sign_in(services):
     after = params("dispatcher")
     assert (after.time_cost, after.memory_cost) == (full.time_cost, full.memory_cost)
     users.login(services.db, "dispatcher", "dispatcher123")  # the new hash verifies
+
+
+# -- the schema check at each start ----------------------------------------------------
+
+def test_the_heads_read_from_the_scripts_are_alembics():
+    from alembic.script import ScriptDirectory
+
+    from geo_sigap.storage.migrate import alembic_config, script_heads
+
+    assert script_heads() == set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def test_a_database_at_head_is_left_alone_and_an_older_one_upgraded(tmp_path, monkeypatch):
+    from alembic import command
+
+    from geo_sigap.storage.engine import make_engine
+    from geo_sigap.storage.migrate import at_head, current_revision, script_heads, upgrade
+
+    engine, _ = make_engine(f"sqlite:///{tmp_path / 'm.db'}", spatialite=False)
+    assert not at_head(engine)  # a new database: alembic creates the schema
+    (head,) = script_heads()
+    upgrade(engine, str(int(head) - 1).zfill(len(head)))  # one revision behind
+    assert not at_head(engine)
+    upgrade(engine)
+    assert current_revision(engine) == head and at_head(engine)
+    monkeypatch.setattr(command, "upgrade", lambda *a, **k: pytest.fail("alembic ran"))
+    upgrade(engine)  # at head: alembic is not even imported for it
+    engine.dispose()
