@@ -272,6 +272,47 @@ class Services:
         return _build_routing(self.settings)
 
     @_built_once
+    def units_version(self) -> str:
+        """A fingerprint of the stored units, the same in every process
+        (:func:`geo_sigap.maps.coverage_cache.units_version`)."""
+        from geo_sigap.maps.coverage_cache import units_version
+
+        return units_version(self.units)
+
+    @_built_once
+    def coverage(self):
+        """Travel-time coverage layers per version of the teams' posts and the units, kept
+        in memory and under ``cache_dir/coverage`` for every worker
+        (:class:`geo_sigap.maps.coverage_cache.CoverageCache`)."""
+        from geo_sigap.domain.teams import Role
+        from geo_sigap.maps.coverage_cache import CoverageCache, teams_version
+        from geo_sigap.maps.coverage_layer import COVERAGE_LEVELS, coverage_collection
+        from geo_sigap.storage.teams import list_teams
+
+        def version() -> str:
+            with self.db.session() as s:
+                return f"{teams_version(s)}-{self.units_version}"
+
+        def compute(level: str, category: str, role: str) -> dict:
+            with self.db.session() as s:
+                teams = list_teams(s)
+            return coverage_collection(
+                self.routing, self.units, teams, COVERAGE_LEVELS[level],
+                category=self.categories.get(category) if category else None,
+                role=Role.parse(role) if role else None)
+
+        return CoverageCache(self.settings.cache_dir / "coverage", compute, version)
+
+    def has_road_network(self) -> bool:
+        """A local road network to compute coverage on (OSRM answers routes only)."""
+        from geo_sigap.routing.engine import RoutingEngine
+
+        road = self.settings.road_network
+        if self.settings.osrm_url or not road or not Path(road).exists():
+            return False
+        return isinstance(self.routing, RoutingEngine)
+
+    @_built_once
     def http_transport(self):
         """HTTP calls to the chat channels' APIs (:mod:`geo_sigap.channels.outbound`);
         used only for channels that have credentials configured."""
@@ -285,7 +326,7 @@ class Services:
         (:class:`geo_sigap.analytics.from_storage.StorageHistory`)."""
         from geo_sigap.analytics.from_storage import StorageHistory
 
-        return StorageHistory(self.db)
+        return StorageHistory(self.db, snapshot_dir=self.settings.cache_dir / "history")
 
     @_built_once
     def analytics(self):
@@ -374,6 +415,8 @@ class Services:
 
         warm_gi_kernel()
         _ = self.forward_geocoder
+        if self.has_road_network():  # the coverage layers /peta asks for first (a thread)
+            self.coverage.refresh()
         self.analytics_history.store()
 
     def start_warm_up(self) -> threading.Thread:
@@ -405,8 +448,8 @@ class Services:
     def reload(self) -> None:
         """Forget derived engines (after an import)."""
         with self._lock:
-            for name in ("units", "coverage_bbox", "reverse_geocoder", "forward_geocoder",
-                         "routing"):
+            for name in ("units", "units_version", "coverage_bbox", "reverse_geocoder",
+                         "forward_geocoder", "routing", "coverage"):
                 self.__dict__.pop(name, None)
 
     def close(self) -> None:

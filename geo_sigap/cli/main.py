@@ -203,7 +203,13 @@ def import_teams_cmd(file: Path = typer.Argument(..., help="CSV tim.")) -> None:
     with friendly_errors():
         with progress_bar() as cb:
             teams = read_teams(file, progress=cb)
-        _print_summary(f"Impor tim: {file.name}", import_teams(_services().db, teams))
+        svc = _services()
+        _print_summary(f"Impor tim: {file.name}", import_teams(svc.db, teams))
+        if svc.has_road_network():  # posts moved: the coverage layers for every worker
+            with progress_bar() as cb:
+                cb("cakupan waktu tempuh", 0, 1)
+                svc.coverage.refresh(background=False)
+                cb("cakupan waktu tempuh", 1, 1)
 
 
 @import_app.command("incidents")
