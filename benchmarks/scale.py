@@ -39,8 +39,16 @@ in-process, no network):
   ``Accept-Encoding: gzip`` (compressed size where the service compresses);
 - ``report_quarter_s`` / ``report_quarter_mb``: ``geo-sigap report --quarter <default>
   --no-pdf`` in its own process (wall time, peak RSS);
-- ``import_rows_per_s``: history rows per second of the streaming import (both passes,
-  the reverse geocoder's build included); ``import_stream_rows_per_s`` without it.
+- ``import_rows_per_s``: history rows per second of the streaming import (wall time, the
+  reverse geocoder's build included); ``import_stream_rows_per_s`` without it;
+  ``import_cpu_s`` / ``import_rows_per_cpu_s``: CPU seconds of the importer and of its
+  PostgreSQL backend, and rows per CPU-second (the rate without the others' load);
+  ``import_peak_mb``: the build process's peak memory;
+- ``history_restart_s``: the analytics history built in a second fresh process (a
+  restart) from the closed quarters the first one stored (``history_quarters_stored`` /
+  ``history_quarters_read``);
+- ``hotspots_map_wire_kb`` / ``heat_map_wire_kb`` (and ``_ms``): the hotspot and heat
+  layers as /peta asks for them (``compact=1``, gzip), bytes on the wire.
 
 Run ``python -m benchmarks.scale [--sizes S,M,L] [--backends sqlite,postgis]
 [--no-postgis] [--json]``. ``--json``
@@ -373,6 +381,15 @@ def measure(url: str, data_dir: Path) -> dict:
             for _ in range(5)) for f in ("kpis", "heat", "hotspots"))
         out["hotspots_kb"] = len(calls["hotspots"](default).content) / 1024
         out["heat_kb"] = len(calls["heat"](default).content) / 1024
+        # what /peta fetches when the overlays are switched on (compact, gzip on the wire)
+        gz = {**pl, "Accept-Encoding": "gzip"}
+        for name, url in (("hotspots", "/api/analytics/hotspots"),
+                          ("heat", "/api/analytics/heat")):
+            r = c.get(url, params={"quarter": default, "compact": 1}, headers=gz)
+            out[f"{name}_map_wire_kb"] = r.num_bytes_downloaded / 1024
+            out[f"{name}_map_ms"] = statistics.median(_ms(lambda url=url: c.get(
+                url, params={"quarter": default, "compact": 1}, headers=gz)
+                .raise_for_status()) for _ in range(5))
         rng = np.random.default_rng(3)
         kel = c.get("/api/map/boundaries", params={"level": "kelurahan"}).json()
         xs = [pt for f in kel["features"] for ring in f["geometry"]["coordinates"]
@@ -440,6 +457,24 @@ def peta_first_load(c, headers) -> int:
     return total
 
 
+def restart(url: str, data_dir: Path) -> dict:
+    """Run in a fresh process after :func:`measure` (same data folder): the analytics
+    history built again at start, from the closed quarters stored by the first worker."""
+    from geo_sigap.services import Services
+    from geo_sigap.settings import Settings
+
+    settings = Settings(database_url=url, data_dir=data_dir, secret_key="scale-bench-0123456789",
+                        warm_up_on_start=False)
+    services = Services.from_settings(settings)
+    t = time.perf_counter()
+    services.analytics_history.store()
+    out = {"history_restart_s": time.perf_counter() - t,
+           "history_quarters_stored": services.analytics_history.stats.get("quarters_stored", 0),
+           "history_quarters_read": services.analytics_history.stats.get("quarters_read", 0)}
+    services.close()
+    return out
+
+
 def run_report(url: str, quarter: str, out_dir: Path) -> dict:
     env = {**os.environ, "GEO_SIGAP_DATABASE_URL": url,
            "GEO_SIGAP_SECRET_KEY": "scale-bench-0123456789",
@@ -456,8 +491,8 @@ def run_report(url: str, quarter: str, out_dir: Path) -> dict:
             **({} if p.returncode == 0 else {"report_error": err})}
 
 
-def _measure_in_child(url: str, data_dir: Path) -> dict:
-    r = subprocess.run([sys.executable, "-m", "benchmarks.scale", "--measure", url,
+def _measure_in_child(url: str, data_dir: Path, what: str = "--measure") -> dict:
+    r = subprocess.run([sys.executable, "-m", "benchmarks.scale", what, url,
                         "--data-dir", str(data_dir)], capture_output=True, text=True,
                        env={**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "")})
     if r.returncode != 0:
@@ -478,10 +513,14 @@ def main(argv=None) -> int:
                     help="measure databases already built in --root / geo_sigap_scale_<size> "
                     "(no import: its figures are left out)")
     ap.add_argument("--measure", help=argparse.SUPPRESS)
+    ap.add_argument("--restart", help=argparse.SUPPRESS)
     ap.add_argument("--data-dir", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.measure:
         print(json.dumps(measure(a.measure, Path(a.data_dir))))
+        return 0
+    if a.restart:
+        print(json.dumps(restart(a.restart, Path(a.data_dir))))
         return 0
     echo = (lambda m: print(m, file=sys.stderr)) if a.json else print
     sizes = [s.strip().upper() for s in a.sizes.split(",") if s.strip()]
@@ -518,7 +557,13 @@ def main(argv=None) -> int:
                 echo(f"{size}/{backend}: {r['inserted']:,} incidents at "
                      f"{r['import_rows_per_s']:,.0f} rows/s "
                      f"({r['import_rows_per_cpu_s']:,.0f} per CPU-second); measuring …")
-            r.update(_measure_in_child(url, root / size / f"data-{backend}"))
+            data_dir = root / size / f"data-{backend}"
+            if a.reuse is False and data_dir.exists():
+                import shutil
+
+                shutil.rmtree(data_dir)  # a fresh import: nothing stored from before
+            r.update(_measure_in_child(url, data_dir))
+            r.update(_measure_in_child(url, data_dir, "--restart"))
             r.update(run_report(url, r["report_quarter"], root / size / backend))
             results[(size, backend)] = r
             suffix = f"_{size}" + ("_pg" if backend == "postgis" else "")
@@ -549,6 +594,7 @@ ROWS = [("import_rows_per_s", "history import, rows/s", "{:,.0f}"),
         ("import_stream_rows_per_s", "… without the geocoder build, rows/s", "{:,.0f}"),
         ("first_build_s", "warm-up at start (geocoders, Gi*, history), s", "{:.1f}"),
         ("history_build_s", "… of it the analytics history, s", "{:.1f}"),
+        ("history_restart_s", "analytics history at a restart (stored quarters), s", "{:.1f}"),
         ("analytics_warm_ms", "analytics warm (slowest of 3), ms", "{:.0f}"),
         ("analytics_warm_service_ms", "… the same in the service (no HTTP), ms", "{:.1f}"),
         ("analytics_after_write_ms", "first analytics call after a write, ms", "{:.0f}"),
@@ -559,6 +605,10 @@ ROWS = [("import_rows_per_s", "history import, rows/s", "{:,.0f}"),
         ("health_ms", "/health, ms", "{:.1f}"),
         ("rss_mb", "worker memory after warm-up + calls, MB", "{:.0f}"),
         ("peta_first_load_kb", "/peta first load on the wire, kB", "{:.0f}"),
+        ("hotspots_map_wire_kb", "hotspot layer of /peta on the wire, kB", "{:.0f}"),
+        ("heat_map_wire_kb", "heat layer of /peta on the wire, kB", "{:.0f}"),
+        ("import_rows_per_cpu_s", "history import, rows per CPU-second", "{:,.0f}"),
+        ("import_peak_mb", "build process peak memory (import), MB", "{:.0f}"),
         ("report_quarter_s", "report of one quarter, s", "{:.1f}"),
         ("report_quarter_mb", "report of one quarter, peak MB", "{:.0f}")]
 

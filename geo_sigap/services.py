@@ -49,6 +49,142 @@ def use_jit_cache(settings: Settings, package_dir: Path | None = None) -> Path |
     return target
 
 
+def _build_routing(settings: Settings):
+    """The routing engine of ``settings`` (graph from its cache in ``cache_dir/routing``
+    or built from the road file and cached; kernels compiled or loaded and warmed), an
+    OSRM client when ``osrm_url`` is set, ``None`` without a road network."""
+    if settings.osrm_url:
+        from geo_sigap.routing.osrm import OsrmEngine
+
+        return OsrmEngine(settings.osrm_url)
+    if not settings.road_network:
+        return None
+    from geo_sigap.routing.engine import RoutingEngine
+    from geo_sigap.routing.graph import load_or_build
+    from geo_sigap.routing.lines import road_options
+    from geo_sigap.routing.profiles import load_routing_config
+
+    config = load_routing_config(settings.routing_speeds_file)
+    graph = load_or_build(settings.road_network, config, settings.cache_dir / "routing",
+                          options=road_options(settings), isolate_gdal=True)
+    # the engine's prepared data (CSR, snapping pieces, landmark tables) beside the graph
+    engine = RoutingEngine(graph, config, cache_dir=settings.cache_dir / "routing")
+    engine.warm_up()
+    return engine
+
+
+def _cached_streets(settings: Settings):
+    """The road file's named streets (:func:`geo_sigap.geocoding.sources.
+    streets_from_file`), kept in ``cache_dir/geocoding`` beside the graph cache so that a
+    later start does not parse the road file again (an OSM city file takes seconds
+    through osmnx; the cache loads in a fraction of that)."""
+    from geo_sigap.geocoding.sources import streets_from_file
+    from geo_sigap.routing.lines import road_options
+
+    options = road_options(settings)
+    target = _streets_cache_path(settings.road_network, options,
+                                 settings.cache_dir / "geocoding")
+    cached = _load_streets(target)
+    if cached is not None:
+        return cached
+    streets = streets_from_file(settings.road_network, options)
+    try:
+        _save_streets(streets, target)
+    except OSError as exc:  # a read-only data dir: parse again next start
+        log.warning("street cache not written (%s): %s", target, exc)
+    return streets
+
+
+WARM_PARTS = {"routing": "jaringan jalan & kernel rute", "gi": "kernel Gi*",
+              "streets": "nama jalan"}
+
+
+def warm_caches(settings: Settings, parts=tuple(WARM_PARTS),
+                step=lambda part, label: None) -> None:
+    """Fill the caches a start reads, without opening the database: ``routing`` (the
+    road graph and its compiled kernels), ``gi`` (the Gi* kernel), ``streets`` (the
+    forward geocoder's street names); ``step(part, label)`` after each. The demo's first
+    start runs ``routing`` in a child process (:func:`start_cache_warming`) while it
+    loads the database, so that both cores work; the service then loads them all."""
+    use_jit_cache(settings)
+    road = settings.road_network
+    has_road = bool(road) and Path(road).exists() and not settings.osrm_url
+    for part in parts:
+        if part == "routing" and has_road:
+            _build_routing(settings)
+        elif part == "gi":
+            from geo_sigap.analytics._kernels import warm_up as warm_gi_kernel
+
+            warm_gi_kernel()
+        elif part == "streets" and has_road:
+            _cached_streets(settings)
+        step(part, WARM_PARTS[part])
+
+
+_WARM_MAIN = """
+import sys
+from geo_sigap.services import warm_caches
+from geo_sigap.settings import Settings
+warm_caches(Settings(), sys.argv[1].split(","),
+            lambda part, label: print("STEP", part, flush=True))
+"""
+_WARM_LABEL = "menyiapkan jaringan jalan & kernel rute (proses kedua)"
+
+
+class CacheWarming:
+    """A child process running :func:`warm_caches` (see :func:`start_cache_warming`)."""
+
+    def __init__(self, env: dict[str, str], parts, progress) -> None:
+        import os
+        import subprocess
+        import sys
+
+        self.progress, self.parts = progress, list(parts)
+        self.done: list[str] = []
+        self.output: list[str] = []
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _WARM_MAIN, ",".join(self.parts)],
+            env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True)
+        self._reader = threading.Thread(target=self._read, name="geo-sigap-cache-warming",
+                                        daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            if line.startswith("STEP "):
+                self.done.append(line.split()[1])
+                self.progress(_WARM_LABEL, len(self.done), len(self.parts))
+            else:
+                self.output.append(line.rstrip("\n"))
+
+    def stop(self) -> None:
+        """End the child now (its half-written caches are never read: atomic renames)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+    def wait(self) -> bool:
+        """Wait for the child; ``True`` when every part was done. A failure is logged and
+        harmless: the service's own warm-up builds what is missing."""
+        self.proc.wait()
+        self._reader.join(10)
+        if self.proc.returncode != 0:
+            log.warning("cache warming failed (%s): %s", self.proc.returncode,
+                        "\n".join(self.output[-20:]))
+            return False
+        return True
+
+
+def start_cache_warming(env: dict[str, str], parts=("routing",),
+                        progress=lambda step, done, total: None) -> CacheWarming:
+    """Start :func:`warm_caches` of ``parts`` in a child process, with the
+    ``GEO_SIGAP_*`` variables ``env`` over this process's environment;
+    ``progress(step, done, total)`` is told each finished part."""
+    progress(_WARM_LABEL, 0, len(parts))
+    return CacheWarming(env, parts, progress)
+
+
 def _built_once(method):
     """Like :func:`functools.cached_property`, but two threads never build it twice."""
     name = method.__name__
@@ -128,48 +264,13 @@ class Services:
         return forward
 
     def _streets(self):
-        """The road file's named streets (:func:`geo_sigap.geocoding.sources.
-        streets_from_file`), kept in ``cache_dir/geocoding`` beside the graph cache so
-        that a later start does not parse the road file again (an OSM city file takes
-        seconds through osmnx; the cache loads in a fraction of that)."""
-        from geo_sigap.geocoding.sources import streets_from_file
-        from geo_sigap.routing.lines import road_options
-
-        options = road_options(self.settings)
-        target = _streets_cache_path(self.settings.road_network, options,
-                                     self.settings.cache_dir / "geocoding")
-        cached = _load_streets(target)
-        if cached is not None:
-            return cached
-        streets = streets_from_file(self.settings.road_network, options)
-        try:
-            _save_streets(streets, target)
-        except OSError as exc:  # a read-only data dir: build again next start
-            log.warning("street cache not written (%s): %s", target, exc)
-        return streets
+        """The road file's named streets, cached (:func:`_cached_streets`)."""
+        return _cached_streets(self.settings)
 
     @_built_once
     def routing(self):
         """The road-network routing engine, or ``None`` when no network is configured."""
-        from geo_sigap.routing.engine import RoutingEngine
-
-        if self.settings.osrm_url:
-            from geo_sigap.routing.osrm import OsrmEngine
-
-            return OsrmEngine(self.settings.osrm_url)
-        if not self.settings.road_network:
-            return None
-        from geo_sigap.routing.graph import load_or_build
-        from geo_sigap.routing.lines import road_options
-        from geo_sigap.routing.profiles import load_routing_config
-
-        config = load_routing_config(self.settings.routing_speeds_file)
-        graph = load_or_build(self.settings.road_network, config,
-                              self.settings.cache_dir / "routing",
-                              options=road_options(self.settings), isolate_gdal=True)
-        engine = RoutingEngine(graph, config, cache_dir=self.settings.cache_dir / "routing")
-        engine.warm_up()
-        return engine
+        return _build_routing(self.settings)
 
     @_built_once
     def units_version(self) -> str:
@@ -226,7 +327,7 @@ class Services:
         (:class:`geo_sigap.analytics.from_storage.StorageHistory`)."""
         from geo_sigap.analytics.from_storage import StorageHistory
 
-        return StorageHistory(self.db)
+        return StorageHistory(self.db, snapshot_dir=self.settings.cache_dir / "history")
 
     @_built_once
     def analytics(self):

@@ -248,7 +248,7 @@ class RoutingEngine:
             else:
                 with net.workspace() as ws:
                     best, best_len, best_ent, final, stop_time, n_set = _kernel.search_ws(
-                        rev.indptr, rev.nbr, rev.wt, rev.ln, rev.eid, *args, *ws.arrays())
+                        rev.indptr, net.reverse_arcs, *args, *ws.arrays())
                     paths = _Paths(nodes=ws.set_node[:n_set].copy(),
                                    edges=ws.set_via[:n_set].copy(),
                                    seeds=ws.set_label[:n_set].copy(),

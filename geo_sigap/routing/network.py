@@ -68,31 +68,25 @@ class Workspace:
     workspace: :meth:`ProfileNetwork.workspace` lends them out (thread-safe).
     """
 
-    __slots__ = ("dist", "dlen", "via", "label", "done", "head", "hk", "hv", "touched",
-                 "set_node", "set_via", "set_label")
+    __slots__ = ("node", "hk", "hv", "touched", "set_node", "set_via", "set_label")
 
-    def __init__(self, n_nodes: int, n_arcs: int) -> None:
-        self.dist = np.full(n_nodes, np.inf)
-        self.dlen = np.zeros(n_nodes)
-        self.via = np.full(n_nodes, -1, np.int64)
-        self.label = np.full(n_nodes, -1, np.int64)
-        self.done = np.zeros(n_nodes, np.bool_)
-        self.head = np.full(n_nodes, -1, np.int64)
-        cap = n_arcs + SEED_ROOM
-        self.hk = np.empty(cap)
-        self.hv = np.empty(cap, np.int64)
+    def __init__(self, n_nodes: int) -> None:
+        from geo_sigap.routing._kernel import NODE_COLUMNS
+
+        self.node = np.zeros((n_nodes, NODE_COLUMNS))
+        self.node[:, 0] = np.inf  # dist
+        self.node[:, 4] = -1.0  # place in the queue
+        self.node[:, 5] = -1.0  # first team entry
+        self.hk = np.empty(n_nodes + 1)  # the queue holds a node at most once
+        self.hv = np.empty(n_nodes + 1, np.int64)
         self.touched = np.empty(n_nodes, np.int64)
         self.set_node = np.empty(n_nodes, np.int64)
         self.set_via = np.empty(n_nodes, np.int64)
         self.set_label = np.empty(n_nodes, np.int64)
 
     def arrays(self) -> tuple[np.ndarray, ...]:
-        return (self.dist, self.dlen, self.via, self.label, self.done, self.head, self.hk,
-                self.hv, self.touched, self.set_node, self.set_via, self.set_label)
-
-
-# seeds a search may start from beyond one per arc (the heap's spare room)
-SEED_ROOM = 16
+        return (self.node, self.hk, self.hv, self.touched, self.set_node, self.set_via,
+                self.set_label)
 
 
 class ProfileNetwork:
@@ -143,6 +137,10 @@ class ProfileNetwork:
                                {**arrays, "component": self.component,
                                 **self.snapper.arrays()})
         self.n_edges = int(self.forward.indptr[-1])
+        # the reverse arcs one row each (neighbour, time, length, edge id) for the search
+        r = self.reverse
+        self.reverse_arcs = np.column_stack([r.nbr.astype(np.float64), r.wt, r.ln,
+                                             r.eid.astype(np.float64)])
         self._projection = projection
         self._landmarks: tuple[np.ndarray, np.ndarray] | None = None
         self._lock = threading.Lock()
@@ -155,7 +153,7 @@ class ProfileNetwork:
         with self._free_lock:
             ws = self._free.pop() if self._free else None
         if ws is None:
-            ws = Workspace(self.graph.n_nodes, int(self.reverse.indptr[-1]))
+            ws = Workspace(self.graph.n_nodes)
         yield ws  # not given back after an error: it may not be clean
         with self._free_lock:
             self._free.append(ws)

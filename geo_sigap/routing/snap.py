@@ -150,6 +150,10 @@ class SnapIndex:
         if self._tree is None or n == 0:
             nan = np.full(n, np.nan)
             return Snaps(np.full(n, -1, np.int64), nan, np.full(n, np.inf), nan, nan)
+        if n == 1:  # an incident: the same answer without the batch machinery
+            one = self._snap_one(float(px[0]), float(py[0]))
+            if one is not None:
+                return one
         piece = np.zeros(n, np.int64)
         best = np.full(n, np.inf)
         frac_piece = np.zeros(n)
@@ -185,6 +189,27 @@ class SnapIndex:
         sy = self._ay[piece] + frac_piece * (self._by[piece] - self._ay[piece])
         slon, slat = self.projection.inverse(sx, sy)
         return Snaps(edge.astype(np.int64), frac, best, np.asarray(slon), np.asarray(slat))
+
+    def _snap_one(self, px: float, py: float) -> Snaps | None:
+        """One point, when its first candidates prove the nearest piece (else ``None``)."""
+        from geo_sigap.routing._kernel import nearest_piece
+
+        k = min(_K, len(self._edge))
+        dmid, idx = self._tree.query((px, py), k=k)
+        idx = np.atleast_1d(idx).astype(np.int64)
+        p, best, t = nearest_piece(px, py, idx, self._ax, self._ay, self._bx, self._by)
+        far = float(np.atleast_1d(dmid)[-1])
+        if not (best <= far - self._half + 1e-9 or best <= 1e-9 or k == len(self._edge)):
+            return None
+        edge = int(self._edge[p])
+        along = self._start[p] + t * self._len[p]
+        glen = self.edge_geomlen[edge]
+        frac = min(max(along / glen, 0.0), 1.0) if glen > 0 else 0.0
+        sx = self._ax[p] + t * (self._bx[p] - self._ax[p])
+        sy = self._ay[p] + t * (self._by[p] - self._ay[p])
+        slon, slat = self.projection.inverse(np.array([sx]), np.array([sy]))
+        return Snaps(np.array([edge], np.int64), np.array([frac]), np.array([best]),
+                     np.asarray(slon), np.asarray(slat))
 
     def _distance(self, px, py, pieces):
         ax, ay = self._ax[pieces], self._ay[pieces]

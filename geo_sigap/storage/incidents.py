@@ -247,3 +247,22 @@ def change_stamp(session: Session) -> tuple:
 
         last = last.replace(tzinfo=UTC)
     return (last, row[1] or 0, row[2] or 0, row[3] or 0)
+
+
+def quarter_check(session: Session, start: datetime, end: datetime) -> tuple[int, int, int]:
+    """``(rows, sum of ids, newest updated_at in µs since the epoch)`` of the incidents
+    reported in ``[start, end)``: what a stored analytics quarter is checked against
+    (:mod:`geo_sigap.analytics.snapshot`). Index ``ix_incidents_reported_at``."""
+    from sqlalchemy import func
+
+    t = IncidentRow.__table__.c
+    n, ids, newest = session.execute(
+        select(func.count(), func.coalesce(func.sum(t.id), 0), func.max(t.updated_at))
+        .where(t.reported_at >= start, t.reported_at < end)).one()
+    if newest is None:
+        return (int(n), int(ids), 0)
+    if isinstance(newest, str):
+        newest = datetime.fromisoformat(newest)
+    if newest.tzinfo is None:
+        newest = newest.replace(tzinfo=UTC)
+    return (int(n), int(ids), int(round(newest.timestamp() * 1_000_000)))

@@ -154,3 +154,22 @@ def test_city_wide_map_of_the_68_kelurahan_of_kota_jambi():
     assert all(0 <= p.box[0] and p.box[2] <= w and 0 <= p.box[1] and p.box[3] <= h
                for p in m.placed)
     plt.close(m.fig)
+
+
+def test_post_move_map_names_the_target_once_and_each_moved_post(area):
+    import matplotlib.pyplot as plt
+
+    from geo_sigap.analytics.report.figures import moves_map
+
+    to = (103.625, -1.605)
+    moves = [("Damkar Pos Lingkar Selatan (+19 RT)", "RW 002, Kel. Talang Bakung",
+              LineString([(103.603, -1.618), to])),
+             ("TRC BPBD Kota Jambi (+13 RT)", "RW 002, Kel. Talang Bakung",
+              LineString([(103.628, -1.618), to]))]
+    fig = moves_map(area, BaseLayers(), moves, "Usulan")
+    m = fig.print_map
+    callouts = [p.label.text for p in m.placed if p.label.kind == "titik"]
+    assert callouts.count("ke RW 002, Kel. Talang Bakung") == 1
+    assert {"Damkar Pos Lingkar Selatan (+19 RT)", "TRC BPBD Kota Jambi (+13 RT)"} <= set(callouts)
+    assert L.overlaps(m.placed) == []
+    plt.close(fig)

@@ -174,3 +174,100 @@ def test_serve_with_workers_leaves_each_worker_its_own_services(tmp_path, monkey
     assert result.exit_code == 0, result.output
     assert runs == [("geo_sigap.web.app:create_app", runs[0][1])]
     assert runs[0][1]["factory"] is True and runs[0][1]["workers"] == 2
+
+
+# -- the demo's first start ------------------------------------------------------------
+
+def _env_for(services) -> dict[str, str]:
+    s = services.settings
+    return {"GEO_SIGAP_DATA_DIR": str(s.data_dir), "GEO_SIGAP_ROAD_NETWORK": s.road_network,
+            "GEO_SIGAP_DATABASE_URL": s.database_url, "GEO_SIGAP_SECRET_KEY": SECRET}
+
+
+def test_cache_warming_child_fills_the_street_cache(services, monkeypatch):
+    from geo_sigap import services as services_module
+    from geo_sigap.geocoding import sources
+
+    seen = []
+    warming = services_module.start_cache_warming(
+        _env_for(services), ("streets",), lambda step, done, total: seen.append((done, total)))
+    assert warming.wait() is True
+    assert seen[0] == (0, 1) and seen[-1] == (1, 1)
+    monkeypatch.setattr(sources, "streets_from_file", lambda *a, **k: pytest.fail("parsed"))
+    assert set(services._streets()["name"]) == {"Gang Mawar", "Jalan Merpati"}
+
+
+def test_a_failing_cache_warming_is_reported_not_raised(services, caplog):
+    from geo_sigap import services as services_module
+
+    env = {**_env_for(services), "GEO_SIGAP_ROAD_NETWORK": __file__}  # not a road file
+    assert services_module.start_cache_warming(env, ("streets",)).wait() is False
+    assert "cache warming failed" in caplog.text
+
+
+def test_demo_accounts_get_a_light_hash_until_their_first_sign_in(services):
+    from argon2 import extract_parameters
+
+    from geo_sigap.dispatch import users
+    from geo_sigap.storage import users as store
+
+    def params(name):
+        with services.db.session() as s:
+            return extract_parameters(store.user_by_name(s, name).password_hash)
+
+    users.create_user(services.db, "kasi", "a-long-password-1", "dispatcher")
+    full = params("kasi")  # an ordinary account: the full cost, always
+    assert (full.time_cost, full.memory_cost) == (users._hasher.time_cost,
+                                                  users._hasher.memory_cost)
+    assert "dispatcher" in users.ensure_demo_users(services.db)
+    light = params("dispatcher")
+    assert light.memory_cost < full.memory_cost and light.time_cost <= full.time_cost
+    users.login(services.db, "dispatcher", "dispatcher123")
+    after = params("dispatcher")
+    assert (after.time_cost, after.memory_cost) == (full.time_cost, full.memory_cost)
+    users.login(services.db, "dispatcher", "dispatcher123")  # the new hash verifies
+
+
+# -- the schema check at each start ----------------------------------------------------
+
+def test_the_heads_read_from_the_scripts_are_alembics():
+    from alembic.script import ScriptDirectory
+
+    from geo_sigap.storage.migrate import alembic_config, script_heads
+
+    assert script_heads() == set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def test_a_database_at_head_is_left_alone_and_an_older_one_upgraded(tmp_path, monkeypatch):
+    from alembic import command
+
+    from geo_sigap.storage.engine import make_engine
+    from geo_sigap.storage.migrate import at_head, current_revision, script_heads, upgrade
+
+    engine, _ = make_engine(f"sqlite:///{tmp_path / 'm.db'}", spatialite=False)
+    assert not at_head(engine)  # a new database: alembic creates the schema
+    (head,) = script_heads()
+    upgrade(engine, str(int(head) - 1).zfill(len(head)))  # one revision behind
+    assert not at_head(engine)
+    upgrade(engine)
+    assert current_revision(engine) == head and at_head(engine)
+    monkeypatch.setattr(command, "upgrade", lambda *a, **k: pytest.fail("alembic ran"))
+    upgrade(engine)  # at head: alembic is not even imported for it
+    engine.dispose()
+
+
+def test_the_services_engine_keeps_its_prepared_data_beside_the_graph(tmp_path):
+    """The warm-up's engine reads its prepared data (CSR, snapping pieces, landmark
+    tables) from cache_dir/routing on a later start instead of building it again."""
+    from tests.conftest import TINY_OSM
+
+    s = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'a.db'}",
+                 road_network=str(TINY_OSM), secret_key=SECRET, warm_up_on_start=False)
+    svc = Services.from_settings(s)
+    try:
+        assert svc.routing is not None
+        routing = s.cache_dir / "routing"
+        assert list(routing.glob("*.roads.npz"))
+        assert [p for p in routing.iterdir() if p.is_dir()], "no prepared data kept"
+    finally:
+        svc.close()

@@ -411,7 +411,8 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     ct.loc["Jumlah"] = ct.sum()
     ct = ct.reset_index().rename(columns={"kelurahan_code": "Kelurahan"})
     kel_shape = dict(zip(kel["code"].map(kel_label), kel.geometry))
-    pack.add_table("kelurahan", "Kejadian per kelurahan dan kategori", ct,
+    pack.add_table("kelurahan", "Kejadian per kelurahan dan kategori",
+                   _kecamatan_column(ct) if multi_kec else ct,
                    geometry=[kel_shape.get(k) for k in ct["Kelurahan"]])
     step("Kategori per kelurahan")
 
@@ -509,7 +510,8 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
                    "= persentil ke-90.")
     pack.add_table("perf_role", "Waktu respons per peran tim utama", perf_role)
     pack.add_table("perf_cat", "Waktu respons per kategori", perf_cat)
-    pack.add_table("perf_kel", "Waktu respons per kelurahan", perf_kel,
+    pack.add_table("perf_kel", "Waktu respons per kelurahan",
+                   _kecamatan_column(perf_kel) if multi_kec else perf_kel,
                    geometry=[kel_shape.get(k) for k in perf_kel["Kelurahan"]])
     pack.add_table("perf_team", "Tim dengan laporan terlambat terbanyak", perf_team)
     pack.add_table("late", "Laporan paling terlambat", late_tbl,
@@ -539,6 +541,13 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
                        + (" Pos " + ", ".join(best_now) + " sudah di tempat terbaik: tidak ada "
                           "satu pindahan yang menambah RT terjangkau." if best_now else ""),
                        geometry=_moves(pl, units, base))
+        lines = pack.tables["placement"].geometry or []
+        shown = [(f"{post} (+{num(g)} RT)", to, ln) for post, to, g, ln in
+                 zip(pl["post_name"], pl["to_name"], pl["gain"], lines) if ln is not None]
+        if shown:
+            pack.figures["posts"] = F.moves_map(
+                kel, base, shown, f"Usulan pemindahan pos (target {num(target_min)} menit "
+                "lewat jalan)")
     step("Penempatan pos")
 
     # -- plain findings and recommendations ------------------------------------------------
@@ -581,6 +590,16 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
         plt.close(f)
     return ReportPaths(html=html_path, pdf=pdf_path if pdf else None, tables=pack.tables,
                        gpkg=html_path.with_suffix(".gpkg"), hotspots=gi_cur)
+
+
+def _kecamatan_column(df: pd.DataFrame) -> pd.DataFrame:
+    """"Rawa Sari, Kec. Alam Barajo" → Kelurahan "Rawa Sari", Kecamatan "Alam Barajo" (a
+    city-wide table: two short columns instead of a name wrapped over three lines)."""
+    parts = [str(v).split(", Kec. ", 1) for v in df["Kelurahan"]]
+    out = df.copy()
+    out["Kelurahan"] = [p[0] for p in parts]
+    out.insert(1, "Kecamatan", [p[1] if len(p) > 1 else "" for p in parts])
+    return out
 
 
 def _points(frame: pd.DataFrame, tickets) -> list:

@@ -40,7 +40,7 @@ SECTIONS = [
     ("susulan", "Kejadian susulan di dekatnya",
      [("table", "near_repeat"), ("table", "near_repeat_detail")]),
     ("kelurahan", "Kejadian per kelurahan", [("table", "kelurahan")]),
-    ("pos", "Penempatan pos", [("table", "placement")]),
+    ("pos", "Penempatan pos", [("fig", "posts"), ("table", "placement")]),
     ("kapan", "Kapan kejadian terjadi", [("fig", "dayhour"), ("fig", "monthly"),
                                         ("table", "comp"), ("table", "late_rhythm")]),
     ("respons", "Kinerja penanganan", [("table", "steps"), ("table", "perf_role"),
@@ -49,9 +49,10 @@ SECTIONS = [
     ("lampiran", "Lampiran: cara menghitung", [("text", "methods")]),
 ]
 BREAKS = {"respons", "lampiran"}  # sections that start on a new page
-MAPS = {"heat", "hot", "emerging"}  # printed on their own A4 landscape page
+MAPS = {"heat", "hot", "emerging", "posts"}  # printed on their own A4 landscape page
 FIG_TITLES = {"heat": "Peta kepadatan kejadian", "hot": "Peta titik panas",
-              "emerging": "Peta pola titik panas", "dayhour": "Hari × jam kejadian",
+              "emerging": "Peta pola titik panas", "posts": "Peta usulan pemindahan pos",
+              "dayhour": "Hari × jam kejadian",
               "monthly": "Kejadian per bulan"}
 
 
