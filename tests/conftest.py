@@ -42,6 +42,38 @@ USERS = {"operator": ("operator", None), "dispatcher": ("dispatcher", None),
          "tim_lms": ("team_member", "LMS-1003"), "tim_bhb2": ("team_member", "BHB-1004")}
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """With pytest-xdist and ``--dist loadfile`` (``scripts/test`` runs ``-n 2 --dist
+    loadfile``): a module's tests stay together on one worker, in file order (its
+    module-scoped set-up is made once), and all of ``tests/browser`` is one unit, sent
+    first (the longest): one Chromium and one pair of demo templates, and never two browser
+    tests fighting over two cores. (xdist's own ``loadgroup`` marks do not group tests
+    under pytest 9.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from collections import OrderedDict
+
+    from xdist.scheduler import LoadFileScheduling
+
+    class BrowserFirst(OrderedDict):
+        def __setitem__(self, key, value):
+            super().__setitem__(key, value)
+            if key == "tests/browser":
+                self.move_to_end(key, last=False)
+
+    class ModulesBrowserTogether(LoadFileScheduling):
+        def __init__(self, config, log=None):
+            super().__init__(config, log)
+            self.workqueue = BrowserFirst()
+
+        def _split_scope(self, nodeid: str) -> str:
+            path = super()._split_scope(nodeid)
+            return "tests/browser" if path.startswith("tests/browser/") else path
+
+    return ModulesBrowserTogether(config, log)
+
+
 def postgis_required() -> bool:
     return (os.environ.get("CI", "").lower() == "true"
             or os.environ.get("GEO_SIGAP_REQUIRE_POSTGIS") == "1")
