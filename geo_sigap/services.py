@@ -78,6 +78,9 @@ class Services:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
+        from geo_sigap._malloc import limit_arenas
+
+        limit_arenas(settings.malloc_arena_max)  # before the request threads start
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         use_jit_cache(settings)
         db = open_database(settings.database_url, spatialite=settings.spatialite,
@@ -228,6 +231,9 @@ class Services:
 
         warm_gi_kernel()
         self.analytics_history.store()
+        from geo_sigap._malloc import release_free_memory
+
+        release_free_memory()  # the builds' temporary tables, freed but still resident
 
     def reload(self) -> None:
         """Forget derived engines (after an import)."""

@@ -145,5 +145,8 @@ def _warm_up_in_background(services: Services) -> None:
         # collector's view so that full collections do not pause requests.
         gc.collect()
         gc.freeze()
+        from geo_sigap._malloc import release_free_memory
+
+        release_free_memory()
 
     threading.Thread(target=run, name="geo-sigap-warm-up", daemon=True).start()
