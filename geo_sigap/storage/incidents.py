@@ -144,25 +144,38 @@ def incidents_frame(session: Session, *, start: datetime | None = None,
     (tz-aware UTC), kecamatan/kelurahan/rw/rt codes, lead_team, lead_role.
     """
     import pandas as pd
+    from sqlalchemy import type_coerce
+    from sqlalchemy.types import NullType
 
     first, lead = _lead_join()
-    cols = [IncidentRow.ticket, IncidentRow.category, IncidentRow.lon,
-            IncidentRow.lat, IncidentRow.status, IncidentRow.priority, IncidentRow.channel,
-            IncidentRow.kecamatan_code, IncidentRow.kelurahan_code, IncidentRow.rw_code,
-            IncidentRow.rt_code, IncidentRow.duplicate_of_id,
-            *[getattr(IncidentRow, k) for k in TIMESTAMPS]]
-    q = (select(*cols, lead.c.team_code.label("lead_team"), lead.c.role.label("lead_role"))
-         .outerjoin(first, first.c.iid == IncidentRow.id)
+    names = ["ticket", "category", "lon", "lat", "status", "priority", "channel",
+             "kecamatan_code", "kelurahan_code", "rw_code", "rt_code", "duplicate_of_id",
+             *TIMESTAMPS]
+    t = IncidentRow.__table__.c
+    # values as the driver gives them (no per-value type processing: 400k rows × 8
+    # timestamps at city scale); converted per column below
+    raw = [type_coerce(t[c], NullType()).label(c) for c in names]
+    q = (select(*raw, type_coerce(lead.c.team_code, NullType()).label("lead_team"),
+                type_coerce(lead.c.role, NullType()).label("lead_role"))
+         .outerjoin(first, first.c.iid == t.id)
          .outerjoin(lead, lead.c.id == first.c.aid)
-         .order_by(IncidentRow.id))
+         .order_by(t.id))
     if start is not None:
-        q = q.where(IncidentRow.reported_at >= start)
+        q = q.where(t.reported_at >= start)
     if end is not None:
-        q = q.where(IncidentRow.reported_at < end)
-    rows = session.execute(q).all()
-    df = pd.DataFrame(rows, columns=[c.key for c in cols] + ["lead_team", "lead_role"])
+        q = q.where(t.reported_at < end)
+    rows = session.execute(q).fetchall()
+    columns = [*names, "lead_team", "lead_role"]
+    values = list(zip(*rows)) if rows else [()] * len(columns)
+    df = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in zip(columns, values,
+                                                                     strict=True)})
     for k in TIMESTAMPS:
-        df[k] = pd.to_datetime(df[k], utc=True)
+        # SQLite: naive UTC text; PostgreSQL: aware datetimes
+        df[k] = pd.to_datetime(df[k], utc=True, format="ISO8601")
+    for k in ("lon", "lat"):
+        df[k] = pd.to_numeric(df[k], errors="coerce")
+    df["priority"] = pd.to_numeric(df["priority"], errors="coerce")
+    df["duplicate_of_id"] = pd.to_numeric(df["duplicate_of_id"], errors="coerce")
     return df
 
 
