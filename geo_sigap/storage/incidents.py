@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
@@ -136,12 +136,13 @@ def _lead_join():
 
 
 def incidents_frame(session: Session, *, start: datetime | None = None,
-                    end: datetime | None = None):
+                    end: datetime | None = None, columns: Sequence[str] | None = None):
     """Incidents (``start <= reported_at < end`` when given) as a pandas DataFrame for
     analytics (no personal data); only the rows of the range are read.
 
     Columns: ticket, category, lon, lat, status, priority, channel, the SOP timestamps
-    (tz-aware UTC), kecamatan/kelurahan/rw/rt codes, lead_team, lead_role.
+    (tz-aware UTC), kecamatan/kelurahan/rw/rt codes, lead_team, lead_role; with
+    ``columns``, only those of the incidents table (no lead assignment join).
     """
     import pandas as pd
     from sqlalchemy import type_coerce
@@ -151,31 +152,35 @@ def incidents_frame(session: Session, *, start: datetime | None = None,
     names = ["ticket", "category", "lon", "lat", "status", "priority", "channel",
              "kecamatan_code", "kelurahan_code", "rw_code", "rt_code", "duplicate_of_id",
              *TIMESTAMPS]
+    if columns is not None:
+        names = [c for c in names if c in columns]
     t = IncidentRow.__table__.c
     # values as the driver gives them (no per-value type processing: 400k rows × 8
     # timestamps at city scale); converted per column below
     raw = [type_coerce(t[c], NullType()).label(c) for c in names]
-    q = (select(*raw, type_coerce(lead.c.team_code, NullType()).label("lead_team"),
-                type_coerce(lead.c.role, NullType()).label("lead_role"))
-         .outerjoin(first, first.c.iid == t.id)
-         .outerjoin(lead, lead.c.id == first.c.aid)
-         .order_by(t.id))
+    if columns is None:
+        q = (select(*raw, type_coerce(lead.c.team_code, NullType()).label("lead_team"),
+                    type_coerce(lead.c.role, NullType()).label("lead_role"))
+             .outerjoin(first, first.c.iid == t.id)
+             .outerjoin(lead, lead.c.id == first.c.aid)
+             .order_by(t.id))
+    else:
+        q = select(*raw).order_by(t.id)
     if start is not None:
         q = q.where(t.reported_at >= start)
     if end is not None:
         q = q.where(t.reported_at < end)
     rows = session.execute(q).fetchall()
-    columns = [*names, "lead_team", "lead_role"]
-    values = list(zip(*rows)) if rows else [()] * len(columns)
-    df = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in zip(columns, values,
+    out = [*names, "lead_team", "lead_role"] if columns is None else names
+    values = list(zip(*rows)) if rows else [()] * len(out)
+    df = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in zip(out, values,
                                                                      strict=True)})
     for k in TIMESTAMPS:
-        # SQLite: naive UTC text; PostgreSQL: aware datetimes
-        df[k] = pd.to_datetime(df[k], utc=True, format="ISO8601")
-    for k in ("lon", "lat"):
-        df[k] = pd.to_numeric(df[k], errors="coerce")
-    df["priority"] = pd.to_numeric(df["priority"], errors="coerce")
-    df["duplicate_of_id"] = pd.to_numeric(df["duplicate_of_id"], errors="coerce")
+        if k in df:  # SQLite: naive UTC text; PostgreSQL: aware datetimes
+            df[k] = pd.to_datetime(df[k], utc=True, format="ISO8601")
+    for k in ("lon", "lat", "priority", "duplicate_of_id"):
+        if k in df:
+            df[k] = pd.to_numeric(df[k], errors="coerce")
     return df
 
 
