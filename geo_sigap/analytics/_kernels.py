@@ -119,17 +119,22 @@ def _gi_unit(i, y, nbrs, wts, perm, stop_at):
     p = 0
     while p < n_perm:
         end = min(p + CHUNK, n_perm)
-        for q in range(p, end):
-            s = 0.0
-            for j in range(k):
-                u = perm[q, j]
-                if u >= i:
-                    u += 1
-                s += y[u] if equal else wts[j] * y[u]
-            if s >= obs:
-                ge += 1
-            if s <= obs:
-                le += 1
+        if equal:  # binary weights: plain sums of the values
+            for q in range(p, end):
+                s = 0.0
+                for j in range(k):
+                    u = perm[q, j]
+                    s += y[u + (u >= i)]
+                ge += s >= obs
+                le += s <= obs
+        else:
+            for q in range(p, end):
+                s = 0.0
+                for j in range(k):
+                    u = perm[q, j]
+                    s += wts[j] * y[u + (u >= i)]
+                ge += s >= obs
+                le += s <= obs
         p = end
         if stop_at > 0 and ge >= stop_at and le >= stop_at:
             break

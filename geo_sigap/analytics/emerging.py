@@ -224,8 +224,12 @@ def emerging_hotspots(incidents: pd.DataFrame, unit_codes, w, level: str, *,
     if slices is None:
         slices = all_slices(incidents["reported_at"].min(), incidents["reported_at"].max()
                             + pd.Timedelta(1, "s"), freq)
-    cube = (pd.crosstab(incidents[col], lab).reindex(index=codes, columns=slices)
-            .fillna(0).to_numpy(dtype=np.float64))
+    # counts per unit × slice (a crosstab through integer codes: no per-group Python)
+    ui = codes.get_indexer(incidents[col])
+    ti = pd.Index(list(slices)).get_indexer(lab)
+    ok = (ui >= 0) & (ti >= 0)
+    cube = np.bincount(ui[ok] * len(slices) + ti[ok], minlength=len(codes) * len(slices)) \
+        .reshape(len(codes), len(slices)).astype(np.float64)
     n_units, n_t = cube.shape
     Z = np.zeros((n_units, n_t))
     P = np.ones((n_units, n_t))

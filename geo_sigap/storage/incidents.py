@@ -123,14 +123,18 @@ def active_assignments(row: IncidentRow) -> list[AssignmentRow]:
     return [a for a in row.assignments if a.active]
 
 
-def _lead_join():
-    """(incident_id, team_code, role) of each incident's first active lead assignment."""
+def _lead_join(incident_ids=None):
+    """(incident_id, team_code, role) of each incident's first active lead assignment
+    (of the incidents ``incident_ids`` selects, when given: an index read per incident
+    instead of grouping every assignment of the history)."""
     from sqlalchemy import func
 
     first = (select(AssignmentRow.incident_id.label("iid"),
                     func.min(AssignmentRow.id).label("aid"))
-             .where(AssignmentRow.kind == "lead", AssignmentRow.active.is_(True))
-             .group_by(AssignmentRow.incident_id).subquery())
+             .where(AssignmentRow.kind == "lead", AssignmentRow.active.is_(True)))
+    if incident_ids is not None:
+        first = first.where(AssignmentRow.incident_id.in_(incident_ids))
+    first = first.group_by(AssignmentRow.incident_id).subquery()
     lead = AssignmentRow.__table__.alias("lead")
     return first, lead
 
@@ -148,13 +152,18 @@ def incidents_frame(session: Session, *, start: datetime | None = None,
     from sqlalchemy import type_coerce
     from sqlalchemy.types import NullType
 
-    first, lead = _lead_join()
+    t = IncidentRow.__table__.c
+    in_range = []
+    if start is not None:
+        in_range.append(t.reported_at >= start)
+    if end is not None:
+        in_range.append(t.reported_at < end)
+    first, lead = _lead_join(select(t.id).where(*in_range) if in_range else None)
     names = ["ticket", "category", "lon", "lat", "status", "priority", "channel",
              "kecamatan_code", "kelurahan_code", "rw_code", "rt_code", "duplicate_of_id",
              *TIMESTAMPS]
     if columns is not None:
         names = [c for c in names if c in columns]
-    t = IncidentRow.__table__.c
     # values as the driver gives them (no per-value type processing: 400k rows × 8
     # timestamps at city scale); converted per column below
     raw = [type_coerce(t[c], NullType()).label(c) for c in names]
@@ -166,10 +175,8 @@ def incidents_frame(session: Session, *, start: datetime | None = None,
              .order_by(t.id))
     else:
         q = select(*raw).order_by(t.id)
-    if start is not None:
-        q = q.where(t.reported_at >= start)
-    if end is not None:
-        q = q.where(t.reported_at < end)
+    if in_range:
+        q = q.where(*in_range)
     rows = session.execute(q).fetchall()
     out = [*names, "lead_team", "lead_role"] if columns is None else names
     values = list(zip(*rows)) if rows else [()] * len(out)
