@@ -358,6 +358,9 @@ class LiveAnalytics:
         self.hits = self.misses = 0
 
     def _cached(self, key, token, build, encoded=False):
+        if encoded == "gzip":  # the JSON bytes gzip-compressed, once per version
+            plain_json = self._cached(key, token, build, True)
+            return self._cached((*key, "gz"), token, lambda: _gzip(plain_json))
         if encoded:  # the answer as sent (JSON bytes), encoded once per version
             key = (*key, "json")
             plain = build
@@ -394,7 +397,7 @@ class LiveAnalytics:
         return (store.token(q), units_token)
 
     def kpis(self, category=None, quarter=None, hours=None, kecamatan=None, *,
-             encoded: bool = False) -> dict:
+             encoded: bool | str = False) -> dict:
         store = self._store()
         parse_hours(hours)
         token = self._token(store, quarter, None)
@@ -404,13 +407,18 @@ class LiveAnalytics:
             encoded)
 
     def heat(self, category=None, quarter=None, hours=None, kecamatan=None,
-             bandwidth_m=None, kernel="quartic", *, encoded: bool = False) -> dict:
+             bandwidth_m=None, kernel="quartic", *, encoded: bool | str = False,
+             compact: bool = False) -> dict:
+        """The KDE surface: bounds, shape, meta, the PNG ``image`` and the grid ``values``
+        (``compact``: without the values, which the map does not draw).
+        ``encoded``: JSON bytes (``True``) or those gzip-compressed (``"gzip"``), made
+        once per version."""
         from geo_sigap.analytics.heatmap import kde_grid
 
         store = self._store()
         units, utoken = self._units()
         parse_hours(hours)
-        key = ("heat", category, quarter, hours, kecamatan, bandwidth_m, kernel)
+        key = ("heat", category, quarter, hours, kecamatan, bandwidth_m, kernel, compact)
 
         def build():
             inc = self._select(store, category, quarter, hours, kecamatan)
@@ -421,6 +429,8 @@ class LiveAnalytics:
             g = kde_grid(inc["lon"], inc["lat"], bandwidth_m=bandwidth_m, kernel=kernel,
                          bounds=bounds)
             out = g.to_json()
+            if compact:
+                del out["values"]
             out["image"] = g.to_data_url()
             return out
 
@@ -440,16 +450,24 @@ class LiveAnalytics:
             self._weights[key] = w
         return w
 
-    def _geometries(self, key, gdf) -> list[str]:
-        """GeoJSON text of each geometry of a unit level or hex grid, made once."""
+    def _geometries(self, key, gdf, decimals: int | None = None) -> list[str]:
+        """GeoJSON text of each geometry of a unit level or hex grid, made once;
+        ``decimals``: coordinates rounded (5 ≈ 1 m)."""
         import json
 
+        import shapely
         from shapely.geometry import mapping
 
-        hit = self._weights.get(("geojson", key))
+        hit = self._weights.get(("geojson", key, decimals))
         if hit is None:
-            hit = [json.dumps(mapping(g)) for g in gdf.to_crs("EPSG:4326").geometry]
-            self._weights[("geojson", key)] = hit
+            geoms = gdf.to_crs("EPSG:4326").geometry
+            if decimals is None:
+                hit = [json.dumps(mapping(g)) for g in geoms]
+            else:
+                rounded = shapely.transform(geoms.to_numpy(),
+                                            lambda c: np.round(c, decimals))
+                hit = list(shapely.to_geojson(rounded))
+            self._weights[("geojson", key, decimals)] = hit
         return hit
 
     def _hex(self, units, kecamatan, hex_m, utoken):
@@ -498,12 +516,16 @@ class LiveAnalytics:
 
     def hotspots(self, category=None, quarter=None, hours=None, kecamatan=None,
                  level="hex", hex_m=250.0, permutations=999, *,
-                 encoded: bool = False) -> dict:
+                 encoded: bool | str = False, compact: bool = False) -> dict:
         """Gi* hot spots as GeoJSON: the same answer as
         :func:`geo_sigap.analytics.hotspots.hex_hotspots` / :func:`unit_hotspots` +
         :func:`to_geojson`, with the grid, the weights and the geometries' GeoJSON made
         once per units version (only the counts and the test run per call). The hex
-        level reads :meth:`hex_hotspots` (the result the rakor pack prints)."""
+        level reads :meth:`hex_hotspots` (the result the rakor pack prints).
+
+        ``compact``: what the map draws only — properties ``code`` (``name`` of units),
+        ``count``, ``gi_z`` (2 decimals), ``gi_p`` (3), ``gi_class``; coordinates to 5
+        decimals (≈ 1 m). ``encoded``: JSON bytes (``True``) or gzip (``"gzip"``)."""
         import json
 
         from geo_sigap.analytics import gistar as _gi
@@ -513,13 +535,23 @@ class LiveAnalytics:
         units, utoken = self._units()
         parse_hours(hours)
         quarter = str(Quarter.parse(quarter)) if quarter else None
-        key = ("hotspots", category, quarter, hours, kecamatan, level, hex_m, permutations)
+        key = ("hotspots", category, quarter, hours, kecamatan, level, hex_m, permutations,
+               compact)
+        if encoded == "gzip":
+            token = self._token(store, quarter, utoken)
+            return self._cached((*key, "gz"), token, lambda: _gzip(self.hotspots(
+                category, quarter, hours, kecamatan, level, hex_m, permutations,
+                encoded=True, compact=compact)))
+        decimals = 5 if compact else None
 
         def build():
             if level == "hex":
                 res = self.hex_hotspots(quarter, kecamatan, category=category, hours=hours,
                                         hex_m=hex_m, permutations=permutations)
-                _grid, _cells, _w, geoms = self._hex(units, kecamatan, float(hex_m), utoken)
+                _grid, cells, _w, geoms = self._hex(units, kecamatan, float(hex_m), utoken)
+                if compact:
+                    geoms = self._geometries(("hex", kecamatan, float(hex_m), utoken), cells,
+                                             decimals)
                 cls = res.classes
                 props = pd.DataFrame({
                     "code": res.codes, "count": res.counts.astype(np.int64), "gi_z": res.gi.z,
@@ -530,7 +562,7 @@ class LiveAnalytics:
                 inc = self._select(store, category, quarter, hours, kecamatan)
                 sel = units_of_level(units, level, kecamatan)
                 w = self._unit_weights(units, level, kecamatan, utoken)
-                geoms = self._geometries(("unit", level, kecamatan, utoken), sel)
+                geoms = self._geometries(("unit", level, kecamatan, utoken), sel, decimals)
                 counts = count_by_unit(inc, sel["code"], level)
                 gdf = _attach(sel, counts, w, permutations=permutations, seed=12345,
                               fdr=True, moran=True)
@@ -538,6 +570,11 @@ class LiveAnalytics:
                         "moran_q", "moran_label"]
                 props = pd.DataFrame({c: gdf[c] for c in cols})
                 islands, n_inc = gdf.attrs["islands"], int(len(inc))
+            if compact:
+                props = props[[c for c in ("code", "name", "count", "gi_z", "gi_p",
+                                           "gi_class") if c in props.columns]].copy()
+                props["gi_z"] = props["gi_z"].round(2)
+                props["gi_p"] = props["gi_p"].round(3)
             for c in props.columns:
                 if props[c].dtype.kind == "f":
                     props[c] = props[c].round(4).astype(object).where(props[c].notna(), None)
@@ -573,3 +610,9 @@ def store_from_frame(incidents: pd.DataFrame) -> HistoryStore:
     store = HistoryStore()
     store.upsert(df)
     return store
+
+
+def _gzip(body: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(body, compresslevel=6)

@@ -74,6 +74,7 @@ def text_size(text: str, size: float, bold: bool = False) -> tuple[float, float]
 
     prop = FontProperties(family="DejaVu Sans", size=size,
                           weight="bold" if bold else "normal")
+    text = " ".join(text.split())
     w, h, _d = _renderer().get_text_width_height_descent(text, prop, ismath=False)
     k = 72.0 / DPI
     return float(w) * k, float(max(h * k, size * 1.17))
@@ -98,7 +99,11 @@ class Label:
     pad: float = 1.2  # points of halo around the text
     avoid: frozenset = frozenset({"data", "marker"})  # kinds of obstacle kept clear
     extra: Box | None = None  # a marker that belongs to this label (placed with it)
+    group: str | None = None  # of the labels sharing a group, only the first that fits
     data: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.text = " ".join(str(self.text).split())  # one line: no stray newlines
 
 
 @dataclass
@@ -163,7 +168,16 @@ def place_labels(labels: list[Label], frame: tuple[float, float],
     placed, dropped = [], []
     count: dict[str, int] = {}
     limits = limits or {}
+    done_groups: set[str] = set()
+    pending: dict[str, int] = {}
+    for lab in labels:
+        if lab.group is not None:
+            pending[lab.group] = pending.get(lab.group, 0) + 1
     for lab in sorted(labels, key=lambda lb: lb.priority):
+        if lab.group is not None:
+            pending[lab.group] -= 1
+            if lab.group in done_groups:
+                continue
         if count.get(lab.kind, 0) >= limits.get(lab.kind, 1 << 30):
             dropped.append(lab)
             continue
@@ -185,6 +199,8 @@ def place_labels(labels: list[Label], frame: tuple[float, float],
                 if lead is not None and taken.hits(lead.buffer(0.8)):
                     continue
             placed.append(Placed(lab, c, poly))
+            if lab.group is not None:
+                done_groups.add(lab.group)
             count[lab.kind] = count.get(lab.kind, 0) + 1
             taken.add(poly)
             if lead is not None:
@@ -193,7 +209,8 @@ def place_labels(labels: list[Label], frame: tuple[float, float],
                 taken.add(extra)
             break
         else:
-            dropped.append(lab)
+            if lab.group is None or pending[lab.group] == 0:  # its last chance
+                dropped.append(lab)
     return placed, dropped
 
 
@@ -236,10 +253,10 @@ def beside_box(box: Box, anchor: tuple[float, float], text: str, size: float,
 
 
 def along_line(line: LineString, text: str, size: float,
-               fractions=(0.5, 0.35, 0.65, 0.2, 0.8)) -> list[Candidate]:
+               fractions=(0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.1, 0.9)) -> list[Candidate]:
     """Centred at ``fractions`` of the line's length, rotated to the road and kept
     upright; only where the road is straight enough under the text (it bends less than
-    half the text height from the chord)."""
+    0,8 × the text height from the chord)."""
     w, h = text_size(text, size)
     length = line.length
     if length < w * 1.1:
@@ -253,7 +270,7 @@ def along_line(line: LineString, text: str, size: float,
         pa, pb = line.interpolate(a), line.interpolate(b)
         chord = LineString([pa, pb])
         part = shapely.ops.substring(line, a, b)
-        if part.hausdorff_distance(chord) > h * 0.5:
+        if part.hausdorff_distance(chord) > h * 0.8:
             continue
         ang = math.degrees(math.atan2(pb.y - pa.y, pb.x - pa.x))
         if ang > 90:
@@ -281,6 +298,41 @@ def _leader(poly: Polygon, target) -> LineString | None:
     if math.hypot(target[0] - x, target[1] - y) < 1.0:
         return None
     return LineString([(x, y), target])
+
+
+def chains(lines: list[LineString], tol: float = 1.5, max_turn: float = 40.0
+           ) -> list[LineString]:
+    """Join the pieces of one street end to end, through junctions, where the street runs
+    on with a turn under ``max_turn`` degrees (the straightest continuation first), so
+    that a name fits on the joined stretch; longest first."""
+    segs = [list(ln.coords) for ln in lines if len(ln.coords) >= 2]
+
+    def heading(a, b):
+        return math.atan2(b[1] - a[1], b[0] - a[0])
+
+    while True:
+        best = None
+        for i in range(len(segs)):
+            for j in range(len(segs)):
+                if i == j:
+                    continue
+                a, b = segs[i], segs[j]
+                for rev_a, rev_b in ((False, False), (False, True), (True, False), (True, True)):
+                    aa = a[::-1] if rev_a else a
+                    bb = b[::-1] if rev_b else b
+                    if math.dist(aa[-1], bb[0]) > tol:
+                        continue
+                    turn = abs((heading(aa[-2], aa[-1]) - heading(bb[0], bb[1]) + math.pi)
+                               % (2 * math.pi) - math.pi)
+                    if math.degrees(turn) <= max_turn and (best is None or turn < best[0]):
+                        best = (turn, i, j, aa, bb)
+        if best is None:
+            break
+        _t, i, j, aa, bb = best
+        joined = aa + bb[1:]
+        segs = [s for k, s in enumerate(segs) if k not in (i, j)] + [joined]
+    out = [LineString(s) for s in segs]
+    return sorted(out, key=lambda ln: -ln.length)
 
 
 def overlaps(placed: list[Placed]) -> list[tuple[int, int]]:

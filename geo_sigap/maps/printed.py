@@ -90,12 +90,22 @@ class BaseLayers:
                 "geometry": [shapely.geometry.shape(f["geometry"]) for f in feats]})
         if gazetteer is not None and len(gazetteer):
             out.landmarks = pd.DataFrame({
-                "name": gazetteer["name"].astype(str).to_numpy(),
+                "name": [" ".join(str(n).split()) for n in gazetteer["name"]],
                 "kind": gazetteer["kind"].astype(str).to_numpy(),
                 "lon": gazetteer.geometry.x.to_numpy(), "lat": gazetteer.geometry.y.to_numpy()})
         if posts is not None and len(posts):
             out.posts = posts[["name", "role", "lon", "lat"]].reset_index(drop=True)
         return out
+
+
+def _named(value) -> str | None:
+    """A usable name: not empty, not an OSM placeholder ("Unnamed Road")."""
+    if not isinstance(value, str):
+        return None
+    v = value.strip()
+    if not v or v.lower() in ("nan", "none", "null") or v.lower().startswith("unnamed"):
+        return None
+    return v
 
 
 def _road_class(hw) -> str:
@@ -170,7 +180,7 @@ class PrintMap:
             return
         view = shapely.box(*self.bounds)
         styles = {"minor": (0.35, "#cfcfcf", 1), "other": (0.3, "#dddddd", 1),
-                  "middle": (0.8, "#a8a8a8", 2), "major": (1.5, "#8c8c8c", 3)}
+                  "middle": (0.9, "#e3b97f", 2), "major": (1.6, "#d8904a", 3)}
         segs: dict[str, list] = {k: [] for k in styles}
         by_name: dict[tuple[str, str], list] = {}
         for name, hw, geom in zip(roads["name"], roads["highway"], roads["geometry"]):
@@ -180,14 +190,15 @@ class PrintMap:
             parts = geom.geoms if isinstance(geom, MultiLineString) else [geom]
             for p in parts:
                 segs[cls].append(np.asarray(p.coords)[:, :2])
-            if isinstance(name, str) and name.strip():
-                by_name.setdefault((name.strip(), cls), []).append(geom.intersection(view))
+            if _named(name):
+                key = (_named(name), cls)
+                by_name.setdefault(key, []).append(geom.intersection(view))
         for cls, (lw, colour, z) in styles.items():
             if segs[cls]:
                 self.ax.add_collection(LineCollection(segs[cls], linewidths=lw, colors=colour,
                                                       zorder=z, capstyle="round"))
         if segs["major"] or segs["middle"]:
-            self._legend_base.append(("line", "Jalan utama", "#8c8c8c", 1.5))
+            self._legend_base.append(("line", "Jalan utama", "#d8904a", 1.6))
         if segs["minor"]:
             self._legend_base.append(("line", "Jalan lingkungan, gang", "#cfcfcf", 0.8))
         # street names: the longest straight-enough stretch of each named road
@@ -197,9 +208,8 @@ class PrintMap:
         for (name, cls), geoms in by_name.items():
             merged = shapely.line_merge(shapely.union_all(geoms))
             pieces = list(merged.geoms) if hasattr(merged, "geoms") else [merged]
-            pieces = [self._to_page(p) for p in pieces if isinstance(p, LineString)
-                      and not p.is_empty]
-            pieces.sort(key=lambda p: -p.length)
+            pieces = L.chains([self._to_page(p) for p in pieces if isinstance(p, LineString)
+                               and not p.is_empty])
             if pieces:
                 items.append((cls, -pieces[0].length, name, pieces[:2]))
         items.sort()
@@ -217,9 +227,12 @@ class PrintMap:
         for g in self.area.geometry:
             for poly in getattr(g, "geoms", [g]):
                 segs.append(np.asarray(poly.exterior.coords)[:, :2])
-        self.ax.add_collection(LineCollection(segs, linewidths=0.8, colors="#333333", zorder=6))
-        self._legend_base.append(("line", "Batas kelurahan", "#333333", 0.8))
-        if self.outline is not None and len(self.outline):
+        city = self.outline is not None and len(self.outline)
+        lw = 0.5 if city else 0.8
+        self.ax.add_collection(LineCollection(segs, linewidths=lw, colors="#444444", zorder=6,
+                                              linestyles=(0, (3, 1.5)) if city else "solid"))
+        self._legend_base.append(("line", "Batas kelurahan", "#444444", lw))
+        if city:
             segs = []
             for g in self.outline.geometry:
                 for poly in getattr(g, "geoms", [g]):
@@ -249,7 +262,19 @@ class PrintMap:
                      if pg.contains(Point(p.x, p.y))] or [L.Candidate(pts[0].x, pts[0].y)]
             self.labels.append(L.Label(str(name), size, 10 + i / 1000, cands, kind="kelurahan",
                                        bold=not many, avoid=frozenset({"data"}),
-                                       data={"colour": "#222222"}))
+                                       group=f"kel{i}", data={"colour": "#222222"}))
+            # where the name does not fit: smaller, then beside the area with a leader
+            small = size * 0.82
+            c0 = pts[0]
+            self.labels.append(L.Label(str(name), small, 19 + i / 1000, cands,
+                                       kind="kelurahan", avoid=frozenset({"data"}),
+                                       group=f"kel{i}", data={"colour": "#222222"}))
+            self.labels.append(L.Label(str(name), small, 19.5 + i / 1000,
+                                       L.beside_box(pg.bounds, (c0.x, c0.y), str(name), small,
+                                                    gap=2.0),
+                                       kind="kelurahan", avoid=frozenset({"data"}),
+                                       group=f"kel{i}", data={"colour": "#222222",
+                                                              "leader_lw": 0.4}))
 
     def _draw_points(self) -> None:
         view = shapely.box(*self.bounds)
@@ -281,7 +306,8 @@ class PrintMap:
                     self._legend_base.append(("marker", words, colour, "*"))
         lm = self.base.landmarks
         if lm is not None and len(lm):
-            inside = [view.contains(Point(x, y)) for x, y in zip(lm["lon"], lm["lat"])]
+            inside = [view.contains(Point(x, y)) and _named(n) is not None
+                      for x, y, n in zip(lm["lon"], lm["lat"], lm["name"])]
             lm = lm.loc[inside]
             groups = [KIND_GROUP.get(str(k).lower(), "lain") for k in lm["kind"]]
             lm = lm.assign(group=groups, rank=[GROUPS[g][3] * 10 + KIND_ORDER.get(str(k), 5)
@@ -361,8 +387,10 @@ class PrintMap:
             if c.leader is not None:
                 ex, ey = L.edge_point(p.polygon, c.leader)
                 llon, llat = self.tf.inverse([ex, c.leader[0]], [ey, c.leader[1]])
-                self.ax.plot(llon, llat, color=colour, lw=0.7, zorder=10)
-                self.ax.plot([llon[1]], [llat[1]], marker="o", ms=2.2, color=colour, zorder=10)
+                lw = lab.data.get("leader_lw", 0.7)
+                self.ax.plot(llon, llat, color=colour, lw=lw, zorder=10)
+                self.ax.plot([llon[1]], [llat[1]], marker="o", ms=2.2 * lw / 0.7, color=colour,
+                             zorder=10)
             self.ax.text(float(lon), float(lat), lab.text, fontsize=lab.size, color=colour,
                          fontweight="bold" if lab.bold else "normal",
                          fontstyle=lab.data.get("style", "normal"), rotation=c.angle,

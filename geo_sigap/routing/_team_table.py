@@ -41,9 +41,16 @@ class TeamTable:
         n = len(rows)
         self.n = n
         self.codes = [r[0] for r in rows]
+        self.code_array = np.array(self.codes + [None], dtype=object)[:n]  # never 2-D
         self.available = np.array([r[6] == TeamStatus.TERSEDIA for r in rows], bool)
         self.roles = [r[2] for r in rows]
+        self.role_list = list(dict.fromkeys(self.roles))
+        ids = {r: i for i, r in enumerate(self.role_list)}
+        self.role_id = np.array([ids[r] for r in self.roles], np.int64)
         self.profiles = [profile_for(r[4]) for r in rows]
+        self.profile_list = list(dict.fromkeys(self.profiles))
+        ids = {p: i for i, p in enumerate(self.profile_list)}
+        self.profile_id = np.array([ids[p] for p in self.profiles], np.int64)
         self.post = np.array([r[3] for r in rows], np.float64).reshape(n, 2)
         self.has_last = np.array([r[7] is not None for r in rows], bool)
         self.last = np.array([r[7] if r[7] is not None else (np.nan, np.nan) for r in rows],

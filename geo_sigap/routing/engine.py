@@ -17,8 +17,8 @@ import numpy as np
 from shapely.geometry import LineString, mapping
 
 from geo_sigap.errors import NoRoute
-from geo_sigap.routing import _alt, _kernel
-from geo_sigap.routing.graph import RoadGraph, haversine_m, load_or_build
+from geo_sigap.routing import _alt, _kernel, _prepared
+from geo_sigap.routing.graph import RoadGraph, default_cache_dir, haversine_m, load_or_build
 from geo_sigap.routing.network import Attachments, ProfileNetwork
 from geo_sigap.routing.profiles import RoutingConfig, load_routing_config
 from geo_sigap.routing.snap import SNAP_CACHE_SIZE, LocalProjection, SnapCache, Snaps
@@ -103,17 +103,25 @@ class RoutingEngine:
         Searches for at most this many teams (and at most :data:`GUIDE_MAX_GOALS`
         wanted at the start) are goal-directed with landmark bounds — same answers,
         far fewer nodes when teams are few; ``0`` always searches plainly.
+    cache_dir
+        Where the prepared data of each profile (adjacency, components, snapping
+        pieces, landmark tables) are kept between starts (see
+        :mod:`geo_sigap.routing._prepared`; keyed by the graph's content and the
+        profile's speeds). ``None``: derived in memory at every start.
     """
 
     def __init__(self, graph: RoadGraph, config: RoutingConfig | None = None, *,
                  snap_cache_size: int = SNAP_CACHE_SIZE,
-                 guide_max_teams: int = GUIDE_MAX_TEAMS) -> None:
+                 guide_max_teams: int = GUIDE_MAX_TEAMS,
+                 cache_dir: str | Path | None = None) -> None:
         self.graph = graph
         self.config = config or load_routing_config()
         self.guide_max_teams = int(guide_max_teams)
         self.projection = LocalProjection(float(np.mean(graph.node_lon)),
                                           float(np.mean(graph.node_lat)))
-        self.networks = {p: ProfileNetwork(graph, p, self.projection) for p in graph.profiles}
+        key = _prepared.graph_digest(graph) if cache_dir is not None else None
+        self.networks = {p: ProfileNetwork(graph, p, self.projection, cache_dir=cache_dir,
+                                           graph_key=key) for p in graph.profiles}
         self.snap_caches = {p: SnapCache(net.snapper, snap_cache_size)
                             for p, net in self.networks.items()}
         self._last_entries: dict[str, _TeamEntries] = {}
@@ -123,9 +131,12 @@ class RoutingEngine:
     @classmethod
     def from_file(cls, path: str | Path, *, speeds_file: str | Path | None = None,
                   cache_dir: str | Path | None = None, progress: Any = None) -> RoutingEngine:
-        """Engine for a road file (OSM XML/PBF, GeoJSON, SHP), cached after the first build."""
+        """Engine for a road file (OSM XML/PBF, GeoJSON, SHP); the graph and the engine's
+        prepared data are cached in ``cache_dir`` after the first build."""
         config = load_routing_config(speeds_file)
-        return cls(load_or_build(path, config, cache_dir, progress=progress), config)
+        cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        return cls(load_or_build(path, config, cache_dir, progress=progress), config,
+                   cache_dir=cache_dir)
 
     def network(self, profile: str) -> ProfileNetwork:
         try:
@@ -134,13 +145,21 @@ class RoutingEngine:
             self.graph.profile_index(profile)  # raises ConfigError with the choices
             raise
 
-    def warm_up(self) -> None:
-        """Compile (or load the compiled) search kernel before the first request."""
-        node = (float(self.graph.node_lon[0]), float(self.graph.node_lat[0]))
-        for p in self.graph.profiles:
-            self.eta_from_teams(node, [node], p, k=1)
-            if self.guide_max_teams > 0:
+    def prepare(self) -> None:
+        """Derive (or load from ``cache_dir``) what the goal-directed search needs."""
+        if self.guide_max_teams > 0:
+            for p in self.graph.profiles:
                 self.network(p).landmarks()
+
+    def warm_up(self) -> None:
+        """Compile (or load the compiled) search kernels and prepare the landmark tables
+        before the first request."""
+        self.prepare()
+        node = (float(self.graph.node_lon[0]), float(self.graph.node_lat[0]))
+        many = [node] * (GUIDE_MAX_TEAMS + 1)
+        for p in self.graph.profiles:
+            self.eta_from_teams(node, many, p, k=1)  # the plain kernel
+            self.eta_from_teams(node, [node], p, k=1)  # the goal-directed one
 
     # ------------------------------------------------------------------ ETAs
     def eta_from_teams(
@@ -229,7 +248,7 @@ class RoutingEngine:
             else:
                 with net.workspace() as ws:
                     best, best_len, best_ent, final, stop_time, n_set = _kernel.search_ws(
-                        rev.indptr, rev.nbr, rev.wt, rev.ln, rev.eid, *args, *ws.arrays())
+                        rev.indptr, net.reverse_arcs, *args, *ws.arrays())
                     paths = _Paths(nodes=ws.set_node[:n_set].copy(),
                                    edges=ws.set_via[:n_set].copy(),
                                    seeds=ws.set_label[:n_set].copy(),

@@ -90,8 +90,7 @@ class Suggestions:
     unit_codes: tuple[str, ...]
     roles: list[RoleSuggestion]
     computed_ms: float
-    _results: dict[str, tuple[EtaResult, dict[str, int]]] = field(default_factory=dict,
-                                                                   repr=False)
+    _results: dict[str, tuple[EtaResult, Any]] = field(default_factory=dict, repr=False)
 
     def role(self, role: Role | str) -> RoleSuggestion:
         role = Role.parse(role)
@@ -168,23 +167,22 @@ def suggest(
     else:
         pos, stale, fresh = where
     resp = tab.responsible(units)
-    group = np.array([role_index.get(r, -1) for r in tab.roles], np.int64)
-    chosen = tab.available & (group >= 0)
+    lut = np.array([role_index.get(r, -1) for r in tab.role_list] or [-1], np.int64)
+    group = lut[tab.role_id] if tab.n else np.zeros(0, np.int64)
+    chosen = np.flatnonzero(tab.available & (group >= 0))
     # profiles in order of first appearance, then the one with most teams first
-    by_profile: dict[str, list[int]] = {}
-    for i in np.flatnonzero(chosen).tolist():
-        by_profile.setdefault(tab.profiles[i], []).append(i)
+    pid = tab.profile_id[chosen]
+    by_profile = [(tab.profile_list[q], chosen[pid == q])
+                  for q in pid[np.sort(np.unique(pid, return_index=True)[1])].tolist()]
     runs: list[_Run] = []
-    results: dict[str, tuple[EtaResult, dict[str, int]]] = {}
+    results: dict[str, tuple[EtaResult, _CodeIndex]] = {}
     cap = np.inf  # once one profile gave k teams per role, slower ones cannot rank
-    for profile, members in sorted(by_profile.items(), key=lambda kv: -len(kv[1])):
-        idx = np.array(members, np.int64)
+    for profile, idx in sorted(by_profile, key=lambda kv: -len(kv[1])):
         res: EtaResult = engine.eta_from_teams(
             incident_lonlat, pos[idx], profile, groups=group[idx], k=top_k,
             required=resp[idx], max_time_s=cap)
         cap = min(cap, _kth_per_role(res, group[idx], len(wanted), top_k))
-        results[profile] = (res, dict(zip([tab.codes[i] for i in members],
-                                          range(len(members)), strict=True)))
+        results[profile] = (res, _CodeIndex(tab.codes, idx))
         runs.append(_Run(profile, res, idx, _status_codes(res.status)))
     # every ranked team, profile after profile: table row, run, row in the run
     if runs:
@@ -208,6 +206,24 @@ def suggest(
         out.append(rs)
     return Suggestions(tuple(incident_lonlat), category.code, units, out,
                        (_time.perf_counter() - t0) * 1000.0, results)
+
+
+class _CodeIndex:
+    """Team code → row in one profile's result, made when first asked."""
+
+    def __init__(self, codes: list[str], idx: np.ndarray) -> None:
+        self._codes, self._idx, self._map = codes, idx, None
+
+    def _get(self) -> dict[str, int]:
+        if self._map is None:
+            self._map = {self._codes[r]: i for i, r in enumerate(self._idx.tolist())}
+        return self._map
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._get()
+
+    def __getitem__(self, code: str) -> int:
+        return self._get()[code]
 
 
 # the one team table kept (equal-content lists reuse it; see _team_table)
@@ -306,7 +322,7 @@ def _rank(role: Role, kind: str, ctx: _Context, js: np.ndarray,
     later = js[code[js] == _S_NOT_RANKED]
     if not len(road) and not len(guess):
         return RoleSuggestion(role, kind, [], None,
-                              [codes_of[r] for r in ctx.row[later].tolist()],
+                              tab.code_array[ctx.row[later]].tolist(),
                               note=_t("Tidak ada tim {r} yang tersedia.",
                                       "No {r} team is available.", r=role.label)[0])
     pool = road if len(road) else guess
@@ -322,9 +338,10 @@ def _rank(role: Role, kind: str, ctx: _Context, js: np.ndarray,
         keep[_responsible_rows(ctx, group)] = True
         keep |= group == pick
         listed += group[keep].tolist()
-    shown = {codes_of[int(ctx.row[j])] for j in listed}
     rest = np.concatenate([road, guess])
-    overflow = [j for j in rest.tolist() if codes_of[int(ctx.row[j])] not in shown]
+    rank_of = tab.code_rank[ctx.row[rest]]  # equal codes share a rank
+    shown = tab.code_rank[ctx.row[np.array(listed, np.int64)]]
+    overflow = rest[~np.isin(rank_of, shown)].tolist()
     cands = {codes_of[int(ctx.row[j])]: ctx.candidate(j) for j in listed}
     c_pick = cands[codes_of[int(ctx.row[pick])]]
     c_near = cands[codes_of[int(ctx.row[nearest])]]
@@ -339,7 +356,8 @@ def _rank(role: Role, kind: str, ctx: _Context, js: np.ndarray,
     bounds += [float(ctx.eta[j]) for j in overflow if code[j] == _S_ROAD]
     n_rest = len(overflow) + len(later)
     return RoleSuggestion(role, kind, ordered_c, c_pick,
-                          [codes_of[int(ctx.row[j])] for j in overflow + later.tolist()],
+                          tab.code_array[ctx.row[np.concatenate(
+                              [np.asarray(overflow, np.int64), later])]].tolist(),
                           min(bounds, default=None),
                           note=_t("{n} tim lain lebih jauh dari {k} tim terdekat "
                                   "(tidak diurutkan).", "", n=n_rest,

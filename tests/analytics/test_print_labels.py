@@ -123,3 +123,53 @@ def test_print_map_names_streets_landmarks_and_keeps_the_legend_off_the_map(area
     for t in legend_texts:
         assert t.get_window_extent(r).x0 > frame.x1
     plt.close(m.fig)
+
+
+def test_city_wide_map_of_the_68_kelurahan_of_kota_jambi():
+    """Real boundaries, arterial roads and POIs: the names do not pile up (no two boxes
+    overlap), most kelurahan are named, main streets too; drawing stays quick."""
+    import matplotlib.pyplot as plt
+
+    from geo_sigap.analytics.report.figures import _outline
+    from geo_sigap.geocoding.sources import load_gazetteer
+    from geo_sigap.maps.roads import build_roads_geojson
+    from tests.paths import require_shared_data
+
+    jambi = require_shared_data()
+    src = gpd.read_file(jambi / "kelurahan_kota_jambi.geojson")
+    kel = gpd.GeoDataFrame({"code": src["KDEPUM"], "name": src["NAMOBJ"]},
+                           geometry=src.geometry.make_valid(), crs=4326)
+    base = BaseLayers.from_files(build_roads_geojson(jambi / "roads_main_kota_jambi.geojson"),
+                                 load_gazetteer(jambi / "poi_kota_jambi.geojson"))
+    m = PrintMap(kel, base, "Kota Jambi", outline=_outline(kel))
+    m.finish()
+    assert L.overlaps(m.placed) == []
+    kinds = [p.label.kind for p in m.placed]
+    named = {p.label.text for p in m.placed if p.label.kind == "kelurahan"}
+    assert len(named) >= 55 and named <= set(kel["name"])  # of 68; one label each
+    assert kinds.count("kelurahan") == len(named)
+    assert "jalan" in kinds and kinds.count("tempat") <= 22
+    assert not any(p.label.text.lower().startswith("unnamed") for p in m.placed)
+    w, h = m.frame
+    assert all(0 <= p.box[0] and p.box[2] <= w and 0 <= p.box[1] and p.box[3] <= h
+               for p in m.placed)
+    plt.close(m.fig)
+
+
+def test_post_move_map_names_the_target_once_and_each_moved_post(area):
+    import matplotlib.pyplot as plt
+
+    from geo_sigap.analytics.report.figures import moves_map
+
+    to = (103.625, -1.605)
+    moves = [("Damkar Pos Lingkar Selatan (+19 RT)", "RW 002, Kel. Talang Bakung",
+              LineString([(103.603, -1.618), to])),
+             ("TRC BPBD Kota Jambi (+13 RT)", "RW 002, Kel. Talang Bakung",
+              LineString([(103.628, -1.618), to]))]
+    fig = moves_map(area, BaseLayers(), moves, "Usulan")
+    m = fig.print_map
+    callouts = [p.label.text for p in m.placed if p.label.kind == "titik"]
+    assert callouts.count("ke RW 002, Kel. Talang Bakung") == 1
+    assert {"Damkar Pos Lingkar Selatan (+19 RT)", "TRC BPBD Kota Jambi (+13 RT)"} <= set(callouts)
+    assert L.overlaps(m.placed) == []
+    plt.close(fig)

@@ -51,6 +51,7 @@ class ReportPaths:
     html: Path
     pdf: Path | None
     tables: dict = field(default_factory=dict)  # key → (number, title, DataFrame)
+    gpkg: Path | None = None  # the data behind the tables and maps
     hotspots: object = None  # the quarter's HexHotspots (the live map's result)
 
 
@@ -64,9 +65,14 @@ class Pack:
     tables: dict = field(default_factory=dict)  # key → Table
     findings: list = field(default_factory=list)  # Finding
     recommendations: list = field(default_factory=list)
+    layers: dict = field(default_factory=dict)  # name → GeoDataFrame (the GeoPackage)
 
-    def add_table(self, key: str, title: str, df: pd.DataFrame, note: str = "") -> None:
-        self.tables[key] = Table(key, title, df.reset_index(drop=True), note)
+    def add_table(self, key: str, title: str, df: pd.DataFrame, note: str = "",
+                  geometry=None) -> None:
+        """``geometry``: one shapely geometry (EPSG:4326) or None per row, for the
+        table's GeoPackage layer."""
+        self.tables[key] = Table(key, title, df.reset_index(drop=True), note,
+                                 geometry=None if geometry is None else list(geometry))
 
 
 @dataclass
@@ -76,6 +82,7 @@ class Table:
     df: pd.DataFrame
     note: str = ""
     number: int = 0  # set when the page order is known
+    geometry: list | None = None  # per row (EPSG:4326), for the GeoPackage
 
 
 STEP_LABELS = {
@@ -269,7 +276,9 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
         "Keyakinan": hot_rw["kelas"].map(GI_WORDS)}).head(15)
     pack.add_table("hot", "Titik panas triwulan ini, per RW", hot_table,
                    "Sel heksagon yang jumlah kejadiannya (bersama tetangganya) jauh di atas "
-                   "rata-rata wilayah, dikelompokkan per RW.")
+                   "rata-rata wilayah, dikelompokkan per RW.",
+                   geometry=[hot_cells.loc[hot_cells["place"] == p].geometry.union_all()
+                             for p in hot_table["Lokasi"]])
     step("Titik panas")
 
     # -- emerging hot spots (all categories, and per SK4 category) --------------------
@@ -318,7 +327,9 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
         chronic = chronic_all
     pack.add_table("chronic", "Lokasi yang terus menjadi titik panas", chronic,
                    f"Titik panas yang menetap, menguat atau beruntun selama {len(slices)} "
-                   "triwulan terakhir, per kategori dan RW.")
+                   "triwulan terakhir, per kategori dan RW.",
+                   geometry=[cells.loc[cells["place"] == p].geometry.union_all()
+                             for p in chronic["Lokasi"]] if len(chronic) else None)
     pack.add_table("patterns", "Jumlah sel heksagon per pola, per kategori",
                    pd.DataFrame(pattern_rows),
                    "Kategori dengan kurang dari "
@@ -399,7 +410,10 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     ct = ct.sort_values("Jumlah", ascending=False)
     ct.loc["Jumlah"] = ct.sum()
     ct = ct.reset_index().rename(columns={"kelurahan_code": "Kelurahan"})
-    pack.add_table("kelurahan", "Kejadian per kelurahan dan kategori", ct)
+    kel_shape = dict(zip(kel["code"].map(kel_label), kel.geometry))
+    pack.add_table("kelurahan", "Kejadian per kelurahan dan kategori",
+                   _kecamatan_column(ct) if multi_kec else ct,
+                   geometry=[kel_shape.get(k) for k in ct["Kelurahan"]])
     step("Kategori per kelurahan")
 
     # -- comparison with the previous quarter ---------------------------------------------
@@ -496,10 +510,13 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
                    "= persentil ke-90.")
     pack.add_table("perf_role", "Waktu respons per peran tim utama", perf_role)
     pack.add_table("perf_cat", "Waktu respons per kategori", perf_cat)
-    pack.add_table("perf_kel", "Waktu respons per kelurahan", perf_kel)
+    pack.add_table("perf_kel", "Waktu respons per kelurahan",
+                   _kecamatan_column(perf_kel) if multi_kec else perf_kel,
+                   geometry=[kel_shape.get(k) for k in perf_kel["Kelurahan"]])
     pack.add_table("perf_team", "Tim dengan laporan terlambat terbanyak", perf_team)
     pack.add_table("late", "Laporan paling terlambat", late_tbl,
-                   "Tanpa data pribadi pelapor.")
+                   "Tanpa data pribadi pelapor.",
+                   geometry=_points(cur, late["ticket"]))
     step("Kinerja respons")
 
     # -- where to put posts (road travel times, maximal coverage) -------------------------
@@ -522,7 +539,15 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
                        "setiap RT; usulan = memindahkan satu pos ke RW yang paling menambah "
                        "jumlah RT yang terjangkau dalam target."
                        + (" Pos " + ", ".join(best_now) + " sudah di tempat terbaik: tidak ada "
-                          "satu pindahan yang menambah RT terjangkau." if best_now else ""))
+                          "satu pindahan yang menambah RT terjangkau." if best_now else ""),
+                       geometry=_moves(pl, units, base))
+        lines = pack.tables["placement"].geometry or []
+        shown = [(f"{post} (+{num(g)} RT)", to, ln) for post, to, g, ln in
+                 zip(pl["post_name"], pl["to_name"], pl["gain"], lines) if ln is not None]
+        if shown:
+            pack.figures["posts"] = F.moves_map(
+                kel, base, shown, f"Usulan pemindahan pos (target {num(target_min)} menit "
+                "lewat jalan)")
     step("Penempatan pos")
 
     # -- plain findings and recommendations ------------------------------------------------
@@ -547,6 +572,13 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
                    role_name=role_name)
     step("Temuan dan rekomendasi")
 
+    pack.layers["sel_heksagon"] = gpd.GeoDataFrame({
+        "kode": cells["code"], "lokasi": cells["place"],
+        "kejadian": cells["count"].astype(int), "kejadian_triwulan_lalu":
+        cells["prev_count"].astype(int), "titik_panas": cells["gi_class"].map(GI_WORDS),
+        "z_gi": cells["gi_z"].astype(float),
+        "pola": cells["ehsa"].map(lambda v: _em.LABELS_ID.get(v, v))},
+        geometry=cells.geometry, crs=cells.crs)
     stem = f"rakor_{q}" + (f"_{kecamatan}" if kecamatan else "")
     html_path = out_dir / f"{stem}.html"
     pdf_path = out_dir / f"{stem}.pdf"
@@ -557,7 +589,45 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     for f in pack.figures.values():
         plt.close(f)
     return ReportPaths(html=html_path, pdf=pdf_path if pdf else None, tables=pack.tables,
-                       hotspots=gi_cur)
+                       gpkg=html_path.with_suffix(".gpkg"), hotspots=gi_cur)
+
+
+def _kecamatan_column(df: pd.DataFrame) -> pd.DataFrame:
+    """"Rawa Sari, Kec. Alam Barajo" → Kelurahan "Rawa Sari", Kecamatan "Alam Barajo" (a
+    city-wide table: two short columns instead of a name wrapped over three lines)."""
+    parts = [str(v).split(", Kec. ", 1) for v in df["Kelurahan"]]
+    out = df.copy()
+    out["Kelurahan"] = [p[0] for p in parts]
+    out.insert(1, "Kecamatan", [p[1] if len(p) > 1 else "" for p in parts])
+    return out
+
+
+def _points(frame: pd.DataFrame, tickets) -> list:
+    """The reported spot (EPSG:4326) of each ticket."""
+    from shapely.geometry import Point
+
+    where = {t: (x, y) for t, x, y in zip(frame["ticket"], frame["lon"], frame["lat"])}
+    return [Point(where[t]) if t in where else None for t in tickets]
+
+
+def _moves(pl: pd.DataFrame, units, base) -> list | None:
+    """A post move as a line from the post to the RW it moves to (EPSG:4326); None when
+    the posts' places are not known."""
+    from shapely.geometry import LineString
+
+    posts = getattr(base, "posts", None)
+    if posts is None or not len(posts) or not len(pl):
+        return None
+    where = {n: (x, y) for n, x, y in zip(posts["name"], posts["lon"], posts["lat"])}
+    rp = units.set_index("code").geometry
+    out = []
+    for a, b in zip(pl["post_name"], pl["to_code"]):
+        if a in where and isinstance(b, str) and b in rp.index:
+            p = rp.loc[b].representative_point()
+            out.append(LineString([where[a], (p.x, p.y)]))
+        else:
+            out.append(None)
+    return out
 
 
 def _q_short(code: str) -> str:

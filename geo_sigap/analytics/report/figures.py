@@ -17,6 +17,7 @@ if "matplotlib.pyplot" not in sys.modules:  # (another thread may be importing i
     matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import shapely  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
@@ -92,6 +93,32 @@ def class_map(cells, kel, column: str, colours: dict, labels: dict, title: str,
     m.finish(legend=[("patch", labels.get(k, str(k)), colours[k]) for k in present],
              legend_title=legend_title)
     m.fig.print_map = m  # the placed labels, for tests
+    return m.fig
+
+
+def moves_map(kel, base, moves, title: str):
+    """The posts of every role and each proposed move as an arrow from the post to the RW
+    it would move to; the target named once at its end, the post (with its gain) at the
+    arrow's start. ``moves``: ``[(post words, target words, line)]``, EPSG:4326 lines
+    from post to target."""
+    from geo_sigap.maps.printed import PrintMap
+
+    m = PrintMap(kel, base, title, outline=_outline(kel))
+    targets, starts = {}, []
+    for post, target, line in moves:
+        (x0, y0), (x1, y1) = line.coords[0], line.coords[-1]
+        m.ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=12,
+                      arrowprops=dict(arrowstyle="-|>", color="#b2182b", lw=1.6,
+                                      shrinkA=3, shrinkB=2, mutation_scale=10))
+        m.ax.plot([x1], [y1], marker="o", ms=6, mfc="white", mec="#b2182b", mew=1.5, zorder=12)
+        targets.setdefault(target, shapely.Point(x1, y1).buffer(0.0008))
+        starts.append((post, shapely.Point(x0, y0).buffer(0.0008)))
+        m.add_obstacles_lonlat([line.interpolate(f, normalized=True).buffer(0.0002)
+                                for f in np.linspace(0.1, 0.9, 9)])
+    m.add_callouts([(f"ke {t}", g) for t, g in targets.items()] + starts)
+    m.finish(legend=[("line", "Usulan pindah pos", "#b2182b", 1.6),
+                     ("marker", "Tempat usulan", "#b2182b", "o")], legend_title="Usulan")
+    m.fig.print_map = m
     return m.fig
 
 

@@ -40,7 +40,7 @@ SECTIONS = [
     ("susulan", "Kejadian susulan di dekatnya",
      [("table", "near_repeat"), ("table", "near_repeat_detail")]),
     ("kelurahan", "Kejadian per kelurahan", [("table", "kelurahan")]),
-    ("pos", "Penempatan pos", [("table", "placement")]),
+    ("pos", "Penempatan pos", [("fig", "posts"), ("table", "placement")]),
     ("kapan", "Kapan kejadian terjadi", [("fig", "dayhour"), ("fig", "monthly"),
                                         ("table", "comp"), ("table", "late_rhythm")]),
     ("respons", "Kinerja penanganan", [("table", "steps"), ("table", "perf_role"),
@@ -49,9 +49,10 @@ SECTIONS = [
     ("lampiran", "Lampiran: cara menghitung", [("text", "methods")]),
 ]
 BREAKS = {"respons", "lampiran"}  # sections that start on a new page
-MAPS = {"heat", "hot", "emerging"}  # printed on their own A4 landscape page
+MAPS = {"heat", "hot", "emerging", "posts"}  # printed on their own A4 landscape page
 FIG_TITLES = {"heat": "Peta kepadatan kejadian", "hot": "Peta titik panas",
-              "emerging": "Peta pola titik panas", "dayhour": "Hari × jam kejadian",
+              "emerging": "Peta pola titik panas", "posts": "Peta usulan pemindahan pos",
+              "dayhour": "Hari × jam kejadian",
               "monthly": "Kejadian per bulan"}
 
 
@@ -169,6 +170,8 @@ def _section_pages(pdf_path: Path) -> dict:
 
 def pack_json(pack) -> dict:
     """What the /analisis page shows: the same findings, tables and figures as the pack."""
+    from geo_sigap.analytics.report.layers import layer_name
+
     _numbered(pack)
 
     def cell(v):
@@ -181,6 +184,8 @@ def pack_json(pack) -> dict:
         "findings": [_ref(pack, f.text, f.table) for f in pack.findings],
         "recommendations": [_ref(pack, f.text, f.table) for f in pack.recommendations],
         "tables": [{"key": t.key, "number": t.number, "title": t.title, "note": t.note,
+                    "layer": layer_name(t.number, t.title),
+                    "spatial": t.geometry is not None and any(g is not None for g in t.geometry),
                     "columns": [str(c) for c in t.df.columns],
                     "rows": [[cell(v) for v in r] for r in t.df.itertuples(index=False)]}
                    for t in sorted(pack.tables.values(), key=lambda t: t.number)],
@@ -191,12 +196,16 @@ def pack_json(pack) -> dict:
 
 def write_pack(pack, html_path: Path, pdf_path: Path | None) -> None:
     """Write the HTML (and, with ``pdf_path``, the PDF printed from it) and, beside them,
-    ``<stem>.json`` with the findings and tables (for the /analisis page and its CSVs)."""
+    ``<stem>.json`` with the findings and tables (for the /analisis page and its CSVs) and
+    ``<stem>.gpkg`` with the data behind every table and map (:mod:`.layers`)."""
     import json
+
+    from geo_sigap.analytics.report.layers import write_geopackage
 
     html_path.write_text(render_html(pack), encoding="utf-8")
     html_path.with_suffix(".json").write_text(
         json.dumps(pack_json(pack), ensure_ascii=False), encoding="utf-8")
+    write_geopackage(pack, html_path.with_suffix(".gpkg"))
     if pdf_path is None:
         return
     with _printer() as print_:
