@@ -67,7 +67,8 @@ def _build_routing(settings: Settings):
     config = load_routing_config(settings.routing_speeds_file)
     graph = load_or_build(settings.road_network, config, settings.cache_dir / "routing",
                           options=road_options(settings), isolate_gdal=True)
-    engine = RoutingEngine(graph, config)
+    # the engine's prepared data (CSR, snapping pieces, landmark tables) beside the graph
+    engine = RoutingEngine(graph, config, cache_dir=settings.cache_dir / "routing")
     engine.warm_up()
     return engine
 
