@@ -39,8 +39,16 @@ in-process, no network):
   ``Accept-Encoding: gzip`` (compressed size where the service compresses);
 - ``report_quarter_s`` / ``report_quarter_mb``: ``geo-sigap report --quarter <default>
   --no-pdf`` in its own process (wall time, peak RSS);
-- ``import_rows_per_s``: history rows per second of the streaming import (both passes,
-  the reverse geocoder's build included); ``import_stream_rows_per_s`` without it.
+- ``import_rows_per_s``: history rows per second of the streaming import (wall time, the
+  reverse geocoder's build included); ``import_stream_rows_per_s`` without it;
+  ``import_cpu_s`` / ``import_rows_per_cpu_s``: CPU seconds of the importer and of its
+  PostgreSQL backend, and rows per CPU-second (the rate without the others' load);
+  ``import_peak_mb``: the build process's peak memory;
+- ``history_restart_s``: the analytics history built in a second fresh process (a
+  restart) from the closed quarters the first one stored (``history_quarters_stored`` /
+  ``history_quarters_read``);
+- ``hotspots_map_wire_kb`` / ``heat_map_wire_kb`` (and ``_ms``): the hotspot and heat
+  layers as /peta asks for them (``compact=1``, gzip), bytes on the wire.
 
 Run ``python -m benchmarks.scale [--sizes S,M,L] [--backends sqlite,postgis]
 [--no-postgis] [--json]``. ``--json``
@@ -208,6 +216,13 @@ def _pg_url(size: str) -> str:
         hide_password=False)
 
 
+def _pg_existing_url(size: str) -> str:
+    import sqlalchemy as sa
+
+    return sa.engine.make_url(PG_ADMIN).set(database=f"geo_sigap_scale_{size.lower()}") \
+        .render_as_string(hide_password=False)
+
+
 def _drop_pg(url: str) -> None:
     import sqlalchemy as sa
 
@@ -247,6 +262,7 @@ def build(url: str, paths: dict, echo) -> dict:
             echo(f"    {step}: {done:,}/{total:,}")
 
     t = time.perf_counter()
+    cpu = _cpu_s(db)
     placer = placer_from_db(db)  # the reverse geocoder over the units (fixed cost)
     out["import_placer_s"] = time.perf_counter() - t
     t2 = time.perf_counter()
@@ -255,9 +271,43 @@ def build(url: str, paths: dict, echo) -> dict:
     out["import_s"] = time.perf_counter() - t
     out["import_rows_per_s"] = summary["inserted"] / out["import_s"]
     out["import_stream_rows_per_s"] = summary["inserted"] / (time.perf_counter() - t2)
+    # CPU seconds (this process + the database server's backends): what the import costs
+    # whatever the others on the machine do; rows per CPU-second is its load-free rate
+    out["import_cpu_s"] = _cpu_s(db) - cpu
+    out["import_rows_per_cpu_s"] = summary["inserted"] / max(out["import_cpu_s"], 1e-9)
+    out["import_peak_mb"] = _peak_rss_mb()
     out["inserted"] = summary["inserted"]
     db.dispose()
     return out
+
+
+def _cpu_s(db) -> float:
+    """CPU seconds of this process and of the PostgreSQL backends of ``db``'s database
+    (the server runs on this machine; read from /proc)."""
+    total = time.process_time()
+    if db.engine.dialect.name != "postgresql":
+        return total
+    name = db.engine.url.database or ""
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+            if not cmd.startswith(b"postgres:") or f" {name} ".encode() not in cmd:
+                continue
+            f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(f[11]) + int(f[12])) / tick
+        except OSError:
+            continue
+    return total
+
+
+def _peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 # ------------------------------------------------------------------------ measuring
@@ -331,6 +381,15 @@ def measure(url: str, data_dir: Path) -> dict:
             for _ in range(5)) for f in ("kpis", "heat", "hotspots"))
         out["hotspots_kb"] = len(calls["hotspots"](default).content) / 1024
         out["heat_kb"] = len(calls["heat"](default).content) / 1024
+        # what /peta fetches when the overlays are switched on (compact, gzip on the wire)
+        gz = {**pl, "Accept-Encoding": "gzip"}
+        for name, url in (("hotspots", "/api/analytics/hotspots"),
+                          ("heat", "/api/analytics/heat")):
+            r = c.get(url, params={"quarter": default, "compact": 1}, headers=gz)
+            out[f"{name}_map_wire_kb"] = r.num_bytes_downloaded / 1024
+            out[f"{name}_map_ms"] = statistics.median(_ms(lambda url=url: c.get(
+                url, params={"quarter": default, "compact": 1}, headers=gz)
+                .raise_for_status()) for _ in range(5))
         rng = np.random.default_rng(3)
         kel = c.get("/api/map/boundaries", params={"level": "kelurahan"}).json()
         xs = [pt for f in kel["features"] for ring in f["geometry"]["coordinates"]
@@ -398,6 +457,24 @@ def peta_first_load(c, headers) -> int:
     return total
 
 
+def restart(url: str, data_dir: Path) -> dict:
+    """Run in a fresh process after :func:`measure` (same data folder): the analytics
+    history built again at start, from the closed quarters stored by the first worker."""
+    from geo_sigap.services import Services
+    from geo_sigap.settings import Settings
+
+    settings = Settings(database_url=url, data_dir=data_dir, secret_key="scale-bench-0123456789",
+                        warm_up_on_start=False)
+    services = Services.from_settings(settings)
+    t = time.perf_counter()
+    services.analytics_history.store()
+    out = {"history_restart_s": time.perf_counter() - t,
+           "history_quarters_stored": services.analytics_history.stats.get("quarters_stored", 0),
+           "history_quarters_read": services.analytics_history.stats.get("quarters_read", 0)}
+    services.close()
+    return out
+
+
 def run_report(url: str, quarter: str, out_dir: Path) -> dict:
     env = {**os.environ, "GEO_SIGAP_DATABASE_URL": url,
            "GEO_SIGAP_SECRET_KEY": "scale-bench-0123456789",
@@ -414,8 +491,8 @@ def run_report(url: str, quarter: str, out_dir: Path) -> dict:
             **({} if p.returncode == 0 else {"report_error": err})}
 
 
-def _measure_in_child(url: str, data_dir: Path) -> dict:
-    r = subprocess.run([sys.executable, "-m", "benchmarks.scale", "--measure", url,
+def _measure_in_child(url: str, data_dir: Path, what: str = "--measure") -> dict:
+    r = subprocess.run([sys.executable, "-m", "benchmarks.scale", what, url,
                         "--data-dir", str(data_dir)], capture_output=True, text=True,
                        env={**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "")})
     if r.returncode != 0:
@@ -430,11 +507,20 @@ def main(argv=None) -> int:
     ap.add_argument("--backends", default="sqlite,postgis", help="sqlite,postgis")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the databases and files")
+    ap.add_argument("--root", help="folder for the files and SQLite databases (kept; files "
+                    "already there are reused)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="measure databases already built in --root / geo_sigap_scale_<size> "
+                    "(no import: its figures are left out)")
     ap.add_argument("--measure", help=argparse.SUPPRESS)
+    ap.add_argument("--restart", help=argparse.SUPPRESS)
     ap.add_argument("--data-dir", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.measure:
         print(json.dumps(measure(a.measure, Path(a.data_dir))))
+        return 0
+    if a.restart:
+        print(json.dumps(restart(a.restart, Path(a.data_dir))))
         return 0
     echo = (lambda m: print(m, file=sys.stderr)) if a.json else print
     sizes = [s.strip().upper() for s in a.sizes.split(",") if s.strip()]
@@ -442,26 +528,49 @@ def main(argv=None) -> int:
                 and not (b == "postgis" and a.no_postgis)]
     results: dict = {}
     flat: dict = {}
-    root = Path(tempfile.mkdtemp(prefix="geo_sigap_scale_"))
+    root = Path(a.root) if a.root else Path(tempfile.mkdtemp(prefix="geo_sigap_scale_"))
+    keep = a.keep or bool(a.root)
     for size in sizes:
         t = time.perf_counter()
-        paths = write_area(size, root / size)
-        echo(f"{size}: files written in {time.perf_counter() - t:.1f} s")
+        if a.root and (root / size / "incidents.csv").exists():
+            paths = {level: root / size / f"{level}.geojson"
+                     for level in ("kecamatan", "kelurahan", "rw", "rt")}
+            paths.update(teams=root / size / "teams.csv",
+                         incidents=root / size / "incidents.csv")
+            echo(f"{size}: files of {root / size} reused")
+        else:
+            paths = write_area(size, root / size)
+            echo(f"{size}: files written in {time.perf_counter() - t:.1f} s")
         for backend in backends:
-            url = f"sqlite:///{root / size / 'sigap.db'}" if backend == "sqlite" \
-                else _pg_url(size)
-            echo(f"{size}/{backend}: importing …")
-            r = build(url, paths, echo)
-            echo(f"{size}/{backend}: {r['inserted']:,} incidents at "
-                 f"{r['import_rows_per_s']:,.0f} rows/s; measuring …")
-            r.update(_measure_in_child(url, root / size / f"data-{backend}"))
+            if a.reuse:
+                url = f"sqlite:///{root / size / 'sigap.db'}" if backend == "sqlite" \
+                    else _pg_existing_url(size)
+                r = {}
+                echo(f"{size}/{backend}: database reused; measuring …")
+            else:
+                if backend == "sqlite":
+                    (root / size / "sigap.db").unlink(missing_ok=True)
+                url = f"sqlite:///{root / size / 'sigap.db'}" if backend == "sqlite" \
+                    else _pg_url(size)
+                echo(f"{size}/{backend}: importing …")
+                r = build(url, paths, echo)
+                echo(f"{size}/{backend}: {r['inserted']:,} incidents at "
+                     f"{r['import_rows_per_s']:,.0f} rows/s "
+                     f"({r['import_rows_per_cpu_s']:,.0f} per CPU-second); measuring …")
+            data_dir = root / size / f"data-{backend}"
+            if a.reuse is False and data_dir.exists():
+                import shutil
+
+                shutil.rmtree(data_dir)  # a fresh import: nothing stored from before
+            r.update(_measure_in_child(url, data_dir))
+            r.update(_measure_in_child(url, data_dir, "--restart"))
             r.update(run_report(url, r["report_quarter"], root / size / backend))
             results[(size, backend)] = r
             suffix = f"_{size}" + ("_pg" if backend == "postgis" else "")
             for k, v in r.items():
                 if isinstance(v, (int, float)):
                     flat[k + suffix] = round(float(v), 2)
-            if backend == "postgis" and not a.keep:
+            if backend == "postgis" and not keep:
                 _drop_pg(url)
     big = sizes[-1]
     if f"import_rows_per_s_{big}" in flat:
@@ -474,7 +583,7 @@ def main(argv=None) -> int:
         print(json.dumps(flat))
     else:
         _table(results, sizes, backends)
-    if not a.keep:
+    if not keep:
         import shutil
 
         shutil.rmtree(root, ignore_errors=True)
@@ -485,6 +594,7 @@ ROWS = [("import_rows_per_s", "history import, rows/s", "{:,.0f}"),
         ("import_stream_rows_per_s", "… without the geocoder build, rows/s", "{:,.0f}"),
         ("first_build_s", "warm-up at start (geocoders, Gi*, history), s", "{:.1f}"),
         ("history_build_s", "… of it the analytics history, s", "{:.1f}"),
+        ("history_restart_s", "analytics history at a restart (stored quarters), s", "{:.1f}"),
         ("analytics_warm_ms", "analytics warm (slowest of 3), ms", "{:.0f}"),
         ("analytics_warm_service_ms", "… the same in the service (no HTTP), ms", "{:.1f}"),
         ("analytics_after_write_ms", "first analytics call after a write, ms", "{:.0f}"),
@@ -495,6 +605,10 @@ ROWS = [("import_rows_per_s", "history import, rows/s", "{:,.0f}"),
         ("health_ms", "/health, ms", "{:.1f}"),
         ("rss_mb", "worker memory after warm-up + calls, MB", "{:.0f}"),
         ("peta_first_load_kb", "/peta first load on the wire, kB", "{:.0f}"),
+        ("hotspots_map_wire_kb", "hotspot layer of /peta on the wire, kB", "{:.0f}"),
+        ("heat_map_wire_kb", "heat layer of /peta on the wire, kB", "{:.0f}"),
+        ("import_rows_per_cpu_s", "history import, rows per CPU-second", "{:,.0f}"),
+        ("import_peak_mb", "build process peak memory (import), MB", "{:.0f}"),
         ("report_quarter_s", "report of one quarter, s", "{:.1f}"),
         ("report_quarter_mb", "report of one quarter, peak MB", "{:.0f}")]
 

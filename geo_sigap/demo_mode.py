@@ -21,7 +21,7 @@ def demo_dir() -> Path:
 def prepare_demo(*, progress: Progress = null_progress) -> dict[str, str]:
     """Create/load the demo database if needed; return the environment for the service."""
     from geo_sigap.importers.demo import check_demo_files, demo_loaded, load_demo
-    from geo_sigap.services import Services
+    from geo_sigap.services import Services, start_cache_warming, warm_caches
     from geo_sigap.settings import Settings
 
     paths = check_demo_files()
@@ -41,14 +41,48 @@ def prepare_demo(*, progress: Progress = null_progress) -> dict[str, str]:
         "GEO_SIGAP_SECRET_KEY": secret_file.read_text().strip(),
     }
     settings = Settings(**{k[len("GEO_SIGAP_"):].lower(): v for k, v in env.items()})
+    # First run: the second core builds the road graph, compiles the routing kernels (the
+    # longest part) and caches the street names while this one loads the database (and
+    # compiles the geocoding kernels doing so), then the Gi* kernel; the service start
+    # then only loads them.
+    warming = None
+    if not (d / "geo_sigap.db").exists():
+        warming = start_cache_warming(env, WARM_CHILD, progress)
     services = Services.from_settings(settings)
     try:
         if not demo_loaded(services.db):
+            if warming is None:
+                warming = start_cache_warming(env, WARM_CHILD, progress)
             load_demo(services.db, services.categories, progress=progress)
         _ensure_demo_users(services)
+        if warming is not None:
+            progress(WARM_LOCAL_STEP, 0, len(WARM_LOCAL))
+            warm_caches(settings, WARM_LOCAL,
+                        _counted(progress, WARM_LOCAL_STEP, len(WARM_LOCAL)))
+    except BaseException:
+        if warming is not None:
+            warming.stop()  # the error is shown now, not after the child's compile
+        raise
     finally:
         services.close()
+    if warming is not None:
+        warming.wait()
     return env
+
+
+WARM_CHILD = ("routing", "streets")  # the child has osmnx loaded for the graph already
+WARM_LOCAL = ("gi",)  # here, after the database
+WARM_LOCAL_STEP = "menyiapkan kernel Gi*"
+
+
+def _counted(progress: Progress, step: str, total: int):
+    done = []
+
+    def tick(part: str, label: str) -> None:
+        done.append(part)
+        progress(step, len(done), total)
+
+    return tick
 
 
 def _ensure_demo_users(services) -> None:

@@ -1,7 +1,8 @@
 """Analytics data read from the database (the service's and the CLI's source).
 
 - :func:`load_from_storage`: the analytics frames (:class:`AnalyticsData`) of a time range
-  only — the rakor report reads the quarters it compares, never the whole history.
+  only; :func:`load_report_data`: what the rakor report reads — the quarters it compares,
+  never the whole history, and of the older six only the columns of the patterns.
 - :class:`StorageHistory`: a :class:`~geo_sigap.analytics.incremental.HistoryStore` kept
   equal to the ``incidents`` table. Built once, quarter by quarter; afterwards every
   refresh reads only the rows changed since a watermark on ``updated_at`` (index
@@ -64,6 +65,40 @@ def load_from_storage(db, categories, *, start=None, end=None) -> AnalyticsData:
                          meta={"source": "database", "start": start, "end": end})
 
 
+#: What the rakor report reads of the quarters before the two it compares (hotspot
+#: patterns, monthly trend): the category, the place, the report time and the status.
+PATTERN_COLUMNS = ("category", "lon", "lat", "status", "kecamatan_code", "kelurahan_code",
+                   "reported_at")
+
+
+def load_report_data(db, categories, quarter) -> AnalyticsData:
+    """The frames the rakor report of ``quarter`` reads, and no more: every column of the
+    quarter and the one before (performance, comparisons, near-repeat, the scored
+    forecast), :data:`PATTERN_COLUMNS` of the six quarters before them (the eight-quarter
+    hotspot patterns and the monthly trend); units and teams."""
+    from geo_sigap.storage.incidents import incidents_frame
+    from geo_sigap.storage.teams import list_teams
+    from geo_sigap.storage.units import units_frame
+
+    q = Quarter.parse(quarter)
+    start, end = report_range(q)
+    recent = q.previous().start
+    version = data_version(db)
+    with db.session() as s:
+        older = incidents_frame(s, start=_utc(start), end=_utc(recent), columns=PATTERN_COLUMNS)
+        full = incidents_frame(s, start=_utc(recent), end=_utc(end))
+        units = units_frame(s, [AdminLevel.KELURAHAN, AdminLevel.RW, AdminLevel.RT])
+        teams = pd.DataFrame(
+            [{"code": t.code, "name": t.name, "role": t.role.value} for t in list_teams(s)],
+            columns=["code", "name", "role"])
+    incidents = pd.concat([older, full], ignore_index=True) if len(older) else full
+    units = units[["code", "name", "level", "parent_code", "population", "geometry"]]
+    units["population"] = pd.to_numeric(units["population"], errors="coerce")
+    return AnalyticsData(incidents=normalise_incidents(incidents), units=units, teams=teams,
+                         categories=categories, version=version,
+                         meta={"source": "database", "start": start, "end": end})
+
+
 def report_range(quarter) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The report times a rakor report of ``quarter`` reads: the eight quarters ending with
     it (emerging hotspots, monthly trend; the previous quarter is among them)."""
@@ -90,8 +125,10 @@ class StorageHistory:
     background at most every ``reconcile_every_s`` seconds.
     """
 
-    def __init__(self, db, *, reconcile_every_s: float = 600.0) -> None:
+    def __init__(self, db, *, reconcile_every_s: float = 600.0,
+                 snapshot_dir=None) -> None:
         self.db = db
+        self.snapshot_dir = snapshot_dir  # closed quarters kept on disk (a fast restart)
         self.history = HistoryStore()
         self.reconcile_every_s = reconcile_every_s
         self._lock = threading.Lock()  # one refresher at a time; readers do not take it
@@ -122,14 +159,18 @@ class StorageHistory:
             # the strings the partitions repeat, read together (see share_strings)
             self.history.share_strings(s.scalars(select(AdminUnitRow.code)).all())
         n = 0
+        snap = self._snapshot()
+        current = Quarter.of(pd.Timestamp.now(tz="UTC"))
         if lo is not None:
             q, last = Quarter.of(pd.Timestamp(lo)), Quarter.of(pd.Timestamp(hi))
             while q <= last:  # one quarter at a time: bounded memory while reading
-                with self.db.session() as s:
-                    rows = analytics_rows(s, start=_utc(q.start), end=_utc(q.end))
-                self.history.replace_quarter(q, rows)
-                n += len(rows)
+                n += self._build_quarter(q, snap if q < current else None)
                 q = q.next()
+        if snap is not None:  # quarters stored once but no longer in the table
+            held = {quarter_key(q) for q in self.history.quarters()}
+            for k in snap.keys():
+                if k not in held:
+                    snap.forget(k)
         self._stamp = stamp
         self._watermark = min(stamp[0] or started, started)
         self._max_id = stamp[1]
@@ -139,6 +180,44 @@ class StorageHistory:
         self.stats["build_s"] = time.perf_counter() - t0
         log.info("analytics history built: %d incidents in %.1f s", n,
                  time.perf_counter() - t0)
+
+    def _snapshot(self):
+        if self.snapshot_dir is None:
+            return None
+        from geo_sigap.analytics.incremental import _empty
+        from geo_sigap.analytics.snapshot import Snapshot
+
+        url = self.db.engine.url.render_as_string(hide_password=True)
+        return Snapshot(self.snapshot_dir, url, _empty())
+
+    def _build_quarter(self, q: Quarter, snap) -> int:
+        """Set one quarter's partition: from the stored one when ``snap`` holds it and its
+        check equals the table's, else from the table (and then stored in ``snap``)."""
+        from geo_sigap.analytics.snapshot import rows_check
+        from geo_sigap.storage.incidents import analytics_rows, quarter_check
+
+        k = quarter_key(q)
+        if snap is not None and snap.check(k) is not None:
+            with self.db.session() as s:
+                check = quarter_check(s, _utc(q.start), _utc(q.end))
+            if check == snap.check(k):
+                frame = snap.load(k)
+                if frame is not None and len(frame) == check[0]:
+                    self.history.replace_quarter(q, frame)
+                    self.stats["quarters_stored"] = self.stats.get("quarters_stored", 0) + 1
+                    return len(frame)
+        with self.db.session() as s:
+            rows = analytics_rows(s, start=_utc(q.start), end=_utc(q.end))
+        self.history.replace_quarter(q, rows)
+        if len(rows):  # quarters with incidents read from the table
+            self.stats["quarters_read"] = self.stats.get("quarters_read", 0) + 1
+        if snap is not None:
+            if len(rows):
+                block = self.history.block(q)
+                snap.save(k, block.frame, rows_check(rows))
+            else:
+                snap.forget(k)
+        return len(rows)
 
     # -- catching up -----------------------------------------------------------------------
 

@@ -7,6 +7,8 @@ second view. Islands are not tested (see :mod:`geo_sigap.analytics.gistar`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -14,6 +16,51 @@ import pandas as pd
 from geo_sigap.analytics import gistar as _gi
 from geo_sigap.analytics.weights import hex_grid, queen_weights
 from geo_sigap.errors import InvalidInput
+
+#: The one hotspot test of a quarter, shown by the live map's hotspot layer and printed
+#: in the rakor pack: 9,999 conditional permutations (with FDR over hundreds of cells 999
+#: cannot reach 99 %), this seed, 250 m hexagons. A unit stops drawing once it is certain
+#: not to be significant at 90 % (two-sided), so every class equals the full run's.
+PERMUTATIONS = 9999
+SEED = 12345
+HEX_M = 250.0
+DECIDE_ALPHA = 0.05  # on the folded (one-tail) p: 90 % two-sided
+
+
+@dataclass(frozen=True)
+class HexHotspots:
+    """Gi* of one set of incidents on a hex grid: the cells in the grid's order."""
+
+    codes: np.ndarray
+    counts: np.ndarray
+    gi: _gi.GiStar
+    classes: np.ndarray  # +3..-3, -9 islands (FDR)
+    n_incidents: int
+    permutations: int
+    seed: int
+
+    def class_of(self) -> dict:
+        return dict(zip(self.codes.tolist(), self.classes.tolist()))
+
+
+def hex_counts(grid, lon, lat) -> np.ndarray:
+    """Incidents per cell of ``grid`` (points outside the grid are left out)."""
+    x, y = grid.to_metric(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
+    idx = grid.cell_index(x, y)
+    return np.bincount(idx[idx >= 0], minlength=len(grid.q)).astype(np.float64)
+
+
+def hex_gi(grid, weights, lon, lat, *, permutations: int = PERMUTATIONS,
+           seed: int = SEED) -> HexHotspots:
+    """The hotspot test of incidents at ``lon, lat`` on ``grid`` (``weights``: its adjacency
+    or :func:`geo_sigap.analytics.gistar.star_weights` of it) — the computation the live
+    map and the rakor pack share."""
+    counts = hex_counts(grid, lon, lat)
+    g = _gi.gi_star(counts, weights, permutations=permutations, seed=seed,
+                    decide_alpha=DECIDE_ALPHA)
+    return HexHotspots(codes=np.asarray(grid.codes()), counts=counts, gi=g,
+                       classes=g.classes(fdr=True), n_incidents=int(len(np.asarray(lon))),
+                       permutations=permutations, seed=seed)
 
 
 def units_of_level(units: gpd.GeoDataFrame, level: str,
@@ -42,7 +89,7 @@ def _attach(gdf: gpd.GeoDataFrame, counts: np.ndarray, w, *, permutations: int, 
             fdr: bool, moran: bool) -> gpd.GeoDataFrame:
     out = gdf.copy()
     out["count"] = counts.astype(np.int64)
-    g = _gi.gi_star(counts, w, permutations=permutations, seed=seed)
+    g = _gi.gi_star(counts, w, permutations=permutations, seed=seed, decide_alpha=DECIDE_ALPHA)
     cls = g.classes(fdr=fdr)
     out["gi_z"] = g.z
     out["gi_p"] = g.p_two
@@ -63,7 +110,7 @@ def _attach(gdf: gpd.GeoDataFrame, counts: np.ndarray, w, *, permutations: int, 
 
 
 def unit_hotspots(incidents: pd.DataFrame, units: gpd.GeoDataFrame, level: str = "rw", *,
-                  kecamatan: str | None = None, permutations: int = 999, seed: int = 12345,
+                  kecamatan: str | None = None, permutations: int = 999, seed: int = SEED,
                   fdr: bool = True, moran: bool = True, weights=None) -> gpd.GeoDataFrame:
     """Gi* (and Local Moran) of incident counts per kelurahan / RW / RT polygon.
 
@@ -90,7 +137,7 @@ def unit_hotspots(incidents: pd.DataFrame, units: gpd.GeoDataFrame, level: str =
 
 
 def hex_hotspots(incidents: pd.DataFrame, area: gpd.GeoDataFrame, size_m: float = 250.0, *,
-                 permutations: int = 999, seed: int = 12345, fdr: bool = True,
+                 permutations: int = 999, seed: int = SEED, fdr: bool = True,
                  moran: bool = False) -> gpd.GeoDataFrame:
     """Gi* of incident counts on a regular hexagonal grid covering ``area``.
 

@@ -381,6 +381,9 @@ class LiveAnalytics:
         self.hits = self.misses = 0
 
     def _cached(self, key, token, build, encoded=False):
+        if encoded == "gzip":  # the JSON bytes gzip-compressed, once per version
+            plain_json = self._cached(key, token, build, True)
+            return self._cached((*key, "gz"), token, lambda: _gzip(plain_json))
         if encoded:  # the answer as sent (JSON bytes), encoded once per version
             key = (*key, "json")
             plain = build
@@ -417,7 +420,7 @@ class LiveAnalytics:
         return (store.token(q), units_token)
 
     def kpis(self, category=None, quarter=None, hours=None, kecamatan=None, *,
-             encoded: bool = False) -> dict:
+             encoded: bool | str = False) -> dict:
         store = self._store()
         parse_hours(hours)
         token = self._token(store, quarter, None)
@@ -427,13 +430,18 @@ class LiveAnalytics:
             encoded)
 
     def heat(self, category=None, quarter=None, hours=None, kecamatan=None,
-             bandwidth_m=None, kernel="quartic", *, encoded: bool = False) -> dict:
+             bandwidth_m=None, kernel="quartic", *, encoded: bool | str = False,
+             compact: bool = False) -> dict:
+        """The KDE surface: bounds, shape, meta, the PNG ``image`` and the grid ``values``
+        (``compact``: without the values, which the map does not draw).
+        ``encoded``: JSON bytes (``True``) or those gzip-compressed (``"gzip"``), made
+        once per version."""
         from geo_sigap.analytics.heatmap import kde_grid
 
         store = self._store()
         units, utoken = self._units()
         parse_hours(hours)
-        key = ("heat", category, quarter, hours, kecamatan, bandwidth_m, kernel)
+        key = ("heat", category, quarter, hours, kecamatan, bandwidth_m, kernel, compact)
 
         def build():
             inc = self._select(store, category, quarter, hours, kecamatan)
@@ -444,6 +452,8 @@ class LiveAnalytics:
             g = kde_grid(inc["lon"], inc["lat"], bandwidth_m=bandwidth_m, kernel=kernel,
                          bounds=bounds)
             out = g.to_json()
+            if compact:
+                del out["values"]
             out["image"] = g.to_data_url()
             return out
 
@@ -463,16 +473,24 @@ class LiveAnalytics:
             self._weights[key] = w
         return w
 
-    def _geometries(self, key, gdf) -> list[str]:
-        """GeoJSON text of each geometry of a unit level or hex grid, made once."""
+    def _geometries(self, key, gdf, decimals: int | None = None) -> list[str]:
+        """GeoJSON text of each geometry of a unit level or hex grid, made once;
+        ``decimals``: coordinates rounded (5 ≈ 1 m)."""
         import json
 
+        import shapely
         from shapely.geometry import mapping
 
-        hit = self._weights.get(("geojson", key))
+        hit = self._weights.get(("geojson", key, decimals))
         if hit is None:
-            hit = [json.dumps(mapping(g)) for g in gdf.to_crs("EPSG:4326").geometry]
-            self._weights[("geojson", key)] = hit
+            geoms = gdf.to_crs("EPSG:4326").geometry
+            if decimals is None:
+                hit = [json.dumps(mapping(g)) for g in geoms]
+            else:
+                rounded = shapely.transform(geoms.to_numpy(),
+                                            lambda c: np.round(c, decimals))
+                hit = list(shapely.to_geojson(rounded))
+            self._weights[("geojson", key, decimals)] = hit
         return hit
 
     def _hex(self, units, kecamatan, hex_m, utoken):
@@ -485,49 +503,102 @@ class LiveAnalytics:
             from geo_sigap.analytics.hotspots import units_of_level
 
             kel = units_of_level(units, "kelurahan", kecamatan)  # none: 422, not a 500
+            from geo_sigap.analytics.gistar import star_weights
+
             grid = hex_grid(kel, hex_m)
             gdf = grid.to_geodataframe()
-            hit = (grid, gdf, grid.adjacency(), self._geometries(key, gdf))
+            hit = (grid, gdf, star_weights(grid.adjacency()), self._geometries(key, gdf))
             self._weights[key] = hit
         return hit
 
+    def hex_hotspots(self, quarter=None, kecamatan=None, *, category=None, hours=None,
+                     hex_m=None, permutations=None, seed=None):
+        """The hotspot test (:func:`geo_sigap.analytics.hotspots.hex_gi`) of a quarter's
+        incidents on the hex grid of the area, computed once per version of the quarter's
+        partition and shared: the live map's hotspot layer and the rakor pack built by the
+        service (:func:`geo_sigap.analytics.report.cache.cached_pack`) read this one
+        result, so a cell never has one class on the map and another in print."""
+        from geo_sigap.analytics import hotspots as H
+
+        hex_m = H.HEX_M if hex_m is None else float(hex_m)
+        permutations = H.PERMUTATIONS if permutations is None else int(permutations)
+        seed = H.SEED if seed is None else int(seed)
+        quarter = str(Quarter.parse(quarter)) if quarter else None
+        store = self._store()
+        units, utoken = self._units()
+        parse_hours(hours)
+        key = ("hexgi", category, quarter, hours, kecamatan, hex_m, permutations, seed)
+
+        def build():
+            inc = self._select(store, category, quarter, hours, kecamatan)
+            grid, _cells, w, _geoms = self._hex(units, kecamatan, hex_m, utoken)
+            return H.hex_gi(grid, w, inc["lon"].to_numpy(), inc["lat"].to_numpy(),
+                            permutations=permutations, seed=seed)
+
+        return self._cached(key, self._token(store, quarter, utoken), build)
+
     def hotspots(self, category=None, quarter=None, hours=None, kecamatan=None,
                  level="hex", hex_m=250.0, permutations=999, *,
-                 encoded: bool = False) -> dict:
+                 encoded: bool | str = False, compact: bool = False) -> dict:
         """Gi* hot spots as GeoJSON: the same answer as
         :func:`geo_sigap.analytics.hotspots.hex_hotspots` / :func:`unit_hotspots` +
         :func:`to_geojson`, with the grid, the weights and the geometries' GeoJSON made
-        once per units version (only the counts and the test run per call)."""
+        once per units version (only the counts and the test run per call). The hex
+        level reads :meth:`hex_hotspots` (the result the rakor pack prints).
+
+        ``compact``: what the map draws only — properties ``code`` (``name`` of units),
+        ``count``, ``gi_z`` (2 decimals), ``gi_p`` (3), ``gi_class``; coordinates to 5
+        decimals (≈ 1 m). ``encoded``: JSON bytes (``True``) or gzip (``"gzip"``)."""
         import json
 
+        from geo_sigap.analytics import gistar as _gi
         from geo_sigap.analytics.hotspots import _attach, count_by_unit, units_of_level
 
         store = self._store()
         units, utoken = self._units()
         parse_hours(hours)
-        key = ("hotspots", category, quarter, hours, kecamatan, level, hex_m, permutations)
+        quarter = str(Quarter.parse(quarter)) if quarter else None
+        key = ("hotspots", category, quarter, hours, kecamatan, level, hex_m, permutations,
+               compact)
+        if encoded == "gzip":
+            token = self._token(store, quarter, utoken)
+            return self._cached((*key, "gz"), token, lambda: _gzip(self.hotspots(
+                category, quarter, hours, kecamatan, level, hex_m, permutations,
+                encoded=True, compact=compact)))
+        decimals = 5 if compact else None
 
         def build():
-            inc = self._select(store, category, quarter, hours, kecamatan)
             if level == "hex":
-                grid, cells, w, geoms = self._hex(units, kecamatan, hex_m, utoken)
-                x, y = grid.to_metric(inc["lon"].to_numpy(), inc["lat"].to_numpy())
-                idx = grid.cell_index(x, y)
-                counts = np.bincount(idx[idx >= 0], minlength=len(grid.q)).astype(np.float64)
-                gdf = _attach(cells, counts, w, permutations=permutations, seed=12345,
-                              fdr=True, moran=False)
-                cols = ["code", "count", "gi_z", "gi_p", "gi_class", "gi_label"]
+                res = self.hex_hotspots(quarter, kecamatan, category=category, hours=hours,
+                                        hex_m=hex_m, permutations=permutations)
+                _grid, cells, _w, geoms = self._hex(units, kecamatan, float(hex_m), utoken)
+                if compact:
+                    geoms = self._geometries(("hex", kecamatan, float(hex_m), utoken), cells,
+                                             decimals)
+                cls = res.classes
+                props = pd.DataFrame({
+                    "code": res.codes, "count": res.counts.astype(np.int64), "gi_z": res.gi.z,
+                    "gi_p": res.gi.p_two, "gi_class": cls,
+                    "gi_label": [_gi.GI_CLASS_LABELS[int(c)] for c in cls]})
+                islands, n_inc = int(res.gi.island.sum()), res.n_incidents
             else:
+                inc = self._select(store, category, quarter, hours, kecamatan)
                 sel = units_of_level(units, level, kecamatan)
                 w = self._unit_weights(units, level, kecamatan, utoken)
-                geoms = self._geometries(("unit", level, kecamatan, utoken), sel)
+                geoms = self._geometries(("unit", level, kecamatan, utoken), sel, decimals)
                 counts = count_by_unit(inc, sel["code"], level)
                 gdf = _attach(sel, counts, w, permutations=permutations, seed=12345,
                               fdr=True, moran=True)
                 cols = ["code", "name", "count", "gi_z", "gi_p", "gi_class", "gi_label",
                         "moran_q", "moran_label"]
-            props = pd.DataFrame({c: gdf[c] for c in cols})
-            for c in cols:
+                props = pd.DataFrame({c: gdf[c] for c in cols})
+                islands, n_inc = gdf.attrs["islands"], int(len(inc))
+            if compact:
+                props = props[[c for c in ("code", "name", "count", "gi_z", "gi_p",
+                                           "gi_class") if c in props.columns]].copy()
+                props["gi_z"] = props["gi_z"].round(2)
+                props["gi_p"] = props["gi_p"].round(3)
+            for c in props.columns:
                 if props[c].dtype.kind == "f":
                     props[c] = props[c].round(4).astype(object).where(props[c].notna(), None)
                 elif props[c].dtype.kind in "iu":
@@ -537,7 +608,7 @@ class LiveAnalytics:
                 '{"type":"Feature","properties":' + json.dumps(r, ensure_ascii=False)
                 + ',"geometry":' + g + "}" for r, g in zip(records, geoms, strict=True))
             meta = {"permutations": permutations, "fdr": True,
-                    "islands": gdf.attrs["islands"], "n_incidents": int(len(inc))}
+                    "islands": islands, "n_incidents": n_inc}
             return ('{"type":"FeatureCollection","features":[' + feats + '],"meta":'
                     + json.dumps(meta) + "}").encode()
 
@@ -562,3 +633,9 @@ def store_from_frame(incidents: pd.DataFrame) -> HistoryStore:
     store = HistoryStore()
     store.upsert(df)
     return store
+
+
+def _gzip(body: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(body, compresslevel=6)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit, prange
 from scipy.spatial import cKDTree
 
 
@@ -70,6 +71,28 @@ def _band(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.searchsorted(edges, values, side="right") - 1
 
 
+@njit(cache=True, nogil=True)
+def _pair_table(t, i, j, db, t_edges, out):
+    """Add the close pairs ``(i, j)`` (distance band ``db``) to ``out[db, time band]``,
+    time bands as :func:`_band` (``edges[b] <= |Δt| < edges[b + 1]``, last: beyond)."""
+    n_t = len(t_edges) - 1
+    for p in range(len(i)):
+        dt = abs(t[i[p]] - t[j[p]])
+        b = 0
+        while b < n_t and dt >= t_edges[b + 1]:
+            b += 1
+        out[db[p], b] += 1
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _shuffled_tables(t, perms, i, j, db, t_edges, n_rows):
+    """The close-pair table of every shuffle ``t[perms[r]]``, shuffles in parallel."""
+    out = np.zeros((perms.shape[0], n_rows, len(t_edges)), dtype=np.int64)
+    for r in prange(perms.shape[0]):
+        _pair_table(t[perms[r]], i, j, db, t_edges, out[r])
+    return out
+
+
 def _time_hist_all_pairs(t: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Pairs of all points per time band (|t_i − t_j|), by sorting (O(n log n · bands))."""
     ts = np.sort(t)
@@ -118,21 +141,20 @@ def knox_test(x, y, t_days, distance_m: float = 100.0, n_distance: int = 4,
     i, j, db = i[keep], j[keep], db[keep]
     all_t = _time_hist_all_pairs(t, t_edges)
 
-    def table(tt):
-        tb = _band(np.abs(tt[i] - tt[j]), t_edges)
-        m = np.zeros(shape, dtype=np.int64)
-        np.add.at(m, (db, tb), 1)
-        m[-1] = all_t - m[:-1].sum(axis=0)
+    i, j, db = i.astype(np.int64), j.astype(np.int64), db.astype(np.int64)
+
+    def finish(m):
+        m[..., -1, :] = all_t - m[..., :-1, :].sum(axis=-2)
         return m
 
-    obs = table(t)
+    obs = np.zeros(shape, dtype=np.int64)
+    _pair_table(t, i, j, db, t_edges, obs)
+    obs = finish(obs)
     rng = np.random.default_rng(seed)
-    ge = np.zeros(shape, dtype=np.int64)
-    acc = np.zeros(shape, dtype=np.float64)
-    for _ in range(permutations):
-        sim = table(t[rng.permutation(n)])
-        ge += sim >= obs
-        acc += sim
-    expected = acc / max(permutations, 1)
+    perms = np.array([rng.permutation(n) for _ in range(permutations)],
+                     dtype=np.int64).reshape(permutations, n)
+    sims = finish(_shuffled_tables(t, perms, i, j, db, t_edges, shape[0]))
+    ge = (sims >= obs).sum(axis=0)
+    expected = sims.sum(axis=0) / max(permutations, 1)
     p = (1 + ge) / (1 + permutations)
     return KnoxResult(d_edges, t_edges, obs, expected, p, permutations, n)

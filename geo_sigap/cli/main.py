@@ -71,9 +71,22 @@ def serve(
         if workers > 1 and not s.is_postgres:
             console.print("[yellow]Beberapa worker memerlukan PostGIS; memakai 1 worker.[/]")
             workers = 1
+        app_or_factory, factory = "geo_sigap.web.app:create_app", True
+        if workers == 1:
+            # One process: build the services now and start their warm-up (routing engine
+            # first) so that it runs while the web app is imported and built, then hand
+            # the app itself to uvicorn. Several workers each build their own.
+            from geo_sigap.services import Services
+
+            services = Services.from_settings(s)
+            if s.warm_up_on_start:
+                services.start_warm_up()
+            from geo_sigap.web.app import create_app
+
+            app_or_factory, factory = create_app(s, services), False
     console.print(f"GeoSIGAP berjalan di http://{host}:{port}  (dokumentasi API: /docs)")
     proxies = ",".join(p.strip() for p in s.forwarded_allow_ips.split(",") if p.strip())
-    uvicorn.run("geo_sigap.web.app:create_app", factory=True, host=host, port=port,
+    uvicorn.run(app_or_factory, factory=factory, host=host, port=port,
                 workers=workers, log_level="info",
                 # trust X-Forwarded-* only from the proxies listed in the settings
                 proxy_headers=bool(proxies), forwarded_allow_ips=proxies or "")
@@ -190,7 +203,13 @@ def import_teams_cmd(file: Path = typer.Argument(..., help="CSV tim.")) -> None:
     with friendly_errors():
         with progress_bar() as cb:
             teams = read_teams(file, progress=cb)
-        _print_summary(f"Impor tim: {file.name}", import_teams(_services().db, teams))
+        svc = _services()
+        _print_summary(f"Impor tim: {file.name}", import_teams(svc.db, teams))
+        if svc.has_road_network():  # posts moved: the coverage layers for every worker
+            with progress_bar() as cb:
+                cb("cakupan waktu tempuh", 0, 1)
+                svc.coverage.refresh(background=False)
+                cb("cakupan waktu tempuh", 1, 1)
 
 
 @import_app.command("incidents")
@@ -291,19 +310,22 @@ def report(
     from geo_sigap.analytics.report import build_report
 
     with friendly_errors():
-        data = _services().report_data(quarter)  # the quarters the report compares only
+        svc = _services()
+        data = svc.report_data(quarter)  # the quarters the report compares only
         units = data.units if not kecamatan else data.units.loc[
             data.units["code"].astype(str).str.startswith(kecamatan)]
-        placement = _services().post_proposals(units)  # None without a road network
+        placement = svc.post_proposals(units)  # None without a road network
         with progress_bar() as cb:
             paths = build_report(data.incidents, data.units, data.teams, data.categories,
                                  quarter=quarter, kecamatan=kecamatan, out_dir=out_dir,
                                  progress=lambda done, total, msg: cb("laporan rakor", done,
-                                                                      total),
-                                 pdf=not no_pdf, placement=placement)
+                                                                      total, msg),
+                                 pdf=not no_pdf, placement=placement,
+                                 base=svc.print_base_layers())
         console.print(f"HTML: {paths.html}")
         if paths.pdf:
             console.print(f"PDF:  {paths.pdf}")
+        console.print(f"GeoPackage (data tabel dan peta): {paths.gpkg}")
 
 
 # -- routing ----------------------------------------------------------------------------

@@ -28,6 +28,10 @@ from geo_sigap.storage import users as store
 from geo_sigap.storage.tables import TeamRow, utcnow
 
 _hasher = PasswordHasher()
+# Demo accounts have published passwords (username + "123"): a slow hash protects nothing
+# there, and a dozen of them cost ~3 s of CPU on the demo's first start. They are made
+# with a light hash; the first sign-in rehashes with the full parameters (see login).
+_demo_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
 MIN_PASSWORD = 8
 DEMO_ROLES = ("operator", "dispatcher", "coordinator", "planner", "admin")
@@ -86,6 +90,12 @@ def create_user(db, username: str, password: str, role: str | UserRole,
     Raises :class:`InvalidInput` for a bad username, a short password (< 8), an unknown
     role, an unknown team or a username already taken.
     """
+    return _create_user(db, username, password, role, team_code, full_name, _hasher)
+
+
+def _create_user(db, username: str, password: str, role: str | UserRole,
+                 team_code: str | None, full_name: str | None,
+                 hasher: PasswordHasher) -> UserInfo:
     username = username.strip().lower()
     if not _USERNAME.match(username):
         raise InvalidInput(
@@ -108,7 +118,7 @@ def create_user(db, username: str, password: str, role: str | UserRole,
         if store.user_by_name(s, username) is not None:
             raise InvalidInput(f"Nama pengguna sudah dipakai: {username}",
                                f"Username already exists: {username}", username=username)
-        row = store.add_user(s, username=username, password_hash=_hasher.hash(password),
+        row = store.add_user(s, username=username, password_hash=hasher.hash(password),
                              role=r.value, team_code=team_code, full_name=full_name)
         return _info(row)
 
@@ -188,6 +198,6 @@ def ensure_demo_users(db) -> list[str]:
     wanted += [(f"tim_{role}", "team_member", code) for role, code in sorted(first_team.items())]
     for username, role, team in wanted:
         if username not in existing:
-            create_user(db, username, username + "123", role, team_code=team)
+            _create_user(db, username, username + "123", role, team, None, _demo_hasher)
             created.append(username)
     return created

@@ -35,7 +35,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from dataclasses import replace as _replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import shapely
@@ -76,16 +76,17 @@ class Candidate:
     ambiguous: bool = False
     code: str | None = None
     matched: str = ""
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     source: str = "offline"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, locale: str = "id") -> dict[str, Any]:
+        """JSON shape; ``notes`` in ``locale`` (``id`` or ``en``)."""
         p = self.placement
         return {
             "label": self.label, "level": self.level,
             "confidence": round(self.confidence, 3), "lon": self.lon, "lat": self.lat,
             "geometry": self.geometry, "ambiguous": self.ambiguous, "code": self.code,
-            "matched": self.matched, "notes": list(self.notes), "source": self.source,
+            "matched": self.matched, "notes": [n.text(locale) for n in self.notes], "source": self.source,
             "placement": None if p is None else {
                 "description": p.describe(), "codes": p.unit_codes, "flags": list(p.flags)},
         }
@@ -111,7 +112,7 @@ class _Found:
     score: float  # 0..1
     factor: float
     geom: Any = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     matched: str = ""
 
 
@@ -361,8 +362,7 @@ class ForwardGeocoder:
                     matches = matches[:50]
                 for e in matches:
                     factor = 0.97 if kel else 0.60
-                    notes = [] if kel else ["Kelurahan tidak disebut; nomor RT ada di beberapa "
-                                            "kelurahan"]
+                    notes = [] if kel else [_NOTE_NO_KELURAHAN]
                     found.append(_Found(e, kscore, factor, notes=notes, matched=parsed.normalized))
                     if e.geom is not None:
                         context.append((e.geom, kscore, 0))
@@ -374,8 +374,9 @@ class ForwardGeocoder:
                                          list(self._rw.values()))
                            for e in lst if e.number[0] == rw]
                     for e in rws[:50]:
-                        found.append(_Found(e, kscore, 0.93 if kel else 0.60, notes=[
-                            f"RT {rt:03d} tidak ada di data wilayah; ditampilkan RW-nya"],
+                        found.append(_Found(e, kscore, 0.93 if kel else 0.60, notes=[Note(
+                            f"RT {rt:03d} tidak ada di data wilayah; ditampilkan RW-nya",
+                            f"RT {rt:03d} is not in the area data; showing its RW")],
                             matched=parsed.normalized))
                         if e.geom is not None:
                             context.append((e.geom, kscore, 0))
@@ -384,8 +385,9 @@ class ForwardGeocoder:
                     matches = rws
                 if kel is not None and not matches:
                     what = " / ".join(f"{k} {v:03d}" for k, v in (("RT", rt), ("RW", rw)) if v)
-                    found.append(_Found(kel, kscore, 0.75, notes=[
-                        f"{what} tidak ada di data wilayah; ditampilkan kelurahannya"],
+                    found.append(_Found(kel, kscore, 0.75, notes=[Note(
+                        f"{what} tidak ada di data wilayah; ditampilkan kelurahannya",
+                        f"{what} is not in the area data; showing its kelurahan")],
                         matched=parsed.normalized))
                     if kel.geom is not None:
                         context.append((kel.geom, kscore, 0))
@@ -488,8 +490,9 @@ class ForwardGeocoder:
                 d_m = g.geom.distance(pt) * 111_320
                 if d_m <= 200:
                     found.append(_Found(g, f.score, f.factor * 0.9 * (1 - d_m / 1000),
-                                        notes=[f"Gang terdekat dari {f.entry.label} "
-                                               f"(±{d_m:.0f} m)"], matched=f.matched))
+                                        notes=[Note(
+                                            f"Gang terdekat dari {f.entry.label} (±{d_m:.0f} m)",
+                                            f"Nearest alley to {f.entry.label} (±{d_m:.0f} m)")], matched=f.matched))
 
     # ------------------------------------------------------------------ ranking
     def _rank(self, found: list[_Found], limit: int, near: tuple[float, float] | None
@@ -538,8 +541,21 @@ class ForwardGeocoder:
                          e.code, f.matched, tuple(f.notes))
 
 
-_NOTE_WIDER = "Di kelurahan yang disebut, tetapi tidak di RT/RW yang disebut"
-_NOTE_OUTSIDE = "Tidak berada di wilayah yang disebut"
+class Note(NamedTuple):
+    """A remark on a candidate, in Bahasa Indonesia (``id``) and English (``en``)."""
+
+    id: str
+    en: str
+
+    def text(self, locale: str = "id") -> str:
+        return self.en if locale == "en" else self.id
+
+
+_NOTE_WIDER = Note("Di kelurahan yang disebut, tetapi tidak di RT/RW yang disebut",
+                   "In the kelurahan named, but not in the RT/RW named")
+_NOTE_OUTSIDE = Note("Tidak berada di wilayah yang disebut", "Not inside the area named")
+_NOTE_NO_KELURAHAN = Note("Kelurahan tidak disebut; nomor RT ada di beberapa kelurahan",
+                          "No kelurahan named; this RT number exists in several kelurahan")
 _ADMIN_LEVELS = frozenset({"rt", "rw", "kelurahan", "kecamatan"})
 _ADMIN_ALONE = 0.9
 _DEPTH = {"landmark": 0, "rt": 1, "gang": 2, "street": 3, "rw": 4, "kelurahan": 5,

@@ -13,7 +13,7 @@ from typing import Any
 from shapely.geometry import Point, mapping
 
 from geo_sigap.errors import ConfigError, GeoSigapError
-from geo_sigap.geocoding.forward import Candidate
+from geo_sigap.geocoding.forward import Candidate, Note
 from geo_sigap.geocoding.reverse import ReverseGeocoder
 
 
@@ -91,7 +91,7 @@ class NominatimGeocoder:
                 label=str(getattr(r, "address", text)), level="landmark",
                 confidence=round(0.7 * (0.9 ** rank), 4), lon=lon, lat=lat,
                 geometry=mapping(Point(lon, lat)), placement=placement, ambiguous=len(results) > 1,
-                matched=text, notes=("Hasil geocoder online (Nominatim)",), source="nominatim"))
+                matched=text, notes=(Note("Hasil geocoder online (Nominatim)", "Online geocoder result (Nominatim)"),), source="nominatim"))
         return out
 
 

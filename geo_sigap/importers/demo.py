@@ -49,7 +49,7 @@ def load_demo(db, categories: CategoryTable, *, root: Path | None = None,
               progress: Progress = null_progress, with_history: bool = True) -> dict:
     """Import the demo boundaries, teams and (optionally) incident history. Idempotent."""
     from geo_sigap.importers.boundaries import import_boundaries, read_boundaries
-    from geo_sigap.importers.incidents import import_incidents, read_incidents
+    from geo_sigap.importers.incidents import import_incidents_csv
     from geo_sigap.importers.placement import placer_from_db
     from geo_sigap.importers.teams import import_teams, read_teams
 
@@ -61,10 +61,9 @@ def load_demo(db, categories: CategoryTable, *, root: Path | None = None,
             data = read_boundaries(f, progress=progress, derive_parents=False)
             summary["boundaries"][level] = import_boundaries(db, data)["inserted"]
     summary["teams"] = import_teams(db, read_teams(paths["teams"], progress=progress))
-    if with_history:
-        incidents, links = read_incidents(paths["incidents"], categories, progress=progress)
-        summary["incidents"] = import_incidents(db, incidents, links, placer_from_db(db),
-                                                progress=progress)
+    if with_history:  # the streaming import: whole columns at a time, executemany batches
+        summary["incidents"] = import_incidents_csv(db, paths["incidents"], categories,
+                                                    placer_from_db(db), progress=progress)
     return summary
 
 

@@ -363,82 +363,194 @@ def parse_chunk(df: pd.DataFrame, line0: int, categories: CategoryTable, tz: str
     }
 
 
+def count_rows(path: str | Path) -> int:
+    """Lines after the header (a quick estimate of the rows: a quoted value holding a line
+    break counts twice). Read in 1 MB blocks."""
+    n = 0
+    last = b"\n"
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            n += block.count(b"\n")
+            last = block[-1:]
+    return max(0, n - (last == b"\n"))
+
+
+class _Checks:
+    """What the checks found so far over the chunks of one file."""
+
+    def __init__(self, team_roles: dict):
+        self.team_roles = team_roles
+        self.errors: list[tuple[int, str]] = []
+        self.unknown: set[str] = set()
+        self.cross_dup = False
+        self.seen: list[np.ndarray] = []  # sorted ticket hashes of each chunk before
+
+    @property
+    def ok(self) -> bool:
+        return not (self.errors or self.unknown or self.cross_dup)
+
+    def add(self, p: dict) -> None:
+        self.errors.extend(p["errors"] if len(self.errors) < 1000 else p["errors"][:1])
+        used = [p["lead_team"]]
+        if (p["support_teams"] != "").any():
+            used.append(np.array([c.strip() for v in p["support_teams"] if v
+                                  for c in v.split(";")], dtype=object))
+        for c in pd.unique(np.concatenate(used)):
+            if c and c not in self.team_roles:
+                self.unknown.add(c)
+        given = p["ticket"][p["ticket"] != ""]
+        h = np.sort(pd.util.hash_array(given.astype(object)).astype(np.uint64))
+        for prev in self.seen:
+            if len(prev) and len(h):
+                pos = np.minimum(np.searchsorted(prev, h), len(prev) - 1)
+                self.cross_dup |= bool((prev[pos] == h).any())
+        self.seen.append(h)
+
+    def duplicate_hashes(self) -> set:
+        allh = np.sort(np.concatenate(self.seen)) if self.seen else np.empty(0, np.uint64)
+        return set(allh[1:][allh[1:] == allh[:-1]].tolist())
+
+
+def _prepared(path: Path, chunk_rows: int, categories: CategoryTable, tz: str, placer,
+              checks: _Checks):
+    """Parsed, checked chunks; while every row so far is right, each with its tickets
+    filled in and its placement columns (``p["placed"]``)."""
+    from geo_sigap.importers.placement import placement_columns
+
+    frame_of = getattr(placer, "locate_many", None)
+    for line0, df in _chunks(path, chunk_rows):
+        p = parse_chunk(df, line0, categories, tz)
+        checks.add(p)
+        if checks.ok:
+            tickets = p["ticket"].copy()
+            for i in np.flatnonzero(tickets == ""):
+                tickets[i] = new_ticket_code(p["times"]["reported_at"].iat[i].to_pydatetime())
+            p["ticket"] = tickets
+            p["placed"] = placement_columns(frame_of(p["lon"], p["lat"]) if frame_of
+                                            else placer(p["lon"], p["lat"]))
+        yield p
+
+
+def _read_ahead(items, depth: int = 2):
+    """Iterate ``items`` in a background thread, at most ``depth`` items ahead: the next
+    chunk is read, checked and placed while the database stores this one (the drivers
+    release the GIL while SQLite writes or PostgreSQL answers). Exceptions of the thread
+    are raised here; leaving the loop early stops the thread."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def run():
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put((True, item), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put((True, end))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            q.put((False, exc))
+
+    t = threading.Thread(target=run, name="import-read-ahead", daemon=True)
+    t.start()
+    try:
+        while True:
+            good, item = q.get()
+            if not good:
+                raise item
+            if item is end:
+                return
+            yield item
+    finally:
+        stop.set()
+        while t.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                t.join(0.05)
+
+
 def import_incidents_csv(db, path: str | Path, categories: CategoryTable, placer: Placer, *,
                          timezone: str = "Asia/Jakarta", actor: str = "import",
                          progress: Progress = null_progress,
                          chunk_rows: int = CHUNK_ROWS) -> dict:
     """Check and store a history CSV of any size, streaming (bounded memory).
 
-    Pass 1 checks every row (the same rules as :func:`read_incidents`; a ticket twice in
-    the file, an unknown team code, any bad row: the file is refused, nothing written).
-    Pass 2 places each chunk in its units and stores it, all in one transaction: COPY on
-    PostgreSQL, executemany batches on SQLite. Tickets already stored are skipped (looked
-    up chunk by chunk). Returns ``{inserted, skipped_existing, outside_coverage}``.
+    One pass over the file, inside one transaction: each chunk is checked (the same rules
+    as :func:`read_incidents`), placed in its units and stored (COPY on PostgreSQL,
+    executemany batches on SQLite; a load larger than the table rebuilds the secondary
+    indexes once at the end, see :mod:`geo_sigap.storage.bulk`); the next chunk is read
+    and placed in a thread while this one is stored. At the first wrong row (a bad
+    value, a ticket twice in the file, an unknown team code) writing stops, the rest of
+    the file is still checked so that every error is reported, and the transaction is
+    rolled back: nothing is written. Tickets already stored are skipped (looked up chunk
+    by chunk). Progress: ``("menyimpan", rows done, rows in the file)``
+    (``"memeriksa laporan"`` once writing stopped, ``"menyusun indeks"`` at the end).
+    Returns ``{inserted, skipped_existing, outside_coverage}``.
     """
     from sqlalchemy import select
 
+    from geo_sigap.storage.audit import append
+    from geo_sigap.storage.bulk import BulkWriter
     from geo_sigap.storage.tables import TeamRow
 
     path = Path(path)
+    total = count_rows(path) if path.exists() else 0
     with db.session() as s:
         team_roles = dict(s.execute(select(TeamRow.code, TeamRow.role)).all())
-    total = 0
-    errors: list[tuple[int, str]] = []
-    hashes: list[np.ndarray] = []
-    unknown: set[str] = set()
-    for line0, df in _chunks(path, chunk_rows):
-        p = parse_chunk(df, line0, categories, timezone)
-        if len(errors) < 1000:
-            errors.extend(p["errors"])
-        else:
-            errors.extend(p["errors"][:1])
-        given = p["ticket"][p["ticket"] != ""]
-        hashes.append(pd.util.hash_array(given.astype(object)).astype(np.uint64))
-        for lead, sup in zip(p["lead_team"], p["support_teams"]):
-            for c in [lead, *sup.split(";")]:
-                c = c.strip()
-                if c and c not in team_roles:
-                    unknown.add(c)
-        total += p["n"]
-        progress("memeriksa laporan", total, total)
-    allh = np.concatenate(hashes) if hashes else np.empty(0, np.uint64)
-    allh.sort()
-    if len(allh) and (allh[1:] == allh[:-1]).any():  # a ticket in two chunks
-        errors.extend(_cross_chunk_duplicates(path, chunk_rows, set(
-            allh[1:][allh[1:] == allh[:-1]].tolist())))
-    if errors:
-        errors = sorted(set(errors))
-        raise refuse(path, [f"baris {line}: {msg}" for line, msg in errors])
-    if unknown:
-        raise refuse("incidents", [f"kode tim tidak dikenal: {', '.join(sorted(unknown)[:20])}"])
-    del hashes, allh
-
-    from geo_sigap.storage.audit import append
-    from geo_sigap.storage.incidents import BulkWriter
-
+    checks = _Checks(team_roles)
     inserted = outside = skipped = done = 0
     now = datetime.now(UTC)
     with db.session() as s:
-        writer = BulkWriter(s, actor=actor, now=now)
-        for line0, df in _chunks(path, chunk_rows):
-            p = parse_chunk(df, line0, categories, timezone)
-            tickets = p["ticket"].copy()
-            for i in np.flatnonzero(tickets == ""):
-                tickets[i] = new_ticket_code(p["times"]["reported_at"].iat[i].to_pydatetime())
-            p["ticket"] = tickets
-            keep = ~np.isin(tickets, list(writer.existing(tickets)))
-            skipped += int((~keep).sum())
-            if keep.any():
-                plc = placer(p["lon"][keep], p["lat"][keep])
-                outside += sum(1 for x in plc if x.kelurahan_code is None)
-                inserted += writer.write(p, keep, plc, team_roles)
+        writer = BulkWriter(s, actor=actor, now=now, expected_rows=total)
+        for p in _read_ahead(_prepared(path, chunk_rows, categories, timezone, placer,
+                                       checks)):
+            writing = "placed" in p and checks.ok
+            if writing:
+                found = writer.existing(p["ticket"])
+                keep = ~np.isin(p["ticket"], list(found)) if found else np.ones(p["n"], bool)
+                skipped += int((~keep).sum())
+                if keep.any():
+                    placed = {k: v[keep] for k, v in p["placed"].items()}
+                    outside += int(sum(1 for c in placed["kelurahan_code"] if c is None))
+                    inserted += writer.write(p, keep, placed, team_roles)
             done += p["n"]
-            progress("menyimpan", done, total)
+            progress("menyimpan" if writing else "memeriksa laporan", done, max(total, done))
+        errors = checks.errors
+        if checks.cross_dup:  # the lines of a ticket met in an earlier chunk (exact)
+            errors = errors + _cross_chunk_duplicates(path, chunk_rows,
+                                                      checks.duplicate_hashes())
+        if errors:
+            errors = sorted(set(errors))
+            raise refuse(path, [f"baris {line}: {msg}" for line, msg in errors])
+        if checks.unknown:
+            raise refuse("incidents", ["kode tim tidak dikenal: "
+                                       + ", ".join(sorted(checks.unknown)[:20])])
+        if checks.cross_dup:  # two tickets with one 64-bit hash and no real duplicate: redo
+            s.rollback()
+            return _import_exact(db, path, categories, placer, timezone=timezone,
+                                 actor=actor, progress=progress)
+        if inserted:
+            progress("menyusun indeks", done, max(total, done))
+            writer.finish()
         append(s, AuditEntry(at=now, actor=actor, actor_role="admin", action="import_incidents",
                              details={"count": inserted, "file": path.name}))
-        if inserted:
-            writer.finish()
     return {"inserted": inserted, "skipped_existing": skipped, "outside_coverage": outside}
+
+
+def _import_exact(db, path, categories, placer, **kw) -> dict:  # pragma: no cover - 2**-64
+    """The row-by-row reader and writer, for the file whose ticket hashes collided."""
+    incidents, links = read_incidents(path, categories, timezone=kw["timezone"],
+                                      progress=kw["progress"])
+    return import_incidents(db, incidents, links, placer, actor=kw["actor"],
+                            progress=kw["progress"])
 
 
 def _cross_chunk_duplicates(path: Path, chunk_rows: int, dup_hashes: set) -> list:

@@ -29,6 +29,7 @@ def placer_from_units(units, *, gap_tolerance_m: float = 50.0):
     def place(lons: np.ndarray, lats: np.ndarray) -> Sequence[Placement]:
         return placements_from_frame(geocoder.locate_many(lons, lats))
 
+    place.locate_many = geocoder.locate_many  # the same as a frame: bulk importers
     return place
 
 
@@ -42,4 +43,55 @@ def placements_from_frame(df: pd.DataFrame) -> list[Placement]:
         p = Placement(**{k: v[i] for k, v in cols.items()})
         p.flags = tuple(f for f in flags[i].split(";") if f and f != "nan")
         out.append(p)
+    return out
+
+
+_STORED = ("kecamatan_code", "kelurahan_code", "rw_code", "rt_code")
+
+
+def placement_columns(placed) -> dict:
+    """What storage keeps of many placements, column by column: the four unit codes
+    (object arrays, ``None`` where missing) and ``placement`` (the JSON text of each
+    :class:`Placement`, flags as a list).
+
+    ``placed`` is a frame of :meth:`ReverseGeocoder.locate_many` or a sequence of
+    :class:`Placement`. From a frame the JSON is written once per distinct combination of
+    units and flags (a city has thousands of RT, a history millions of rows), not per row.
+    """
+    import json
+
+    fields = tuple(Placement.__dataclass_fields__)
+    if not isinstance(placed, pd.DataFrame):
+        out = {k: np.array([getattr(p, k) for p in placed], dtype=object) for k in _STORED}
+        docs = []
+        for p in placed:
+            d = {f: getattr(p, f) for f in fields}
+            d["flags"] = list(p.flags)
+            docs.append(json.dumps(d))
+        out["placement"] = np.array(docs, dtype=object)
+        return out
+    n = len(placed)
+    cols = [f"{lv}_{k}" for lv in _LEVELS for k in ("code", "name")]
+    keys = []
+    for c in cols:
+        keys.append(pd.Categorical(placed[c]).codes if c in placed else np.full(n, -1))
+    flags = (placed["quality_flags"].astype(str) if "quality_flags" in placed
+             else pd.Series([""] * n))
+    keys.append(pd.factorize(flags.to_numpy(object))[0])
+    if n == 0:
+        return {**{k: np.empty(0, dtype=object) for k in _STORED},
+                "placement": np.empty(0, dtype=object)}
+    stacked = np.stack(keys, axis=1)
+    _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    values = {c: placed[c].astype(object).where(placed[c].notna(), None).to_numpy(object)
+              if c in placed else np.full(n, None, dtype=object) for c in cols}
+    fl = flags.to_numpy(object)
+    docs = []
+    for i in first:
+        d = {f: (values[f][i] if f in values else None) for f in fields if f != "flags"}
+        d["flags"] = [f for f in str(fl[i]).split(";") if f and f != "nan"]
+        docs.append(json.dumps({f: d[f] for f in fields}))
+    out = {k: values[k] for k in _STORED}
+    out["placement"] = np.array(docs, dtype=object)[inverse]
     return out

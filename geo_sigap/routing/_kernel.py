@@ -178,3 +178,220 @@ def search(indptr, nbr, wt, ln, eid, n_nodes,
             if best[t] < np.inf:
                 final[t] = True
     return dist, dlen, via, label, best, best_len, best_ent, final, stop_time
+
+
+
+
+# columns of a workspace's node rows (one 64-byte row per node: one cache line)
+_DIST, _DLEN, _VIA, _LABEL, _HPOS, _HEAD = 0, 1, 2, 3, 4, 5
+NODE_COLUMNS = 8
+
+
+@njit(cache=True, inline="always")
+def _decrease(keys, vals, node, size, key, x):
+    """Indexed 4-ary heap (place of node ``x`` in ``node[x, _HPOS]``, -1 when out):
+    insert ``x`` with ``key`` or lower its key; returns the size."""
+    i = int(node[x, _HPOS])
+    if i < 0:
+        i = size
+        size += 1
+    while i > 0:
+        parent = (i - 1) >> 2
+        if keys[parent] <= key:
+            break
+        keys[i] = keys[parent]
+        vals[i] = vals[parent]
+        node[vals[i], _HPOS] = i
+        i = parent
+    keys[i] = key
+    vals[i] = x
+    node[x, _HPOS] = i
+    return size
+
+
+@njit(cache=True, inline="always")
+def _pop_min(keys, vals, node, size):
+    """Remove the smallest of the indexed 4-ary heap: ``(key, x, size)``."""
+    key, top = keys[0], vals[0]
+    node[top, _HPOS] = -1.0
+    size -= 1
+    if size > 0:
+        lk, lv = keys[size], vals[size]
+        i = 0
+        while True:
+            c = 4 * i + 1
+            if c >= size:
+                break
+            m = c
+            mk = keys[c]
+            end = c + 4 if c + 4 < size else size
+            for j in range(c + 1, end):
+                if keys[j] < mk:
+                    m = j
+                    mk = keys[j]
+            if mk >= lk:
+                break
+            keys[i] = mk
+            vals[i] = vals[m]
+            node[vals[i], _HPOS] = i
+            i = m
+        keys[i] = lk
+        vals[i] = lv
+        node[lv, _HPOS] = i
+    return key, top, size
+
+
+@njit(cache=True)
+def search_ws(indptr, arcs,
+              seed_node, seed_time, seed_len,
+              ent_team, ent_node, ent_off, ent_len, team_init, team_init_len,
+              team_group, team_required, group_need, max_time,
+              node, hk, hv, touched, set_node, set_via, set_label):
+    """:func:`search` on a reusable workspace: no array of the network's size is made.
+
+    Laid out for the memory cache: ``arcs`` holds each arc's ``(neighbour, time,
+    length, edge id)`` in one row (CSR order, ``indptr`` as in :func:`search`) and
+    ``node`` each node's ``dist, dlen, via, label`` (integers stored as floats, exact),
+    its place in the queue and the head of its team entries in one 64-byte row, so a
+    relaxed node costs one cache line instead of six. The queue is an indexed 4-ary
+    heap (``hk``/``hv``): a node is in it at most once, its key lowered in place.
+
+    The workspace (:class:`geo_sigap.routing.network.Workspace`) comes in clean
+    (``dist`` inf, queue place and entry head -1) and is left clean: only the nodes
+    this search reached are reset (``dlen``, ``via`` and ``label`` are written whenever
+    ``dist`` is). Instead of arrays over every node it records the settled nodes in
+    settling order (``set_node``, with the edge used there ``set_via`` and the seed
+    index ``set_label``): enough to rebuild any team's route.
+
+    Returns
+    -------
+    best, best_len, best_ent, final, stop_time, n_settled
+        As :func:`search`; ``set_*[:n_settled]`` hold the settled nodes.
+    """
+    n_teams = team_group.shape[0]
+    n_groups = group_need.shape[0]
+    n_ent = ent_node.shape[0]
+    nxt = np.empty(n_ent, np.int64)
+    for i in range(n_ent):
+        nxt[i] = int(node[ent_node[i], _HEAD])
+        node[ent_node[i], _HEAD] = i
+    best = team_init.copy()
+    best_len = team_init_len.copy()
+    best_ent = np.full(n_teams, -1, np.int64)
+    final = np.zeros(n_teams, np.bool_)
+    got = np.zeros(n_groups, np.int64)
+    open_groups = 0
+    for g in range(n_groups):
+        if group_need[g] > 0:
+            open_groups += 1
+    req_left = 0
+    for t in range(n_teams):
+        if team_required[t]:
+            req_left += 1
+    watching = n_teams > 0 and (open_groups > 0 or req_left > 0)
+    hs = 0
+    tk = np.empty(n_ent + n_teams + 1)
+    tv = np.empty(n_ent + n_teams + 1, np.int64)
+    ts = 0
+    n_touched = 0
+    n_settled = 0
+    for t in range(n_teams):
+        if best[t] < np.inf:
+            ts = _push(tk, tv, ts, best[t], t)
+    for s in range(seed_node.shape[0]):
+        x = seed_node[s]
+        if seed_time[s] < node[x, _DIST]:
+            if node[x, _DIST] == np.inf:
+                touched[n_touched] = x
+                n_touched += 1
+            node[x, _DIST] = seed_time[s]
+            node[x, _DLEN] = seed_len[s]
+            node[x, _VIA] = -1.0
+            node[x, _LABEL] = s
+            hs = _decrease(hk, hv, node, hs, seed_time[s], x)
+    stop_time = np.inf
+    stopped = False
+    while hs > 0:
+        d, x, hs = _pop_min(hk, hv, node, hs)
+        if d > max_time and req_left <= 0:
+            stop_time = d
+            stopped = True
+            break
+        dx = node[x, _DLEN]
+        lx = node[x, _LABEL]
+        set_node[n_settled] = x
+        set_via[n_settled] = int(node[x, _VIA])
+        set_label[n_settled] = int(lx)
+        n_settled += 1
+        i = int(node[x, _HEAD])
+        while i >= 0:
+            t = ent_team[i]
+            cand = d + ent_off[i]
+            if cand < best[t] and not final[t]:
+                best[t] = cand
+                best_len[t] = dx + ent_len[i]
+                best_ent[t] = i
+                ts = _push(tk, tv, ts, cand, t)
+            i = nxt[i]
+        # teams whose best cannot improve any more (every later time is >= d)
+        while watching and ts > 0 and tk[0] <= d:
+            c, t, ts = _pop(tk, tv, ts)
+            if final[t] or c > best[t]:
+                continue
+            final[t] = True
+            g = team_group[t]
+            got[g] += 1
+            if got[g] == group_need[g]:
+                open_groups -= 1
+            if team_required[t]:
+                req_left -= 1
+        if watching and open_groups <= 0 and req_left <= 0:
+            stop_time = d
+            stopped = True
+            break
+        for a in range(indptr[x], indptr[x + 1]):
+            y = int(arcs[a, 0])
+            nd = d + arcs[a, 1]
+            if nd < node[y, _DIST]:
+                if node[y, _DIST] == np.inf:
+                    touched[n_touched] = y
+                    n_touched += 1
+                node[y, _DIST] = nd
+                node[y, _DLEN] = dx + arcs[a, 2]
+                node[y, _VIA] = arcs[a, 3]
+                node[y, _LABEL] = lx
+                hs = _decrease(hk, hv, node, hs, nd, y)
+    if not stopped:
+        # the whole reachable network is settled: every tentative best is final
+        for t in range(n_teams):
+            if best[t] < np.inf:
+                final[t] = True
+    # leave the workspace clean for the next search
+    for j in range(n_touched):
+        y = touched[j]
+        node[y, _DIST] = np.inf
+        node[y, _HPOS] = -1.0
+    for i in range(n_ent):
+        node[ent_node[i], _HEAD] = -1.0
+    return best, best_len, best_ent, final, stop_time, n_settled
+
+
+@njit(cache=True)
+def nearest_piece(px, py, cand, ax, ay, bx, by):
+    """Of the pieces ``cand``, the nearest to (px, py): ``(piece, distance, t)`` with the
+    same arithmetic as :meth:`geo_sigap.routing.snap.SnapIndex._distance` (bit for bit);
+    of equally near pieces the lowest."""
+    best = np.inf
+    bp = -1
+    bt = 0.0
+    for j in range(cand.shape[0]):
+        p = cand[j]
+        x0, y0 = ax[p], ay[p]
+        dx, dy = bx[p] - x0, by[p] - y0
+        ll = dx * dx + dy * dy
+        t = ((px - x0) * dx + (py - y0) * dy) / ll if ll > 0 else 0.0
+        t = min(max(t, 0.0), 1.0)
+        d = np.hypot(x0 + t * dx - px, y0 + t * dy - py)
+        if d < best or (d == best and p < bp):
+            best, bp, bt = d, p, t
+    return bp, best, bt

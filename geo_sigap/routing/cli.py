@@ -14,7 +14,7 @@ from geo_sigap.domain.categories import Category
 from geo_sigap.domain.teams import Team
 from geo_sigap.routing.coverage import coverage, write_coverage
 from geo_sigap.routing.engine import RoutingEngine
-from geo_sigap.routing.graph import cache_path, load_or_build
+from geo_sigap.routing.graph import cache_path, default_cache_dir, load_or_build
 from geo_sigap.routing.lines import RoadOptions
 from geo_sigap.routing.profiles import load_routing_config
 from geo_sigap.routing.summary import network_summary, summary_lines
@@ -30,12 +30,12 @@ def build_network(path: str | Path, *, speeds_file: str | Path | None = None,
     ``report`` also writes it as JSON (:func:`~geo_sigap.routing.summary.network_summary`).
     """
     config = load_routing_config(speeds_file)
-    cache_dir = cache_dir or Path.home() / ".cache" / "geo_sigap" / "routing"
+    cache_dir = cache_dir or default_cache_dir()
     t0 = time.perf_counter()
     graph = load_or_build(path, config, cache_dir, progress=echo, options=options)
     target = cache_path(path, config, cache_dir, options)
     t1 = time.perf_counter()
-    RoutingEngine(graph, config)
+    RoutingEngine(graph, config, cache_dir=cache_dir).prepare()  # saved for the service
     summary = network_summary(graph, config)
     for line in summary_lines(summary):
         echo(line)

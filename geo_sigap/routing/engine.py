@@ -17,11 +17,11 @@ import numpy as np
 from shapely.geometry import LineString, mapping
 
 from geo_sigap.errors import NoRoute
-from geo_sigap.routing import _alt, _kernel
-from geo_sigap.routing.graph import RoadGraph, haversine_m, load_or_build
-from geo_sigap.routing.network import ProfileNetwork
+from geo_sigap.routing import _alt, _kernel, _prepared
+from geo_sigap.routing.graph import RoadGraph, default_cache_dir, haversine_m, load_or_build
+from geo_sigap.routing.network import Attachments, ProfileNetwork
 from geo_sigap.routing.profiles import RoutingConfig, load_routing_config
-from geo_sigap.routing.snap import SNAP_CACHE_SIZE, LocalProjection, SnapCache
+from geo_sigap.routing.snap import SNAP_CACHE_SIZE, LocalProjection, SnapCache, Snaps
 
 # status of one team's answer
 ROAD = "road"  # exact road travel time
@@ -35,6 +35,8 @@ OFF_NETWORK = "off_network"  # the team (or the incident) is too far from any us
 GUIDE_MAX_TEAMS = 80
 GUIDE_MAX_GOALS = 24  # teams wanted at the start (k per role + responsible teams)
 ACTIVE_LANDMARKS = 8  # per goal, its strongest landmarks (8: all of them)
+_ROAD, _NOT_RANKED, _UNREACHABLE, _OFF_NETWORK = range(4)  # codes of the statuses above
+_STATUS_NAMES = np.array([ROAD, NOT_RANKED, UNREACHABLE, OFF_NETWORK])
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,7 @@ class EtaResult:
     lower_bound_s: float
     incident_access_m: float
     search_ms: float
+    settled: int = 0  # nodes the search settled (its work)
     _route: Any = field(default=None, repr=False)
 
     def route(self, i: int) -> Route:
@@ -100,28 +103,40 @@ class RoutingEngine:
         Searches for at most this many teams (and at most :data:`GUIDE_MAX_GOALS`
         wanted at the start) are goal-directed with landmark bounds — same answers,
         far fewer nodes when teams are few; ``0`` always searches plainly.
+    cache_dir
+        Where the prepared data of each profile (adjacency, components, snapping
+        pieces, landmark tables) are kept between starts (see
+        :mod:`geo_sigap.routing._prepared`; keyed by the graph's content and the
+        profile's speeds). ``None``: derived in memory at every start.
     """
 
     def __init__(self, graph: RoadGraph, config: RoutingConfig | None = None, *,
                  snap_cache_size: int = SNAP_CACHE_SIZE,
-                 guide_max_teams: int = GUIDE_MAX_TEAMS) -> None:
+                 guide_max_teams: int = GUIDE_MAX_TEAMS,
+                 cache_dir: str | Path | None = None) -> None:
         self.graph = graph
         self.config = config or load_routing_config()
         self.guide_max_teams = int(guide_max_teams)
         self.projection = LocalProjection(float(np.mean(graph.node_lon)),
                                           float(np.mean(graph.node_lat)))
-        self.networks = {p: ProfileNetwork(graph, p, self.projection) for p in graph.profiles}
+        key = _prepared.graph_digest(graph) if cache_dir is not None else None
+        self.networks = {p: ProfileNetwork(graph, p, self.projection, cache_dir=cache_dir,
+                                           graph_key=key) for p in graph.profiles}
         self.snap_caches = {p: SnapCache(net.snapper, snap_cache_size)
                             for p, net in self.networks.items()}
+        self._last_entries: dict[str, _TeamEntries] = {}
         self.bbox = (float(graph.node_lon.min()), float(graph.node_lat.min()),
                      float(graph.node_lon.max()), float(graph.node_lat.max()))
 
     @classmethod
     def from_file(cls, path: str | Path, *, speeds_file: str | Path | None = None,
                   cache_dir: str | Path | None = None, progress: Any = None) -> RoutingEngine:
-        """Engine for a road file (OSM XML/PBF, GeoJSON, SHP), cached after the first build."""
+        """Engine for a road file (OSM XML/PBF, GeoJSON, SHP); the graph and the engine's
+        prepared data are cached in ``cache_dir`` after the first build."""
         config = load_routing_config(speeds_file)
-        return cls(load_or_build(path, config, cache_dir, progress=progress), config)
+        cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        return cls(load_or_build(path, config, cache_dir, progress=progress), config,
+                   cache_dir=cache_dir)
 
     def network(self, profile: str) -> ProfileNetwork:
         try:
@@ -130,13 +145,21 @@ class RoutingEngine:
             self.graph.profile_index(profile)  # raises ConfigError with the choices
             raise
 
-    def warm_up(self) -> None:
-        """Compile (or load the compiled) search kernel before the first request."""
-        node = (float(self.graph.node_lon[0]), float(self.graph.node_lat[0]))
-        for p in self.graph.profiles:
-            self.eta_from_teams(node, [node], p, k=1)
-            if self.guide_max_teams > 0:
+    def prepare(self) -> None:
+        """Derive (or load from ``cache_dir``) what the goal-directed search needs."""
+        if self.guide_max_teams > 0:
+            for p in self.graph.profiles:
                 self.network(p).landmarks()
+
+    def warm_up(self) -> None:
+        """Compile (or load the compiled) search kernels and prepare the landmark tables
+        before the first request."""
+        self.prepare()
+        node = (float(self.graph.node_lon[0]), float(self.graph.node_lat[0]))
+        many = [node] * (GUIDE_MAX_TEAMS + 1)
+        for p in self.graph.profiles:
+            self.eta_from_teams(node, many, p, k=1)  # the plain kernel
+            self.eta_from_teams(node, [node], p, k=1)  # the goal-directed one
 
     # ------------------------------------------------------------------ ETAs
     def eta_from_teams(
@@ -180,64 +203,92 @@ class RoutingEngine:
                     else np.asarray(required, dtype=bool))
         inc = net.snap(incident_lonlat[0], incident_lonlat[1])
         teams = self.snap_caches[profile].snap(pts[:, 0], pts[:, 1])
-        straight = haversine_m(pts[:, 0], pts[:, 1], incident_lonlat[0], incident_lonlat[1])
-        status = np.full(n, ROAD, dtype=object)
-        on_net = teams.access_m <= cfg.max_snap_m
-        status[~on_net] = OFF_NETWORK
-        if inc.edge[0] < 0 or inc.access_m[0] > cfg.max_snap_m:
-            status[:] = OFF_NETWORK
-            on_net[:] = False
-        # no search at all when no team (or the incident) is on the network
-        seeds = net.attach(inc, cfg.access_speed_ms, leaving=False,
-                           keep=np.array([bool(on_net.any())]))
-        ents = net.attach(teams, cfg.access_speed_ms, leaving=True, keep=on_net)
-        if len(seeds.node):
-            comp = net.component[seeds.node[0]]
-            same = net.component[ents.node] == comp
-            ents = type(ents)(ents.owner[same], ents.node[same], ents.time[same],
-                              ents.length[same], ents.side[same])
-        in_comp = np.zeros(n, bool)
-        in_comp[ents.owner] = True
-        direct_t, direct_m = net.along_same_road(teams, inc, cfg.access_speed_ms,
-                                                 np.flatnonzero(on_net))
-        in_comp |= np.isfinite(direct_t)
-        n_groups = int(groups.max()) + 1 if n else 0
-        sizes = np.bincount(groups[in_comp], minlength=n_groups)
-        need = sizes if k is None else np.minimum(sizes, k)
-        rev = net.reverse
-        args = (rev.indptr, rev.nbr, rev.wt, rev.ln, rev.eid, self.graph.n_nodes,
-                seeds.node, seeds.time, seeds.length,
-                ents.owner, ents.node, ents.time, ents.length, direct_t, direct_m,
-                groups, required & in_comp, need.astype(np.int64), float(max_time_s))
-        wanted = int(need.sum()) + int((required & in_comp).sum())
-        if (len(seeds.node) and 0 < wanted <= GUIDE_MAX_GOALS
-                and int(in_comp.sum()) <= self.guide_max_teams):
-            lm_from, lm_to = net.landmarks()
-            lb, order = _alt.team_bounds(lm_from, lm_to, seeds.node, seeds.time, ents.owner,
-                                         ents.node, ents.time, direct_t, lm_from.shape[1])
-            out = _alt.search_alt(*args, lm_from, lm_to, lb, order, ACTIVE_LANDMARKS)
+        tab = self._entries(profile, net, teams)
+        on_net = tab.on_net
+        code = np.where(on_net, _ROAD, _OFF_NETWORK).astype(np.int8)
+        inc_ok = inc.edge[0] >= 0 and inc.access_m[0] <= cfg.max_snap_m
+        final = np.zeros(n, bool)
+        best = best_len = np.full(n, np.nan)
+        stop_time = np.inf
+        if not inc_ok or not tab.on_idx.size:
+            # no search at all when no team (or the incident) is on the network
+            code[:] = _OFF_NETWORK
+            seeds, ents, best_ent, paths = None, None, None, None
+            n_set = 0
         else:
-            out = _kernel.search(*args)
-        _dist, _dlen, via, label, best, best_len, best_ent, final, stop_time = out
+            seeds = net.attach(inc, cfg.access_speed_ms, leaving=False)
+            same = tab.ent_comp == net.component[seeds.node[0]]
+            ents = tab.ents if same.all() else tab.ents.take(same)
+            in_comp = np.zeros(n, bool)
+            in_comp[ents.owner] = True
+            direct_t, direct_m = net.along_same_road(teams, inc, cfg.access_speed_ms,
+                                                     tab.on_idx)
+            in_comp |= np.isfinite(direct_t)
+            n_groups = int(groups.max()) + 1 if n else 0
+            sizes = np.bincount(groups[in_comp], minlength=n_groups)
+            need = (sizes if k is None else np.minimum(sizes, k)).astype(np.int64)
+            req = required & in_comp
+            rev = net.reverse
+            args = (seeds.node, seeds.time, seeds.length,
+                    ents.owner, ents.node, ents.time, ents.length, direct_t, direct_m,
+                    groups, req, need, float(max_time_s))
+            wanted = int(need.sum()) + int(req.sum())
+            if (0 < wanted <= GUIDE_MAX_GOALS
+                    and int(in_comp.sum()) <= self.guide_max_teams):
+                lm_from, lm_to = net.landmarks()
+                lb, order = _alt.team_bounds(lm_from, lm_to, seeds.node, seeds.time,
+                                             ents.owner, ents.node, ents.time, direct_t,
+                                             lm_from.shape[1])
+                out = _alt.search_alt(rev.indptr, rev.nbr, rev.wt, rev.ln, rev.eid,
+                                      self.graph.n_nodes, *args, lm_from, lm_to, lb, order,
+                                      ACTIVE_LANDMARKS)
+                _dist, _dlen, via, label, best, best_len, best_ent, final, stop_time = out
+                paths = _Paths(via=via, label=label)
+                n_set = int(np.count_nonzero(via >= 0))
+            else:
+                with net.workspace() as ws:
+                    best, best_len, best_ent, final, stop_time, n_set = _kernel.search_ws(
+                        rev.indptr, net.reverse_arcs, *args, *ws.arrays())
+                    paths = _Paths(nodes=ws.set_node[:n_set].copy(),
+                                   edges=ws.set_via[:n_set].copy(),
+                                   seeds=ws.set_label[:n_set].copy(),
+                                   n_nodes=self.graph.n_nodes)
+            code[on_net & ~final] = _NOT_RANKED
+            unreachable = on_net & ~in_comp
+            if not np.isfinite(stop_time):  # searched everything: the rest has no path
+                unreachable |= on_net & ~final
+            code[unreachable] = _UNREACHABLE
         eta = np.where(final, best, np.nan)
         meters = np.where(final, best_len, np.nan)
-        status[on_net & ~final] = NOT_RANKED
-        unreachable = on_net & ~in_comp
-        if not np.isfinite(stop_time):  # searched everything: the rest has no path
-            unreachable |= on_net & ~final
-        status[unreachable] = UNREACHABLE
-        estimate = (status == UNREACHABLE) | (status == OFF_NETWORK)
-        eta[estimate] = straight[estimate] * cfg.detour_factor / cfg.straight_speed_ms
-        meters[estimate] = straight[estimate] * cfg.detour_factor
+        estimate = code >= _UNREACHABLE
+        if estimate.any():
+            e = np.flatnonzero(estimate)
+            straight = haversine_m(pts[e, 0], pts[e, 1], incident_lonlat[0],
+                                   incident_lonlat[1]) * cfg.detour_factor
+            eta[e] = straight / cfg.straight_speed_ms
+            meters[e] = straight
         result = EtaResult(
-            profile=profile, eta_s=eta, distance_m=meters, status=status.astype(str),
+            profile=profile, eta_s=eta, distance_m=meters, status=_STATUS_NAMES[code],
             is_estimate=estimate, access_m=teams.access_m,
             lower_bound_s=float(stop_time), incident_access_m=float(inc.access_m[0]),
-            search_ms=(_time.perf_counter() - t0) * 1000.0)
-        builder = _RouteBuilder(self, net, incident_lonlat, inc, seeds, label, via, pts, teams,
+            search_ms=(_time.perf_counter() - t0) * 1000.0, settled=int(n_set))
+        builder = _RouteBuilder(self, net, incident_lonlat, inc, seeds, paths, pts, teams,
                                 ents, best_ent, result)
         result._route = builder.route
         return result
+
+    def _entries(self, profile: str, net: ProfileNetwork, teams: Snaps) -> _TeamEntries:
+        """Where the team points enter the network; kept while the snap cache answers
+        with the same batch (the same positions as the last query)."""
+        last = self._last_entries.get(profile)
+        if last is not None and last.snaps is teams:
+            return last
+        on_net = teams.access_m <= self.config.max_snap_m
+        ents = net.attach(teams, self.config.access_speed_ms, leaving=True, keep=on_net)
+        tab = _TeamEntries(teams, on_net, np.flatnonzero(on_net), ents,
+                           net.component[ents.node])
+        self._last_entries[profile] = tab
+        return tab
 
     def route(self, from_lonlat: tuple[float, float], to_lonlat: tuple[float, float],
               profile: str) -> Route:
@@ -263,10 +314,40 @@ class RoutingEngine:
         return r
 
 
+@dataclass(frozen=True, slots=True)
+class _TeamEntries:
+    snaps: Snaps
+    on_net: np.ndarray
+    on_idx: np.ndarray
+    ents: Attachments
+    ent_comp: np.ndarray
+
+
+class _Paths:
+    """What a finished search knows of its routes: per node the edge it was reached by
+    (``via``, -1 at a seed) and its seed (``label``) — full arrays, or the settled nodes
+    only (``nodes``/``edges``/``seeds``), spread out on first use."""
+
+    def __init__(self, *, via=None, label=None, nodes=None, edges=None, seeds=None,
+                 n_nodes: int = 0) -> None:
+        self._via, self._label = via, label
+        self._compact = (nodes, edges, seeds, n_nodes)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._via is None:
+            nodes, edges, seeds, n = self._compact
+            via = np.full(n, -1, np.int64)
+            label = np.full(n, -1, np.int64)
+            via[nodes] = edges
+            label[nodes] = seeds
+            self._via, self._label = via, label
+        return self._via, self._label
+
+
 class _RouteBuilder:
     """Rebuilds a team's route from a finished search (no new search)."""
 
-    def __init__(self, engine, net, incident, inc, seeds, label, via, pts, teams, ents,
+    def __init__(self, engine, net, incident, inc, seeds, paths, pts, teams, ents,
                  best_ent, result) -> None:
         self.__dict__.update(locals())
         del self.__dict__["self"]
@@ -290,11 +371,12 @@ class _RouteBuilder:
             e_team = int(self.teams.edge[i])
             node = int(self.ents.node[ent])
             coords += self._part(e_team, f_team, 1.0 if self.ents.side[ent] == 1 else 0.0)
-            while self.via[node] >= 0:
-                e = int(self.via[node])
+            via, label = self.paths.arrays()
+            while via[node] >= 0:
+                e = int(via[node])
                 coords += [tuple(c) for c in g.edge_coords(e).tolist()]
                 node = int(g.edge_v[e])
-            seed = int(self.label[node])
+            seed = int(label[node])
             start = 1.0 if self.seeds.side[seed] == 1 else 0.0
             coords += self._part(e_inc, start, f_inc)
         coords += [(float(self.inc.lon[0]), float(self.inc.lat[0])), self.incident]

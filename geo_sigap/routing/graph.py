@@ -401,6 +401,11 @@ def cache_path(path: str | Path, config: RoutingConfig, cache_dir: str | Path,
     return Path(cache_dir) / f"{path.stem}.{key}.roads.npz"
 
 
+def default_cache_dir() -> Path:
+    """Where graphs (and engines' prepared data) are cached without a ``cache_dir``."""
+    return Path.home() / ".cache" / "geo_sigap" / "routing"
+
+
 def load_or_build(
     path: str | Path,
     config: RoutingConfig,
@@ -419,7 +424,7 @@ def load_or_build(
     child process — the service does, because GDAL and a SpatiaLite extension loaded
     in one process corrupt each other's heap (see :mod:`geo_sigap.maps.roads`).
     """
-    cache_dir = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "geo_sigap" / "routing"
+    cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
     target = cache_path(path, config, cache_dir, options)
     if target.exists():
         try:

@@ -7,20 +7,27 @@ Built from a :class:`~geo_sigap.routing.graph.RoadGraph` when the engine starts
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from geo_sigap.routing import _prepared
 from geo_sigap.routing.graph import RoadGraph
-from geo_sigap.routing.snap import LocalProjection, SnapIndex, Snaps
+from geo_sigap.routing.snap import PIECE_M, SNAP_ARRAYS, LocalProjection, SnapIndex, Snaps
 
 # A snapped point closer than this to a node counts as being on the node (metres), so
 # a point at the end of a one-way street may still leave or reach that node.
 NODE_TOLERANCE_M = 2.0
 # Landmarks for goal-directed searches (ALT): spread round the edge of the network.
 N_LANDMARKS = 8
+_CSR_FIELDS = ("indptr", "nbr", "wt", "ln", "eid")
+_NETWORK_ARRAYS = (tuple(f"{d}_{f}" for d in ("fwd", "rev") for f in _CSR_FIELDS)
+                   + ("component",) + SNAP_ARRAYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +54,51 @@ class Attachments:
     length: np.ndarray
     side: np.ndarray  # 1: the canonical edge's v end, 0: its u end
 
+    def take(self, rows: np.ndarray) -> Attachments:
+        """The rows selected by ``rows`` (a mask or indices)."""
+        return Attachments(self.owner[rows], self.node[rows], self.time[rows],
+                           self.length[rows], self.side[rows])
+
+
+class Workspace:
+    """Node-sized arrays one search works in, kept clean between searches.
+
+    :func:`geo_sigap.routing._kernel.search_ws` resets only what it touched, so a
+    query costs what it searches, not the size of the city. One search at a time per
+    workspace: :meth:`ProfileNetwork.workspace` lends them out (thread-safe).
+    """
+
+    __slots__ = ("node", "hk", "hv", "touched", "set_node", "set_via", "set_label")
+
+    def __init__(self, n_nodes: int) -> None:
+        from geo_sigap.routing._kernel import NODE_COLUMNS
+
+        self.node = np.zeros((n_nodes, NODE_COLUMNS))
+        self.node[:, 0] = np.inf  # dist
+        self.node[:, 4] = -1.0  # place in the queue
+        self.node[:, 5] = -1.0  # first team entry
+        self.hk = np.empty(n_nodes + 1)  # the queue holds a node at most once
+        self.hv = np.empty(n_nodes + 1, np.int64)
+        self.touched = np.empty(n_nodes, np.int64)
+        self.set_node = np.empty(n_nodes, np.int64)
+        self.set_via = np.empty(n_nodes, np.int64)
+        self.set_label = np.empty(n_nodes, np.int64)
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return (self.node, self.hk, self.hv, self.touched, self.set_node, self.set_via,
+                self.set_label)
+
 
 class ProfileNetwork:
-    """Routable view of one profile (``motor`` or ``mobil``)."""
+    """Routable view of one profile (``motor`` or ``mobil``).
 
-    def __init__(self, graph: RoadGraph, profile: str, projection: LocalProjection) -> None:
+    With ``cache_dir`` what it derives from the graph is read from there when present
+    and written there otherwise (:mod:`geo_sigap.routing._prepared`; ``graph_key``: the
+    graph's :func:`~geo_sigap.routing._prepared.graph_digest` when already known).
+    """
+
+    def __init__(self, graph: RoadGraph, profile: str, projection: LocalProjection, *,
+                 cache_dir: str | Path | None = None, graph_key: str | None = None) -> None:
         self.graph = graph
         self.profile = profile
         p = graph.profile_index(profile)
@@ -59,20 +106,57 @@ class ProfileNetwork:
         allowed = np.isfinite(self.time)
         twin = graph.edge_twin
         self.twin = np.where((twin >= 0) & allowed[np.maximum(twin, 0)], twin, -1)
-        edges = np.flatnonzero(allowed)
         n = graph.n_nodes
-        self.forward = _csr(graph.edge_u[edges], graph.edge_v[edges], edges, self.time,
-                            graph.edge_length, n)
-        self.reverse = _csr(graph.edge_v[edges], graph.edge_u[edges], edges, self.time,
-                            graph.edge_length, n)
-        adj = csr_matrix((np.ones(len(edges)), (graph.edge_u[edges], graph.edge_v[edges])),
-                         shape=(n, n))
-        _, self.component = connected_components(adj, directed=True, connection="weak")
-        self.snapper = SnapIndex(graph, profile, projection)
-        self.n_edges = int(len(edges))
+        self._paths: dict[str, Path] = {}
+        if cache_dir is not None:
+            key = _prepared.profile_key(graph, profile, f"L{N_LANDMARKS}|P{PIECE_M}",
+                                        graph_key)
+            self._paths = {w: Path(cache_dir) / f"{profile}.{key}.{w}"
+                           for w in ("network", "landmarks")}
+        saved = _prepared.load(self._paths.get("network"), _NETWORK_ARRAYS)
+        if saved is not None:
+            self.forward = Csr(*(saved[f"fwd_{f}"] for f in _CSR_FIELDS))
+            self.reverse = Csr(*(saved[f"rev_{f}"] for f in _CSR_FIELDS))
+            self.component = saved["component"]
+            self.snapper = SnapIndex.from_arrays(graph, projection, saved)
+        else:
+            edges = np.flatnonzero(allowed)
+            self.forward = _csr(graph.edge_u[edges], graph.edge_v[edges], edges, self.time,
+                                graph.edge_length, n)
+            self.reverse = _csr(graph.edge_v[edges], graph.edge_u[edges], edges, self.time,
+                                graph.edge_length, n)
+            adj = csr_matrix((np.ones(len(edges)),
+                              (graph.edge_u[edges], graph.edge_v[edges])), shape=(n, n))
+            _, self.component = connected_components(adj, directed=True, connection="weak")
+            self.snapper = SnapIndex(graph, profile, projection)
+            if self._paths:
+                arrays = {f"{d}_{f}": getattr(c, f) for d, c in (("fwd", self.forward),
+                                                                 ("rev", self.reverse))
+                          for f in _CSR_FIELDS}
+                _prepared.save(self._paths["network"],
+                               {**arrays, "component": self.component,
+                                **self.snapper.arrays()})
+        self.n_edges = int(self.forward.indptr[-1])
+        # the reverse arcs one row each (neighbour, time, length, edge id) for the search
+        r = self.reverse
+        self.reverse_arcs = np.column_stack([r.nbr.astype(np.float64), r.wt, r.ln,
+                                             r.eid.astype(np.float64)])
         self._projection = projection
         self._landmarks: tuple[np.ndarray, np.ndarray] | None = None
         self._lock = threading.Lock()
+        self._free: list[Workspace] = []
+        self._free_lock = threading.Lock()
+
+    @contextmanager
+    def workspace(self) -> Iterator[Workspace]:
+        """A clean :class:`Workspace` for one search (made on first need, then reused)."""
+        with self._free_lock:
+            ws = self._free.pop() if self._free else None
+        if ws is None:
+            ws = Workspace(self.graph.n_nodes)
+        yield ws  # not given back after an error: it may not be clean
+        with self._free_lock:
+            self._free.append(ws)
 
     def landmarks(self) -> tuple[np.ndarray, np.ndarray]:
         """Landmark tables ``(lm_from, lm_to)``, each ``(n_nodes, L)`` seconds.
@@ -85,7 +169,14 @@ class ProfileNetwork:
         """
         with self._lock:
             if self._landmarks is None:
-                self._landmarks = self._build_landmarks()
+                saved = _prepared.load(self._paths.get("landmarks"), ("lm_from", "lm_to"))
+                if saved is not None:
+                    self._landmarks = (saved["lm_from"], saved["lm_to"])
+                else:
+                    self._landmarks = self._build_landmarks()
+                    _prepared.save(self._paths.get("landmarks"),
+                                   dict(zip(("lm_from", "lm_to"), self._landmarks,
+                                            strict=True)))
             return self._landmarks
 
     def _build_landmarks(self) -> tuple[np.ndarray, np.ndarray]:

@@ -21,6 +21,9 @@ from geo_sigap.routing.graph import EARTH_RADIUS_M, RoadGraph
 PIECE_M = 40.0
 _K = 8
 SNAP_CACHE_SIZE = 10_000  # points remembered per profile by :class:`SnapCache`
+# what a SnapIndex keeps (saved with the engine's prepared data)
+SNAP_ARRAYS = ("snap_ax", "snap_ay", "snap_bx", "snap_by", "snap_edge", "snap_start",
+               "snap_len", "snap_edge_geomlen")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,9 +111,33 @@ class SnapIndex:
         self._edge = owner[s][rep]
         self._start = seg_start[rep] + f0 * seg_len[rep]
         self._len = (f1 - f0) * seg_len[rep]
+        self._index()
+
+    def _index(self) -> None:
         self._half = float(self._len.max() / 2) if self._len.size else 0.0
         mid = np.column_stack([(self._ax + self._bx) / 2, (self._ay + self._by) / 2])
-        self._tree = cKDTree(mid) if len(mid) else None
+        # the sliding-midpoint tree builds twice as fast; answers do not depend on the
+        # tree (ties go to the lowest piece, see snap)
+        self._tree = cKDTree(mid, balanced_tree=False) if len(mid) else None
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The pieces, to be saved (:meth:`from_arrays` rebuilds the index from them)."""
+        return {name: getattr(self, "_" + name[5:]) if name != "snap_edge_geomlen"
+                else self.edge_geomlen for name in SNAP_ARRAYS}
+
+    @classmethod
+    def from_arrays(cls, graph: RoadGraph, projection: LocalProjection,
+                    arrays: dict[str, np.ndarray]) -> SnapIndex:
+        self = cls.__new__(cls)
+        self.graph = graph
+        self.projection = projection
+        for name in SNAP_ARRAYS:
+            if name == "snap_edge_geomlen":
+                self.edge_geomlen = arrays[name]
+            else:
+                setattr(self, "_" + name[5:], arrays[name])
+        self._index()
+        return self
 
     @property
     def empty(self) -> bool:
@@ -123,6 +150,10 @@ class SnapIndex:
         if self._tree is None or n == 0:
             nan = np.full(n, np.nan)
             return Snaps(np.full(n, -1, np.int64), nan, np.full(n, np.inf), nan, nan)
+        if n == 1:  # an incident: the same answer without the batch machinery
+            one = self._snap_one(float(px[0]), float(py[0]))
+            if one is not None:
+                return one
         piece = np.zeros(n, np.int64)
         best = np.full(n, np.inf)
         frac_piece = np.zeros(n)
@@ -132,7 +163,9 @@ class SnapIndex:
             dmid, idx = self._tree.query(np.column_stack([px[todo], py[todo]]), k=k)
             idx, dmid = idx.reshape(len(todo), k), dmid.reshape(len(todo), k)
             d, t = self._distance(px[todo, None], py[todo, None], idx)
-            col = np.argmin(d, axis=1)
+            # the nearest piece; of equally near ones the lowest (whatever the tree)
+            lowest = np.where(d == d.min(axis=1, keepdims=True), idx, np.iinfo(np.int64).max)
+            col = np.argmin(lowest, axis=1)
             rows = np.arange(len(todo))
             piece[todo], best[todo], frac_piece[todo] = idx[rows, col], d[rows, col], t[rows, col]
             # exact when no piece left out can be nearer (or every piece was looked at)
@@ -146,7 +179,7 @@ class SnapIndex:
             cand = np.asarray(self._tree.query_ball_point((px[i], py[i]), best[i] + self._half
                                                           + 1e-6), dtype=np.int64)
             dd, tt = self._distance(px[i], py[i], cand)
-            j = int(np.argmin(dd))
+            j = int(np.argmin(np.where(dd == dd.min(), cand, np.iinfo(np.int64).max)))
             piece[i], best[i], frac_piece[i] = cand[j], dd[j], tt[j]
         edge = self._edge[piece]
         along = self._start[piece] + frac_piece * self._len[piece]
@@ -156,6 +189,27 @@ class SnapIndex:
         sy = self._ay[piece] + frac_piece * (self._by[piece] - self._ay[piece])
         slon, slat = self.projection.inverse(sx, sy)
         return Snaps(edge.astype(np.int64), frac, best, np.asarray(slon), np.asarray(slat))
+
+    def _snap_one(self, px: float, py: float) -> Snaps | None:
+        """One point, when its first candidates prove the nearest piece (else ``None``)."""
+        from geo_sigap.routing._kernel import nearest_piece
+
+        k = min(_K, len(self._edge))
+        dmid, idx = self._tree.query((px, py), k=k)
+        idx = np.atleast_1d(idx).astype(np.int64)
+        p, best, t = nearest_piece(px, py, idx, self._ax, self._ay, self._bx, self._by)
+        far = float(np.atleast_1d(dmid)[-1])
+        if not (best <= far - self._half + 1e-9 or best <= 1e-9 or k == len(self._edge)):
+            return None
+        edge = int(self._edge[p])
+        along = self._start[p] + t * self._len[p]
+        glen = self.edge_geomlen[edge]
+        frac = min(max(along / glen, 0.0), 1.0) if glen > 0 else 0.0
+        sx = self._ax[p] + t * (self._bx[p] - self._ax[p])
+        sy = self._ay[p] + t * (self._by[p] - self._ay[p])
+        slon, slat = self.projection.inverse(np.array([sx]), np.array([sy]))
+        return Snaps(np.array([edge], np.int64), np.array([frac]), np.array([best]),
+                     np.asarray(slon), np.asarray(slat))
 
     def _distance(self, px, py, pieces):
         ax, ay = self._ax[pieces], self._ay[pieces]

@@ -22,7 +22,7 @@ from geo_sigap.domain.categories import Category
 from geo_sigap.domain.teams import Role, Team
 from geo_sigap.routing.engine import (NOT_RANKED, OFF_NETWORK, ROAD, UNREACHABLE, EtaResult,
                                       Route)
-from geo_sigap.routing.profiles import profile_for
+from geo_sigap.routing._team_table import TeamTable, TeamTables, unit_prefixes
 
 
 @dataclass(slots=True)
@@ -90,8 +90,7 @@ class Suggestions:
     unit_codes: tuple[str, ...]
     roles: list[RoleSuggestion]
     computed_ms: float
-    _results: dict[str, tuple[EtaResult, dict[str, int]]] = field(default_factory=dict,
-                                                                   repr=False)
+    _results: dict[str, tuple[EtaResult, Any]] = field(default_factory=dict, repr=False)
 
     def role(self, role: Role | str) -> RoleSuggestion:
         role = Role.parse(role)
@@ -157,36 +156,50 @@ def suggest(
     role_index = {r: i for i, r in enumerate(wanted)}
     units = tuple(u for u in unit_codes if u)
     within = responsible_within.total_seconds()
-    by_profile: dict[str, list[Team]] = {}
-    for team in teams:
-        if team.available and team.role in role_index:
-            by_profile.setdefault(profile_for(team.vehicle), []).append(team)
-    entries: dict[Role, list[_Entry]] = {r: [] for r in wanted}
-    results: dict[str, tuple[EtaResult, dict[str, int]]] = {}
+    tab = _TABLES.get(teams)
+    where = tab.positions(now, stale_after)
+    if where is None:  # naive and aware times mixed: team by team (raises as before)
+        got = [t.position_at(now, stale_after) for t in teams]
+        pos = np.array([g[0] for g in got], np.float64).reshape(-1, 2)
+        stale = np.array([g[1] for g in got], bool)
+        fresh = np.array([not g[1] and t.last_position is not None and g[0] == t.last_position
+                          for g, t in zip(got, teams, strict=True)], bool)
+    else:
+        pos, stale, fresh = where
+    resp = tab.responsible(units)
+    lut = np.array([role_index.get(r, -1) for r in tab.role_list] or [-1], np.int64)
+    group = lut[tab.role_id] if tab.n else np.zeros(0, np.int64)
+    chosen = np.flatnonzero(tab.available & (group >= 0))
+    # profiles in order of first appearance, then the one with most teams first
+    pid = tab.profile_id[chosen]
+    by_profile = [(tab.profile_list[q], chosen[pid == q])
+                  for q in pid[np.sort(np.unique(pid, return_index=True)[1])].tolist()]
+    runs: list[_Run] = []
+    results: dict[str, tuple[EtaResult, _CodeIndex]] = {}
     cap = np.inf  # once one profile gave k teams per role, slower ones cannot rank
-    for profile, members in sorted(by_profile.items(), key=lambda kv: -len(kv[1])):
-        positions, stale, fresh, areas = [], [], [], []
-        for team in members:
-            pos, is_stale = team.position_at(now, stale_after)
-            positions.append(pos)
-            stale.append(is_stale)
-            fresh.append(not is_stale and team.last_position is not None
-                         and pos == team.last_position)
-            areas.append(_areas(team, units) if team.area_codes else ())
+    for profile, idx in sorted(by_profile, key=lambda kv: -len(kv[1])):
         res: EtaResult = engine.eta_from_teams(
-            incident_lonlat, positions, profile,
-            groups=[role_index[t.role] for t in members], k=top_k,
-            required=[bool(a) for a in areas], max_time_s=cap)
-        cap = min(cap, _kth_per_role(res, members, role_index, top_k))
-        results[profile] = (res, {t.code: i for i, t in enumerate(members)})
-        eta, status = res.eta_s.tolist(), res.status.tolist()
-        for i, team in enumerate(members):
-            entries[team.role].append(_Entry(team, profile, res, i, eta[i], status[i],
-                                             positions[i], stale[i], fresh[i], areas[i]))
+            incident_lonlat, pos[idx], profile, groups=group[idx], k=top_k,
+            required=resp[idx], max_time_s=cap)
+        cap = min(cap, _kth_per_role(res, group[idx], len(wanted), top_k))
+        results[profile] = (res, _CodeIndex(tab.codes, idx))
+        runs.append(_Run(profile, res, idx, _status_codes(res.status)))
+    # every ranked team, profile after profile: table row, run, row in the run
+    if runs:
+        row = np.concatenate([r.idx for r in runs])
+        run = np.concatenate([np.full(len(r.idx), j) for j, r in enumerate(runs)])
+        at = np.concatenate([np.arange(len(r.idx)) for r in runs])
+        eta = np.concatenate([r.res.eta_s for r in runs])
+        code = np.concatenate([r.codes for r in runs])
+    else:
+        row = run = at = code = np.zeros(0, np.int64)
+        eta = np.zeros(0)
+    ctx = _Context(tab, runs, row, run, at, eta, resp, stale, fresh, units, within, top_k,
+                   stale_after)
     out = []
-    for r in wanted:
+    for g, r in enumerate(wanted):
         kind = "lead" if category.lead == r and r == wanted[0] else "support"
-        rs = _rank(r, kind, entries[r], within, top_k, stale_after)
+        rs = _rank(r, kind, ctx, np.flatnonzero(group[row] == g), code)
         if with_routes and rs.recommended is not None:
             res, index = results[rs.recommended.profile]
             rs.recommended.route = res.route(index[rs.recommended.team_code])
@@ -195,13 +208,42 @@ def suggest(
                        (_time.perf_counter() - t0) * 1000.0, results)
 
 
-def _kth_per_role(res: EtaResult, members: list[Team], role_index: dict[Role, int],
-                 k: int) -> float:
+class _CodeIndex:
+    """Team code → row in one profile's result, made when first asked."""
+
+    def __init__(self, codes: list[str], idx: np.ndarray) -> None:
+        self._codes, self._idx, self._map = codes, idx, None
+
+    def _get(self) -> dict[str, int]:
+        if self._map is None:
+            self._map = {self._codes[r]: i for i, r in enumerate(self._idx.tolist())}
+        return self._map
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._get()
+
+    def __getitem__(self, code: str) -> int:
+        return self._get()[code]
+
+
+# the one team table kept (equal-content lists reuse it; see _team_table)
+_TABLES = TeamTables()
+_S_ROAD, _S_NOT_RANKED, _S_ESTIMATE = 0, 1, 2
+
+
+def _status_codes(status: np.ndarray) -> np.ndarray:
+    code = np.full(len(status), -1, np.int64)
+    code[status == ROAD] = _S_ROAD
+    code[status == NOT_RANKED] = _S_NOT_RANKED
+    code[(status == UNREACHABLE) | (status == OFF_NETWORK)] = _S_ESTIMATE
+    return code
+
+
+def _kth_per_role(res: EtaResult, groups: np.ndarray, n_roles: int, k: int) -> float:
     """The largest, over roles, of the k-th best road ETA (inf if a role has fewer)."""
     road = res.status == ROAD
-    groups = np.array([role_index[t.role] for t in members])
     worst = 0.0
-    for g in range(len(role_index)):
+    for g in range(n_roles):
         times = np.sort(res.eta_s[road & (groups == g)])
         if len(times) < k:
             return np.inf
@@ -209,69 +251,122 @@ def _kth_per_role(res: EtaResult, members: list[Team], role_index: dict[Role, in
     return worst
 
 
-class _Entry(NamedTuple):
-    team: Team
+class _Run(NamedTuple):
     profile: str
     res: EtaResult
-    i: int
-    eta: float
-    status: str
-    position: tuple[float, float]
-    stale: bool
-    fresh: bool
-    areas: tuple[str, ...]
+    idx: np.ndarray  # table rows of its teams
+    codes: np.ndarray  # _S_* per team
 
-    def candidate(self) -> Candidate:
-        res, i = self.res, self.i
+
+class _Context(NamedTuple):
+    tab: TeamTable
+    runs: list[_Run]
+    row: np.ndarray
+    run: np.ndarray
+    at: np.ndarray
+    eta: np.ndarray
+    resp: np.ndarray  # per table row: responsible for the incident's place
+    stale: np.ndarray
+    fresh: np.ndarray
+    units: tuple[str, ...]
+    within: float
+    k: int
+    stale_after: timedelta
+
+    def resp_of(self, js: np.ndarray) -> np.ndarray:
+        return self.resp[self.row[js]]
+
+    def areas(self, j: int) -> tuple[str, ...]:
+        """The team's areas that hold the incident (``()`` for most teams)."""
+        have = self.tab.rows[int(self.row[j])][5]
+        if not have:
+            return ()
+        hold = unit_prefixes(self.units)
+        return tuple(a for a in have if a in hold)
+
+    def candidate(self, j: int) -> Candidate:
+        tab, r = self.tab, int(self.row[j])
+        run = self.runs[int(self.run[j])]
+        res, i = run.res, int(self.at[j])
+        code, name, role = tab.rows[r][:3]
+        eta = float(res.eta_s[i])
         dist = float(res.distance_m[i])
+        areas = self.areas(j)
+        fresh = bool(self.fresh[r])
+        position = tab.rows[r][7] if fresh else tab.rows[r][3]
         return Candidate(
-            team_code=self.team.code, team_name=self.team.name, role=self.team.role,
-            profile=self.profile, eta_s=None if np.isnan(self.eta) else self.eta,
-            distance_m=None if np.isnan(dist) else dist, status=self.status,
-            is_estimate=bool(res.is_estimate[i]), is_responsible=bool(self.areas),
-            responsible_for=self.areas, stale_position=self.stale, position=self.position,
-            position_source="posisi_terakhir" if self.fresh else "pos")
+            team_code=code, team_name=name, role=role, profile=run.profile,
+            eta_s=None if np.isnan(eta) else eta, distance_m=None if np.isnan(dist) else dist,
+            status=str(res.status[i]), is_estimate=bool(res.is_estimate[i]),
+            is_responsible=bool(areas), responsible_for=areas,
+            stale_position=bool(self.stale[r]), position=tuple(position),
+            position_source="posisi_terakhir" if fresh else "pos")
 
 
-def _areas(team: Team, units: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(a for a in team.area_codes
-                 if any(u == a or u.startswith(a + ".") for u in units))
+def _rank(role: Role, kind: str, ctx: _Context, js: np.ndarray,
+          code: np.ndarray) -> RoleSuggestion:
+    """Rank one role: the k nearest (road first, then estimates) plus the responsible.
 
+    ``js`` are the role's teams in the order they were searched; road and estimate
+    teams are ordered by ``(eta, team code)``, ties in that order.
+    """
+    k, within = ctx.k, ctx.within
+    tab = ctx.tab
+    codes_of = tab.codes
 
-def _rank(role: Role, kind: str, entries: list[_Entry], within: float, k: int,
-          stale_after: timedelta) -> RoleSuggestion:
-    """Rank one role: the k nearest (road first, then estimates) plus the responsible."""
-    road = sorted((e for e in entries if e.status == ROAD), key=lambda e: (e.eta, e.team.code))
-    guess = sorted((e for e in entries if e.status in (UNREACHABLE, OFF_NETWORK)),
-                   key=lambda e: (e.eta, e.team.code))
-    later = [e for e in entries if e.status == NOT_RANKED]
-    if not road and not guess:
-        return RoleSuggestion(role, kind, [], None, [e.team.code for e in later],
+    def ordered(sel: np.ndarray) -> np.ndarray:
+        rows = ctx.row[sel]
+        return sel[np.lexsort((sel, tab.code_rank[rows], ctx.eta[sel]))]
+    road = ordered(js[code[js] == _S_ROAD])
+    guess = ordered(js[code[js] == _S_ESTIMATE])
+    later = js[code[js] == _S_NOT_RANKED]
+    if not len(road) and not len(guess):
+        return RoleSuggestion(role, kind, [], None,
+                              tab.code_array[ctx.row[later]].tolist(),
                               note=_t("Tidak ada tim {r} yang tersedia.",
                                       "No {r} team is available.", r=role.label)[0])
-    pool = road or guess
-    nearest = pool[0]
-    resp = next((e for e in pool if e.areas), None)
-    pick = resp if resp is not None and resp.eta - nearest.eta <= within else nearest
-    listed = [e for group in (road, guess) for j, e in enumerate(group)
-              if j < k or e.areas or e is pick]
-    shown = {e.team.code for e in listed}
-    overflow = [e for e in road + guess if e.team.code not in shown]
-    cands = {e.team.code: e.candidate() for e in listed}
-    c_pick, c_near = cands[pick.team.code], cands[nearest.team.code]
-    c_resp = cands[resp.team.code] if resp is not None else None
-    ordered = [c_pick] + [cands[e.team.code] for e in listed if e is not pick]
-    for rank, c in enumerate(ordered, 1):
+    pool = road if len(road) else guess
+    resp_rows = _responsible_rows(ctx, pool)
+    nearest = int(pool[0])
+    resp = int(pool[resp_rows[0]]) if len(resp_rows) else None
+    pick = (resp if resp is not None and ctx.eta[resp] - ctx.eta[nearest] <= within
+            else nearest)
+    listed: list[int] = []
+    for group in (road, guess):
+        keep = np.zeros(len(group), bool)
+        keep[:k] = True
+        keep[_responsible_rows(ctx, group)] = True
+        keep |= group == pick
+        listed += group[keep].tolist()
+    rest = np.concatenate([road, guess])
+    rank_of = tab.code_rank[ctx.row[rest]]  # equal codes share a rank
+    shown = tab.code_rank[ctx.row[np.array(listed, np.int64)]]
+    overflow = rest[~np.isin(rank_of, shown)].tolist()
+    cands = {codes_of[int(ctx.row[j])]: ctx.candidate(j) for j in listed}
+    c_pick = cands[codes_of[int(ctx.row[pick])]]
+    c_near = cands[codes_of[int(ctx.row[nearest])]]
+    c_resp = cands[codes_of[int(ctx.row[resp])]] if resp is not None else None
+    ordered_c = [c_pick] + [cands[codes_of[int(ctx.row[j])]] for j in listed if j != pick]
+    for rank, c in enumerate(ordered_c, 1):
         c.rank = rank
         c.recommended = c is c_pick
-        c.reason, c.reason_en = _reason(c, c_near, c_resp, c_pick, within, stale_after)
-    bounds = [e.res.lower_bound_s for e in later if np.isfinite(e.res.lower_bound_s)]
-    bounds += [e.eta for e in overflow if e.status == ROAD]
-    return RoleSuggestion(role, kind, ordered, c_pick,
-                          [e.team.code for e in overflow + later], min(bounds, default=None),
+        c.reason, c.reason_en = _reason(c, c_near, c_resp, c_pick, within, ctx.stale_after)
+    bounds = [b for b in (ctx.runs[int(q)].res.lower_bound_s for q in ctx.run[later].tolist())
+              if np.isfinite(b)]
+    bounds += [float(ctx.eta[j]) for j in overflow if code[j] == _S_ROAD]
+    n_rest = len(overflow) + len(later)
+    return RoleSuggestion(role, kind, ordered_c, c_pick,
+                          tab.code_array[ctx.row[np.concatenate(
+                              [np.asarray(overflow, np.int64), later])]].tolist(),
+                          min(bounds, default=None),
                           note=_t("{n} tim lain lebih jauh dari {k} tim terdekat "
-                                  "(tidak diurutkan).", "", n=len(overflow) + len(later),
-                                  k=k)[0] if overflow or later else "")
+                                  "(tidak diurutkan).", "", n=n_rest,
+                                  k=k)[0] if n_rest else "")
+
+
+def _responsible_rows(ctx: _Context, group: np.ndarray) -> np.ndarray:
+    """Positions in ``group`` of the teams responsible for the incident's place."""
+    return np.flatnonzero(ctx.resp_of(group))
 
 
 def _reason(c: Candidate, nearest: Candidate, resp: Candidate | None, pick: Candidate,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
@@ -123,47 +123,90 @@ def active_assignments(row: IncidentRow) -> list[AssignmentRow]:
     return [a for a in row.assignments if a.active]
 
 
-def _lead_join():
-    """(incident_id, team_code, role) of each incident's first active lead assignment."""
+def _lead_join(incident_ids=None):
+    """(incident_id, team_code, role) of each incident's first active lead assignment
+    (of the incidents ``incident_ids`` selects, when given: an index read per incident
+    instead of grouping every assignment of the history)."""
     from sqlalchemy import func
 
     first = (select(AssignmentRow.incident_id.label("iid"),
                     func.min(AssignmentRow.id).label("aid"))
-             .where(AssignmentRow.kind == "lead", AssignmentRow.active.is_(True))
-             .group_by(AssignmentRow.incident_id).subquery())
+             .where(AssignmentRow.kind == "lead", AssignmentRow.active.is_(True)))
+    if incident_ids is not None:
+        first = first.where(AssignmentRow.incident_id.in_(incident_ids))
+    first = first.group_by(AssignmentRow.incident_id).subquery()
     lead = AssignmentRow.__table__.alias("lead")
     return first, lead
 
 
 def incidents_frame(session: Session, *, start: datetime | None = None,
-                    end: datetime | None = None):
+                    end: datetime | None = None, columns: Sequence[str] | None = None):
     """Incidents (``start <= reported_at < end`` when given) as a pandas DataFrame for
     analytics (no personal data); only the rows of the range are read.
 
     Columns: ticket, category, lon, lat, status, priority, channel, the SOP timestamps
-    (tz-aware UTC), kecamatan/kelurahan/rw/rt codes, lead_team, lead_role.
+    (tz-aware UTC), kecamatan/kelurahan/rw/rt codes, lead_team, lead_role; with
+    ``columns``, only those of the incidents table (no lead assignment join).
     """
     import pandas as pd
+    from sqlalchemy import type_coerce
+    from sqlalchemy.types import NullType
 
-    first, lead = _lead_join()
-    cols = [IncidentRow.ticket, IncidentRow.category, IncidentRow.lon,
-            IncidentRow.lat, IncidentRow.status, IncidentRow.priority, IncidentRow.channel,
-            IncidentRow.kecamatan_code, IncidentRow.kelurahan_code, IncidentRow.rw_code,
-            IncidentRow.rt_code, IncidentRow.duplicate_of_id,
-            *[getattr(IncidentRow, k) for k in TIMESTAMPS]]
-    q = (select(*cols, lead.c.team_code.label("lead_team"), lead.c.role.label("lead_role"))
-         .outerjoin(first, first.c.iid == IncidentRow.id)
-         .outerjoin(lead, lead.c.id == first.c.aid)
-         .order_by(IncidentRow.id))
+    t = IncidentRow.__table__.c
+    in_range = []
     if start is not None:
-        q = q.where(IncidentRow.reported_at >= start)
+        in_range.append(t.reported_at >= start)
     if end is not None:
-        q = q.where(IncidentRow.reported_at < end)
-    rows = session.execute(q).all()
-    df = pd.DataFrame(rows, columns=[c.key for c in cols] + ["lead_team", "lead_role"])
+        in_range.append(t.reported_at < end)
+    first, lead = _lead_join(select(t.id).where(*in_range) if in_range else None)
+    names = ["ticket", "category", "lon", "lat", "status", "priority", "channel",
+             "kecamatan_code", "kelurahan_code", "rw_code", "rt_code", "duplicate_of_id",
+             *TIMESTAMPS]
+    if columns is not None:
+        names = [c for c in names if c in columns]
+    # values as the driver gives them (no per-value type processing: 400k rows × 8
+    # timestamps at city scale); converted per column below
+    raw = [type_coerce(t[c], NullType()).label(c) for c in names]
+    if columns is None:
+        q = (select(*raw, type_coerce(lead.c.team_code, NullType()).label("lead_team"),
+                    type_coerce(lead.c.role, NullType()).label("lead_role"))
+             .outerjoin(first, first.c.iid == t.id)
+             .outerjoin(lead, lead.c.id == first.c.aid)
+             .order_by(t.id))
+    else:
+        q = select(*raw).order_by(t.id)
+    if in_range:
+        q = q.where(*in_range)
+    result = session.connection().execute(q)  # Core: the driver's cursor underneath
+    rows = result.cursor.fetchall()  # the driver's tuples (no Row objects)
+    result.close()
+    out = [*names, "lead_team", "lead_role"] if columns is None else names
+    df = pd.DataFrame.from_records(rows, columns=out, coerce_float=False, nrows=len(rows)) \
+        if rows else pd.DataFrame({c: pd.Series([], dtype=object) for c in out})
+    del rows
+    for k in out:
+        if k not in TIMESTAMPS and k not in ("lon", "lat", "priority", "duplicate_of_id"):
+            df[k] = pd.Series(_shared_strings(df[k]), index=df.index, dtype=object)
     for k in TIMESTAMPS:
-        df[k] = pd.to_datetime(df[k], utc=True)
+        if k in df:  # SQLite: naive UTC text; PostgreSQL: aware datetimes
+            df[k] = pd.to_datetime(df[k], utc=True, format="ISO8601")
+    for k in ("lon", "lat", "priority", "duplicate_of_id"):
+        if k in df:
+            df[k] = pd.to_numeric(df[k], errors="coerce")
     return df
+
+
+def _shared_strings(col):
+    """An object column in which equal strings are one object (8 bytes a cell instead of a
+    string each: 400k rows of codes at city scale); missing values stay ``None``."""
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    vocab = np.empty(len(uniques) + 1, dtype=object)
+    vocab[:-1] = [str(u) for u in uniques]
+    vocab[-1] = None
+    return vocab[codes]
 
 
 # The columns the live analytics (KPIs, heat, hotspots, periods) keep per incident.
@@ -249,183 +292,20 @@ def change_stamp(session: Session) -> tuple:
     return (last, row[1] or 0, row[2] or 0, row[3] or 0)
 
 
-class BulkWriter:
-    """Stores many incidents (and their lead/support assignments) inside the session's
-    transaction, fast: COPY on PostgreSQL, executemany batches on SQLite.
+def quarter_check(session: Session, start: datetime, end: datetime) -> tuple[int, int, int]:
+    """``(rows, sum of ids, newest updated_at in µs since the epoch)`` of the incidents
+    reported in ``[start, end)``: what a stored analytics quarter is checked against
+    (:mod:`geo_sigap.analytics.snapshot`). Index ``ix_incidents_reported_at``."""
+    from sqlalchemy import func
 
-    Ids are taken before writing (the sequence on PostgreSQL; on SQLite the table is
-    locked for writing first, so max(id) + 1 … is safe) so that assignments can point at
-    their incidents without reading anything back.
-    """
-
-    LOOKUP = 5_000  # tickets per "already stored?" query (far below 65,535 parameters)
-
-    def __init__(self, session: Session, *, actor: str, now: datetime):
-        self.s = session
-        self.actor = actor
-        self.now = now
-        self.pg = session.get_bind().dialect.name == "postgresql"
-        if not self.pg:
-            from sqlalchemy import text
-
-            # a larger page cache for this connection: the ~10 indexes of a million-row
-            # table are updated without going back to disk for every page (64 MB)
-            session.execute(text("PRAGMA cache_size = -65536"))
-            # take the write lock now: nobody else inserts until commit
-            session.execute(IncidentRow.__table__.update().where(IncidentRow.id < 0)
-                            .values(version=IncidentRow.version))
-
-    def finish(self) -> None:
-        """Refresh the planner's statistics after a bulk load on PostgreSQL (a table that
-        grew from nothing to a million rows by COPY would otherwise be planned as empty or
-        tiny until autovacuum gets to it: index reads turn into full scans)."""
-        if self.pg:
-            from sqlalchemy import text
-
-            self.s.execute(text("ANALYZE incidents"))
-            self.s.execute(text("ANALYZE assignments"))
-
-    def existing(self, tickets) -> set[str]:
-        """The tickets among ``tickets`` already stored: one array parameter on PostgreSQL
-        (``= ANY``), chunks of :attr:`LOOKUP` on SQLite — never 65,535 parameters."""
-        tickets = [str(x) for x in tickets if x]
-        if not tickets:
-            return set()
-        conn = self.s.connection().connection.driver_connection
-        found: set[str] = set()
-        cur = conn.cursor()
-        try:
-            if self.pg:
-                cur.execute("SELECT ticket FROM incidents WHERE ticket = ANY(%s)", (tickets,))
-                found.update(r[0] for r in cur.fetchall())
-            else:
-                for i in range(0, len(tickets), self.LOOKUP):
-                    part = tickets[i:i + self.LOOKUP]
-                    cur.execute("SELECT ticket FROM incidents WHERE ticket IN "
-                                f"({','.join('?' * len(part))})", part)
-                    found.update(r[0] for r in cur.fetchall())
-        finally:
-            cur.close()
-        return found
-
-    def _ids(self, n: int) -> list[int]:
-        from sqlalchemy import func, text
-
-        if self.pg:
-            return list(self.s.scalars(text(
-                "SELECT nextval(pg_get_serial_sequence('incidents', 'id')) "
-                "FROM generate_series(1, :n)"), {"n": n}))
-        start = (self.s.scalar(select(func.max(IncidentRow.id))) or 0) + 1
-        return list(range(start, start + n))
-
-    def write(self, p: dict, keep, placements, team_roles: dict) -> int:
-        """Store the rows ``keep`` of a parsed chunk (see
-        :func:`geo_sigap.importers.incidents.parse_chunk`) with their placements.
-
-        Values are prepared column by column and handed to the driver as they are stored
-        (UTC times as text, placement JSON, WKB/EWKB geometry), without per-value ORM
-        processing."""
-        import json
-
-        import numpy as np
-        import shapely
-
-        idx = np.flatnonzero(keep)
-        n = len(idx)
-        ids = self._ids(n)
-        lon, lat = p["lon"][idx].astype(float), p["lat"][idx].astype(float)
-        fmt = "%Y-%m-%d %H:%M:%S.%f" if not self.pg else "%Y-%m-%dT%H:%M:%S.%f+00:00"
-        times = {}
-        for k in TIMESTAMPS:
-            t = p["times"][k].iloc[idx]
-            times[k] = np.where(t.isna().to_numpy(), None,
-                                t.dt.strftime(fmt).to_numpy(object))
-        fields = tuple(Placement.__dataclass_fields__)
-        placement_json = []
-        codes = {k: [] for k in ("kecamatan_code", "kelurahan_code", "rw_code", "rt_code")}
-        dumps = json.dumps
-        for plc in placements:
-            d = {f: getattr(plc, f) for f in fields}
-            d["flags"] = list(plc.flags)
-            placement_json.append(dumps(d))
-            for k, v in codes.items():
-                v.append(getattr(plc, k))
-        points = shapely.points(lon, lat)
-        if self.pg:
-            geom = shapely.to_wkb(shapely.set_srid(points, 4326), hex=True, include_srid=True)
-        else:
-            geom = shapely.to_wkb(points)
-        now = self.now.astimezone(UTC).strftime(fmt)
-
-        def opt(col):
-            v = p[col][idx]
-            return np.where(v == "", None, v)
-
-        columns = {
-            "id": ids, "ticket": p["ticket"][idx], "category": p["category"][idx],
-            "description": p["description"][idx], "channel": p["channel"][idx],
-            "lon": lon.tolist(), "lat": lat.tolist(), "geom": geom,
-            "address_text": opt("address_text"),
-            "priority": [int(v) for v in p["priority"][idx]], "status": p["status"][idx],
-            **codes, "placement": placement_json,
-            "rejection_reason": opt("rejection_reason"), "created_by": [self.actor] * n,
-            "version": [1] * n, "updated_at": [now] * n, **times,
-        }
-        inc_rows = list(zip(*(columns[c] for c in self._INC_COLS), strict=True))
-        asg_rows = []
-        at = np.where(times["dispatched_at"] == None, times["reported_at"],  # noqa: E711
-                      times["dispatched_at"])
-        active = True if self.pg else 1
-        for j, i in enumerate(idx):
-            lead = p["lead_team"][i]
-            if lead:
-                asg_rows.append((ids[j], lead, "lead", team_roles[lead], at[j], self.actor,
-                                 active))
-            sup = p["support_teams"][i]
-            if sup:
-                for code in sup.split(";"):
-                    code = code.strip()
-                    if code:
-                        asg_rows.append((ids[j], code, "support", team_roles[code], at[j],
-                                         self.actor, active))
-        if self.pg:
-            self._copy_pg(inc_rows, asg_rows)
-        else:
-            self._executemany_sqlite(inc_rows, asg_rows)
-        return n
-
-    _INC_COLS = ("id", "ticket", "category", "description", "channel", "lon", "lat", "geom",
-                 "address_text", "priority", "status", "kecamatan_code", "kelurahan_code",
-                 "rw_code", "rt_code", "placement", "rejection_reason", "created_by",
-                 "version", "updated_at", *TIMESTAMPS)
-    _ASG_COLS = ("incident_id", "team_code", "kind", "role", "assigned_at", "assigned_by",
-                 "active")
-
-    def _copy_pg(self, inc_rows, asg_rows) -> None:
-        conn = self.s.connection().connection.driver_connection
-        with conn.cursor() as cur:
-            with cur.copy(f"COPY incidents ({', '.join(self._INC_COLS)}) FROM STDIN") as cp:
-                for r in inc_rows:
-                    cp.write_row(r)
-            if asg_rows:
-                with cur.copy(f"COPY assignments ({', '.join(self._ASG_COLS)}) "
-                              "FROM STDIN") as cp:
-                    for r in asg_rows:
-                        cp.write_row(r)
-
-    def _executemany_sqlite(self, inc_rows, asg_rows) -> None:
-        from geo_sigap.storage.geometry import spatialite_loaded
-
-        conn = self.s.connection().connection.driver_connection
-        marks = ["?"] * len(self._INC_COLS)
-        if spatialite_loaded(self.s.get_bind().dialect):
-            marks[self._INC_COLS.index("geom")] = "GeomFromWKB(?, 4326)"
-        cur = conn.cursor()
-        for k in range(0, len(inc_rows), 5000):
-            cur.executemany(f"INSERT INTO incidents ({', '.join(self._INC_COLS)}) "
-                            f"VALUES ({', '.join(marks)})", inc_rows[k:k + 5000])
-        for k in range(0, len(asg_rows), 5000):
-            cur.executemany(f"INSERT INTO assignments ({', '.join(self._ASG_COLS)}) "
-                            f"VALUES ({', '.join('?' * len(self._ASG_COLS))})",
-                            asg_rows[k:k + 5000])
-        cur.close()
+    t = IncidentRow.__table__.c
+    n, ids, newest = session.execute(
+        select(func.count(), func.coalesce(func.sum(t.id), 0), func.max(t.updated_at))
+        .where(t.reported_at >= start, t.reported_at < end)).one()
+    if newest is None:
+        return (int(n), int(ids), 0)
+    if isinstance(newest, str):
+        newest = datetime.fromisoformat(newest)
+    if newest.tzinfo is None:
+        newest = newest.replace(tzinfo=UTC)
+    return (int(n), int(ids), int(round(newest.timestamp() * 1_000_000)))

@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             services = Services.from_settings(settings)
         app.state.services = services
         if settings.warm_up_on_start:
-            _warm_up_in_background(services)
+            services.start_warm_up()  # once: the CLI may have started it already
         try:
             yield
         finally:
@@ -127,26 +127,3 @@ def _check_attachments_dir(settings: Settings) -> None:
                 "ke folder di luar paket dan folder web",
                 f"The attachments folder {where} is inside {root}; set GEO_SIGAP_DATA_DIR "
                 "to a folder outside the package and the web root")
-
-
-def _warm_up_in_background(services: Services) -> None:
-    """Build geocoders and the routing engine off the request path (logged, never fatal)."""
-    import logging
-    import threading
-
-    def run() -> None:
-        import gc
-
-        try:
-            services.warm_up()
-        except Exception:  # noqa: BLE001 - a request will raise the real error later
-            logging.getLogger(__name__).exception("warm-up failed")
-        # The engines are long-lived and hold millions of objects: move them out of the
-        # collector's view so that full collections do not pause requests.
-        gc.collect()
-        gc.freeze()
-        from geo_sigap._malloc import release_free_memory
-
-        release_free_memory()
-
-    threading.Thread(target=run, name="geo-sigap-warm-up", daemon=True).start()

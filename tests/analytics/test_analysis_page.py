@@ -24,7 +24,7 @@ def test_page_access_table(client, auth):
     assert client.get("/analisis", headers=HTML).status_code == 200
 
 
-def test_analysis_api_pack_csv_and_pdf(client, auth):
+def test_analysis_api_pack_csv_and_pdf(client, auth, tmp_path):
     chromium_path()  # the PDF is printed by Chromium (CI installs it)
     op = auth["operator"]
     for i, (lon, lat) in enumerate([IN_RT1, IN_RT2, IN_KEL_B, IN_RT1, IN_RT2]):
@@ -56,6 +56,40 @@ def test_analysis_api_pack_csv_and_pdf(client, auth):
     assert lines[0].split(",") == comp["columns"] and len(lines) == 1 + len(comp["rows"])
     assert client.get(f"/api/analysis/table.csv?quarter={q}&table=nope",
                       headers=pl).status_code == 422
+
+    # the same table as a GeoPackage: one layer, named as in the pack, one row per table
+    # row, kelurahan outlines in EPSG:4326 (the totals row has no outline)
+    import pyogrio
+
+    kel = next(t for t in data["tables"] if t["key"] == "kelurahan")
+    assert kel["spatial"] and kel["layer"].startswith(f"tabel_{kel['number']:02d}_kejadian_per")
+    g = client.get(f"/api/analysis/table.gpkg?quarter={q}&table=kelurahan", headers=pl)
+    assert g.status_code == 200 and g.headers["content-type"] == \
+        "application/geopackage+sqlite3"
+    assert g.content[:16] == b"SQLite format 3\x00"
+    path = tmp_path / "t.gpkg"
+    path.write_bytes(g.content)
+    assert [name for name, _ in pyogrio.list_layers(path)] == [kel["layer"]]
+    layer = pyogrio.read_dataframe(path)
+    assert layer.crs.to_epsg() == 4326 and len(layer) == len(kel["rows"])
+    assert list(layer["Kelurahan"]) == [r[0] for r in kel["rows"]]
+    total = layer["Kelurahan"] == "Jumlah"
+    assert layer.geometry[~total].notna().all() and layer.geometry[total].isna().all()
+    assert set(layer.geometry[~total].geom_type) <= {"Polygon", "MultiPolygon"}
+    assert int(layer.loc[total, "Jumlah"].iloc[0]) == 5  # numbers stay numbers
+    # a table that is not about places is an attribute table
+    g = client.get(f"/api/analysis/table.gpkg?quarter={q}&table=comp", headers=pl)
+    path.write_bytes(g.content)
+    assert pyogrio.list_layers(path)[0][1] is None
+    assert client.get(f"/api/analysis/table.gpkg?quarter={q}&table=comp",
+                      headers=op).status_code == 403
+    # the whole pack's data: every table plus the hex cells of the maps
+    g = client.get(f"/api/analysis/pack.gpkg?quarter={q}", headers=pl)
+    path.write_bytes(g.content)
+    names = [name for name, _ in pyogrio.list_layers(path)]
+    assert "sel_heksagon" in names and len(names) == len(data["tables"]) + 1
+    cells = pyogrio.read_dataframe(path, layer="sel_heksagon")
+    assert int(cells["kejadian"].sum()) == 5 and cells.crs.to_epsg() == 4326
 
     pdf = client.get(f"/api/analysis/pack.pdf?quarter={q}", headers=auth["coordinator"])
     assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"

@@ -20,19 +20,21 @@ def _lattice(n):
 def test_permutation_stream_is_esdas():
     from esda.crand import vec_permutations
 
-    np.testing.assert_array_equal(vec_permutations(6, 50, 20, 3), permuted_ids(50, 6, 20, 3))
+    np.testing.assert_array_equal(vec_permutations(6, 50, 20, 3),
+                                  permuted_ids(50, 6, 20, 3, "esda"))
 
 
 @pytest.mark.slow
 def test_gi_star_agrees_with_esda_on_a_fixed_case():
     import esda
 
+    # continuous values: no ties, so esda's rounded comparisons and ours count the same
     w = _lattice(8)
-    y = np.random.default_rng(1).poisson(3, 64).astype(float)
+    y = np.random.default_rng(1).gamma(2.0, 1.5, 64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = esda.G_Local(y, w, star=True, transform="R", permutations=999, seed=11, n_jobs=1)
-    got = gi_star(y, w, permutations=999, seed=11)
+    got = gi_star(y, w, permutations=999, seed=11, stream="esda")
     np.testing.assert_array_equal(got.z, ref.Zs)  # exactly the same formulas
     np.testing.assert_array_equal(got.G, ref.Gs)
     # esda stores p_sim as float32; the counts are identical
@@ -40,13 +42,83 @@ def test_gi_star_agrees_with_esda_on_a_fixed_case():
 
 
 @pytest.mark.slow
+def _plain_counts(y, w, permutations, seed):
+    """Straightforward reference: each unit's neighbours drawn from esda's table, the
+    permuted Gi* statistics compared with the observed one in exact (integer) sums."""
+    a = sp.csr_matrix(w.sparse if hasattr(w, "sparse") else w)
+    n = len(y)
+    k_max = int(np.diff(a.indptr).max())
+    perm = permuted_ids(n, k_max, permutations, seed, "fast")
+    ge = np.zeros(n, dtype=np.int64)
+    le = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        nb = a.indices[a.indptr[i]:a.indptr[i + 1]]
+        others = np.delete(np.arange(n), i)
+        sims = y[others[perm[:, :len(nb)]]].sum(axis=1)
+        ge[i] = (sims >= y[nb].sum()).sum()
+        le[i] = (sims <= y[nb].sum()).sum()
+    return ge, le
+
+
+def test_fast_stream_draws_distinct_uniform_neighbours():
+    perm = permuted_ids(41, 6, 20000, 7, "fast")
+    assert perm.shape == (20000, 6) and perm.min() == 0 and perm.max() == 39
+    assert all(len(set(r)) == 6 for r in perm[:2000].tolist())
+    freq = np.bincount(perm.ravel(), minlength=40) / perm.size  # each id 1/40 of draws
+    assert np.abs(freq - 1 / 40).max() < 0.003
+    first = np.bincount(perm[:, 0], minlength=40) / len(perm)  # every position uniform too
+    assert np.abs(first - 1 / 40).max() < 0.01
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_gi_star_counts_equal_a_plain_reference(case):
+    # counts with many ties (a neighbourhood with the same total is a tie, both sides)
+    rng = np.random.default_rng(100 + case)
+    side = int(rng.integers(5, 9))
+    w = _lattice(side)
+    y = rng.poisson([0.3, 1.0, 3.0, 0.1][case], side * side).astype(float)
+    y[0] += 1  # never all zero
+    P = 499
+    got = gi_star(y, w, permutations=P, seed=case)
+    ge, le = _plain_counts(y, w, P, case)
+    np.testing.assert_array_equal(got.p_folded, (np.minimum(ge, le) + 1) / (P + 1))
+    directed = np.where(P - ge < ge, P - ge, ge)
+    np.testing.assert_array_equal(got.p_sim, (directed + 1) / (P + 1))
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_early_stopping_decides_exactly_as_the_full_run(case):
+    rng = np.random.default_rng(200 + case)
+    units = S.lattice_units()
+    grid = hex_grid(units.loc[units["level"] == "kelurahan"], 250)
+    cx, cy = grid.centres()
+    y = rng.poisson([0.5, 2.0, 0.05][case], len(grid.q)).astype(float)
+    hot = (cx - cx[case * 7]) ** 2 + (cy - cy[case * 7]) ** 2 < 600 ** 2
+    y[hot] += rng.poisson(4, hot.sum())
+    w = grid.adjacency()
+    P = 2999
+    full = gi_star(y, w, permutations=P, seed=case)
+    fast = gi_star(y, w, permutations=P, seed=case, decide_alpha=0.05)
+    for fdr in (True, False):
+        np.testing.assert_array_equal(fast.classes(fdr=fdr), full.classes(fdr=fdr))
+    for alpha in (0.05, 0.01):  # the emerging-hotspot rule: folded p under BH
+        assert bh_cutoff(fast.p_folded, alpha) == bh_cutoff(full.p_folded, alpha)
+    done = fast.used == P
+    np.testing.assert_array_equal(fast.p_folded[done], full.p_folded[done])
+    stopped = ~done & ~fast.island
+    assert stopped.sum() > len(y) / 2  # most units are decided early …
+    assert (full.p_folded[stopped] > 0.05).all()  # … and only the certainly not significant
+    assert (fast.p_folded[stopped] > 0.05).all()
+    assert fast.used.sum() < full.used.sum() / 2
+
+
 def test_local_moran_agrees_with_esda():
     import esda
 
     w = _lattice(8)
     y = np.random.default_rng(2).poisson(4, 64).astype(float)
     ref = esda.Moran_Local(y, w, permutations=999, seed=5, n_jobs=1)
-    got = local_moran(y, w, permutations=999, seed=5)
+    got = local_moran(y, w, permutations=999, seed=5, stream="esda")
     np.testing.assert_allclose(got.Is, ref.Is, rtol=1e-12)
     np.testing.assert_allclose(got.p_sim, ref.p_sim, atol=1e-7)
 

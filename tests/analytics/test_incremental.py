@@ -318,3 +318,124 @@ def test_rows_of_a_long_import_are_found_whatever_their_updated_at(area_db):
     got = live.store()
     assert len(got) == 35
     _assert_same(got, StorageHistory(db, reconcile_every_s=None).store())
+
+
+def _add_now(s, rng, n, tickets):
+    """Reports of the open (current) quarter."""
+    from geo_sigap.storage.tables import IncidentRow
+
+    now = datetime.now(UTC)
+    start = Quarter.of(pd.Timestamp(now)).start.tz_convert(UTC).to_pydatetime()
+    for _ in range(n):
+        t = start + (now - start) * rng.random()
+        tickets.append(f"T-{len(tickets):05d}")
+        s.add(IncidentRow(
+            ticket=tickets[-1], category=rng.choice(CATS), description="", channel="web",
+            lon=103.597, lat=-1.62, priority=2, status="diterima", kelurahan_code=KEL_A,
+            rw_code=RW_A, rt_code=RT_A1, placement={}, reported_at=t, updated_at=now))
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_a_restart_reuses_stored_closed_quarters_only_while_they_are_unchanged(
+        area_db, tmp_path, seed):
+    """Closed quarters are stored when read; a new StorageHistory (a restart) takes a
+    stored quarter only when its rows, ids and newest updated_at are still those of the
+    table. After random edits, imports (old updated_at), moves and deletions in closed
+    quarters the restarted history equals a rebuild from the table, and exactly the
+    quarters that changed (and the open one) were read again."""
+    from sqlalchemy import select
+
+    from geo_sigap.analytics.incremental import quarter_key
+    from geo_sigap.storage.tables import IncidentRow
+
+    from geo_sigap.storage.units import units_frame
+
+    db, rng, tickets = area_db, random.Random(seed), []
+    cats = load_categories()
+    with db.session() as s:
+        _add(s, rng, 150, tickets, old=True)
+        _add_now(s, rng, 5, tickets)
+        units = units_frame(s)
+    units = units.loc[units["level"].isin(["kelurahan", "rw", "rt"])]
+    folder = tmp_path / "history"
+
+    def restart():
+        h = StorageHistory(db, reconcile_every_s=None, snapshot_dir=folder)
+        return h, h.store()
+
+    first, got = restart()
+    n_quarters = len(got.quarters())
+    assert first.stats["quarters_read"] == n_quarters  # nothing stored yet
+    again, got = restart()
+    assert again.stats.get("quarters_read") == 1  # the open quarter, from its own rows
+    assert again.stats["quarters_stored"] == n_quarters - 1
+    _assert_same(got, StorageHistory(db, reconcile_every_s=None).store())
+    current = Quarter.of(pd.Timestamp.now(tz="UTC"))
+    for _ in range(3):
+        changed: set[int] = set()
+        with db.session() as s:
+            rows = [r for r in s.scalars(select(IncidentRow).order_by(IncidentRow.id))
+                    if Quarter.of(pd.Timestamp(r.reported_at)) < current]
+            op = rng.choice(["edit", "import", "move", "delete"])
+            r = rng.choice(rows)
+            q = quarter_key(Quarter.of(pd.Timestamp(r.reported_at)))
+            if op == "edit":  # a late transition of an old report: updated_at moves on
+                r.status = "selesai" if r.status != "selesai" else "ditolak"
+                r.updated_at = datetime.now(UTC)
+                changed.add(q)
+            elif op == "move":  # a corrected report time: leaves one quarter, enters one
+                r.reported_at = r.reported_at + timedelta(days=rng.choice([-95, 95]))
+                r.updated_at = datetime.now(UTC)
+                changed |= {q, quarter_key(Quarter.of(pd.Timestamp(r.reported_at)))}
+            elif op == "delete":
+                s.delete(r)
+                changed.add(q)
+            else:  # imported history: stamped days ago, into closed quarters
+                before = {r.id for r in rows}
+                _add(s, rng, 4, tickets, old=True)
+                s.flush()
+                new = s.scalars(select(IncidentRow).where(IncidentRow.id.not_in(before)))
+                changed |= {quarter_key(Quarter.of(pd.Timestamp(x.reported_at)))
+                            for x in new
+                            if Quarter.of(pd.Timestamp(x.reported_at)) < current}
+        h, got = restart()
+        want = StorageHistory(db, reconcile_every_s=None).store()
+        _assert_same(got, want)
+        for a, b in zip(got.blocks(), want.blocks(), strict=True):  # the same dtypes too
+            pd.testing.assert_frame_equal(a.frame, b.frame)
+        assert _answers(got, units, cats) == _answers(want, units, cats)
+        held = {quarter_key(q) for q in want.quarters()}
+        assert h.stats.get("quarters_read", 0) == len(changed & held) + 1, op
+        assert h.stats.get("quarters_stored", 0) == len(held) - len(changed & held) - 1, op
+
+
+def test_report_data_reads_the_compared_quarters_whole_and_older_ones_lean(area_db):
+    """The rakor report's read: the same incidents as reading its eight quarters whole;
+    every column of the two it compares, the pattern columns only of the six before."""
+    from geo_sigap.analytics.from_storage import (PATTERN_COLUMNS, load_from_storage,
+                                                  load_report_data, report_range)
+
+    db, rng, tickets = area_db, random.Random(5), []
+    with db.session() as s:
+        _add(s, rng, 300, tickets, old=True)
+    cats = load_categories()
+    q = Quarter.parse("2026Q1")
+    start, end = report_range(q)
+    got = load_report_data(db, cats, q).incidents
+    whole = load_from_storage(db, cats, start=start, end=end).incidents
+    key = ["reported_at", "lon", "lat"]
+    got = got.sort_values(key).reset_index(drop=True)
+    whole = whole.sort_values(key).reset_index(drop=True)
+    assert len(got) == len(whole) > 0
+    assert got["reported_at"].min() >= start and got["reported_at"].max() < end
+    recent = (got["reported_at"] >= q.previous().start).to_numpy()
+    assert 0 < recent.sum() < len(got)
+    cols = [c for c in whole.columns if c != "ticket"]
+    pd.testing.assert_frame_equal(got.loc[recent, cols], whole.loc[recent, cols],
+                                  check_dtype=False)
+    lean = list(PATTERN_COLUMNS)
+    pd.testing.assert_frame_equal(got.loc[~recent, lean], whole.loc[~recent, lean],
+                                  check_dtype=False)
+    # what the patterns do not need is not read for the older quarters
+    assert got.loc[~recent, "on_scene_at"].isna().all()
+    assert whole.loc[~recent, "on_scene_at"].notna().any()

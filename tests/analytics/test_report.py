@@ -4,6 +4,7 @@ A4, names never codes, findings true to the tables they cite."""
 import re
 import warnings
 
+import numpy as np
 import pytest
 
 from geo_sigap.analytics import _synthetic as S
@@ -25,17 +26,61 @@ def _have_chromium():
 
 
 @pytest.fixture(scope="module")
-def pack(units, incidents, tmp_path_factory):
+def live(units, incidents):
+    """The live map's analytics over the same history (as the service has them)."""
+    from geo_sigap.analytics.incremental import LiveAnalytics, store_from_frame
+
+    store = store_from_frame(incidents)
+    return LiveAnalytics(lambda: store, lambda: (units, 1), load_categories())
+
+
+@pytest.fixture(scope="module")
+def pack(units, incidents, tmp_path_factory, live):
     if not _have_chromium():
         pytest.skip("Chromium not found (apt-get install chromium)")
     seen = []
     out = tmp_path_factory.mktemp("rakor")
+    # the coordinator opened the map's hotspot layer of the quarter first (as /peta asks)
+    live.map_answer = live.hotspots(quarter="2026Q3", permutations=9999)
+    live.misses_before = live.misses
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # nothing printed to the terminal
         paths = build_report(incidents, units, S.teams_frame(), load_categories(), "2026Q3",
                              out_dir=out, progress=lambda d, t, m: seen.append((d, t, m)),
-                             permutations=9999)
+                             hotspots=lambda q: live.hex_hotspots(q))
     return paths, seen
+
+
+def test_map_and_report_give_the_same_classes_from_one_computation(pack, live, units,
+                                                                    incidents):
+    from geo_sigap.analytics.frames import Quarter, filter_incidents
+    from geo_sigap.analytics.hotspots import hex_gi, units_of_level
+    from geo_sigap.analytics.weights import hex_grid
+
+    paths, _ = pack
+    on_map = {f["properties"]["code"]: f["properties"]["gi_class"]
+              for f in live.map_answer["features"]}
+    assert paths.hotspots.class_of() == on_map
+    assert any(c >= 2 for c in on_map.values())  # not trivially equal: there are hot cells
+    # one computation: the pack read the map's cached result of 2026Q3 (the only new one
+    # is last quarter's, which the map had not been asked for)
+    assert paths.hotspots is live.hex_hotspots("2026Q3")
+    assert live.misses == live.misses_before + 1
+    # the CLI's pack (no live map in its process) runs the same function on the frames
+    q = Quarter.parse("2026Q3")
+    cur = filter_incidents(incidents, start=q.start, end=q.end)
+    grid = hex_grid(units_of_level(units, "kelurahan"), 250)
+    alone = hex_gi(grid, grid.adjacency(), cur["lon"], cur["lat"])
+    assert alone.class_of() == on_map
+    np.testing.assert_array_equal(alone.gi.p_folded, paths.hotspots.gi.p_folded)
+    # and the figure is not one any setting would give: 999 permutations differ
+    fewer = hex_gi(grid, grid.adjacency(), cur["lon"], cur["lat"], permutations=999)
+    assert fewer.class_of() != on_map
+    # the pack's hotspot table counts the cells the map colours hot
+    hot_cells = sum(1 for c in on_map.values() if c > 0)
+    assert paths.tables["hot"].df["Sel heksagon"].sum() <= hot_cells
+    assert paths.tables["hot"].df["Sel heksagon"].sum() == hot_cells or \
+        len(paths.tables["hot"].df) == 15
 
 
 def _text(html: str) -> str:

@@ -29,9 +29,15 @@ def test_planner_reads_the_quarter_pack(server, browser):
     assert page.locator(".an-fig img").count() >= 3
     tables = page.locator(".an-tbl")
     assert tables.count() >= 8
-    csv = tables.first.locator("a").get_attribute("href")
+    csv = tables.first.locator("a.an-csv").get_attribute("href")
     assert csv.startswith("/api/analysis/table.csv?quarter=")
     assert page.locator("#an-pdf").get_attribute("href").startswith("/api/analysis/pack.pdf?")
+    gpkg = tables.first.locator("a.an-gpkg").get_attribute("href")
+    assert gpkg.startswith("/api/analysis/table.gpkg?quarter=")
+    assert page.locator("#an-gpkg").get_attribute("href").startswith("/api/analysis/pack.gpkg?")
+    # a finding's "(Tabel N)" leads to that table
+    ref = page.locator(".an-find li a").first
+    assert page.locator(ref.get_attribute("href")).count() == 1
     shot(page, "60_analisis")
     # the planner does not open the operator pages
     r = page.goto(f"{server.base}/operator")

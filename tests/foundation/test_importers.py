@@ -222,6 +222,43 @@ def _history_csv(path, n, *, start=0, bad_line=None):
     path.write_text("\n".join(lines) + "\n")
 
 
+def _incident_indexes(db) -> set[str]:
+    from sqlalchemy import inspect
+
+    with db.session() as s:
+        insp = inspect(s.connection())
+        return {f"{t}:{ix['name']}:{','.join(ix['column_names'])}"
+                for t in ("incidents", "assignments") for ix in insp.get_indexes(t)}
+
+
+def test_placement_columns_from_a_frame_equal_those_from_placements():
+    """The bulk path writes each distinct placement's JSON once; the result must be the
+    JSON of each row's own Placement (codes, names and flags in their places)."""
+    from geo_sigap.importers.placement import placement_columns, placer_from_units
+
+    a = shapely.box(103.60, -1.62, 103.62, -1.60)
+    b = shapely.box(103.62, -1.62, 103.64, -1.60)
+    units = [AdminUnit("15.71.11", AdminLevel.KECAMATAN, "Paal Merah", "15.71",
+                       shapely.union_all([a, b])),
+             AdminUnit("15.71.11.1001", AdminLevel.KELURAHAN, "Satu", "15.71.11", a),
+             AdminUnit("15.71.11.1002", AdminLevel.KELURAHAN, "Dua", "15.71.11", b)]
+    place = placer_from_units(units)
+    lon = [103.61, 103.63, 103.61, 103.7, 103.62, 103.6301, -1.61]
+    lat = [-1.61, -1.61, -1.615, -1.61, -1.61, -1.6101, 103.61]  # last: swapped
+    import numpy as np
+
+    fast = placement_columns(place.locate_many(np.array(lon), np.array(lat)))
+    slow = placement_columns(place(np.array(lon), np.array(lat)))
+    assert set(fast) == set(slow) == {"kecamatan_code", "kelurahan_code", "rw_code",
+                                      "rt_code", "placement"}
+    for k in fast:
+        assert list(fast[k]) == list(slow[k]), k
+    docs = [json.loads(d) for d in fast["placement"]]
+    assert docs[0]["kelurahan_name"] == "Satu" and docs[1]["kelurahan_name"] == "Dua"
+    assert docs[3]["kelurahan_code"] is None and fast["kelurahan_code"][3] is None
+    assert any(d["flags"] for d in docs)  # flags carried (outside / border / swapped)
+
+
 def test_streaming_import_equals_the_row_by_row_import(db, tmp_path):
     """import_incidents_csv (chunks, COPY/executemany) stores what read/import_incidents
     store, refuses a bad file whole, skips what is stored, and works across chunks."""
@@ -237,6 +274,9 @@ def test_streaming_import_equals_the_row_by_row_import(db, tmp_path):
                   "BHB-1,Bhabin,bhabinkamtibmas,,motor,103.65,-1.61,15.71.11.1003\n")
     import_teams(db, read_teams(tf))
     cats = load_categories()
+    indexes = _incident_indexes(db)
+    assert {"incidents:ix_incidents_category_reported:category,reported_at",
+            "incidents:ix_incidents_updated_at:updated_at"} <= indexes
     bad = tmp_path / "bad.csv"
     _history_csv(bad, 250, bad_line=180)
     with pytest.raises(ImportFailed) as e:
@@ -258,7 +298,10 @@ def test_streaming_import_equals_the_row_by_row_import(db, tmp_path):
     got = import_incidents_csv(db, good, cats, placer_from_db(db), chunk_rows=100,
                                progress=lambda step, done, total: seen.append((step, done)))
     assert got == {"inserted": 250, "skipped_existing": 0, "outside_coverage": 0}
-    assert ("menyimpan", 250) in seen
+    assert ("menyimpan", 250) in seen and ("menyimpan", 100) in seen
+    # a load larger than the table rebuilt its secondary indexes: all there again
+    assert ("menyusun indeks", 250) in seen
+    assert _incident_indexes(db) == indexes
     again = import_incidents_csv(db, good, cats, placer_from_db(db), chunk_rows=100)
     assert again == {"inserted": 0, "skipped_existing": 250, "outside_coverage": 0}
     with db.session() as s:

@@ -118,4 +118,4 @@ def test_rt_and_landmark_that_disagree_are_both_shown_as_ambiguous(demo_forward)
     # in the demo area the masjid Al-Ikhlas is not in RT 05: the two must be flagged
     assert masjid.placement.rt_code != rt.code
     assert rt.ambiguous and masjid.ambiguous
-    assert any("tidak di RT" in n for n in masjid.notes)
+    assert any("tidak di RT" in n.id for n in masjid.notes)

@@ -52,7 +52,7 @@ def test_rt_without_rw_is_ambiguous_when_several_match(forward):
 def test_rt_missing_from_data_falls_back_to_kelurahan_with_a_note(forward):
     top = forward.search("RT 05 Eka Jaya")[0]
     assert (top.level, top.code) == ("kelurahan", C)
-    assert top.notes and "tidak ada" in top.notes[0]
+    assert top.notes and "tidak ada" in top.notes[0].id and "not in the area data" in top.notes[0].en
 
 
 def test_kelurahan_with_typo(forward):
@@ -129,3 +129,12 @@ def test_candidates_are_json_ready(forward):
         d = c.to_dict()
         json.dumps(d)
         assert 0 <= d["confidence"] <= 1 and d["geometry"]["type"]
+
+
+def test_candidate_notes_follow_the_locale():
+    """A note reads in the operator's language: Bahasa Indonesia by default, English when asked."""
+    from geo_sigap.geocoding.forward import Candidate, _NOTE_OUTSIDE
+
+    c = Candidate("Masjid X", "landmark", 0.5, 103.6, -1.6, None, notes=(_NOTE_OUTSIDE,))
+    assert c.to_dict()["notes"] == ["Tidak berada di wilayah yang disebut"]
+    assert c.to_dict("en")["notes"] == ["Not inside the area named"]

@@ -32,7 +32,7 @@ def test_rt_without_an_rt_layer_gives_the_rw(rw_only, text):
     top = rw_only.search(text)[0]
     assert (top.level, top.code) == ("rw", f"{A}.RW002")
     assert top.placement.rw_code == f"{A}.RW002"
-    assert any("RT 009" in n for n in top.notes)
+    assert any("RT 009" in n.id for n in top.notes)
     # the same answer as asking for the RW alone, a little less sure
     rw = rw_only.search("RW 02 Kel. Talang Bakung")[0]
     assert rw.code == top.code and rw.confidence > top.confidence
@@ -48,7 +48,7 @@ def test_rt_missing_from_an_rt_layer_gives_the_rw(forward):
 def test_neither_rt_nor_rw_exists_gives_the_kelurahan_and_says_so(rw_only):
     top = rw_only.search("RT 09 RW 04 Kel. Talang Bakung")[0]
     assert (top.level, top.code) == ("kelurahan", A)
-    assert "RT 009 / RW 004" in top.notes[0]
+    assert "RT 009 / RW 004" in top.notes[0].id
 
 
 def test_parser_reads_a_name_after_kelurahan_even_with_a_landmark_word():

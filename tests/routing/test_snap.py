@@ -111,3 +111,26 @@ def test_engine_reuses_team_snaps(tiny_engine):
         assert list(a.status) == list(b.status)
     assert tiny_engine.snap_caches["motor"].hits >= 3
     assert len(fresh.snap_caches["motor"]) == 0
+
+
+def test_one_point_path_equals_the_batch_bit_for_bit(config):
+    """A single point (an incident) takes its own fast path: the same snap as in a batch."""
+    from .test_fast_paths import _grid
+
+    g = _grid(config, 16, 3)
+    engine = RoutingEngine(g, config)
+    rng = np.random.default_rng(8)
+    lon = rng.uniform(g.node_lon.min() - 0.002, g.node_lon.max() + 0.002, 300)
+    lat = rng.uniform(g.node_lat.min() - 0.002, g.node_lat.max() + 0.002, 300)
+    lon[:40] = g.node_lon[:40]  # on nodes: equally near pieces
+    lat[:40] = g.node_lat[:40]
+    for p in g.profiles:
+        index = engine.network(p).snapper
+        batch = index.snap(lon, lat)
+        px, py = index.projection.forward(lon, lat)
+        fast = sum(index._snap_one(float(x), float(y)) is not None for x, y in zip(px, py))
+        assert fast >= 0.8 * len(lon)  # the fast path is the one taken
+        for i in range(len(lon)):
+            one = index.snap(lon[i], lat[i])
+            for field in ("edge", "frac", "access_m", "lon", "lat"):
+                assert getattr(one, field)[0] == getattr(batch, field)[i], (p, i, field)

@@ -123,41 +123,76 @@ def test_coverage_is_staff_only_and_checks_its_input(api, logins):
     assert api.get("/api/map/periods").status_code == 401
 
 
-def test_second_call_is_served_from_the_cache_until_a_post_moves(api, logins, services,
-                                                                 monkeypatch):
-    import geo_sigap.routing.coverage as cov
+@pytest.fixture
+def fresh_coverage(services):
+    """The services' coverage cache emptied (memory and files) for this test."""
+    import shutil
+
+    services.__dict__.pop("coverage", None)
+    shutil.rmtree(services.settings.cache_dir / "coverage", ignore_errors=True)
+    yield services
+    services.__dict__.pop("coverage", None)
+
+
+def test_coverage_is_computed_when_posts_move_not_per_request(fresh_coverage, api, logins):
+    from geo_sigap.maps.coverage_cache import CoverageCache
     from geo_sigap.storage.teams import list_teams, upsert_teams
 
-    calls = []
-    real = cov.coverage
-    monkeypatch.setattr(cov, "coverage", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    services = fresh_coverage
     h = logins["coordinator"]
+    # warm-up computes the layers the map opens with, in the background
+    cache = services.coverage
+    started = cache.refresh() or cache.last_refresh
+    started.join()
+
+    class Calls:  # answers computed by this process
+        def __len__(self):
+            return cache.computed
+
+    calls = Calls()
+    assert len(calls) == 2  # RT and RW, no category
+    r = api.get("/api/map/coverage?level=rt", headers=h)
+    assert r.headers["x-sigap-cache"] == "hit" and len(calls) == 2
     url = "/api/map/coverage?level=rt&category=pkl"
-    first = api.get(url, headers=h)
-    assert first.headers["x-sigap-cache"] == "miss" and len(calls) == 1
+    first = api.get(url, headers=h)  # a filter never asked before: computed once
+    assert first.headers["x-sigap-cache"] == "miss" and len(calls) == 3
     second = api.get(url, headers=h)
-    assert second.headers["x-sigap-cache"] == "hit" and len(calls) == 1
+    assert second.headers["x-sigap-cache"] == "hit" and len(calls) == 3
     assert second.content == first.content
     assert api.get(url, headers={**h, "If-None-Match": first.headers["etag"]}).status_code == 304
+    gz = api.get(url, headers={**h, "Accept-Encoding": "gzip"})
+    assert gz.headers["content-encoding"] == "gzip" and gz.json() == first.json()
+    assert gz.num_bytes_downloaded < len(first.content) / 2  # compressed once, sent as is
     # another filter is another entry
     assert api.get(url + "&role=linmas", headers=h).headers["x-sigap-cache"] == "miss"
-    assert len(calls) == 2
+    assert len(calls) == 4
+
+    # another worker (or a restart) reads what this one stored: nothing computed
+    other = CoverageCache(services.settings.cache_dir / "coverage",
+                          lambda *a: pytest.fail("computed again"), services.coverage._version)
+    assert other.get("rt", "pkl").body == first.content
 
     # a GPS fix does not change any post: still cached
     r = api.post("/api/teams/SPP-01/position", json={"lon": 103.6010, "lat": -1.6195},
                  headers=logins["dispatcher"])
     assert r.status_code == 200, r.text
-    assert api.get(url, headers=h).headers["x-sigap-cache"] == "hit" and len(calls) == 2
+    assert api.get(url, headers=h).headers["x-sigap-cache"] == "hit" and len(calls) == 4
 
-    # a post moves (to the node in the far corner): computed again, Satpol PP time changes
+    # a post moves (to the node in the far corner): the request is answered at once with
+    # the layer of the posts before, the new one is computed in the background
     with services.db.session() as s:
         teams = {t.code: t for t in list_teams(s)}
         from dataclasses import replace
 
         upsert_teams(s, [replace(teams["SPP-01"], post=(103.6000, -1.6209))])
         s.commit()
+    stale = api.get(url, headers=h)
+    assert stale.headers["x-sigap-cache"] == "stale" and stale.content == first.content
+    services.coverage.last_refresh.join()
+    assert len(calls) == 5
     third = api.get(url, headers=h)
-    assert third.headers["x-sigap-cache"] == "miss" and len(calls) == 3
+    assert third.headers["x-sigap-cache"] == "hit" and len(calls) == 5
+    assert third.json()["meta"]["version"] != first.json()["meta"]["version"]
     before = _props(first.json())[RT_A1]["satpol_pp_eta_min"]
     after = _props(third.json())[RT_A1]["satpol_pp_eta_min"]
     assert after is not None and before is not None and after != before

@@ -17,6 +17,7 @@ import pandas as pd
 
 from geo_sigap.analytics import emerging as _em
 from geo_sigap.analytics import gistar as _gi
+from geo_sigap.analytics import hotspots as _H
 from geo_sigap.analytics.forecast import score_forecast
 from geo_sigap.analytics.nearrepeat import knox_test
 from geo_sigap.analytics.report.fmt import (HARI_PANJANG, area_title, hours_block,
@@ -50,6 +51,8 @@ class ReportPaths:
     html: Path
     pdf: Path | None
     tables: dict = field(default_factory=dict)  # key → (number, title, DataFrame)
+    gpkg: Path | None = None  # the data behind the tables and maps
+    hotspots: object = None  # the quarter's HexHotspots (the live map's result)
 
 
 @dataclass
@@ -62,9 +65,14 @@ class Pack:
     tables: dict = field(default_factory=dict)  # key → Table
     findings: list = field(default_factory=list)  # Finding
     recommendations: list = field(default_factory=list)
+    layers: dict = field(default_factory=dict)  # name → GeoDataFrame (the GeoPackage)
 
-    def add_table(self, key: str, title: str, df: pd.DataFrame, note: str = "") -> None:
-        self.tables[key] = Table(key, title, df.reset_index(drop=True), note)
+    def add_table(self, key: str, title: str, df: pd.DataFrame, note: str = "",
+                  geometry=None) -> None:
+        """``geometry``: one shapely geometry (EPSG:4326) or None per row, for the
+        table's GeoPackage layer."""
+        self.tables[key] = Table(key, title, df.reset_index(drop=True), note,
+                                 geometry=None if geometry is None else list(geometry))
 
 
 @dataclass
@@ -74,6 +82,7 @@ class Table:
     df: pd.DataFrame
     note: str = ""
     number: int = 0  # set when the page order is known
+    geometry: list | None = None  # per row (EPSG:4326), for the GeoPackage
 
 
 STEP_LABELS = {
@@ -95,10 +104,12 @@ class _Steps:
 def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.DataFrame,
                  categories, quarter: str | Quarter = "2026Q3", kecamatan: str | None = None,
                  out_dir: str | Path = ".", progress: Progress | None = None, *,
-                 hex_m: float = 250.0, permutations: int = 9999, seed: int = 12345,
+                 hex_m: float = _H.HEX_M, permutations: int = _H.PERMUTATIONS,
+                 seed: int = _H.SEED,
                  pdf: bool = True, em_permutations: int = 9999,
                  knox_permutations: int = 99, placement: pd.DataFrame | None = None,
-                 target_min: float = 15.0) -> ReportPaths:
+                 target_min: float = 15.0, base=None,
+                 hotspots: Callable[[Quarter], object] | None = None) -> ReportPaths:
     """Write the rakor pack for ``quarter`` and return the paths.
 
     Parameters
@@ -126,9 +137,17 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
         the section on moving posts; left out when not given.
     target_min : float
         The travel-time target of ``placement`` (minutes).
+    base : geo_sigap.maps.printed.BaseLayers, optional
+        Streets, landmarks and posts drawn (and named) under the maps.
+    hotspots : callable(Quarter) → HexHotspots, optional
+        The shared hotspot test of a quarter on this area's hex grid (the service passes
+        :meth:`LiveAnalytics.hex_hotspots`, the result the live map shows); without it,
+        :func:`geo_sigap.analytics.hotspots.hex_gi` is run here on the same incidents
+        with the same parameters, which gives the same result.
     """
     from geo_sigap.analytics.report import figures as F
     from geo_sigap.analytics.report.render import write_pack
+    from geo_sigap.maps.printed import hot_callouts
 
     q = Quarter.parse(quarter)
     prev = q.previous()
@@ -191,14 +210,8 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     x, y = grid.to_metric(hist["lon"].to_numpy(), hist["lat"].to_numpy())
     hist = hist.assign(hex_code=pd.Series(grid.codes(), dtype=object)
                        .reindex(grid.cell_index(x, y)).to_numpy(), mx=x, my=y)
-    w_hex = grid.adjacency()
-    codes = grid.codes()
-    cur_h = hist.loc[hist.index.isin(cur.index)]
-    old_h = hist.loc[hist.index.isin(old.index)]
-
-    def hex_counts(frame):
-        return frame["hex_code"].value_counts().reindex(codes).fillna(0).to_numpy(float)
-
+    w_hex = _gi.star_weights(grid.adjacency())  # shared by every test on this grid
+    codes = np.asarray(grid.codes())
     def short_cat(c) -> str:
         return cat_name.get(c, c).split(" (")[0]
 
@@ -224,19 +237,32 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     # -- heat map -----------------------------------------------------------------------
     kb = tuple(kel.total_bounds)
     heat = kde_grid(cur["lon"], cur["lat"], bounds=kb)
-    pack.figures["heat"] = F.heat_map(heat, kel, f"Kepadatan kejadian, {q.label}")
+    pack.figures["heat"] = F.heat_map(heat, kel, f"Kepadatan kejadian, {q.label}", base=base)
     step("Peta kepadatan")
 
     # -- Gi* hotspots on the hex grid, named by RW -------------------------------------
-    cells["count"] = hex_counts(cur_h).astype(int)
-    cells["prev_count"] = hex_counts(old_h).astype(int)
-    g = _gi.gi_star(cells["count"].to_numpy(float), w_hex, permutations=permutations, seed=seed)
+    def quarter_gi(quarter: Quarter, frame: pd.DataFrame):
+        """The shared per-quarter test (the live map's), or the same computation here."""
+        if hotspots is not None:
+            res = hotspots(quarter)
+            if (res is not None and res.permutations == permutations and res.seed == seed
+                    and np.array_equal(res.codes, codes)):
+                return res
+        return _H.hex_gi(grid, w_hex, frame["lon"].to_numpy(), frame["lat"].to_numpy(),
+                         permutations=permutations, seed=seed)
+
+    gi_cur = quarter_gi(q, cur)
+    gi_old = quarter_gi(prev, old)
+    g = gi_cur.gi
+    cells["count"] = gi_cur.counts.astype(int)
+    cells["prev_count"] = gi_old.counts.astype(int)
     cells["gi_z"] = g.z
-    cells["gi_class"] = g.classes(fdr=True)
+    cells["gi_class"] = gi_cur.classes
     n_hot = {lvl: int((cells["gi_class"] >= lvl).sum()) for lvl in (1, 2, 3)}
     pack.figures["hot"] = F.class_map(
         cells, kel, "gi_class", F.GI_COLOURS, GI_WORDS,
-        f"Titik panas kejadian (heksagon {num(hex_m)} m), {q.label}", "Keyakinan")
+        f"Titik panas kejadian (heksagon {num(hex_m)} m), {q.label}", "Keyakinan", base=base,
+        callouts=hot_callouts(cells, "gi_class", (3, 2, 1)), marked=(3, 2, 1))
     hot_cells = cells.loc[cells["gi_class"] > 0]
     hot_rw = (hot_cells.groupby("place", sort=False)
               .agg(kejadian=("count", "sum"), sel=("count", "size"),
@@ -250,7 +276,9 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
         "Keyakinan": hot_rw["kelas"].map(GI_WORDS)}).head(15)
     pack.add_table("hot", "Titik panas triwulan ini, per RW", hot_table,
                    "Sel heksagon yang jumlah kejadiannya (bersama tetangganya) jauh di atas "
-                   "rata-rata wilayah, dikelompokkan per RW.")
+                   "rata-rata wilayah, dikelompokkan per RW.",
+                   geometry=[hot_cells.loc[hot_cells["place"] == p].geometry.union_all()
+                             for p in hot_table["Lokasi"]])
     step("Titik panas")
 
     # -- emerging hot spots (all categories, and per SK4 category) --------------------
@@ -260,7 +288,10 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     pack.figures["emerging"] = F.class_map(
         cells, kel, "ehsa", F.EHSA_COLOURS, _em.LABELS_ID,
         f"Pola titik panas {len(slices)} triwulan ({_q_short(slices[0])} – "
-        f"{_q_short(slices[-1])}), semua kategori", "Pola")
+        f"{_q_short(slices[-1])}), semua kategori", "Pola", base=base,
+        callouts=hot_callouts(cells, "ehsa", [k for k in _em.LABELS_ID
+                                              if k.endswith(" hotspot") and k != "historical hotspot"]),
+        marked=tuple(k for k in _em.LABELS_ID if k.endswith("hotspot")))
     chronic_rows, pattern_rows, too_few = [], [], []
     for cat in [*SK4_CATEGORIES, None]:
         sub = hist if cat is None else hist.loc[hist["category"] == cat]
@@ -296,7 +327,9 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
         chronic = chronic_all
     pack.add_table("chronic", "Lokasi yang terus menjadi titik panas", chronic,
                    f"Titik panas yang menetap, menguat atau beruntun selama {len(slices)} "
-                   "triwulan terakhir, per kategori dan RW.")
+                   "triwulan terakhir, per kategori dan RW.",
+                   geometry=[cells.loc[cells["place"] == p].geometry.union_all()
+                             for p in chronic["Lokasi"]] if len(chronic) else None)
     pack.add_table("patterns", "Jumlah sel heksagon per pola, per kategori",
                    pd.DataFrame(pattern_rows),
                    "Kategori dengan kurang dari "
@@ -306,9 +339,7 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     step("Pola titik panas")
 
     # -- last quarter's hotspots scored on this quarter ---------------------------------
-    g_prev = _gi.gi_star(cells["prev_count"].to_numpy(float), w_hex,
-                         permutations=permutations, seed=seed)
-    hot_prev = g_prev.classes(fdr=True) >= 2
+    hot_prev = gi_old.classes >= 2
     fc = score_forecast(hot_prev, cells["prev_count"], cells["count"]) if hot_prev.any() \
         else None
     if fc is not None:
@@ -379,7 +410,10 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     ct = ct.sort_values("Jumlah", ascending=False)
     ct.loc["Jumlah"] = ct.sum()
     ct = ct.reset_index().rename(columns={"kelurahan_code": "Kelurahan"})
-    pack.add_table("kelurahan", "Kejadian per kelurahan dan kategori", ct)
+    kel_shape = dict(zip(kel["code"].map(kel_label), kel.geometry))
+    pack.add_table("kelurahan", "Kejadian per kelurahan dan kategori",
+                   _kecamatan_column(ct) if multi_kec else ct,
+                   geometry=[kel_shape.get(k) for k in ct["Kelurahan"]])
     step("Kategori per kelurahan")
 
     # -- comparison with the previous quarter ---------------------------------------------
@@ -476,10 +510,13 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
                    "= persentil ke-90.")
     pack.add_table("perf_role", "Waktu respons per peran tim utama", perf_role)
     pack.add_table("perf_cat", "Waktu respons per kategori", perf_cat)
-    pack.add_table("perf_kel", "Waktu respons per kelurahan", perf_kel)
+    pack.add_table("perf_kel", "Waktu respons per kelurahan",
+                   _kecamatan_column(perf_kel) if multi_kec else perf_kel,
+                   geometry=[kel_shape.get(k) for k in perf_kel["Kelurahan"]])
     pack.add_table("perf_team", "Tim dengan laporan terlambat terbanyak", perf_team)
     pack.add_table("late", "Laporan paling terlambat", late_tbl,
-                   "Tanpa data pribadi pelapor.")
+                   "Tanpa data pribadi pelapor.",
+                   geometry=_points(cur, late["ticket"]))
     step("Kinerja respons")
 
     # -- where to put posts (road travel times, maximal coverage) -------------------------
@@ -502,7 +539,15 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
                        "setiap RT; usulan = memindahkan satu pos ke RW yang paling menambah "
                        "jumlah RT yang terjangkau dalam target."
                        + (" Pos " + ", ".join(best_now) + " sudah di tempat terbaik: tidak ada "
-                          "satu pindahan yang menambah RT terjangkau." if best_now else ""))
+                          "satu pindahan yang menambah RT terjangkau." if best_now else ""),
+                       geometry=_moves(pl, units, base))
+        lines = pack.tables["placement"].geometry or []
+        shown = [(f"{post} (+{num(g)} RT)", to, ln) for post, to, g, ln in
+                 zip(pl["post_name"], pl["to_name"], pl["gain"], lines) if ln is not None]
+        if shown:
+            pack.figures["posts"] = F.moves_map(
+                kel, base, shown, f"Usulan pemindahan pos (target {num(target_min)} menit "
+                "lewat jalan)")
     step("Penempatan pos")
 
     # -- plain findings and recommendations ------------------------------------------------
@@ -527,6 +572,13 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
                    role_name=role_name)
     step("Temuan dan rekomendasi")
 
+    pack.layers["sel_heksagon"] = gpd.GeoDataFrame({
+        "kode": cells["code"], "lokasi": cells["place"],
+        "kejadian": cells["count"].astype(int), "kejadian_triwulan_lalu":
+        cells["prev_count"].astype(int), "titik_panas": cells["gi_class"].map(GI_WORDS),
+        "z_gi": cells["gi_z"].astype(float),
+        "pola": cells["ehsa"].map(lambda v: _em.LABELS_ID.get(v, v))},
+        geometry=cells.geometry, crs=cells.crs)
     stem = f"rakor_{q}" + (f"_{kecamatan}" if kecamatan else "")
     html_path = out_dir / f"{stem}.html"
     pdf_path = out_dir / f"{stem}.pdf"
@@ -536,7 +588,46 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
 
     for f in pack.figures.values():
         plt.close(f)
-    return ReportPaths(html=html_path, pdf=pdf_path if pdf else None, tables=pack.tables)
+    return ReportPaths(html=html_path, pdf=pdf_path if pdf else None, tables=pack.tables,
+                       gpkg=html_path.with_suffix(".gpkg"), hotspots=gi_cur)
+
+
+def _kecamatan_column(df: pd.DataFrame) -> pd.DataFrame:
+    """"Rawa Sari, Kec. Alam Barajo" → Kelurahan "Rawa Sari", Kecamatan "Alam Barajo" (a
+    city-wide table: two short columns instead of a name wrapped over three lines)."""
+    parts = [str(v).split(", Kec. ", 1) for v in df["Kelurahan"]]
+    out = df.copy()
+    out["Kelurahan"] = [p[0] for p in parts]
+    out.insert(1, "Kecamatan", [p[1] if len(p) > 1 else "" for p in parts])
+    return out
+
+
+def _points(frame: pd.DataFrame, tickets) -> list:
+    """The reported spot (EPSG:4326) of each ticket."""
+    from shapely.geometry import Point
+
+    where = {t: (x, y) for t, x, y in zip(frame["ticket"], frame["lon"], frame["lat"])}
+    return [Point(where[t]) if t in where else None for t in tickets]
+
+
+def _moves(pl: pd.DataFrame, units, base) -> list | None:
+    """A post move as a line from the post to the RW it moves to (EPSG:4326); None when
+    the posts' places are not known."""
+    from shapely.geometry import LineString
+
+    posts = getattr(base, "posts", None)
+    if posts is None or not len(posts) or not len(pl):
+        return None
+    where = {n: (x, y) for n, x, y in zip(posts["name"], posts["lon"], posts["lat"])}
+    rp = units.set_index("code").geometry
+    out = []
+    for a, b in zip(pl["post_name"], pl["to_code"]):
+        if a in where and isinstance(b, str) and b in rp.index:
+            p = rp.loc[b].representative_point()
+            out.append(LineString([where[a], (p.x, p.y)]))
+        else:
+            out.append(None)
+    return out
 
 
 def _q_short(code: str) -> str:

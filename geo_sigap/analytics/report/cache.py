@@ -24,7 +24,7 @@ def pack_dir(root: Path, quarter: str, kecamatan: str | None, version: str) -> P
 
 def cached_pack(services, quarter: str, kecamatan: str | None, root: Path,
                 pdf: bool = False) -> dict:
-    """``{"html": path, "pdf": path, "json": path}`` of the pack, building it when the
+    """``{"html": path, "pdf": path, "json": path, "gpkg": path}`` of the pack, building it when the
     data changed since the last build (one build at a time per pack); the PDF is printed
     only when ``pdf`` asks for it (the page itself needs the JSON only)."""
     from geo_sigap.analytics.frames import Quarter
@@ -35,9 +35,10 @@ def cached_pack(services, quarter: str, kecamatan: str | None, root: Path,
     version = data_version(services.db)
     folder = pack_dir(root, q, kecamatan, version)
     stem = f"rakor_{q}" + (f"_{kecamatan}" if kecamatan else "")
-    paths = {k: folder / f"{stem}.{k}" for k in ("html", "pdf", "json")}
+    paths = {k: folder / f"{stem}.{k}" for k in ("html", "pdf", "json", "gpkg")}
     with _lock(str(folder)):
-        wanted = [paths["html"], paths["json"]] + ([paths["pdf"]] if pdf else [])
+        wanted = [paths["html"], paths["json"], paths["gpkg"]] + ([paths["pdf"]] if pdf
+                                                                   else [])
         if not all(p.exists() for p in wanted):
             data = services.report_data(q)
             folder.mkdir(parents=True, exist_ok=True)
@@ -46,7 +47,11 @@ def cached_pack(services, quarter: str, kecamatan: str | None, root: Path,
                 units = units.loc[units["code"].astype(str).str.startswith(kecamatan)]
             build_report(data.incidents, data.units, data.teams, data.categories, quarter=q,
                          kecamatan=kecamatan, out_dir=folder, pdf=pdf,
-                         placement=services.post_proposals(units))
+                         placement=services.post_proposals(units),
+                         base=services.print_base_layers(),
+                         # the live map's hotspot result of each quarter: one computation
+                         hotspots=lambda quarter: services.analytics.hex_hotspots(
+                             quarter, kecamatan))
     return paths
 
 

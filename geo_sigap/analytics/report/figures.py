@@ -17,12 +17,11 @@ if "matplotlib.pyplot" not in sys.modules:  # (another thread may be importing i
     matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import shapely  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-MAP_SIZE = (9.6, 5.9)  # inches: fits an A4 landscape page with the legend beside the map
 _ID_FMT = FuncFormatter(lambda v, _pos: f"{v:,.0f}".replace(",", "."))
 
 GI_COLOURS = {3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", 0: "#f7f7f7", -1: "#d1e5f0",
@@ -45,55 +44,40 @@ def png_data_url(fig, dpi: int = 140) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def _declutter(ax, texts) -> None:
-    """Hide labels that would overprint one already kept (``texts`` in priority order)."""
-    fig = ax.figure
-    renderer = fig.canvas.get_renderer()
-    kept = []
-    for t in texts:
-        bb = t.get_window_extent(renderer).expanded(1.05, 1.15)
-        if any(bb.overlaps(k) for k in kept):
-            t.set_visible(False)
-        else:
-            kept.append(bb)
+def _outline(kel):
+    """Kecamatan outlines of a city-wide map (kelurahan dissolved by code prefix)."""
+    kec = kel.assign(_k=[str(c)[:8] for c in kel["code"]])
+    if kec["_k"].nunique() < 2:
+        return None
+    return kec.dissolve("_k").reset_index()
 
 
-def _base(kel, ax, labels: bool = True):
-    kel.boundary.plot(ax=ax, color="#333333", linewidth=0.8)
-    ax.set_axis_off()
-    ax.set_aspect(1 / np.cos(np.deg2rad(kel.total_bounds[[1, 3]].mean())))
-    ax.set_xlim(kel.total_bounds[0], kel.total_bounds[2])
-    ax.set_ylim(kel.total_bounds[1], kel.total_bounds[3])
-    if labels:
-        size = 7 if len(kel) <= 20 else 5.5
-        order = kel.assign(_a=[g.area for g in kel.geometry]).sort_values("_a", ascending=False)
-        texts = []
-        for _, r in order.iterrows():
-            p = r.geometry.representative_point()
-            texts.append(ax.annotate(
-                r["name"], (p.x, p.y), ha="center", va="center", fontsize=size,
-                color="#222222",
-                bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.65)))
-        _declutter(ax, texts)
+def heat_map(grid, kel, title: str, base=None):
+    """Incident density over the area's streets and landmarks; colour bar beside the map."""
+    from geo_sigap.maps.printed import PrintMap
 
-
-def heat_map(grid, kel, title: str):
-    fig, ax = plt.subplots(figsize=MAP_SIZE, layout="constrained")
+    m = PrintMap(kel, base, title, outline=_outline(kel))
     w, s, e, n = grid.bounds
     d = np.ma.masked_less_equal(grid.density, grid.density.max() * 0.02)
-    im = ax.imshow(d, extent=(w, e, s, n), origin="lower", cmap="YlOrRd", alpha=0.85)
-    _base(kel, ax)
-    cb = fig.colorbar(im, ax=ax, shrink=0.6, location="right")
-    cb.set_label("kepadatan kejadian (per km²)")
-    cb.ax.yaxis.set_major_formatter(_ID_FMT)
-    ax.set_title(title, fontsize=10)
-    return fig
+    im = m.ax.imshow(d, extent=(w, e, s, n), origin="lower", cmap="YlOrRd", alpha=0.8,
+                     zorder=4, interpolation="bilinear", aspect="auto")
+    m.clip_to_area(im)
+    m.ax.set_xlim(m.bounds[0], m.bounds[2])
+    m.ax.set_ylim(m.bounds[1], m.bounds[3])
+    m.finish(colorbar=im, colorbar_label="Kejadian per km²")
+    return m.fig
 
 
 def class_map(cells, kel, column: str, colours: dict, labels: dict, title: str,
-              legend_title: str = ""):
-    fig, ax = plt.subplots(figsize=MAP_SIZE, layout="constrained")
-    present = [k for k in colours if (cells[column] == k).any()]
+              legend_title: str = "", base=None, callouts=(), marked=(), hidden=(0,)):
+    """Hex cells coloured by class over the area's streets and landmarks; the legend
+    beside the map; ``callouts`` ``[(place, geometry)]`` named beside their cells;
+    labels keep off the cells of the ``marked`` classes; ``hidden`` classes (no
+    hotspot) are not drawn, so the streets under them stay readable."""
+    from geo_sigap.maps.printed import PrintMap
+
+    m = PrintMap(kel, base, title, outline=_outline(kel))
+    present = [k for k in colours if k not in hidden and (cells[column] == k).any()]
     shown = cells.loc[cells[column].isin(present)]
     # one collection for every cell (a plot call per class is several times slower)
     geoms = shown.geometry if kel.crs is None or shown.crs == kel.crs else \
@@ -102,15 +86,40 @@ def class_map(cells, kel, column: str, colours: dict, labels: dict, title: str,
     polys = [np.asarray(g.exterior.coords) for g, k in zip(geoms, keep) if k]
     face = [colours[c] for c, k in zip(shown[column], keep) if k]
     if polys:
-        ax.add_collection(PolyCollection(polys, facecolors=face, edgecolors="white",
-                                         linewidths=0.2))
-    _base(kel, ax)
-    handles = [Patch(color=colours[k], label=labels.get(k, str(k))) for k in present]
-    # legend outside the data, to the right of the map
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5,
-              frameon=False, title=legend_title, title_fontsize=8)
-    ax.set_title(title, fontsize=10)
-    return fig
+        m.ax.add_collection(PolyCollection(polys, facecolors=face, edgecolors="white",
+                                           linewidths=0.2, alpha=0.85, zorder=4))
+    m.add_obstacles_lonlat([g for g, c in zip(geoms, shown[column]) if c in set(marked)])
+    m.add_callouts(list(callouts))
+    m.finish(legend=[("patch", labels.get(k, str(k)), colours[k]) for k in present],
+             legend_title=legend_title)
+    m.fig.print_map = m  # the placed labels, for tests
+    return m.fig
+
+
+def moves_map(kel, base, moves, title: str):
+    """The posts of every role and each proposed move as an arrow from the post to the RW
+    it would move to; the target named once at its end, the post (with its gain) at the
+    arrow's start. ``moves``: ``[(post words, target words, line)]``, EPSG:4326 lines
+    from post to target."""
+    from geo_sigap.maps.printed import PrintMap
+
+    m = PrintMap(kel, base, title, outline=_outline(kel))
+    targets, starts = {}, []
+    for post, target, line in moves:
+        (x0, y0), (x1, y1) = line.coords[0], line.coords[-1]
+        m.ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=12,
+                      arrowprops=dict(arrowstyle="-|>", color="#b2182b", lw=1.6,
+                                      shrinkA=3, shrinkB=2, mutation_scale=10))
+        m.ax.plot([x1], [y1], marker="o", ms=6, mfc="white", mec="#b2182b", mew=1.5, zorder=12)
+        targets.setdefault(target, shapely.Point(x1, y1).buffer(0.0008))
+        starts.append((post, shapely.Point(x0, y0).buffer(0.0008)))
+        m.add_obstacles_lonlat([line.interpolate(f, normalized=True).buffer(0.0002)
+                                for f in np.linspace(0.1, 0.9, 9)])
+    m.add_callouts([(f"ke {t}", g) for t, g in targets.items()] + starts)
+    m.finish(legend=[("line", "Usulan pindah pos", "#b2182b", 1.6),
+                     ("marker", "Tempat usulan", "#b2182b", "o")], legend_title="Usulan")
+    m.fig.print_map = m
+    return m.fig
 
 
 def day_hour(matrix, title: str):

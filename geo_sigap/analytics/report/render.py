@@ -34,13 +34,14 @@ SECTIONS = [
     ("angka", "Angka utama", [("text", "headline")]),
     ("dimana", "Di mana kejadian terkumpul", [("fig", "heat"), ("fig", "hot"),
                                              ("table", "hot")]),
-    ("pola", "Lokasi yang terus berulang", [("fig", "emerging"), ("table", "chronic"),
-                                            ("table", "patterns")]),
+    # tables first: they fill the page after the hotspot table, the map follows
+    ("pola", "Lokasi yang terus berulang", [("table", "chronic"), ("table", "patterns"),
+                                            ("fig", "emerging")]),
     ("sasaran", "Apakah sasaran patroli triwulan lalu tepat?", [("table", "forecast")]),
     ("susulan", "Kejadian susulan di dekatnya",
      [("table", "near_repeat"), ("table", "near_repeat_detail")]),
     ("kelurahan", "Kejadian per kelurahan", [("table", "kelurahan")]),
-    ("pos", "Penempatan pos", [("table", "placement")]),
+    ("pos", "Penempatan pos", [("fig", "posts"), ("table", "placement")]),
     ("kapan", "Kapan kejadian terjadi", [("fig", "dayhour"), ("fig", "monthly"),
                                         ("table", "comp"), ("table", "late_rhythm")]),
     ("respons", "Kinerja penanganan", [("table", "steps"), ("table", "perf_role"),
@@ -49,9 +50,11 @@ SECTIONS = [
     ("lampiran", "Lampiran: cara menghitung", [("text", "methods")]),
 ]
 BREAKS = {"respons", "lampiran"}  # sections that start on a new page
-MAPS = {"heat", "hot", "emerging"}  # printed on their own A4 landscape page
+KEEP_ROWS = 16  # a table this short moves whole to the next page instead of splitting
+MAPS = {"heat", "hot", "emerging", "posts"}  # printed on their own A4 landscape page
 FIG_TITLES = {"heat": "Peta kepadatan kejadian", "hot": "Peta titik panas",
-              "emerging": "Peta pola titik panas", "dayhour": "Hari × jam kejadian",
+              "emerging": "Peta pola titik panas", "posts": "Peta usulan pemindahan pos",
+              "dayhour": "Hari × jam kejadian",
               "monthly": "Kejadian per bulan"}
 
 
@@ -65,7 +68,7 @@ def _env() -> jinja2.Template:
 def _cell(v) -> tuple[str, bool]:
     """(text, is_number) of one table cell, numbers in Indonesian format."""
     if v is None or (isinstance(v, float) and not np.isfinite(v)):
-        return "–", False
+        return "–", True  # a missing number: aligned with the numbers of its column
     if isinstance(v, (bool, np.bool_)):
         return ("ya" if v else "tidak"), False
     if isinstance(v, (int, np.integer)):
@@ -73,7 +76,7 @@ def _cell(v) -> tuple[str, bool]:
     if isinstance(v, (float, np.floating)):
         return num(v, 0 if float(v).is_integer() else 2), True
     s = str(v)
-    return s, bool(re.fullmatch(r"[−+\-]?[\d.,]+( ?%)?( \(.*\))?", s))
+    return s, s == "–" or bool(re.fullmatch(r"[−+\-]?[\d.,]+( ?%)?( \(.*\))?", s))
 
 
 def html_table(df: pd.DataFrame) -> str:
@@ -89,7 +92,8 @@ def html_table(df: pd.DataFrame) -> str:
             tds.append(f'<td class="{cls}">{_html.escape(text)}</td>' if cls
                        else f"<td>{_html.escape(text)}</td>")
         rows.append("<tr>" + "".join(tds) + "</tr>")
-    return (f'<table class="tbl"><thead><tr>{head}</tr></thead><tbody>'
+    keep = " keep" if len(df) <= KEEP_ROWS else ""  # short: never split across pages
+    return (f'<table class="tbl{keep}"><thead><tr>{head}</tr></thead><tbody>'
             + "".join(rows) + "</tbody></table>")
 
 
@@ -169,6 +173,8 @@ def _section_pages(pdf_path: Path) -> dict:
 
 def pack_json(pack) -> dict:
     """What the /analisis page shows: the same findings, tables and figures as the pack."""
+    from geo_sigap.analytics.report.layers import layer_name
+
     _numbered(pack)
 
     def cell(v):
@@ -181,6 +187,8 @@ def pack_json(pack) -> dict:
         "findings": [_ref(pack, f.text, f.table) for f in pack.findings],
         "recommendations": [_ref(pack, f.text, f.table) for f in pack.recommendations],
         "tables": [{"key": t.key, "number": t.number, "title": t.title, "note": t.note,
+                    "layer": layer_name(t.number, t.title),
+                    "spatial": t.geometry is not None and any(g is not None for g in t.geometry),
                     "columns": [str(c) for c in t.df.columns],
                     "rows": [[cell(v) for v in r] for r in t.df.itertuples(index=False)]}
                    for t in sorted(pack.tables.values(), key=lambda t: t.number)],
@@ -191,12 +199,16 @@ def pack_json(pack) -> dict:
 
 def write_pack(pack, html_path: Path, pdf_path: Path | None) -> None:
     """Write the HTML (and, with ``pdf_path``, the PDF printed from it) and, beside them,
-    ``<stem>.json`` with the findings and tables (for the /analisis page and its CSVs)."""
+    ``<stem>.json`` with the findings and tables (for the /analisis page and its CSVs) and
+    ``<stem>.gpkg`` with the data behind every table and map (:mod:`.layers`)."""
     import json
+
+    from geo_sigap.analytics.report.layers import write_geopackage
 
     html_path.write_text(render_html(pack), encoding="utf-8")
     html_path.with_suffix(".json").write_text(
         json.dumps(pack_json(pack), ensure_ascii=False), encoding="utf-8")
+    write_geopackage(pack, html_path.with_suffix(".gpkg"))
     if pdf_path is None:
         return
     with _printer() as print_:

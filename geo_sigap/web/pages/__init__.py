@@ -164,10 +164,10 @@ def coordinator_map(request: Request) -> HTMLResponse:
                   gi_permutations=GI_PERMUTATIONS)
 
 
-#: The rakor report's Gi* permutation count (``build_report(permutations=…)``; a test
-#: keeps them equal): the live map's hot spots are then the same statistics result as the
-#: report's (same count, same default seed). Not imported from the report builder, which
-#: would load matplotlib on the first /peta request.
+#: The Gi* permutation count of the one hotspot test per quarter that the live map and the
+#: rakor report share (:data:`geo_sigap.analytics.hotspots.PERMUTATIONS`; the map asks
+#: ``/api/analytics/hotspots`` for it, whose hex answer is
+#: ``LiveAnalytics.hex_hotspots``, the result the service's pack prints).
 GI_PERMUTATIONS = 9999
 
 

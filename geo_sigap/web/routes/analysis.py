@@ -1,5 +1,6 @@
 """The planner's page API (/analisis): the rakor pack of a quarter and area as JSON
-(findings, tables, figures), as the HTML/PDF pack and as CSV per table.
+(findings, tables, figures), as the HTML/PDF pack, the GeoPackage of all its data, and
+each table as CSV or GeoPackage.
 
 Planners, coordinators and admins only. Packs come from the services layer
 (:meth:`geo_sigap.services.Services.rakor_pack`): built once per data version.
@@ -61,17 +62,54 @@ async def pack(request: Request, quarter: str = QUARTER, kecamatan: str | None =
                     headers={"Cache-Control": "private, no-store"})
 
 
-@router.get("/pack.{fmt}", summary="Unduh paket rakor (PDF atau HTML)",
-            response_class=FileResponse)
+MEDIA = {"pdf": "application/pdf", "html": "text/html; charset=utf-8",
+         "gpkg": "application/geopackage+sqlite3"}
+
+
+@router.get("/pack.{fmt}", summary="Unduh paket rakor (PDF, HTML, atau GeoPackage semua "
+            "tabel dan peta)", response_class=FileResponse)
 async def pack_file(request: Request, fmt: str, quarter: str = QUARTER,
                     kecamatan: str | None = KECAMATAN, who: Actor = Depends(_planner)):
-    if fmt not in ("pdf", "html"):
-        raise InvalidInput("Format harus pdf atau html", "Format must be pdf or html")
+    if fmt not in MEDIA:
+        raise InvalidInput("Format harus pdf, html atau gpkg", "Format must be pdf, html or gpkg")
     paths = await _pack(request, quarter, kecamatan, pdf=fmt == "pdf")
     path = paths[fmt]
-    media = "application/pdf" if fmt == "pdf" else "text/html; charset=utf-8"
-    return FileResponse(path, media_type=media, filename=path.name,
+    return FileResponse(path, media_type=MEDIA[fmt], filename=path.name,
                         headers={"Cache-Control": "private, no-store"})
+
+
+@router.get("/table.gpkg", summary="Data di balik satu tabel paket rakor (GeoPackage, "
+            "EPSG:4326)", response_class=FileResponse)
+async def table_gpkg(request: Request, quarter: str = QUARTER,
+                     kecamatan: str | None = KECAMATAN,
+                     table: str = Query(..., pattern=r"^[a-z_]{1,40}$"),
+                     who: Actor = Depends(_planner)):
+    """One layer named as in the pack's GeoPackage (``tabel_01_titik_panas…``): polygons
+    or points where the table's rows are places, an attribute table otherwise."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from starlette.background import BackgroundTask
+
+    from geo_sigap.analytics.report.cache import read_json
+    from geo_sigap.analytics.report.layers import one_layer
+
+    paths = await _pack(request, quarter, kecamatan)
+    found = next((t for t in read_json(paths)["tables"] if t["key"] == table), None)
+    if found is None:
+        raise InvalidInput(f"Tabel tidak dikenal: {table}", f"Unknown table: {table}")
+    folder = Path(tempfile.mkdtemp(prefix="sigap-table-"))
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_",
+                  f"rakor_{quarter}_{kecamatan or 'semua'}_{found['layer']}.gpkg")
+    try:
+        await anyio.to_thread.run_sync(one_layer, paths["gpkg"], found["layer"], folder / name)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(folder / name, media_type=MEDIA["gpkg"], filename=name,
+                        headers={"Cache-Control": "private, no-store"},
+                        background=BackgroundTask(shutil.rmtree, folder, True))
 
 
 @router.get("/table.csv", summary="Data di balik satu tabel paket rakor (CSV)",

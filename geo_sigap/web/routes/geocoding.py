@@ -47,8 +47,11 @@ def search(request: Request, q: str = Query(..., max_length=500, description="Al
         near = (near_cp.lon, near_cp.lat)
     from geo_sigap.geocoding.forward import search_with_street
 
+    from geo_sigap.web.errors import request_locale
+
     found = search_with_street(request.app.state.services.forward_geocoder, q, limit=limit,
                                near=near)
+    locale = request_locale(request)
     return {"query": q,
-            "candidates": [{**c.to_dict(), "near_street": ns} for c, ns in found],
+            "candidates": [{**c.to_dict(locale), "near_street": ns} for c, ns in found],
             "ambiguous": any(c.ambiguous for c, _ in found[:2])}

@@ -10,8 +10,8 @@ incident in one columnar answer for the live map (staff only, no personal data).
 
 ``GET /api/map/coverage?level=rt|rw&category=&role=`` — minutes by road from the nearest
 post of each role to every RT/RW (:func:`geo_sigap.routing.coverage.coverage`), as GeoJSON
-for the coordinator's map (staff only), cached in ``app.state`` per level, category, role
-and a cheap version of the teams' posts and of the units. ``GET /api/map/periods`` — the
+for the coordinator's map (staff only), computed when the teams' posts change and kept per
+version of the posts and units (:mod:`geo_sigap.maps.coverage_cache`). ``GET /api/map/periods`` — the
 quarters that hold incidents and the default one for the analytics overlays.
 """
 
@@ -35,12 +35,10 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/map", tags=["peta"])
 
-# Simplification tolerance per level, degrees (EPSG:4326); 1e-5° ≈ 1.1 m at Jambi.
-TOLERANCE_DEG = {
-    AdminLevel.PROVINSI: 5e-4, AdminLevel.KABKOTA: 2e-4, AdminLevel.KECAMATAN: 1e-4,
-    AdminLevel.KELURAHAN: 4e-5, AdminLevel.RW: 2e-5, AdminLevel.RT: 1e-5,
-}
-_DECIMALS = 6  # ≈ 0.1 m
+from geo_sigap.maps.simplify import DECIMALS as _DECIMALS  # noqa: E402,F401
+from geo_sigap.maps.simplify import TOLERANCE_DEG  # noqa: E402
+from geo_sigap.maps.simplify import simplified as _simplified  # noqa: E402
+
 _lock = threading.Lock()
 
 
@@ -57,33 +55,22 @@ def _cache(request: Request) -> dict:
     return state.map_cache
 
 
-def _geojson_response(request: Request, body: bytes, etag: str) -> Response:
+def _geojson_response(request: Request, body: bytes, etag: str, *,
+                      gzipped: bytes | None = None) -> Response:
+    """The answer with its ETag (304 on ``If-None-Match``); ``gzipped``: the same body
+    compressed once beforehand, sent as is to clients that accept gzip."""
     headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
     inm = request.headers.get("if-none-match", "")
     if etag in {t.strip() for t in inm.split(",")}:
         return Response(status_code=304, headers=headers)
+    if gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(gzipped, media_type="application/geo+json",
+                        headers={**headers, "Content-Encoding": "gzip"})
     return Response(body, media_type="application/geo+json", headers=headers)
 
 
 def _etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
-
-
-def _simplified(geoms, level: AdminLevel, tol: float | None = None):
-    """Coverage-preserving simplification of one level's polygons (EPSG:4326, degrees);
-    ``tol`` defaults to the level's tolerance."""
-    tol = TOLERANCE_DEG[level] if tol is None else tol
-    if not len(geoms):
-        return []
-    arr = shapely.make_valid(shapely.from_wkb(shapely.to_wkb(list(geoms))))
-    try:
-        simple = shapely.coverage_simplify(arr, tol, simplify_boundary=True)
-    except Exception:  # not a valid coverage (overlaps): simplify one by one
-        simple = shapely.simplify(arr, tol, preserve_topology=True)
-    simple = shapely.set_precision(simple, 10 ** -_DECIMALS)
-    empty = shapely.is_empty(simple)
-    simple[empty] = arr[empty]
-    return simple
 
 
 def boundaries_geojson(units, level: AdminLevel) -> bytes:
@@ -241,119 +228,6 @@ def open_incidents(request: Request, who=Depends(_staff)) -> dict:
 
 # ------------------------------------------------------------------ coverage (travel time)
 
-COVERAGE_LEVELS = {"rt": AdminLevel.RT, "rw": AdminLevel.RW}
-_COVERAGE_KEEP = 32  # cached answers kept for the current teams/units version
-_coverage_lock = threading.Lock()
-
-
-def teams_version(session) -> str:
-    """A cheap version of what coverage depends on: every team's role, vehicle and post.
-
-    One narrow query; GPS fixes and status changes (which touch ``updated_at`` all day
-    long) do not change it, so the cached coverage survives them.
-    """
-    from sqlalchemy import select
-
-    from geo_sigap.storage.tables import TeamRow
-
-    rows = session.execute(select(TeamRow.code, TeamRow.role, TeamRow.vehicle, TeamRow.post_lon,
-                                  TeamRow.post_lat).order_by(TeamRow.code)).all()
-    digest = hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()[:16]
-    return f"{len(rows)}-{digest}"
-
-
-def _num(v, digits: int = 1):
-    """A JSON number, or None for NaN / missing."""
-    if v is None:
-        return None
-    v = float(v)
-    return round(v, digits) if v == v else None
-
-
-def coverage_collection(engine, units, teams, level: AdminLevel, *, category=None,
-                        role=None) -> dict:
-    """Coverage of the units at ``level`` as a GeoJSON FeatureCollection (EPSG:4326).
-
-    Parameters
-    ----------
-    engine
-        The road :class:`~geo_sigap.routing.engine.RoutingEngine`.
-    units
-        All :class:`~geo_sigap.domain.admin.AdminUnit` of the area (any levels).
-    teams
-        :class:`~geo_sigap.domain.teams.Team` list; their posts and vehicles count.
-    category
-        A :class:`~geo_sigap.domain.categories.Category`: its roles (lead first) and its
-        target response time (minutes); ``None``: every role that has teams (in
-        :class:`~geo_sigap.domain.teams.Role` order), no target.
-    role
-        One :class:`~geo_sigap.domain.teams.Role` to compute instead of the category's.
-
-    Returns
-    -------
-    dict
-        Features with properties ``code, name, level, parent_code, kelurahan_code,
-        kelurahan_name`` and, per role ``r``: ``r_eta_min`` (minutes, one decimal; None:
-        no road path), ``r_post`` (team code), ``r_beyond_target``; plus
-        ``beyond_target`` (any role beyond the target or unreachable; None without a
-        target). ``meta``: ``level, category, roles, lead_role, target_min, n_units``.
-        Geometries are simplified as in :func:`boundaries_geojson`.
-    """
-    import geopandas as gpd
-
-    from geo_sigap.routing.coverage import coverage
-
-    chosen = [u for u in units if u.level == level and u.geometry is not None]
-    by_code = {u.code: u for u in units}
-    frame = gpd.GeoDataFrame(
-        {"code": [u.code for u in chosen], "name": [u.name for u in chosen],
-         "level": [level.name.lower()] * len(chosen)},
-        geometry=[u.geometry for u in chosen], crs="EPSG:4326")
-    from geo_sigap.domain.teams import Role
-
-    if role is not None:
-        roles = [role]
-    elif category is None or not category.roles:  # every role with a post, in Role order
-        roles = [r for r in Role if any(t.role == r for t in teams)]
-    else:
-        roles = None  # the category's, lead first
-    table = coverage(engine, frame, teams, category=category, roles=roles)
-    role_cols = [c[: -len("_eta_min")] for c in table.columns if c.endswith("_eta_min")]
-    target = category.target_response_min if category is not None else None
-    simple = _simplified(frame.geometry.to_numpy(), level)
-    features = []
-    for i, u in enumerate(chosen):
-        kel = _kelurahan_of(u, by_code)
-        props = {"code": u.code, "name": u.name, "level": level.name.lower(),
-                 "parent_code": u.parent_code,
-                 "kelurahan_code": kel.code if kel else None,
-                 "kelurahan_name": kel.name if kel else None}
-        for r in role_cols:
-            props[f"{r}_eta_min"] = _num(table[f"{r}_eta_min"].iat[i])
-            props[f"{r}_post"] = table[f"{r}_post"].iat[i]
-            if target is not None:
-                props[f"{r}_beyond_target"] = bool(table[f"{r}_beyond_target"].iat[i])
-        props["beyond_target"] = bool(table["beyond_target"].iat[i]) if target is not None \
-            else None
-        features.append({"type": "Feature", "properties": props,
-                         "geometry": json.loads(shapely.to_geojson(simple[i]))})
-    meta = {"level": level.name.lower(), "category": category.code if category else None,
-            "category_name": category.name if category else None, "roles": role_cols,
-            "lead_role": role_cols[0] if role_cols else None,
-            "target_min": float(target) if target is not None else None,
-            "n_units": len(features)}
-    return {"type": "FeatureCollection", "features": features, "meta": meta}
-
-
-def _kelurahan_of(unit, by_code: dict):
-    """The kelurahan a unit lies in (itself for a kelurahan), following ``parent_code``."""
-    seen = 0
-    while unit is not None and unit.level > AdminLevel.KELURAHAN and seen < 4:
-        unit = by_code.get(unit.parent_code)
-        seen += 1
-    return unit if unit is not None and unit.level == AdminLevel.KELURAHAN else None
-
-
 @router.get("/coverage", summary="Cakupan waktu tempuh dari pos terdekat per peran (GeoJSON)",
             responses=GEOJSON_ANSWER)
 def coverage_map(request: Request, level: str = Query("rt", pattern="^(rt|rw)$"),
@@ -363,11 +237,12 @@ def coverage_map(request: Request, level: str = Query("rt", pattern="^(rt|rw)$")
     """RT or RW polygons with minutes by road from the nearest post of each role.
 
     ``category`` gives the roles (lead first) and the target time; ``role`` computes one
-    role only. 503 when no local road network is configured. Cached per (level, category,
-    role, teams' posts version, units version); header ``X-Sigap-Cache: hit|miss``.
+    role only. 503 when no local road network is configured. Computed when the teams'
+    posts change, not per request (:class:`geo_sigap.maps.coverage_cache.CoverageCache`);
+    header ``X-Sigap-Cache: hit|stale|miss`` (``stale``: the answer of the posts before,
+    while the new one is computed in the background).
     """
     from geo_sigap.domain.teams import Role
-    from geo_sigap.storage.teams import list_teams
 
     services = request.app.state.services
     cat = services.categories.get(category) if category else None
@@ -379,32 +254,10 @@ def coverage_map(request: Request, level: str = Query("rt", pattern="^(rt|rw)$")
             "yang belum diatur.",
             "Travel-time coverage needs a local road network (GEO_SIGAP_ROAD_NETWORK), "
             "which is not configured.")
-    units = services.units
-    with services.db.session() as s:
-        version = (teams_version(s), id(units), len(units))
-    key = ("coverage", level, cat.code if cat else "", the_role.value if the_role else "")
-    cache = _cache(request)
-    store = cache.setdefault("coverage", {})
-    hit = store.get(key)
-    status = "hit"
-    if hit is None or hit[0] != version:
-        with _coverage_lock:
-            hit = store.get(key)
-            if hit is None or hit[0] != version:
-                status = "miss"
-                with services.db.session() as s:
-                    teams = list_teams(s)
-                fc = coverage_collection(engine, units, teams, COVERAGE_LEVELS[level],
-                                         category=cat, role=the_role)
-                fc["meta"]["version"] = version[0]
-                body = json.dumps(fc, separators=(",", ":")).encode()
-                for k in [k for k, v in store.items() if v[0] != version]:
-                    del store[k]  # a new teams/units version: older answers are useless
-                while len(store) >= _COVERAGE_KEEP:
-                    del store[next(iter(store))]
-                hit = store[key] = (version, body, _etag(body))
-    resp = _geojson_response(request, hit[1], hit[2])
-    resp.headers["X-Sigap-Cache"] = status
+    answer = services.coverage.get(level, cat.code if cat else "",
+                                   the_role.value if the_role else "")
+    resp = _geojson_response(request, answer.body, answer.etag, gzipped=answer.gz)
+    resp.headers["X-Sigap-Cache"] = answer.status
     return resp
 
 

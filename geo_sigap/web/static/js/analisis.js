@@ -10,15 +10,25 @@
     return p.toString();
   }
 
-  function table(tb, query) {
+  // a cell that is a number in Indonesian format ("1.355", "6,9", "83%", "+32 (+10%)")
+  const NUMBER = /^([−+\-]?[\d.,]+( ?%)?( \(.*\))?|–)$/;
+
+  function table(tb, query, col) {
     const head = el("tr", null, tb.columns.map((c) => el("th", null, c)));
-    const rows = tb.rows.map((r) => el("tr", null, r.map((v) => el("td", null, v))));
-    return el("section", { class: "an-tbl", id: "tabel-" + tb.number },
-      el("h3", null, t("analysis.table", { n: tb.number, title: tb.title }), " ",
-        el("a", { href: "/api/analysis/table.csv?" + query + "&table=" + tb.key, download: "" },
-          t("analysis.csv"))),
+    const rows = tb.rows.map((r) => el("tr", null, r.map((v) =>
+      el("td", NUMBER.test(v) ? { class: "n" } : null, v))));
+    const base = "?" + query + "&table=" + tb.key;
+    return el("section", { class: "an-tbl", id: "tabel-" + col + "-" + tb.number },
+      el("h3", null, t("analysis.table", { n: tb.number, title: tb.title })),
+      el("p", { class: "an-dl" }, t("analysis.table_data"), " ",
+        el("a", { href: "/api/analysis/table.csv" + base, download: "", class: "an-csv" }, t("analysis.csv")),
+        " · ",
+        el("a", { href: "/api/analysis/table.gpkg" + base, download: "", class: "an-gpkg",
+                  title: t(tb.spatial ? "analysis.gpkg_spatial" : "analysis.gpkg_plain") },
+          t("analysis.gpkg"))),
       tb.note ? el("p", { class: "muted" }, tb.note) : null,
-      el("table", { class: "an-table" }, el("thead", null, head), el("tbody", null, rows)));
+      el("div", { class: "an-scroll" },
+        el("table", { class: "an-table" }, el("thead", null, head), el("tbody", null, rows))));
   }
 
   function cards(data) {
@@ -27,15 +37,61 @@
         el("div", { class: "muted" }, note))));
   }
 
-  function column(data, query) {
+  /** A finding with its "(Tabel 4)" as a link to that table below. */
+  function statement(text, col) {
+    const m = /^(.*)\(Tabel (\d+)\)\s*$/.exec(text);
+    if (!m) return el("li", null, text);
+    return el("li", null, m[1], el("a", { href: "#tabel-" + col + "-" + m[2] },
+      t("analysis.table_ref", { n: m[2] })));
+  }
+
+  function downloads(query) {
+    return el("p", { class: "an-downloads" },
+      el("a", { href: "/api/analysis/pack.pdf?" + query, download: "" }, t("analysis.download_pdf")),
+      el("a", { href: "/api/analysis/pack.html?" + query, download: "" }, t("analysis.download_html")),
+      el("a", { href: "/api/analysis/pack.gpkg?" + query, download: "",
+                title: t("analysis.download_gpkg_hint") }, t("analysis.download_gpkg")));
+  }
+
+  function column(data, query, col, withLinks) {
     return el("div", { class: "an-col" },
       el("h2", null, data.meta.area + " · " + data.meta.quarter_label),
+      withLinks ? downloads(query) : null,
       el("h3", null, t("analysis.headline")), cards(data),
-      el("h3", null, t("analysis.findings")), el("ol", { class: "an-find" }, data.findings.map((f) => el("li", null, f))),
-      el("h3", null, t("analysis.recommendations")), el("ol", { class: "an-rec" }, data.recommendations.map((f) => el("li", null, f))),
+      el("h3", null, t("analysis.findings")), el("ol", { class: "an-find" }, data.findings.map((f) => statement(f, col))),
+      el("h3", null, t("analysis.recommendations")), el("ol", { class: "an-rec" }, data.recommendations.map((f) => statement(f, col))),
       el("h3", null, t("analysis.maps")),
       Object.values(data.figures).map((f) => el("figure", { class: "an-fig" }, el("img", { src: f.src, alt: f.title }))),
-      el("h3", null, t("analysis.tables")), data.tables.map((tb) => table(tb, query)));
+      el("h3", null, t("analysis.tables")), data.tables.map((tb) => table(tb, query, col)));
+  }
+
+  /** "1.355" → 1355, "83%" → 83, "22 menit" → 22 (Indonesian format); NaN otherwise. */
+  function figure(v) {
+    const m = /^([−+\-]?[\d.]+(,\d+)?)(%| menit)?$/.exec(String(v || "").trim());
+    return m ? Number(m[1].replace(/\./g, "").replace(",", ".").replace("−", "-")) : NaN;
+  }
+  const ID = new Intl.NumberFormat("id-ID", { maximumFractionDigits: 1 });
+
+  function change(a, b) {
+    const x = figure(a), y = figure(b);
+    if (!isFinite(x) || !isFinite(y)) return "–";
+    const d = x - y, unit = /%$/.test(a) ? " " + t("analysis.points") : / menit$/.test(a) ? " " + t("analysis.minutes") : "";
+    return (d > 0 ? "+" : d < 0 ? "−" : "±") + ID.format(Math.abs(d)) + unit;
+  }
+
+  /** The headline figures of both quarters in one table (same measures, side by side). */
+  function comparison(a, b) {
+    const other = new Map(b.headline.map(([k, v]) => [k, v]));
+    const head = el("tr", null, el("th", null, t("analysis.measure")),
+      el("th", null, a.meta.quarter_short), el("th", null, b.meta.quarter_short),
+      el("th", null, t("analysis.change")));
+    const rows = a.headline.map(([k, v]) => el("tr", null, el("td", null, k),
+      el("td", { class: "n" }, v), el("td", { class: "n" }, other.get(k) || "–"),
+      el("td", { class: "n" }, change(v, other.get(k)))));
+    return el("section", { class: "an-summary" },
+      el("h2", null, t("analysis.compare_title", { a: a.meta.quarter_short, b: b.meta.quarter_short })),
+      el("div", { class: "an-scroll" },
+        el("table", { class: "an-table" }, el("thead", null, head), el("tbody", null, rows))));
   }
 
   async function show(ev) {
@@ -50,8 +106,10 @@
       const [a, b] = await Promise.all(jobs);
       $("#an-pdf").href = "/api/analysis/pack.pdf?" + query;
       $("#an-html").href = "/api/analysis/pack.html?" + query;
-      body.replaceChildren(b ? el("div", { class: "an-cmp" }, column(a, query), column(b, qs(other, area)))
-                             : column(a, query));
+      $("#an-gpkg").href = "/api/analysis/pack.gpkg?" + query;
+      body.replaceChildren(...(b ? [comparison(a, b), el("div", { class: "an-cmp" },
+        column(a, query, "a", false), column(b, qs(other, area), "b", true))]
+        : [column(a, query, "a", false)]));
       $("#an-result").hidden = false;
       status.textContent = t("analysis.ready");
     } catch (e) { status.textContent = ""; showError(status, e); }

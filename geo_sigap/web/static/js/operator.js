@@ -82,6 +82,8 @@
         S.el("button", { type: "button", class: "candidate", onclick: choose },
           S.el("b", {}, (i + 1) + ". " + nameOf(c)), " ", S.el("span", { class: "muted" }, S.t("level." + c.level)),
           S.el("br"), where, street ? S.el("br") : null, street,
+          c.notes && c.notes.length ? S.el("br") : null,
+          c.notes && c.notes.length ? S.el("span", { class: "warn-text note" }, c.notes.join("; ")) : null,
           S.el("span", { class: "conf" }, S.num(Math.round((c.confidence || 0) * 100)) + "%"))));
       L.marker([c.lat, c.lon], { icon: L.divIcon({ className: "cand-pin", html: "<i>" + (i + 1) + "</i>", iconSize: [22, 22] }), title: nameOf(c) })
         .on("click", choose).addTo(candLayer);

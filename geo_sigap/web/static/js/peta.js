@@ -442,7 +442,7 @@
 
   const overlayDefs = [
     { key: "kde", layer: kdeLayer, title: "map.layers.kde",
-      url: () => "/api/analytics/heat?" + qs({ quarter: ana.quarter, category: filters.category }),
+      url: () => "/api/analytics/heat?" + qs({ quarter: ana.quarter, category: filters.category, compact: 1 }),
       draw(data) {
         kdeLayer.clearLayers();
         const [w, s, e, n] = data.bounds || [];
@@ -462,7 +462,7 @@
     { key: "hot", layer: hotLayer, title: "map.layers.hotspots",
       // the rakor report's permutation count (and the default seed): one result for both
       url: () => "/api/analytics/hotspots?" + qs({ level: ana.hotLevel, quarter: ana.quarter, category: filters.category,
-        permutations: S.$("#map").dataset.giPermutations }),
+        permutations: S.$("#map").dataset.giPermutations, compact: 1 }),
       draw(data) { hotLayer.clearLayers(); hotLayer.addData(data); return (data.features || []).length; },
       legend(sec) {
         for (const c of [3, 2, 1]) sec.append(swatch(HOT_COLORS[c], S.t("map.gi." + c)));

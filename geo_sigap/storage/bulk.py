@@ -1,0 +1,253 @@
+"""Bulk loading of incident history: many rows inside one transaction, fast.
+
+COPY on PostgreSQL, ``executemany`` batches on SQLite. Values are prepared column by
+column (numpy) and handed to the driver as they are stored: UTC times as text, the
+placement as JSON text, the point as WKB/EWKB; no per-value ORM processing.
+
+A load that is larger than what the table holds (the first load of a history, above all)
+drops the secondary, non-unique indexes of ``incidents`` and ``assignments`` first and
+builds them again at :meth:`BulkWriter.finish` — one sort per index instead of a random
+B-tree update per row and index. On SQLite the import holds the write lock from the
+start anyway (readers keep reading the last commit: WAL); on PostgreSQL dropping an index
+locks the table against readers until commit, so there it is done only when the table is
+empty (a first load, before the service has anything to read).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from geo_sigap.storage.incidents import TIMESTAMPS
+from geo_sigap.storage.tables import IncidentRow
+
+_TABLES = ("incidents", "assignments")
+
+
+def utc_text(values, *, pg: bool) -> np.ndarray:
+    """UTC timestamps (a pandas Series of ``datetime64[ns, UTC]``, NaT allowed) as the text
+    the backend stores (SQLite: ``YYYY-MM-DD HH:MM:SS.ffffff``, SQLAlchemy's own format;
+    PostgreSQL: ISO 8601 with ``+00:00``); ``None`` for NaT. Vectorised (numpy)."""
+    arr = values.dt.tz_convert(UTC).dt.tz_localize(None).to_numpy("datetime64[us]")
+    missing = np.isnat(arr)
+    s = np.datetime_as_string(np.where(missing, np.datetime64(0, "us"), arr), unit="us")
+    s = np.strings.add(s, "+00:00") if pg else np.strings.replace(s, "T", " ")
+    out = s.astype(object)
+    out[missing] = None
+    return out
+
+
+class BulkWriter:
+    """Stores many incidents (and their lead/support assignments) inside the session's
+    transaction.
+
+    Ids are taken before writing (the sequence on PostgreSQL; on SQLite the table is
+    locked for writing first, so max(id) + 1 … is safe) so that assignments can point at
+    their incidents without reading anything back.
+
+    ``expected_rows``: how many rows the load will bring (an estimate is enough); when it
+    is larger than the table (SQLite) or the table is empty (PostgreSQL), the secondary
+    indexes are dropped now and rebuilt by :meth:`finish`.
+    """
+
+    LOOKUP = 5_000  # tickets per "already stored?" query (far below 65,535 parameters)
+    BATCH = 5_000
+
+    def __init__(self, session: Session, *, actor: str, now: datetime,
+                 expected_rows: int | None = None):
+        self.s = session
+        self.actor = actor
+        self.now = now
+        self.pg = session.get_bind().dialect.name == "postgresql"
+        self._dropped: list[tuple[str, str]] = []  # (name, CREATE INDEX …) to rebuild
+        self._next_id: int | None = None
+        if self.pg:
+            session.execute(text("SET LOCAL synchronous_commit = off"))
+            session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+        else:
+            # a larger page cache for this connection (64 MB) and temporary b-trees of
+            # index builds in memory
+            session.execute(text("PRAGMA cache_size = -65536"))
+            session.execute(text("PRAGMA temp_store = MEMORY"))
+            # take the write lock now: nobody else inserts until commit
+            session.execute(IncidentRow.__table__.update().where(IncidentRow.id < 0)
+                            .values(version=IncidentRow.version))
+        self.stored = session.scalar(select(func.count()).select_from(IncidentRow)) or 0
+        self.was_empty = self.stored == 0
+        if expected_rows and (self.was_empty if self.pg else expected_rows > self.stored):
+            self._drop_indexes()
+
+    # ------------------------------------------------------------------ indexes
+    def _drop_indexes(self) -> None:
+        if self.pg:
+            rows = self.s.execute(text(
+                "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+                "JOIN pg_class i ON i.oid = x.indexrelid "
+                "JOIN pg_class t ON t.oid = x.indrelid "
+                "WHERE t.relname = ANY(:tables) AND pg_table_is_visible(t.oid) "
+                "AND NOT x.indisunique AND NOT x.indisprimary"),
+                {"tables": list(_TABLES)}).all()
+        else:
+            rows = self.s.execute(text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                "AND tbl_name IN ('incidents', 'assignments') AND sql IS NOT NULL "
+                "AND upper(sql) NOT LIKE 'CREATE UNIQUE%'")).all()
+        for name, ddl in rows:
+            self.s.execute(text(f'DROP INDEX "{name}"'))
+            self._dropped.append((name, ddl))
+
+    @property
+    def dropped_indexes(self) -> list[str]:
+        return [name for name, _ in self._dropped]
+
+    def finish(self) -> None:
+        """Build the dropped indexes again; on PostgreSQL refresh the planner's statistics
+        (a table that grew from nothing to a million rows by COPY would otherwise be
+        planned as empty until autovacuum gets to it: index reads turn into full scans)."""
+        for _, ddl in self._dropped:
+            self.s.execute(text(ddl))
+        self._dropped = []
+        if self.pg:
+            self.s.execute(text("ANALYZE incidents"))
+            self.s.execute(text("ANALYZE assignments"))
+        else:
+            self.s.execute(text("ANALYZE incidents"))
+
+    # ------------------------------------------------------------------ lookups
+    def existing(self, tickets) -> set[str]:
+        """The tickets among ``tickets`` already stored: one array parameter on PostgreSQL
+        (``= ANY``), chunks of :attr:`LOOKUP` on SQLite — never 65,535 parameters. Nothing
+        is looked up when the table was empty at the start (the file's own duplicates are
+        the importer's check)."""
+        if self.was_empty:
+            return set()
+        tickets = [str(x) for x in tickets if x]
+        if not tickets:
+            return set()
+        conn = self.s.connection().connection.driver_connection
+        found: set[str] = set()
+        cur = conn.cursor()
+        try:
+            if self.pg:
+                cur.execute("SELECT ticket FROM incidents WHERE ticket = ANY(%s)", (tickets,))
+                found.update(r[0] for r in cur.fetchall())
+            else:
+                for i in range(0, len(tickets), self.LOOKUP):
+                    part = tickets[i:i + self.LOOKUP]
+                    cur.execute("SELECT ticket FROM incidents WHERE ticket IN "
+                                f"({','.join('?' * len(part))})", part)
+                    found.update(r[0] for r in cur.fetchall())
+        finally:
+            cur.close()
+        return found
+
+    def _ids(self, n: int) -> list[int]:
+        if self.pg:
+            return list(self.s.scalars(text(
+                "SELECT nextval(pg_get_serial_sequence('incidents', 'id')) "
+                "FROM generate_series(1, :n)"), {"n": n}))
+        if self._next_id is None:
+            self._next_id = (self.s.scalar(select(func.max(IncidentRow.id))) or 0) + 1
+        start = self._next_id
+        self._next_id += n
+        return list(range(start, start + n))
+
+    # ------------------------------------------------------------------ writing
+    def write(self, p: dict, keep, placed: dict, team_roles: dict) -> int:
+        """Store the rows ``keep`` of a parsed chunk (see
+        :func:`geo_sigap.importers.incidents.parse_chunk`).
+
+        ``placed``: the placement columns of those rows (see
+        :func:`geo_sigap.importers.placement.placement_columns`): ``kecamatan_code``,
+        ``kelurahan_code``, ``rw_code``, ``rt_code`` and ``placement`` (JSON text)."""
+        import shapely
+
+        idx = np.flatnonzero(keep)
+        n = len(idx)
+        ids = self._ids(n)
+        lon, lat = p["lon"][idx].astype(float), p["lat"][idx].astype(float)
+        times = {k: utc_text(p["times"][k].iloc[idx], pg=self.pg) for k in TIMESTAMPS}
+        points = shapely.points(lon, lat)
+        if self.pg:
+            geom = shapely.to_wkb(shapely.set_srid(points, 4326), hex=True, include_srid=True)
+        else:
+            geom = shapely.to_wkb(points)
+        fmt = "%Y-%m-%dT%H:%M:%S.%f+00:00" if self.pg else "%Y-%m-%d %H:%M:%S.%f"
+        now = self.now.astimezone(UTC).strftime(fmt)
+
+        def opt(col):
+            v = p[col][idx]
+            return np.where(v == "", None, v)
+
+        columns = {
+            "id": ids, "ticket": p["ticket"][idx], "category": p["category"][idx],
+            "description": p["description"][idx], "channel": p["channel"][idx],
+            "lon": lon.tolist(), "lat": lat.tolist(), "geom": geom,
+            "address_text": opt("address_text"),
+            "priority": [int(v) for v in p["priority"][idx]], "status": p["status"][idx],
+            **{k: placed[k] for k in ("kecamatan_code", "kelurahan_code", "rw_code",
+                                      "rt_code", "placement")},
+            "rejection_reason": opt("rejection_reason"), "created_by": [self.actor] * n,
+            "version": [1] * n, "updated_at": [now] * n, **times,
+        }
+        inc_rows = list(zip(*(columns[c] for c in self._INC_COLS), strict=True))
+        asg_rows = []
+        at = np.where(times["dispatched_at"] == None, times["reported_at"],  # noqa: E711
+                      times["dispatched_at"])
+        active = True if self.pg else 1
+        lead_col, sup_col = p["lead_team"][idx], p["support_teams"][idx]
+        for j in np.flatnonzero(lead_col != ""):
+            lead = lead_col[j]
+            asg_rows.append((ids[j], lead, "lead", team_roles[lead], at[j], self.actor, active))
+        for j in np.flatnonzero(sup_col != ""):
+            for code in sup_col[j].split(";"):
+                code = code.strip()
+                if code:
+                    asg_rows.append((ids[j], code, "support", team_roles[code], at[j],
+                                     self.actor, active))
+        if self.pg:
+            self._copy_pg(inc_rows, asg_rows)
+        else:
+            self._executemany_sqlite(inc_rows, asg_rows)
+        return n
+
+    _INC_COLS = ("id", "ticket", "category", "description", "channel", "lon", "lat", "geom",
+                 "address_text", "priority", "status", "kecamatan_code", "kelurahan_code",
+                 "rw_code", "rt_code", "placement", "rejection_reason", "created_by",
+                 "version", "updated_at", *TIMESTAMPS)
+    _ASG_COLS = ("incident_id", "team_code", "kind", "role", "assigned_at", "assigned_by",
+                 "active")
+
+    def _copy_pg(self, inc_rows, asg_rows) -> None:
+        conn = self.s.connection().connection.driver_connection
+        with conn.cursor() as cur:
+            with cur.copy(f"COPY incidents ({', '.join(self._INC_COLS)}) FROM STDIN") as cp:
+                for r in inc_rows:
+                    cp.write_row(r)
+            if asg_rows:
+                with cur.copy(f"COPY assignments ({', '.join(self._ASG_COLS)}) "
+                              "FROM STDIN") as cp:
+                    for r in asg_rows:
+                        cp.write_row(r)
+
+    def _executemany_sqlite(self, inc_rows, asg_rows) -> None:
+        from geo_sigap.storage.geometry import spatialite_loaded
+
+        conn = self.s.connection().connection.driver_connection
+        marks = ["?"] * len(self._INC_COLS)
+        if spatialite_loaded(self.s.get_bind().dialect):
+            marks[self._INC_COLS.index("geom")] = "GeomFromWKB(?, 4326)"
+        cur = conn.cursor()
+        b = self.BATCH
+        for k in range(0, len(inc_rows), b):
+            cur.executemany(f"INSERT INTO incidents ({', '.join(self._INC_COLS)}) "
+                            f"VALUES ({', '.join(marks)})", inc_rows[k:k + b])
+        for k in range(0, len(asg_rows), b):
+            cur.executemany(f"INSERT INTO assignments ({', '.join(self._ASG_COLS)}) "
+                            f"VALUES ({', '.join('?' * len(self._ASG_COLS))})",
+                            asg_rows[k:k + b])
+        cur.close()
+
