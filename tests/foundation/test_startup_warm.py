@@ -254,3 +254,20 @@ def test_a_database_at_head_is_left_alone_and_an_older_one_upgraded(tmp_path, mo
     monkeypatch.setattr(command, "upgrade", lambda *a, **k: pytest.fail("alembic ran"))
     upgrade(engine)  # at head: alembic is not even imported for it
     engine.dispose()
+
+
+def test_the_services_engine_keeps_its_prepared_data_beside_the_graph(tmp_path):
+    """The warm-up's engine reads its prepared data (CSR, snapping pieces, landmark
+    tables) from cache_dir/routing on a later start instead of building it again."""
+    from tests.conftest import TINY_OSM
+
+    s = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'a.db'}",
+                 road_network=str(TINY_OSM), secret_key=SECRET, warm_up_on_start=False)
+    svc = Services.from_settings(s)
+    try:
+        assert svc.routing is not None
+        routing = s.cache_dir / "routing"
+        assert list(routing.glob("*.roads.npz"))
+        assert [p for p in routing.iterdir() if p.is_dir()], "no prepared data kept"
+    finally:
+        svc.close()
