@@ -92,9 +92,11 @@ def load_report_data(db, categories, quarter) -> AnalyticsData:
             [{"code": t.code, "name": t.name, "role": t.role.value} for t in list_teams(s)],
             columns=["code", "name", "role"])
     incidents = pd.concat([older, full], ignore_index=True) if len(older) else full
+    del older, full
     units = units[["code", "name", "level", "parent_code", "population", "geometry"]]
     units["population"] = pd.to_numeric(units["population"], errors="coerce")
-    return AnalyticsData(incidents=normalise_incidents(incidents), units=units, teams=teams,
+    return AnalyticsData(incidents=normalise_incidents(incidents, copy=False), units=units,
+                         teams=teams,
                          categories=categories, version=version,
                          meta={"source": "database", "start": start, "end": end})
 
