@@ -121,6 +121,22 @@ def _gi(n_side: int, with_esda: bool) -> dict:
     return out
 
 
+def _bar(label: str):
+    """A progress bar on stderr for one pack (the CLI's), as ``build_report(progress=…)``."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
+        TimeElapsedColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=Console(stderr=True), transient=False)
+    task = bar.add_task(label, total=1)
+
+    def cb(done, total, message):
+        bar.update(task, completed=done, total=total, description=f"{label}: {message}")
+
+    return bar, cb
+
+
 def _report(n: int) -> dict:
     import pandas as pd
 
@@ -144,9 +160,10 @@ def _report(n: int) -> dict:
     big["lat"] = big["lat"] + rng.normal(0, 0.00045, n)
     big["ticket"] = [f"B{i:07d}" for i in range(n)]
     big = place_incidents(big.drop(columns=["kelurahan_code", "rw_code", "rt_code"]), units)
-    with tempfile.TemporaryDirectory() as tmp:
+    bar, cb = _bar(f"paket {n:,} kejadian")
+    with tempfile.TemporaryDirectory() as tmp, bar:
         t = time.perf_counter()
-        build_report(big, units, teams, cats, "2026Q3", out_dir=tmp)
+        build_report(big, units, teams, cats, "2026Q3", out_dir=tmp, progress=cb)
         dt = time.perf_counter() - t
     return {"report_100k_s": dt, "report_incidents": n, "report_source": src}
 
@@ -161,10 +178,11 @@ def _demo_pack() -> dict:
         d = load_demo_incidents(ROOT)
     except Exception:  # noqa: BLE001 - demo data absent
         return {}
-    with tempfile.TemporaryDirectory() as tmp:
+    bar, cb = _bar("paket triwulan demo")
+    with tempfile.TemporaryDirectory() as tmp, bar:
         t = time.perf_counter()
         paths = build_report(d.incidents, d.units, d.teams, d.categories, "2026Q3",
-                             out_dir=tmp)
+                             out_dir=tmp, progress=cb)
         dt = time.perf_counter() - t
         pages = None
         try:

@@ -346,11 +346,11 @@ class Services:
         return load_from_storage(self.db, self.categories, start=start, end=end)
 
     def report_data(self, quarter):
-        """The analytics frames the rakor report of ``quarter`` reads (its quarters only)."""
-        from geo_sigap.analytics.from_storage import report_range
+        """The analytics frames the rakor report of ``quarter`` reads (its quarters only;
+        :func:`geo_sigap.analytics.from_storage.load_report_data`)."""
+        from geo_sigap.analytics.from_storage import load_report_data
 
-        start, end = report_range(quarter)
-        return self.analytics_data(start, end)
+        return load_report_data(self.db, self.categories, quarter)
 
     def post_proposals(self, units, target_min: float = 15.0):
         """Per role, the best moves of a post on the road network (RTs gained within

@@ -119,17 +119,22 @@ def _gi_unit(i, y, nbrs, wts, perm, stop_at):
     p = 0
     while p < n_perm:
         end = min(p + CHUNK, n_perm)
-        for q in range(p, end):
-            s = 0.0
-            for j in range(k):
-                u = perm[q, j]
-                if u >= i:
-                    u += 1
-                s += y[u] if equal else wts[j] * y[u]
-            if s >= obs:
-                ge += 1
-            if s <= obs:
-                le += 1
+        if equal:  # binary weights: plain sums of the values
+            for q in range(p, end):
+                s = 0.0
+                for j in range(k):
+                    u = perm[q, j]
+                    s += y[u + (u >= i)]
+                ge += s >= obs
+                le += s <= obs
+        else:
+            for q in range(p, end):
+                s = 0.0
+                for j in range(k):
+                    u = perm[q, j]
+                    s += wts[j] * y[u + (u >= i)]
+                ge += s >= obs
+                le += s <= obs
         p = end
         if stop_at > 0 and ge >= stop_at and le >= stop_at:
             break
@@ -179,6 +184,37 @@ def gi_star_counts(y, indptr, indices, wdata, perm, stop_at):
     return larger, smaller, used
 
 
+@njit(cache=True, nogil=True)
+def esda_permutations(n, k, permutations, seed):
+    """esda's ``vec_permutations(k, n, permutations, seed)``: ``permutations`` rows of ``k``
+    ids out of ``n``, without replacement, from numba's generator seeded with ``seed``
+    (the stream of NumPy's legacy ``RandomState(seed)``)."""
+    np.random.seed(seed)
+    out = np.empty((permutations, k), dtype=np.int64)
+    for p in range(permutations):
+        out[p] = np.random.choice(n, k, replace=False)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def draw_permutations(n, k, permutations, seed):
+    """``permutations`` rows of ``k`` distinct ids out of ``n``: a partial Fisher–Yates
+    shuffle per row (``k`` draws a row, not ``n`` as a full permutation takes), from
+    numba's generator seeded with ``seed``."""
+    np.random.seed(seed)
+    k = min(k, n)
+    out = np.empty((permutations, k), dtype=np.int64)
+    pool = np.arange(n)
+    for p in range(permutations):
+        for j in range(k):
+            r = j + np.random.randint(0, n - j)
+            t = pool[j]
+            pool[j] = pool[r]
+            pool[r] = t
+            out[p, j] = pool[j]
+    return out
+
+
 def warm_up() -> None:
     """Compile or load the cached kernels on a 3-unit case (well under a second when cached)."""
     y = np.array([1.0, 2.0, 3.0])
@@ -188,3 +224,5 @@ def warm_up() -> None:
     perm = np.array([[0, 1], [1, 0]], dtype=np.int64)
     count_extremes(y, indptr, indices, w, np.zeros(3), perm, np.zeros(3), 6.0, GI_STAR)
     gi_star_counts(y, indptr, indices, w, perm, 0)
+    esda_permutations(3, 2, 2, 1)
+    draw_permutations(3, 2, 2, 1)

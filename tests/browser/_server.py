@@ -5,6 +5,10 @@ history unless ``--history`` is given), the demo users, and one field account pe
 (``tim_<code>``, password ``tim_<code>123``). With ``--perf N_INCIDENTS N_TEAMS`` it also
 seeds that many open incidents and extra teams directly in the database. Prints ``READY``
 when serving.
+
+``--build-only`` builds the database and exits (a template, made once per test session);
+``--prebuilt`` serves a ``browser.db`` already copied into DIR from such a template
+(argon2-hashing ~70 accounts and importing the demo take most of a cold start).
 """
 
 from __future__ import annotations
@@ -91,13 +95,17 @@ def main(argv: list[str]) -> None:
                         demo=True, secret_key="browser-test-secret-key-0123456789",
                         road_network=paths["roads"], gazetteer_file=paths["poi"])
     services = Services.from_settings(settings)
-    load_demo(services.db, services.categories, with_history="--history" in argv)
-    ensure_demo_users(services.db)
-    with services.db.session() as s:
-        codes = list(s.scalars(select(TeamRow.code)))
-    for code in codes:
-        name = f"tim_{code.lower()}"
-        create_user(services.db, name, name + "123", "team_member", team_code=code)
+    if "--prebuilt" not in argv:  # else DIR/browser.db is a copy of a built template
+        load_demo(services.db, services.categories, with_history="--history" in argv)
+        ensure_demo_users(services.db)
+        with services.db.session() as s:
+            codes = list(s.scalars(select(TeamRow.code)))
+        for code in codes:
+            name = f"tim_{code.lower()}"
+            create_user(services.db, name, name + "123", "team_member", team_code=code)
+    if "--build-only" in argv:  # a template for the session's servers: no server
+        services.close()
+        return
     if "--perf" in argv:
         i = argv.index("--perf")
         _seed_perf(services, int(argv[i + 1]), int(argv[i + 2]))

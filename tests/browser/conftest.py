@@ -52,10 +52,47 @@ def _require_browser():
         pytest.skip(reason)
 
 
+class _Template:
+    """The demo database of a kind (plain or ``--history``), built once per session by
+    ``_server.py --build-only``; each server starts on a copy of it."""
+
+    def __init__(self, root: Path, history: bool):
+        self.dir = root / ("history" if history else "plain")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.log = open(self.dir / "build.log", "w+")
+        args = ["--build-only"] + (["--history"] if history else [])
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.browser._server", str(self.dir), "0", *args],
+            cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def copy_to(self, data: Path) -> None:
+        if self.proc.wait(600) != 0:
+            self.log.seek(0)
+            raise RuntimeError("demo template build failed:\n" + self.log.read()[-3000:])
+        for name in ("browser.db", "browser.db-wal", "browser.db-shm"):
+            if (self.dir / name).exists():
+                shutil.copyfile(self.dir / name, data / name)
+
+
+_TEMPLATES: dict[bool, _Template] = {}
+
+
+def _template(tmp_path_factory, history: bool) -> _Template:
+    """Both templates start building (in parallel: two cores) at the first request."""
+    if not _TEMPLATES:
+        root = tmp_path_factory.mktemp("demo_templates")
+        for h in (history, not history):
+            _TEMPLATES[h] = _Template(root, h)
+    return _TEMPLATES[history]
+
+
 class Server:
-    def __init__(self, data: Path, extra: list[str]):
+    def __init__(self, data: Path, extra: list[str], template: _Template | None = None):
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        if template is not None:
+            template.copy_to(data)
+            extra = [a for a in extra if a != "--history"] + ["--prebuilt"]
         self.log = open(data / "server.log", "w+")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.browser._server", str(data), str(self.port), *extra],
@@ -85,12 +122,26 @@ class Server:
 
 
 def start_server(tmp_path_factory, name: str, extra: list[str] | None = None) -> Server:
+    """A server of its own for a test module, on a fresh copy of the session's demo
+    database (``--history``: with the incident history)."""
     _require_browser()
-    return Server(tmp_path_factory.mktemp(name), extra or [])
+    extra = list(extra or [])
+    template = _template(tmp_path_factory, "--history" in extra)
+    return Server(tmp_path_factory.mktemp(name), extra, template)
 
 
-@pytest.fixture(scope="module")
+def pytest_sessionfinish(session):
+    for t in _TEMPLATES.values():
+        if t.proc.poll() is None:
+            t.proc.kill()
+            t.proc.wait()
+        t.log.close()
+    _TEMPLATES.clear()
+
+
+@pytest.fixture(scope="package")
 def browser():
+    """One Chromium for the browser tests (each test opens its own contexts)."""
     _require_browser()
     from playwright.sync_api import sync_playwright
 
