@@ -150,7 +150,7 @@ class StorageHistory:
         from sqlalchemy import func, select
 
         from geo_sigap.storage.incidents import analytics_rows, change_stamp
-        from geo_sigap.storage.tables import IncidentRow
+        from geo_sigap.storage.tables import AdminUnitRow, IncidentRow
 
         t0 = time.perf_counter()
         started = datetime.now(UTC)
@@ -158,6 +158,8 @@ class StorageHistory:
             stamp = change_stamp(s)
             lo = s.scalar(select(func.min(IncidentRow.reported_at)))
             hi = s.scalar(select(func.max(IncidentRow.reported_at)))
+            # the strings the partitions repeat, read together (see share_strings)
+            self.history.share_strings(s.scalars(select(AdminUnitRow.code)).all())
         n = 0
         snap = self._snapshot()
         current = Quarter.of(pd.Timestamp.now(tz="UTC"))
