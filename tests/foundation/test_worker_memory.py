@@ -61,6 +61,11 @@ def test_the_history_keeps_one_object_per_code_across_quarters():
     first, second = (store.frame(q)["rt_code"].to_numpy(dtype=object)
                      for q in ("2025Q1", "2025Q2"))
     assert first[0] == rt and all(v is first[0] for v in [*first, *second])
+    # a stored quarter (a partition frame read back from disk) is shared the same way
+    stored = compact(_rows([6, 7], "2025-07-10", rt))
+    assert stored["rt_code"].iloc[0] is not first[0]
+    store.replace_quarter(Quarter(2025, 3), stored)
+    assert all(v is first[0] for v in store.frame("2025Q3")["rt_code"].to_numpy(dtype=object))
     # without the store's pool each read keeps the objects it was given
     a = compact(_rows([1, 2], "2025-01-10", rt))["rt_code"].to_numpy(dtype=object)
     b = compact(_rows([3, 4], "2025-04-10", rt))["rt_code"].to_numpy(dtype=object)
