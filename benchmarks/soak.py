@@ -15,7 +15,9 @@ so the figures use the median of each minute.
 Figures (per-minute medians): ``rss_mb_start`` (the second minute: warm-up done, pools
 and caches filled), ``rss_mb_end`` (the last), ``rss_slope_mb_per_min`` (least squares
 over the second half of the run), ``rss_floor_slope_mb_per_min`` (the same for each
-minute's lowest sample) and ``levelled`` (both under 1 MB/min). Growth that stops is the working
+minute's lowest sample: what stays when no request is in flight) and ``levelled`` (the
+floor's slope under 1 MB/min: a leak raises the floor, requests in flight only the median
+and the peaks). Growth that stops is the working
 set filling; growth that goes on is a leak. ``--env NAME=VALUE`` passes settings to the
 worker, e.g. ``--env GEO_SIGAP_MALLOC_ARENA_MAX=0`` for glibc's default arenas (the
 growth of issue #11: one arena per request thread).
@@ -190,7 +192,9 @@ def summarise(samples: list[dict]) -> dict:
     """From the per-minute medians: ``rss_mb_start`` (the second minute: warm-up done),
     ``rss_mb_end`` (the last), ``rss_slope_mb_per_min`` (least squares over the second
     half); ``rss_floor_slope_mb_per_min`` the same for each minute's lowest sample (what
-    stays when no request is in flight); ``levelled``: both under 1 MB/min."""
+    stays when no request is in flight: a leak raises it); ``levelled``: the floor's
+    slope under 1 MB/min (the median also moves with the working memory of the requests
+    in flight, e.g. a 64 MB allocator heap filled and given back)."""
     minutes = per_minute(samples)
     start = minutes[1] if len(minutes) > 2 else minutes[0]
     half = [m for m in minutes if m["t_s"] > minutes[-1]["t_s"] / 2]
@@ -199,8 +203,8 @@ def summarise(samples: list[dict]) -> dict:
             "rss_mb_peak": max(s["rss_mb"] for s in samples),
             "rss_slope_mb_per_min": slope, "rss_floor_slope_mb_per_min": floor,
             "anon_slope_mb_per_min": slope_per_min(half, "anon_mb"),
-            "levelled": None not in (slope, floor) and max(slope, floor)
-            < LEVEL_SLOPE_MB_PER_MIN, "minutes": minutes}
+            "levelled": floor is not None and floor < LEVEL_SLOPE_MB_PER_MIN,
+            "minutes": minutes}
 
 
 def main(argv: list[str] | None = None) -> dict:
