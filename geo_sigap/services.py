@@ -215,6 +215,9 @@ class Services:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
+        from geo_sigap._malloc import limit_arenas
+
+        limit_arenas(settings.malloc_arena_max)  # before the request threads start
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         use_jit_cache(settings)
         db = open_database(settings.database_url, spatialite=settings.spatialite,
@@ -419,6 +422,9 @@ class Services:
         if self.has_road_network():  # the coverage layers /peta asks for first (a thread)
             self.coverage.refresh()
         self.analytics_history.store()
+        from geo_sigap._malloc import release_free_memory
+
+        release_free_memory()  # the builds' temporary tables, freed but still resident
 
     def start_warm_up(self) -> threading.Thread:
         """Run :meth:`warm_up` in a background thread (once per ``Services``; later calls
@@ -445,6 +451,9 @@ class Services:
             log.exception("warm-up failed")
         gc.collect()
         gc.freeze()
+        from geo_sigap._malloc import release_free_memory
+
+        release_free_memory()
 
     def reload(self) -> None:
         """Forget derived engines (after an import)."""

@@ -92,9 +92,11 @@ def load_report_data(db, categories, quarter) -> AnalyticsData:
             [{"code": t.code, "name": t.name, "role": t.role.value} for t in list_teams(s)],
             columns=["code", "name", "role"])
     incidents = pd.concat([older, full], ignore_index=True) if len(older) else full
+    del older, full
     units = units[["code", "name", "level", "parent_code", "population", "geometry"]]
     units["population"] = pd.to_numeric(units["population"], errors="coerce")
-    return AnalyticsData(incidents=normalise_incidents(incidents), units=units, teams=teams,
+    return AnalyticsData(incidents=normalise_incidents(incidents, copy=False), units=units,
+                         teams=teams,
                          categories=categories, version=version,
                          meta={"source": "database", "start": start, "end": end})
 
@@ -148,7 +150,7 @@ class StorageHistory:
         from sqlalchemy import func, select
 
         from geo_sigap.storage.incidents import analytics_rows, change_stamp
-        from geo_sigap.storage.tables import IncidentRow
+        from geo_sigap.storage.tables import AdminUnitRow, IncidentRow
 
         t0 = time.perf_counter()
         started = datetime.now(UTC)
@@ -156,6 +158,8 @@ class StorageHistory:
             stamp = change_stamp(s)
             lo = s.scalar(select(func.min(IncidentRow.reported_at)))
             hi = s.scalar(select(func.max(IncidentRow.reported_at)))
+            # the strings the partitions repeat, read together (see share_strings)
+            self.history.share_strings(s.scalars(select(AdminUnitRow.code)).all())
         n = 0
         snap = self._snapshot()
         current = Quarter.of(pd.Timestamp.now(tz="UTC"))

@@ -178,22 +178,43 @@ def incidents_frame(session: Session, *, start: datetime | None = None,
     if in_range:
         q = q.where(*in_range)
     result = session.connection().execute(q)  # Core: the driver's cursor underneath
-    rows = result.cursor.fetchall()  # the driver's tuples (no Row objects)
-    result.close()
     out = [*names, "lead_team", "lead_role"] if columns is None else names
-    df = pd.DataFrame.from_records(rows, columns=out, coerce_float=False, nrows=len(rows)) \
-        if rows else pd.DataFrame({c: pd.Series([], dtype=object) for c in out})
-    del rows
-    for k in out:
-        if k not in TIMESTAMPS and k not in ("lon", "lat", "priority", "duplicate_of_id"):
+    parts = []
+    while True:  # the driver's tuples (no Row objects), a batch at a time: bounded memory
+        rows = result.cursor.fetchmany(50_000)
+        if not rows:
+            break
+        part = pd.DataFrame.from_records(rows, columns=out, coerce_float=False,
+                                         nrows=len(rows))
+        del rows
+        parts.append(_typed(part))
+    result.close()
+    if not parts:
+        return _typed(pd.DataFrame({c: pd.Series([], dtype=object) for c in out}))
+    df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    del parts
+    for k in out:  # equal strings one object (8 bytes a cell), over all the batches
+        if k not in TIMESTAMPS and k not in _NUMBERS:
             df[k] = pd.Series(_shared_strings(df[k]), index=df.index, dtype=object)
-    for k in TIMESTAMPS:
-        if k in df:  # SQLite: naive UTC text; PostgreSQL: aware datetimes
-            df[k] = pd.to_datetime(df[k], utc=True, format="ISO8601")
-    for k in ("lon", "lat", "priority", "duplicate_of_id"):
-        if k in df:
-            df[k] = pd.to_numeric(df[k], errors="coerce")
     return df
+
+
+_NUMBERS = ("lon", "lat", "priority", "duplicate_of_id")
+
+
+def _typed(part):
+    """Driver values → columns: timestamps aware UTC (SQLite: naive UTC text;
+    PostgreSQL: aware datetimes), numbers, strings as shared objects."""
+    import pandas as pd
+
+    for k in part.columns:
+        if k in TIMESTAMPS:
+            part[k] = pd.to_datetime(part[k], utc=True, format="ISO8601")
+        elif k in _NUMBERS:
+            part[k] = pd.to_numeric(part[k], errors="coerce")
+        else:
+            part[k] = pd.Series(_shared_strings(part[k]), index=part.index, dtype=object)
+    return part
 
 
 def _shared_strings(col):
