@@ -351,6 +351,7 @@ def timed_start(env: dict[str, str], token: str, tickets: list[str],
         _suggest(http, tickets[0])
         first_ms = (time.perf_counter() - t) * 1000
         warm_s = settled(s.proc.pid, s.t0) if suggestions else float("nan")
+        http = _Http(s.port, token)  # a new connection: uvicorn closes an idle one after 5 s
         lat = []
         for k in range(suggestions):
             t = time.perf_counter()
