@@ -14,7 +14,8 @@ so the figures use the median of each minute.
 
 Figures (per-minute medians): ``rss_mb_start`` (the second minute: warm-up done, pools
 and caches filled), ``rss_mb_end`` (the last), ``rss_slope_mb_per_min`` (least squares
-over the second half of the run) and ``levelled`` (that slope under 1 MB/min). Growth that stops is the working
+over the second half of the run), ``rss_floor_slope_mb_per_min`` (the same for each
+minute's lowest sample) and ``levelled`` (both under 1 MB/min). Growth that stops is the working
 set filling; growth that goes on is a leak. ``--env NAME=VALUE`` passes settings to the
 worker, e.g. ``--env GEO_SIGAP_MALLOC_ARENA_MAX=0`` for glibc's default arenas (the
 growth of issue #11: one arena per request thread).
@@ -22,7 +23,7 @@ growth of issue #11: one arena per request thread).
 Run ``python -m benchmarks.soak [--minutes 10] [--concurrency 8] [--sample-s 30]
 [--postgis] [--env NAME=VALUE ...] [--json]``. ``--json`` prints ``{rss_mb_start,
 rss_mb_end, rss_slope_mb_per_min, levelled, reports, requests, errors, minutes: [{t_s,
-reports, rss_mb, rss_mb_peak, anon_mb, threads}], samples, load_avg, ...}``. The Python-level counterpart (no
+reports, rss_mb, rss_mb_floor, rss_mb_peak, anon_mb, threads}], samples, load_avg, ...}``. The Python-level counterpart (no
 growth of objects or caches) is ``tests/api/test_soak_objects.py``.
 """
 
@@ -180,6 +181,7 @@ def per_minute(samples: list[dict]) -> list[dict]:
             mid = len(got) // 2
             out.append({"t_s": m * 60, "reports": got[-1]["reports"], **{
                 k: sorted(s[k] for s in got)[mid] for k in ("rss_mb", "anon_mb", "threads")},
+                "rss_mb_floor": min(s["rss_mb"] for s in got),
                 "rss_mb_peak": max(s["rss_mb"] for s in got)})
     return out
 
@@ -187,17 +189,18 @@ def per_minute(samples: list[dict]) -> list[dict]:
 def summarise(samples: list[dict]) -> dict:
     """From the per-minute medians: ``rss_mb_start`` (the second minute: warm-up done),
     ``rss_mb_end`` (the last), ``rss_slope_mb_per_min`` (least squares over the second
-    half), ``levelled`` (that slope under 1 MB/min)."""
-    minutes = per_minute(samples) or samples
+    half); ``rss_floor_slope_mb_per_min`` the same for each minute's lowest sample (what
+    stays when no request is in flight); ``levelled``: both under 1 MB/min."""
+    minutes = per_minute(samples)
     start = minutes[1] if len(minutes) > 2 else minutes[0]
     half = [m for m in minutes if m["t_s"] > minutes[-1]["t_s"] / 2]
-    slope = slope_per_min(half)
+    slope, floor = slope_per_min(half), slope_per_min(half, "rss_mb_floor")
     return {"rss_mb_start": start["rss_mb"], "rss_mb_end": minutes[-1]["rss_mb"],
             "rss_mb_peak": max(s["rss_mb"] for s in samples),
-            "rss_slope_mb_per_min": slope,
+            "rss_slope_mb_per_min": slope, "rss_floor_slope_mb_per_min": floor,
             "anon_slope_mb_per_min": slope_per_min(half, "anon_mb"),
-            "levelled": slope is not None and slope < LEVEL_SLOPE_MB_PER_MIN,
-            "minutes": minutes}
+            "levelled": None not in (slope, floor) and max(slope, floor)
+            < LEVEL_SLOPE_MB_PER_MIN, "minutes": minutes}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -246,15 +249,17 @@ def main(argv: list[str] | None = None) -> dict:
     if args.json:
         print(json.dumps(out))
     else:
-        print("minute  reports  RSS MB (median)  peak MB  anon MB  threads")
+        print("minute  reports  RSS MB median  floor     peak  anon MB  threads")
         for m in out["minutes"]:
-            print(f"{m['t_s'] // 60:6.0f}  {m['reports']:7,}  {m['rss_mb']:15.1f}  "
-                  f"{m['rss_mb_peak']:7.1f}  {m['anon_mb']:7.1f}  {m['threads']:7}")
+            print(f"{m['t_s'] // 60:6.0f}  {m['reports']:7,}  {m['rss_mb']:13.1f}  "
+                  f"{m['rss_mb_floor']:5.1f}  {m['rss_mb_peak']:7.1f}  {m['anon_mb']:7.1f}  "
+                  f"{m['threads']:7}")
         print(f"{out['reports']:,} reports, {out['requests']:,} requests, "
               f"{out['errors']} errors {out['error_kinds'] or ''}")
         print(f"RSS (per-minute median) minute 2 {out['rss_mb_start']} MB → last "
               f"{out['rss_mb_end']} MB (peak {out['rss_mb_peak']}); slope over the second half "
-              f"{out['rss_slope_mb_per_min']} MB/min → "
+              f"{out['rss_slope_mb_per_min']} MB/min (floor "
+              f"{out['rss_floor_slope_mb_per_min']}) → "
               f"{'levelled' if out['levelled'] else 'NOT levelled'}; load {out['load_avg']}")
     return out
 

@@ -185,6 +185,81 @@ def gi_star_counts(y, indptr, indices, wdata, perm, stop_at):
 
 
 @njit(cache=True, nogil=True)
+def _gi_unit_many(i, Y, nbrs, wts, perm, stop_at, ge, le, used):
+    """:func:`_gi_unit` for the ``m`` value columns of ``Y`` at once: each permutation's
+    neighbour ids are read and shifted once for all columns; each column is summed in the
+    same order and stops at the same check as alone, so its counts are those of
+    :func:`gi_star_counts` on that column."""
+    n_perm = perm.shape[0]
+    k = nbrs.shape[0]
+    m = Y.shape[1]
+    equal = True
+    for j in range(1, k):
+        if wts[j] != wts[0]:
+            equal = False
+    obs = np.zeros(m)
+    for v in range(m):
+        for j in range(k):
+            obs[v] += Y[nbrs[j], v] if equal else wts[j] * Y[nbrs[j], v]
+    done = np.zeros(m, dtype=np.bool_)
+    idx = np.empty(k, dtype=np.int64)
+    left = m
+    p = 0
+    while p < n_perm and left > 0:
+        end = min(p + CHUNK, n_perm)
+        for q in range(p, end):
+            for j in range(k):
+                u = perm[q, j]
+                idx[j] = u + (u >= i)
+            for v in range(m):
+                if done[v]:
+                    continue
+                s = 0.0
+                if equal:
+                    for j in range(k):
+                        s += Y[idx[j], v]
+                else:
+                    for j in range(k):
+                        s += wts[j] * Y[idx[j], v]
+                ge[v] += s >= obs[v]
+                le[v] += s <= obs[v]
+        p = end
+        if stop_at > 0:
+            for v in range(m):
+                if not done[v] and ge[v] >= stop_at and le[v] >= stop_at:
+                    done[v] = True
+                    used[v] = p
+                    left -= 1
+    for v in range(m):
+        if not done[v]:
+            used[v] = p
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def gi_star_counts_many(Y, indptr, indices, wdata, perm, stop_at):
+    """:func:`gi_star_counts` of every column of ``Y`` (n units × m value sets, e.g. the
+    categories of one time slice) with one permutation table: (larger, smaller, used),
+    each (n, m); -1, -1, 0 for islands."""
+    n, m = Y.shape
+    larger = np.full((n, m), -1, dtype=np.int64)
+    smaller = np.full((n, m), -1, dtype=np.int64)
+    used = np.zeros((n, m), dtype=np.int64)
+    for i in prange(n):
+        start = indptr[i]
+        end = indptr[i + 1]
+        if end == start:
+            continue
+        ge = np.zeros(m, dtype=np.int64)
+        le = np.zeros(m, dtype=np.int64)
+        us = np.zeros(m, dtype=np.int64)
+        _gi_unit_many(i, Y, indices[start:end], wdata[start:end], perm, stop_at, ge, le, us)
+        larger[i] = ge
+        smaller[i] = le
+        used[i] = us
+    return larger, smaller, used
+
+
+@njit(cache=True, nogil=True)
 def esda_permutations(n, k, permutations, seed):
     """esda's ``vec_permutations(k, n, permutations, seed)``: ``permutations`` rows of ``k``
     ids out of ``n``, without replacement, from numba's generator seeded with ``seed``
@@ -226,3 +301,4 @@ def warm_up() -> None:
     gi_star_counts(y, indptr, indices, w, perm, 0)
     esda_permutations(3, 2, 2, 1)
     draw_permutations(3, 2, 2, 1)
+    gi_star_counts_many(np.ones((3, 2)), indptr, indices, w, perm, 0)

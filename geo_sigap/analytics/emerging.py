@@ -217,8 +217,24 @@ def emerging_hotspots(incidents: pd.DataFrame, unit_codes, w, level: str, *,
         ``threshold`` (``gi_star(decide_alpha=threshold)``): every class is the same as
         with all permutations; ``p`` holds the sequential estimate for those units.
     """
+    return emerging_hotspots_by(incidents, {None: None}, unit_codes, w, level, freq=freq,
+                                slices=slices, threshold=threshold,
+                                permutations=permutations, seed=seed, fdr=fdr,
+                                early_stop=early_stop)[None]
+
+
+def emerging_hotspots_by(incidents: pd.DataFrame, groups: dict, unit_codes, w, level: str,
+                         *, by: str = "category", freq: str = "quarter",
+                         slices: list[str] | None = None, threshold: float = 0.05,
+                         permutations: int = 9999, seed: int = 12345, fdr: bool = True,
+                         early_stop: bool = True) -> dict:
+    """:func:`emerging_hotspots` of several subsets at once: ``groups`` maps a key to the
+    values of ``by`` it keeps (a str or a list; None: every incident). The Gi* of one
+    time slice runs for every subset in one pass over the permutations
+    (:func:`geo_sigap.analytics.gistar.gi_star_many`: the neighbour draws are shared);
+    each result equals ``emerging_hotspots`` of its subset alone. Returns key → result."""
     codes = pd.Index(list(unit_codes))
-    w = _gi.star_weights(w)  # prepared once for every slice
+    w = _gi.star_weights(w)  # prepared once for every slice and subset
     col = f"{level}_code"
     lab = slice_labels(incidents["reported_at"], freq)
     if slices is None:
@@ -228,22 +244,33 @@ def emerging_hotspots(incidents: pd.DataFrame, unit_codes, w, level: str, *,
     ui = codes.get_indexer(incidents[col])
     ti = pd.Index(list(slices)).get_indexer(lab)
     ok = (ui >= 0) & (ti >= 0)
-    cube = np.bincount(ui[ok] * len(slices) + ti[ok], minlength=len(codes) * len(slices)) \
-        .reshape(len(codes), len(slices)).astype(np.float64)
-    n_units, n_t = cube.shape
-    Z = np.zeros((n_units, n_t))
-    P = np.ones((n_units, n_t))
-    SIG = np.zeros((n_units, n_t), dtype=bool)
+    cubes = {}
+    for key, keep in groups.items():
+        sel = ok if keep is None else ok & incidents[by].isin(
+            [keep] if isinstance(keep, str) else list(keep)).to_numpy()
+        cubes[key] = np.bincount(ui[sel] * len(slices) + ti[sel],
+                                 minlength=len(codes) * len(slices)) \
+            .reshape(len(codes), len(slices)).astype(np.float64)
+    n_units, n_t = len(codes), len(slices)
+    keys = list(groups)
+    Z = {k: np.zeros((n_units, n_t)) for k in keys}
+    P = {k: np.ones((n_units, n_t)) for k in keys}
+    SIG = {k: np.zeros((n_units, n_t), dtype=bool) for k in keys}
     for t in range(n_t):
-        y = cube[:, t]
-        if y.sum() == 0:
-            continue
-        g = _gi.gi_star(y, w, permutations=permutations, seed=seed + t,
-                        decide_alpha=threshold if early_stop else None)
-        Z[:, t] = np.nan_to_num(g.z, nan=0.0)
-        P[:, t] = np.nan_to_num(g.p_folded, nan=1.0)
-        cut = _gi.bh_cutoff(P[:, t], threshold) if fdr else threshold
-        SIG[:, t] = P[:, t] <= cut
+        live = [k for k in keys if cubes[k][:, t].sum() != 0]
+        res = _gi.gi_star_many([cubes[k][:, t] for k in live], w, permutations=permutations,
+                               seed=seed + t, decide_alpha=threshold if early_stop else None)
+        for k, g in zip(live, res):
+            Z[k][:, t] = np.nan_to_num(g.z, nan=0.0)
+            P[k][:, t] = np.nan_to_num(g.p_folded, nan=1.0)
+            cut = _gi.bh_cutoff(P[k][:, t], threshold) if fdr else threshold
+            SIG[k][:, t] = P[k][:, t] <= cut
+    return {k: _classified(codes, cubes[k], Z[k], P[k], SIG[k], list(slices), threshold)
+            for k in keys}
+
+
+def _classified(codes, cube, Z, P, SIG, slices, threshold) -> EmergingResult:
+    n_units, n_t = cube.shape
     _, TAU, TAU_P = mann_kendall_rows(Z) if n_units else (np.zeros(0),) * 3
     names = np.full(n_units, "no pattern detected", dtype=object)
     # every rule needs a significant slice: only those units are classified one by one

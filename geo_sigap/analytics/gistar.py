@@ -259,7 +259,7 @@ def gi_star(y, w, *, permutations: int = 999, seed: int = DEFAULT_SEED,
     decide_alpha : float, optional
         Stop drawing for a unit as soon as it is certain that its folded p over all
         ``permutations`` exceeds ``decide_alpha`` (see
-        :func:`geo_sigap.analytics._kernels.count_extremes`). Every decision at a level
+        :func:`geo_sigap.analytics._kernels.gi_star_counts`). Every decision at a level
         ≤ ``decide_alpha`` on ``p_folded`` (so at 90/95/99 % on the two-sided
         ``p_two``, with or without FDR) is then exactly that of the full run; units
         decided early carry the sequential estimate ``(min(#≥, #≤) + 1) / (drawn + 1)``
@@ -270,21 +270,17 @@ def gi_star(y, w, *, permutations: int = 999, seed: int = DEFAULT_SEED,
         (its pseudo p-values, for comparison), ``"fast"`` the same distribution at a
         fraction of the cost on large grids.
     """
-    from geo_sigap.analytics import _kernels
+    return gi_star_many([y], w, permutations=permutations, seed=seed,
+                        decide_alpha=decide_alpha, stream=stream)[0]
 
-    y = np.asarray(y, dtype=np.float64).ravel()
+
+def _gi_analytic(y: np.ndarray, sw: StarWeights):
+    """G, E[G], V[G] and z of Gi* (esda's formulas, computed the same way)."""
     n = len(y)
-    sw = star_weights(w)
-    wm = sw.wm
-    if wm.shape[0] != n:
-        raise InvalidInput(
-            f"Jumlah nilai ({n}) tidak sama dengan jumlah unit bobot ({wm.shape[0]})",
-            f"Number of values ({n}) differs from the weights' units ({wm.shape[0]})",
-        )
     y_sum = y.sum()
     # an all-zero y (an empty quarter) gives NaN statistics, not RuntimeWarnings
     with np.errstate(divide="ignore", invalid="ignore"):
-        G = (wm @ y) / y_sum
+        G = (sw.wm @ y) / y_sum
         N = n
         mean = y_sum / N
         mean_sq = (y**2).sum() / N
@@ -296,21 +292,56 @@ def gi_star(y, w, *, permutations: int = 999, seed: int = DEFAULT_SEED,
         VG = VG * (1 / N**2)
         VG = VG * (var / (mean**2))
         z = (G - EG) / np.sqrt(VG)
-    island = sw.island
-    z = np.where(island, np.nan, z)
-    p = np.full(n, np.nan)
-    pf = np.full(n, np.nan)
-    used = np.zeros(n, dtype=np.int64)
-    if permutations and n > 2 and y_sum != 0:
+    return G, EG, VG, np.where(sw.island, np.nan, z)
+
+
+def gi_star_many(ys, w, *, permutations: int = 999, seed: int = DEFAULT_SEED,
+                 decide_alpha: float | None = None, stream: str = "fast") -> list[GiStar]:
+    """:func:`gi_star` of several value sets on the same units (the categories of one
+    time slice): one permutation table and one pass over each unit's draws for all of
+    them (the neighbour ids of a draw are read once); each result equals
+    ``gi_star(y, w, …)`` of its values alone."""
+    from geo_sigap.analytics import _kernels
+
+    sw = star_weights(w)
+    n = sw.n
+    ys = [np.asarray(y, dtype=np.float64).ravel() for y in ys]
+    for y in ys:
+        if len(y) != n:
+            raise InvalidInput(
+                f"Jumlah nilai ({len(y)}) tidak sama dengan jumlah unit bobot ({n})",
+                f"Number of values ({len(y)}) differs from the weights' units ({n})",
+            )
+    out = []
+    tested = [j for j, y in enumerate(ys) if permutations and n > 2 and y.sum() != 0]
+    counts = {}
+    if tested:
         perm = permuted_ids(n, sw.max_card, permutations, seed, stream)
-        larger, smaller, used = _kernels.gi_star_counts(
-            y, sw.indptr, sw.indices, sw.data, perm, stop_count(decide_alpha, permutations))
-        if y_sum < 0:  # the statistic orders permutations against their lag
-            larger, smaller = smaller, larger
-        p = np.where(island, np.nan, _directed_p(larger, used))
-        pf = np.where(island, np.nan, _folded_p(larger, smaller, used))
-    return GiStar(G=G, EG=EG, VG=VG, z=z, p_sim=p, p_folded=pf, island=island,
-                  permutations=permutations, seed=seed, used=used)
+        Y = np.ascontiguousarray(np.stack([ys[j] for j in tested], axis=1))
+        stop = stop_count(decide_alpha, permutations)
+        if len(tested) == 1:
+            lg, sm, us = _kernels.gi_star_counts(Y[:, 0].copy(), sw.indptr, sw.indices,
+                                                 sw.data, perm, stop)
+            lg, sm, us = lg[:, None], sm[:, None], us[:, None]
+        else:
+            lg, sm, us = _kernels.gi_star_counts_many(Y, sw.indptr, sw.indices, sw.data,
+                                                      perm, stop)
+        for c, j in enumerate(tested):
+            counts[j] = (lg[:, c], sm[:, c], us[:, c])
+    for j, y in enumerate(ys):
+        G, EG, VG, z = _gi_analytic(y, sw)
+        p = np.full(n, np.nan)
+        pf = np.full(n, np.nan)
+        used = np.zeros(n, dtype=np.int64)
+        if j in counts:
+            larger, smaller, used = counts[j]
+            if y.sum() < 0:  # the statistic orders permutations against their lag
+                larger, smaller = smaller, larger
+            p = np.where(sw.island, np.nan, _directed_p(larger, used))
+            pf = np.where(sw.island, np.nan, _folded_p(larger, smaller, used))
+        out.append(GiStar(G=G, EG=EG, VG=VG, z=z, p_sim=p, p_folded=pf, island=sw.island,
+                          permutations=permutations, seed=seed, used=used))
+    return out
 
 
 def local_moran(y, w, *, permutations: int = 999, seed: int = DEFAULT_SEED,

@@ -141,8 +141,14 @@ class HistoryStore:
         return self._counter
 
     def replace_quarter(self, quarter: Quarter, rows: pd.DataFrame) -> None:
-        """Set one quarter's partition from all its rows (the first build, a reconcile)."""
-        frame = compact(rows, self._strings) if "id" in rows.columns else rows
+        """Set one quarter's partition from all its rows (the first build, a reconcile), or
+        from a partition frame (a stored quarter): its strings too become the store's
+        one object per distinct value."""
+        if "id" in rows.columns:
+            frame = compact(rows, self._strings)
+        else:
+            frame = rows.assign(**{c: _shared_strings(rows[c], self._strings)
+                                   for c in _STRINGS if c in rows.columns})
         with self._write:
             blocks = dict(self._blocks)
             k = quarter_key(quarter)

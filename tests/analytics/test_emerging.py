@@ -126,3 +126,22 @@ def test_mann_kendall_rows_equal_the_one_series_test():
         for i in range(len(X)):
             np.testing.assert_allclose((S[i], tau[i], p[i]), mann_kendall(X[i]), rtol=1e-12,
                                        atol=1e-15)
+
+
+def test_subsets_at_once_equal_each_subset_alone(units, incidents):
+    from geo_sigap.analytics.emerging import emerging_hotspots_by
+    from geo_sigap.analytics.frames import filter_incidents
+
+    rt = units_of_level(units, "rt")
+    w = queen_weights(rt)
+    groups = {"pkl": "pkl", "pekat": "pekat", "two": ["gepeng", "odgj"], None: None}
+    slices = ["2025Q4", "2026Q1", "2026Q2", "2026Q3"]
+    many = emerging_hotspots_by(incidents, groups, rt["code"], w, "rt", slices=slices,
+                                permutations=999)
+    for key, keep in groups.items():
+        sub = incidents if keep is None else filter_incidents(incidents, categories=keep,
+                                                              exclude_rejected=False)
+        alone = emerging_hotspots(sub, rt["code"], w, "rt", slices=slices, permutations=999)
+        np.testing.assert_array_equal(many[key].z, alone.z)
+        np.testing.assert_array_equal(many[key].p, alone.p)
+        assert many[key].table.equals(alone.table)

@@ -112,6 +112,25 @@ def test_early_stopping_decides_exactly_as_the_full_run(case):
     assert fast.used.sum() < full.used.sum() / 2
 
 
+def test_several_value_sets_at_once_equal_each_alone():
+    from geo_sigap.analytics.gistar import gi_star_many
+
+    rng = np.random.default_rng(31)
+    units = S.lattice_units()
+    grid = hex_grid(units.loc[units["level"] == "kelurahan"], 250)
+    n = len(grid.q)
+    ys = [rng.poisson(lam, n).astype(float) for lam in (0.2, 1.0, 4.0)] + [np.zeros(n)]
+    ys[1][:10] += 6
+    a = grid.adjacency().tolil()
+    a[0, 1] = a[1, 0] = 0.5  # one row with unequal weights: the weighted sums
+    for decide in (None, 0.05):
+        many = gi_star_many(ys, a.tocsr(), permutations=1999, seed=4, decide_alpha=decide)
+        for y, got in zip(ys, many):
+            alone = gi_star(y, a.tocsr(), permutations=1999, seed=4, decide_alpha=decide)
+            for f in ("z", "p_sim", "p_folded", "used"):
+                np.testing.assert_array_equal(getattr(got, f), getattr(alone, f))
+
+
 def test_local_moran_agrees_with_esda():
     import esda
 

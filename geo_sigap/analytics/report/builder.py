@@ -282,8 +282,13 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     step("Titik panas")
 
     # -- emerging hot spots (all categories, and per SK4 category) --------------------
-    em_all = _em.emerging_hotspots(hist, codes, w_hex, "hex", freq="quarter", slices=slices,
-                                   permutations=em_permutations, seed=seed)
+    # every category's patterns and all together, each slice's tests in one pass
+    cat_n = hist["category"].value_counts()
+    tested_cats = [c for c in SK4_CATEGORIES if cat_n.get(c, 0) >= MIN_PATTERN]
+    em = _em.emerging_hotspots_by(hist, {**{c: c for c in tested_cats}, None: None}, codes,
+                                  w_hex, "hex", freq="quarter", slices=slices,
+                                  permutations=em_permutations, seed=seed)
+    em_all = em[None]
     cells["ehsa"] = em_all.table["classification"].to_numpy()
     pack.figures["emerging"] = F.class_map(
         cells, kel, "ehsa", F.EHSA_COLOURS, _em.LABELS_ID,
@@ -298,9 +303,7 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
         if cat is not None and len(sub) < MIN_PATTERN:
             too_few.append((short_cat(cat), len(sub)))
             continue
-        res = em_all if cat is None else _em.emerging_hotspots(
-            sub, codes, w_hex, "hex", freq="quarter", slices=slices,
-            permutations=em_permutations, seed=seed)
+        res = em[cat]
         t = res.table
         vc = t["classification"].value_counts()
         row = {"Kategori": "Semua kategori" if cat is None else short_cat(cat)}
