@@ -406,13 +406,13 @@ class Services:
         not wait for them: first what a team suggestion needs (the routing engine, the
         team list), then what a report needs (the reverse geocoder), the Gi* kernel, the
         forward geocoder and the analytics history."""
-        from geo_sigap.dispatch.users import dummy_password_hash
-
-        engine = self.routing
+        engine = self.routing  # before any other import: nothing delays it
         if engine is not None:
             from geo_sigap.dispatch.ports import current_teams
 
             current_teams(self)  # read once: the first suggestion finds it cached
+        from geo_sigap.dispatch.users import dummy_password_hash
+
         dummy_password_hash()  # unknown-user logins cost one hash from the first on
         _ = self.reverse_geocoder
         from geo_sigap.analytics._kernels import warm_up as warm_gi_kernel
