@@ -309,6 +309,7 @@ class PrintMap:
         if posts is not None and len(posts):
             seen = set()
             roles_drawn = set()
+            by_colour: dict[str, tuple[list[float], list[float]]] = {}
             for name, role, lon, lat in zip(posts["name"], posts["role"], posts["lon"],
                                             posts["lat"]):
                 if not view.contains(Point(lon, lat)):
@@ -319,8 +320,9 @@ class PrintMap:
                 seen.add(key)
                 colour, words = ROLE_STYLE.get(str(role), OTHER_POST)
                 roles_drawn.add(str(role) if str(role) in ROLE_STYLE else "lain")
-                self.ax.plot([lon], [lat], marker="*", ms=5.5, color=colour, mec="white",
-                             mew=0.4, zorder=9, ls="none")
+                xs, ys = by_colour.setdefault(colour, ([], []))
+                xs.append(lon)
+                ys.append(lat)
                 x, y = self.tf(lon, lat)
                 self.obstacles.append(((float(x) - 2.6, float(y) - 2.6, float(x) + 2.6,
                                         float(y) + 2.6), "marker"))
@@ -328,6 +330,9 @@ class PrintMap:
                                            L.around_point(float(x), float(y), str(name), 5.4,
                                                           r=4.0),
                                            kind="pos", data={"colour": colour}))
+            for colour, (xs, ys) in by_colour.items():  # one artist per colour, not per post
+                self.ax.plot(xs, ys, marker="*", ms=5.5, color=colour, mec="white",
+                             mew=0.4, zorder=9, ls="none")
             for role, (colour, words) in [*ROLE_STYLE.items(), ("lain", OTHER_POST)]:
                 if role in roles_drawn:
                     self._legend_base.append(("marker", words, colour, "*"))
