@@ -7,7 +7,9 @@ Run from the repository root::
 - KDE: 1,000,000 incidents, quartic kernel, binning + FFT; against scipy's
   ``gaussian_kde`` timed on a subsample and extrapolated linearly in points
   (it is O(points × cells); running it on 1M points would take about an hour).
-- Gi*: 10,000 square polygons (Queen), 999 permutations. "cold" = the first call in a
+- Gi*: 10,000 square polygons (Queen), 999 permutations from esda's stream (so that the
+  pseudo p-values can be compared; they differ only where esda's rounded comparison
+  breaks an exact tie of counts). "cold" = the first call in a
   fresh Python process, timed from ``import`` to result (compiled kernel loaded from the
   on-disk numba cache; ``gi_10k_compile_s`` is the same with an empty cache, i.e. the
   very first run after install). "warm" = a second call in one process. esda's
@@ -66,9 +68,10 @@ a = sp.load_npz(sys.argv[1]); y = np.load(sys.argv[2])
 t1 = time.perf_counter()
 if sys.argv[3] == "ours":
     from geo_sigap.analytics.gistar import gi_star
-    r = gi_star(y, a, permutations=999, seed=1)
+    # esda's permutation stream, so that the p-values can be compared with esda's
+    r = gi_star(y, a, permutations=999, seed=1, stream="esda")
     t2 = time.perf_counter()
-    r = gi_star(y, a, permutations=999, seed=1)
+    r = gi_star(y, a, permutations=999, seed=1, stream="esda")
     t3 = time.perf_counter()
     p = r.p_sim
 else:
@@ -121,6 +124,22 @@ def _gi(n_side: int, with_esda: bool) -> dict:
     return out
 
 
+def _bar(label: str):
+    """A progress bar on stderr for one pack (the CLI's), as ``build_report(progress=…)``."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
+        TimeElapsedColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=Console(stderr=True), transient=False)
+    task = bar.add_task(label, total=1)
+
+    def cb(done, total, message):
+        bar.update(task, completed=done, total=total, description=f"{label}: {message}")
+
+    return bar, cb
+
+
 def _report(n: int) -> dict:
     import pandas as pd
 
@@ -144,9 +163,10 @@ def _report(n: int) -> dict:
     big["lat"] = big["lat"] + rng.normal(0, 0.00045, n)
     big["ticket"] = [f"B{i:07d}" for i in range(n)]
     big = place_incidents(big.drop(columns=["kelurahan_code", "rw_code", "rt_code"]), units)
-    with tempfile.TemporaryDirectory() as tmp:
+    bar, cb = _bar(f"paket {n:,} kejadian")
+    with tempfile.TemporaryDirectory() as tmp, bar:
         t = time.perf_counter()
-        build_report(big, units, teams, cats, "2026Q3", out_dir=tmp)
+        build_report(big, units, teams, cats, "2026Q3", out_dir=tmp, progress=cb)
         dt = time.perf_counter() - t
     return {"report_100k_s": dt, "report_incidents": n, "report_source": src}
 
@@ -161,10 +181,11 @@ def _demo_pack() -> dict:
         d = load_demo_incidents(ROOT)
     except Exception:  # noqa: BLE001 - demo data absent
         return {}
-    with tempfile.TemporaryDirectory() as tmp:
+    bar, cb = _bar("paket triwulan demo")
+    with tempfile.TemporaryDirectory() as tmp, bar:
         t = time.perf_counter()
         paths = build_report(d.incidents, d.units, d.teams, d.categories, "2026Q3",
-                             out_dir=tmp)
+                             out_dir=tmp, progress=cb)
         dt = time.perf_counter() - t
         pages = None
         try:

@@ -215,6 +215,9 @@ class Services:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
+        from geo_sigap._malloc import limit_arenas
+
+        limit_arenas(settings.malloc_arena_max)  # before the request threads start
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         use_jit_cache(settings)
         db = open_database(settings.database_url, spatialite=settings.spatialite,
@@ -346,11 +349,11 @@ class Services:
         return load_from_storage(self.db, self.categories, start=start, end=end)
 
     def report_data(self, quarter):
-        """The analytics frames the rakor report of ``quarter`` reads (its quarters only)."""
-        from geo_sigap.analytics.from_storage import report_range
+        """The analytics frames the rakor report of ``quarter`` reads (its quarters only;
+        :func:`geo_sigap.analytics.from_storage.load_report_data`)."""
+        from geo_sigap.analytics.from_storage import load_report_data
 
-        start, end = report_range(quarter)
-        return self.analytics_data(start, end)
+        return load_report_data(self.db, self.categories, quarter)
 
     def post_proposals(self, units, target_min: float = 15.0):
         """Per role, the best moves of a post on the road network (RTs gained within
@@ -403,13 +406,13 @@ class Services:
         not wait for them: first what a team suggestion needs (the routing engine, the
         team list), then what a report needs (the reverse geocoder), the Gi* kernel, the
         forward geocoder and the analytics history."""
-        from geo_sigap.dispatch.users import dummy_password_hash
-
-        engine = self.routing
+        engine = self.routing  # before any other import: nothing delays it
         if engine is not None:
             from geo_sigap.dispatch.ports import current_teams
 
             current_teams(self)  # read once: the first suggestion finds it cached
+        from geo_sigap.dispatch.users import dummy_password_hash
+
         dummy_password_hash()  # unknown-user logins cost one hash from the first on
         _ = self.reverse_geocoder
         from geo_sigap.analytics._kernels import warm_up as warm_gi_kernel
@@ -419,6 +422,9 @@ class Services:
         if self.has_road_network():  # the coverage layers /peta asks for first (a thread)
             self.coverage.refresh()
         self.analytics_history.store()
+        from geo_sigap._malloc import release_free_memory
+
+        release_free_memory()  # the builds' temporary tables, freed but still resident
 
     def start_warm_up(self) -> threading.Thread:
         """Run :meth:`warm_up` in a background thread (once per ``Services``; later calls
@@ -445,6 +451,9 @@ class Services:
             log.exception("warm-up failed")
         gc.collect()
         gc.freeze()
+        from geo_sigap._malloc import release_free_memory
+
+        release_free_memory()
 
     def reload(self) -> None:
         """Forget derived engines (after an import)."""

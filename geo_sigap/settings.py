@@ -106,6 +106,11 @@ class Settings(BaseSettings):
         True, description="Build geocoders, the routing engine and compiled kernels in the "
         "background at start-up, so the first requests do not wait."
     )
+    malloc_arena_max: int = Field(
+        2, ge=0, description="glibc malloc arenas per worker process, set at start (0: "
+        "glibc's default, 8 per core). With one arena per request thread the worker's "
+        "memory keeps growing under concurrent load; MALLOC_ARENA_MAX, when set, wins."
+    )
     forwarded_allow_ips: str = Field(
         "", description="Comma-separated addresses of reverse proxies whose "
         "X-Forwarded-For/-Proto are trusted (geo-sigap serve passes them to uvicorn); "

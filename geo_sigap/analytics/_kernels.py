@@ -119,17 +119,22 @@ def _gi_unit(i, y, nbrs, wts, perm, stop_at):
     p = 0
     while p < n_perm:
         end = min(p + CHUNK, n_perm)
-        for q in range(p, end):
-            s = 0.0
-            for j in range(k):
-                u = perm[q, j]
-                if u >= i:
-                    u += 1
-                s += y[u] if equal else wts[j] * y[u]
-            if s >= obs:
-                ge += 1
-            if s <= obs:
-                le += 1
+        if equal:  # binary weights: plain sums of the values
+            for q in range(p, end):
+                s = 0.0
+                for j in range(k):
+                    u = perm[q, j]
+                    s += y[u + (u >= i)]
+                ge += s >= obs
+                le += s <= obs
+        else:
+            for q in range(p, end):
+                s = 0.0
+                for j in range(k):
+                    u = perm[q, j]
+                    s += wts[j] * y[u + (u >= i)]
+                ge += s >= obs
+                le += s <= obs
         p = end
         if stop_at > 0 and ge >= stop_at and le >= stop_at:
             break
@@ -179,6 +184,112 @@ def gi_star_counts(y, indptr, indices, wdata, perm, stop_at):
     return larger, smaller, used
 
 
+@njit(cache=True, nogil=True)
+def _gi_unit_many(i, Y, nbrs, wts, perm, stop_at, ge, le, used):
+    """:func:`_gi_unit` for the ``m`` value columns of ``Y`` at once: each permutation's
+    neighbour ids are read and shifted once for all columns; each column is summed in the
+    same order and stops at the same check as alone, so its counts are those of
+    :func:`gi_star_counts` on that column."""
+    n_perm = perm.shape[0]
+    k = nbrs.shape[0]
+    m = Y.shape[1]
+    equal = True
+    for j in range(1, k):
+        if wts[j] != wts[0]:
+            equal = False
+    obs = np.zeros(m)
+    for v in range(m):
+        for j in range(k):
+            obs[v] += Y[nbrs[j], v] if equal else wts[j] * Y[nbrs[j], v]
+    done = np.zeros(m, dtype=np.bool_)
+    idx = np.empty(k, dtype=np.int64)
+    left = m
+    p = 0
+    while p < n_perm and left > 0:
+        end = min(p + CHUNK, n_perm)
+        for q in range(p, end):
+            for j in range(k):
+                u = perm[q, j]
+                idx[j] = u + (u >= i)
+            for v in range(m):
+                if done[v]:
+                    continue
+                s = 0.0
+                if equal:
+                    for j in range(k):
+                        s += Y[idx[j], v]
+                else:
+                    for j in range(k):
+                        s += wts[j] * Y[idx[j], v]
+                ge[v] += s >= obs[v]
+                le[v] += s <= obs[v]
+        p = end
+        if stop_at > 0:
+            for v in range(m):
+                if not done[v] and ge[v] >= stop_at and le[v] >= stop_at:
+                    done[v] = True
+                    used[v] = p
+                    left -= 1
+    for v in range(m):
+        if not done[v]:
+            used[v] = p
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def gi_star_counts_many(Y, indptr, indices, wdata, perm, stop_at):
+    """:func:`gi_star_counts` of every column of ``Y`` (n units × m value sets, e.g. the
+    categories of one time slice) with one permutation table: (larger, smaller, used),
+    each (n, m); -1, -1, 0 for islands."""
+    n, m = Y.shape
+    larger = np.full((n, m), -1, dtype=np.int64)
+    smaller = np.full((n, m), -1, dtype=np.int64)
+    used = np.zeros((n, m), dtype=np.int64)
+    for i in prange(n):
+        start = indptr[i]
+        end = indptr[i + 1]
+        if end == start:
+            continue
+        ge = np.zeros(m, dtype=np.int64)
+        le = np.zeros(m, dtype=np.int64)
+        us = np.zeros(m, dtype=np.int64)
+        _gi_unit_many(i, Y, indices[start:end], wdata[start:end], perm, stop_at, ge, le, us)
+        larger[i] = ge
+        smaller[i] = le
+        used[i] = us
+    return larger, smaller, used
+
+
+@njit(cache=True, nogil=True)
+def esda_permutations(n, k, permutations, seed):
+    """esda's ``vec_permutations(k, n, permutations, seed)``: ``permutations`` rows of ``k``
+    ids out of ``n``, without replacement, from numba's generator seeded with ``seed``
+    (the stream of NumPy's legacy ``RandomState(seed)``)."""
+    np.random.seed(seed)
+    out = np.empty((permutations, k), dtype=np.int64)
+    for p in range(permutations):
+        out[p] = np.random.choice(n, k, replace=False)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def draw_permutations(n, k, permutations, seed):
+    """``permutations`` rows of ``k`` distinct ids out of ``n``: a partial Fisher–Yates
+    shuffle per row (``k`` draws a row, not ``n`` as a full permutation takes), from
+    numba's generator seeded with ``seed``."""
+    np.random.seed(seed)
+    k = min(k, n)
+    out = np.empty((permutations, k), dtype=np.int64)
+    pool = np.arange(n)
+    for p in range(permutations):
+        for j in range(k):
+            r = j + np.random.randint(0, n - j)
+            t = pool[j]
+            pool[j] = pool[r]
+            pool[r] = t
+            out[p, j] = pool[j]
+    return out
+
+
 def warm_up() -> None:
     """Compile or load the cached kernels on a 3-unit case (well under a second when cached)."""
     y = np.array([1.0, 2.0, 3.0])
@@ -188,3 +299,6 @@ def warm_up() -> None:
     perm = np.array([[0, 1], [1, 0]], dtype=np.int64)
     count_extremes(y, indptr, indices, w, np.zeros(3), perm, np.zeros(3), 6.0, GI_STAR)
     gi_star_counts(y, indptr, indices, w, perm, 0)
+    esda_permutations(3, 2, 2, 1)
+    draw_permutations(3, 2, 2, 1)
+    gi_star_counts_many(np.ones((3, 2)), indptr, indices, w, perm, 0)

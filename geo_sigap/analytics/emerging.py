@@ -75,6 +75,27 @@ def mann_kendall(x) -> tuple[float, float, float]:
     return S, float(tau), float(2 * norm.sf(abs(z)))
 
 
+def mann_kendall_rows(X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`mann_kendall` of every row of ``X`` (units × slices) at once: (S, tau, p)."""
+    X = np.asarray(X, dtype=np.float64)
+    m, n = X.shape
+    if n < 3:
+        return np.zeros(m), np.zeros(m), np.ones(m)
+    diff = np.sign(X[:, None, :] - X[:, :, None])  # [u, i, j] = sign(x_j - x_i)
+    S = np.triu(diff, 1).sum(axis=(1, 2))
+    c = (X[:, :, None] == X[:, None, :]).sum(axis=2).astype(np.float64)  # tie group sizes
+    # a tie group of t values adds t(t-1)(2t+5) and t(t-1)/2: (c-1)(2c+5) and (c-1)/2 a value
+    var = (n * (n - 1) * (2 * n + 5) - ((c - 1) * (2 * c + 5)).sum(axis=1)) / 18.0
+    n0 = n * (n - 1) / 2
+    n1 = ((c - 1) / 2).sum(axis=1)
+    denom = np.sqrt(n0 * (n0 - n1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau = np.where(denom > 0, S / denom, 0.0)
+        z = (S - np.sign(S)) / np.sqrt(var)
+    p = np.where((S == 0) | (var <= 0), 1.0, 2 * norm.sf(np.abs(np.nan_to_num(z))))
+    return S, tau, p
+
+
 def mann_kendall_min_p(n: int) -> float:
     """The smallest two-sided p a Mann-Kendall test on ``n`` untied values can give."""
     if n < 3:
@@ -196,40 +217,74 @@ def emerging_hotspots(incidents: pd.DataFrame, unit_codes, w, level: str, *,
         ``threshold`` (``gi_star(decide_alpha=threshold)``): every class is the same as
         with all permutations; ``p`` holds the sequential estimate for those units.
     """
+    return emerging_hotspots_by(incidents, {None: None}, unit_codes, w, level, freq=freq,
+                                slices=slices, threshold=threshold,
+                                permutations=permutations, seed=seed, fdr=fdr,
+                                early_stop=early_stop)[None]
+
+
+def emerging_hotspots_by(incidents: pd.DataFrame, groups: dict, unit_codes, w, level: str,
+                         *, by: str = "category", freq: str = "quarter",
+                         slices: list[str] | None = None, threshold: float = 0.05,
+                         permutations: int = 9999, seed: int = 12345, fdr: bool = True,
+                         early_stop: bool = True) -> dict:
+    """:func:`emerging_hotspots` of several subsets at once: ``groups`` maps a key to the
+    values of ``by`` it keeps (a str or a list; None: every incident). The Gi* of one
+    time slice runs for every subset in one pass over the permutations
+    (:func:`geo_sigap.analytics.gistar.gi_star_many`: the neighbour draws are shared);
+    each result equals ``emerging_hotspots`` of its subset alone. Returns key → result."""
     codes = pd.Index(list(unit_codes))
-    w = _gi.star_weights(w)  # prepared once for every slice
+    w = _gi.star_weights(w)  # prepared once for every slice and subset
     col = f"{level}_code"
     lab = slice_labels(incidents["reported_at"], freq)
     if slices is None:
         slices = all_slices(incidents["reported_at"].min(), incidents["reported_at"].max()
                             + pd.Timedelta(1, "s"), freq)
-    cube = (pd.crosstab(incidents[col], lab).reindex(index=codes, columns=slices)
-            .fillna(0).to_numpy(dtype=np.float64))
-    n_units, n_t = cube.shape
-    Z = np.zeros((n_units, n_t))
-    P = np.ones((n_units, n_t))
-    SIG = np.zeros((n_units, n_t), dtype=bool)
+    # counts per unit × slice (a crosstab through integer codes: no per-group Python)
+    ui = codes.get_indexer(incidents[col])
+    ti = pd.Index(list(slices)).get_indexer(lab)
+    ok = (ui >= 0) & (ti >= 0)
+    cubes = {}
+    for key, keep in groups.items():
+        sel = ok if keep is None else ok & incidents[by].isin(
+            [keep] if isinstance(keep, str) else list(keep)).to_numpy()
+        cubes[key] = np.bincount(ui[sel] * len(slices) + ti[sel],
+                                 minlength=len(codes) * len(slices)) \
+            .reshape(len(codes), len(slices)).astype(np.float64)
+    n_units, n_t = len(codes), len(slices)
+    keys = list(groups)
+    Z = {k: np.zeros((n_units, n_t)) for k in keys}
+    P = {k: np.ones((n_units, n_t)) for k in keys}
+    SIG = {k: np.zeros((n_units, n_t), dtype=bool) for k in keys}
     for t in range(n_t):
-        y = cube[:, t]
-        if y.sum() == 0:
-            continue
-        g = _gi.gi_star(y, w, permutations=permutations, seed=seed + t,
-                        decide_alpha=threshold if early_stop else None)
-        Z[:, t] = np.nan_to_num(g.z, nan=0.0)
-        P[:, t] = np.nan_to_num(g.p_folded, nan=1.0)
-        cut = _gi.bh_cutoff(P[:, t], threshold) if fdr else threshold
-        SIG[:, t] = P[:, t] <= cut
-    rows = []
-    for i, code in enumerate(codes):
-        S, tau, tau_p = mann_kendall(Z[i])
-        sigs = SIG[i]
-        name = classify(Z[i], sigs, tau, tau_p, threshold)
-        rows.append({
-            "code": code, "classification": name, "label": LABELS_ID[name], "tau": tau,
-            "trend_p": tau_p, "n_slices": n_t, "n_hot": int((sigs & (Z[i] > 0)).sum()),
-            "n_cold": int((sigs & (Z[i] < 0)).sum()), "last_z": Z[i, -1] if n_t else np.nan,
-            "count_total": int(cube[i].sum()), "count_last": int(cube[i, -1]) if n_t else 0,
-        })
+        live = [k for k in keys if cubes[k][:, t].sum() != 0]
+        res = _gi.gi_star_many([cubes[k][:, t] for k in live], w, permutations=permutations,
+                               seed=seed + t, decide_alpha=threshold if early_stop else None)
+        for k, g in zip(live, res):
+            Z[k][:, t] = np.nan_to_num(g.z, nan=0.0)
+            P[k][:, t] = np.nan_to_num(g.p_folded, nan=1.0)
+            cut = _gi.bh_cutoff(P[k][:, t], threshold) if fdr else threshold
+            SIG[k][:, t] = P[k][:, t] <= cut
+    return {k: _classified(codes, cubes[k], Z[k], P[k], SIG[k], list(slices), threshold)
+            for k in keys}
+
+
+def _classified(codes, cube, Z, P, SIG, slices, threshold) -> EmergingResult:
+    n_units, n_t = cube.shape
+    _, TAU, TAU_P = mann_kendall_rows(Z) if n_units else (np.zeros(0),) * 3
+    names = np.full(n_units, "no pattern detected", dtype=object)
+    # every rule needs a significant slice: only those units are classified one by one
+    for i in np.nonzero(SIG.any(axis=1))[0]:
+        names[i] = classify(Z[i], SIG[i], TAU[i], TAU_P[i], threshold)
+    table = pd.DataFrame({
+        "code": list(codes), "classification": names,
+        "label": [LABELS_ID[x] for x in names], "tau": TAU.astype(np.float64),
+        "trend_p": TAU_P.astype(np.float64), "n_slices": n_t,
+        "n_hot": (SIG & (Z > 0)).sum(axis=1).astype(int),
+        "n_cold": (SIG & (Z < 0)).sum(axis=1).astype(int),
+        "last_z": Z[:, -1] if n_t else np.full(n_units, np.nan),
+        "count_total": cube.sum(axis=1).astype(int),
+        "count_last": cube[:, -1].astype(int) if n_t else np.zeros(n_units, int)})
     note = None
     min_p = mann_kendall_min_p(n_t)
     if min_p > threshold:
@@ -237,5 +292,5 @@ def emerging_hotspots(incidents: pd.DataFrame, unit_codes, w, level: str, *,
                 f"pada α = {threshold:g} (p terkecil yang mungkin {min_p:.3f}); kelas "
                 f"'menguat' dan 'melemah' tidak dapat muncul. Gunakan irisan bulanan atau "
                 f"rentang yang lebih panjang.")
-    return EmergingResult(table=pd.DataFrame(rows), z=Z, p=P, slices=list(slices),
+    return EmergingResult(table=table, z=Z, p=P, slices=list(slices),
                           threshold=threshold, note=note)

@@ -82,11 +82,12 @@ class Quarter:
         return f"Triwulan {roman} {self.year} ({months[0]}–{months[1]})"
 
 
-def normalise_incidents(df: pd.DataFrame) -> pd.DataFrame:
+def normalise_incidents(df: pd.DataFrame, *, copy: bool = True) -> pd.DataFrame:
     """Check the columns and make timestamps tz-aware WIB; adds nothing else.
 
     Missing optional columns (``rw_code``, ``rt_code``, ``lead_role`` …) are added empty
-    so that every analysis can rely on them.
+    so that every analysis can rely on them. ``copy=False`` changes ``df`` itself (a
+    frame just read, at city scale: no second copy in memory).
     """
     missing = [c for c in ("category", "lon", "lat", "reported_at") if c not in df.columns]
     if missing:
@@ -95,7 +96,7 @@ def normalise_incidents(df: pd.DataFrame) -> pd.DataFrame:
             f"Incident columns missing: {', '.join(missing)}",
             missing=missing,
         )
-    out = df.copy()
+    out = df.copy() if copy else df
     for c in INCIDENT_COLUMNS:
         if c not in out.columns:
             out[c] = pd.NaT if c in TIME_COLUMNS else None

@@ -1,7 +1,8 @@
 """Analytics data read from the database (the service's and the CLI's source).
 
 - :func:`load_from_storage`: the analytics frames (:class:`AnalyticsData`) of a time range
-  only — the rakor report reads the quarters it compares, never the whole history.
+  only; :func:`load_report_data`: what the rakor report reads — the quarters it compares,
+  never the whole history, and of the older six only the columns of the patterns.
 - :class:`StorageHistory`: a :class:`~geo_sigap.analytics.incremental.HistoryStore` kept
   equal to the ``incidents`` table. Built once, quarter by quarter; afterwards every
   refresh reads only the rows changed since a watermark on ``updated_at`` (index
@@ -64,6 +65,42 @@ def load_from_storage(db, categories, *, start=None, end=None) -> AnalyticsData:
                          meta={"source": "database", "start": start, "end": end})
 
 
+#: What the rakor report reads of the quarters before the two it compares (hotspot
+#: patterns, monthly trend): the category, the place, the report time and the status.
+PATTERN_COLUMNS = ("category", "lon", "lat", "status", "kecamatan_code", "kelurahan_code",
+                   "reported_at")
+
+
+def load_report_data(db, categories, quarter) -> AnalyticsData:
+    """The frames the rakor report of ``quarter`` reads, and no more: every column of the
+    quarter and the one before (performance, comparisons, near-repeat, the scored
+    forecast), :data:`PATTERN_COLUMNS` of the six quarters before them (the eight-quarter
+    hotspot patterns and the monthly trend); units and teams."""
+    from geo_sigap.storage.incidents import incidents_frame
+    from geo_sigap.storage.teams import list_teams
+    from geo_sigap.storage.units import units_frame
+
+    q = Quarter.parse(quarter)
+    start, end = report_range(q)
+    recent = q.previous().start
+    version = data_version(db)
+    with db.session() as s:
+        older = incidents_frame(s, start=_utc(start), end=_utc(recent), columns=PATTERN_COLUMNS)
+        full = incidents_frame(s, start=_utc(recent), end=_utc(end))
+        units = units_frame(s, [AdminLevel.KELURAHAN, AdminLevel.RW, AdminLevel.RT])
+        teams = pd.DataFrame(
+            [{"code": t.code, "name": t.name, "role": t.role.value} for t in list_teams(s)],
+            columns=["code", "name", "role"])
+    incidents = pd.concat([older, full], ignore_index=True) if len(older) else full
+    del older, full
+    units = units[["code", "name", "level", "parent_code", "population", "geometry"]]
+    units["population"] = pd.to_numeric(units["population"], errors="coerce")
+    return AnalyticsData(incidents=normalise_incidents(incidents, copy=False), units=units,
+                         teams=teams,
+                         categories=categories, version=version,
+                         meta={"source": "database", "start": start, "end": end})
+
+
 def report_range(quarter) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The report times a rakor report of ``quarter`` reads: the eight quarters ending with
     it (emerging hotspots, monthly trend; the previous quarter is among them)."""
@@ -113,7 +150,7 @@ class StorageHistory:
         from sqlalchemy import func, select
 
         from geo_sigap.storage.incidents import analytics_rows, change_stamp
-        from geo_sigap.storage.tables import IncidentRow
+        from geo_sigap.storage.tables import AdminUnitRow, IncidentRow
 
         t0 = time.perf_counter()
         started = datetime.now(UTC)
@@ -121,6 +158,8 @@ class StorageHistory:
             stamp = change_stamp(s)
             lo = s.scalar(select(func.min(IncidentRow.reported_at)))
             hi = s.scalar(select(func.max(IncidentRow.reported_at)))
+            # the strings the partitions repeat, read together (see share_strings)
+            self.history.share_strings(s.scalars(select(AdminUnitRow.code)).all())
         n = 0
         snap = self._snapshot()
         current = Quarter.of(pd.Timestamp.now(tz="UTC"))

@@ -25,7 +25,6 @@ tiny or huge samples still give a map a planner can read. It is the one knob: pa
 from __future__ import annotations
 
 import base64
-import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,23 +76,28 @@ class HeatGrid:
 
     def to_rgba(self, cmap: str = "inferno_r", vmax: float | None = None,
                 min_alpha_share: float = 0.02) -> np.ndarray:
-        """RGBA uint8 image, north up; transparent where density < 2 % of ``vmax``."""
-        import matplotlib
-
+        """RGBA uint8 image, north up; transparent where density < 2 % of ``vmax``.
+        The default ramp is drawn without matplotlib (:mod:`._colormap`: the live map's
+        overlay does not load it into the worker); other names are matplotlib's."""
         d = self.density[::-1]
         vmax = vmax or float(np.quantile(d[d > 0], 0.995)) if (d > 0).any() else 1.0
         norm = np.clip(d / vmax, 0, 1)
-        rgba = matplotlib.colormaps[cmap](norm)
-        rgba[..., 3] = np.where(norm < min_alpha_share, 0.0, 0.35 + 0.5 * norm)
-        return (rgba * 255).astype(np.uint8)
+        alpha = (np.where(norm < min_alpha_share, 0.0, 0.35 + 0.5 * norm) * 255).astype(np.uint8)
+        if cmap == "inferno_r":
+            from geo_sigap.analytics._colormap import lookup
+
+            return np.concatenate([lookup(norm), alpha[..., None]], axis=-1)
+        import matplotlib
+
+        rgba = (matplotlib.colormaps[cmap](norm) * 255).astype(np.uint8)
+        rgba[..., 3] = alpha
+        return rgba
 
     def to_png(self, **kw) -> bytes:
         """PNG overlay (north up) for ``L.imageOverlay(url, [[south, west], [north, east]])``."""
-        import matplotlib.image
+        from geo_sigap.analytics._colormap import png_rgba
 
-        buf = io.BytesIO()
-        matplotlib.image.imsave(buf, self.to_rgba(**kw), format="png")
-        return buf.getvalue()
+        return png_rgba(self.to_rgba(**kw))
 
     def to_data_url(self, **kw) -> str:
         return "data:image/png;base64," + base64.b64encode(self.to_png(**kw)).decode()

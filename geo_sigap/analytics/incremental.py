@@ -3,7 +3,8 @@
 The history is partitioned by the WIB quarter of ``reported_at``. Each partition
 (:class:`Block`) holds the compact analytics columns of its incidents (about 80 bytes an
 incident: category, lon, lat, status, priority, kelurahan/RW/RT code, reported_at,
-on_scene_at — strings shared, not copied), indexed by incident id, and a version number
+on_scene_at — each distinct string one object for the whole store, not one per row or
+per quarter), indexed by incident id, and a version number
 that changes only when one of its incidents changes. A write (intake, transition,
 import) is applied with :meth:`HistoryStore.upsert`: only the partitions the changed
 incidents leave or enter are rebuilt; closed quarters nobody touches are never read
@@ -51,29 +52,40 @@ def quarter_keys(reported_at: pd.Series) -> np.ndarray:
     return (t.dt.year.to_numpy(np.int64) * 4 + (t.dt.month.to_numpy(np.int64) - 1) // 3)
 
 
-def _shared_strings(col: pd.Series) -> np.ndarray:
+def _shared_strings(col: pd.Series, pool: dict[str, str] | None = None) -> np.ndarray:
     """The column as an object array in which equal strings are one object (8 bytes a
-    cell instead of a string each); missing values become ``None``."""
+    cell instead of a string each); missing values become ``None``.
+
+    ``pool`` (str → the one object kept for it) makes them one object across calls: a
+    store reads each quarter anew from the database, whose driver makes new string
+    objects every time, so without it every quarter would keep its own copy of the
+    16,666 RT codes of a city (and the scattered small objects would pin the memory of
+    the rows read with them)."""
     codes, uniques = pd.factorize(col, use_na_sentinel=True)
     vocab = np.empty(len(uniques) + 1, dtype=object)
-    vocab[:-1] = [str(u) for u in uniques]
+    if pool is None:
+        vocab[:-1] = [str(u) for u in uniques]
+    else:
+        keep = pool.setdefault
+        vocab[:-1] = [keep(u, u) for u in map(str, uniques)]
     vocab[-1] = None
     return vocab[codes]
 
 
-def compact(rows: pd.DataFrame) -> pd.DataFrame:
+def compact(rows: pd.DataFrame, pool: dict[str, str] | None = None) -> pd.DataFrame:
     """Analytics rows (``id`` + :data:`BLOCK_COLUMNS`, any extra columns ignored) as a
-    partition frame: indexed by id (sorted), timestamps in WIB, strings shared."""
+    partition frame: indexed by id (sorted), timestamps in WIB, strings shared (through
+    ``pool`` when given, see :func:`_shared_strings`), priority as int8."""
     out = pd.DataFrame(index=pd.Index(rows["id"].to_numpy(np.int64), name="id"))
     for c in BLOCK_COLUMNS:
         v = rows[c]
         if c in _STRINGS:
-            out[c] = _shared_strings(v)
+            out[c] = _shared_strings(v, pool)
         elif c in _TIMES:
             t = pd.DatetimeIndex(pd.to_datetime(v, utc=True))
             out[c] = t.tz_convert(WIB).as_unit("ns")
-        elif c == "priority":
-            out[c] = pd.to_numeric(v, errors="coerce").fillna(3).to_numpy(np.int64)
+        elif c == "priority":  # 1..5
+            out[c] = pd.to_numeric(v, errors="coerce").fillna(3).to_numpy(np.int8)
         else:
             out[c] = pd.to_numeric(v, errors="coerce").to_numpy(np.float64)
     return out.sort_index()
@@ -108,18 +120,35 @@ class HistoryStore:
 
     def __init__(self) -> None:
         self._blocks: dict[int, Block] = {}
+        self._strings: dict[str, str] = {}  # codes, categories, statuses: one object each
         self._counter = 0
         self._write = threading.Lock()
 
     # -- changes ---------------------------------------------------------------------------
+
+    def share_strings(self, values: Iterable[str]) -> None:
+        """Make ``values`` (unit codes, categories …) the objects the partitions keep for
+        these strings. Called before a large first build, with the values read in one
+        go, they lie together in memory; taken one by one from the rows of each
+        quarter instead, each would keep a page of freed row objects resident."""
+        keep = self._strings.setdefault
+        for v in values:
+            if isinstance(v, str):
+                keep(v, v)
 
     def _next(self) -> int:
         self._counter += 1
         return self._counter
 
     def replace_quarter(self, quarter: Quarter, rows: pd.DataFrame) -> None:
-        """Set one quarter's partition from all its rows (the first build, a reconcile)."""
-        frame = compact(rows) if "id" in rows.columns else rows
+        """Set one quarter's partition from all its rows (the first build, a reconcile), or
+        from a partition frame (a stored quarter): its strings too become the store's
+        one object per distinct value."""
+        if "id" in rows.columns:
+            frame = compact(rows, self._strings)
+        else:
+            frame = rows.assign(**{c: _shared_strings(rows[c], self._strings)
+                                   for c in _STRINGS if c in rows.columns})
         with self._write:
             blocks = dict(self._blocks)
             k = quarter_key(quarter)
@@ -135,7 +164,7 @@ class HistoryStore:
         the store holds change nothing. Returns the quarters whose partitions changed."""
         if rows is None or not len(rows):
             return set()
-        new = compact(rows.drop_duplicates("id", keep="last"))
+        new = compact(rows.drop_duplicates("id", keep="last"), self._strings)
         keys = quarter_keys(new["reported_at"])
         ids = new.index.to_numpy()
         with self._write:

@@ -28,16 +28,18 @@ def settings(**overrides) -> Settings:
 
 @contextlib.contextmanager
 def progress_bar() -> Iterator:
-    """Yield a ``progress(step, done, total)`` callback drawing a rich progress bar."""
+    """Yield a ``progress(step, done, total, message=None)`` callback drawing a rich
+    progress bar (``message``: what was just done, shown after the step's name)."""
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=False,
                   disable=not sys.stderr.isatty() and False) as bar:
         tasks: dict[str, int] = {}
 
-        def cb(step: str, done: int, total: int) -> None:
+        def cb(step: str, done: int, total: int, message: str | None = None) -> None:
             if step not in tasks:
                 tasks[step] = bar.add_task(step, total=max(total, 1))
-            bar.update(tasks[step], completed=done, total=max(total, 1))
+            bar.update(tasks[step], completed=done, total=max(total, 1),
+                       **({"description": f"{step}: {message}"} if message else {}))
 
         yield cb
 

@@ -319,7 +319,7 @@ def report(
             paths = build_report(data.incidents, data.units, data.teams, data.categories,
                                  quarter=quarter, kecamatan=kecamatan, out_dir=out_dir,
                                  progress=lambda done, total, msg: cb("laporan rakor", done,
-                                                                      total),
+                                                                      total, msg),
                                  pdf=not no_pdf, placement=placement,
                                  base=svc.print_base_layers())
         console.print(f"HTML: {paths.html}")

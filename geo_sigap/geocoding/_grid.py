@@ -406,7 +406,7 @@ def packed_args(index: GridIndex) -> tuple[np.ndarray, ...]:
     """Arguments of :func:`query_one_packed` after ``x, y``."""
     prm = np.array([index.x0, index.y0, index.inv_dx, index.inv_dy, index.nx, index.ny],
                    dtype=np.float64)
-    cell_pf = index.cell_poly.astype(np.int64) * 2 + index.cell_full
+    cell_pf = index.cell_poly * np.int32(2) + index.cell_full.astype(np.int32)  # int32
     return prm, index.cell_start, cell_pf, index.edges.start, index.edges.packed
 
 

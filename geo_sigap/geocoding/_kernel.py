@@ -39,7 +39,7 @@ class Stack:
     poly_off: np.ndarray  # first global polygon id of each layer
     column: np.ndarray  # level column of each layer
     cell_start: np.ndarray  # into cell_poly (global positions)
-    cell_poly: np.ndarray  # global polygon ids
+    cell_poly: np.ndarray  # global polygon ids (int32: a city's cells hold millions)
     cell_full: np.ndarray
     near: np.ndarray  # bool per cell: a polygon may lie within the gap tolerance
     near_pad: np.ndarray  # per layer, degrees: the tolerance beyond the grid
@@ -49,7 +49,7 @@ class Stack:
     ex1: np.ndarray
     ey1: np.ndarray
     anc: np.ndarray  # (polygons, levels) unit ids
-    cell_answer: np.ndarray  # global polygon id when one polygon fills the cell; -1 / -2
+    cell_answer: np.ndarray  # int32 global polygon id when one polygon fills the cell; -1 / -2
     poly_out: np.ndarray  # (polygons, 2 * levels + 1): code and name positions, deepest
 
 
@@ -96,11 +96,11 @@ def stack(grids: list[GridIndex], near: list[np.ndarray], near_pad: list[float],
         np.array([g.ny for g in grids], dtype=np.int64),
         cell_off, poly_off, np.array(columns, dtype=np.int64),
         np.ascontiguousarray(np.r_[cat(starts, np.int64), cell_pos], dtype=np.int64),
-        cat(polys, np.int64), cat([g.cell_full for g in grids], np.bool_),
+        cat(polys, np.int32), cat([g.cell_full for g in grids], np.bool_),
         cat(near, np.bool_), np.array(near_pad, dtype=np.float64),
         np.ascontiguousarray(np.r_[cat(estart, np.int64), edge_off], dtype=np.int64),
         cat(ex0, np.float64), cat(ey0, np.float64), cat(ex1, np.float64), cat(ey1, np.float64),
-        all_anc, cat(answers, np.int64), poly_out,
+        all_anc, cat(answers, np.int32), poly_out,
     )
 
 

@@ -13,6 +13,7 @@ TOLERANCE_DEG = {
 }
 DECIMALS = 6  # ≈ 0.1 m
 
+
 def simplified(geoms, level: AdminLevel, tol: float | None = None):
     """Coverage-preserving simplification of one level's polygons (EPSG:4326, degrees);
     ``tol`` defaults to the level's tolerance."""

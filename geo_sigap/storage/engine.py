@@ -50,11 +50,34 @@ def _bind_geo_libraries() -> None:
     shapely/pyproj/pyogrio wheels loaded *afterwards* (seen as corrupted WKB and
     ``free(): invalid pointer``). Loading those wheels first binds their own copies.
     """
-    import pyogrio  # noqa: F401
     import pyproj
     import shapely  # noqa: F401
 
+    _bind_gdal()
     pyproj.CRS.from_epsg(4326)  # opens PROJ's database with the wheel's own libproj
+
+
+def _bind_gdal() -> None:
+    """Load the GDAL bundled in the pyogrio wheel (``pyogrio.libs/libgdal-*.so``, all its
+    symbols bound now) without importing pyogrio itself, whose import also brings in
+    pandas and geopandas (~0.4 s of every service start before ``/health``; the warm-up
+    imports them later). pyogrio's modules then find that library already loaded. Any
+    other layout (no ``pyogrio.libs``, another platform): ``import pyogrio`` as before."""
+    import ctypes
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("pyogrio")
+    libs = [Path(p).parent / "pyogrio.libs" for p in (spec.submodule_search_locations or [])
+            ] if spec else []
+    gdal = sorted(f for d in libs if d.is_dir() for f in d.glob("libgdal-*.so*"))
+    if len(gdal) == 1 and hasattr(os, "RTLD_NOW"):
+        try:
+            ctypes.CDLL(str(gdal[0]), mode=os.RTLD_NOW | os.RTLD_LOCAL)
+            return
+        except OSError:
+            pass
+    import pyogrio  # noqa: F401
 
 
 def _try_load_spatialite(dbapi_conn) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
@@ -123,47 +123,111 @@ def active_assignments(row: IncidentRow) -> list[AssignmentRow]:
     return [a for a in row.assignments if a.active]
 
 
-def _lead_join():
-    """(incident_id, team_code, role) of each incident's first active lead assignment."""
+def _lead_join(incident_ids=None):
+    """(incident_id, team_code, role) of each incident's first active lead assignment
+    (of the incidents ``incident_ids`` selects, when given: an index read per incident
+    instead of grouping every assignment of the history)."""
     from sqlalchemy import func
 
     first = (select(AssignmentRow.incident_id.label("iid"),
                     func.min(AssignmentRow.id).label("aid"))
-             .where(AssignmentRow.kind == "lead", AssignmentRow.active.is_(True))
-             .group_by(AssignmentRow.incident_id).subquery())
+             .where(AssignmentRow.kind == "lead", AssignmentRow.active.is_(True)))
+    if incident_ids is not None:
+        first = first.where(AssignmentRow.incident_id.in_(incident_ids))
+    first = first.group_by(AssignmentRow.incident_id).subquery()
     lead = AssignmentRow.__table__.alias("lead")
     return first, lead
 
 
 def incidents_frame(session: Session, *, start: datetime | None = None,
-                    end: datetime | None = None):
+                    end: datetime | None = None, columns: Sequence[str] | None = None):
     """Incidents (``start <= reported_at < end`` when given) as a pandas DataFrame for
     analytics (no personal data); only the rows of the range are read.
 
     Columns: ticket, category, lon, lat, status, priority, channel, the SOP timestamps
-    (tz-aware UTC), kecamatan/kelurahan/rw/rt codes, lead_team, lead_role.
+    (tz-aware UTC), kecamatan/kelurahan/rw/rt codes, lead_team, lead_role; with
+    ``columns``, only those of the incidents table (no lead assignment join).
     """
     import pandas as pd
+    from sqlalchemy import type_coerce
+    from sqlalchemy.types import NullType
 
-    first, lead = _lead_join()
-    cols = [IncidentRow.ticket, IncidentRow.category, IncidentRow.lon,
-            IncidentRow.lat, IncidentRow.status, IncidentRow.priority, IncidentRow.channel,
-            IncidentRow.kecamatan_code, IncidentRow.kelurahan_code, IncidentRow.rw_code,
-            IncidentRow.rt_code, IncidentRow.duplicate_of_id,
-            *[getattr(IncidentRow, k) for k in TIMESTAMPS]]
-    q = (select(*cols, lead.c.team_code.label("lead_team"), lead.c.role.label("lead_role"))
-         .outerjoin(first, first.c.iid == IncidentRow.id)
-         .outerjoin(lead, lead.c.id == first.c.aid)
-         .order_by(IncidentRow.id))
+    t = IncidentRow.__table__.c
+    in_range = []
     if start is not None:
-        q = q.where(IncidentRow.reported_at >= start)
+        in_range.append(t.reported_at >= start)
     if end is not None:
-        q = q.where(IncidentRow.reported_at < end)
-    rows = session.execute(q).all()
-    df = pd.DataFrame(rows, columns=[c.key for c in cols] + ["lead_team", "lead_role"])
-    for k in TIMESTAMPS:
-        df[k] = pd.to_datetime(df[k], utc=True)
+        in_range.append(t.reported_at < end)
+    first, lead = _lead_join(select(t.id).where(*in_range) if in_range else None)
+    names = ["ticket", "category", "lon", "lat", "status", "priority", "channel",
+             "kecamatan_code", "kelurahan_code", "rw_code", "rt_code", "duplicate_of_id",
+             *TIMESTAMPS]
+    if columns is not None:
+        names = [c for c in names if c in columns]
+    # values as the driver gives them (no per-value type processing: 400k rows × 8
+    # timestamps at city scale); converted per column below
+    raw = [type_coerce(t[c], NullType()).label(c) for c in names]
+    if columns is None:
+        q = (select(*raw, type_coerce(lead.c.team_code, NullType()).label("lead_team"),
+                    type_coerce(lead.c.role, NullType()).label("lead_role"))
+             .outerjoin(first, first.c.iid == t.id)
+             .outerjoin(lead, lead.c.id == first.c.aid)
+             .order_by(t.id))
+    else:
+        q = select(*raw).order_by(t.id)
+    if in_range:
+        q = q.where(*in_range)
+    result = session.connection().execute(q)  # Core: the driver's cursor underneath
+    out = [*names, "lead_team", "lead_role"] if columns is None else names
+    parts = []
+    while True:  # the driver's tuples (no Row objects), a batch at a time: bounded memory
+        rows = result.cursor.fetchmany(50_000)
+        if not rows:
+            break
+        part = pd.DataFrame.from_records(rows, columns=out, coerce_float=False,
+                                         nrows=len(rows))
+        del rows
+        parts.append(_typed(part))
+    result.close()
+    if not parts:
+        return _typed(pd.DataFrame({c: pd.Series([], dtype=object) for c in out}))
+    df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    del parts
+    for k in out:  # equal strings one object (8 bytes a cell), over all the batches
+        if k not in TIMESTAMPS and k not in _NUMBERS:
+            df[k] = pd.Series(_shared_strings(df[k]), index=df.index, dtype=object)
     return df
+
+
+_NUMBERS = ("lon", "lat", "priority", "duplicate_of_id")
+
+
+def _typed(part):
+    """Driver values → columns: timestamps aware UTC (SQLite: naive UTC text;
+    PostgreSQL: aware datetimes), numbers, strings as shared objects."""
+    import pandas as pd
+
+    for k in part.columns:
+        if k in TIMESTAMPS:
+            part[k] = pd.to_datetime(part[k], utc=True, format="ISO8601")
+        elif k in _NUMBERS:
+            part[k] = pd.to_numeric(part[k], errors="coerce")
+        else:
+            part[k] = pd.Series(_shared_strings(part[k]), index=part.index, dtype=object)
+    return part
+
+
+def _shared_strings(col):
+    """An object column in which equal strings are one object (8 bytes a cell instead of a
+    string each: 400k rows of codes at city scale); missing values stay ``None``."""
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    vocab = np.empty(len(uniques) + 1, dtype=object)
+    vocab[:-1] = [str(u) for u in uniques]
+    vocab[-1] = None
+    return vocab[codes]
 
 
 # The columns the live analytics (KPIs, heat, hotspots, periods) keep per incident.

@@ -73,14 +73,14 @@ def test_planted_series_are_classified(units, incidents):
     rt = units_of_level(units, "rt")
     w = queen_weights(rt)
     pkl = emerging_hotspots(filter_incidents(incidents, categories="pkl"), rt["code"], w, "rt",
-                            freq="quarter", permutations=1999)
+                            freq="quarter", permutations=9999)  # as the pack
     t = pkl.table.set_index("code")
     planted = t.index.str.startswith(HOT_RW)
     assert (t.loc[planted, "classification"] == "persistent hotspot").all()
     assert not t.loc[~planted, "classification"].str.contains("persistent|intensif").any()
     assert pkl.note is None  # 8 quarters are enough for a trend
     pekat = emerging_hotspots(filter_incidents(incidents, categories="pekat"), rt["code"], w,
-                              "rt", freq="quarter", permutations=1999)
+                              "rt", freq="quarter", permutations=9999)  # as the pack
     t = pekat.table.set_index("code")
     planted = t.index.str.startswith(NEW_RW)
     # hot only since 2026Q1 (3 of 8 quarters), never before
@@ -112,3 +112,36 @@ def test_early_stopping_gives_the_classes_of_every_permutation(units, incidents)
         sig = full.p <= 0.05
         np.testing.assert_array_equal(fast.p[sig], full.p[sig])  # drawn in full where it counts
         assert (fast.p[~sig] > 0.05).all()
+
+
+def test_mann_kendall_rows_equal_the_one_series_test():
+    from geo_sigap.analytics.emerging import mann_kendall_rows
+
+    rng = np.random.default_rng(8)
+    for n in (2, 3, 8, 12):
+        X = rng.integers(0, 4, (60, n)).astype(float)  # many ties
+        X[0] = 0.0  # constant: no trend
+        X[1] = np.arange(n)
+        S, tau, p = mann_kendall_rows(X)
+        for i in range(len(X)):
+            np.testing.assert_allclose((S[i], tau[i], p[i]), mann_kendall(X[i]), rtol=1e-12,
+                                       atol=1e-15)
+
+
+def test_subsets_at_once_equal_each_subset_alone(units, incidents):
+    from geo_sigap.analytics.emerging import emerging_hotspots_by
+    from geo_sigap.analytics.frames import filter_incidents
+
+    rt = units_of_level(units, "rt")
+    w = queen_weights(rt)
+    groups = {"pkl": "pkl", "pekat": "pekat", "two": ["gepeng", "odgj"], None: None}
+    slices = ["2025Q4", "2026Q1", "2026Q2", "2026Q3"]
+    many = emerging_hotspots_by(incidents, groups, rt["code"], w, "rt", slices=slices,
+                                permutations=999)
+    for key, keep in groups.items():
+        sub = incidents if keep is None else filter_incidents(incidents, categories=keep,
+                                                              exclude_rejected=False)
+        alone = emerging_hotspots(sub, rt["code"], w, "rt", slices=slices, permutations=999)
+        np.testing.assert_array_equal(many[key].z, alone.z)
+        np.testing.assert_array_equal(many[key].p, alone.p)
+        assert many[key].table.equals(alone.table)

@@ -20,7 +20,8 @@ def _lattice(n):
 def test_permutation_stream_is_esdas():
     from esda.crand import vec_permutations
 
-    np.testing.assert_array_equal(vec_permutations(6, 50, 20, 3), permuted_ids(50, 6, 20, 3))
+    np.testing.assert_array_equal(vec_permutations(6, 50, 20, 3),
+                                  permuted_ids(50, 6, 20, 3, "esda"))
 
 
 @pytest.mark.slow
@@ -33,7 +34,7 @@ def test_gi_star_agrees_with_esda_on_a_fixed_case():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = esda.G_Local(y, w, star=True, transform="R", permutations=999, seed=11, n_jobs=1)
-    got = gi_star(y, w, permutations=999, seed=11)
+    got = gi_star(y, w, permutations=999, seed=11, stream="esda")
     np.testing.assert_array_equal(got.z, ref.Zs)  # exactly the same formulas
     np.testing.assert_array_equal(got.G, ref.Gs)
     # esda stores p_sim as float32; the counts are identical
@@ -47,7 +48,7 @@ def _plain_counts(y, w, permutations, seed):
     a = sp.csr_matrix(w.sparse if hasattr(w, "sparse") else w)
     n = len(y)
     k_max = int(np.diff(a.indptr).max())
-    perm = permuted_ids(n, k_max, permutations, seed)
+    perm = permuted_ids(n, k_max, permutations, seed, "fast")
     ge = np.zeros(n, dtype=np.int64)
     le = np.zeros(n, dtype=np.int64)
     for i in range(n):
@@ -57,6 +58,16 @@ def _plain_counts(y, w, permutations, seed):
         ge[i] = (sims >= y[nb].sum()).sum()
         le[i] = (sims <= y[nb].sum()).sum()
     return ge, le
+
+
+def test_fast_stream_draws_distinct_uniform_neighbours():
+    perm = permuted_ids(41, 6, 20000, 7, "fast")
+    assert perm.shape == (20000, 6) and perm.min() == 0 and perm.max() == 39
+    assert all(len(set(r)) == 6 for r in perm[:2000].tolist())
+    freq = np.bincount(perm.ravel(), minlength=40) / perm.size  # each id 1/40 of draws
+    assert np.abs(freq - 1 / 40).max() < 0.003
+    first = np.bincount(perm[:, 0], minlength=40) / len(perm)  # every position uniform too
+    assert np.abs(first - 1 / 40).max() < 0.01
 
 
 @pytest.mark.parametrize("case", range(4))
@@ -101,13 +112,32 @@ def test_early_stopping_decides_exactly_as_the_full_run(case):
     assert fast.used.sum() < full.used.sum() / 2
 
 
+def test_several_value_sets_at_once_equal_each_alone():
+    from geo_sigap.analytics.gistar import gi_star_many
+
+    rng = np.random.default_rng(31)
+    units = S.lattice_units()
+    grid = hex_grid(units.loc[units["level"] == "kelurahan"], 250)
+    n = len(grid.q)
+    ys = [rng.poisson(lam, n).astype(float) for lam in (0.2, 1.0, 4.0)] + [np.zeros(n)]
+    ys[1][:10] += 6
+    a = grid.adjacency().tolil()
+    a[0, 1] = a[1, 0] = 0.5  # one row with unequal weights: the weighted sums
+    for decide in (None, 0.05):
+        many = gi_star_many(ys, a.tocsr(), permutations=1999, seed=4, decide_alpha=decide)
+        for y, got in zip(ys, many):
+            alone = gi_star(y, a.tocsr(), permutations=1999, seed=4, decide_alpha=decide)
+            for f in ("z", "p_sim", "p_folded", "used"):
+                np.testing.assert_array_equal(getattr(got, f), getattr(alone, f))
+
+
 def test_local_moran_agrees_with_esda():
     import esda
 
     w = _lattice(8)
     y = np.random.default_rng(2).poisson(4, 64).astype(float)
     ref = esda.Moran_Local(y, w, permutations=999, seed=5, n_jobs=1)
-    got = local_moran(y, w, permutations=999, seed=5)
+    got = local_moran(y, w, permutations=999, seed=5, stream="esda")
     np.testing.assert_allclose(got.Is, ref.Is, rtol=1e-12)
     np.testing.assert_allclose(got.p_sim, ref.p_sim, atol=1e-7)
 

@@ -407,3 +407,35 @@ def test_a_restart_reuses_stored_closed_quarters_only_while_they_are_unchanged(
         held = {quarter_key(q) for q in want.quarters()}
         assert h.stats.get("quarters_read", 0) == len(changed & held) + 1, op
         assert h.stats.get("quarters_stored", 0) == len(held) - len(changed & held) - 1, op
+
+
+def test_report_data_reads_the_compared_quarters_whole_and_older_ones_lean(area_db):
+    """The rakor report's read: the same incidents as reading its eight quarters whole;
+    every column of the two it compares, the pattern columns only of the six before."""
+    from geo_sigap.analytics.from_storage import (PATTERN_COLUMNS, load_from_storage,
+                                                  load_report_data, report_range)
+
+    db, rng, tickets = area_db, random.Random(5), []
+    with db.session() as s:
+        _add(s, rng, 300, tickets, old=True)
+    cats = load_categories()
+    q = Quarter.parse("2026Q1")
+    start, end = report_range(q)
+    got = load_report_data(db, cats, q).incidents
+    whole = load_from_storage(db, cats, start=start, end=end).incidents
+    key = ["reported_at", "lon", "lat"]
+    got = got.sort_values(key).reset_index(drop=True)
+    whole = whole.sort_values(key).reset_index(drop=True)
+    assert len(got) == len(whole) > 0
+    assert got["reported_at"].min() >= start and got["reported_at"].max() < end
+    recent = (got["reported_at"] >= q.previous().start).to_numpy()
+    assert 0 < recent.sum() < len(got)
+    cols = [c for c in whole.columns if c != "ticket"]
+    pd.testing.assert_frame_equal(got.loc[recent, cols], whole.loc[recent, cols],
+                                  check_dtype=False)
+    lean = list(PATTERN_COLUMNS)
+    pd.testing.assert_frame_equal(got.loc[~recent, lean], whole.loc[~recent, lean],
+                                  check_dtype=False)
+    # what the patterns do not need is not read for the older quarters
+    assert got.loc[~recent, "on_scene_at"].isna().all()
+    assert whole.loc[~recent, "on_scene_at"].notna().any()

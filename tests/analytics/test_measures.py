@@ -108,6 +108,52 @@ def test_performance_steps_targets_and_overdue():
     assert overdue_cases(ann)["ticket"].tolist() == ["C", "B"]
 
 
+def _plain_summary(ann, by):
+    """The group-by-group reference (the implementation summarise replaced)."""
+    from geo_sigap.analytics.performance import SOP_STEPS
+
+    rows = {}
+    for key, g in ann.groupby(by, dropna=False, sort=True):
+        row = {"n": len(g)}
+        for step, *_ in SOP_STEPS:
+            v = g[f"min_{step}"].dropna()
+            row[f"{step}_median"] = float(v.median()) if len(v) else np.nan
+            row[f"{step}_p90"] = float(v.quantile(0.9)) if len(v) else np.nan
+        wt = g["within_target"].dropna()
+        row["share_within_target"] = float(wt.astype(bool).mean()) if len(wt) else np.nan
+        row["overdue"] = int(g["overdue"].sum())
+        rows[key[0] if isinstance(key, tuple) else key] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_summarise_equals_the_group_by_group_reference(seed):
+    from geo_sigap.analytics.performance import SOP_STEPS
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    t0 = pd.Timestamp("2026-07-01T08:00:00+07:00")
+    df = pd.DataFrame({"ticket": [f"T{i}" for i in range(n)],
+                       "category": rng.choice(["pkl", "pekat", "odgj"], n),
+                       "priority": rng.integers(1, 5, n), "status": "selesai",
+                       "lon": 103.6, "lat": -1.6,
+                       "lead_team": rng.choice(["A", "B", "C", None], n)})
+    df["reported_at"] = t0 + pd.to_timedelta(rng.integers(0, 90 * 1440, n), "min")
+    prev = df["reported_at"]
+    for _, _, a, b in SOP_STEPS[:6]:
+        gap = pd.to_timedelta(rng.integers(1, 60, n), "min")
+        df[b] = (prev + gap).where(rng.random(n) > 0.15)  # some steps missing
+        prev = df[b].fillna(prev)
+    df.loc[df["lead_team"] == "C", "on_scene_at"] = pd.NaT  # a team never on scene
+    ann = annotate(df, load_categories())
+    got = summarise(ann, "lead_team")
+    want = _plain_summary(ann, "lead_team")
+    assert list(got.index) == list(want.index) and list(got.columns) == list(want.columns)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True),
+                                  check_dtype=False, rtol=1e-12)
+    assert np.isnan(got.loc["C", "respons_median"])  # no minutes: NaN, not 0
+
+
 def test_day_hour_and_quarter_comparison():
     ts = ["2026-07-06T21:30:00+07:00", "2026-07-06T21:10:00+07:00",  # Monday 21 WIB
           "2026-04-02T14:00:00Z", "2026-08-01T01:00:00+07:00"]

@@ -114,9 +114,20 @@ def test_print_map_names_streets_landmarks_and_keeps_the_legend_off_the_map(area
     assert {"Talang Bakung", "Eka Jaya", "Paal Merah"} <= set(texts)
     assert L.overlaps(m.placed) == []
     # the legend panel lies right of the map frame, not over it
+    m.fig.set_dpi(L.DPI)  # as the pack saves it
     m.fig.canvas.draw()
     r = m.fig.canvas.get_renderer()
     frame = m.ax.get_window_extent(r)
+    # what is drawn is what was checked: each label's ink lies inside its placed box
+    k = 72.0 / m.fig.dpi
+    boxes = {p.label.text: p.box for p in m.placed}
+    drawn = [t for t in m.ax.texts if t.get_text() in boxes and t.get_rotation() == 0]
+    assert len(drawn) >= 5
+    for t in drawn:
+        bb = t.get_window_extent(r)
+        x0, y0, x1, y1 = boxes[t.get_text()]
+        assert (bb.x0 - frame.x0) * k >= x0 - 0.5 and (bb.x1 - frame.x0) * k <= x1 + 0.5
+        assert (bb.y0 - frame.y0) * k >= y0 - 0.5 and (bb.y1 - frame.y0) * k <= y1 + 0.5
     legend_texts = [t for t in m.panel.texts if t.get_text() in ("yakin (95%)", "Sekolah",
                                                                  "Pos Linmas")]
     assert len(legend_texts) == 3

@@ -178,3 +178,20 @@ def test_report_for_a_quarter_without_incidents(units, incidents, tmp_path):
 
 def test_indonesian_number_format():
     assert num(12345.6, 1) == "12.345,6" and num(1355) == "1.355" and num(float("nan")) == "–"
+
+
+def test_hotspot_places_leave_out_edges_without_incidents():
+    """A place whose hot cells hold no incident of their own (hot from its neighbours
+    only) is not listed as a place to patrol; the others keep their order and sums."""
+    import pandas as pd
+
+    from geo_sigap.analytics.report.builder import hot_places
+
+    cells = pd.DataFrame({
+        "place": ["RW 001, Kel. A", "RW 001, Kel. A", "RW 002, Kel. A", "RW 003, Kel. B"],
+        "count": [5, 2, 0, 3], "gi_class": [3, 2, 1, 2],
+        "rw_code": ["A.RW001", "A.RW001", "A.RW002", "B.RW003"]})
+    rows, left_out = hot_places(cells)
+    assert left_out == 1
+    assert rows["place"].tolist() == ["RW 001, Kel. A", "RW 003, Kel. B"]
+    assert rows["kejadian"].tolist() == [7, 3] and rows["sel"].tolist() == [2, 1]

@@ -271,3 +271,40 @@ def test_the_services_engine_keeps_its_prepared_data_beside_the_graph(tmp_path):
         assert [p for p in routing.iterdir() if p.is_dir()], "no prepared data kept"
     finally:
         svc.close()
+
+
+_BIND = r"""
+import json, sys
+from geo_sigap.storage import open_database
+db = open_database("sqlite:///" + sys.argv[1])
+early = sorted(m for m in ("pandas", "geopandas", "pyogrio") if m in sys.modules)
+import geopandas as gpd, shapely
+g = gpd.read_file(sys.argv[2], engine="pyogrio")
+g.to_file(sys.argv[3], driver="GPKG", engine="pyogrio")
+h = gpd.read_file(sys.argv[3], engine="pyogrio")
+area = float(shapely.union_all(h.geometry.values).buffer(0.001).area)
+print(json.dumps({"spatial": db.spatial, "early": early, "n": len(h), "area": area}))
+"""
+
+
+def test_spatialite_and_the_geo_wheels_share_a_process_without_pandas_at_open(tmp_path):
+    """Opening the database binds the wheels' GEOS/PROJ/GDAL before SpatiaLite (else
+    WKB corrupts and the process aborts), without importing pandas/geopandas/pyogrio."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.paths import REPO
+
+    rt = REPO / "data" / "boundaries" / "paal_merah_demo" / "rt.geojson"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GEO_SIGAP_")}
+    out = subprocess.run([sys.executable, "-c", _BIND, str(tmp_path / "b.db"), str(rt),
+                          str(tmp_path / "b.gpkg")], capture_output=True, text=True,
+                         timeout=300, env=env, cwd=REPO)
+    assert out.returncode == 0, out.stderr[-2000:]
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    if r["spatial"] != "spatialite":
+        pytest.skip("SpatiaLite is not installed: nothing to bind against")
+    assert r["early"] == []
+    assert r["n"] > 100 and r["area"] > 0

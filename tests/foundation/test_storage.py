@@ -71,6 +71,38 @@ def test_incident_roundtrip_keeps_time_zone_and_placement(db):
     assert "reporter_name" not in frame.columns and "reporter_phone" not in frame.columns
 
 
+def test_incidents_frame_reads_raw_values_as_the_typed_rows(db):
+    """The analytics frame converts driver values per column: the same values as the ORM's
+    typed rows (aware UTC timestamps, missing ones NaT), on every backend."""
+    from datetime import timedelta
+
+    import pandas as pd
+
+    from geo_sigap.storage.tables import IncidentRow
+
+    with db.session() as s:
+        for i in range(3):
+            inc = Incident(ticket=f"F-{i}", category="pkl", description="",
+                           channel=Channel.WEB, location=(103.6 + i / 100, -1.6),
+                           reported_at=T0 + timedelta(minutes=37 * i, microseconds=i))
+            row = incidents.new_row(inc)
+            if i:
+                row.on_scene_at = T0 + timedelta(hours=i, seconds=5)
+            s.add(row)
+    with db.session() as s:
+        frame = incidents.incidents_frame(s, start=T0, end=T0 + timedelta(minutes=60))
+        typed = {r.ticket: r for r in s.query(IncidentRow)}
+        assert list(frame["ticket"]) == ["F-0", "F-1"]  # the range only
+        for _, f in frame.iterrows():
+            r = typed[f["ticket"]]
+            assert f["reported_at"] == pd.Timestamp(r.reported_at)
+            assert f["reported_at"].tzinfo is not None
+            assert (pd.isna(f["on_scene_at"]) if r.on_scene_at is None
+                    else f["on_scene_at"] == pd.Timestamp(r.on_scene_at))
+            assert (f["lon"], f["lat"], f["priority"]) == (r.lon, r.lat, r.priority)
+            assert f["category"] == r.category and f["status"] == r.status
+
+
 def test_optimistic_locking_detects_concurrent_edit(db):
     inc = Incident(ticket="T-1", category="pkl", description="", channel=Channel.WEB,
                    location=None, reported_at=T0)

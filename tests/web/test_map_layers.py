@@ -257,3 +257,39 @@ def test_the_live_map_offers_the_layers_in_both_languages(api):
     assert id_["map.layers.coverage"] == "Cakupan waktu tempuh"
     for k in keys:
         assert en.get(k) and en[k] != "", k
+
+
+def test_import_teams_computes_the_coverage_for_every_worker(fresh_coverage, monkeypatch):
+    """`geo-sigap import teams` (the CLI that moves posts) leaves the coverage of the new
+    posts stored: a worker then answers it without computing."""
+    from typer.testing import CliRunner
+
+    from geo_sigap.cli.main import app
+    from geo_sigap.maps.coverage_cache import CoverageCache
+    from geo_sigap.storage.teams import list_teams
+
+    services = fresh_coverage
+    st = services.settings
+    with services.db.session() as s:
+        teams = list_teams(s)
+    csv = st.data_dir / "teams.csv"
+    csv.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["code,name,role,phone,vehicle,post_lon,post_lat,area_codes,status"]
+    for t in teams:
+        lon, lat = (103.6000, -1.6209) if t.code == "SPP-01" else t.post  # one post moves
+        lines.append(f"{t.code},{t.name},{t.role.value},,{t.vehicle.value},{lon},{lat},"
+                     f"{';'.join(t.area_codes)},tersedia")
+    csv.write_text("\n".join(lines) + "\n")
+    for k, v in {"DATABASE_URL": services.db.engine.url.render_as_string(hide_password=False),
+                 "DATA_DIR": str(st.data_dir), "SECRET_KEY": "test-secret-0123456789",
+                 "ROAD_NETWORK": str(st.road_network)}.items():
+        monkeypatch.setenv(f"GEO_SIGAP_{k}", v)
+    r = CliRunner().invoke(app, ["import", "teams", str(csv)])
+    assert r.exit_code == 0, r.output
+    services.__dict__.pop("coverage", None)
+    worker = CoverageCache(st.cache_dir / "coverage",
+                           lambda *a: pytest.fail("computed by the worker"),
+                           services.coverage._version)
+    for level in ("rt", "rw"):
+        got = worker.get(level)
+        assert got.status == "hit" and got.version == services.coverage._version()

@@ -101,6 +101,19 @@ class _Steps:
             self.progress(self.done, self.total, message)
 
 
+def hot_places(hot_cells: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Hot hex cells (``place, count, gi_class, rw_code``) grouped by place, hottest and
+    busiest first, and how many places were left out: a cell can test hot from its
+    neighbours alone, and a place whose hot cells hold no incident of their own is the
+    edge of a hotspot (drawn on the map), not a place to send a patrol."""
+    rows = (hot_cells.groupby("place", sort=False)
+            .agg(kejadian=("count", "sum"), sel=("count", "size"),
+                 kelas=("gi_class", "max"), rw_code=("rw_code", "first"))
+            .sort_values(["kelas", "kejadian"], ascending=False).reset_index())
+    edge_only = int((rows["kejadian"] == 0).sum())
+    return rows.loc[rows["kejadian"] > 0].reset_index(drop=True), edge_only
+
+
 def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.DataFrame,
                  categories, quarter: str | Quarter = "2026Q3", kecamatan: str | None = None,
                  out_dir: str | Path = ".", progress: Progress | None = None, *,
@@ -264,10 +277,7 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
         f"Titik panas kejadian (heksagon {num(hex_m)} m), {q.label}", "Keyakinan", base=base,
         callouts=hot_callouts(cells, "gi_class", (3, 2, 1)), marked=(3, 2, 1))
     hot_cells = cells.loc[cells["gi_class"] > 0]
-    hot_rw = (hot_cells.groupby("place", sort=False)
-              .agg(kejadian=("count", "sum"), sel=("count", "size"),
-                   kelas=("gi_class", "max"), rw_code=("rw_code", "first"))
-              .sort_values(["kelas", "kejadian"], ascending=False).reset_index())
+    hot_rw, edge_only = hot_places(hot_cells)
     total_cur = max(len(cur), 1)
     hot_table = pd.DataFrame({
         "Lokasi": hot_rw["place"], "Kejadian": hot_rw["kejadian"].astype(int),
@@ -276,14 +286,21 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
         "Keyakinan": hot_rw["kelas"].map(GI_WORDS)}).head(15)
     pack.add_table("hot", "Titik panas triwulan ini, per RW", hot_table,
                    "Sel heksagon yang jumlah kejadiannya (bersama tetangganya) jauh di atas "
-                   "rata-rata wilayah, dikelompokkan per RW.",
+                   "rata-rata wilayah, dikelompokkan per RW."
+                   + (f" {num(edge_only)} lokasi di tepi titik panas tanpa kejadian sendiri "
+                      "tidak dicantumkan (tampak di peta)." if edge_only else ""),
                    geometry=[hot_cells.loc[hot_cells["place"] == p].geometry.union_all()
                              for p in hot_table["Lokasi"]])
     step("Titik panas")
 
     # -- emerging hot spots (all categories, and per SK4 category) --------------------
-    em_all = _em.emerging_hotspots(hist, codes, w_hex, "hex", freq="quarter", slices=slices,
-                                   permutations=em_permutations, seed=seed)
+    # every category's patterns and all together, each slice's tests in one pass
+    cat_n = hist["category"].value_counts()
+    tested_cats = [c for c in SK4_CATEGORIES if cat_n.get(c, 0) >= MIN_PATTERN]
+    em = _em.emerging_hotspots_by(hist, {**{c: c for c in tested_cats}, None: None}, codes,
+                                  w_hex, "hex", freq="quarter", slices=slices,
+                                  permutations=em_permutations, seed=seed)
+    em_all = em[None]
     cells["ehsa"] = em_all.table["classification"].to_numpy()
     pack.figures["emerging"] = F.class_map(
         cells, kel, "ehsa", F.EHSA_COLOURS, _em.LABELS_ID,
@@ -298,9 +315,7 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
         if cat is not None and len(sub) < MIN_PATTERN:
             too_few.append((short_cat(cat), len(sub)))
             continue
-        res = em_all if cat is None else _em.emerging_hotspots(
-            sub, codes, w_hex, "hex", freq="quarter", slices=slices,
-            permutations=em_permutations, seed=seed)
+        res = em[cat]
         t = res.table
         vc = t["classification"].value_counts()
         row = {"Kategori": "Semua kategori" if cat is None else short_cat(cat)}
@@ -377,7 +392,8 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
         nr_rows.append({
             "Kategori": short_cat(cat), "Kejadian": int(m.sum()),
             "Rasio 0–100 m, 0–7 hari": num(r.ratio[0, 0], 2),
-            "Risiko naik sampai": f"{num(ext[0])} m" if ext else "tidak ada",
+            "Risiko naik sampai": f"{num(ext[0])} m" if ext else (
+                "belum terbukti (bisa kebetulan)" if r.ratio[0, 0] > 1 else "tidak ada"),
             "Selama": f"{num(ext[1])} hari" if ext else "–", "cat": cat, "ext": ext})
     nr_tbl = pd.DataFrame(nr_rows)
     pack.add_table("near_repeat", "Kejadian susulan di dekatnya (near-repeat)",

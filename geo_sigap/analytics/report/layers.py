@@ -21,7 +21,11 @@ CRS = "EPSG:4326"
 def layer_name(number: int, title: str) -> str:
     """``(1, "Titik panas triwulan ini, per RW")`` → ``"tabel_01_titik_panas_triwulan_ini_per_rw"``."""
     t = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
-    slug = re.sub(r"[^a-z0-9]+", "_", t).strip("_")[:40].rstrip("_")
+    words, slug = re.findall(r"[a-z0-9]+", t), ""
+    for w in words:  # whole words only, up to 40 characters
+        if len(slug) + len(w) + 1 > 40:
+            break
+        slug = f"{slug}_{w}" if slug else w
     return f"tabel_{number:02d}_{slug}" if slug else f"tabel_{number:02d}"
 
 
@@ -59,13 +63,12 @@ def write_geopackage(pack, path: Path) -> dict[str, str]:
         geom = getattr(t, "geometry", None)
         if geom is not None and len(geom) == len(df):
             gdf = gpd.GeoDataFrame(df, geometry=list(geom), crs=CRS)
-            pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", append=tmp.exists(),
-                                    promote_to_multi=True)
+            pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", append=tmp.exists())
         else:
             pyogrio.write_dataframe(df, tmp, layer=name, driver="GPKG", append=tmp.exists())
     for name, gdf in getattr(pack, "layers", {}).items():
         pyogrio.write_dataframe(gdf.to_crs(CRS), tmp, layer=name, driver="GPKG",
-                                append=tmp.exists(), promote_to_multi=True)
+                                append=tmp.exists())
     tmp.replace(path)
     return names
 

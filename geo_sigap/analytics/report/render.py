@@ -34,8 +34,9 @@ SECTIONS = [
     ("angka", "Angka utama", [("text", "headline")]),
     ("dimana", "Di mana kejadian terkumpul", [("fig", "heat"), ("fig", "hot"),
                                              ("table", "hot")]),
-    ("pola", "Lokasi yang terus berulang", [("fig", "emerging"), ("table", "chronic"),
-                                            ("table", "patterns")]),
+    # tables first: they fill the page after the hotspot table, the map follows
+    ("pola", "Lokasi yang terus berulang", [("table", "chronic"), ("table", "patterns"),
+                                            ("fig", "emerging")]),
     ("sasaran", "Apakah sasaran patroli triwulan lalu tepat?", [("table", "forecast")]),
     ("susulan", "Kejadian susulan di dekatnya",
      [("table", "near_repeat"), ("table", "near_repeat_detail")]),
@@ -49,6 +50,7 @@ SECTIONS = [
     ("lampiran", "Lampiran: cara menghitung", [("text", "methods")]),
 ]
 BREAKS = {"respons", "lampiran"}  # sections that start on a new page
+KEEP_ROWS = 16  # a table this short moves whole to the next page instead of splitting
 MAPS = {"heat", "hot", "emerging", "posts"}  # printed on their own A4 landscape page
 FIG_TITLES = {"heat": "Peta kepadatan kejadian", "hot": "Peta titik panas",
               "emerging": "Peta pola titik panas", "posts": "Peta usulan pemindahan pos",
@@ -66,7 +68,7 @@ def _env() -> jinja2.Template:
 def _cell(v) -> tuple[str, bool]:
     """(text, is_number) of one table cell, numbers in Indonesian format."""
     if v is None or (isinstance(v, float) and not np.isfinite(v)):
-        return "–", False
+        return "–", True  # a missing number: aligned with the numbers of its column
     if isinstance(v, (bool, np.bool_)):
         return ("ya" if v else "tidak"), False
     if isinstance(v, (int, np.integer)):
@@ -74,7 +76,7 @@ def _cell(v) -> tuple[str, bool]:
     if isinstance(v, (float, np.floating)):
         return num(v, 0 if float(v).is_integer() else 2), True
     s = str(v)
-    return s, bool(re.fullmatch(r"[−+\-]?[\d.,]+( ?%)?( \(.*\))?", s))
+    return s, s == "–" or bool(re.fullmatch(r"[−+\-]?[\d.,]+( ?%)?( \(.*\))?", s))
 
 
 def html_table(df: pd.DataFrame) -> str:
@@ -90,7 +92,8 @@ def html_table(df: pd.DataFrame) -> str:
             tds.append(f'<td class="{cls}">{_html.escape(text)}</td>' if cls
                        else f"<td>{_html.escape(text)}</td>")
         rows.append("<tr>" + "".join(tds) + "</tr>")
-    return (f'<table class="tbl"><thead><tr>{head}</tr></thead><tbody>'
+    keep = " keep" if len(df) <= KEEP_ROWS else ""  # short: never split across pages
+    return (f'<table class="tbl{keep}"><thead><tr>{head}</tr></thead><tbody>'
             + "".join(rows) + "</tbody></table>")
 
 

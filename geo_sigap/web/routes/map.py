@@ -11,8 +11,9 @@ incident in one columnar answer for the live map (staff only, no personal data).
 ``GET /api/map/coverage?level=rt|rw&category=&role=`` — minutes by road from the nearest
 post of each role to every RT/RW (:func:`geo_sigap.routing.coverage.coverage`), as GeoJSON
 for the coordinator's map (staff only), computed when the teams' posts change and kept per
-version of the posts and units (:mod:`geo_sigap.maps.coverage_cache`). ``GET /api/map/periods`` — the
-quarters that hold incidents and the default one for the analytics overlays.
+version of the posts and units (:mod:`geo_sigap.maps.coverage_cache`).
+``GET /api/map/periods`` — the quarters that hold incidents and the default one for the
+analytics overlays.
 """
 
 from __future__ import annotations
@@ -30,14 +31,12 @@ from fastapi.responses import Response
 from geo_sigap.domain.admin import AdminLevel
 from geo_sigap.errors import ConfigError
 from geo_sigap.maps.roads import roads_geojson
+from geo_sigap.maps.simplify import TOLERANCE_DEG
+from geo_sigap.maps.simplify import simplified as _simplified
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/map", tags=["peta"])
-
-from geo_sigap.maps.simplify import DECIMALS as _DECIMALS  # noqa: E402,F401
-from geo_sigap.maps.simplify import TOLERANCE_DEG  # noqa: E402
-from geo_sigap.maps.simplify import simplified as _simplified  # noqa: E402
 
 _lock = threading.Lock()
 

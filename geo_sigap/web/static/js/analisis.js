@@ -11,7 +11,7 @@
   }
 
   // a cell that is a number in Indonesian format ("1.355", "6,9", "83%", "+32 (+10%)")
-  const NUMBER = /^[−+\-]?[\d.,]+( ?%)?( \(.*\))?$/;
+  const NUMBER = /^([−+\-]?[\d.,]+( ?%)?( \(.*\))?|–)$/;
 
   function table(tb, query, col) {
     const head = el("tr", null, tb.columns.map((c) => el("th", null, c)));

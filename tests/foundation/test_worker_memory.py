@@ -1,0 +1,107 @@
+"""What keeps a worker's memory small (issues #11 and #17): the allocator's arenas, one
+string object per code in the analytics history, the heat overlay without matplotlib."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo_sigap import _malloc
+
+
+def test_arenas_are_limited_unless_the_operator_chose(monkeypatch):
+    if _malloc._glibc() is None:
+        pytest.skip("not glibc")
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert _malloc.limit_arenas(2) is True
+    assert _malloc.limit_arenas(0) is False  # 0: glibc's own default, nothing set
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert _malloc.limit_arenas(2) is False  # the environment wins
+    assert isinstance(_malloc.release_free_memory(), bool)
+
+
+def test_services_limit_the_arenas_from_the_settings(tmp_path, monkeypatch):
+    from geo_sigap.services import Services
+    from tests.conftest import make_settings
+
+    calls = []
+    monkeypatch.setattr(_malloc, "limit_arenas", calls.append)
+    s = Services.from_settings(make_settings(f"sqlite:///{tmp_path / 'a.db'}", tmp_path / "d",
+                                             malloc_arena_max=3))
+    s.close()
+    assert calls == [3]
+
+
+def _rows(ids, quarter_start: str, rt: str) -> pd.DataFrame:
+    n = len(ids)
+    return pd.DataFrame({
+        "id": ids, "category": ["pkl"] * n, "lon": [103.6] * n, "lat": [-1.6] * n,
+        "status": ["selesai"] * n, "priority": [3] * n,
+        # a new string object per row, as a database driver gives them
+        "kelurahan_code": ["".join(["15.71.11.", "1003"]) for _ in ids],
+        "rw_code": [rt[:-6] for _ in ids], "rt_code": [(rt + " ")[:-1] for _ in ids],
+        "reported_at": pd.date_range(quarter_start, periods=n, freq="h", tz="UTC"),
+        "on_scene_at": pd.NaT})
+
+
+def test_the_history_keeps_one_object_per_code_across_quarters():
+    from geo_sigap.analytics.frames import Quarter
+    from geo_sigap.analytics.incremental import HistoryStore, compact
+
+    rt = "15.71.11.1003.RW001.RT001"
+    store = HistoryStore()
+    store.share_strings([rt])
+    store.replace_quarter(Quarter(2025, 1), _rows([1, 2, 3], "2025-01-10", rt))
+    store.upsert(_rows([4, 5], "2025-04-10", rt))
+    first, second = (store.frame(q)["rt_code"].to_numpy(dtype=object)
+                     for q in ("2025Q1", "2025Q2"))
+    assert first[0] == rt and all(v is first[0] for v in [*first, *second])
+    # a stored quarter (a partition frame read back from disk) is shared the same way
+    stored = compact(_rows([6, 7], "2025-07-10", rt))
+    assert stored["rt_code"].iloc[0] is not first[0]
+    store.replace_quarter(Quarter(2025, 3), stored)
+    assert all(v is first[0] for v in store.frame("2025Q3")["rt_code"].to_numpy(dtype=object))
+    # without the store's pool each read keeps the objects it was given
+    a = compact(_rows([1, 2], "2025-01-10", rt))["rt_code"].to_numpy(dtype=object)
+    b = compact(_rows([3, 4], "2025-04-10", rt))["rt_code"].to_numpy(dtype=object)
+    assert a[0] == b[0] and a[0] is not b[0]
+
+
+def _grid():
+    from geo_sigap.analytics.heatmap import kde_grid
+
+    rng = np.random.default_rng(0)
+    return kde_grid(103.6 + rng.normal(0, 0.01, 400), -1.6 + rng.normal(0, 0.01, 400))
+
+
+def test_the_heat_overlay_draws_the_same_pixels_as_matplotlib():
+    import matplotlib
+    from PIL import Image
+
+    g = _grid()
+    d = g.density[::-1]
+    norm = np.clip(d / float(np.quantile(d[d > 0], 0.995)), 0, 1)
+    want = matplotlib.colormaps["inferno_r"](norm)
+    want[..., 3] = np.where(norm < 0.02, 0.0, 0.35 + 0.5 * norm)
+    want = (want * 255).astype(np.uint8)
+    assert (g.to_rgba() == want).all()
+    assert (np.asarray(Image.open(io.BytesIO(g.to_png()))) == want).all()
+    assert not (g.to_rgba(cmap="viridis") == want).all()  # another ramp is another picture
+
+
+def test_the_heat_overlay_does_not_load_matplotlib():
+    code = ("import sys, numpy as np\n"
+            "from geo_sigap.analytics.heatmap import kde_grid\n"
+            "g = kde_grid(103.6 + np.arange(50) * 1e-4, -1.6 + np.arange(50) * 1e-4)\n"
+            "assert g.to_data_url().startswith('data:image/png;base64,')\n"
+            "print('matplotlib' in sys.modules)\n"
+            "g.to_rgba(cmap='viridis')\n"
+            "print('matplotlib' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "True"]
