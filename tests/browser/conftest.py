@@ -110,6 +110,9 @@ class Server:
                         return
             except OSError:
                 time.sleep(0.3)
+        self.proc.kill()  # else it outlives the session (no fixture will stop it)
+        self.proc.wait()
+        self.log.close()
         raise RuntimeError("server did not start in time")
 
     def stop(self):
