@@ -76,6 +76,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/analysis/pack"): frozenset({"planner", "coordinator", "admin"}),
     ("GET", "/api/analysis/pack.{fmt}"): frozenset({"planner", "coordinator", "admin"}),
     ("GET", "/api/analysis/table.csv"): frozenset({"planner", "coordinator", "admin"}),
+    ("GET", "/api/analysis/table.gpkg"): frozenset({"planner", "coordinator", "admin"}),
 }
 # Families off unless configured (404 for every role here): the chat-channel webhooks
 # (authenticated by signature, never by role), Open311 and OGC API – Features (their
