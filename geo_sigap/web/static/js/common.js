@@ -35,6 +35,7 @@
     let res;
     try { res = await fetch(path, init); }
     catch (e) { throw new ApiError(0, { error: { message: t("common.offline") } }); }
+    if (opts.onResponse) opts.onResponse(res);
     const text = await res.text();
     let data = null;
     try { data = text ? JSON.parse(text) : null; } catch (e) { data = text; }

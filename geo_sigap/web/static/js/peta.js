@@ -510,11 +510,14 @@
     const token = (d.token = (d.token || 0) + 1);
     d.state = "loading"; renderLegend();
     try {
-      const data = await S.api("GET", url);
+      let stale = false;  // X-Sigap-Cache: stale — the layer of the posts before, the new one is being computed
+      const data = await S.api("GET", url, null, { onResponse: (res) => { stale = res.headers.get("X-Sigap-Cache") === "stale"; } });
       if (token !== d.token) return;
       d.meta = data; d.drawnUrl = url; d.state = null;
       const n = d.draw(data);
-      metrics.overlays[d.key] = { url, n, at: Date.now() };
+      metrics.overlays[d.key] = { url, n, at: Date.now(), stale };
+      clearTimeout(d.retry);
+      if (stale) d.retry = setTimeout(() => { if (token === d.token) refreshOverlay(d, true); }, 2000);
       for (const lv of ["rw", "kelurahan"]) if (base.overlays[lv] && map.hasLayer(base.overlays[lv])) base.overlays[lv].bringToFront();
     } catch (e) {
       if (token !== d.token) return;
