@@ -212,6 +212,8 @@ class Services:
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _locks: dict = field(default_factory=dict, repr=False)
     _warm_thread: threading.Thread | None = field(default=None, repr=False)
+    #: set by the warm-up once a suggestion no longer waits (routing engine and team list)
+    routing_warm: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
@@ -406,11 +408,14 @@ class Services:
         not wait for them: first what a team suggestion needs (the routing engine, the
         team list), then what a report needs (the reverse geocoder), the Gi* kernel, the
         forward geocoder and the analytics history."""
-        engine = self.routing  # before any other import: nothing delays it
-        if engine is not None:
-            from geo_sigap.dispatch.ports import current_teams
+        try:
+            engine = self.routing  # before any other import: nothing delays it
+            if engine is not None:
+                from geo_sigap.dispatch.ports import current_teams
 
-            current_teams(self)  # read once: the first suggestion finds it cached
+                current_teams(self)  # read once: the first suggestion finds it cached
+        finally:
+            self.routing_warm.set()
         from geo_sigap.dispatch.users import dummy_password_hash
 
         dummy_password_hash()  # unknown-user logins cost one hash from the first on
@@ -438,6 +443,11 @@ class Services:
                                                      name="geo-sigap-warm-up", daemon=True)
                 self._warm_thread.start()
             return self._warm_thread
+
+    def wait_for_routing(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the warm-up's routing part (started by
+        :meth:`start_warm_up`); ``True`` when a suggestion no longer waits for it."""
+        return self.routing_warm.wait(max(0.0, timeout)) if self._warm_thread else False
 
     def _warm_up_logged(self) -> None:
         import gc

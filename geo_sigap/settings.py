@@ -106,6 +106,12 @@ class Settings(BaseSettings):
         True, description="Build geocoders, the routing engine and compiled kernels in the "
         "background at start-up, so the first requests do not wait."
     )
+    start_wait_routing_s: float = Field(
+        1.0, ge=0, description="`serve` starts answering once the routing engine is loaded "
+        "(so the first team suggestion does not wait for it), or after at most this many "
+        "seconds, whichever is first; the engine then goes on loading in the background "
+        "(a first start that must build the road graph)."
+    )
     malloc_arena_max: int = Field(
         2, ge=0, description="glibc malloc arenas per worker process, set at start (0: "
         "glibc's default, 8 per core). With one arena per request thread the worker's "

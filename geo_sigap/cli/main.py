@@ -84,6 +84,8 @@ def serve(
             from geo_sigap.web.app import create_app
 
             app_or_factory, factory = create_app(s, services), False
+            if s.warm_up_on_start:
+                services.wait_for_routing(s.start_wait_routing_s)
     console.print(f"GeoSIGAP berjalan di http://{host}:{port}  (dokumentasi API: /docs)")
     proxies = ",".join(p.strip() for p in s.forwarded_allow_ips.split(",") if p.strip())
     uvicorn.run(app_or_factory, factory=factory, host=host, port=port,

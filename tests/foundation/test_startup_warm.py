@@ -101,6 +101,34 @@ def test_warm_up_builds_what_a_suggestion_needs_first(services, monkeypatch):
                           "forward_geocoder", "analytics_history"}
 
 
+def test_routing_ready_is_signalled_before_the_geocoders_and_even_on_failure(services,
+                                                                           monkeypatch):
+    """``serve`` waits on this signal (bounded) before it answers: it must be set once the
+    engine and team list are there, before the slow geocoder builds, and also when the
+    routing build fails (or ``serve`` would wait its whole timeout for nothing)."""
+    order: list[str] = []
+    _record(monkeypatch, order)
+    seen = {}
+    real_rev = Services.reverse_geocoder
+
+    def rev(self):
+        seen["set_at_geocoder"] = self.routing_warm.is_set()
+        return real_rev.fget(self)
+
+    monkeypatch.setattr(Services, "reverse_geocoder", property(rev))
+    assert services.wait_for_routing(0.01) is False  # no warm-up started: nothing to wait on
+    services.start_warm_up().join(10)
+    assert seen == {"set_at_geocoder": True} and services.wait_for_routing(0) is True
+
+    def broken(self):
+        raise RuntimeError("no graph")
+
+    monkeypatch.setattr(Services, "routing", property(broken))
+    fresh = Services(services.settings, services.db, services.categories)
+    fresh.start_warm_up().join(10)
+    assert fresh.routing_warm.is_set()
+
+
 def test_start_warm_up_runs_once(services, monkeypatch):
     calls = []
     gate = threading.Event()
@@ -146,11 +174,15 @@ def test_serve_starts_the_warm_up_before_it_builds_the_app(tmp_path, monkeypatch
         return real(settings, services)
 
     monkeypatch.setattr(web_app, "create_app", create_app)
+    monkeypatch.setattr(Services, "wait_for_routing",
+                        lambda self, timeout: events.append(("wait", timeout)))
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: events.append(("run", app, kw)))
     result = CliRunner().invoke(app, ["serve", "--port", "8123"])
     assert result.exit_code == 0, result.output
-    (warm, svc), (made, given), (run, served, kw) = events
-    assert (warm, made, run) == ("warm", "app", "run")
+    (warm, svc), (made, given), (wait, timeout), (run, served, kw) = events
+    # the routing engine is waited for (bounded by the setting) before uvicorn listens
+    assert (warm, made, wait, run) == ("warm", "app", "wait", "run")
+    assert timeout == svc.settings.start_wait_routing_s == 1.0
     assert given is svc and served.state.services is svc
     assert kw["factory"] is False and kw["port"] == 8123
     svc.close()
