@@ -427,9 +427,6 @@ class Services:
         if self.has_road_network():  # the coverage layers /peta asks for first (a thread)
             self.coverage.refresh()
         self.analytics_history.store()
-        from geo_sigap._malloc import release_free_memory
-
-        release_free_memory()  # the builds' temporary tables, freed but still resident
 
     def start_warm_up(self) -> threading.Thread:
         """Run :meth:`warm_up` in a background thread (once per ``Services``; later calls
@@ -463,7 +460,7 @@ class Services:
         gc.freeze()
         from geo_sigap._malloc import release_free_memory
 
-        release_free_memory()
+        release_free_memory()  # the builds' temporary tables, freed but still resident
 
     def reload(self) -> None:
         """Forget derived engines (after an import)."""

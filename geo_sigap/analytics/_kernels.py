@@ -100,6 +100,15 @@ def count_extremes(y, indptr, indices, wdata, self_w, perm, observed, scaling, m
     return larger, smaller
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _all_equal(wts):
+    """Every weight equals the first (binary weights after row standardisation)."""
+    for j in range(1, wts.shape[0]):
+        if wts[j] != wts[0]:
+            return False
+    return True
+
+
 @njit(cache=True, nogil=True)
 def _gi_unit(i, y, nbrs, wts, perm, stop_at):
     """(#≥, #≤, permutations drawn) of one unit: its permuted lags against its observed
@@ -107,10 +116,7 @@ def _gi_unit(i, y, nbrs, wts, perm, stop_at):
     standardisation) the plain sums of the values are compared, exact for counts."""
     n_perm = perm.shape[0]
     k = nbrs.shape[0]
-    equal = True
-    for j in range(1, k):
-        if wts[j] != wts[0]:
-            equal = False
+    equal = _all_equal(wts)
     obs = 0.0
     for j in range(k):
         obs += y[nbrs[j]] if equal else wts[j] * y[nbrs[j]]
@@ -193,10 +199,7 @@ def _gi_unit_many(i, Y, nbrs, wts, perm, stop_at, ge, le, used):
     n_perm = perm.shape[0]
     k = nbrs.shape[0]
     m = Y.shape[1]
-    equal = True
-    for j in range(1, k):
-        if wts[j] != wts[0]:
-            equal = False
+    equal = _all_equal(wts)
     obs = np.zeros(m)
     for v in range(m):
         for j in range(k):
