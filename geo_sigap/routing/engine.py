@@ -82,6 +82,7 @@ class EtaResult:
     incident_access_m: float
     search_ms: float
     settled: int = 0  # nodes the search settled (its work)
+    status_code: np.ndarray | None = None  # 0 road, 1 not ranked, 2 unreachable, 3 off
     _route: Any = field(default=None, repr=False)
 
     def route(self, i: int) -> Route:
@@ -255,10 +256,8 @@ class RoutingEngine:
             n_set = 0
         else:
             seeds = net.attach(inc, cfg.access_speed_ms, leaving=False)
-            same = tab.ent_comp == net.component[seeds.node[0]]
-            ents = tab.ents if same.all() else tab.ents.take(same)
-            in_comp = np.zeros(n, bool)
-            in_comp[ents.owner] = True
+            ents, in_comp = tab.in_component(int(net.component[seeds.node[0]]), n)
+            in_comp = in_comp.copy()
             direct_t, direct_m = net.along_same_road(teams, inc, cfg.access_speed_ms,
                                                      tab.on_idx)
             in_comp |= np.isfinite(direct_t)
@@ -319,7 +318,8 @@ class RoutingEngine:
             profile=profile, eta_s=eta, distance_m=meters, status=_STATUS_NAMES[code],
             is_estimate=estimate, access_m=teams.access_m,
             lower_bound_s=float(stop_time), incident_access_m=float(inc.access_m[0]),
-            search_ms=(_time.perf_counter() - t0) * 1000.0, settled=int(n_set))
+            search_ms=(_time.perf_counter() - t0) * 1000.0, settled=int(n_set),
+            status_code=code)
         builder = _RouteBuilder(self, net, incident_lonlat, inc, seeds, paths, pts, teams,
                                 ents, best_ent, result)
         result._route = builder.route
@@ -370,6 +370,18 @@ class _TeamEntries:
     ents: Attachments
     ent_comp: np.ndarray
     cache: dict = field(default_factory=dict)  # derived per batch (hierarchy buckets)
+
+    def in_component(self, comp: int, n: int) -> tuple[Attachments, np.ndarray]:
+        """The entries in component ``comp`` and per team whether it has one (kept)."""
+        key = ("component", comp)
+        got = self.cache.get(key)
+        if got is None:
+            same = self.ent_comp == comp
+            ents = self.ents if same.all() else self.ents.take(same)
+            mask = np.zeros(n, bool)
+            mask[ents.owner] = True
+            got = self.cache[key] = (ents, mask)
+        return got
 
 
 class _Paths:
