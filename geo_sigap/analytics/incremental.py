@@ -86,7 +86,7 @@ class Strings:
     def __init__(self) -> None:
         self.values: list[str] = []
         self._code: dict[str, int] = {}
-        self._lookup = np.array([None], dtype=object)
+        self._lookup = _string_array([])
 
     def __len__(self) -> int:
         return len(self.values)
@@ -107,26 +107,39 @@ class Strings:
         dtype = np.int16 if len(self.values) < np.iinfo(np.int16).max else np.int32
         return mapped[codes].astype(dtype)
 
-    def lookup(self) -> np.ndarray:
-        """Code → string object (``None`` last, for −1), remade when the table grew."""
+    def lookup(self):
+        """Code → string, as the array pandas makes of a column of these strings (its
+        ``take`` copies no string and checks none), remade when the table grew."""
         table = self._lookup
-        if len(table) != len(self.values) + 1:
-            values = self.values
-            table = np.empty(len(values) + 1, dtype=object)
-            table[:-1] = values[:len(table) - 1]
-            table[-1] = None
-            self._lookup = table
+        if len(table) != len(self.values):
+            table = self._lookup = _string_array(self.values[:len(self.values)])
         return table
+
+    def column(self, codes: np.ndarray):
+        """The strings of ``codes`` (−1: missing), each distinct string one object."""
+        table = self.lookup()
+        idx = np.asarray(codes, dtype=np.intp)
+        if isinstance(table, np.ndarray):  # pandas without its string dtype
+            return np.append(table, None)[idx]
+        return table.take(idx, allow_fill=True)
 
     def decode(self, data: pd.DataFrame) -> pd.DataFrame:
         """A partition's frame with its string columns as strings again (the frame the
         answers read: the same columns and dtypes as :func:`compact` makes)."""
-        table = self.lookup()
         out = data.copy(deep=False)
         for c in _STRINGS:
             if c in out.columns:
-                out[c] = table[out[c].to_numpy()]
+                out[c] = self.column(out[c].to_numpy())
         return out
+
+
+def _string_array(values: list[str]):
+    """``values`` as the array a frame column of them holds: pandas' ``str`` dtype (the
+    default since pandas 3) or, where pandas infers no such dtype, an object array."""
+    obj = np.empty(len(values), dtype=object)
+    obj[:] = values
+    dtype = pd.Series(np.array(["x"], dtype=object)).dtype
+    return obj if dtype == object else pd.array(obj, dtype=dtype)
 
 
 def _encoded(frame: pd.DataFrame, strings: Strings) -> pd.DataFrame:
@@ -195,6 +208,7 @@ class HistoryStore:
     def __init__(self) -> None:
         self._blocks: dict[int, Block] = {}
         self._strings = Strings()  # codes, categories, statuses: one entry each
+        self._decoded: dict[tuple[int, int], pd.DataFrame] = {}  # the last two frame(q)
         self._counter = 0
         self._write = threading.Lock()
 
@@ -316,7 +330,14 @@ class HistoryStore:
         """The incidents of one quarter (None: all), indexed by id."""
         if quarter is not None:
             b = self.block(quarter)
-            return b.frame if b is not None else _empty()
+            if b is None:
+                return _empty()
+            key = (quarter_key(b.quarter), b.version)
+            hit = self._decoded.get(key)
+            if hit is None:  # the answers of one write (KPIs, heat, hotspots) decode once
+                hit = b.frame
+                self._decoded = {**dict(list(self._decoded.items())[-1:]), key: hit}
+            return hit
         parts = [b.data for b in self.blocks()]
         if not parts:
             return _empty()
