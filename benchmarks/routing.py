@@ -392,8 +392,18 @@ def run_network(label: str, build, cache: Path, config, *, team_counts, n_inc: i
     prep = cache / f"{label}.prepared"
     t = time.perf_counter()
     engine = RoutingEngine(graph, config, cache_dir=prep)
-    engine.prepare()
+    engine.prepare(hierarchy=False)
     first_engine_s = time.perf_counter() - t
+    # the contraction hierarchies (both profiles): built once, then read from disk
+    on_disk = all(engine.network(p).ready_hierarchy is not None for p in graph.profiles)
+    t = time.perf_counter()
+    engine.prepare()
+    ch_s = time.perf_counter() - t
+    note = prep / "hierarchy_build.json"
+    if not on_disk:
+        note.write_text(json.dumps({"hierarchy_build_s": ch_s}))
+    ch_build_s = (json.loads(note.read_text())["hierarchy_build_s"] if note.exists()
+                  else None)
     engine_loads = []
     for _ in range(3):  # from the prepared data on disk, as at a service start
         t = time.perf_counter()
@@ -417,7 +427,12 @@ def run_network(label: str, build, cache: Path, config, *, team_counts, n_inc: i
     gc.freeze()
     out = {"nodes": graph.n_nodes, "edges": graph.n_edges, "graph_build_s": build_s,
            "graph_load_s": float(np.median(loads)),
-           "engine_prepare_first_s": first_engine_s,
+           "engine_prepare_first_s": first_engine_s, "hierarchy_build_s": ch_build_s,
+           "hierarchy_built_now": not on_disk,
+           "hierarchy_arcs": {p: int(engine.network(p).ready_hierarchy.ub_ptr[-1]
+                                     + engine.network(p).ready_hierarchy.uf_ptr[-1])
+                              for p in graph.profiles
+                              if engine.network(p).ready_hierarchy is not None},
            "engine_load_s": float(np.median(engine_loads)), "warm_up_s": warm_s,
            "peers_setup_s": peers_setup_s, "by_teams": {}}
     for n in team_counts:
@@ -437,6 +452,7 @@ def cold_child(graph_path: str, prep: str, n_teams: int) -> dict:
     t1 = time.perf_counter()
     engine = RoutingEngine(graph, config, cache_dir=prep)
     t2 = time.perf_counter()
+    with_ch = all(engine.network(p).ready_hierarchy is not None for p in graph.profiles)
     rng = np.random.default_rng(5)
     teams = make_teams(engine, n_teams, rng)
     incs = _incidents(engine, 6, rng)
@@ -447,6 +463,7 @@ def cold_child(graph_path: str, prep: str, n_teams: int) -> dict:
         suggest(engine, inc, cat, [_block_code(engine, *inc)], teams, NOW, with_routes=False)
         times.append((time.perf_counter() - t) * 1000)
     return {"cold_graph_load_s": t1 - t0, "cold_engine_load_s": t2 - t1,
+            "cold_with_hierarchy": with_ch,
             "first_suggestion_ms": times[0], "second_suggestion_ms": times[1],
             "cold_next_p50_ms": float(np.median(times[1:]))}
 
@@ -509,6 +526,9 @@ def main(argv: list[str] | None = None) -> int:
         "strongest_peer": top.get("strongest_peer"),
         "first_suggestion_ms": grid["cold"].get("first_suggestion_ms"),
         "graph_load_s": grid["graph_load_s"], "engine_load_s": grid["engine_load_s"],
+        "hierarchy_build_s": grid["hierarchy_build_s"],
+        "hierarchy_build_s_200k": big["hierarchy_build_s"] if big else None,
+        "first_suggestion_with_hierarchy": grid["cold"].get("cold_with_hierarchy"),
         "nodes_200k": big["nodes"] if big else None,
         "suggest_p95_ms_200k": (max(v["suggest_p95_ms"] for v in big["by_teams"].values())
                                 if big else None),
@@ -557,7 +577,10 @@ def _table(r: dict) -> None:
         print(f"\n{name}: {n['nodes']:,} nodes, {n['edges']:,} edges; graph load "
               f"{n['graph_load_s']:.3f} s, engine from prepared data {n['engine_load_s']:.3f} s "
               f"(first preparation {n['engine_prepare_first_s']:.1f} s), warm-up "
-              f"{n['warm_up_s']:.2f} s")
+              f"{n['warm_up_s']:.2f} s; contraction hierarchies (both profiles) built in "
+              f"{_f(n['hierarchy_build_s'], '.1f')} s"
+              f"{' now' if n['hierarchy_built_now'] else ' (an earlier run; read from disk now)'}, "
+              f"{sum(n['hierarchy_arcs'].values()):,} arcs")
         print(f"{'teams':>6} {'ours p50':>9} {'ours p95':>9} {'+routes':>8} {'engine':>7} "
               f"{'settled':>8} {'scipy lim p50':>14} "
               f"{'nx cutoff p50':>14} {'speed-up':>9} {'same':>5} {'peers ok':>9} "
@@ -573,7 +596,9 @@ def _table(r: dict) -> None:
                   f"{_f(v.get('suggest_cpu_p50_ms')):>9}/{_f(v.get('scipy_limit_cpu_p50_ms'))}")
         if "cold" in n:
             c = n["cold"]
-            print(f"  cold (new process, caches on disk, no warm-up): graph "
+            print(f"  cold (new process, caches on disk"
+                  f"{' with the hierarchies' if c.get('cold_with_hierarchy') else ''}, "
+                  f"no warm-up): graph "
                   f"{_f(c.get('cold_graph_load_s'), '.3f')} s, engine "
                   f"{_f(c.get('cold_engine_load_s'), '.3f')} s, first suggestion "
                   f"{_f(c.get('first_suggestion_ms'), '.1f')} ms, next "

@@ -521,16 +521,13 @@ class ReverseGeocoder:
 
     def _near_cells(self, grid: _grid.GridIndex) -> np.ndarray:
         """Cells from which a polygon may lie within the gap tolerance."""
-        from scipy.ndimage import binary_dilation
-
         occupied = (np.diff(grid.cell_start) > 0).reshape(grid.ny, grid.nx)
         rx = int(math.ceil(self.gap_tolerance_m * grid.inv_dx / max(self._kx, 1e-9))) + 1
         ry = int(math.ceil(self.gap_tolerance_m * grid.inv_dy / self._ky)) + 1
         if rx > grid.nx and ry > grid.ny:
             return np.ones(grid.nx * grid.ny, dtype=bool)
         rx, ry = min(rx, grid.nx), min(ry, grid.ny)
-        near = binary_dilation(occupied, structure=np.ones((2 * ry + 1, 2 * rx + 1), bool))
-        return near.reshape(-1)
+        return _dilate(occupied, ry, rx).reshape(-1)
 
     def _nearest(self, layer: _Layer, x: np.ndarray, y: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray]:
@@ -598,3 +595,16 @@ def _any_per(pt: np.ndarray, mask: np.ndarray, m: int) -> np.ndarray:
     out[pt[mask]] = True
     return out
 
+
+def _dilate(occupied: np.ndarray, ry: int, rx: int) -> np.ndarray:
+    """Cells with an occupied cell within ``ry`` rows and ``rx`` columns (a rectangle):
+    ``scipy.ndimage.binary_dilation`` with a ``(2ry+1, 2rx+1)`` block of ones, outside
+    the grid empty — counted with a summed-area table instead, so that the geocoder
+    does not load scipy.ndimage (and the scipy.linalg/special it imports) into every
+    worker."""
+    ny, nx = occupied.shape
+    s = np.zeros((ny + 1, nx + 1), dtype=np.int64)
+    np.cumsum(np.cumsum(occupied, axis=0, dtype=np.int64), axis=1, out=s[1:, 1:])
+    rows, cols = np.arange(ny), np.arange(nx)
+    band = s[np.minimum(rows + ry + 1, ny)] - s[np.maximum(rows - ry, 0)]
+    return band[:, np.minimum(cols + rx + 1, nx)] - band[:, np.maximum(cols - rx, 0)] > 0

@@ -7,6 +7,7 @@ in and out are (lon, lat) EPSG:4326; times are seconds, distances metres.
 
 from __future__ import annotations
 
+import threading
 import time as _time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from shapely.geometry import LineString, mapping
 from geo_sigap.errors import NoRoute
 from geo_sigap.routing import _alt, _kernel, _prepared
 from geo_sigap.routing.graph import RoadGraph, default_cache_dir, haversine_m, load_or_build
+from geo_sigap.routing.hierarchy import CH_MIN_NODES, warm_up_kernels
 from geo_sigap.routing.network import Attachments, ProfileNetwork
 from geo_sigap.routing.profiles import RoutingConfig, load_routing_config
 from geo_sigap.routing.snap import SNAP_CACHE_SIZE, LocalProjection, SnapCache, Snaps
@@ -108,13 +110,21 @@ class RoutingEngine:
         pieces, landmark tables) are kept between starts (see
         :mod:`geo_sigap.routing._prepared`; keyed by the graph's content and the
         profile's speeds). ``None``: derived in memory at every start.
+    hierarchy_min_nodes
+        Graphs of at least this many nodes answer from a contraction hierarchy per
+        profile once it is ready (loaded here from ``cache_dir`` when saved there,
+        built by :meth:`prepare` or in the background by :meth:`warm_up`): same
+        answers, a fraction of the work. Until then, and on smaller graphs, the
+        early-stop search answers.
     """
 
     def __init__(self, graph: RoadGraph, config: RoutingConfig | None = None, *,
                  snap_cache_size: int = SNAP_CACHE_SIZE,
                  guide_max_teams: int = GUIDE_MAX_TEAMS,
-                 cache_dir: str | Path | None = None) -> None:
+                 cache_dir: str | Path | None = None,
+                 hierarchy_min_nodes: int = CH_MIN_NODES) -> None:
         self.graph = graph
+        self.use_hierarchy = graph.n_nodes >= hierarchy_min_nodes
         self.config = config or load_routing_config()
         self.guide_max_teams = int(guide_max_teams)
         self.projection = LocalProjection(float(np.mean(graph.node_lon)),
@@ -125,6 +135,10 @@ class RoutingEngine:
         self.snap_caches = {p: SnapCache(net.snapper, snap_cache_size)
                             for p, net in self.networks.items()}
         self._last_entries: dict[str, _TeamEntries] = {}
+        self._ch_thread: threading.Thread | None = None
+        if self.use_hierarchy:
+            for net in self.networks.values():
+                net.hierarchy(build=False)  # from the cache folder when saved there
         self.bbox = (float(graph.node_lon.min()), float(graph.node_lat.min()),
                      float(graph.node_lon.max()), float(graph.node_lat.max()))
 
@@ -145,21 +159,44 @@ class RoutingEngine:
             self.graph.profile_index(profile)  # raises ConfigError with the choices
             raise
 
-    def prepare(self) -> None:
-        """Derive (or load from ``cache_dir``) what the goal-directed search needs."""
+    def prepare(self, *, hierarchy: bool = True) -> None:
+        """Derive (or load from ``cache_dir``) what the goal-directed search needs and,
+        with ``hierarchy``, the contraction hierarchies (built now when missing)."""
         if self.guide_max_teams > 0:
             for p in self.graph.profiles:
                 self.network(p).landmarks()
+        if hierarchy and self.use_hierarchy:
+            for p in self.graph.profiles:
+                self.network(p).hierarchy()
 
-    def warm_up(self) -> None:
+    def warm_up(self, *, wait: bool = False) -> None:
         """Compile (or load the compiled) search kernels and prepare the landmark tables
-        before the first request."""
-        self.prepare()
+        before the first request; hierarchies not on disk are built in a background
+        thread (``wait``: here, before returning) while the early-stop search answers."""
+        self.prepare(hierarchy=False)
         node = (float(self.graph.node_lon[0]), float(self.graph.node_lat[0]))
         many = [node] * (GUIDE_MAX_TEAMS + 1)
         for p in self.graph.profiles:
-            self.eta_from_teams(node, many, p, k=1)  # the plain kernel
-            self.eta_from_teams(node, [node], p, k=1)  # the goal-directed one
+            self.eta_from_teams(node, many, p, k=1, _plain=True)  # the plain kernel
+            self.eta_from_teams(node, [node], p, k=1, _plain=True)  # the goal-directed one
+        if not self.use_hierarchy:
+            return
+        warm_up_kernels()
+        missing = [p for p in self.graph.profiles if self.network(p).ready_hierarchy is None]
+        if missing and self._ch_thread is None:
+            self._ch_thread = threading.Thread(
+                target=lambda: [self.network(p).hierarchy() for p in missing],
+                name="geo-sigap-hierarchy", daemon=True)
+            self._ch_thread.start()
+        if wait:
+            self.wait_hierarchies()
+
+    def wait_hierarchies(self, timeout: float | None = None) -> bool:
+        """Wait for a background hierarchy build; ``True`` when none is running."""
+        if self._ch_thread is not None:
+            self._ch_thread.join(timeout)
+            return not self._ch_thread.is_alive()
+        return True
 
     # ------------------------------------------------------------------ ETAs
     def eta_from_teams(
@@ -172,6 +209,7 @@ class RoutingEngine:
         k: int | None = None,
         required: Sequence[bool] | np.ndarray | None = None,
         max_time_s: float = np.inf,
+        _plain: bool = False,
     ) -> EtaResult:
         """Travel times from every team point to the incident, one search.
 
@@ -229,11 +267,21 @@ class RoutingEngine:
             need = (sizes if k is None else np.minimum(sizes, k)).astype(np.int64)
             req = required & in_comp
             rev = net.reverse
+            ch = net.ready_hierarchy if self.use_hierarchy and not _plain else None
             args = (seeds.node, seeds.time, seeds.length,
                     ents.owner, ents.node, ents.time, ents.length, direct_t, direct_m,
                     groups, req, need, float(max_time_s))
             wanted = int(need.sum()) + int(req.sum())
-            if (0 < wanted <= GUIDE_MAX_GOALS
+            if ch is not None:
+                ents = tab.ents  # a team of another component meets none of the seeds
+                kept = tab.cache.get("hierarchy")
+                if kept is None or kept[0] is not ch:
+                    kept = (ch, ch.buckets(ents.owner, ents.node, ents.time, ents.length, n))
+                    tab.cache["hierarchy"] = kept
+                best, best_len, best_ent, final, stop_time, n_set, paths = ch.query(
+                    kept[1], seeds.node, seeds.time, seeds.length, direct_t, direct_m,
+                    groups, req, need, float(max_time_s))
+            elif (0 < wanted <= GUIDE_MAX_GOALS
                     and int(in_comp.sum()) <= self.guide_max_teams):
                 lm_from, lm_to = net.landmarks()
                 lb, order = _alt.team_bounds(lm_from, lm_to, seeds.node, seeds.time,
@@ -321,6 +369,7 @@ class _TeamEntries:
     on_idx: np.ndarray
     ents: Attachments
     ent_comp: np.ndarray
+    cache: dict = field(default_factory=dict)  # derived per batch (hierarchy buckets)
 
 
 class _Paths:
@@ -332,6 +381,9 @@ class _Paths:
                  n_nodes: int = 0) -> None:
         self._via, self._label = via, label
         self._compact = (nodes, edges, seeds, n_nodes)
+
+    def for_team(self, i: int, start_node: int, edge_u, edge_v):
+        return self.arrays()
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         if self._via is None:
@@ -371,7 +423,7 @@ class _RouteBuilder:
             e_team = int(self.teams.edge[i])
             node = int(self.ents.node[ent])
             coords += self._part(e_team, f_team, 1.0 if self.ents.side[ent] == 1 else 0.0)
-            via, label = self.paths.arrays()
+            via, label = self.paths.for_team(i, node, g.edge_u, g.edge_v)
             while via[node] >= 0:
                 e = int(via[node])
                 coords += [tuple(c) for c in g.edge_coords(e).tolist()]

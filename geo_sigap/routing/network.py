@@ -18,6 +18,7 @@ from scipy.sparse.csgraph import connected_components
 
 from geo_sigap.routing import _prepared
 from geo_sigap.routing.graph import RoadGraph
+from geo_sigap.routing.hierarchy import CH_PARAMS, Hierarchy
 from geo_sigap.routing.snap import PIECE_M, SNAP_ARRAYS, LocalProjection, SnapIndex, Snaps
 
 # A snapped point closer than this to a node counts as being on the node (metres), so
@@ -113,6 +114,8 @@ class ProfileNetwork:
                                         graph_key)
             self._paths = {w: Path(cache_dir) / f"{profile}.{key}.{w}"
                            for w in ("network", "landmarks")}
+            ch_key = _prepared.profile_key(graph, profile, CH_PARAMS, graph_key)
+            self._paths["hierarchy"] = Path(cache_dir) / f"{profile}.{ch_key}.hierarchy"
         saved = _prepared.load(self._paths.get("network"), _NETWORK_ARRAYS)
         if saved is not None:
             self.forward = Csr(*(saved[f"fwd_{f}"] for f in _CSR_FIELDS))
@@ -146,6 +149,31 @@ class ProfileNetwork:
         self._lock = threading.Lock()
         self._free: list[Workspace] = []
         self._free_lock = threading.Lock()
+        self._hierarchy: Hierarchy | None = None
+        self._ch_lock = threading.Lock()
+
+    @property
+    def ready_hierarchy(self) -> Hierarchy | None:
+        """The contraction hierarchy when loaded or built, else ``None`` (no waiting)."""
+        return self._hierarchy
+
+    def hierarchy(self, *, build: bool = True) -> Hierarchy | None:
+        """The contraction hierarchy of this profile (:mod:`geo_sigap.routing.hierarchy`):
+        read from the cache folder, else built when ``build`` (seconds to a minute for
+        a city; saved there) — ``None`` when not on disk and not ``build``."""
+        if self._hierarchy is not None:
+            return self._hierarchy
+        with self._ch_lock:
+            if self._hierarchy is None:
+                path = self._paths.get("hierarchy")
+                ch = Hierarchy.load(path, self.graph.n_nodes)
+                if ch is None and build:
+                    f = self.forward
+                    src = np.repeat(np.arange(self.graph.n_nodes), np.diff(f.indptr))
+                    ch = Hierarchy.load_or_build(path, self.graph.n_nodes, src, f.nbr, f.wt,
+                                                 f.ln, f.eid)
+                self._hierarchy = ch
+            return self._hierarchy
 
     @contextmanager
     def workspace(self) -> Iterator[Workspace]:

@@ -351,7 +351,10 @@ def _rank(role: Role, kind: str, ctx: _Context, js: np.ndarray,
         c.rank = rank
         c.recommended = c is c_pick
         c.reason, c.reason_en = _reason(c, c_near, c_resp, c_pick, within, ctx.stale_after)
-    bounds = [b for b in (ctx.runs[int(q)].res.lower_bound_s for q in ctx.run[later].tolist())
+    # the bound of every run a not-ranked team comes from (one per run, not per team)
+    later_runs = np.zeros(len(ctx.runs), bool)
+    later_runs[ctx.run[later]] = True
+    bounds = [b for b in (ctx.runs[q].res.lower_bound_s for q in np.flatnonzero(later_runs))
               if np.isfinite(b)]
     bounds += [float(ctx.eta[j]) for j in overflow if code[j] == _S_ROAD]
     n_rest = len(overflow) + len(later)

@@ -105,3 +105,51 @@ def test_the_heat_overlay_does_not_load_matplotlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["False", "True"]
+
+
+def test_the_heat_convolution_equals_scipy_signal_on_random_grids():
+    from scipy.signal import fftconvolve
+
+    from geo_sigap.analytics.heatmap import _convolve_same
+
+    rng = np.random.default_rng(17)
+    for _ in range(200):  # axes of length 1 included (broadcast, no FFT there)
+        a = rng.poisson(0.3, size=rng.integers(1, 80, 2)).astype(np.float64)
+        k = rng.random(rng.integers(1, 30, 2))
+        want, got = fftconvolve(a, k, mode="same"), _convolve_same(a, k)
+        assert got.shape == want.shape and (got == want).all()
+
+
+def test_the_gap_cells_equal_scipy_binary_dilation_on_random_grids():
+    from scipy.ndimage import binary_dilation
+
+    from geo_sigap.geocoding.reverse import _dilate
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        ny, nx = rng.integers(1, 40, 2)
+        ry, rx = rng.integers(0, 45, 2)
+        occupied = rng.random((ny, nx)) < rng.random() * 0.2
+        want = binary_dilation(occupied, structure=np.ones((2 * ry + 1, 2 * rx + 1), bool))
+        assert (_dilate(occupied, int(ry), int(rx)) == want).all()
+
+
+def test_heat_and_the_reverse_geocoder_load_neither_scipy_signal_nor_ndimage():
+    code = ("import sys, numpy as np\n"
+            "from shapely.geometry import box\n"
+            "from geo_sigap.analytics.heatmap import kde_grid\n"
+            "from geo_sigap.domain.admin import AdminLevel, AdminUnit\n"
+            "from geo_sigap.geocoding.reverse import ReverseGeocoder\n"
+            "g = kde_grid(103.6 + np.arange(50) * 1e-4, -1.6 + np.arange(50) * 1e-4)\n"
+            "assert g.density.sum() > 0\n"
+            "units = [AdminUnit(code=f'15.71.11.100{i}', level=AdminLevel.KELURAHAN,\n"
+            "                   name=f'K{i}', parent_code='15.71.11',\n"
+            "                   geometry=box(103.6 + i * 0.01, -1.6, 103.61 + i * 0.01, -1.59))\n"
+            "         for i in range(1, 4)]\n"
+            "rg = ReverseGeocoder.from_units(units)\n"
+            "assert rg.place(103.615, -1.595).kelurahan_code == '15.71.11.1001'\n"
+            "print(sorted(m for m in ('scipy.signal', 'scipy.ndimage', 'scipy.stats')\n"
+            "             if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"

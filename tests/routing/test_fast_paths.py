@@ -69,7 +69,10 @@ def _grid(config, side: int, seed: int):
 @pytest.fixture(scope="module")
 def engines(config):
     g = _grid(config, 24, 5)
-    return g, RoutingEngine(g, config, guide_max_teams=0), RoutingEngine(g, config)
+    ch = RoutingEngine(g, config, hierarchy_min_nodes=0)
+    ch.prepare()
+    return (g, RoutingEngine(g, config, guide_max_teams=0, hierarchy_min_nodes=10**9),
+            RoutingEngine(g, config, hierarchy_min_nodes=10**9), ch)
 
 
 def _reference_times(g, profile: str, target: int) -> np.ndarray:
@@ -85,9 +88,12 @@ def _reference_times(g, profile: str, target: int) -> np.ndarray:
     return dijkstra(M, indices=target)
 
 
+@pytest.mark.parametrize("which", ["plain", "hierarchy"])
 @pytest.mark.parametrize("profile", ["motor", "mobil"])
-def test_workspace_search_equals_scipy(engines, profile):
-    g, plain, _ = engines
+def test_workspace_search_equals_scipy(engines, profile, which):
+    g, plain, _, ch = engines
+    plain = plain if which == "plain" else ch
+    assert (plain.network(profile).ready_hierarchy is not None) == (which == "hierarchy")
     rng = np.random.default_rng(17)
     for _ in range(25):  # one engine, many searches: the workspace is reused each time
         n = int(rng.integers(1, 60))
@@ -159,12 +165,12 @@ def _teams(g, rng, n: int, *, island_nodes) -> list[Team]:
     return out
 
 
-@pytest.mark.parametrize("which", ["plain", "guided"])
+@pytest.mark.parametrize("which", ["plain", "guided", "hierarchy"])
 def test_suggest_equals_team_by_team_reference(engines, which):
-    g, plain, guided = engines
-    engine = plain if which == "plain" else guided
+    g, plain, guided, ch = engines
+    engine = {"plain": plain, "guided": guided, "hierarchy": ch}[which]
     cats = load_categories()
-    rng = np.random.default_rng(23 if which == "plain" else 29)
+    rng = np.random.default_rng({"plain": 23, "guided": 29, "hierarchy": 31}[which])
     island = np.arange(g.n_nodes - 9, g.n_nodes)
     for trial in range(30):
         teams = _teams(g, rng, int(rng.integers(0, 70)), island_nodes=island)
@@ -196,7 +202,7 @@ def test_suggest_equals_team_by_team_reference(engines, which):
 
 def test_naive_times_still_compare(engines):
     """Naive datetimes (no zone) give the same answer; mixing raises as before."""
-    g, plain, _ = engines
+    g, plain, _, _ = engines
     cat = load_categories().get("pkl")
     naive_now = NOW.replace(tzinfo=None)
     p = (float(g.node_lon[5]), float(g.node_lat[5]))
