@@ -221,8 +221,7 @@ class StorageHistory:
             self.stats["quarters_read"] = self.stats.get("quarters_read", 0) + 1
         if snap is not None:
             if len(rows):
-                block = self.history.block(q)
-                snap.save(k, block.frame, rows_check(rows))
+                snap.save(k, self.history.frame(q), rows_check(rows))
             else:
                 snap.forget(k)
         return len(rows)
@@ -322,7 +321,7 @@ class StorageHistory:
                 ids = np.asarray(incident_ids_between(s, _utc(q.start), _utc(q.end)),
                                  dtype=np.int64)
             b = self.history.block(q)
-            have = b.frame.index.to_numpy() if b is not None else np.empty(0, np.int64)
+            have = b.data.index.to_numpy() if b is not None else np.empty(0, np.int64)
             gone = np.setdiff1d(have, ids)
             missing = np.setdiff1d(ids, have)
             if len(gone):

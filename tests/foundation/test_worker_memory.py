@@ -153,3 +153,28 @@ def test_heat_and_the_reverse_geocoder_load_neither_scipy_signal_nor_ndimage():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_the_history_keeps_codes_and_hands_out_the_same_frames_as_compact():
+    from geo_sigap.analytics.frames import Quarter
+    from geo_sigap.analytics.incremental import _STRINGS, HistoryStore, Strings, compact
+
+    rng = np.random.default_rng(23)
+    rts = [f"15.71.11.1003.RW{i % 9 + 1:03d}.RT{i:03d}" for i in range(40)]
+    rows = _rows(list(range(1, 301)), "2025-01-10", rts[0])
+    rows["rt_code"] = [rts[i] if i < 40 else None for i in rng.integers(0, 45, len(rows))]
+    rows["category"] = rng.choice(["pkl", "odgj", "pekat"], len(rows))
+    store = HistoryStore()
+    store.upsert(rows.iloc[:150])
+    store.upsert(rows.iloc[150:])  # a second write appends to the same partition
+    assert store.quarters() == [Quarter(2025, 1)]  # 300 hours from 10 January
+    data = store.block("2025Q1").data
+    assert all(data[c].dtype == np.int16 for c in _STRINGS)  # 2 bytes a cell
+    pd.testing.assert_frame_equal(store.frame("2025Q1"), compact(rows))
+    pd.testing.assert_frame_equal(store.frame(), compact(rows))
+    # past 32,767 strings the codes are int32, decoded the same
+    table = Strings()
+    many = pd.Series([f"v{i}" for i in range(40_000)] + [None])
+    codes = table.encode(many)
+    assert codes.dtype == np.int32 and codes[-1] == -1
+    pd.testing.assert_series_equal(pd.Series(table.column(codes)), many)
