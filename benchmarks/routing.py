@@ -305,6 +305,7 @@ def bench_suggest(engine, peers: Peers | None, teams, incidents, *, n_peer: int,
     roles = list(cat.roles)
     ours, ours_routes, sp, nxp, checked, same, peers_same = [], [], [], [], 0, True, True
     search, settled, ours_cpu, sp_cpu = [], [], [], []
+    methods: dict[str, int] = {}  # searches by kind (hierarchy, plain, guided)
     for j, inc in enumerate(incidents):
         units = [_block_code(engine, *inc)]
         c = time.process_time()
@@ -315,6 +316,8 @@ def bench_suggest(engine, peers: Peers | None, teams, incidents, *, n_peer: int,
         # of which the engine (snapping + searches of both profiles)
         search.append(sum(r.search_ms for r, _ in s._results.values()))
         settled.append(sum(r.settled for r, _ in s._results.values()))
+        for r, _ in s._results.values():
+            methods[r.method] = methods.get(r.method, 0) + 1
         if j % 4 == 0:
             t = time.perf_counter()
             suggest(engine, inc, cat, units, teams, NOW, with_routes=True)
@@ -353,7 +356,8 @@ def bench_suggest(engine, peers: Peers | None, teams, incidents, *, n_peer: int,
     out = {"suggest_p50_ms": _pct(ours, 50), "suggest_p95_ms": _pct(ours, 95),
            "suggest_cpu_p50_ms": _pct(ours_cpu, 50), "suggest_cpu_p95_ms": _pct(ours_cpu, 95),
            "engine_p50_ms": _pct(search, 50), "settled_nodes_p50": _pct(settled, 50),
-           "suggest_with_routes_p50_ms": _pct(ours_routes, 50), "incidents": len(ours)}
+           "suggest_with_routes_p50_ms": _pct(ours_routes, 50), "incidents": len(ours),
+           "searches_by": methods}
     if sp:
         out.update(scipy_limit_p50_ms=_pct(sp, 50), scipy_limit_p95_ms=_pct(sp, 95),
                    scipy_limit_cpu_p50_ms=_pct(sp_cpu, 50),

@@ -27,6 +27,9 @@ from numba import njit
 from geo_sigap.routing._contract import CH_ARRAYS, WITNESS_SETTLE, build
 from geo_sigap.routing._kernel import _pop, _push
 
+# buckets are read only up to the bound when every group needs at most this many
+PRUNE_MAX_NEED = 8
+
 __all__ = ["CH_ARRAYS", "WITNESS_SETTLE", "build", "buckets", "query", "unpack", "up_path"]
 
 
@@ -121,6 +124,15 @@ def buckets(uf_ptr, uf_dst, uf_wt, uf_ln, ub_ptr, ub_dst, ub_wt, n_nodes,
         p = fill[o_node[q]]
         fill[o_node[q]] += 1
         b_team[p], b_t[p], b_l[p], b_e[p] = o_team[q], o_t[q], o_l[q], o_e[q]
+    # each bucket by time: a query stops reading one at the first time too long
+    for x in range(n_nodes):
+        lo, hi = ptr[x], ptr[x + 1]
+        if hi - lo > 1:
+            o = lo + np.argsort(b_t[lo:hi], kind="mergesort")
+            b_team[lo:hi] = b_team[o]
+            b_t[lo:hi] = b_t[o]
+            b_l[lo:hi] = b_l[o]
+            b_e[lo:hi] = b_e[o]
     return ptr, b_team, b_t, b_l, b_e
 
 
@@ -151,6 +163,12 @@ def query(ub_ptr, ub_dst, ub_wt, ub_ln, ub_edge, uf_ptr, uf_dst, uf_wt,
     clean; records the settled nodes (``set_node`` with the hierarchy arc ``set_edge``
     it was reached by from ``set_from``, seed ``set_label``).
 
+    With at most :data:`PRUNE_MAX_NEED` teams needed per group, a bucket is read only
+    up to the *bound*: the largest of every group's ``need``-th best time and the
+    required teams' best times (the search is over by then); a candidate beyond it
+    is skipped, and a team is final only up to the shortest skipped time (the
+    ``stop_time`` reported is never above it: teams left out are not faster).
+
     Returns
     -------
     best, best_len, best_ent, best_meet, final, stop_time, n_settled
@@ -173,6 +191,23 @@ def query(ub_ptr, ub_dst, ub_wt, ub_ln, ub_edge, uf_ptr, uf_dst, uf_wt,
         if team_required[t]:
             req_left += 1
     watching = n_teams > 0 and (open_groups > 0 or req_left > 0)
+    # the bound: per group its need smallest times (distinct teams), the required
+    max_need = 0
+    for g in range(n_groups):
+        if group_need[g] > max_need:
+            max_need = group_need[g]
+    prune = watching and max_need <= PRUNE_MAX_NEED
+    top_v = np.full((n_groups, PRUNE_MAX_NEED), np.inf)
+    top_t = np.full((n_groups, PRUNE_MAX_NEED), -1, np.int64)
+    req_list = np.flatnonzero(team_required)
+    bound = np.inf
+    skip_min = np.inf
+    if prune:
+        for t in range(n_teams):
+            if best[t] < np.inf:
+                _top_update(top_v, top_t, team_group[t], group_need[team_group[t]], t,
+                            best[t])
+        bound = _bound(top_v, group_need, req_list, best)
     t_cap = 4 * n_teams + 64
     tk = np.empty(t_cap)
     tv = np.empty(t_cap, np.int64)
@@ -214,11 +249,22 @@ def query(ub_ptr, ub_dst, ub_wt, ub_ln, ub_edge, uf_ptr, uf_dst, uf_wt,
             for q in range(b_ptr[x], b_ptr[x + 1]):
                 t = b_team[q]
                 cand = d + b_t[q]
+                if cand > bound:  # this and the rest of the bucket: beyond the end
+                    if cand < skip_min:
+                        skip_min = cand
+                    break
                 if cand < best[t] and not final[t]:
                     best[t] = cand
                     best_len[t] = dx + b_l[q]
                     best_ent[t] = b_e[q]
                     best_meet[t] = x
+                    if prune:
+                        g = team_group[t]
+                        if (group_need[g] > 0
+                                and _top_update(top_v, top_t, g, group_need[g], t, cand)):
+                            bound = _bound(top_v, group_need, req_list, best)
+                        elif team_required[t]:
+                            bound = _bound(top_v, group_need, req_list, best)
                     if ts >= t_cap - 1:  # full of outdated rows: rebuild from best
                         ts = 0
                         for u in range(n_teams):
@@ -226,7 +272,8 @@ def query(ub_ptr, ub_dst, ub_wt, ub_ln, ub_edge, uf_ptr, uf_dst, uf_wt,
                                 ts = _push(tk, tv, ts, best[u], u)
                     else:
                         ts = _push(tk, tv, ts, cand, t)
-        while (watching or d > max_time) and ts > 0 and tk[0] <= d:
+        d_fin = d if d < skip_min else skip_min  # final: no skipped time is shorter
+        while (watching or d > max_time) and ts > 0 and tk[0] <= d_fin:
             c, t, ts = _pop(tk, tv, ts)
             if final[t] or c > best[t]:
                 continue
@@ -239,7 +286,7 @@ def query(ub_ptr, ub_dst, ub_wt, ub_ln, ub_edge, uf_ptr, uf_dst, uf_wt,
                 req_left -= 1
         # done: the answer is complete, or beyond max_time (later times are >= d)
         if req_left <= 0 and ((watching and open_groups <= 0) or d > max_time):
-            stop_time = d
+            stop_time = d_fin
             stopped = True
             break
         if stalled:
@@ -259,10 +306,11 @@ def query(ub_ptr, ub_dst, ub_wt, ub_ln, ub_edge, uf_ptr, uf_dst, uf_wt,
                 set_from[y] = x
                 if hs < cap:
                     hs = _push(hk, hv, hs, nd, y)
-    if not stopped:
+    if not stopped:  # all searched: final unless a skipped time may be shorter
         for t in range(n_teams):
-            if best[t] < np.inf:
+            if best[t] < np.inf and best[t] <= skip_min:
                 final[t] = True
+        stop_time = skip_min
     # the route record of the settled nodes, then the workspace clean again
     rec_edge = np.empty(n_set, np.int64)
     rec_from = np.empty(n_set, np.int64)
@@ -276,6 +324,40 @@ def query(ub_ptr, ub_dst, ub_wt, ub_ln, ub_edge, uf_ptr, uf_dst, uf_wt,
         dist[touched[j]] = np.inf
     return (best, best_len, best_ent, best_meet, final, stop_time, n_set,
             rec_edge, rec_from, rec_label)
+
+
+@njit(cache=True, inline="always")
+def _top_update(top_v, top_t, g, need, t, v):
+    """Team ``t`` of group ``g`` now at ``v``: keep the group's ``need`` smallest
+    (distinct teams, ascending); ``True`` when the ``need``-th changed."""
+    old_last = top_v[g, need - 1]
+    j = 0
+    while j < need and top_t[g, j] != t:
+        j += 1
+    if j == need:  # not listed: in place of the last, when faster
+        if v >= old_last:
+            return False
+        j = need - 1
+    top_v[g, j] = v
+    top_t[g, j] = t
+    while j > 0 and top_v[g, j - 1] > top_v[g, j]:
+        top_v[g, j - 1], top_v[g, j] = top_v[g, j], top_v[g, j - 1]
+        top_t[g, j - 1], top_t[g, j] = top_t[g, j], top_t[g, j - 1]
+        j -= 1
+    return top_v[g, need - 1] != old_last
+
+
+@njit(cache=True, inline="always")
+def _bound(top_v, group_need, req_list, best):
+    """The largest of every group's ``need``-th time and the required teams' times."""
+    b = 0.0
+    for g in range(group_need.shape[0]):
+        if group_need[g] > 0 and top_v[g, group_need[g] - 1] > b:
+            b = top_v[g, group_need[g] - 1]
+    for j in range(req_list.shape[0]):
+        if best[req_list[j]] > b:
+            b = best[req_list[j]]
+    return b
 
 
 @njit(cache=True)

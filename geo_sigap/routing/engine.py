@@ -37,6 +37,9 @@ OFF_NETWORK = "off_network"  # the team (or the incident) is too far from any us
 GUIDE_MAX_TEAMS = 80
 GUIDE_MAX_GOALS = 24  # teams wanted at the start (k per role + responsible teams)
 ACTIVE_LANDMARKS = 8  # per goal, its strongest landmarks (8: all of them)
+# The hierarchy's buckets for a set of team positions are made at the second query
+# about the same positions: a position set asked about once costs a plain search.
+HIERARCHY_AFTER = 2
 _ROAD, _NOT_RANKED, _UNREACHABLE, _OFF_NETWORK = range(4)  # codes of the statuses above
 _STATUS_NAMES = np.array([ROAD, NOT_RANKED, UNREACHABLE, OFF_NETWORK])
 
@@ -82,6 +85,8 @@ class EtaResult:
     incident_access_m: float
     search_ms: float
     settled: int = 0  # nodes the search settled (its work)
+    status_code: np.ndarray | None = None  # 0 road, 1 not ranked, 2 unreachable, 3 off
+    method: str = ""  # the search that answered: hierarchy | guided | plain ("": none)
     _route: Any = field(default=None, repr=False)
 
     def route(self, i: int) -> Route:
@@ -116,15 +121,21 @@ class RoutingEngine:
         built by :meth:`prepare` or in the background by :meth:`warm_up`): same
         answers, a fraction of the work. Until then, and on smaller graphs, the
         early-stop search answers.
+    hierarchy_after
+        The hierarchy answers for a set of team positions from the
+        ``hierarchy_after``-th query about them on (its per-team buckets are made then;
+        the early-stop search answers before): ``1`` at once.
     """
 
     def __init__(self, graph: RoadGraph, config: RoutingConfig | None = None, *,
                  snap_cache_size: int = SNAP_CACHE_SIZE,
                  guide_max_teams: int = GUIDE_MAX_TEAMS,
                  cache_dir: str | Path | None = None,
-                 hierarchy_min_nodes: int = CH_MIN_NODES) -> None:
+                 hierarchy_min_nodes: int = CH_MIN_NODES,
+                 hierarchy_after: int = HIERARCHY_AFTER) -> None:
         self.graph = graph
         self.use_hierarchy = graph.n_nodes >= hierarchy_min_nodes
+        self.hierarchy_after = int(hierarchy_after)
         self.config = config or load_routing_config()
         self.guide_max_teams = int(guide_max_teams)
         self.projection = LocalProjection(float(np.mean(graph.node_lon)),
@@ -253,12 +264,11 @@ class RoutingEngine:
             code[:] = _OFF_NETWORK
             seeds, ents, best_ent, paths = None, None, None, None
             n_set = 0
+            method = ""
         else:
             seeds = net.attach(inc, cfg.access_speed_ms, leaving=False)
-            same = tab.ent_comp == net.component[seeds.node[0]]
-            ents = tab.ents if same.all() else tab.ents.take(same)
-            in_comp = np.zeros(n, bool)
-            in_comp[ents.owner] = True
+            ents, in_comp = tab.in_component(int(net.component[seeds.node[0]]), n)
+            in_comp = in_comp.copy()
             direct_t, direct_m = net.along_same_road(teams, inc, cfg.access_speed_ms,
                                                      tab.on_idx)
             in_comp |= np.isfinite(direct_t)
@@ -272,12 +282,20 @@ class RoutingEngine:
                     ents.owner, ents.node, ents.time, ents.length, direct_t, direct_m,
                     groups, req, need, float(max_time_s))
             wanted = int(need.sum()) + int(req.sum())
+            kept = tab.cache.get("hierarchy")
+            if ch is not None and (kept is None or kept[0] is not ch):
+                # the buckets cost about one plain search per 10-20 teams: made once
+                # these positions are asked about again (teams move rarely in between)
+                asked = tab.cache["asked"] = tab.cache.get("asked", 0) + 1
+                if asked < self.hierarchy_after:
+                    ch = None
+                else:
+                    e = tab.ents
+                    kept = (ch, ch.buckets(e.owner, e.node, e.time, e.length, n))
+                    tab.cache["hierarchy"] = kept
             if ch is not None:
                 ents = tab.ents  # a team of another component meets none of the seeds
-                kept = tab.cache.get("hierarchy")
-                if kept is None or kept[0] is not ch:
-                    kept = (ch, ch.buckets(ents.owner, ents.node, ents.time, ents.length, n))
-                    tab.cache["hierarchy"] = kept
+                method = "hierarchy"
                 best, best_len, best_ent, final, stop_time, n_set, paths = ch.query(
                     kept[1], seeds.node, seeds.time, seeds.length, direct_t, direct_m,
                     groups, req, need, float(max_time_s))
@@ -293,10 +311,12 @@ class RoutingEngine:
                 _dist, _dlen, via, label, best, best_len, best_ent, final, stop_time = out
                 paths = _Paths(via=via, label=label)
                 n_set = int(np.count_nonzero(via >= 0))
+                method = "guided"
             else:
                 with net.workspace() as ws:
                     best, best_len, best_ent, final, stop_time, n_set = _kernel.search_ws(
                         rev.indptr, net.reverse_arcs, *args, *ws.arrays())
+                    method = "plain"
                     paths = _Paths(nodes=ws.set_node[:n_set].copy(),
                                    edges=ws.set_via[:n_set].copy(),
                                    seeds=ws.set_label[:n_set].copy(),
@@ -319,7 +339,8 @@ class RoutingEngine:
             profile=profile, eta_s=eta, distance_m=meters, status=_STATUS_NAMES[code],
             is_estimate=estimate, access_m=teams.access_m,
             lower_bound_s=float(stop_time), incident_access_m=float(inc.access_m[0]),
-            search_ms=(_time.perf_counter() - t0) * 1000.0, settled=int(n_set))
+            search_ms=(_time.perf_counter() - t0) * 1000.0, settled=int(n_set),
+            status_code=code, method=method)
         builder = _RouteBuilder(self, net, incident_lonlat, inc, seeds, paths, pts, teams,
                                 ents, best_ent, result)
         result._route = builder.route
@@ -370,6 +391,18 @@ class _TeamEntries:
     ents: Attachments
     ent_comp: np.ndarray
     cache: dict = field(default_factory=dict)  # derived per batch (hierarchy buckets)
+
+    def in_component(self, comp: int, n: int) -> tuple[Attachments, np.ndarray]:
+        """The entries in component ``comp`` and per team whether it has one (kept)."""
+        key = ("component", comp)
+        got = self.cache.get(key)
+        if got is None:
+            same = self.ent_comp == comp
+            ents = self.ents if same.all() else self.ents.take(same)
+            mask = np.zeros(n, bool)
+            mask[ents.owner] = True
+            got = self.cache[key] = (ents, mask)
+        return got
 
 
 class _Paths:

@@ -239,6 +239,8 @@ class ProfileNetwork:
         Leaving a point on edge u→v at fraction f: to v costs ``(1-f)·T(e)``; to u
         needs the twin (``f·T(twin)``) unless the point is on u. Arriving mirrors it.
         """
+        if keep is None and len(snaps.edge) == 1:
+            return self._attach_one(snaps, access_speed_ms, leaving)
         idx = np.flatnonzero(keep if keep is not None else snaps.edge >= 0)
         e = snaps.edge[idx]
         f = snaps.frac[idx]
@@ -268,6 +270,37 @@ class ProfileNetwork:
         dist = np.concatenate([(acc_m + to_v * length)[v_ok], (acc_m + to_u * length)[u_ok]])
         side = np.concatenate([np.ones(v_ok.sum(), np.int8), np.zeros(u_ok.sum(), np.int8)])
         return Attachments(owner, node, time, dist, side)
+
+    def _attach_one(self, snaps: Snaps, access_speed_ms: float, leaving: bool) -> Attachments:
+        """:meth:`attach` of one point in plain floats (the same arithmetic, in the same
+        order: the same bits), for the incident of every query."""
+        e = int(snaps.edge[0])
+        if e < 0:
+            return Attachments(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0),
+                               np.zeros(0), np.zeros(0, np.int8))
+        f = float(snaps.frac[0])
+        glen = float(self.snapper.edge_geomlen[e])
+        acc_m = float(snaps.access_m[0])
+        acc_t = acc_m / access_speed_ms
+        tw = int(self.twin[e])
+        tw_time = float(self.time[tw]) if tw >= 0 else 0.0
+        to_v, to_u = 1.0 - f, f
+        t_e = float(self.time[e])
+        if leaving:
+            v_time, v_ok = to_v * t_e, True
+            u_time = to_u * tw_time if tw >= 0 else 0.0
+            u_ok = tw >= 0 or to_u * glen <= NODE_TOLERANCE_M
+        else:
+            u_time, u_ok = to_u * t_e, True
+            v_time = to_v * tw_time if tw >= 0 else 0.0
+            v_ok = tw >= 0 or to_v * glen <= NODE_TOLERANCE_M
+        length = float(self.graph.edge_length[e])
+        rows = [(int(self.graph.edge_v[e]), acc_t + v_time, acc_m + to_v * length, 1)] * v_ok
+        rows += [(int(self.graph.edge_u[e]), acc_t + u_time, acc_m + to_u * length, 0)] * u_ok
+        node, time, dist, side = zip(*rows, strict=True) if rows else ((), (), (), ())
+        return Attachments(np.zeros(len(rows), np.int64), np.array(node, np.int64),
+                           np.array(time, np.float64), np.array(dist, np.float64),
+                           np.array(side, np.int8))
 
     def along_same_road(self, team: Snaps, incident: Snaps, access_speed_ms: float,
                         idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

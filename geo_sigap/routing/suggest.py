@@ -183,7 +183,7 @@ def suggest(
             required=resp[idx], max_time_s=cap)
         cap = min(cap, _kth_per_role(res, group[idx], len(wanted), top_k))
         results[profile] = (res, _CodeIndex(tab.codes, idx))
-        runs.append(_Run(profile, res, idx, _status_codes(res.status)))
+        runs.append(_Run(profile, res, idx, _status_codes(res)))
     # every ranked team, profile after profile: table row, run, row in the run
     if runs:
         row = np.concatenate([r.idx for r in runs])
@@ -195,7 +195,8 @@ def suggest(
         row = run = at = code = np.zeros(0, np.int64)
         eta = np.zeros(0)
     ctx = _Context(tab, runs, row, run, at, eta, resp, stale, fresh, units, within, top_k,
-                   stale_after)
+                   stale_after, row.tolist(), eta.tolist(), resp.tolist(),
+                   tab.code_rank_list, unit_prefixes(units))
     out = []
     for g, r in enumerate(wanted):
         kind = "lead" if category.lead == r and r == wanted[0] else "support"
@@ -231,7 +232,14 @@ _TABLES = TeamTables()
 _S_ROAD, _S_NOT_RANKED, _S_ESTIMATE = 0, 1, 2
 
 
-def _status_codes(status: np.ndarray) -> np.ndarray:
+# the engine's status codes (road, not ranked, unreachable, off the network) → _S_*
+_FROM_ENGINE = np.array([_S_ROAD, _S_NOT_RANKED, _S_ESTIMATE, _S_ESTIMATE], np.int64)
+
+
+def _status_codes(res: EtaResult) -> np.ndarray:
+    if res.status_code is not None:
+        return _FROM_ENGINE[res.status_code]
+    status = res.status
     code = np.full(len(status), -1, np.int64)
     code[status == ROAD] = _S_ROAD
     code[status == NOT_RANKED] = _S_NOT_RANKED
@@ -241,14 +249,18 @@ def _status_codes(status: np.ndarray) -> np.ndarray:
 
 def _kth_per_role(res: EtaResult, groups: np.ndarray, n_roles: int, k: int) -> float:
     """The largest, over roles, of the k-th best road ETA (inf if a role has fewer)."""
-    road = res.status == ROAD
-    worst = 0.0
-    for g in range(n_roles):
-        times = np.sort(res.eta_s[road & (groups == g)])
-        if len(times) < k:
-            return np.inf
-        worst = max(worst, float(times[k - 1]))
-    return worst
+    road = res.status_code == 0 if res.status_code is not None else res.status == ROAD
+    sel = np.flatnonzero(road)
+    gs = groups[sel]
+    if k < 1 or n_roles < 1:
+        return 0.0
+    count = np.bincount(gs, minlength=n_roles)[:n_roles]
+    if (count < k).any():
+        return np.inf
+    times = res.eta_s[sel]
+    o = np.lexsort((times, gs))  # by role, then time
+    start = np.concatenate([[0], np.cumsum(np.bincount(gs, minlength=n_roles))[:-1]])
+    return float(times[o][start[:n_roles] + k - 1].max())
 
 
 class _Run(NamedTuple):
@@ -272,20 +284,26 @@ class _Context(NamedTuple):
     within: float
     k: int
     stale_after: timedelta
+    row_l: list[int]  # row, eta and resp as lists (the few ranked teams read one by one)
+    eta_l: list[float]
+    resp_l: list[bool]
+    code_rank_l: list[int]
+    hold: set[str]  # every area code that holds the incident (see unit_prefixes)
 
-    def resp_of(self, js: np.ndarray) -> np.ndarray:
-        return self.resp[self.row[js]]
+    def ordered(self, sel: np.ndarray) -> list[int]:
+        """``sel`` by ``(eta, team code)``, ties in the order given."""
+        rows = self.row[sel]
+        return sel[np.lexsort((sel, self.tab.code_rank[rows], self.eta[sel]))].tolist()
 
     def areas(self, j: int) -> tuple[str, ...]:
         """The team's areas that hold the incident (``()`` for most teams)."""
-        have = self.tab.rows[int(self.row[j])][5]
+        have = self.tab.rows[self.row_l[j]][5]
         if not have:
             return ()
-        hold = unit_prefixes(self.units)
-        return tuple(a for a in have if a in hold)
+        return tuple(a for a in have if a in self.hold)
 
     def candidate(self, j: int) -> Candidate:
-        tab, r = self.tab, int(self.row[j])
+        tab, r = self.tab, self.row_l[j]
         run = self.runs[int(self.run[j])]
         res, i = run.res, int(self.at[j])
         code, name, role = tab.rows[r][:3]
@@ -296,7 +314,7 @@ class _Context(NamedTuple):
         position = tab.rows[r][7] if fresh else tab.rows[r][3]
         return Candidate(
             team_code=code, team_name=name, role=role, profile=run.profile,
-            eta_s=None if np.isnan(eta) else eta, distance_m=None if np.isnan(dist) else dist,
+            eta_s=None if eta != eta else eta, distance_m=None if dist != dist else dist,
             status=str(res.status[i]), is_estimate=bool(res.is_estimate[i]),
             is_responsible=bool(areas), responsible_for=areas,
             stale_position=bool(self.stale[r]), position=tuple(position),
@@ -313,40 +331,29 @@ def _rank(role: Role, kind: str, ctx: _Context, js: np.ndarray,
     k, within = ctx.k, ctx.within
     tab = ctx.tab
     codes_of = tab.codes
-
-    def ordered(sel: np.ndarray) -> np.ndarray:
-        rows = ctx.row[sel]
-        return sel[np.lexsort((sel, tab.code_rank[rows], ctx.eta[sel]))]
-    road = ordered(js[code[js] == _S_ROAD])
-    guess = ordered(js[code[js] == _S_ESTIMATE])
-    later = js[code[js] == _S_NOT_RANKED]
-    if not len(road) and not len(guess):
+    row, eta, resp_row, rank_of = ctx.row_l, ctx.eta_l, ctx.resp_l, ctx.code_rank_l
+    cj = code[js]
+    road = ctx.ordered(js[cj == _S_ROAD])
+    guess = ctx.ordered(js[cj == _S_ESTIMATE])
+    later = js[cj == _S_NOT_RANKED]
+    if not road and not guess:
         return RoleSuggestion(role, kind, [], None,
                               tab.code_array[ctx.row[later]].tolist(),
                               note=_t("Tidak ada tim {r} yang tersedia.",
                                       "No {r} team is available.", r=role.label)[0])
-    pool = road if len(road) else guess
-    resp_rows = _responsible_rows(ctx, pool)
-    nearest = int(pool[0])
-    resp = int(pool[resp_rows[0]]) if len(resp_rows) else None
-    pick = (resp if resp is not None and ctx.eta[resp] - ctx.eta[nearest] <= within
-            else nearest)
-    listed: list[int] = []
-    for group in (road, guess):
-        keep = np.zeros(len(group), bool)
-        keep[:k] = True
-        keep[_responsible_rows(ctx, group)] = True
-        keep |= group == pick
-        listed += group[keep].tolist()
-    rest = np.concatenate([road, guess])
-    rank_of = tab.code_rank[ctx.row[rest]]  # equal codes share a rank
-    shown = tab.code_rank[ctx.row[np.array(listed, np.int64)]]
-    overflow = rest[~np.isin(rank_of, shown)].tolist()
-    cands = {codes_of[int(ctx.row[j])]: ctx.candidate(j) for j in listed}
-    c_pick = cands[codes_of[int(ctx.row[pick])]]
-    c_near = cands[codes_of[int(ctx.row[nearest])]]
-    c_resp = cands[codes_of[int(ctx.row[resp])]] if resp is not None else None
-    ordered_c = [c_pick] + [cands[codes_of[int(ctx.row[j])]] for j in listed if j != pick]
+    pool = road or guess
+    nearest = pool[0]
+    resp = next((j for j in pool if resp_row[row[j]]), None)
+    pick = resp if resp is not None and eta[resp] - eta[nearest] <= within else nearest
+    listed = [j for group in (road, guess) for n, j in enumerate(group)
+              if n < k or resp_row[row[j]] or j == pick]
+    shown = {rank_of[row[j]] for j in listed}  # equal codes share a rank
+    overflow = [j for j in road + guess if rank_of[row[j]] not in shown]
+    cands = {codes_of[row[j]]: ctx.candidate(j) for j in listed}
+    c_pick = cands[codes_of[row[pick]]]
+    c_near = cands[codes_of[row[nearest]]]
+    c_resp = cands[codes_of[row[resp]]] if resp is not None else None
+    ordered_c = [c_pick] + [cands[codes_of[row[j]]] for j in listed if j != pick]
     for rank, c in enumerate(ordered_c, 1):
         c.rank = rank
         c.recommended = c is c_pick
@@ -356,20 +363,15 @@ def _rank(role: Role, kind: str, ctx: _Context, js: np.ndarray,
     later_runs[ctx.run[later]] = True
     bounds = [b for b in (ctx.runs[q].res.lower_bound_s for q in np.flatnonzero(later_runs))
               if np.isfinite(b)]
-    bounds += [float(ctx.eta[j]) for j in overflow if code[j] == _S_ROAD]
+    bounds += [eta[j] for j in overflow if code[j] == _S_ROAD]
     n_rest = len(overflow) + len(later)
     return RoleSuggestion(role, kind, ordered_c, c_pick,
-                          tab.code_array[ctx.row[np.concatenate(
-                              [np.asarray(overflow, np.int64), later])]].tolist(),
+                          [codes_of[row[j]] for j in overflow]
+                          + tab.code_array[ctx.row[later]].tolist(),
                           min(bounds, default=None),
                           note=_t("{n} tim lain lebih jauh dari {k} tim terdekat "
                                   "(tidak diurutkan).", "", n=n_rest,
                                   k=k)[0] if n_rest else "")
-
-
-def _responsible_rows(ctx: _Context, group: np.ndarray) -> np.ndarray:
-    """Positions in ``group`` of the teams responsible for the incident's place."""
-    return np.flatnonzero(ctx.resp_of(group))
 
 
 def _reason(c: Candidate, nearest: Candidate, resp: Candidate | None, pick: Candidate,
@@ -432,9 +434,13 @@ def _reason(c: Candidate, nearest: Candidate, resp: Candidate | None, pick: Cand
 
 def _t(text_id: str, text_en: str, **kw: Any) -> tuple[str, str]:
     """Format both languages; a ``(id, en)`` tuple value gives each its own text."""
-    ids = {k: v[0] if isinstance(v, tuple) else v for k, v in kw.items()}
-    ens = {k: v[1] if isinstance(v, tuple) else v for k, v in kw.items()}
-    return text_id.format(**ids), text_en.format(**ens)
+    ids = ens = kw
+    for k, v in kw.items():
+        if type(v) is tuple:
+            if ids is kw:
+                ids, ens = dict(kw), dict(kw)
+            ids[k], ens[k] = v
+    return text_id.format_map(ids), text_en.format_map(ens)
 
 
 def _minutes(seconds: float | None) -> tuple[str, str]:

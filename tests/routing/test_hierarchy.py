@@ -110,7 +110,7 @@ def grid(config):
 def test_engine_on_hierarchy_equals_plain_search(grid, config):
     g = grid
     plain = RoutingEngine(g, config, guide_max_teams=0, hierarchy_min_nodes=10**9)
-    ch = RoutingEngine(g, config, hierarchy_min_nodes=0)
+    ch = RoutingEngine(g, config, hierarchy_min_nodes=0, hierarchy_after=1)
     ch.prepare()
     rng = np.random.default_rng(3)
     for profile in ("motor", "mobil"):
@@ -125,6 +125,7 @@ def test_engine_on_hierarchy_equals_plain_search(grid, config):
             inc = (g.node_lon[node] + 1e-4, g.node_lat[node])
             a = plain.eta_from_teams(inc, pts, profile)
             b = ch.eta_from_teams(inc, pts, profile)
+            assert (a.method, b.method) == ("plain", "hierarchy")
             assert np.array_equal(a.status, b.status)
             np.testing.assert_allclose(b.eta_s, a.eta_s, rtol=1e-9)
             np.testing.assert_allclose(b.distance_m, a.distance_m, rtol=1e-9)
@@ -136,11 +137,12 @@ def test_engine_on_hierarchy_equals_plain_search(grid, config):
 
 
 def test_hierarchy_saved_and_read_back(grid, config, tmp_path):
-    first = RoutingEngine(grid, config, cache_dir=tmp_path, hierarchy_min_nodes=0)
+    opts = dict(cache_dir=tmp_path, hierarchy_min_nodes=0, hierarchy_after=1)
+    first = RoutingEngine(grid, config, **opts)
     assert first.network("motor").ready_hierarchy is None  # nothing on disk yet
     first.prepare()
     built = first.network("motor").ready_hierarchy
-    again = RoutingEngine(grid, config, cache_dir=tmp_path, hierarchy_min_nodes=0)
+    again = RoutingEngine(grid, config, **opts)
     read = again.network("motor").ready_hierarchy  # read when the engine is made
     assert read is not None
     for name in _ch.CH_ARRAYS:
@@ -153,17 +155,37 @@ def test_hierarchy_saved_and_read_back(grid, config, tmp_path):
 
 
 def test_plain_search_answers_until_the_hierarchy_is_ready(grid, config, tmp_path):
-    e = RoutingEngine(grid, config, cache_dir=tmp_path, hierarchy_min_nodes=0)
+    e = RoutingEngine(grid, config, cache_dir=tmp_path, hierarchy_min_nodes=0,
+                      hierarchy_after=1)
     inc = (float(grid.node_lon[30]), float(grid.node_lat[30]))
     pts = np.column_stack([grid.node_lon[::7], grid.node_lat[::7]])
     before = e.eta_from_teams(inc, pts, "mobil", k=3)
-    assert e.network("mobil").ready_hierarchy is None
+    assert e.network("mobil").ready_hierarchy is None and before.method == "guided"
     e.warm_up(wait=True)  # built in the background thread, waited for here
     assert e.network("mobil").ready_hierarchy is not None
     after = e.eta_from_teams(inc, pts, "mobil", k=3)
+    assert after.method == "hierarchy"
     road = (before.status == ROAD) & (after.status == ROAD)
     assert road.sum() >= 3
     np.testing.assert_allclose(after.eta_s[road], before.eta_s[road], rtol=1e-9)
+
+
+def test_buckets_made_when_positions_are_asked_again(grid, config):
+    e = RoutingEngine(grid, config, hierarchy_min_nodes=0, guide_max_teams=0)  # 2nd query
+    e.prepare()
+    pts = np.column_stack([grid.node_lon[::5], grid.node_lat[::5]])
+    incs = [(float(grid.node_lon[i]), float(grid.node_lat[i])) for i in (3, 90, 200)]
+    got = [e.eta_from_teams(inc, pts, "motor", k=2) for inc in incs]
+    assert [r.method for r in got] == ["plain", "hierarchy", "hierarchy"]
+    moved = pts.copy()
+    moved[0] += 1e-4  # one team moved: a new set of positions
+    assert e.eta_from_teams(incs[0], moved, "motor", k=2).method == "plain"
+    assert e.eta_from_teams(incs[0], moved, "motor", k=2).method == "hierarchy"
+    again = [e.eta_from_teams(inc, pts, "motor", k=2) for inc in incs]
+    for a, b in zip(got, again, strict=True):
+        road = (a.status == ROAD) & (b.status == ROAD)
+        assert road.sum() >= 2
+        np.testing.assert_allclose(a.eta_s[road], b.eta_s[road], rtol=1e-9)
 
 
 def test_small_graphs_keep_the_plain_search(tiny_engine):
