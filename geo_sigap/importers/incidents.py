@@ -260,15 +260,23 @@ def _parse_times(values: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray]:
     return out, bad
 
 
+def _decimal(df: pd.DataFrame, name: str) -> np.ndarray:
+    """A column of decimal numbers (a decimal comma read as a point; NaN where it is not a
+    number). Vectorised: numpy string functions, no Python call per value."""
+    if name not in df.columns:
+        return np.full(len(df), np.nan)
+    u = np.strings.strip(df[name].to_numpy(dtype="U"))
+    if (np.strings.find(u, ",") >= 0).any():
+        u = np.strings.replace(u, ",", ".")
+    return pd.to_numeric(pd.Series(u.astype(object)), errors="coerce").to_numpy(float)
+
+
 def _lonlat(df: pd.DataFrame, errors: list, line0: int):
     """Checked lon/lat arrays (swapped pairs corrected, as :func:`check_lonlat`) and the
     mask of rows refused."""
     from geo_sigap.domain.coordinates import INDONESIA_BBOX
 
-    raw_x = _col(df, "lon").str.replace(",", ".", regex=False)
-    raw_y = _col(df, "lat").str.replace(",", ".", regex=False)
-    x = pd.to_numeric(raw_x, errors="coerce").to_numpy(float)
-    y = pd.to_numeric(raw_y, errors="coerce").to_numpy(float)
+    x, y = _decimal(df, "lon"), _decimal(df, "lat")
     w, s, e, n = INDONESIA_BBOX
     finite = np.isfinite(x) & np.isfinite(y)
     given = (np.abs(x) <= 180) & (np.abs(y) <= 90)
@@ -418,6 +426,7 @@ def _prepared(path: Path, chunk_rows: int, categories: CategoryTable, tz: str, p
     from geo_sigap.importers.placement import placement_columns
 
     frame_of = getattr(placer, "locate_many", None)
+    docs: dict = {}  # placement JSON per combination of units, across the chunks
     for line0, df in _chunks(path, chunk_rows):
         p = parse_chunk(df, line0, categories, tz)
         checks.add(p)
@@ -427,7 +436,7 @@ def _prepared(path: Path, chunk_rows: int, categories: CategoryTable, tz: str, p
                 tickets[i] = new_ticket_code(p["times"]["reported_at"].iat[i].to_pydatetime())
             p["ticket"] = tickets
             p["placed"] = placement_columns(frame_of(p["lon"], p["lat"]) if frame_of
-                                            else placer(p["lon"], p["lat"]))
+                                            else placer(p["lon"], p["lat"]), docs)
         yield p
 
 
