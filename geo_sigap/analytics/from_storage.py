@@ -128,8 +128,11 @@ class StorageHistory:
     """
 
     def __init__(self, db, *, reconcile_every_s: float = 600.0,
-                 snapshot_dir=None) -> None:
+                 snapshot_dir=None, units_of=None) -> None:
         self.db = db
+        # ``units_of(token)``: the stored units (AdminUnit objects) of that units stamp when
+        # the caller already holds them (the service's), else None: read from the table
+        self._units_of = units_of
         self.snapshot_dir = snapshot_dir  # closed quarters kept on disk (a fast restart)
         self.history = HistoryStore()
         self.reconcile_every_s = reconcile_every_s
@@ -339,9 +342,9 @@ class StorageHistory:
     # -- units -----------------------------------------------------------------------------
 
     def units(self):
-        """``(units GeoDataFrame of kelurahan/RW/RT, token)``, re-read when units change."""
+        """``(units GeoDataFrame of kelurahan/RW/RT, token)``, re-read when units change
+        (:func:`analytics_units`; of the units ``units_of`` gives, when it has them)."""
         from geo_sigap.storage.incidents import change_stamp
-        from geo_sigap.storage.units import units_frame
 
         if self._stamp is not None:
             token = self._stamp[2:]  # read by the store() call just made
@@ -351,9 +354,35 @@ class StorageHistory:
         cached = self._units
         if cached is not None and cached[1] == token:
             return cached
-        with self.db.session() as s:
-            units = units_frame(s, [AdminLevel.KELURAHAN, AdminLevel.RW, AdminLevel.RT])
-        units = units[["code", "name", "level", "parent_code", "population", "geometry"]]
-        units["population"] = pd.to_numeric(units["population"], errors="coerce")
-        self._units = (units, token)
+        held = self._units_of(token) if self._units_of is not None else None
+        if held is None:
+            from geo_sigap.storage.units import load_units
+
+            with self.db.session() as s:
+                held = load_units(s, ANALYTICS_LEVELS)
+        self._units = (analytics_units(held), token)
         return self._units
+
+
+#: The unit levels the analytics read (maps, hotspots per unit, heat bounds).
+ANALYTICS_LEVELS = (AdminLevel.KELURAHAN, AdminLevel.RW, AdminLevel.RT)
+
+
+def analytics_units(units):
+    """The analytics' units frame (EPSG:4326; ``code, name, level, parent_code,
+    population, geometry``; kelurahan, RW and RT in the order given) of
+    :class:`~geo_sigap.domain.admin.AdminUnit` objects — the same frame as
+    :func:`geo_sigap.storage.units.units_frame` makes, over the same geometry and
+    string objects: built from the units the service already holds (``Services.units``)
+    it costs no second copy of every polygon (about 25 MB at 17,000 RT)."""
+    import geopandas as gpd
+
+    keep = [u for u in units if u.level in ANALYTICS_LEVELS]
+    frame = gpd.GeoDataFrame(
+        {"code": [u.code for u in keep], "name": [u.name for u in keep],
+         "level": [u.level.name.lower() for u in keep],
+         "parent_code": [u.parent_code for u in keep],
+         "population": pd.to_numeric(pd.Series([u.population for u in keep],
+                                                dtype=object), errors="coerce")},
+        geometry=[u.geometry for u in keep], crs="EPSG:4326")
+    return frame

@@ -425,9 +425,15 @@ def _counts(ys, sw: StarWeights, perm, stop: int, fast: bool):
 
 def local_moran(y, w, *, permutations: int = 999, seed: int = DEFAULT_SEED,
                 stream: str = "fast") -> LocalMoran:
-    """Local Moran's I (row-standardised weights), as esda's ``Moran_Local``."""
-    from geo_sigap.analytics import _kernels
+    """Local Moran's I (row-standardised weights), as esda's ``Moran_Local``.
 
+    With the default stream, a unit whose neighbours are equally weighted orders its
+    permutations as the plain sum of the drawn values (``I`` is ``z_i · lag ·
+    (n - 1) / Σz²`` with ``z_i`` fixed, and the lag an increasing function of that sum):
+    up for ``z_i > 0``, down for ``z_i < 0``, every permutation a tie at ``z_i = 0``.
+    Those counts come from :mod:`geo_sigap.analytics._gi_sorted` (exact ties of counts
+    on both sides, as Gi*'s); other units, and esda's stream, from the compiled loop
+    that computes each permuted statistic as esda does."""
     y = np.asarray(y, dtype=np.float64).ravel()
     n = len(y)
     a = _adjacency(w)
@@ -445,11 +451,27 @@ def local_moran(y, w, *, permutations: int = 999, seed: int = DEFAULT_SEED,
     p = np.full(n, np.nan)
     pf = np.full(n, np.nan)
     if permutations and n > 2 and np.isfinite(den) and den > 0:
+        from geo_sigap.analytics import _gi_sorted
+
         max_card = int(np.diff(indptr).max())
         perm = permuted_ids(n, max_card, permutations, seed, stream)
-        larger, smaller = _kernels.count_extremes(z, indptr, indices, wdata, self_w, perm, Is,
-                                                  float((n - 1) / den), _kernels.MORAN,
-                                                  stream == "fast")
+        larger = np.full(n, -1, dtype=np.int64)
+        smaller = np.full(n, -1, dtype=np.int64)
+        left = ~island
+        if stream == "fast" and np.isfinite(y).all():
+            eq = left & _gi_sorted.equal_rows(indptr, wdata)
+            ge, le, _ = _gi_sorted.counts(y, indptr, indices, perm, 0, eq)
+            up, down = z > 0, z < 0
+            larger[eq] = np.where(up, ge, np.where(down, le, permutations))[eq]
+            smaller[eq] = np.where(up, le, np.where(down, ge, permutations))[eq]
+            left = left & ~eq
+        if left.any():
+            from geo_sigap.analytics import _kernels
+
+            lg, sm = _kernels.count_extremes(z, indptr, indices, wdata, self_w, perm, Is,
+                                             float((n - 1) / den), _kernels.MORAN,
+                                             stream == "fast")
+            larger[left], smaller[left] = lg[left], sm[left]
         p = np.where(island, np.nan, _directed_p(larger, permutations))
         pf = np.where(island, np.nan, _folded_p(larger, smaller, permutations))
     return LocalMoran(Is=Is, z=z, lag=lag, p_sim=p, p_folded=pf, island=island)

@@ -30,7 +30,8 @@ from geo_sigap.routing._kernel import _pop, _push
 # buckets are read only up to the bound when every group needs at most this many
 PRUNE_MAX_NEED = 8
 
-__all__ = ["CH_ARRAYS", "WITNESS_SETTLE", "build", "buckets", "query", "unpack", "up_path"]
+__all__ = ["CH_ARRAYS", "WITNESS_SETTLE", "build", "buckets", "make_buckets", "query",
+           "team_searches", "unpack", "up_path"]
 
 
 # ---------------------------------------------------------------- buckets
@@ -39,7 +40,18 @@ def buckets(uf_ptr, uf_dst, uf_wt, uf_ln, ub_ptr, ub_dst, ub_wt, n_nodes,
             ent_team, ent_node, ent_off, ent_len):
     """Per team (its entries together, ``ent_node`` as ranks) the upward search in the
     travel direction, stalled nodes dropped. Returns the buckets as CSR over meeting
-    nodes: ``(ptr, team, time, length, entry)``."""
+    nodes, each by time: ``(ptr, team, time, length, entry)``."""
+    o_node, o_team, o_t, o_l, o_e = team_searches(uf_ptr, uf_dst, uf_wt, uf_ln, ub_ptr,
+                                                  ub_dst, ub_wt, n_nodes, ent_team,
+                                                  ent_node, ent_off, ent_len)
+    return make_buckets(n_nodes, o_node, o_team, o_t, o_l, o_e)
+
+
+@njit(cache=True, nogil=True)
+def team_searches(uf_ptr, uf_dst, uf_wt, uf_ln, ub_ptr, ub_dst, ub_wt, n_nodes,
+                  ent_team, ent_node, ent_off, ent_len):
+    """The searches of :func:`buckets`, team after team (teams ascending): every
+    meeting ``(node, team, time, length, entry)``."""
     n_ent = ent_node.shape[0]
     order = np.argsort(ent_team, kind="mergesort")
     dist = np.full(n_nodes, np.inf)
@@ -109,6 +121,14 @@ def buckets(uf_ptr, uf_dst, uf_wt, uf_ln, ub_ptr, ub_dst, ub_wt, n_nodes,
                     hs = _push(hk, hv, hs, nd, y)
         for t in range(nt):
             dist[touched[t]] = np.inf
+    return (o_node[:n_out].copy(), o_team[:n_out].copy(), o_t[:n_out].copy(),
+            o_l[:n_out].copy(), o_e[:n_out].copy())
+
+
+@njit(cache=True, nogil=True)
+def make_buckets(n_nodes, o_node, o_team, o_t, o_l, o_e):
+    """Meetings (see :func:`team_searches`) as buckets: CSR over nodes, each by time."""
+    n_out = o_node.shape[0]
     # counting sort by meeting node
     ptr = np.zeros(n_nodes + 1, np.int64)
     for q in range(n_out):

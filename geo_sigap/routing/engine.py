@@ -1,8 +1,11 @@
 """The routing engine the dispatch service asks: travel times from teams to an incident.
 
 One compiled search per incident and profile, backwards from the incident over the
-reverse graph, stopping as soon as the requested answer cannot change. Coordinates
-in and out are (lon, lat) EPSG:4326; times are seconds, distances metres.
+reverse graph, stopping as soon as the requested answer cannot change. On a city-sized
+graph that search runs on the profile's contraction hierarchy
+(:mod:`geo_sigap.routing.hierarchy`) once it is ready, against per-team buckets kept for
+the current team positions; before that (and on small graphs) on the road graph itself.
+Coordinates in and out are (lon, lat) EPSG:4326; times are seconds, distances metres.
 """
 
 from __future__ import annotations
@@ -37,9 +40,6 @@ OFF_NETWORK = "off_network"  # the team (or the incident) is too far from any us
 GUIDE_MAX_TEAMS = 80
 GUIDE_MAX_GOALS = 24  # teams wanted at the start (k per role + responsible teams)
 ACTIVE_LANDMARKS = 8  # per goal, its strongest landmarks (8: all of them)
-# The hierarchy's buckets for a set of team positions are made at the second query
-# about the same positions: a position set asked about once costs a plain search.
-HIERARCHY_AFTER = 2
 _ROAD, _NOT_RANKED, _UNREACHABLE, _OFF_NETWORK = range(4)  # codes of the statuses above
 _STATUS_NAMES = np.array([ROAD, NOT_RANKED, UNREACHABLE, OFF_NETWORK])
 
@@ -121,10 +121,11 @@ class RoutingEngine:
         built by :meth:`prepare` or in the background by :meth:`warm_up`): same
         answers, a fraction of the work. Until then, and on smaller graphs, the
         early-stop search answers.
-    hierarchy_after
-        The hierarchy answers for a set of team positions from the
-        ``hierarchy_after``-th query about them on (its per-team buckets are made then;
-        the early-stop search answers before): ``1`` at once.
+    buckets_in_background
+        The hierarchy needs, per set of team positions, each team's upward search (its
+        *buckets*; a team that did not move since the last set keeps its own). With
+        ``True`` they are made in a thread and the early-stop search answers until they
+        are ready (a query never waits for them); ``False``: made in the query.
     """
 
     def __init__(self, graph: RoadGraph, config: RoutingConfig | None = None, *,
@@ -132,10 +133,12 @@ class RoutingEngine:
                  guide_max_teams: int = GUIDE_MAX_TEAMS,
                  cache_dir: str | Path | None = None,
                  hierarchy_min_nodes: int = CH_MIN_NODES,
-                 hierarchy_after: int = HIERARCHY_AFTER) -> None:
+                 buckets_in_background: bool = True) -> None:
         self.graph = graph
         self.use_hierarchy = graph.n_nodes >= hierarchy_min_nodes
-        self.hierarchy_after = int(hierarchy_after)
+        self.buckets_in_background = bool(buckets_in_background)
+        self._bucket_lock = threading.Lock()
+        self._bucket_threads: dict[str, threading.Thread] = {}
         self.config = config or load_routing_config()
         self.guide_max_teams = int(guide_max_teams)
         self.projection = LocalProjection(float(np.mean(graph.node_lon)),
@@ -146,6 +149,7 @@ class RoutingEngine:
         self.snap_caches = {p: SnapCache(net.snapper, snap_cache_size)
                             for p, net in self.networks.items()}
         self._last_entries: dict[str, _TeamEntries] = {}
+        self._last_buckets: dict[str, tuple[Any, Any]] = {}  # profile: (hierarchy, buckets)
         self._ch_thread: threading.Thread | None = None
         if self.use_hierarchy:
             for net in self.networks.values():
@@ -284,15 +288,11 @@ class RoutingEngine:
             wanted = int(need.sum()) + int(req.sum())
             kept = tab.cache.get("hierarchy")
             if ch is not None and (kept is None or kept[0] is not ch):
-                # the buckets cost about one plain search per 10-20 teams: made once
-                # these positions are asked about again (teams move rarely in between)
-                asked = tab.cache["asked"] = tab.cache.get("asked", 0) + 1
-                if asked < self.hierarchy_after:
+                if self.buckets_in_background:  # the early-stop search answers meanwhile
+                    self._buckets_later(profile, ch, tab, n)
                     ch = None
                 else:
-                    e = tab.ents
-                    kept = (ch, ch.buckets(e.owner, e.node, e.time, e.length, n))
-                    tab.cache["hierarchy"] = kept
+                    kept = self._make_buckets(profile, ch, tab, n)
             if ch is not None:
                 ents = tab.ents  # a team of another component meets none of the seeds
                 method = "hierarchy"
@@ -345,6 +345,34 @@ class RoutingEngine:
                                 ents, best_ent, result)
         result._route = builder.route
         return result
+
+    def _make_buckets(self, profile: str, ch: Any, tab: _TeamEntries, n: int) -> tuple:
+        """The hierarchy buckets of a set of team positions, kept with it; the teams
+        whose entries are as in the last set are not searched again."""
+        last = self._last_buckets.get(profile)
+        previous = last[1] if last is not None and last[0] is ch else None
+        e = tab.ents
+        kept = (ch, ch.buckets(e.owner, e.node, e.time, e.length, n, previous))
+        tab.cache["hierarchy"] = self._last_buckets[profile] = kept
+        return kept
+
+    def _buckets_later(self, profile: str, ch: Any, tab: _TeamEntries, n: int) -> None:
+        """Start making the buckets in a thread (one per profile at a time; a set of
+        positions already being made, or a busy profile, starts nothing)."""
+        with self._bucket_lock:
+            running = self._bucket_threads.get(profile)
+            if tab.cache.get("building") or (running is not None and running.is_alive()):
+                return
+            tab.cache["building"] = True
+            t = threading.Thread(target=self._make_buckets, args=(profile, ch, tab, n),
+                                 name=f"geo-sigap-buckets-{profile}", daemon=True)
+            self._bucket_threads[profile] = t
+            t.start()
+
+    def wait_buckets(self, timeout: float | None = None) -> None:
+        """Wait for the bucket threads started so far (tests, benchmarks)."""
+        for t in list(self._bucket_threads.values()):
+            t.join(timeout)
 
     def _entries(self, profile: str, net: ProfileNetwork, teams: Snaps) -> _TeamEntries:
         """Where the team points enter the network; kept while the snap cache answers

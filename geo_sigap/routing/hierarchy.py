@@ -36,13 +36,17 @@ class _Workspace:
 
 
 class Buckets:
-    """The teams' upward searches of one team-position batch (see :func:`_ch.buckets`)."""
+    """The teams' upward searches of one team-position batch (see :func:`_ch.buckets`);
+    ``per_team`` keeps each team's meetings by its entries (for the next batch)."""
 
-    __slots__ = ("arrays", "n_teams")
+    __slots__ = ("arrays", "n_teams", "per_team", "searched")
 
-    def __init__(self, arrays: tuple[np.ndarray, ...], n_teams: int) -> None:
+    def __init__(self, arrays: tuple[np.ndarray, ...], n_teams: int,
+                 per_team: dict[bytes, tuple[np.ndarray, ...]], searched: int) -> None:
         self.arrays = arrays
         self.n_teams = n_teams
+        self.per_team = per_team
+        self.searched = searched  # teams searched for this batch (the others reused)
 
 
 class Hierarchy:
@@ -85,15 +89,55 @@ class Hierarchy:
             self._free.append(ws)
 
     def buckets(self, ent_team: np.ndarray, ent_node: np.ndarray, ent_off: np.ndarray,
-                ent_len: np.ndarray, n_teams: int) -> Buckets:
-        """Buckets of team entries (graph nodes, seconds and metres to the node)."""
-        arrays = _ch.buckets(self.uf_ptr, self.uf_dst, self.uf_wt, self.uf_ln, self.ub_ptr,
-                             self.ub_dst, self.ub_wt, self.n_nodes,
-                             np.ascontiguousarray(ent_team, np.int64),
-                             np.ascontiguousarray(self.rank[ent_node]),
-                             np.ascontiguousarray(ent_off, np.float64),
-                             np.ascontiguousarray(ent_len, np.float64))
-        return Buckets(arrays, n_teams)
+                ent_len: np.ndarray, n_teams: int, previous: Buckets | None = None) -> Buckets:
+        """Buckets of team entries (graph nodes, seconds and metres to the node); a
+        team whose entries are the same as in ``previous`` (the last batch) is not
+        searched again, so a batch where a few teams moved costs those few."""
+        ent_team = np.ascontiguousarray(ent_team, np.int64)
+        node = np.asarray(ent_node, np.int64)
+        off = np.asarray(ent_off, np.float64)
+        length = np.asarray(ent_len, np.float64)
+        order = np.argsort(ent_team, kind="stable")
+        starts = np.searchsorted(ent_team[order], np.arange(n_teams + 1))
+        st = starts.tolist()
+        key = np.column_stack([node[order].astype(np.float64), off[order], length[order]])
+        keys = [key[st[t]:st[t + 1]].tobytes() for t in range(n_teams)]
+        known = previous.per_team if previous is not None else {}
+        new = [t for t in range(n_teams) if st[t + 1] > st[t] and keys[t] not in known]
+        per_team: dict[bytes, tuple[np.ndarray, ...]] = {}
+        if new:
+            rows = np.concatenate([order[st[t]:st[t + 1]] for t in new])
+            o_node, o_team, o_t, o_l, o_e = _ch.team_searches(
+                self.uf_ptr, self.uf_dst, self.uf_wt, self.uf_ln, self.ub_ptr, self.ub_dst,
+                self.ub_wt, self.n_nodes, ent_team[rows],
+                np.ascontiguousarray(self.rank[node[rows]]),
+                np.ascontiguousarray(off[rows]), np.ascontiguousarray(length[rows]))
+            place = np.empty(len(order), np.int64)
+            place[order] = np.arange(len(order))
+            local = place[rows[o_e]] - starts[o_team]  # the entry's place in its team
+            cut = np.searchsorted(o_team, np.asarray(new + [n_teams])).tolist()
+            for j, t in enumerate(new):
+                a, b = cut[j], cut[j + 1]
+                per_team[keys[t]] = (o_node[a:b], o_t[a:b], o_l[a:b], local[a:b])
+        teams, parts = [], []
+        for t in range(n_teams):
+            if st[t + 1] > st[t]:
+                got = per_team.get(keys[t])
+                if got is None:
+                    got = per_team[keys[t]] = known[keys[t]]
+                teams.append(t)
+                parts.append(got)
+        if parts:
+            sizes = [len(p[0]) for p in parts]
+            o_team = np.repeat(np.array(teams, np.int64), sizes)
+            o_e = order[starts[o_team] + np.concatenate([p[3] for p in parts])]
+            arrays = _ch.make_buckets(self.n_nodes, np.concatenate([p[0] for p in parts]),
+                                      o_team, np.concatenate([p[1] for p in parts]),
+                                      np.concatenate([p[2] for p in parts]), o_e)
+        else:
+            z = np.zeros(0, np.int64)
+            arrays = _ch.make_buckets(self.n_nodes, z, z, np.zeros(0), np.zeros(0), z)
+        return Buckets(arrays, n_teams, per_team, len(new))
 
     def query(self, buckets: Buckets, seed_node, seed_time, seed_len, team_init,
               team_init_len, team_group, team_required, group_need, max_time: float):

@@ -426,3 +426,65 @@ def test_queen_weights_equal_libpysals():
         assert got.shape == want.shape
         assert (got != want).nnz == 0
         assert set(got.data.tolist()) <= {1.0}
+
+
+def _plain_moran_counts(y, a, perm):
+    """Reference for Local Moran's default stream on binary weights: each unit's drawn
+    neighbour sums (id i stands for unit n - 1) against its observed sum, the order
+    turned for units below the mean, every permutation a tie at the mean."""
+    dense = sp.csr_matrix(a).toarray()
+    n = len(y)
+    P = perm.shape[0]
+    larger = np.full(n, -1)
+    smaller = np.full(n, -1)
+    for i in range(n):
+        nb = np.nonzero(dense[i])[0]
+        if not len(nb):
+            continue
+        others = np.arange(n - 1)
+        others = np.where(others == i, n - 1, others)
+        sims = y[others[perm[:, :len(nb)]]].sum(axis=1)
+        obs = y[nb].sum()
+        ge, le = int((sims >= obs).sum()), int((sims <= obs).sum())
+        if y[i] > y.mean():
+            larger[i], smaller[i] = ge, le
+        elif y[i] < y.mean():
+            larger[i], smaller[i] = le, ge
+        else:
+            larger[i] = smaller[i] = P
+    return larger, smaller
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_local_moran_default_stream_equals_a_plain_reference(case):
+    rng = np.random.default_rng(400 + case)
+    side = int(rng.integers(5, 10))
+    w = _lattice(side)
+    y = rng.poisson([0.5, 2.0, 6.0][case], side * side).astype(float)
+    y[0] += 1
+    P = 999
+    got = local_moran(y, w, permutations=P, seed=case)
+    perm = permuted_ids(side * side, int(np.diff(w.sparse.indptr).max()), P, case, "fast")
+    larger, smaller = _plain_moran_counts(y, w.sparse, perm)
+    np.testing.assert_array_equal(got.p_folded, (np.minimum(larger, smaller) + 1) / (P + 1))
+    directed = np.where(P - larger < larger, P - larger, larger)
+    np.testing.assert_array_equal(got.p_sim, (directed + 1) / (P + 1))
+
+
+def test_local_moran_sorted_counts_equal_the_compiled_loop():
+    # continuous values (no ties): the sums' order is the statistic's, unit for unit
+    from geo_sigap.analytics import _kernels
+    from geo_sigap.analytics.gistar import _split_self
+
+    rng = np.random.default_rng(41)
+    w = _lattice(12)
+    y = rng.gamma(2.0, 1.5, 144)
+    got = local_moran(y, w, permutations=999, seed=7)
+    a = sp.csr_matrix(w.sparse, dtype=float)
+    wm = sp.diags(1 / np.asarray(a.sum(axis=1)).ravel()) @ a
+    indptr, indices, wdata, self_w = _split_self(sp.csr_matrix(wm))
+    perm = permuted_ids(144, int(np.diff(indptr).max()), 999, 7, "fast")
+    larger, smaller = _kernels.count_extremes(got.z, indptr, indices, wdata, self_w, perm,
+                                              got.Is, float(143 / (got.z ** 2).sum()),
+                                              _kernels.MORAN, True)
+    np.testing.assert_array_equal(got.p_folded, (np.minimum(larger, smaller) + 1) / 1000)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+from dataclasses import replace
 import sys
 
 import numpy as np
@@ -178,3 +179,52 @@ def test_the_history_keeps_codes_and_hands_out_the_same_frames_as_compact():
     codes = table.encode(many)
     assert codes.dtype == np.int32 and codes[-1] == -1
     pd.testing.assert_series_equal(pd.Series(table.column(codes)), many)
+
+
+@pytest.mark.parametrize("population", [None, 250])
+def test_the_analytics_units_share_the_services_polygons(services, population):
+    from geopandas.testing import assert_geodataframe_equal
+    from shapely.geometry import box
+
+    from geo_sigap.domain.admin import AdminLevel, AdminUnit
+    from geo_sigap.storage.units import units_frame, upsert_units
+    from tests.conftest import tiny_units
+
+    if population is not None:  # populations given: the frame's column is numeric
+        with services.db.session() as s:
+            upsert_units(s, [replace(u, population=population) for u in tiny_units()])
+    held = {id(u.geometry) for u in services.units}
+    got, _ = services.analytics_history.units()
+    with services.db.session() as s:  # what the analytics read from the table before
+        want = units_frame(s, [AdminLevel.KELURAHAN, AdminLevel.RW, AdminLevel.RT])
+    want = want[["code", "name", "level", "parent_code", "population", "geometry"]]
+    want["population"] = pd.to_numeric(want["population"], errors="coerce")
+    assert_geodataframe_equal(got, want.reset_index(drop=True))
+    assert {id(g) for g in got.geometry.values} <= held  # no second copy of a polygon
+    # units imported meanwhile (another process): the stamp differs, read from the table
+    with services.db.session() as s:
+        upsert_units(s, [AdminUnit("15.71.11.1003.RW001.RT009", AdminLevel.RT, "RT 009",
+                                   "15.71.11.1003.RW001",
+                                   box(103.5951, -1.6249, 103.5952, -1.6248))])
+    services.analytics_history.store()
+    again, _ = services.analytics_history.units()
+    assert len(again) == len(got) + 1
+
+
+def test_a_trim_soon_runs_once_for_a_burst_of_calls(monkeypatch):
+    import threading
+
+    if _malloc._glibc() is None:
+        pytest.skip("not glibc")
+    ran = threading.Event()
+    calls = []
+    monkeypatch.setattr(_malloc, "release_free_memory",
+                        lambda: (calls.append(1), ran.set()))
+    assert _malloc.release_free_memory_soon(0.05) is True
+    assert _malloc.release_free_memory_soon(0.05) is False  # one pending: joined
+    assert ran.wait(5)
+    _malloc._pending.join(5)
+    assert calls == [1]
+    assert _malloc.release_free_memory_soon(0.01) is True  # done: the next one schedules
+    _malloc._pending.join(5)
+    assert calls == [1, 1]

@@ -69,7 +69,7 @@ def _grid(config, side: int, seed: int):
 @pytest.fixture(scope="module")
 def engines(config):
     g = _grid(config, 24, 5)
-    ch = RoutingEngine(g, config, hierarchy_min_nodes=0, hierarchy_after=1)
+    ch = RoutingEngine(g, config, hierarchy_min_nodes=0, buckets_in_background=False)
     ch.prepare()
     return (g, RoutingEngine(g, config, guide_max_teams=0, hierarchy_min_nodes=10**9),
             RoutingEngine(g, config, hierarchy_min_nodes=10**9), ch)

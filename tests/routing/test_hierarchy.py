@@ -110,7 +110,7 @@ def grid(config):
 def test_engine_on_hierarchy_equals_plain_search(grid, config):
     g = grid
     plain = RoutingEngine(g, config, guide_max_teams=0, hierarchy_min_nodes=10**9)
-    ch = RoutingEngine(g, config, hierarchy_min_nodes=0, hierarchy_after=1)
+    ch = RoutingEngine(g, config, hierarchy_min_nodes=0, buckets_in_background=False)
     ch.prepare()
     rng = np.random.default_rng(3)
     for profile in ("motor", "mobil"):
@@ -137,7 +137,7 @@ def test_engine_on_hierarchy_equals_plain_search(grid, config):
 
 
 def test_hierarchy_saved_and_read_back(grid, config, tmp_path):
-    opts = dict(cache_dir=tmp_path, hierarchy_min_nodes=0, hierarchy_after=1)
+    opts = dict(cache_dir=tmp_path, hierarchy_min_nodes=0, buckets_in_background=False)
     first = RoutingEngine(grid, config, **opts)
     assert first.network("motor").ready_hierarchy is None  # nothing on disk yet
     first.prepare()
@@ -156,7 +156,7 @@ def test_hierarchy_saved_and_read_back(grid, config, tmp_path):
 
 def test_plain_search_answers_until_the_hierarchy_is_ready(grid, config, tmp_path):
     e = RoutingEngine(grid, config, cache_dir=tmp_path, hierarchy_min_nodes=0,
-                      hierarchy_after=1)
+                      buckets_in_background=False)
     inc = (float(grid.node_lon[30]), float(grid.node_lat[30]))
     pts = np.column_stack([grid.node_lon[::7], grid.node_lat[::7]])
     before = e.eta_from_teams(inc, pts, "mobil", k=3)
@@ -170,22 +170,39 @@ def test_plain_search_answers_until_the_hierarchy_is_ready(grid, config, tmp_pat
     np.testing.assert_allclose(after.eta_s[road], before.eta_s[road], rtol=1e-9)
 
 
-def test_buckets_made_when_positions_are_asked_again(grid, config):
-    e = RoutingEngine(grid, config, hierarchy_min_nodes=0, guide_max_teams=0)  # 2nd query
+def test_buckets_made_in_the_background_then_per_moved_team(grid, config):
+    e = RoutingEngine(grid, config, hierarchy_min_nodes=0, guide_max_teams=0)  # defaults
     e.prepare()
     pts = np.column_stack([grid.node_lon[::5], grid.node_lat[::5]])
     incs = [(float(grid.node_lon[i]), float(grid.node_lat[i])) for i in (3, 90, 200)]
+    assert e.eta_from_teams(incs[0], pts, "motor", k=2).method == "plain"  # not waited
+    e.wait_buckets()
     got = [e.eta_from_teams(inc, pts, "motor", k=2) for inc in incs]
-    assert [r.method for r in got] == ["plain", "hierarchy", "hierarchy"]
-    moved = pts.copy()
-    moved[0] += 1e-4  # one team moved: a new set of positions
-    assert e.eta_from_teams(incs[0], moved, "motor", k=2).method == "plain"
-    assert e.eta_from_teams(incs[0], moved, "motor", k=2).method == "hierarchy"
-    again = [e.eta_from_teams(inc, pts, "motor", k=2) for inc in incs]
-    for a, b in zip(got, again, strict=True):
-        road = (a.status == ROAD) & (b.status == ROAD)
-        assert road.sum() >= 2
-        np.testing.assert_allclose(a.eta_s[road], b.eta_s[road], rtol=1e-9)
+    assert [r.method for r in got] == ["hierarchy"] * 3
+    # later sets of positions: only the teams that moved are searched again
+    plain = RoutingEngine(grid, config, hierarchy_min_nodes=10**9, guide_max_teams=0)
+    rng = np.random.default_rng(8)
+    for step in range(6):
+        moved = pts.copy()
+        which = rng.choice(len(pts), int(rng.integers(1, 4)), replace=False)
+        moved[which] += rng.normal(0, 3e-4, (len(which), 2))
+        if step == 3:
+            moved = pts[::-1].copy()  # the same positions in another order: none moved
+        inc = incs[step % 3]
+        assert e.eta_from_teams(inc, moved, "motor").method == "plain"
+        e.wait_buckets()
+        got = e.eta_from_teams(inc, moved, "motor")
+        assert got.method == "hierarchy"
+        kept = e._last_buckets["motor"][1]
+        assert kept.searched <= (len(which) if step != 3 else 0)
+        want = plain.eta_from_teams(inc, moved, "motor")
+        assert np.array_equal(got.status, want.status)
+        np.testing.assert_allclose(got.eta_s, want.eta_s, rtol=1e-9)
+        np.testing.assert_allclose(got.distance_m, want.distance_m, rtol=1e-9)
+        for i in np.flatnonzero(got.status == ROAD)[:3]:
+            assert got.route(int(i)).geometry.length == pytest.approx(
+                want.route(int(i)).geometry.length, rel=1e-6)
+        pts = moved
 
 
 def test_small_graphs_keep_the_plain_search(tiny_engine):

@@ -122,7 +122,8 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
                  pdf: bool = True, em_permutations: int = 9999,
                  knox_permutations: int = 99, placement: pd.DataFrame | None = None,
                  target_min: float = 15.0, base=None,
-                 hotspots: Callable[[Quarter], object] | None = None) -> ReportPaths:
+                 hotspots: Callable[[Quarter], object] | None = None,
+                 printer=None) -> ReportPaths:
     """Write the rakor pack for ``quarter`` and return the paths.
 
     Parameters
@@ -157,6 +158,9 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
         :meth:`LiveAnalytics.hex_hotspots`, the result the live map shows); without it,
         :func:`geo_sigap.analytics.hotspots.hex_gi` is run here on the same incidents
         with the same parameters, which gives the same result.
+    printer : geo_sigap.analytics.report.render.Printer, optional
+        A browser started beforehand (it starts while the pack is computed); without it
+        one is started for the PDF.
     """
     from geo_sigap.analytics.report import figures as F
     from geo_sigap.analytics.report.render import write_pack
@@ -487,13 +491,20 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
             return Role.parse(r).label
         except Exception:  # noqa: BLE001
             return str(r)
-    ann["peran"] = ann["lead_role"].map(lambda r: role_name(r) if isinstance(r, str) else "–")
+
+    def per_value(col, fn):  # one call per distinct value (50,000 rows at city scale)
+        values = ann[col]
+        return values.map({v: fn(v) for v in values.dropna().unique()}).fillna("–") \
+            .astype(object)
+
+    ann["peran"] = per_value("lead_role", lambda r: role_name(r) if isinstance(r, str)
+                             else "–")
     ann["kategori"] = ann["category"].map(short_cat)
     ann["kelurahan"] = ann["kelurahan_code"].map(kel_label)
     team_name = dict(zip(teams["code"].astype(str), teams["name"].astype(str))) if len(teams) \
         else {}
-    ann["tim"] = ann["lead_team"].map(lambda t: team_name.get(t, t) if isinstance(t, str)
-                                      else "–")
+    ann["tim"] = per_value("lead_team", lambda t: team_name.get(t, t) if isinstance(t, str)
+                           else "–")
 
     def perf_table(by, label):
         s = summarise(ann, by)
@@ -598,7 +609,7 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     stem = f"rakor_{q}" + (f"_{kecamatan}" if kecamatan else "")
     html_path = out_dir / f"{stem}.html"
     pdf_path = out_dir / f"{stem}.pdf"
-    write_pack(pack, html_path, pdf_path if pdf else None)
+    write_pack(pack, html_path, pdf_path if pdf else None, printer=printer)
     step("HTML dan PDF ditulis" if pdf else "HTML ditulis")
     import matplotlib.pyplot as plt
 
