@@ -367,8 +367,10 @@ def main(argv=None) -> None:
     if args.gi_only:
         res.update(_gi_50k())
         res.update(_gi(30 if args.quick else 100, with_esda=not args.quick))
-        print(json.dumps(res) if args.json else "\n".join(
-            f"{k:<36} {v}" for k, v in res.items()))
+        if args.json:
+            print(json.dumps(res))
+        else:
+            _table(_gi_rows(res))
         return
     res.update(_demo_pack())
     if args.report_only:
@@ -387,6 +389,18 @@ def main(argv=None) -> None:
         ("KDE 1M titik (binning + FFT)", res["kde_1m_s"], ""),
         ("  scipy gaussian_kde (ekstrapolasi)", res["scipy_kde_1m_extrapolated_s"],
          f"×{res['scipy_kde_1m_extrapolated_s'] / res['kde_1m_s']:.0f} lebih lambat"),
+    ] + _gi_rows(res)
+    if "report_demo_s" in res:
+        rows.append(("Paket rakor triwulan demo (HTML + PDF)", res["report_demo_s"],
+                     f"{res['report_demo_pages']} halaman A4; beban mesin "
+                     f"{res['load_average']:.1f}"))
+    rows.append((f"Laporan rakor {res['report_incidents']} kejadian ({res['report_source']})",
+                 res["report_100k_s"], ""))
+    _table(rows)
+
+
+def _gi_rows(res: dict) -> list[tuple[str, float, str]]:
+    rows = [
         (f"Gi* {res['gistar_50k_units']:,} heksagon, panggilan pertama (proses baru)",
          res["gistar_50k_first_s"],
          f"impor {res['gistar_50k_imports_s']:.2f} s, bobot {res['gistar_50k_weights_s']:.2f}"
@@ -402,31 +416,33 @@ def main(argv=None) -> None:
          f"×{res['libpysal_queen_50k_s'] / res['queen_50k_s']:.0f}"),
         (f"Gi* {res['gi_units']} unit, aliran esda, proses baru (cache)", res["gi_10k_cold_s"],
          f"beban mesin {res['load_average_gi_10k']:.1f}"),
-        ("Gi* proses baru tanpa cache (kompilasi)", res["gi_10k_compile_s"], ""),
-        ("Gi* panggilan kedua (warm)", res["gi_10k_warm_s"], ""),
-        ("Gi* aliran bawaan, proses baru", res["gi_10k_fast_cold_s"], ""),
-        ("Gi* aliran bawaan, panggilan kedua", res["gi_10k_fast_warm_s"], ""),
+        ("  proses baru tanpa cache (kompilasi)", res["gi_10k_compile_s"], ""),
+        ("  panggilan kedua (benih baru)", res["gi_10k_warm_s"], ""),
+        (f"Gi* {res['gi_units']} unit, aliran bawaan, proses baru", res["gi_10k_fast_cold_s"],
+         ""),
+        ("  panggilan kedua (benih baru)", res["gi_10k_fast_warm_s"], ""),
     ]
     if "esda_gi_10k_cold_s" in res:
-        rows += [("esda G_Local proses baru", res["esda_gi_10k_cold_s"],
-                  f"×{res['esda_gi_10k_cold_s'] / res['gi_10k_cold_s']:.0f}"),
-                 ("esda G_Local warm", res["esda_gi_10k_warm_s"],
-                  f"×{res['esda_gi_10k_warm_s'] / res['gi_10k_warm_s']:.1f}; p sama pada "
-                  f"{100 * res['p_sim_same_as_esda_share']:.1f} % unit, sisanya seri yang "
-                  f"dipecah esda ({res['p_sim_outside_ties_vs_esda']} unit di luar itu)"),
-                 ("  esda proses baru / aliran bawaan proses baru",
-                  res["esda_gi_10k_cold_s"] / res["gi_10k_fast_cold_s"],
-                  f"(rasio); panggilan 95 % sama pada "
-                  f"{100 * res['fast_stream_same_95_call_vs_esda']:.1f} % unit")]
-    if "report_demo_s" in res:
-        rows.append(("Paket rakor triwulan demo (HTML + PDF)", res["report_demo_s"],
-                     f"{res['report_demo_pages']} halaman A4; beban mesin "
-                     f"{res['load_average']:.1f}"))
-    rows.append((f"Laporan rakor {res['report_incidents']} kejadian ({res['report_source']})",
-                 res["report_100k_s"], ""))
+        rows += [("esda G_Local proses baru (dengan impor)", res["esda_gi_10k_cold_s"],
+                  f"×{res['esda_gi_10k_cold_s'] / res['gi_10k_cold_s']:.0f} aliran esda, "
+                  f"×{res['esda_gi_10k_cold_s'] / res['gi_10k_fast_cold_s']:.0f} aliran bawaan"),
+                 ("esda G_Local panggilan kedua", res["esda_gi_10k_warm_s"],
+                  f"×{res['esda_gi_10k_warm_s'] / res['gi_10k_warm_s']:.1f} aliran esda, "
+                  f"×{res['esda_gi_10k_warm_s'] / res['gi_10k_fast_warm_s']:.0f} aliran "
+                  f"bawaan"),
+                 ("  p aliran esda = p esda", 100 * res["p_sim_same_as_esda_share"],
+                  f"% unit; sisanya seri yang dipecah esda "
+                  f"({res['p_sim_outside_ties_vs_esda']} unit di luar itu)", "%"),
+                 ("  keputusan 95 % aliran bawaan = esda",
+                  100 * res["fast_stream_same_95_call_vs_esda"], "% unit (angka acak lain)",
+                  "%")]
+    return rows
+
+
+def _table(rows) -> None:
     w = max(len(r[0]) for r in rows)
-    for name, s, note in rows:
-        print(f"{name:<{w}}  {s:9.3f} s  {note}")
+    for name, v, note, *unit in rows:
+        print(f"{name:<{w}}  {v:9.3f} {(unit or ['s'])[0]}  {note}")
 
 
 if __name__ == "__main__":

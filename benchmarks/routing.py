@@ -412,10 +412,13 @@ def run_network(label: str, build, cache: Path, config, *, team_counts, n_inc: i
     engine.prepare()
     ch_s = time.perf_counter() - t
     note = prep / "hierarchy_build.json"
-    if not on_disk:
-        note.write_text(json.dumps({"hierarchy_build_s": ch_s}))
-    ch_build_s = (json.loads(note.read_text())["hierarchy_build_s"] if note.exists()
-                  else None)
+    if not engine.use_hierarchy:  # a small network keeps the early-stop search
+        on_disk, ch_build_s = True, None
+    else:
+        if not on_disk:
+            note.write_text(json.dumps({"hierarchy_build_s": ch_s}))
+        ch_build_s = (json.loads(note.read_text())["hierarchy_build_s"] if note.exists()
+                      else None)
     engine_loads = []
     for _ in range(3):  # from the prepared data on disk, as at a service start
         t = time.perf_counter()
@@ -589,10 +592,12 @@ def _table(r: dict) -> None:
         print(f"\n{name}: {n['nodes']:,} nodes, {n['edges']:,} edges; graph load "
               f"{n['graph_load_s']:.3f} s, engine from prepared data {n['engine_load_s']:.3f} s "
               f"(first preparation {n['engine_prepare_first_s']:.1f} s), warm-up "
-              f"{n['warm_up_s']:.2f} s; contraction hierarchies (both profiles) built in "
-              f"{_f(n['hierarchy_build_s'], '.1f')} s"
-              f"{' now' if n['hierarchy_built_now'] else ' (an earlier run; read from disk now)'}, "
-              f"{sum(n['hierarchy_arcs'].values()):,} arcs")
+              f"{n['warm_up_s']:.2f} s; " + (
+                  "no contraction hierarchy (small network)" if n['hierarchy_build_s'] is None
+                  else f"contraction hierarchies (both profiles) built in "
+                  f"{n['hierarchy_build_s']:.1f} s"
+                  f"{' now' if n['hierarchy_built_now'] else ' (an earlier run; read now)'}, "
+                  f"{sum(n['hierarchy_arcs'].values()):,} arcs"))
         print(f"{'teams':>6} {'ours p50':>9} {'ours p95':>9} {'+routes':>8} {'engine':>7} "
               f"{'settled':>8} {'scipy lim p50':>14} "
               f"{'nx cutoff p50':>14} {'speed-up':>9} {'same':>5} {'peers ok':>9} "
@@ -606,6 +611,12 @@ def _table(r: dict) -> None:
                   f"{_f(v.get('speedup_vs_strongest_peer'), '.1f'):>8}× "
                   f"{v.get('answers_identical', '—')!s:>5} {v.get('peers_agree', '—')!s:>9} "
                   f"{_f(v.get('suggest_cpu_p50_ms')):>9}/{_f(v.get('scipy_limit_cpu_p50_ms'))}")
+        for k, v in n["by_teams"].items():
+            fold = _f(v.get('engine_speedup_vs_strongest_peer'), '.1f')
+            print(f"  {k} teams: engine alone {fold}× the strongest peer; cpu p95 "
+                  f"{_f(v.get('suggest_cpu_p95_ms'))} ms; "
+                  f"searches {v.get('searches_by')}; hierarchy buckets for these teams "
+                  f"ready {_f(v.get('buckets_ready_ms'), '.0f')} ms after their first query")
         if "cold" in n:
             c = n["cold"]
             print(f"  cold (new process, caches on disk"

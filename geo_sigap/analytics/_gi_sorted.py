@@ -91,9 +91,12 @@ def counts(y: np.ndarray, indptr: np.ndarray, indices: np.ndarray, perm: np.ndar
     hit_p, hit_j = np.nonzero(np.arange(K)[None, :] < k_of[ids])
     hit_u = ids[hit_p, hit_j]
     hit_k = card[hit_u]
-    hv = vals[hit_p]
-    hv[np.arange(len(hit_p)), hit_j] = y[n - 1]
-    hit_new = np.cumsum(hv, axis=1)[np.arange(len(hit_p)), hit_k - 1]
+    hit_new = np.empty(len(hit_p))
+    run = np.zeros(len(hit_p))
+    for j in range(K):  # the sum with y[n - 1] in the unit's place, in the same order
+        run += np.where(hit_j == j, y[n - 1], vals[hit_p, j])
+        at = hit_k - 1 == j
+        hit_new[at] = run[at]
     hit_old = S[hit_p, hit_k - 1]
     # checks of the stopping rule: every CHUNK permutations, from the first that can stop
     if stop_at > 0:

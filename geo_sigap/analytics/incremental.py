@@ -501,6 +501,9 @@ class LiveAnalytics:
                 self.hits += 1
                 return hit[1]
         value = build()
+        from geo_sigap._malloc import release_free_memory_soon
+
+        release_free_memory_soon()  # the build's temporary tables, freed but resident
         with self._lock:
             self.misses += 1
             self._cache[key] = (token, value)

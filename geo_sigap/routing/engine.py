@@ -1,8 +1,11 @@
 """The routing engine the dispatch service asks: travel times from teams to an incident.
 
 One compiled search per incident and profile, backwards from the incident over the
-reverse graph, stopping as soon as the requested answer cannot change. Coordinates
-in and out are (lon, lat) EPSG:4326; times are seconds, distances metres.
+reverse graph, stopping as soon as the requested answer cannot change. On a city-sized
+graph that search runs on the profile's contraction hierarchy
+(:mod:`geo_sigap.routing.hierarchy`) once it is ready, against per-team buckets kept for
+the current team positions; before that (and on small graphs) on the road graph itself.
+Coordinates in and out are (lon, lat) EPSG:4326; times are seconds, distances metres.
 """
 
 from __future__ import annotations

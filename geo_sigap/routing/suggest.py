@@ -11,6 +11,7 @@ Indonesia (``reason``) and English (``reason_en``).
 from __future__ import annotations
 
 import time as _time
+from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -196,7 +197,7 @@ def suggest(
         eta = np.zeros(0)
     ctx = _Context(tab, runs, row, run, at, eta, resp, stale, fresh, units, within, top_k,
                    stale_after, row.tolist(), eta.tolist(), resp.tolist(),
-                   tab.code_rank_list, unit_prefixes(units))
+                   tab.code_rank_list, unit_prefixes(units), run.tolist(), at.tolist())
     out = []
     for g, r in enumerate(wanted):
         kind = "lead" if category.lead == r and r == wanted[0] else "support"
@@ -289,6 +290,8 @@ class _Context(NamedTuple):
     resp_l: list[bool]
     code_rank_l: list[int]
     hold: set[str]  # every area code that holds the incident (see unit_prefixes)
+    run_l: list[int]
+    at_l: list[int]
 
     def ordered(self, sel: np.ndarray) -> list[int]:
         """``sel`` by ``(eta, team code)``, ties in the order given."""
@@ -304,8 +307,8 @@ class _Context(NamedTuple):
 
     def candidate(self, j: int) -> Candidate:
         tab, r = self.tab, self.row_l[j]
-        run = self.runs[int(self.run[j])]
-        res, i = run.res, int(self.at[j])
+        run = self.runs[self.run_l[j]]
+        res, i = run.res, self.at_l[j]
         code, name, role = tab.rows[r][:3]
         eta = float(res.eta_s[i])
         dist = float(res.distance_m[i])
@@ -421,15 +424,22 @@ def _reason(c: Candidate, nearest: Candidate, resp: Candidate | None, pick: Cand
                       cmp=("lebih lama", "slower") if diff >= 0 else ("lebih cepat", "faster"),
                       x=note)
     if c.stale_position:
-        s = _t(" Posisi terakhir lebih tua dari {a}: dihitung dari pos.",
-               " Last position older than {a}: computed from the post.",
-               a=_minutes(stale_after.total_seconds()))
+        s = _stale_note(stale_after.total_seconds())
         ids, ens = ids + s[0], ens + s[1]
     elif c.position_source == "pos":
-        s = _t(" Tanpa posisi terakhir: dihitung dari pos.",
-               " No last position: computed from the post.")
+        s = _POST_NOTE
         ids, ens = ids + s[0], ens + s[1]
     return ids, ens
+
+
+@lru_cache(maxsize=64)
+def _stale_note(seconds: float) -> tuple[str, str]:
+    return _t(" Posisi terakhir lebih tua dari {a}: dihitung dari pos.",
+              " Last position older than {a}: computed from the post.", a=_minutes(seconds))
+
+
+_POST_NOTE = (" Tanpa posisi terakhir: dihitung dari pos.",
+              " No last position: computed from the post.")
 
 
 def _t(text_id: str, text_en: str, **kw: Any) -> tuple[str, str]:
@@ -443,6 +453,7 @@ def _t(text_id: str, text_en: str, **kw: Any) -> tuple[str, str]:
     return text_id.format_map(ids), text_en.format_map(ens)
 
 
+@lru_cache(maxsize=4096)
 def _minutes(seconds: float | None) -> tuple[str, str]:
     """``("4,5 menit", "4.5 min")``."""
     if seconds is None:

@@ -209,3 +209,22 @@ def test_the_analytics_units_share_the_services_polygons(services, population):
     services.analytics_history.store()
     again, _ = services.analytics_history.units()
     assert len(again) == len(got) + 1
+
+
+def test_a_trim_soon_runs_once_for_a_burst_of_calls(monkeypatch):
+    import threading
+
+    if _malloc._glibc() is None:
+        pytest.skip("not glibc")
+    ran = threading.Event()
+    calls = []
+    monkeypatch.setattr(_malloc, "release_free_memory",
+                        lambda: (calls.append(1), ran.set()))
+    assert _malloc.release_free_memory_soon(0.05) is True
+    assert _malloc.release_free_memory_soon(0.05) is False  # one pending: joined
+    assert ran.wait(5)
+    _malloc._pending.join(5)
+    assert calls == [1]
+    assert _malloc.release_free_memory_soon(0.01) is True  # done: the next one schedules
+    _malloc._pending.join(5)
+    assert calls == [1, 1]
