@@ -30,8 +30,19 @@ def monthly_by_category(incidents: pd.DataFrame, start=None, end=None) -> pd.Dat
     months = pd.period_range(start.tz_localize(None) if start.tzinfo else start,
                              (end.tz_localize(None) if end.tzinfo else end)
                              - pd.Timedelta(1, "s"), freq="M").astype(str)
-    lab = t.dt.strftime("%Y-%m")
+    lab = month_labels(t)
     return (pd.crosstab(lab, incidents["category"]).reindex(months).fillna(0).astype(int))
+
+
+def month_labels(times: pd.Series) -> pd.Series:
+    """``times.dt.strftime("%Y-%m")`` (the months as the clock shows them), formatted once
+    per distinct month instead of once per incident (400,000 at city scale)."""
+    key = (times.dt.year.to_numpy(np.int64) * 12 + times.dt.month.to_numpy(np.int64) - 1)
+    uniq, inv = np.unique(key, return_inverse=True)
+    words = np.array([f"{k // 12:04d}-{k % 12 + 1:02d}" for k in uniq.tolist()], dtype=object)
+    dtype = times.iloc[:0].dt.strftime("%Y-%m").dtype  # the dtype strftime gives
+    return pd.Series(words[inv.ravel()] if len(uniq) else np.array([], dtype=object),
+                     index=times.index, name=times.name).astype(dtype)
 
 
 def binom_half_p(k: int, n: int) -> float:

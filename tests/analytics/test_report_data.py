@@ -136,3 +136,29 @@ def test_the_pack_does_not_import_scipy_stats():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("freq", ["quarter", "month"])
+def test_slice_positions_equal_the_labels(freq):
+    """The pattern test's slice of each incident through integer keys equals looking its
+    label up among the slices (labels outside them, and a malformed one, give -1)."""
+    from geo_sigap.analytics.emerging import _slice_index, slice_labels
+
+    rng = np.random.default_rng(5)
+    t = pd.Series(pd.to_datetime(rng.integers(1.6e9, 1.8e9, 20000), unit="s", utc=True)
+                  .tz_convert("Asia/Jakarta"), name="reported_at")
+    lab = slice_labels(t, freq)
+    # a quarter 9 (month 13) of 2026 would be 2028Q1 (2027-01) as a plain key
+    slices = sorted(lab.unique())[3:-3] + ["2026Q9" if freq == "quarter" else "2026-13", "x"]
+    np.testing.assert_array_equal(_slice_index(t, slices, freq),
+                                  pd.Index(slices).get_indexer(lab))
+
+
+def test_month_labels_equal_strftime():
+    from geo_sigap.analytics.temporal import month_labels
+
+    rng = np.random.default_rng(6)
+    t = pd.Series(pd.to_datetime(rng.integers(1.6e9, 1.8e9, 20000), unit="s", utc=True)
+                  .tz_convert("Asia/Jakarta"), name="reported_at")
+    pd.testing.assert_series_equal(month_labels(t), t.dt.strftime("%Y-%m"))
+    pd.testing.assert_series_equal(month_labels(t.iloc[:0]), t.iloc[:0].dt.strftime("%Y-%m"))

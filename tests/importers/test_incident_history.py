@@ -169,6 +169,39 @@ def test_streaming_import_stores_what_the_row_by_row_import_stores(area, tmp_pat
                         .limit(1)) is not None
 
 
+def test_refusals_name_rows_in_both_languages(area, tmp_path):
+    """Every kind of wrong row, in the streaming and the row-by-row reader: the same rows,
+    "baris N: …" in Indonesian and "row N: …" in English."""
+    db, cats = area, load_categories()
+    rows = _rows(random.Random(8), 12, "F")
+    rows[1]["category"] = "banjirr"
+    rows[2]["lon"] = "abc"
+    rows[3]["reported_at"] = ""
+    rows[4].update(verified_at="2024-01-01T00:00:00+00:00",
+                   reported_at="2024-01-02T00:00:00+00:00", dispatched_at="", en_route_at="",
+                   on_scene_at="", handled_at="", resolved_at="", rejected_at="",
+                   lead_team="", support_teams="")
+    rows[5]["ticket"] = rows[0]["ticket"]
+    rows[6]["channel"] = "merpati"
+    _write(tmp_path / "f.csv", rows)
+    for run in (lambda: import_incidents_csv(db, tmp_path / "f.csv", cats,
+                                             placer_from_db(db), chunk_rows=4),
+                lambda: read_incidents(tmp_path / "f.csv", cats)):
+        with pytest.raises(ImportFailed) as e:
+            run()
+        ids, ens = e.value.details["errors"], e.value.details["errors_en"]
+        assert [x.split(":")[0] for x in ids] == [f"baris {n}" for n in (3, 4, 5, 6, 7, 8)]
+        assert [x.split(":")[0] for x in ens] == [f"row {n}" for n in (3, 4, 5, 6, 7, 8)]
+        assert "baris" not in e.value.message_en and "ditolak" in e.value.message_id
+    rows = _rows(random.Random(8), 3, "G")
+    rows[0]["lead_team"] = "XYZ-9"
+    _write(tmp_path / "g.csv", rows)
+    with pytest.raises(ImportFailed) as e:
+        import_incidents_csv(db, tmp_path / "g.csv", cats, placer_from_db(db))
+    assert "kode tim tidak dikenal: XYZ-9" in e.value.message_id
+    assert "unknown team code(s): XYZ-9" in e.value.message_en
+
+
 def test_a_refused_first_load_leaves_keys_and_indexes(area, tmp_path):
     """A bad row late in the file: nothing stored, and what the load set aside (indexes,
     on PostgreSQL the foreign keys) is there again (the transaction is rolled back)."""
@@ -181,6 +214,11 @@ def test_a_refused_first_load_leaves_keys_and_indexes(area, tmp_path):
         import_incidents_csv(db, tmp_path / "e.csv", cats, placer_from_db(db),
                              chunk_rows=100)
     assert "baris 352" in e.value.message_id and "reported_at" in e.value.message_id
+    # the row named in each language
+    assert "row 352: reported_at is not a readable time" in e.value.message_en
+    assert "baris" not in e.value.message_en and "tidak" not in e.value.message_en
+    assert e.value.details["errors"][0].startswith("baris 352")
+    assert e.value.details["errors_en"][0].startswith("row 352")
     assert _constraints(db) == before
     with db.session() as s:
         assert s.scalar(text("SELECT count(*) FROM incidents")) == 0
