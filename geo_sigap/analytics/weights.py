@@ -145,12 +145,13 @@ class HexGrid:
         ang = np.deg2rad(np.arange(6) * 60 + 30)
         xs = cx[:, None] + R * np.cos(ang)[None, :]
         ys = cy[:, None] + R * np.sin(ang)[None, :]
-        coords = np.stack([xs, ys], axis=-1)
+        # the corners projected once as arrays (what GeoDataFrame.to_crs does per vertex)
+        lon, lat = to_lonlat(xs.ravel(), ys.ravel(), crs=self.crs)
+        coords = np.stack([lon.reshape(xs.shape), lat.reshape(xs.shape)], axis=-1)
         coords = np.concatenate([coords, coords[:, :1]], axis=1)
         polys = shapely.polygons(coords)
-        g = gpd.GeoDataFrame({"code": self.codes(), "level": "hex"}, geometry=polys,
-                             crs=self.crs)
-        return g.to_crs(WGS84)
+        return gpd.GeoDataFrame({"code": self.codes(), "level": "hex"}, geometry=polys,
+                                crs=WGS84)
 
 
 def _pack(q: np.ndarray, r: np.ndarray) -> np.ndarray:

@@ -512,12 +512,14 @@ def import_incidents_csv(db, path: str | Path, categories: CategoryTable, placer
     rolled back: nothing is written. Tickets already stored are skipped (looked up chunk
     by chunk). Progress: ``("menyimpan", rows done, rows in the file)``
     (``"memeriksa laporan"`` once writing stopped, ``"menyusun indeks"`` at the end).
+    After a large load on PostgreSQL the tables are vacuumed once it has committed
+    (:func:`geo_sigap.storage.bulk.vacuum_after_load`: index-only reads for the service).
     Returns ``{inserted, skipped_existing, outside_coverage}``.
     """
     from sqlalchemy import select
 
     from geo_sigap.storage.audit import append
-    from geo_sigap.storage.bulk import BulkWriter
+    from geo_sigap.storage.bulk import VACUUM_AFTER_ROWS, BulkWriter, vacuum_after_load
     from geo_sigap.storage.tables import TeamRow
 
     path = Path(path)
@@ -561,6 +563,8 @@ def import_incidents_csv(db, path: str | Path, categories: CategoryTable, placer
             writer.finish()
         append(s, AuditEntry(at=now, actor=actor, actor_role="admin", action="import_incidents",
                              details={"count": inserted, "file": path.name}))
+    if inserted >= VACUUM_AFTER_ROWS:
+        vacuum_after_load(db)
     return {"inserted": inserted, "skipped_existing": skipped, "outside_coverage": outside}
 
 

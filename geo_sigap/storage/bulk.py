@@ -106,6 +106,28 @@ def copy_text(columns: list) -> bytes:
     return ("\n".join(map("\t".join, zip(*fields, strict=True))) + "\n").encode("utf-8")
 
 
+VACUUM_AFTER_ROWS = 50_000
+
+
+def vacuum_after_load(db) -> None:
+    """After a large load has committed, on PostgreSQL: ``VACUUM`` the two tables, which
+    marks the new pages all-visible. Until then (autovacuum comes when it comes) an
+    index-only read — the stored quarters' check on ``ix_incidents_reported_updated``,
+    ``max(updated_at)`` — still visits every row it counts in the table (L: 24 quarter
+    checks 0.89 s -> 0.28 s). Readers and writers go on meanwhile (no lock against
+    them); nothing to do on SQLite. A failure is logged, never raised: the load is
+    committed."""
+    if not db.is_postgres:
+        return
+    import logging
+
+    try:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(text("VACUUM incidents, assignments"))
+    except Exception as exc:  # noqa: BLE001 - an optimisation; the data is stored
+        logging.getLogger(__name__).warning("VACUUM after the import failed: %s", exc)
+
+
 class BulkWriter:
     """Stores many incidents (and their lead/support assignments) inside the session's
     transaction.

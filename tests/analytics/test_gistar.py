@@ -488,3 +488,21 @@ def test_local_moran_sorted_counts_equal_the_compiled_loop():
                                               got.Is, float(143 / (got.z ** 2).sum()),
                                               _kernels.MORAN, True)
     np.testing.assert_array_equal(got.p_folded, (np.minimum(larger, smaller) + 1) / 1000)
+
+
+def test_hex_cells_are_the_projected_hexagons():
+    # the cells' polygons equal the metric hexagons reprojected by geopandas, vertex for vertex
+    import geopandas as gpd
+    import shapely
+
+    units = S.lattice_units()
+    grid = hex_grid(units.loc[units["level"] == "kelurahan"], 250)
+    got = grid.to_geodataframe()
+    cx, cy = grid.centres()
+    ang = np.deg2rad(np.arange(7) % 6 * 60 + 30)
+    metric = shapely.polygons(np.stack([cx[:, None] + grid.radius_m * np.cos(ang),
+                                        cy[:, None] + grid.radius_m * np.sin(ang)], axis=-1))
+    want = gpd.GeoSeries(metric, crs=grid.crs).to_crs("EPSG:4326")
+    assert got.crs == want.crs and got["code"].tolist() == grid.codes().tolist()
+    np.testing.assert_array_equal(shapely.get_coordinates(got.geometry.to_numpy()),
+                                  shapely.get_coordinates(want.to_numpy()))
