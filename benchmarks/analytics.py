@@ -7,13 +7,25 @@ Run from the repository root::
 - KDE: 1,000,000 incidents, quartic kernel, binning + FFT; against scipy's
   ``gaussian_kde`` timed on a subsample and extrapolated linearly in points
   (it is O(points × cells); running it on 1M points would take about an hour).
-- Gi*: 10,000 square polygons (Queen), 999 permutations from esda's stream (so that the
-  pseudo p-values can be compared; they differ only where esda's rounded comparison
-  breaks an exact tie of counts). "cold" = the first call in a
+- Gi* at 50,000 units, as the live map and the rakor pack run it
+  (:func:`geo_sigap.analytics.hotspots.hex_gi`: 250 m hexagons, 9,999 permutations,
+  stopping where a cell is certainly not significant at 90 %): "first" is a new Python
+  process, timed by the parent from spawning it to the classes (interpreter start,
+  every import, the grid's adjacency and Gi* weights, counting 150,000 incidents into
+  cells, the test; only reading the benchmark's input arrays is left out); "warm" is a
+  second call in that process with a new seed. The same for 50,000 square polygons
+  (Queen) with ``gi_star(y, w, permutations=999)``, esda's default; their Queen weights
+  are timed against libpysal's ``Queen.from_dataframe`` (same matrix checked).
+- Gi* against esda: 10,000 square polygons (Queen), 999 permutations from esda's stream
+  (so that the pseudo p-values can be compared; they differ only where esda's rounded
+  comparison breaks an exact tie of counts: ``p_sim_outside_ties_vs_esda`` counts the
+  units where no breaking of ties gives esda's p, expected 0) and from the default stream (other random
+  numbers: the share of units in the same class is given). "cold" = the first call in a
   fresh Python process, timed from ``import`` to result (compiled kernel loaded from the
   on-disk numba cache; ``gi_10k_compile_s`` is the same with an empty cache, i.e. the
-  very first run after install). "warm" = a second call in one process. esda's
-  ``G_Local`` is run the same way in a fresh process (its JIT is not cached).
+  very first run after install). "warm" = a second call in one process with a new
+  seed. esda's ``G_Local`` is run the same way in a fresh process, timed from its
+  imports and its ``W`` (its JIT is not cached).
 - Report: the rakor pack (HTML + PDF printed by headless Chromium) of the demo quarter
   (2026Q3), then the full pack for 100,000 incidents resampled from the demo history
   with ~50 m jitter (synthetic history when the demo data is absent). The machine's load
@@ -66,26 +78,31 @@ t0 = time.perf_counter()
 import numpy as np, scipy.sparse as sp
 a = sp.load_npz(sys.argv[1]); y = np.load(sys.argv[2])
 t1 = time.perf_counter()
-if sys.argv[3] == "ours":
-    from geo_sigap.analytics.gistar import gi_star
+counts = None
+if sys.argv[3] in ("ours", "fast"):
+    from geo_sigap.analytics import gistar as G
     # esda's permutation stream, so that the p-values can be compared with esda's
-    r = gi_star(y, a, permutations=999, seed=1, stream="esda")
+    stream = "esda" if sys.argv[3] == "ours" else "fast"
+    r = G.gi_star(y, a, permutations=999, seed=1, stream=stream)
     t2 = time.perf_counter()
-    r = gi_star(y, a, permutations=999, seed=1, stream="esda")
+    G.gi_star(y, a, permutations=999, seed=2, stream=stream)  # warm: a new seed
     t3 = time.perf_counter()
-    p = r.p_sim
+    sw = G.star_weights(a)
+    (lg, sm, _), = G._counts([y], sw, G.permuted_ids(len(y), sw.max_card, 999, 1, stream),
+                            0, stream == "fast")
+    counts = np.stack([lg, sm])
 else:
     warnings.simplefilter("ignore")
     from libpysal.weights import WSP
     import esda
-    w = WSP(a).to_W(silence_warnings=True)
-    t1 = time.perf_counter()
+    w = WSP(a).to_W(silence_warnings=True)  # esda timed with its imports and its W
     r = esda.G_Local(y, w, star=True, transform="R", permutations=999, seed=1, n_jobs=1)
     t2 = time.perf_counter()
-    r = esda.G_Local(y, w, star=True, transform="R", permutations=999, seed=1, n_jobs=1)
+    esda.G_Local(y, w, star=True, transform="R", permutations=999, seed=2, n_jobs=1)
     t3 = time.perf_counter()
-    p = r.p_sim
-np.save(sys.argv[4], np.asarray(p, dtype=float))
+np.save(sys.argv[4], np.asarray(r.p_sim, dtype=float))
+if counts is not None:
+    np.save(sys.argv[4] + ".counts.npy", counts)
 print(t2 - t1, t3 - t2)
 """
 
@@ -95,6 +112,133 @@ def _child(kind: str, a_path: str, y_path: str, out: str, env: dict | None = Non
                          capture_output=True, text=True, cwd=ROOT, env=env, check=True)
     cold, warm = (float(v) for v in res.stdout.split()[-2:])
     return cold, warm
+
+
+_FIRST = """
+import sys, time
+import numpy as np
+t0 = time.time()
+inp = np.load(sys.argv[1])
+load = time.time() - t0
+t1 = time.perf_counter()
+from geo_sigap.analytics.gistar import gi_star, star_weights
+if sys.argv[2] == "hex":
+    from geo_sigap.analytics.hotspots import hex_gi
+    from geo_sigap.analytics.weights import HexGrid
+    t2 = time.perf_counter()
+    grid = HexGrid(250.0, inp["q"], inp["r"], crs=str(inp["crs"]))
+    w = star_weights(grid.adjacency())
+    t3 = time.perf_counter()
+    r = hex_gi(grid, w, inp["lon"], inp["lat"])
+    cls, p = r.classes, r.gi.p_folded
+    t_end = time.time()
+    t4 = time.perf_counter()
+    hex_gi(grid, w, inp["lon"], inp["lat"], seed=54321)
+else:
+    import scipy.sparse as sp
+    t2 = time.perf_counter()
+    a = sp.csr_matrix((inp["data"], inp["indices"], inp["indptr"]))
+    w = star_weights(a)
+    t3 = time.perf_counter()
+    g = gi_star(inp["y"], w, permutations=999)
+    cls, p = g.classes(), g.p_folded
+    t_end = time.time()
+    t4 = time.perf_counter()
+    gi_star(inp["y"], w, permutations=999, seed=54321)
+t5 = time.perf_counter()
+np.savez(sys.argv[3], classes=cls, p=p)
+print(load, t_end, t2 - t1, t3 - t2, t4 - t3, t5 - t4, "numba" in sys.modules)
+"""
+
+
+def _first_call(kind: str, inp: str, out: str) -> dict:
+    """One new process running the 50k case ``kind`` (see the module docstring)."""
+    t0 = time.time()
+    res = subprocess.run([sys.executable, "-c", _FIRST, inp, kind, out], capture_output=True,
+                         text=True, cwd=ROOT, check=True)
+    load, t_end, imports, weights, test, warm = (float(v) for v in res.stdout.split()[-7:-1])
+    return {"first_s": t_end - t0 - load, "imports_s": imports, "weights_s": weights,
+            "test_s": test, "warm_s": warm, "numba": res.stdout.split()[-1] == "True"}
+
+
+def _libpysal_queen(units):
+    """The strongest peer's Queen weights (libpysal, as its docs build them)."""
+    import warnings
+
+    import scipy.sparse as sp
+    from libpysal.weights import Queen
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w = Queen.from_dataframe(units, use_index=False, silence_warnings=True)
+    return sp.csr_matrix(w.sparse, dtype=np.float64)
+
+
+def _gi_50k() -> dict:
+    """Gi* on 50,000 hexagons (the live map's / rakor pack's test) and on 50,000 Queen
+    squares (999 permutations), each the first call of a new process."""
+    import geopandas as gpd
+    import shapely
+
+    from geo_sigap.analytics import _synthetic as S
+    from geo_sigap.analytics.weights import hex_grid, queen_weights, to_lonlat
+
+    crs = "EPSG:32748"  # around Kota Jambi
+    x0, y0 = 390_000.0, 9_790_000.0
+    area = gpd.GeoSeries([shapely.box(x0, y0, x0 + 61_000, y0 + 44_500)], crs=crs)
+    grid = hex_grid(area, 250.0, crs=crs)
+    cx, cy = grid.centres()
+    rng = np.random.default_rng(12)
+    n_bg, n_hot = 120_000, 30_000
+    pick = rng.integers(0, len(cx), 40)  # 40 planted hot areas of ~400 m
+    px = np.r_[rng.uniform(cx.min(), cx.max(), n_bg),
+               cx[pick].repeat(n_hot // 40) + rng.normal(0, 400, n_hot)]
+    py = np.r_[rng.uniform(cy.min(), cy.max(), n_bg),
+               cy[pick].repeat(n_hot // 40) + rng.normal(0, 400, n_hot)]
+    lon, lat = to_lonlat(px, py, crs=crs)
+    squares = S.square_grid(224)  # 50,176 squares
+    t = time.perf_counter()
+    a = queen_weights(squares)
+    queen_s = time.perf_counter() - t
+    t = time.perf_counter()
+    ref = _libpysal_queen(squares)
+    libpysal_s = time.perf_counter() - t
+    y = rng.poisson(2.0, a.shape[0]).astype(float)
+    out = {"gistar_50k_units": int(len(grid.q)), "gistar_50k_incidents": int(len(lon)),
+           "gistar_50k_queen_units": int(a.shape[0]), "queen_50k_s": queen_s,
+           "libpysal_queen_50k_s": libpysal_s, "queen_50k_same_as_libpysal":
+           bool((a != ref).nnz == 0)}
+    with tempfile.TemporaryDirectory() as tmp:
+        hex_in, sq_in = os.path.join(tmp, "hex.npz"), os.path.join(tmp, "sq.npz")
+        np.savez(hex_in, q=grid.q, r=grid.r, crs=crs, lon=lon, lat=lat)
+        np.savez(sq_in, data=a.data, indices=a.indices, indptr=a.indptr, y=y)
+        out["load_average_gistar_50k"] = os.getloadavg()[0]
+        for kind, inp, key in (("hex", hex_in, "gistar_50k"), ("queen", sq_in,
+                                                              "gistar_50k_queen999")):
+            runs = [_first_call(kind, inp, os.path.join(tmp, f"{kind}{i}.npz"))
+                    for i in range(3)]
+            best = min(runs, key=lambda r: r["first_s"])  # the least disturbed of three
+            for f in ("first_s", "imports_s", "weights_s", "test_s", "warm_s"):
+                out[f"{key}_{f}"] = best[f]
+            out[f"{key}_loads_numba"] = best["numba"]
+            c0, c1 = (np.load(os.path.join(tmp, f"{kind}{i}.npz"))["classes"] for i in (0, 1))
+            out[f"{key}_same_classes_every_run"] = bool((c0 == c1).all())
+        cls = np.load(os.path.join(tmp, "hex0.npz"))["classes"]
+        out["gistar_50k_hot_cells"] = int((cls > 0).sum())
+    return out
+
+
+def _outside_ties(p_esda, larger, smaller, P: int) -> int:
+    """Units whose esda p_sim no way of breaking the exact ties gives: its count of
+    permuted statistics ≥ the observed one must lie in ``[P - #≤, #≥]`` (ours)."""
+    bad = 0
+    for pe, ge, le in zip(p_esda, larger, smaller):
+        if ge < 0:  # island
+            continue
+        L = np.arange(P - le, ge + 1)
+        if not np.isclose((np.minimum(L, P - L) + 1) / (P + 1), pe, atol=1e-6).any():
+            bad += 1
+    return bad
 
 
 def _gi(n_side: int, with_esda: bool) -> dict:
@@ -116,11 +260,23 @@ def _gi(n_side: int, with_esda: bool) -> dict:
         out["gi_10k_compile_s"], _ = _child("ours", ap, yp, os.path.join(tmp, "p0.npy"), env)
         cold, warm = _child("ours", ap, yp, os.path.join(tmp, "p1.npy"), env)
         out["gi_10k_cold_s"], out["gi_10k_warm_s"] = cold, warm
+        fc, fw = _child("fast", ap, yp, os.path.join(tmp, "p3.npy"), env)
+        out["gi_10k_fast_cold_s"], out["gi_10k_fast_warm_s"] = fc, fw
+        out["load_average_gi_10k"] = os.getloadavg()[0]
         if with_esda:
             ec, ew = _child("esda", ap, yp, os.path.join(tmp, "p2.npy"))
             out["esda_gi_10k_cold_s"], out["esda_gi_10k_warm_s"] = ec, ew
             p1, p2 = np.load(os.path.join(tmp, "p1.npy")), np.load(os.path.join(tmp, "p2.npy"))
+            p3 = np.load(os.path.join(tmp, "p3.npy"))
             out["p_sim_max_abs_diff_vs_esda"] = float(np.nanmax(np.abs(p1 - p2)))
+            out["p_sim_same_as_esda_share"] = float(np.mean(np.isclose(p1, p2, atol=1e-6)))
+            # esda compares rounded statistics, so a permuted total equal to the observed
+            # one falls either way there: its p must be one that breaking those ties gives
+            larger, smaller = np.load(os.path.join(tmp, "p1.npy.counts.npy"))
+            out["p_sim_outside_ties_vs_esda"] = _outside_ties(p2, larger, smaller, 999)
+            # the default stream draws other numbers: how often the 95 % call agrees
+            out["fast_stream_same_95_call_vs_esda"] = float(((p3 <= 0.05) == (p2 <= 0.05))
+                                                            .mean())
     return out
 
 
@@ -202,10 +358,20 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--quick", action="store_true", help="smaller sizes, no esda")
+    ap.add_argument("--gi-only", action="store_true",
+                    help="only Gi* (50k units; 10k against esda unless --quick)")
     ap.add_argument("--report-only", action="store_true",
                     help="only the rakor packs (demo quarter, then 100k incidents)")
     args = ap.parse_args(argv)
     res = {}
+    if args.gi_only:
+        res.update(_gi_50k())
+        res.update(_gi(30 if args.quick else 100, with_esda=not args.quick))
+        if args.json:
+            print(json.dumps(res))
+        else:
+            _table(_gi_rows(res))
+        return
     res.update(_demo_pack())
     if args.report_only:
         res.update(_report(10_000 if args.quick else 100_000))
@@ -213,6 +379,7 @@ def main(argv=None) -> None:
             f"{k:<22} {v}" for k, v in res.items()))
         return
     res.update(_kde(100_000 if args.quick else 1_000_000))
+    res.update(_gi_50k())
     res.update(_gi(30 if args.quick else 100, with_esda=not args.quick))
     res.update(_report(10_000 if args.quick else 100_000))
     if args.json:
@@ -222,25 +389,60 @@ def main(argv=None) -> None:
         ("KDE 1M titik (binning + FFT)", res["kde_1m_s"], ""),
         ("  scipy gaussian_kde (ekstrapolasi)", res["scipy_kde_1m_extrapolated_s"],
          f"×{res['scipy_kde_1m_extrapolated_s'] / res['kde_1m_s']:.0f} lebih lambat"),
-        (f"Gi* {res['gi_units']} unit, proses baru (cache)", res["gi_10k_cold_s"], ""),
-        ("Gi* proses baru tanpa cache (kompilasi)", res["gi_10k_compile_s"], ""),
-        ("Gi* panggilan kedua (warm)", res["gi_10k_warm_s"], ""),
-    ]
-    if "esda_gi_10k_cold_s" in res:
-        rows += [("esda G_Local proses baru", res["esda_gi_10k_cold_s"],
-                  f"×{res['esda_gi_10k_cold_s'] / res['gi_10k_cold_s']:.0f}"),
-                 ("esda G_Local warm", res["esda_gi_10k_warm_s"],
-                  f"×{res['esda_gi_10k_warm_s'] / res['gi_10k_warm_s']:.1f}; "
-                  f"selisih p maks {res['p_sim_max_abs_diff_vs_esda']:.1e}")]
+    ] + _gi_rows(res)
     if "report_demo_s" in res:
         rows.append(("Paket rakor triwulan demo (HTML + PDF)", res["report_demo_s"],
                      f"{res['report_demo_pages']} halaman A4; beban mesin "
                      f"{res['load_average']:.1f}"))
     rows.append((f"Laporan rakor {res['report_incidents']} kejadian ({res['report_source']})",
                  res["report_100k_s"], ""))
+    _table(rows)
+
+
+def _gi_rows(res: dict) -> list[tuple[str, float, str]]:
+    rows = [
+        (f"Gi* {res['gistar_50k_units']:,} heksagon, panggilan pertama (proses baru)",
+         res["gistar_50k_first_s"],
+         f"impor {res['gistar_50k_imports_s']:.2f} s, bobot {res['gistar_50k_weights_s']:.2f}"
+         f" s, uji {res['gistar_50k_test_s']:.2f} s; 9.999 permutasi; beban mesin "
+         f"{res['load_average_gistar_50k']:.1f}"),
+        ("  panggilan kedua (benih baru)", res["gistar_50k_warm_s"], ""),
+        (f"Gi* {res['gistar_50k_queen_units']:,} persegi (Queen), 999 permutasi, pertama",
+         res["gistar_50k_queen999_first_s"], ""),
+        ("  panggilan kedua (benih baru)", res["gistar_50k_queen999_warm_s"], ""),
+        (f"Bobot Queen {res['gistar_50k_queen_units']:,} poligon", res["queen_50k_s"],
+         "sama dengan libpysal" if res["queen_50k_same_as_libpysal"] else "BEDA dari libpysal"),
+        ("  libpysal Queen.from_dataframe", res["libpysal_queen_50k_s"],
+         f"×{res['libpysal_queen_50k_s'] / res['queen_50k_s']:.0f}"),
+        (f"Gi* {res['gi_units']} unit, aliran esda, proses baru (cache)", res["gi_10k_cold_s"],
+         f"beban mesin {res['load_average_gi_10k']:.1f}"),
+        ("  proses baru tanpa cache (kompilasi)", res["gi_10k_compile_s"], ""),
+        ("  panggilan kedua (benih baru)", res["gi_10k_warm_s"], ""),
+        (f"Gi* {res['gi_units']} unit, aliran bawaan, proses baru", res["gi_10k_fast_cold_s"],
+         ""),
+        ("  panggilan kedua (benih baru)", res["gi_10k_fast_warm_s"], ""),
+    ]
+    if "esda_gi_10k_cold_s" in res:
+        rows += [("esda G_Local proses baru (dengan impor)", res["esda_gi_10k_cold_s"],
+                  f"×{res['esda_gi_10k_cold_s'] / res['gi_10k_cold_s']:.0f} aliran esda, "
+                  f"×{res['esda_gi_10k_cold_s'] / res['gi_10k_fast_cold_s']:.0f} aliran bawaan"),
+                 ("esda G_Local panggilan kedua", res["esda_gi_10k_warm_s"],
+                  f"×{res['esda_gi_10k_warm_s'] / res['gi_10k_warm_s']:.1f} aliran esda, "
+                  f"×{res['esda_gi_10k_warm_s'] / res['gi_10k_fast_warm_s']:.0f} aliran "
+                  f"bawaan"),
+                 ("  p aliran esda = p esda", 100 * res["p_sim_same_as_esda_share"],
+                  f"% unit; sisanya seri yang dipecah esda "
+                  f"({res['p_sim_outside_ties_vs_esda']} unit di luar itu)", "%"),
+                 ("  keputusan 95 % aliran bawaan = esda",
+                  100 * res["fast_stream_same_95_call_vs_esda"], "% unit (angka acak lain)",
+                  "%")]
+    return rows
+
+
+def _table(rows) -> None:
     w = max(len(r[0]) for r in rows)
-    for name, s, note in rows:
-        print(f"{name:<{w}}  {s:9.3f} s  {note}")
+    for name, v, note, *unit in rows:
+        print(f"{name:<{w}}  {v:9.3f} {(unit or ['s'])[0]}  {note}")
 
 
 if __name__ == "__main__":

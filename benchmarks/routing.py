@@ -6,7 +6,10 @@ On a generated city (a perturbed grid of 52,900 nodes with primary/secondary/ter
 residential streets, motorcycle-only gangs and one-way streets) with 50/200/500 teams,
 a 200,704-node one with 500 and 2,000 teams, and the Kota Jambi network in
 ../shared/data with 300 teams: suggestion latency (p50/p95, as the service asks: no
-route geometry) and, interleaved on the same incidents (same load):
+route geometry; the team list a snapshot, as ``current_teams`` gives it: its team table
+is reused without reading the teams — the p50 with the teams compared field by field
+and the time of the JSON answer, ``to_dict``, are shown too) and, interleaved on the
+same incidents (same load):
 
 - scipy ``dijkstra`` on the reversed CSR matrix with ``indices`` (the incident's road
   ends) and ``limit`` (the oracle: exactly the time the answer needs), then the teams'
@@ -304,21 +307,41 @@ def bench_suggest(engine, peers: Peers | None, teams, incidents, *, n_peer: int,
     cat = load_categories().get("pekat")  # lead + 2 support roles
     roles = list(cat.roles)
     ours, ours_routes, sp, nxp, checked, same, peers_same = [], [], [], [], 0, True, True
+    compared, to_dict = [], []  # teams compared field by field; the JSON answer
     search, settled, ours_cpu, sp_cpu = [], [], [], []
+    methods: dict[str, int] = {}  # searches by kind (hierarchy, plain, guided)
+    # a new set of team positions: the first query answers by the early-stop search and
+    # starts the hierarchy buckets in a thread; timed here until they are ready (the
+    # loop below measures the steady state: teams move rarely between incidents)
+    t = time.perf_counter()
+    suggest(engine, incidents[0], cat, [_block_code(engine, *incidents[0])], teams, NOW,
+            with_routes=False)
+    engine.wait_buckets()
+    buckets_ready_ms = (time.perf_counter() - t) * 1000
     for j, inc in enumerate(incidents):
         units = [_block_code(engine, *inc)]
         c = time.process_time()
         t = time.perf_counter()
-        s = suggest(engine, inc, cat, units, teams, NOW, with_routes=False)
+        # as the service asks: current_teams' list is a snapshot (not changed in place)
+        s = suggest(engine, inc, cat, units, teams, NOW, with_routes=False,
+                    teams_snapshot=True)
         ours.append((time.perf_counter() - t) * 1000)
         ours_cpu.append((time.process_time() - c) * 1000)
+        t = time.perf_counter()
+        s.to_dict()
+        to_dict.append((time.perf_counter() - t) * 1000)
         # of which the engine (snapping + searches of both profiles)
         search.append(sum(r.search_ms for r, _ in s._results.values()))
         settled.append(sum(r.settled for r, _ in s._results.values()))
+        for r, _ in s._results.values():
+            methods[r.method] = methods.get(r.method, 0) + 1
         if j % 4 == 0:
             t = time.perf_counter()
-            suggest(engine, inc, cat, units, teams, NOW, with_routes=True)
+            suggest(engine, inc, cat, units, teams, NOW, with_routes=True, teams_snapshot=True)
             ours_routes.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            suggest(engine, inc, cat, units, teams, NOW, with_routes=False)
+            compared.append((time.perf_counter() - t) * 1000)
         if peers is None or j >= n_peer:
             continue
         case = Incident(peers, inc, teams, roles, units, node_of)
@@ -353,7 +376,10 @@ def bench_suggest(engine, peers: Peers | None, teams, incidents, *, n_peer: int,
     out = {"suggest_p50_ms": _pct(ours, 50), "suggest_p95_ms": _pct(ours, 95),
            "suggest_cpu_p50_ms": _pct(ours_cpu, 50), "suggest_cpu_p95_ms": _pct(ours_cpu, 95),
            "engine_p50_ms": _pct(search, 50), "settled_nodes_p50": _pct(settled, 50),
-           "suggest_with_routes_p50_ms": _pct(ours_routes, 50), "incidents": len(ours)}
+           "suggest_with_routes_p50_ms": _pct(ours_routes, 50), "incidents": len(ours),
+           "suggest_teams_compared_p50_ms": _pct(compared, 50),
+           "to_dict_p50_ms": _pct(to_dict, 50),
+           "searches_by": methods, "buckets_ready_ms": buckets_ready_ms}
     if sp:
         out.update(scipy_limit_p50_ms=_pct(sp, 50), scipy_limit_p95_ms=_pct(sp, 95),
                    scipy_limit_cpu_p50_ms=_pct(sp_cpu, 50),
@@ -392,8 +418,21 @@ def run_network(label: str, build, cache: Path, config, *, team_counts, n_inc: i
     prep = cache / f"{label}.prepared"
     t = time.perf_counter()
     engine = RoutingEngine(graph, config, cache_dir=prep)
-    engine.prepare()
+    engine.prepare(hierarchy=False)
     first_engine_s = time.perf_counter() - t
+    # the contraction hierarchies (both profiles): built once, then read from disk
+    on_disk = all(engine.network(p).ready_hierarchy is not None for p in graph.profiles)
+    t = time.perf_counter()
+    engine.prepare()
+    ch_s = time.perf_counter() - t
+    note = prep / "hierarchy_build.json"
+    if not engine.use_hierarchy:  # a small network keeps the early-stop search
+        on_disk, ch_build_s = True, None
+    else:
+        if not on_disk:
+            note.write_text(json.dumps({"hierarchy_build_s": ch_s}))
+        ch_build_s = (json.loads(note.read_text())["hierarchy_build_s"] if note.exists()
+                      else None)
     engine_loads = []
     for _ in range(3):  # from the prepared data on disk, as at a service start
         t = time.perf_counter()
@@ -417,7 +456,12 @@ def run_network(label: str, build, cache: Path, config, *, team_counts, n_inc: i
     gc.freeze()
     out = {"nodes": graph.n_nodes, "edges": graph.n_edges, "graph_build_s": build_s,
            "graph_load_s": float(np.median(loads)),
-           "engine_prepare_first_s": first_engine_s,
+           "engine_prepare_first_s": first_engine_s, "hierarchy_build_s": ch_build_s,
+           "hierarchy_built_now": not on_disk,
+           "hierarchy_arcs": {p: int(engine.network(p).ready_hierarchy.ub_ptr[-1]
+                                     + engine.network(p).ready_hierarchy.uf_ptr[-1])
+                              for p in graph.profiles
+                              if engine.network(p).ready_hierarchy is not None},
            "engine_load_s": float(np.median(engine_loads)), "warm_up_s": warm_s,
            "peers_setup_s": peers_setup_s, "by_teams": {}}
     for n in team_counts:
@@ -437,6 +481,7 @@ def cold_child(graph_path: str, prep: str, n_teams: int) -> dict:
     t1 = time.perf_counter()
     engine = RoutingEngine(graph, config, cache_dir=prep)
     t2 = time.perf_counter()
+    with_ch = all(engine.network(p).ready_hierarchy is not None for p in graph.profiles)
     rng = np.random.default_rng(5)
     teams = make_teams(engine, n_teams, rng)
     incs = _incidents(engine, 6, rng)
@@ -447,6 +492,7 @@ def cold_child(graph_path: str, prep: str, n_teams: int) -> dict:
         suggest(engine, inc, cat, [_block_code(engine, *inc)], teams, NOW, with_routes=False)
         times.append((time.perf_counter() - t) * 1000)
     return {"cold_graph_load_s": t1 - t0, "cold_engine_load_s": t2 - t1,
+            "cold_with_hierarchy": with_ch,
             "first_suggestion_ms": times[0], "second_suggestion_ms": times[1],
             "cold_next_p50_ms": float(np.median(times[1:]))}
 
@@ -509,6 +555,9 @@ def main(argv: list[str] | None = None) -> int:
         "strongest_peer": top.get("strongest_peer"),
         "first_suggestion_ms": grid["cold"].get("first_suggestion_ms"),
         "graph_load_s": grid["graph_load_s"], "engine_load_s": grid["engine_load_s"],
+        "hierarchy_build_s": grid["hierarchy_build_s"],
+        "hierarchy_build_s_200k": big["hierarchy_build_s"] if big else None,
+        "first_suggestion_with_hierarchy": grid["cold"].get("cold_with_hierarchy"),
         "nodes_200k": big["nodes"] if big else None,
         "suggest_p95_ms_200k": (max(v["suggest_p95_ms"] for v in big["by_teams"].values())
                                 if big else None),
@@ -557,7 +606,12 @@ def _table(r: dict) -> None:
         print(f"\n{name}: {n['nodes']:,} nodes, {n['edges']:,} edges; graph load "
               f"{n['graph_load_s']:.3f} s, engine from prepared data {n['engine_load_s']:.3f} s "
               f"(first preparation {n['engine_prepare_first_s']:.1f} s), warm-up "
-              f"{n['warm_up_s']:.2f} s")
+              f"{n['warm_up_s']:.2f} s; " + (
+                  "no contraction hierarchy (small network)" if n['hierarchy_build_s'] is None
+                  else f"contraction hierarchies (both profiles) built in "
+                  f"{n['hierarchy_build_s']:.1f} s"
+                  f"{' now' if n['hierarchy_built_now'] else ' (an earlier run; read now)'}, "
+                  f"{sum(n['hierarchy_arcs'].values()):,} arcs"))
         print(f"{'teams':>6} {'ours p50':>9} {'ours p95':>9} {'+routes':>8} {'engine':>7} "
               f"{'settled':>8} {'scipy lim p50':>14} "
               f"{'nx cutoff p50':>14} {'speed-up':>9} {'same':>5} {'peers ok':>9} "
@@ -571,9 +625,20 @@ def _table(r: dict) -> None:
                   f"{_f(v.get('speedup_vs_strongest_peer'), '.1f'):>8}× "
                   f"{v.get('answers_identical', '—')!s:>5} {v.get('peers_agree', '—')!s:>9} "
                   f"{_f(v.get('suggest_cpu_p50_ms')):>9}/{_f(v.get('scipy_limit_cpu_p50_ms'))}")
+        for k, v in n["by_teams"].items():
+            fold = _f(v.get('engine_speedup_vs_strongest_peer'), '.1f')
+            print(f"  {k} teams: engine alone {fold}× the strongest peer; cpu p95 "
+                  f"{_f(v.get('suggest_cpu_p95_ms'))} ms; "
+                  f"searches {v.get('searches_by')}; hierarchy buckets for these teams "
+                  f"ready {_f(v.get('buckets_ready_ms'), '.0f')} ms after their first query; "
+                  f"p50 with the teams compared field by field (not a snapshot) "
+                  f"{_f(v.get('suggest_teams_compared_p50_ms'))} ms; to_dict "
+                  f"{_f(v.get('to_dict_p50_ms'))} ms")
         if "cold" in n:
             c = n["cold"]
-            print(f"  cold (new process, caches on disk, no warm-up): graph "
+            print(f"  cold (new process, caches on disk"
+                  f"{' with the hierarchies' if c.get('cold_with_hierarchy') else ''}, "
+                  f"no warm-up): graph "
                   f"{_f(c.get('cold_graph_load_s'), '.3f')} s, engine "
                   f"{_f(c.get('cold_engine_load_s'), '.3f')} s, first suggestion "
                   f"{_f(c.get('first_suggestion_ms'), '.1f')} ms, next "

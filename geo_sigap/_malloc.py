@@ -8,7 +8,9 @@ ratchets up with every arena a new thread touches, while the Python heap stays l
 (``benchmarks.soak``: about 120 MB more after five minutes of 8 concurrent clients).
 :func:`limit_arenas` caps them (``Settings.malloc_arena_max``, default 2) before the pool
 starts; :func:`release_free_memory` hands the free pages of every arena back to the
-system (after the warm-up, which builds and drops large temporary tables).
+system (after the warm-up, which builds and drops large temporary tables), and
+:func:`release_free_memory_soon` does it in the background a moment after a request's
+large temporary work (an analytics answer computed).
 
 Both are no-ops where the C library is not glibc (the calls do not exist there) and
 ``limit_arenas`` leaves an operator's own ``MALLOC_ARENA_MAX`` alone.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+import threading
 
 M_ARENA_MAX = -8  # mallopt parameter number (malloc.h)
 
@@ -59,3 +62,28 @@ def release_free_memory() -> bool:
     released."""
     libc = _glibc()
     return bool(libc is not None and libc.malloc_trim(0))
+
+
+_SOON = threading.Lock()
+_pending: threading.Timer | None = None
+
+
+def release_free_memory_soon(delay_s: float = 2.0) -> bool:
+    """Run :func:`release_free_memory` once, ``delay_s`` seconds from now, in a
+    background thread; calls while one is pending join it. Meant after work that
+    allocates and drops large temporary tables on a request thread (an analytics answer
+    computed: a quarter's rows filtered, counted, gridded), so that the worker's
+    resident memory returns to what it holds (about 18 MB at the city scale of
+    ``benchmarks.scale``, L) without the request waiting for the trim (a few ms).
+    Returns whether a trim was scheduled now."""
+    global _pending
+    if _glibc() is None:
+        return False
+    with _SOON:
+        if _pending is not None and _pending.is_alive():
+            return False
+        _pending = threading.Timer(delay_s, release_free_memory)
+        _pending.daemon = True
+        _pending.name = "geo-sigap-malloc-trim"
+        _pending.start()
+        return True

@@ -214,6 +214,8 @@ class Services:
     _warm_thread: threading.Thread | None = field(default=None, repr=False)
     #: set by the warm-up once a suggestion no longer waits (routing engine and team list)
     routing_warm: threading.Event = field(default_factory=threading.Event, repr=False)
+    #: the units part of the change stamp read with :attr:`units`
+    _units_token: tuple | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
@@ -230,10 +232,19 @@ class Services:
 
     @_built_once
     def units(self):
+        from geo_sigap.storage.incidents import change_stamp
         from geo_sigap.storage.units import load_units
 
         with self.db.session() as s:
-            return load_units(s)
+            units = load_units(s)
+            self._units_token = change_stamp(s)[2:]
+        return units
+
+    def _units_of(self, token: tuple):
+        """:attr:`units` when they are the stored units of the change stamp's units part
+        ``token`` (the analytics history then shares their polygons), else ``None``."""
+        units = self.units
+        return units if self._units_token == token else None
 
     @_built_once
     def coverage_bbox(self) -> tuple[float, float, float, float] | None:
@@ -332,7 +343,8 @@ class Services:
         (:class:`geo_sigap.analytics.from_storage.StorageHistory`)."""
         from geo_sigap.analytics.from_storage import StorageHistory
 
-        return StorageHistory(self.db, snapshot_dir=self.settings.cache_dir / "history")
+        return StorageHistory(self.db, snapshot_dir=self.settings.cache_dir / "history",
+                              units_of=self._units_of)
 
     @_built_once
     def analytics(self):

@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from geo_sigap.analytics._gi_sorted import CHUNK  # noqa: F401 - the stopping rule's step
+
 GI_STAR = 0
 MORAN = 1
-#: Permutations drawn per unit between two checks of the stopping rule.
-CHUNK = 200
 
 
 @njit(cache=True, nogil=True, fastmath=True)
@@ -31,12 +31,14 @@ def _moran_stats(rlag, self_w, yi, scaling):
 
 
 @njit(cache=True, nogil=True)
-def count_extremes(y, indptr, indices, wdata, self_w, perm, observed, scaling, mode):
+def count_extremes(y, indptr, indices, wdata, self_w, perm, observed, scaling, mode, swap):
     """For each unit, how many permuted statistics are >= the observed one.
 
     Conditional randomisation as in esda's ``crand``: unit ``i`` keeps its own value;
-    its ``k_i`` (non-self) neighbours take the values of ``perm[p, :k_i]``, indices into
-    the other ``n - 1`` units (index ``m >= i`` means unit ``m + 1``). The permuted lag
+    its ``k_i`` (non-self) neighbours take the values of ``perm[p, :k_i]``, ids out of
+    ``0 … n - 2`` standing for the other ``n - 1`` units: with ``swap=False`` (esda's
+    convention) id ``m >= i`` means unit ``m + 1``, with ``swap=True`` (the ``"fast"``
+    stream) id ``i`` means unit ``n - 1`` and every other id itself. The permuted lag
     is a matrix-vector product and the statistic is computed with the same expression
     as esda, so that floating-point ties between permuted and observed statistics
     (common with counts) fall the same way.
@@ -57,6 +59,8 @@ def count_extremes(y, indptr, indices, wdata, self_w, perm, observed, scaling, m
         Moran: ``(n - 1) / sum(z**2)`` (statistic is ``z_i (lag) scaling``).
     mode : int
         :data:`GI_STAR` or :data:`MORAN`.
+    swap : bool
+        The id convention (above).
 
     Returns
     -------
@@ -78,7 +82,10 @@ def count_extremes(y, indptr, indices, wdata, self_w, perm, observed, scaling, m
         for p in range(n_perm):
             for j in range(k):
                 m = perm[p, j]
-                if m >= i:
+                if swap:
+                    if m == i:
+                        m = n - 1
+                elif m >= i:
                     m += 1
                 zrand[p, j] = y[m]
         wts = wdata[start:start + k].copy()
@@ -109,13 +116,24 @@ def _all_equal(wts):
     return True
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _unit_of(u, i, last, swap):
+    """The unit that drawn id ``u`` stands for in unit ``i``'s permutation (ids out of
+    ``0 … n - 2``): with ``swap`` id ``i`` is the last unit ``n - 1`` and every other id
+    itself (the ``"fast"`` stream); else ids from ``i`` on are shifted by one (esda's)."""
+    if swap:
+        return last if u == i else u
+    return u + (u >= i)
+
+
 @njit(cache=True, nogil=True)
-def _gi_unit(i, y, nbrs, wts, perm, stop_at):
+def _gi_unit(i, y, nbrs, wts, perm, stop_at, swap):
     """(#≥, #≤, permutations drawn) of one unit: its permuted lags against its observed
     lag, both summed in the same order; with equal weights (binary weights after row
     standardisation) the plain sums of the values are compared, exact for counts."""
     n_perm = perm.shape[0]
     k = nbrs.shape[0]
+    last = y.shape[0] - 1
     equal = _all_equal(wts)
     obs = 0.0
     for j in range(k):
@@ -129,16 +147,14 @@ def _gi_unit(i, y, nbrs, wts, perm, stop_at):
             for q in range(p, end):
                 s = 0.0
                 for j in range(k):
-                    u = perm[q, j]
-                    s += y[u + (u >= i)]
+                    s += y[_unit_of(perm[q, j], i, last, swap)]
                 ge += s >= obs
                 le += s <= obs
         else:
             for q in range(p, end):
                 s = 0.0
                 for j in range(k):
-                    u = perm[q, j]
-                    s += wts[j] * y[u + (u >= i)]
+                    s += wts[j] * y[_unit_of(perm[q, j], i, last, swap)]
                 ge += s >= obs
                 le += s <= obs
         p = end
@@ -148,10 +164,11 @@ def _gi_unit(i, y, nbrs, wts, perm, stop_at):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def gi_star_counts(y, indptr, indices, wdata, perm, stop_at):
+def gi_star_counts(y, indptr, indices, wdata, perm, stop_at, swap, todo):
     """Gi*'s permutation counts per unit: how many permuted statistics are >= and <= the
-    observed one (conditional randomisation with esda's permutation table, as
-    :func:`count_extremes`), and the number of permutations drawn.
+    observed one (conditional randomisation with the shared permutation table ``perm``,
+    ids mapped to units as ``swap`` says — see :func:`count_extremes`), and the number of
+    permutations drawn; only for the units flagged in ``todo`` (others -1, -1, 0).
 
     Gi* is ``(lag + w_ii y_i) / sum(y)`` with ``y_i`` held fixed, so it orders the
     permutations as their lag does (for ``sum(y) > 0``): the lags are compared directly,
@@ -172,7 +189,7 @@ def gi_star_counts(y, indptr, indices, wdata, perm, stop_at):
     Returns
     -------
     larger, smaller, used : int64 (n,)
-        -1, -1, 0 for islands.
+        -1, -1, 0 for islands and units not in ``todo``.
     """
     n = y.shape[0]
     larger = np.full(n, -1, dtype=np.int64)
@@ -181,9 +198,10 @@ def gi_star_counts(y, indptr, indices, wdata, perm, stop_at):
     for i in prange(n):
         start = indptr[i]
         end = indptr[i + 1]
-        if end == start:
+        if end == start or not todo[i]:
             continue
-        ge, le, done = _gi_unit(i, y, indices[start:end], wdata[start:end], perm, stop_at)
+        ge, le, done = _gi_unit(i, y, indices[start:end], wdata[start:end], perm, stop_at,
+                                swap)
         larger[i] = ge
         smaller[i] = le
         used[i] = done
@@ -191,14 +209,15 @@ def gi_star_counts(y, indptr, indices, wdata, perm, stop_at):
 
 
 @njit(cache=True, nogil=True)
-def _gi_unit_many(i, Y, nbrs, wts, perm, stop_at, ge, le, used):
+def _gi_unit_many(i, Y, nbrs, wts, perm, stop_at, swap, ge, le, used):
     """:func:`_gi_unit` for the ``m`` value columns of ``Y`` at once: each permutation's
-    neighbour ids are read and shifted once for all columns; each column is summed in the
+    neighbour ids are read and mapped once for all columns; each column is summed in the
     same order and stops at the same check as alone, so its counts are those of
     :func:`gi_star_counts` on that column."""
     n_perm = perm.shape[0]
     k = nbrs.shape[0]
     m = Y.shape[1]
+    last = Y.shape[0] - 1
     equal = _all_equal(wts)
     obs = np.zeros(m)
     for v in range(m):
@@ -212,8 +231,7 @@ def _gi_unit_many(i, Y, nbrs, wts, perm, stop_at, ge, le, used):
         end = min(p + CHUNK, n_perm)
         for q in range(p, end):
             for j in range(k):
-                u = perm[q, j]
-                idx[j] = u + (u >= i)
+                idx[j] = _unit_of(perm[q, j], i, last, swap)
             for v in range(m):
                 if done[v]:
                     continue
@@ -239,10 +257,10 @@ def _gi_unit_many(i, Y, nbrs, wts, perm, stop_at, ge, le, used):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def gi_star_counts_many(Y, indptr, indices, wdata, perm, stop_at):
+def gi_star_counts_many(Y, indptr, indices, wdata, perm, stop_at, swap, todo):
     """:func:`gi_star_counts` of every column of ``Y`` (n units × m value sets, e.g. the
     categories of one time slice) with one permutation table: (larger, smaller, used),
-    each (n, m); -1, -1, 0 for islands."""
+    each (n, m); -1, -1, 0 for islands and units not in ``todo``."""
     n, m = Y.shape
     larger = np.full((n, m), -1, dtype=np.int64)
     smaller = np.full((n, m), -1, dtype=np.int64)
@@ -250,12 +268,13 @@ def gi_star_counts_many(Y, indptr, indices, wdata, perm, stop_at):
     for i in prange(n):
         start = indptr[i]
         end = indptr[i + 1]
-        if end == start:
+        if end == start or not todo[i]:
             continue
         ge = np.zeros(m, dtype=np.int64)
         le = np.zeros(m, dtype=np.int64)
         us = np.zeros(m, dtype=np.int64)
-        _gi_unit_many(i, Y, indices[start:end], wdata[start:end], perm, stop_at, ge, le, us)
+        _gi_unit_many(i, Y, indices[start:end], wdata[start:end], perm, stop_at, swap,
+                      ge, le, us)
         larger[i] = ge
         smaller[i] = le
         used[i] = us
@@ -274,25 +293,6 @@ def esda_permutations(n, k, permutations, seed):
     return out
 
 
-@njit(cache=True, nogil=True)
-def draw_permutations(n, k, permutations, seed):
-    """``permutations`` rows of ``k`` distinct ids out of ``n``: a partial Fisher–Yates
-    shuffle per row (``k`` draws a row, not ``n`` as a full permutation takes), from
-    numba's generator seeded with ``seed``."""
-    np.random.seed(seed)
-    k = min(k, n)
-    out = np.empty((permutations, k), dtype=np.int64)
-    pool = np.arange(n)
-    for p in range(permutations):
-        for j in range(k):
-            r = j + np.random.randint(0, n - j)
-            t = pool[j]
-            pool[j] = pool[r]
-            pool[r] = t
-            out[p, j] = pool[j]
-    return out
-
-
 def warm_up() -> None:
     """Compile or load the cached kernels on a 3-unit case (well under a second when cached)."""
     y = np.array([1.0, 2.0, 3.0])
@@ -300,8 +300,10 @@ def warm_up() -> None:
     indices = np.array([1, 0, 2, 1], dtype=np.int64)
     w = np.full(4, 0.5)
     perm = np.array([[0, 1], [1, 0]], dtype=np.int64)
-    count_extremes(y, indptr, indices, w, np.zeros(3), perm, np.zeros(3), 6.0, GI_STAR)
-    gi_star_counts(y, indptr, indices, w, perm, 0)
+    todo = np.ones(3, dtype=np.bool_)
+    for swap in (False, True):
+        count_extremes(y, indptr, indices, w, np.zeros(3), perm, np.zeros(3), 6.0, GI_STAR,
+                       swap)
+        gi_star_counts(y, indptr, indices, w, perm, 0, swap, todo)
+        gi_star_counts_many(np.ones((3, 2)), indptr, indices, w, perm, 0, swap, todo)
     esda_permutations(3, 2, 2, 1)
-    draw_permutations(3, 2, 2, 1)
-    gi_star_counts_many(np.ones((3, 2)), indptr, indices, w, perm, 0)

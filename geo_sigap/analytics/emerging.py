@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtr  # the normal tail (scipy.stats: half a second to import)
 
 from geo_sigap.analytics import gistar as _gi
 
@@ -72,7 +72,7 @@ def mann_kendall(x) -> tuple[float, float, float]:
     if S == 0 or var <= 0:
         return S, tau, 1.0
     z = (S - np.sign(S)) / np.sqrt(var)
-    return S, float(tau), float(2 * norm.sf(abs(z)))
+    return S, float(tau), float(2 * ndtr(-abs(z)))
 
 
 def mann_kendall_rows(X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -92,7 +92,7 @@ def mann_kendall_rows(X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     with np.errstate(divide="ignore", invalid="ignore"):
         tau = np.where(denom > 0, S / denom, 0.0)
         z = (S - np.sign(S)) / np.sqrt(var)
-    p = np.where((S == 0) | (var <= 0), 1.0, 2 * norm.sf(np.abs(np.nan_to_num(z))))
+    p = np.where((S == 0) | (var <= 0), 1.0, 2 * ndtr(-np.abs(np.nan_to_num(z))))
     return S, tau, p
 
 
@@ -176,6 +176,26 @@ def slice_labels(times: pd.Series, freq: str) -> pd.Series:
     raise ValueError("freq must be 'month' or 'quarter'")
 
 
+def _slice_index(times: pd.Series, slices: list[str], freq: str) -> np.ndarray:
+    """Position of each time's slice (:func:`slice_labels`) in ``slices``, -1 when not
+    among them: through integer keys (year·4 + quarter or year·12 + month), not a label
+    string per incident."""
+    if freq not in ("month", "quarter"):
+        raise ValueError("freq must be 'month' or 'quarter'")
+    per = 12 if freq == "month" else 4
+    part = times.dt.month if freq == "month" else times.dt.quarter
+    key = times.dt.year.to_numpy(np.int64) * per + part.to_numpy(np.int64) - 1
+    want = np.full(len(slices), -1, dtype=np.int64)
+    for j, s in enumerate(slices):
+        y, sep, rest = str(s).partition("-" if freq == "month" else "Q")
+        if sep and y.isdigit() and rest.isdigit() and 1 <= int(rest) <= (
+                12 if freq == "month" else 4):
+            want[j] = int(y) * per + int(rest) - 1
+    ok = np.nonzero(want >= 0)[0]  # labels that are no slice match nothing
+    got = pd.Index(want[ok]).get_indexer(key)
+    return np.where(got >= 0, ok[np.maximum(got, 0)], -1)
+
+
 def all_slices(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> list[str]:
     """Every slice label from ``start`` (inclusive) to ``end`` (exclusive)."""
     rng = pd.period_range(start.tz_localize(None), end.tz_localize(None) - pd.Timedelta(1, "s"),
@@ -236,13 +256,12 @@ def emerging_hotspots_by(incidents: pd.DataFrame, groups: dict, unit_codes, w, l
     codes = pd.Index(list(unit_codes))
     w = _gi.star_weights(w)  # prepared once for every slice and subset
     col = f"{level}_code"
-    lab = slice_labels(incidents["reported_at"], freq)
     if slices is None:
         slices = all_slices(incidents["reported_at"].min(), incidents["reported_at"].max()
                             + pd.Timedelta(1, "s"), freq)
     # counts per unit × slice (a crosstab through integer codes: no per-group Python)
     ui = codes.get_indexer(incidents[col])
-    ti = pd.Index(list(slices)).get_indexer(lab)
+    ti = _slice_index(incidents["reported_at"], list(slices), freq)
     ok = (ui >= 0) & (ti >= 0)
     cubes = {}
     for key, keep in groups.items():

@@ -128,8 +128,11 @@ class StorageHistory:
     """
 
     def __init__(self, db, *, reconcile_every_s: float = 600.0,
-                 snapshot_dir=None) -> None:
+                 snapshot_dir=None, units_of=None) -> None:
         self.db = db
+        # ``units_of(token)``: the stored units (AdminUnit objects) of that units stamp when
+        # the caller already holds them (the service's), else None: read from the table
+        self._units_of = units_of
         self.snapshot_dir = snapshot_dir  # closed quarters kept on disk (a fast restart)
         self.history = HistoryStore()
         self.reconcile_every_s = reconcile_every_s
@@ -180,6 +183,12 @@ class StorageHistory:
         self._built = True
         self.stats["builds"] += 1
         self.stats["build_s"] = time.perf_counter() - t0
+        from geo_sigap._malloc import release_free_memory
+
+        # the rows read per quarter (driver tuples, frames) are freed, but their pages stay
+        # resident in the allocator's arenas: at 1M incidents read from the table about
+        # 130 MB of a worker (benchmarks.scale, L) until handed back here
+        release_free_memory()
         log.info("analytics history built: %d incidents in %.1f s", n,
                  time.perf_counter() - t0)
 
@@ -215,8 +224,7 @@ class StorageHistory:
             self.stats["quarters_read"] = self.stats.get("quarters_read", 0) + 1
         if snap is not None:
             if len(rows):
-                block = self.history.block(q)
-                snap.save(k, block.frame, rows_check(rows))
+                snap.save(k, self.history.frame(q), rows_check(rows))
             else:
                 snap.forget(k)
         return len(rows)
@@ -316,7 +324,7 @@ class StorageHistory:
                 ids = np.asarray(incident_ids_between(s, _utc(q.start), _utc(q.end)),
                                  dtype=np.int64)
             b = self.history.block(q)
-            have = b.frame.index.to_numpy() if b is not None else np.empty(0, np.int64)
+            have = b.data.index.to_numpy() if b is not None else np.empty(0, np.int64)
             gone = np.setdiff1d(have, ids)
             missing = np.setdiff1d(ids, have)
             if len(gone):
@@ -334,9 +342,9 @@ class StorageHistory:
     # -- units -----------------------------------------------------------------------------
 
     def units(self):
-        """``(units GeoDataFrame of kelurahan/RW/RT, token)``, re-read when units change."""
+        """``(units GeoDataFrame of kelurahan/RW/RT, token)``, re-read when units change
+        (:func:`analytics_units`; of the units ``units_of`` gives, when it has them)."""
         from geo_sigap.storage.incidents import change_stamp
-        from geo_sigap.storage.units import units_frame
 
         if self._stamp is not None:
             token = self._stamp[2:]  # read by the store() call just made
@@ -346,9 +354,35 @@ class StorageHistory:
         cached = self._units
         if cached is not None and cached[1] == token:
             return cached
-        with self.db.session() as s:
-            units = units_frame(s, [AdminLevel.KELURAHAN, AdminLevel.RW, AdminLevel.RT])
-        units = units[["code", "name", "level", "parent_code", "population", "geometry"]]
-        units["population"] = pd.to_numeric(units["population"], errors="coerce")
-        self._units = (units, token)
+        held = self._units_of(token) if self._units_of is not None else None
+        if held is None:
+            from geo_sigap.storage.units import load_units
+
+            with self.db.session() as s:
+                held = load_units(s, ANALYTICS_LEVELS)
+        self._units = (analytics_units(held), token)
         return self._units
+
+
+#: The unit levels the analytics read (maps, hotspots per unit, heat bounds).
+ANALYTICS_LEVELS = (AdminLevel.KELURAHAN, AdminLevel.RW, AdminLevel.RT)
+
+
+def analytics_units(units):
+    """The analytics' units frame (EPSG:4326; ``code, name, level, parent_code,
+    population, geometry``; kelurahan, RW and RT in the order given) of
+    :class:`~geo_sigap.domain.admin.AdminUnit` objects — the same frame as
+    :func:`geo_sigap.storage.units.units_frame` makes, over the same geometry and
+    string objects: built from the units the service already holds (``Services.units``)
+    it costs no second copy of every polygon (about 25 MB at 17,000 RT)."""
+    import geopandas as gpd
+
+    keep = [u for u in units if u.level in ANALYTICS_LEVELS]
+    frame = gpd.GeoDataFrame(
+        {"code": [u.code for u in keep], "name": [u.name for u in keep],
+         "level": [u.level.name.lower() for u in keep],
+         "parent_code": [u.parent_code for u in keep],
+         "population": pd.to_numeric(pd.Series([u.population for u in keep],
+                                                dtype=object), errors="coerce")},
+        geometry=[u.geometry for u in keep], crs="EPSG:4326")
+    return frame

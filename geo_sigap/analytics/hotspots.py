@@ -8,14 +8,17 @@ second view. Islands are not tested (see :mod:`geo_sigap.analytics.gistar`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from geo_sigap.analytics import gistar as _gi
 from geo_sigap.analytics.weights import hex_grid, queen_weights
 from geo_sigap.errors import InvalidInput
+
+if TYPE_CHECKING:  # imported where used: hex_gi needs neither (a first call is cheap)
+    import geopandas as gpd
+    import pandas as pd
 
 #: The one hotspot test of a quarter, shown by the live map's hotspot layer and printed
 #: in the rakor pack: 9,999 conditional permutations (with FDR over hundreds of cells 999
@@ -80,6 +83,8 @@ def units_of_level(units: gpd.GeoDataFrame, level: str,
 
 def count_by_unit(incidents: pd.DataFrame, unit_codes, level: str) -> np.ndarray:
     """Number of incidents in each unit (in the order of ``unit_codes``)."""
+    import pandas as pd
+
     col = f"{level}_code"
     vc = incidents[col].value_counts()
     return vc.reindex(pd.Index(unit_codes)).fillna(0).to_numpy(dtype=np.float64)

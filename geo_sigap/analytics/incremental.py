@@ -1,10 +1,12 @@
 """Live analytics over a history kept up to date incrementally, quarter by quarter.
 
 The history is partitioned by the WIB quarter of ``reported_at``. Each partition
-(:class:`Block`) holds the compact analytics columns of its incidents (about 80 bytes an
+(:class:`Block`) holds the compact analytics columns of its incidents (about 50 bytes an
 incident: category, lon, lat, status, priority, kelurahan/RW/RT code, reported_at,
-on_scene_at — each distinct string one object for the whole store, not one per row or
-per quarter), indexed by incident id, and a version number
+on_scene_at — the strings as int16 codes into one code table of the store
+(:class:`Strings`), int32 once it passes 32,767 values; the frame handed to the
+answers is decoded from them, each distinct string one object), indexed by incident
+id, and a version number
 that changes only when one of its incidents changes. A write (intake, transition,
 import) is applied with :meth:`HistoryStore.upsert`: only the partitions the changed
 incidents leave or enter are rebuilt; closed quarters nobody touches are never read
@@ -72,15 +74,91 @@ def _shared_strings(col: pd.Series, pool: dict[str, str] | None = None) -> np.nd
     return vocab[codes]
 
 
-def compact(rows: pd.DataFrame, pool: dict[str, str] | None = None) -> pd.DataFrame:
+class Strings:
+    """The store's code table: every distinct string of the partitions' string columns
+    (categories, statuses, unit codes) once, numbered in order of first sight; code −1 is
+    missing. Append-only, so a code never changes meaning and partitions encoded at
+    different times concatenate as they are. Appended under the store's writer (one at a
+    time); readers decode with :meth:`lookup`."""
+
+    __slots__ = ("values", "_code", "_lookup")
+
+    def __init__(self) -> None:
+        self.values: list[str] = []
+        self._code: dict[str, int] = {}
+        self._lookup = _string_array([])
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def add(self, value: str) -> int:
+        code = self._code.get(value)
+        if code is None:
+            code = self._code[value] = len(self.values)
+            self.values.append(value)
+        return code
+
+    def encode(self, col: pd.Series) -> np.ndarray:
+        """Codes of a column of strings (missing: −1), int16 while the table is small."""
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        mapped = np.fromiter((self.add(str(u)) for u in uniques), dtype=np.int64,
+                             count=len(uniques))
+        mapped = np.append(mapped, -1)  # the sentinel −1 picks the last entry
+        dtype = np.int16 if len(self.values) < np.iinfo(np.int16).max else np.int32
+        return mapped[codes].astype(dtype)
+
+    def lookup(self):
+        """Code → string, as the array pandas makes of a column of these strings (its
+        ``take`` copies no string and checks none), remade when the table grew."""
+        table = self._lookup
+        if len(table) != len(self.values):
+            table = self._lookup = _string_array(self.values[:len(self.values)])
+        return table
+
+    def column(self, codes: np.ndarray):
+        """The strings of ``codes`` (−1: missing), each distinct string one object."""
+        table = self.lookup()
+        idx = np.asarray(codes, dtype=np.intp)
+        if isinstance(table, np.ndarray):  # pandas without its string dtype
+            return np.append(table, None)[idx]
+        return table.take(idx, allow_fill=True)
+
+    def decode(self, data: pd.DataFrame) -> pd.DataFrame:
+        """A partition's frame with its string columns as strings again (the frame the
+        answers read: the same columns and dtypes as :func:`compact` makes)."""
+        out = data.copy(deep=False)
+        for c in _STRINGS:
+            if c in out.columns:
+                out[c] = self.column(out[c].to_numpy())
+        return out
+
+
+def _string_array(values: list[str]):
+    """``values`` as the array a frame column of them holds: pandas' ``str`` dtype (the
+    default since pandas 3) or, where pandas infers no such dtype, an object array."""
+    obj = np.empty(len(values), dtype=object)
+    obj[:] = values
+    dtype = pd.Series(np.array(["x"], dtype=object)).dtype
+    return obj if dtype == object else pd.array(obj, dtype=dtype)
+
+
+def _encoded(frame: pd.DataFrame, strings: Strings) -> pd.DataFrame:
+    """A partition frame (strings) with its string columns as codes of ``strings``."""
+    return frame.assign(**{c: strings.encode(frame[c]) for c in _STRINGS
+                           if c in frame.columns})
+
+
+def compact(rows: pd.DataFrame, pool: dict[str, str] | None = None, *,
+            strings: Strings | None = None) -> pd.DataFrame:
     """Analytics rows (``id`` + :data:`BLOCK_COLUMNS`, any extra columns ignored) as a
     partition frame: indexed by id (sorted), timestamps in WIB, strings shared (through
-    ``pool`` when given, see :func:`_shared_strings`), priority as int8."""
+    ``pool`` when given, see :func:`_shared_strings`) or as codes of ``strings`` (what a
+    :class:`HistoryStore` keeps), priority as int8."""
     out = pd.DataFrame(index=pd.Index(rows["id"].to_numpy(np.int64), name="id"))
     for c in BLOCK_COLUMNS:
         v = rows[c]
         if c in _STRINGS:
-            out[c] = _shared_strings(v, pool)
+            out[c] = strings.encode(v) if strings is not None else _shared_strings(v, pool)
         elif c in _TIMES:
             t = pd.DatetimeIndex(pd.to_datetime(v, utc=True))
             out[c] = t.tz_convert(WIB).as_unit("ns")
@@ -97,14 +175,23 @@ def _empty() -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Block:
-    """One quarter's incidents (frame indexed by id, sorted) and its version."""
+    """One quarter's incidents (``data``: indexed by id, sorted, strings as codes of
+    ``strings``) and its version; :attr:`frame` is the same decoded."""
 
     quarter: Quarter
-    frame: pd.DataFrame
+    data: pd.DataFrame
     version: int
+    strings: Strings
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return self.strings.decode(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
 
     def has(self, ids: np.ndarray) -> np.ndarray:
-        idx = self.frame.index.to_numpy()
+        idx = self.data.index.to_numpy()
         if not len(idx):
             return np.zeros(len(ids), dtype=bool)
         pos = np.searchsorted(idx, ids).clip(0, len(idx) - 1)
@@ -120,21 +207,25 @@ class HistoryStore:
 
     def __init__(self) -> None:
         self._blocks: dict[int, Block] = {}
-        self._strings: dict[str, str] = {}  # codes, categories, statuses: one object each
+        self._strings = Strings()  # codes, categories, statuses: one entry each
+        self._decoded: dict[tuple[int, int], pd.DataFrame] = {}  # the last two frame(q)
         self._counter = 0
         self._write = threading.Lock()
 
     # -- changes ---------------------------------------------------------------------------
 
     def share_strings(self, values: Iterable[str]) -> None:
-        """Make ``values`` (unit codes, categories …) the objects the partitions keep for
-        these strings. Called before a large first build, with the values read in one
-        go, they lie together in memory; taken one by one from the rows of each
-        quarter instead, each would keep a page of freed row objects resident."""
-        keep = self._strings.setdefault
-        for v in values:
-            if isinstance(v, str):
-                keep(v, v)
+        """Put ``values`` (unit codes, categories …) in the code table now. Called before
+        a large first build, with the values read in one go, they lie together in
+        memory; taken one by one from the rows of each quarter instead, each would keep
+        a page of freed row objects resident."""
+        with self._write:
+            for v in values:
+                if isinstance(v, str):
+                    self._strings.add(v)
+
+    def _block(self, quarter: Quarter, data: pd.DataFrame, version: int) -> Block:
+        return Block(quarter, data, version, self._strings)
 
     def _next(self) -> int:
         self._counter += 1
@@ -144,16 +235,13 @@ class HistoryStore:
         """Set one quarter's partition from all its rows (the first build, a reconcile), or
         from a partition frame (a stored quarter): its strings too become the store's
         one object per distinct value."""
-        if "id" in rows.columns:
-            frame = compact(rows, self._strings)
-        else:
-            frame = rows.assign(**{c: _shared_strings(rows[c], self._strings)
-                                   for c in _STRINGS if c in rows.columns})
         with self._write:
+            frame = compact(rows, strings=self._strings) if "id" in rows.columns \
+                else _encoded(rows, self._strings)
             blocks = dict(self._blocks)
             k = quarter_key(quarter)
             if len(frame):
-                blocks[k] = Block(quarter, frame, self._next())
+                blocks[k] = self._block(quarter, frame, self._next())
             else:
                 blocks.pop(k, None)
             self._blocks = blocks
@@ -164,10 +252,10 @@ class HistoryStore:
         the store holds change nothing. Returns the quarters whose partitions changed."""
         if rows is None or not len(rows):
             return set()
-        new = compact(rows.drop_duplicates("id", keep="last"), self._strings)
-        keys = quarter_keys(new["reported_at"])
-        ids = new.index.to_numpy()
         with self._write:
+            new = compact(rows.drop_duplicates("id", keep="last"), strings=self._strings)
+            keys = quarter_keys(new["reported_at"])
+            ids = new.index.to_numpy()
             blocks = dict(self._blocks)
             touched: set[int] = set()
             unchanged: list[np.ndarray] = []
@@ -176,11 +264,11 @@ class HistoryStore:
                 if not hit.any():
                     continue
                 hit_ids = ids[hit]
-                same = (keys[hit] == k) & _rows_equal(b.frame.loc[hit_ids], new.loc[hit_ids])
+                same = (keys[hit] == k) & _rows_equal(b.data.loc[hit_ids], new.loc[hit_ids])
                 unchanged.append(hit_ids[same])
                 drop = hit_ids[~same]
                 if len(drop):
-                    blocks[k] = Block(b.quarter, b.frame.drop(index=drop), b.version)
+                    blocks[k] = self._block(b.quarter, b.data.drop(index=drop), b.version)
                     touched.add(k)
             keep = ~np.isin(ids, np.concatenate(unchanged)) if unchanged else \
                 np.ones(len(ids), dtype=bool)
@@ -189,13 +277,13 @@ class HistoryStore:
                 k = int(k)
                 part = add.loc[add_keys == k]
                 b = blocks.get(k)
-                frame = part if b is None else pd.concat([b.frame, part]).sort_index()
-                blocks[k] = Block(key_quarter(k), frame, 0)
+                frame = part if b is None else pd.concat([b.data, part]).sort_index()
+                blocks[k] = self._block(key_quarter(k), frame, 0)
                 touched.add(k)
             for k in touched:
                 b = blocks[k]
-                if len(b.frame):
-                    blocks[k] = Block(b.quarter, b.frame, self._next())
+                if len(b):
+                    blocks[k] = self._block(b.quarter, b.data, self._next())
                 else:
                     del blocks[k]
             self._blocks = blocks
@@ -209,9 +297,9 @@ class HistoryStore:
             blocks = dict(self._blocks)
             for k, b in list(blocks.items()):
                 if b.has(ids).any():
-                    kept = b.frame.loc[~b.frame.index.isin(ids)]
+                    kept = b.data.loc[~b.data.index.isin(ids)]
                     if len(kept):
-                        blocks[k] = Block(b.quarter, kept, self._next())
+                        blocks[k] = self._block(b.quarter, kept, self._next())
                     else:
                         del blocks[k]
                     touched.add(b.quarter)
@@ -242,18 +330,25 @@ class HistoryStore:
         """The incidents of one quarter (None: all), indexed by id."""
         if quarter is not None:
             b = self.block(quarter)
-            return b.frame if b is not None else _empty()
-        parts = [b.frame for b in self.blocks()]
+            if b is None:
+                return _empty()
+            key = (quarter_key(b.quarter), b.version)
+            hit = self._decoded.get(key)
+            if hit is None:  # the answers of one write (KPIs, heat, hotspots) decode once
+                hit = b.frame
+                self._decoded = {**dict(list(self._decoded.items())[-1:]), key: hit}
+            return hit
+        parts = [b.data for b in self.blocks()]
         if not parts:
             return _empty()
-        return pd.concat(parts) if len(parts) > 1 else parts[0]
+        return self._strings.decode(pd.concat(parts) if len(parts) > 1 else parts[0])
 
     def quarters(self) -> list[Quarter]:
         """Quarters holding incidents, newest first."""
         return [key_quarter(k) for k in sorted(self._blocks, reverse=True)]
 
     def __len__(self) -> int:
-        return sum(len(b.frame) for b in self._blocks.values())
+        return sum(len(b) for b in self._blocks.values())
 
     def summary(self) -> pd.DataFrame:
         """Counts per quarter × category × kelurahan × status (the pre-added view)."""
@@ -406,6 +501,9 @@ class LiveAnalytics:
                 self.hits += 1
                 return hit[1]
         value = build()
+        from geo_sigap._malloc import release_free_memory_soon
+
+        release_free_memory_soon()  # the build's temporary tables, freed but resident
         with self._lock:
             self.misses += 1
             self._cache[key] = (token, value)

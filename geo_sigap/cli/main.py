@@ -309,21 +309,15 @@ def report(
     no_pdf: bool = typer.Option(False, "--no-pdf", help="Hanya HTML."),
 ) -> None:
     """Paket rakor triwulanan: HTML mandiri (luring) dan PDF, dalam Bahasa Indonesia."""
-    from geo_sigap.analytics.report import build_report
+    from geo_sigap.analytics.report.data import write_rakor_pack
 
     with friendly_errors():
         svc = _services()
-        data = svc.report_data(quarter)  # the quarters the report compares only
-        units = data.units if not kecamatan else data.units.loc[
-            data.units["code"].astype(str).str.startswith(kecamatan)]
-        placement = svc.post_proposals(units)  # None without a road network
-        with progress_bar() as cb:
-            paths = build_report(data.incidents, data.units, data.teams, data.categories,
-                                 quarter=quarter, kecamatan=kecamatan, out_dir=out_dir,
-                                 progress=lambda done, total, msg: cb("laporan rakor", done,
-                                                                      total, msg),
-                                 pdf=not no_pdf, placement=placement,
-                                 base=svc.print_base_layers())
+        with progress_bar() as cb:  # reads the quarters the report compares only
+            paths = write_rakor_pack(svc, quarter, kecamatan=kecamatan, out_dir=out_dir,
+                                     pdf=not no_pdf,
+                                     progress=lambda done, total, msg: cb(
+                                         "laporan rakor", done, total, msg))
         console.print(f"HTML: {paths.html}")
         if paths.pdf:
             console.print(f"PDF:  {paths.pdf}")

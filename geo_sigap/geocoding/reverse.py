@@ -39,6 +39,7 @@ Rules (the same for one point and for a batch; deterministic):
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,10 +136,11 @@ class _Layer:
 class ReverseGeocoder:
     """Point → administrative units, for one point or millions (see module rules).
 
-    Build with :meth:`from_units`. Everything a query needs (grid index, hierarchy
-    arrays, the placement of every polygon, compiled kernels) is prepared when the
-    geocoder is built, so the first batch is as fast as the next. Thread-safe for
-    reading once built.
+    Build with :meth:`from_units`. Everything a single point needs (grid index,
+    hierarchy arrays, the placement of every polygon, compiled kernels) is prepared when
+    the geocoder is built; the batch kernel's flat arrays are made by the first batch
+    (:meth:`warm_batch` makes them now), since a web worker never asks for one.
+    Thread-safe for reading once built.
     """
 
     def __init__(self, units: UnitTable, *, gap_tolerance_m: float = 50.0,
@@ -179,13 +181,10 @@ class ReverseGeocoder:
         # per layer, what the single-point loop reads (no attribute look-ups per call)
         self._fast = [(la, la.gx0, la.gy0, la.gx1, la.gy1, la.grid.inv_dx, la.grid.inv_dy,
                        la.grid.nx, la.grid.ny, la.grid.cell_answer.item) for la in self._layers]
-        self._stack = _kernel.stack([la.grid for la in self._layers],
-                                    [la.near_cells for la in self._layers],
-                                    [tol_deg] * len(self._layers),
-                                    [la.column for la in self._layers],
-                                    [la.anc for la in self._layers],
-                                    self._code_pos, self._name_pos)
-        self._warm()
+        # the batch kernel's flat copy of every layer is made by the first batch (about
+        # 25 MB for a city's 17,000 RT; a web worker places single points only)
+        self._stack_built: _kernel.Stack | None = None
+        self._stack_lock = threading.Lock()
         # (units per level, flag bits) → (Placement, flag names, deepest level); every
         # polygon's own placement is resolved now, unusual combinations on first sight
         self._results: dict[tuple[tuple[int, ...], int], tuple[Placement, tuple[str, ...],
@@ -238,8 +237,25 @@ class ReverseGeocoder:
             np.stack([pos for _, pos in self._out_names]), dtype=np.int32)
         self._level_cats = pd.Index(list(LEVEL_KEYS.values()), dtype=object)
 
-    def _warm(self) -> None:
-        """Compile (or load from numba's cache) the batch kernel now."""
+    @property
+    def _stack(self) -> _kernel.Stack:
+        """Every layer stacked into the flat arrays of the batch kernel, made once, by the
+        first batch (or :meth:`warm_batch`)."""
+        st = self._stack_built
+        if st is None:
+            with self._stack_lock:
+                if self._stack_built is None:
+                    layers = self._layers
+                    self._stack_built = _kernel.stack(
+                        [la.grid for la in layers], [la.near_cells for la in layers],
+                        [self._tol_deg] * len(layers), [la.column for la in layers],
+                        [la.anc for la in layers], self._code_pos, self._name_pos)
+                st = self._stack_built
+        return st
+
+    def warm_batch(self) -> None:
+        """Prepare batches now: stack the layers and load (or compile) the batch kernel,
+        so that the first :meth:`locate_many` is as fast as the next."""
         self.locate_many(np.zeros(1), np.zeros(1))
 
     @classmethod
@@ -521,16 +537,13 @@ class ReverseGeocoder:
 
     def _near_cells(self, grid: _grid.GridIndex) -> np.ndarray:
         """Cells from which a polygon may lie within the gap tolerance."""
-        from scipy.ndimage import binary_dilation
-
         occupied = (np.diff(grid.cell_start) > 0).reshape(grid.ny, grid.nx)
         rx = int(math.ceil(self.gap_tolerance_m * grid.inv_dx / max(self._kx, 1e-9))) + 1
         ry = int(math.ceil(self.gap_tolerance_m * grid.inv_dy / self._ky)) + 1
         if rx > grid.nx and ry > grid.ny:
             return np.ones(grid.nx * grid.ny, dtype=bool)
         rx, ry = min(rx, grid.nx), min(ry, grid.ny)
-        near = binary_dilation(occupied, structure=np.ones((2 * ry + 1, 2 * rx + 1), bool))
-        return near.reshape(-1)
+        return _dilate(occupied, ry, rx).reshape(-1)
 
     def _nearest(self, layer: _Layer, x: np.ndarray, y: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray]:
@@ -598,3 +611,16 @@ def _any_per(pt: np.ndarray, mask: np.ndarray, m: int) -> np.ndarray:
     out[pt[mask]] = True
     return out
 
+
+def _dilate(occupied: np.ndarray, ry: int, rx: int) -> np.ndarray:
+    """Cells with an occupied cell within ``ry`` rows and ``rx`` columns (a rectangle):
+    ``scipy.ndimage.binary_dilation`` with a ``(2ry+1, 2rx+1)`` block of ones, outside
+    the grid empty — counted with a summed-area table instead, so that the geocoder
+    does not load scipy.ndimage (and the scipy.linalg/special it imports) into every
+    worker."""
+    ny, nx = occupied.shape
+    s = np.zeros((ny + 1, nx + 1), dtype=np.int64)
+    np.cumsum(np.cumsum(occupied, axis=0, dtype=np.int64), axis=1, out=s[1:, 1:])
+    rows, cols = np.arange(ny), np.arange(nx)
+    band = s[np.minimum(rows + ry + 1, ny)] - s[np.maximum(rows - ry, 0)]
+    return band[:, np.minimum(cols + rx + 1, nx)] - band[:, np.maximum(cols - rx, 0)] > 0

@@ -41,14 +41,20 @@ def check_columns(df: pd.DataFrame, path: str | Path, required: list[str]) -> No
         )
 
 
-def refuse(path: str | Path, errors: list[str]) -> ImportFailed:
+def refuse(path: str | Path, errors: list) -> ImportFailed:
+    """The refusal of a whole file. Each error is one text, or (Indonesian, English) —
+    a row is then named in the reader's language ("baris 12" / "row 12"). The details
+    keep ``errors`` (Indonesian) and, where they differ, ``errors_en``."""
     name = Path(path).name
-    shown = "; ".join(errors[:10]) + (f"; dan {len(errors) - 10} galat lain"
-                                      if len(errors) > 10 else "")
+    ids = [e[0] if isinstance(e, tuple) else e for e in errors]
+    ens = [e[1] if isinstance(e, tuple) else e for e in errors]
+    more = len(errors) - 10
+    shown_id = "; ".join(ids[:10]) + (f"; dan {more} galat lain" if more > 0 else "")
+    shown_en = "; ".join(ens[:10]) + (f"; and {more} more error(s)" if more > 0 else "")
     return ImportFailed(
-        f"{name} ditolak, tidak ada yang diimpor. {shown}",
-        f"{name} refused, nothing imported. {shown}",
-        file=str(path), errors=errors,
+        f"{name} ditolak, tidak ada yang diimpor. {shown_id}",
+        f"{name} refused, nothing imported. {shown_en}",
+        file=str(path), errors=ids, **({"errors_en": ens} if ens != ids else {}),
     )
 
 

@@ -51,7 +51,7 @@ def read_incidents(
     df = read_csv(path, REQUIRED)
     out: list[Incident] = []
     teams: dict[str, tuple[str | None, list[str]]] = {}
-    errors: list[str] = []
+    errors: list[tuple[str, str]] = []  # (Indonesian, English)
     seen: set[str] = set()
     for i, row in df.iterrows():
         line = int(i) + 2
@@ -61,6 +61,8 @@ def read_incidents(
             cat = categories.get(cell(row, "category") or "")
             p = check_lonlat(cell(row, "lon"), cell(row, "lat"))
             times = {k: _time(cell(row, k), timezone) for k in TIMES + ["rejected_at"]}
+            if times["reported_at"] is None:  # the column is there, the value is not
+                raise GeoSigapError("reported_at kosong", "reported_at is empty")
             prev = None
             for k in TIMES:
                 t = times[k]
@@ -89,13 +91,18 @@ def read_incidents(
                        if s.strip()]
             teams[ticket] = (cell(row, "lead_team"), support)
         except GeoSigapError as exc:
-            errors.append(f"baris {line}: {exc.message_id}")
+            errors.append((f"baris {line}: {exc.message_id}", f"row {line}: {exc.message_en}"))
         except (ValueError, TypeError) as exc:
-            errors.append(f"baris {line}: {exc}")
+            errors.append((f"baris {line}: {exc}", f"row {line}: {exc}"))
     if errors:
         raise refuse(path, errors)
     progress("memeriksa laporan", len(df), len(df))
     return out, teams
+
+
+def _unknown_teams(codes) -> tuple[str, str]:
+    shown = ", ".join(list(codes)[:20])
+    return (f"kode tim tidak dikenal: {shown}", f"unknown team code(s): {shown}")
 
 
 def _status_from_times(times: dict[str, datetime | None]) -> Status:
@@ -137,7 +144,7 @@ def import_incidents(
         unknown = sorted({c for lead, sup in team_links.values() for c in [lead, *sup]
                           if c and c not in team_roles})
         if unknown:
-            raise refuse("incidents", [f"kode tim tidak dikenal: {', '.join(unknown[:20])}"])
+            raise refuse("incidents", [_unknown_teams(unknown)])
         existing = set(s.scalars(select(IncidentRow.ticket).where(
             IncidentRow.ticket.in_([i.ticket for i in incidents]))))
         now = datetime.now(UTC)
@@ -260,15 +267,23 @@ def _parse_times(values: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray]:
     return out, bad
 
 
+def _decimal(df: pd.DataFrame, name: str) -> np.ndarray:
+    """A column of decimal numbers (a decimal comma read as a point; NaN where it is not a
+    number). Vectorised: numpy string functions, no Python call per value."""
+    if name not in df.columns:
+        return np.full(len(df), np.nan)
+    u = np.strings.strip(df[name].to_numpy(dtype="U"))
+    if (np.strings.find(u, ",") >= 0).any():
+        u = np.strings.replace(u, ",", ".")
+    return pd.to_numeric(pd.Series(u.astype(object)), errors="coerce").to_numpy(float)
+
+
 def _lonlat(df: pd.DataFrame, errors: list, line0: int):
     """Checked lon/lat arrays (swapped pairs corrected, as :func:`check_lonlat`) and the
     mask of rows refused."""
     from geo_sigap.domain.coordinates import INDONESIA_BBOX
 
-    raw_x = _col(df, "lon").str.replace(",", ".", regex=False)
-    raw_y = _col(df, "lat").str.replace(",", ".", regex=False)
-    x = pd.to_numeric(raw_x, errors="coerce").to_numpy(float)
-    y = pd.to_numeric(raw_y, errors="coerce").to_numpy(float)
+    x, y = _decimal(df, "lon"), _decimal(df, "lat")
     w, s, e, n = INDONESIA_BBOX
     finite = np.isfinite(x) & np.isfinite(y)
     given = (np.abs(x) <= 180) & (np.abs(y) <= 90)
@@ -281,7 +296,7 @@ def _lonlat(df: pd.DataFrame, errors: list, line0: int):
         try:
             check_lonlat(df["lon"].iat[i], df["lat"].iat[i])
         except GeoSigapError as exc:
-            errors.append((line0 + i, exc.message_id))
+            errors.append((line0 + i, exc.message_id, exc.message_en))
     lon = np.where(swap, y, x)
     lat = np.where(swap, x, y)
     return lon, lat, bad
@@ -298,17 +313,17 @@ def _mapped(values: pd.Series, parse, errors: list, line0: int, default=None):
             out[rows] = parse(u) if u != "" or default is None else default
         except GeoSigapError as exc:
             bad[rows] = True
-            errors.extend((line0 + int(i), exc.message_id) for i in rows)
+            errors.extend((line0 + int(i), exc.message_id, exc.message_en) for i in rows)
         except (ValueError, TypeError) as exc:
             bad[rows] = True
-            errors.extend((line0 + int(i), str(exc)) for i in rows)
+            errors.extend((line0 + int(i), str(exc), str(exc)) for i in rows)
     return out, bad
 
 
 def parse_chunk(df: pd.DataFrame, line0: int, categories: CategoryTable, tz: str) -> dict:
     """Check one chunk of a history CSV. Returns the parsed columns and ``errors``:
-    ``[(line, message)]`` (line numbers of the file)."""
-    errors: list[tuple[int, str]] = []
+    ``[(line, message in Indonesian, in English)]`` (line numbers of the file)."""
+    errors: list[tuple[int, str, str]] = []
     n = len(df)
     cats, _ = _mapped(_col(df, "category"), lambda v: categories.get(v), errors, line0)
     lon, lat, _ = _lonlat(df, errors, line0)
@@ -316,12 +331,13 @@ def parse_chunk(df: pd.DataFrame, line0: int, categories: CategoryTable, tz: str
     for k in _ALL_TIMES:
         t, bad = _parse_times(_col(df, k), tz)
         for i in np.flatnonzero(bad):
-            errors.append((line0 + int(i), f"waktu {k} tidak terbaca: {df[k].iat[i]!r}"))
+            errors.append((line0 + int(i), f"waktu {k} tidak terbaca: {df[k].iat[i]!r}",
+                           f"{k} is not a readable time: {df[k].iat[i]!r}"))
         times[k] = t
     missing_report = times["reported_at"].isna().to_numpy() & (_col(df, "reported_at") == "")\
         .to_numpy()
     for i in np.flatnonzero(missing_report):
-        errors.append((line0 + int(i), "reported_at kosong"))
+        errors.append((line0 + int(i), "reported_at kosong", "reported_at is empty"))
     prev = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
     prev_name = np.array([""] * n, dtype=object)
     order_bad = np.zeros(n, dtype=bool)
@@ -329,7 +345,8 @@ def parse_chunk(df: pd.DataFrame, line0: int, categories: CategoryTable, tz: str
         t = times[k]
         late = (t.notna() & prev.notna() & (t < prev)).to_numpy() & ~order_bad
         for i in np.flatnonzero(late):
-            errors.append((line0 + int(i), f"{k} lebih awal dari {prev_name[i]}"))
+            errors.append((line0 + int(i), f"{k} lebih awal dari {prev_name[i]}",
+                           f"{k} is earlier than {prev_name[i]}"))
         order_bad |= late
         has = t.notna().to_numpy()
         prev = prev.where(~has, t)
@@ -350,7 +367,8 @@ def parse_chunk(df: pd.DataFrame, line0: int, categories: CategoryTable, tz: str
     tickets = _col(df, "ticket").to_numpy(object)
     dup = pd.Series(tickets).duplicated(keep="first").to_numpy() & (tickets != "")
     for i in np.flatnonzero(dup):
-        errors.append((line0 + int(i), f"tiket {tickets[i]} ganda"))
+        errors.append((line0 + int(i), f"tiket {tickets[i]} ganda",
+                       f"duplicate ticket {tickets[i]}"))
     return {
         "n": n, "errors": errors, "ticket": tickets,
         "category": np.array([c.code if c is not None else None for c in cats], dtype=object),
@@ -380,7 +398,7 @@ class _Checks:
 
     def __init__(self, team_roles: dict):
         self.team_roles = team_roles
-        self.errors: list[tuple[int, str]] = []
+        self.errors: list[tuple[int, str, str]] = []  # (line, Indonesian, English)
         self.unknown: set[str] = set()
         self.cross_dup = False
         self.seen: list[np.ndarray] = []  # sorted ticket hashes of each chunk before
@@ -418,6 +436,7 @@ def _prepared(path: Path, chunk_rows: int, categories: CategoryTable, tz: str, p
     from geo_sigap.importers.placement import placement_columns
 
     frame_of = getattr(placer, "locate_many", None)
+    docs: dict = {}  # placement JSON per combination of units, across the chunks
     for line0, df in _chunks(path, chunk_rows):
         p = parse_chunk(df, line0, categories, tz)
         checks.add(p)
@@ -427,7 +446,7 @@ def _prepared(path: Path, chunk_rows: int, categories: CategoryTable, tz: str, p
                 tickets[i] = new_ticket_code(p["times"]["reported_at"].iat[i].to_pydatetime())
             p["ticket"] = tickets
             p["placed"] = placement_columns(frame_of(p["lon"], p["lat"]) if frame_of
-                                            else placer(p["lon"], p["lat"]))
+                                            else placer(p["lon"], p["lat"]), docs)
         yield p
 
 
@@ -493,12 +512,14 @@ def import_incidents_csv(db, path: str | Path, categories: CategoryTable, placer
     rolled back: nothing is written. Tickets already stored are skipped (looked up chunk
     by chunk). Progress: ``("menyimpan", rows done, rows in the file)``
     (``"memeriksa laporan"`` once writing stopped, ``"menyusun indeks"`` at the end).
+    After a large load on PostgreSQL the tables are vacuumed once it has committed
+    (:func:`geo_sigap.storage.bulk.vacuum_after_load`: index-only reads for the service).
     Returns ``{inserted, skipped_existing, outside_coverage}``.
     """
     from sqlalchemy import select
 
     from geo_sigap.storage.audit import append
-    from geo_sigap.storage.bulk import BulkWriter
+    from geo_sigap.storage.bulk import VACUUM_AFTER_ROWS, BulkWriter, vacuum_after_load
     from geo_sigap.storage.tables import TeamRow
 
     path = Path(path)
@@ -529,10 +550,10 @@ def import_incidents_csv(db, path: str | Path, categories: CategoryTable, placer
                                                       checks.duplicate_hashes())
         if errors:
             errors = sorted(set(errors))
-            raise refuse(path, [f"baris {line}: {msg}" for line, msg in errors])
+            raise refuse(path, [(f"baris {line}: {mid}", f"row {line}: {men}")
+                                for line, mid, men in errors])
         if checks.unknown:
-            raise refuse("incidents", ["kode tim tidak dikenal: "
-                                       + ", ".join(sorted(checks.unknown)[:20])])
+            raise refuse("incidents", [_unknown_teams(sorted(checks.unknown))])
         if checks.cross_dup:  # two tickets with one 64-bit hash and no real duplicate: redo
             s.rollback()
             return _import_exact(db, path, categories, placer, timezone=timezone,
@@ -542,6 +563,8 @@ def import_incidents_csv(db, path: str | Path, categories: CategoryTable, placer
             writer.finish()
         append(s, AuditEntry(at=now, actor=actor, actor_role="admin", action="import_incidents",
                              details={"count": inserted, "file": path.name}))
+    if inserted >= VACUUM_AFTER_ROWS:
+        vacuum_after_load(db)
     return {"inserted": inserted, "skipped_existing": skipped, "outside_coverage": outside}
 
 
@@ -561,7 +584,7 @@ def _cross_chunk_duplicates(path: Path, chunk_rows: int, dup_hashes: set) -> lis
         h = pd.util.hash_array(t.astype(object)).astype(np.uint64)
         for i in np.flatnonzero(np.isin(h, list(dup_hashes)) & (t != "")):
             if t[i] in seen:
-                out.append((line0 + int(i), f"tiket {t[i]} ganda"))
+                out.append((line0 + int(i), f"tiket {t[i]} ganda", f"duplicate ticket {t[i]}"))
             else:
                 seen[t[i]] = line0 + int(i)
     return out

@@ -47,16 +47,34 @@ def placements_from_frame(df: pd.DataFrame) -> list[Placement]:
 
 
 _STORED = ("kecamatan_code", "kelurahan_code", "rw_code", "rt_code")
+_DOCS_MAX = 500_000  # placement texts kept across chunks (a few hundred bytes each)
 
 
-def placement_columns(placed) -> dict:
+def _rows_factorized(columns: list) -> tuple[np.ndarray, np.ndarray]:
+    """``(inverse, first)`` of the distinct rows of integer code columns (``-1`` allowed):
+    each row's number among the distinct rows, and the index of each one's first row.
+    The columns are folded into one key column by column (re-numbered after each, so the
+    key stays below n²): one hash pass per column instead of a sort of the rows."""
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for c in columns:
+        c = np.asarray(c, dtype=np.int64) + 1
+        key = key * (int(c.max(initial=0)) + 1) + c
+        key = pd.factorize(key)[0].astype(np.int64)
+    _, first = np.unique(key, return_index=True)  # key numbers rows in first-seen order
+    return key, first
+
+
+def placement_columns(placed, docs: dict | None = None) -> dict:
     """What storage keeps of many placements, column by column: the four unit codes
     (object arrays, ``None`` where missing) and ``placement`` (the JSON text of each
     :class:`Placement`, flags as a list).
 
     ``placed`` is a frame of :meth:`ReverseGeocoder.locate_many` or a sequence of
     :class:`Placement`. From a frame the JSON is written once per distinct combination of
-    units and flags (a city has thousands of RT, a history millions of rows), not per row.
+    units and flags (a city has thousands of RT, a history millions of rows), not per row;
+    ``docs`` (a dict kept by the caller across the chunks of one file) keeps those texts
+    from one call to the next, so a combination met in an earlier chunk is not written
+    again (at L a chunk of 20,000 rows holds ~10,000 combinations, the file ~50,000).
     """
     import json
 
@@ -81,17 +99,23 @@ def placement_columns(placed) -> dict:
     if n == 0:
         return {**{k: np.empty(0, dtype=object) for k in _STORED},
                 "placement": np.empty(0, dtype=object)}
-    stacked = np.stack(keys, axis=1)
-    _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    inverse, first = _rows_factorized(keys)
     values = {c: placed[c].astype(object).where(placed[c].notna(), None).to_numpy(object)
               if c in placed else np.full(n, None, dtype=object) for c in cols}
     fl = flags.to_numpy(object)
-    docs = []
-    for i in first:
-        d = {f: (values[f][i] if f in values else None) for f in fields if f != "flags"}
-        d["flags"] = [f for f in str(fl[i]).split(";") if f and f != "nan"]
-        docs.append(json.dumps({f: d[f] for f in fields}))
+    if docs is None:
+        docs = {}
+    elif len(docs) > _DOCS_MAX:
+        docs.clear()
+    texts = []
+    keys = zip(*(values[c][first].tolist() for c in cols), fl[first].tolist())
+    for i, key in zip(first, keys, strict=True):
+        doc = docs.get(key)
+        if doc is None:
+            d = {f: (values[f][i] if f in values else None) for f in fields if f != "flags"}
+            d["flags"] = [f for f in str(fl[i]).split(";") if f and f != "nan"]
+            doc = docs[key] = json.dumps({f: d[f] for f in fields})
+        texts.append(doc)
     out = {k: values[k] for k in _STORED}
-    out["placement"] = np.array(docs, dtype=object)[inverse]
+    out["placement"] = np.array(texts, dtype=object)[inverse]
     return out

@@ -13,6 +13,7 @@ EPSG:4326 lon/lat to those points (equal metres in x and y).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -66,18 +67,46 @@ def _renderer():
     return RendererAgg(8, 8, float(DPI))
 
 
+@lru_cache(maxsize=64)
+def _font(size: float, bold: bool):
+    from matplotlib.font_manager import FontProperties
+
+    return FontProperties(family="DejaVu Sans", size=size,
+                          weight="bold" if bold else "normal")
+
+
 @lru_cache(maxsize=4096)
 def text_size(text: str, size: float, bold: bool = False) -> tuple[float, float]:
     """Width and height in points of ``text`` in DejaVu Sans at ``size`` pt, as
     matplotlib's Agg renderer lays it out at :data:`DPI` (how the figures are saved)."""
-    from matplotlib.font_manager import FontProperties
-
-    prop = FontProperties(family="DejaVu Sans", size=size,
-                          weight="bold" if bold else "normal")
     text = " ".join(text.split())
-    w, h, _d = _renderer().get_text_width_height_descent(text, prop, ismath=False)
+    w, h, _d = _renderer().get_text_width_height_descent(text, _font(size, bold),
+                                                         ismath=False)
     k = 72.0 / DPI
     return float(w) * k, float(max(h * k, size * 1.17))
+
+
+class Lazy(Sequence):
+    """Candidates made on first use (``make(*args, **kw)``): a label whose turn never
+    comes (its kind's limit reached) is never measured."""
+
+    def __init__(self, make, *args, **kw):
+        self._make, self._args, self._kw = make, args, kw
+        self._items = None
+
+    def _get(self) -> list:
+        if self._items is None:
+            self._items = list(self._make(*self._args, **self._kw))
+        return self._items
+
+    def __getitem__(self, i):
+        return self._get()[i]
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __iter__(self):
+        return iter(self._get())
 
 
 @dataclass

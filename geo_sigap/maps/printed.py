@@ -304,32 +304,11 @@ class PrintMap:
         return labels
 
     def _draw_points(self) -> None:
-        view = shapely.box(*self.bounds)
         posts = self.base.posts
         if posts is not None and len(posts):
-            seen = set()
-            roles_drawn = set()
-            by_colour: dict[str, tuple[list[float], list[float]]] = {}
-            for name, role, lon, lat in zip(posts["name"], posts["role"], posts["lon"],
-                                            posts["lat"]):
-                if not view.contains(Point(lon, lat)):
-                    continue
-                key = (round(lon, 4), round(lat, 4), role)
-                if key in seen:
-                    continue
-                seen.add(key)
-                colour, words = ROLE_STYLE.get(str(role), OTHER_POST)
-                roles_drawn.add(str(role) if str(role) in ROLE_STYLE else "lain")
-                xs, ys = by_colour.setdefault(colour, ([], []))
-                xs.append(lon)
-                ys.append(lat)
-                x, y = self.tf(lon, lat)
-                self.obstacles.append(((float(x) - 2.6, float(y) - 2.6, float(x) + 2.6,
-                                        float(y) + 2.6), "marker"))
-                self.labels.append(L.Label(str(name), 5.4, 80 + len(seen) / 1000,
-                                           L.around_point(float(x), float(y), str(name), 5.4,
-                                                          r=4.0),
-                                           kind="pos", data={"colour": colour}))
+            by_colour, obstacles, labels, roles_drawn = self._memo("posts", self._post_layers)
+            self.obstacles += obstacles
+            self.labels += labels
             for colour, (xs, ys) in by_colour.items():  # one artist per colour, not per post
                 self.ax.plot(xs, ys, marker="*", ms=5.5, color=colour, mec="white",
                              mew=0.4, zorder=9, ls="none")
@@ -339,6 +318,38 @@ class PrintMap:
         lm = self.base.landmarks
         if lm is not None and len(lm):
             self.labels += self._memo("landmarks", self._landmark_labels)
+
+    def _post_layers(self):
+        """The posts in view (one per place and role): markers by colour, their boxes
+        (obstacles) and name labels (candidates measured only when the label's turn
+        comes: at most :data:`MAX_POSTS` are placed of thousands at city scale)."""
+        posts = self.base.posts
+        w, s, e, n = self.bounds
+        lon, lat = posts["lon"].to_numpy(float), posts["lat"].to_numpy(float)
+        inside = (lon > w) & (lon < e) & (lat > s) & (lat < n)  # view.contains, vectorised
+        seen = set()
+        roles_drawn = set()
+        by_colour: dict[str, tuple[list[float], list[float]]] = {}
+        obstacles, labels = [], []
+        for name, role, x_, y_, ok in zip(posts["name"], posts["role"], lon, lat, inside):
+            if not ok:
+                continue
+            key = (round(x_, 4), round(y_, 4), role)
+            if key in seen:
+                continue
+            seen.add(key)
+            colour, words = ROLE_STYLE.get(str(role), OTHER_POST)
+            roles_drawn.add(str(role) if str(role) in ROLE_STYLE else "lain")
+            xs, ys = by_colour.setdefault(colour, ([], []))
+            xs.append(x_)
+            ys.append(y_)
+            x, y = self.tf(x_, y_)
+            x, y = float(x), float(y)
+            obstacles.append(((x - 2.6, y - 2.6, x + 2.6, y + 2.6), "marker"))
+            labels.append(L.Label(str(name), 5.4, 80 + len(seen) / 1000,
+                                  L.Lazy(L.around_point, x, y, str(name), 5.4, r=4.0),
+                                  kind="pos", data={"colour": colour}))
+        return by_colour, obstacles, labels, roles_drawn
 
     def _landmark_labels(self) -> list:
         view = shapely.box(*self.bounds)

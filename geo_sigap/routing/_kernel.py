@@ -72,8 +72,9 @@ def search(indptr, nbr, wt, ln, eid, n_nodes,
         Stop once every group has its ``group_need[g]`` nearest teams final and every
         required team is final; groups with need 0 do not hold the search.
     max_time
-        Do not settle nodes beyond this time (``inf``: no limit) once every required
-        team is final.
+        Stop at the first node beyond this time (``inf``: no limit) once every
+        required team is final; the teams known by then to be at most that node's
+        time are final (every later time is at least as long).
 
     Returns
     -------
@@ -132,10 +133,6 @@ def search(indptr, nbr, wt, ln, eid, n_nodes,
         d, x, hs = _pop(hk, hv, hs)
         if done[x] or d > dist[x]:
             continue
-        if d > max_time and req_left <= 0:
-            stop_time = d
-            stopped = True
-            break
         done[x] = True
         i = head[x]
         while i >= 0:
@@ -148,7 +145,7 @@ def search(indptr, nbr, wt, ln, eid, n_nodes,
                 ts = _push(tk, tv, ts, cand, t)
             i = nxt[i]
         # teams whose best cannot improve any more (every later time is >= d)
-        while watching and ts > 0 and tk[0] <= d:
+        while (watching or d > max_time) and ts > 0 and tk[0] <= d:
             c, t, ts = _pop(tk, tv, ts)
             if final[t] or c > best[t]:
                 continue
@@ -159,7 +156,8 @@ def search(indptr, nbr, wt, ln, eid, n_nodes,
                 open_groups -= 1
             if team_required[t]:
                 req_left -= 1
-        if watching and open_groups <= 0 and req_left <= 0:
+        # done: the answer is complete, or beyond max_time (later times are >= d)
+        if req_left <= 0 and ((watching and open_groups <= 0) or d > max_time):
             stop_time = d
             stopped = True
             break
@@ -313,10 +311,6 @@ def search_ws(indptr, arcs,
     stopped = False
     while hs > 0:
         d, x, hs = _pop_min(hk, hv, node, hs)
-        if d > max_time and req_left <= 0:
-            stop_time = d
-            stopped = True
-            break
         dx = node[x, _DLEN]
         lx = node[x, _LABEL]
         set_node[n_settled] = x
@@ -334,7 +328,7 @@ def search_ws(indptr, arcs,
                 ts = _push(tk, tv, ts, cand, t)
             i = nxt[i]
         # teams whose best cannot improve any more (every later time is >= d)
-        while watching and ts > 0 and tk[0] <= d:
+        while (watching or d > max_time) and ts > 0 and tk[0] <= d:
             c, t, ts = _pop(tk, tv, ts)
             if final[t] or c > best[t]:
                 continue
@@ -345,7 +339,8 @@ def search_ws(indptr, arcs,
                 open_groups -= 1
             if team_required[t]:
                 req_left -= 1
-        if watching and open_groups <= 0 and req_left <= 0:
+        # done: the answer is complete, or beyond max_time (later times are >= d)
+        if req_left <= 0 and ((watching and open_groups <= 0) or d > max_time):
             stop_time = d
             stopped = True
             break

@@ -1,12 +1,16 @@
 """The routing engine the dispatch service asks: travel times from teams to an incident.
 
 One compiled search per incident and profile, backwards from the incident over the
-reverse graph, stopping as soon as the requested answer cannot change. Coordinates
-in and out are (lon, lat) EPSG:4326; times are seconds, distances metres.
+reverse graph, stopping as soon as the requested answer cannot change. On a city-sized
+graph that search runs on the profile's contraction hierarchy
+(:mod:`geo_sigap.routing.hierarchy`) once it is ready, against per-team buckets kept for
+the current team positions; before that (and on small graphs) on the road graph itself.
+Coordinates in and out are (lon, lat) EPSG:4326; times are seconds, distances metres.
 """
 
 from __future__ import annotations
 
+import threading
 import time as _time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,6 +23,7 @@ from shapely.geometry import LineString, mapping
 from geo_sigap.errors import NoRoute
 from geo_sigap.routing import _alt, _kernel, _prepared
 from geo_sigap.routing.graph import RoadGraph, default_cache_dir, haversine_m, load_or_build
+from geo_sigap.routing.hierarchy import CH_MIN_NODES, warm_up_kernels
 from geo_sigap.routing.network import Attachments, ProfileNetwork
 from geo_sigap.routing.profiles import RoutingConfig, load_routing_config
 from geo_sigap.routing.snap import SNAP_CACHE_SIZE, LocalProjection, SnapCache, Snaps
@@ -80,6 +85,8 @@ class EtaResult:
     incident_access_m: float
     search_ms: float
     settled: int = 0  # nodes the search settled (its work)
+    status_code: np.ndarray | None = None  # 0 road, 1 not ranked, 2 unreachable, 3 off
+    method: str = ""  # the search that answered: hierarchy | guided | plain ("": none)
     _route: Any = field(default=None, repr=False)
 
     def route(self, i: int) -> Route:
@@ -108,13 +115,30 @@ class RoutingEngine:
         pieces, landmark tables) are kept between starts (see
         :mod:`geo_sigap.routing._prepared`; keyed by the graph's content and the
         profile's speeds). ``None``: derived in memory at every start.
+    hierarchy_min_nodes
+        Graphs of at least this many nodes answer from a contraction hierarchy per
+        profile once it is ready (loaded here from ``cache_dir`` when saved there,
+        built by :meth:`prepare` or in the background by :meth:`warm_up`): same
+        answers, a fraction of the work. Until then, and on smaller graphs, the
+        early-stop search answers.
+    buckets_in_background
+        The hierarchy needs, per set of team positions, each team's upward search (its
+        *buckets*; a team that did not move since the last set keeps its own). With
+        ``True`` they are made in a thread and the early-stop search answers until they
+        are ready (a query never waits for them); ``False``: made in the query.
     """
 
     def __init__(self, graph: RoadGraph, config: RoutingConfig | None = None, *,
                  snap_cache_size: int = SNAP_CACHE_SIZE,
                  guide_max_teams: int = GUIDE_MAX_TEAMS,
-                 cache_dir: str | Path | None = None) -> None:
+                 cache_dir: str | Path | None = None,
+                 hierarchy_min_nodes: int = CH_MIN_NODES,
+                 buckets_in_background: bool = True) -> None:
         self.graph = graph
+        self.use_hierarchy = graph.n_nodes >= hierarchy_min_nodes
+        self.buckets_in_background = bool(buckets_in_background)
+        self._bucket_lock = threading.Lock()
+        self._bucket_threads: dict[str, threading.Thread] = {}
         self.config = config or load_routing_config()
         self.guide_max_teams = int(guide_max_teams)
         self.projection = LocalProjection(float(np.mean(graph.node_lon)),
@@ -125,6 +149,11 @@ class RoutingEngine:
         self.snap_caches = {p: SnapCache(net.snapper, snap_cache_size)
                             for p, net in self.networks.items()}
         self._last_entries: dict[str, _TeamEntries] = {}
+        self._last_buckets: dict[str, tuple[Any, Any]] = {}  # profile: (hierarchy, buckets)
+        self._ch_thread: threading.Thread | None = None
+        if self.use_hierarchy:
+            for net in self.networks.values():
+                net.hierarchy(build=False)  # from the cache folder when saved there
         self.bbox = (float(graph.node_lon.min()), float(graph.node_lat.min()),
                      float(graph.node_lon.max()), float(graph.node_lat.max()))
 
@@ -145,21 +174,44 @@ class RoutingEngine:
             self.graph.profile_index(profile)  # raises ConfigError with the choices
             raise
 
-    def prepare(self) -> None:
-        """Derive (or load from ``cache_dir``) what the goal-directed search needs."""
+    def prepare(self, *, hierarchy: bool = True) -> None:
+        """Derive (or load from ``cache_dir``) what the goal-directed search needs and,
+        with ``hierarchy``, the contraction hierarchies (built now when missing)."""
         if self.guide_max_teams > 0:
             for p in self.graph.profiles:
                 self.network(p).landmarks()
+        if hierarchy and self.use_hierarchy:
+            for p in self.graph.profiles:
+                self.network(p).hierarchy()
 
-    def warm_up(self) -> None:
+    def warm_up(self, *, wait: bool = False) -> None:
         """Compile (or load the compiled) search kernels and prepare the landmark tables
-        before the first request."""
-        self.prepare()
+        before the first request; hierarchies not on disk are built in a background
+        thread (``wait``: here, before returning) while the early-stop search answers."""
+        self.prepare(hierarchy=False)
         node = (float(self.graph.node_lon[0]), float(self.graph.node_lat[0]))
         many = [node] * (GUIDE_MAX_TEAMS + 1)
         for p in self.graph.profiles:
-            self.eta_from_teams(node, many, p, k=1)  # the plain kernel
-            self.eta_from_teams(node, [node], p, k=1)  # the goal-directed one
+            self.eta_from_teams(node, many, p, k=1, _plain=True)  # the plain kernel
+            self.eta_from_teams(node, [node], p, k=1, _plain=True)  # the goal-directed one
+        if not self.use_hierarchy:
+            return
+        warm_up_kernels()
+        missing = [p for p in self.graph.profiles if self.network(p).ready_hierarchy is None]
+        if missing and self._ch_thread is None:
+            self._ch_thread = threading.Thread(
+                target=lambda: [self.network(p).hierarchy() for p in missing],
+                name="geo-sigap-hierarchy", daemon=True)
+            self._ch_thread.start()
+        if wait:
+            self.wait_hierarchies()
+
+    def wait_hierarchies(self, timeout: float | None = None) -> bool:
+        """Wait for a background hierarchy build; ``True`` when none is running."""
+        if self._ch_thread is not None:
+            self._ch_thread.join(timeout)
+            return not self._ch_thread.is_alive()
+        return True
 
     # ------------------------------------------------------------------ ETAs
     def eta_from_teams(
@@ -172,6 +224,7 @@ class RoutingEngine:
         k: int | None = None,
         required: Sequence[bool] | np.ndarray | None = None,
         max_time_s: float = np.inf,
+        _plain: bool = False,
     ) -> EtaResult:
         """Travel times from every team point to the incident, one search.
 
@@ -215,12 +268,11 @@ class RoutingEngine:
             code[:] = _OFF_NETWORK
             seeds, ents, best_ent, paths = None, None, None, None
             n_set = 0
+            method = ""
         else:
             seeds = net.attach(inc, cfg.access_speed_ms, leaving=False)
-            same = tab.ent_comp == net.component[seeds.node[0]]
-            ents = tab.ents if same.all() else tab.ents.take(same)
-            in_comp = np.zeros(n, bool)
-            in_comp[ents.owner] = True
+            ents, in_comp = tab.in_component(int(net.component[seeds.node[0]]), n)
+            in_comp = in_comp.copy()
             direct_t, direct_m = net.along_same_road(teams, inc, cfg.access_speed_ms,
                                                      tab.on_idx)
             in_comp |= np.isfinite(direct_t)
@@ -229,11 +281,25 @@ class RoutingEngine:
             need = (sizes if k is None else np.minimum(sizes, k)).astype(np.int64)
             req = required & in_comp
             rev = net.reverse
+            ch = net.ready_hierarchy if self.use_hierarchy and not _plain else None
             args = (seeds.node, seeds.time, seeds.length,
                     ents.owner, ents.node, ents.time, ents.length, direct_t, direct_m,
                     groups, req, need, float(max_time_s))
             wanted = int(need.sum()) + int(req.sum())
-            if (0 < wanted <= GUIDE_MAX_GOALS
+            kept = tab.cache.get("hierarchy")
+            if ch is not None and (kept is None or kept[0] is not ch):
+                if self.buckets_in_background:  # the early-stop search answers meanwhile
+                    self._buckets_later(profile, ch, tab, n)
+                    ch = None
+                else:
+                    kept = self._make_buckets(profile, ch, tab, n)
+            if ch is not None:
+                ents = tab.ents  # a team of another component meets none of the seeds
+                method = "hierarchy"
+                best, best_len, best_ent, final, stop_time, n_set, paths = ch.query(
+                    kept[1], seeds.node, seeds.time, seeds.length, direct_t, direct_m,
+                    groups, req, need, float(max_time_s))
+            elif (0 < wanted <= GUIDE_MAX_GOALS
                     and int(in_comp.sum()) <= self.guide_max_teams):
                 lm_from, lm_to = net.landmarks()
                 lb, order = _alt.team_bounds(lm_from, lm_to, seeds.node, seeds.time,
@@ -245,10 +311,12 @@ class RoutingEngine:
                 _dist, _dlen, via, label, best, best_len, best_ent, final, stop_time = out
                 paths = _Paths(via=via, label=label)
                 n_set = int(np.count_nonzero(via >= 0))
+                method = "guided"
             else:
                 with net.workspace() as ws:
                     best, best_len, best_ent, final, stop_time, n_set = _kernel.search_ws(
                         rev.indptr, net.reverse_arcs, *args, *ws.arrays())
+                    method = "plain"
                     paths = _Paths(nodes=ws.set_node[:n_set].copy(),
                                    edges=ws.set_via[:n_set].copy(),
                                    seeds=ws.set_label[:n_set].copy(),
@@ -271,11 +339,40 @@ class RoutingEngine:
             profile=profile, eta_s=eta, distance_m=meters, status=_STATUS_NAMES[code],
             is_estimate=estimate, access_m=teams.access_m,
             lower_bound_s=float(stop_time), incident_access_m=float(inc.access_m[0]),
-            search_ms=(_time.perf_counter() - t0) * 1000.0, settled=int(n_set))
+            search_ms=(_time.perf_counter() - t0) * 1000.0, settled=int(n_set),
+            status_code=code, method=method)
         builder = _RouteBuilder(self, net, incident_lonlat, inc, seeds, paths, pts, teams,
                                 ents, best_ent, result)
         result._route = builder.route
         return result
+
+    def _make_buckets(self, profile: str, ch: Any, tab: _TeamEntries, n: int) -> tuple:
+        """The hierarchy buckets of a set of team positions, kept with it; the teams
+        whose entries are as in the last set are not searched again."""
+        last = self._last_buckets.get(profile)
+        previous = last[1] if last is not None and last[0] is ch else None
+        e = tab.ents
+        kept = (ch, ch.buckets(e.owner, e.node, e.time, e.length, n, previous))
+        tab.cache["hierarchy"] = self._last_buckets[profile] = kept
+        return kept
+
+    def _buckets_later(self, profile: str, ch: Any, tab: _TeamEntries, n: int) -> None:
+        """Start making the buckets in a thread (one per profile at a time; a set of
+        positions already being made, or a busy profile, starts nothing)."""
+        with self._bucket_lock:
+            running = self._bucket_threads.get(profile)
+            if tab.cache.get("building") or (running is not None and running.is_alive()):
+                return
+            tab.cache["building"] = True
+            t = threading.Thread(target=self._make_buckets, args=(profile, ch, tab, n),
+                                 name=f"geo-sigap-buckets-{profile}", daemon=True)
+            self._bucket_threads[profile] = t
+            t.start()
+
+    def wait_buckets(self, timeout: float | None = None) -> None:
+        """Wait for the bucket threads started so far (tests, benchmarks)."""
+        for t in list(self._bucket_threads.values()):
+            t.join(timeout)
 
     def _entries(self, profile: str, net: ProfileNetwork, teams: Snaps) -> _TeamEntries:
         """Where the team points enter the network; kept while the snap cache answers
@@ -321,6 +418,19 @@ class _TeamEntries:
     on_idx: np.ndarray
     ents: Attachments
     ent_comp: np.ndarray
+    cache: dict = field(default_factory=dict)  # derived per batch (hierarchy buckets)
+
+    def in_component(self, comp: int, n: int) -> tuple[Attachments, np.ndarray]:
+        """The entries in component ``comp`` and per team whether it has one (kept)."""
+        key = ("component", comp)
+        got = self.cache.get(key)
+        if got is None:
+            same = self.ent_comp == comp
+            ents = self.ents if same.all() else self.ents.take(same)
+            mask = np.zeros(n, bool)
+            mask[ents.owner] = True
+            got = self.cache[key] = (ents, mask)
+        return got
 
 
 class _Paths:
@@ -332,6 +442,9 @@ class _Paths:
                  n_nodes: int = 0) -> None:
         self._via, self._label = via, label
         self._compact = (nodes, edges, seeds, n_nodes)
+
+    def for_team(self, i: int, start_node: int, edge_u, edge_v):
+        return self.arrays()
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         if self._via is None:
@@ -371,7 +484,7 @@ class _RouteBuilder:
             e_team = int(self.teams.edge[i])
             node = int(self.ents.node[ent])
             coords += self._part(e_team, f_team, 1.0 if self.ents.side[ent] == 1 else 0.0)
-            via, label = self.paths.arrays()
+            via, label = self.paths.for_team(i, node, g.edge_u, g.edge_v)
             while via[node] >= 0:
                 e = int(via[node])
                 coords += [tuple(c) for c in g.edge_coords(e).tolist()]

@@ -18,6 +18,7 @@ from scipy.sparse.csgraph import connected_components
 
 from geo_sigap.routing import _prepared
 from geo_sigap.routing.graph import RoadGraph
+from geo_sigap.routing.hierarchy import CH_PARAMS, Hierarchy
 from geo_sigap.routing.snap import PIECE_M, SNAP_ARRAYS, LocalProjection, SnapIndex, Snaps
 
 # A snapped point closer than this to a node counts as being on the node (metres), so
@@ -113,6 +114,8 @@ class ProfileNetwork:
                                         graph_key)
             self._paths = {w: Path(cache_dir) / f"{profile}.{key}.{w}"
                            for w in ("network", "landmarks")}
+            ch_key = _prepared.profile_key(graph, profile, CH_PARAMS, graph_key)
+            self._paths["hierarchy"] = Path(cache_dir) / f"{profile}.{ch_key}.hierarchy"
         saved = _prepared.load(self._paths.get("network"), _NETWORK_ARRAYS)
         if saved is not None:
             self.forward = Csr(*(saved[f"fwd_{f}"] for f in _CSR_FIELDS))
@@ -146,6 +149,31 @@ class ProfileNetwork:
         self._lock = threading.Lock()
         self._free: list[Workspace] = []
         self._free_lock = threading.Lock()
+        self._hierarchy: Hierarchy | None = None
+        self._ch_lock = threading.Lock()
+
+    @property
+    def ready_hierarchy(self) -> Hierarchy | None:
+        """The contraction hierarchy when loaded or built, else ``None`` (no waiting)."""
+        return self._hierarchy
+
+    def hierarchy(self, *, build: bool = True) -> Hierarchy | None:
+        """The contraction hierarchy of this profile (:mod:`geo_sigap.routing.hierarchy`):
+        read from the cache folder, else built when ``build`` (seconds to a minute for
+        a city; saved there) — ``None`` when not on disk and not ``build``."""
+        if self._hierarchy is not None:
+            return self._hierarchy
+        with self._ch_lock:
+            if self._hierarchy is None:
+                path = self._paths.get("hierarchy")
+                ch = Hierarchy.load(path, self.graph.n_nodes)
+                if ch is None and build:
+                    f = self.forward
+                    src = np.repeat(np.arange(self.graph.n_nodes), np.diff(f.indptr))
+                    ch = Hierarchy.load_or_build(path, self.graph.n_nodes, src, f.nbr, f.wt,
+                                                 f.ln, f.eid)
+                self._hierarchy = ch
+            return self._hierarchy
 
     @contextmanager
     def workspace(self) -> Iterator[Workspace]:
@@ -211,6 +239,8 @@ class ProfileNetwork:
         Leaving a point on edge u→v at fraction f: to v costs ``(1-f)·T(e)``; to u
         needs the twin (``f·T(twin)``) unless the point is on u. Arriving mirrors it.
         """
+        if keep is None and len(snaps.edge) == 1:
+            return self._attach_one(snaps, access_speed_ms, leaving)
         idx = np.flatnonzero(keep if keep is not None else snaps.edge >= 0)
         e = snaps.edge[idx]
         f = snaps.frac[idx]
@@ -240,6 +270,37 @@ class ProfileNetwork:
         dist = np.concatenate([(acc_m + to_v * length)[v_ok], (acc_m + to_u * length)[u_ok]])
         side = np.concatenate([np.ones(v_ok.sum(), np.int8), np.zeros(u_ok.sum(), np.int8)])
         return Attachments(owner, node, time, dist, side)
+
+    def _attach_one(self, snaps: Snaps, access_speed_ms: float, leaving: bool) -> Attachments:
+        """:meth:`attach` of one point in plain floats (the same arithmetic, in the same
+        order: the same bits), for the incident of every query."""
+        e = int(snaps.edge[0])
+        if e < 0:
+            return Attachments(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0),
+                               np.zeros(0), np.zeros(0, np.int8))
+        f = float(snaps.frac[0])
+        glen = float(self.snapper.edge_geomlen[e])
+        acc_m = float(snaps.access_m[0])
+        acc_t = acc_m / access_speed_ms
+        tw = int(self.twin[e])
+        tw_time = float(self.time[tw]) if tw >= 0 else 0.0
+        to_v, to_u = 1.0 - f, f
+        t_e = float(self.time[e])
+        if leaving:
+            v_time, v_ok = to_v * t_e, True
+            u_time = to_u * tw_time if tw >= 0 else 0.0
+            u_ok = tw >= 0 or to_u * glen <= NODE_TOLERANCE_M
+        else:
+            u_time, u_ok = to_u * t_e, True
+            v_time = to_v * tw_time if tw >= 0 else 0.0
+            v_ok = tw >= 0 or to_v * glen <= NODE_TOLERANCE_M
+        length = float(self.graph.edge_length[e])
+        rows = [(int(self.graph.edge_v[e]), acc_t + v_time, acc_m + to_v * length, 1)] * v_ok
+        rows += [(int(self.graph.edge_u[e]), acc_t + u_time, acc_m + to_u * length, 0)] * u_ok
+        node, time, dist, side = zip(*rows, strict=True) if rows else ((), (), (), ())
+        return Attachments(np.zeros(len(rows), np.int64), np.array(node, np.int64),
+                           np.array(time, np.float64), np.array(dist, np.float64),
+                           np.array(side, np.int8))
 
     def along_same_road(self, team: Snaps, incident: Snaps, access_speed_ms: float,
                         idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

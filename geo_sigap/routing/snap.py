@@ -13,6 +13,8 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from functools import lru_cache
+
 import numpy as np
 from scipy.spatial import cKDTree
 
@@ -26,6 +28,14 @@ SNAP_ARRAYS = ("snap_ax", "snap_ay", "snap_bx", "snap_by", "snap_edge", "snap_st
                "snap_len", "snap_edge_geomlen")
 
 
+@lru_cache(maxsize=64)
+def _metres_per_degree_lon(lat0: float) -> float:
+    return float(np.radians(1.0) * EARTH_RADIUS_M * np.cos(np.radians(lat0)))
+
+
+_KY = float(np.radians(1.0) * EARTH_RADIUS_M)
+
+
 @dataclass(frozen=True, slots=True)
 class LocalProjection:
     """Equirectangular projection around (lon0, lat0): metres east/north."""
@@ -35,11 +45,11 @@ class LocalProjection:
 
     @property
     def _kx(self) -> float:
-        return np.radians(1.0) * EARTH_RADIUS_M * np.cos(np.radians(self.lat0))
+        return _metres_per_degree_lon(self.lat0)
 
     @property
     def _ky(self) -> float:
-        return np.radians(1.0) * EARTH_RADIUS_M
+        return _KY
 
     def forward(self, lon, lat):
         return ((np.asarray(lon, dtype=np.float64) - self.lon0) * self._kx,

@@ -240,7 +240,7 @@ def analytics_rows(session: Session, *, start: datetime | None = None,
                    ids: Iterable[int] | None = None, after_id: int | None = None):
     """The compact analytics columns (:data:`ANALYTICS_COLUMNS`) of some incidents.
 
-    ``start``/``end`` select by ``reported_at`` (index ``ix_incidents_reported_at``),
+    ``start``/``end`` select by ``reported_at`` (index ``ix_incidents_reported_updated``),
     ``updated_since`` by ``updated_at >= since`` (index ``ix_incidents_updated_at``),
     ``ids`` and ``after_id`` (``id > after_id``) by primary key. Timestamps come back
     tz-aware UTC.
@@ -316,7 +316,9 @@ def change_stamp(session: Session) -> tuple:
 def quarter_check(session: Session, start: datetime, end: datetime) -> tuple[int, int, int]:
     """``(rows, sum of ids, newest updated_at in µs since the epoch)`` of the incidents
     reported in ``[start, end)``: what a stored analytics quarter is checked against
-    (:mod:`geo_sigap.analytics.snapshot`). Index ``ix_incidents_reported_at``."""
+    (:mod:`geo_sigap.analytics.snapshot`). Read from the index alone:
+    ``ix_incidents_reported_updated`` holds ``reported_at``, ``updated_at`` and the id
+    (SQLite's rowid, PostgreSQL's INCLUDE), migration 0005."""
     from sqlalchemy import func
 
     t = IncidentRow.__table__.c

@@ -136,6 +136,11 @@ def test_every_pdf_page_is_a4_with_page_numbers_and_a_paginated_toc(pack):
     assert len(toc) == 11
     for sid, page in toc:
         assert f"QQ{sid}QQ" in re.sub(r"\s+", "", reader.pages[int(page) - 1].extract_text())
+    # … and the printed table of contents shows those numbers (the second print)
+    front = re.sub(r"\s+", "", "".join(reader.pages[i].extract_text() for i in range(2)))
+    for title, page in re.findall(r'<a href="#\w+">([^<]+)</a><span class="pg">(\d+)</span>',
+                                  html):
+        assert re.sub(r"\s+", "", title) + page in front, (title, page)
 
 
 def test_findings_quote_the_tables_they_cite(pack):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+from dataclasses import replace
 import sys
 
 import numpy as np
@@ -105,3 +106,125 @@ def test_the_heat_overlay_does_not_load_matplotlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["False", "True"]
+
+
+def test_the_heat_convolution_equals_scipy_signal_on_random_grids():
+    from scipy.signal import fftconvolve
+
+    from geo_sigap.analytics.heatmap import _convolve_same
+
+    rng = np.random.default_rng(17)
+    for _ in range(200):  # axes of length 1 included (broadcast, no FFT there)
+        a = rng.poisson(0.3, size=rng.integers(1, 80, 2)).astype(np.float64)
+        k = rng.random(rng.integers(1, 30, 2))
+        want, got = fftconvolve(a, k, mode="same"), _convolve_same(a, k)
+        assert got.shape == want.shape and (got == want).all()
+
+
+def test_the_gap_cells_equal_scipy_binary_dilation_on_random_grids():
+    from scipy.ndimage import binary_dilation
+
+    from geo_sigap.geocoding.reverse import _dilate
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        ny, nx = rng.integers(1, 40, 2)
+        ry, rx = rng.integers(0, 45, 2)
+        occupied = rng.random((ny, nx)) < rng.random() * 0.2
+        want = binary_dilation(occupied, structure=np.ones((2 * ry + 1, 2 * rx + 1), bool))
+        assert (_dilate(occupied, int(ry), int(rx)) == want).all()
+
+
+def test_heat_and_the_reverse_geocoder_load_neither_scipy_signal_nor_ndimage():
+    code = ("import sys, numpy as np\n"
+            "from shapely.geometry import box\n"
+            "from geo_sigap.analytics.heatmap import kde_grid\n"
+            "from geo_sigap.domain.admin import AdminLevel, AdminUnit\n"
+            "from geo_sigap.geocoding.reverse import ReverseGeocoder\n"
+            "g = kde_grid(103.6 + np.arange(50) * 1e-4, -1.6 + np.arange(50) * 1e-4)\n"
+            "assert g.density.sum() > 0\n"
+            "units = [AdminUnit(code=f'15.71.11.100{i}', level=AdminLevel.KELURAHAN,\n"
+            "                   name=f'K{i}', parent_code='15.71.11',\n"
+            "                   geometry=box(103.6 + i * 0.01, -1.6, 103.61 + i * 0.01, -1.59))\n"
+            "         for i in range(1, 4)]\n"
+            "rg = ReverseGeocoder.from_units(units)\n"
+            "assert rg.place(103.615, -1.595).kelurahan_code == '15.71.11.1001'\n"
+            "print(sorted(m for m in ('scipy.signal', 'scipy.ndimage', 'scipy.stats')\n"
+            "             if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
+
+
+def test_the_history_keeps_codes_and_hands_out_the_same_frames_as_compact():
+    from geo_sigap.analytics.frames import Quarter
+    from geo_sigap.analytics.incremental import _STRINGS, HistoryStore, Strings, compact
+
+    rng = np.random.default_rng(23)
+    rts = [f"15.71.11.1003.RW{i % 9 + 1:03d}.RT{i:03d}" for i in range(40)]
+    rows = _rows(list(range(1, 301)), "2025-01-10", rts[0])
+    rows["rt_code"] = [rts[i] if i < 40 else None for i in rng.integers(0, 45, len(rows))]
+    rows["category"] = rng.choice(["pkl", "odgj", "pekat"], len(rows))
+    store = HistoryStore()
+    store.upsert(rows.iloc[:150])
+    store.upsert(rows.iloc[150:])  # a second write appends to the same partition
+    assert store.quarters() == [Quarter(2025, 1)]  # 300 hours from 10 January
+    data = store.block("2025Q1").data
+    assert all(data[c].dtype == np.int16 for c in _STRINGS)  # 2 bytes a cell
+    pd.testing.assert_frame_equal(store.frame("2025Q1"), compact(rows))
+    pd.testing.assert_frame_equal(store.frame(), compact(rows))
+    # past 32,767 strings the codes are int32, decoded the same
+    table = Strings()
+    many = pd.Series([f"v{i}" for i in range(40_000)] + [None])
+    codes = table.encode(many)
+    assert codes.dtype == np.int32 and codes[-1] == -1
+    pd.testing.assert_series_equal(pd.Series(table.column(codes)), many)
+
+
+@pytest.mark.parametrize("population", [None, 250])
+def test_the_analytics_units_share_the_services_polygons(services, population):
+    from geopandas.testing import assert_geodataframe_equal
+    from shapely.geometry import box
+
+    from geo_sigap.domain.admin import AdminLevel, AdminUnit
+    from geo_sigap.storage.units import units_frame, upsert_units
+    from tests.conftest import tiny_units
+
+    if population is not None:  # populations given: the frame's column is numeric
+        with services.db.session() as s:
+            upsert_units(s, [replace(u, population=population) for u in tiny_units()])
+    held = {id(u.geometry) for u in services.units}
+    got, _ = services.analytics_history.units()
+    with services.db.session() as s:  # what the analytics read from the table before
+        want = units_frame(s, [AdminLevel.KELURAHAN, AdminLevel.RW, AdminLevel.RT])
+    want = want[["code", "name", "level", "parent_code", "population", "geometry"]]
+    want["population"] = pd.to_numeric(want["population"], errors="coerce")
+    assert_geodataframe_equal(got, want.reset_index(drop=True))
+    assert {id(g) for g in got.geometry.values} <= held  # no second copy of a polygon
+    # units imported meanwhile (another process): the stamp differs, read from the table
+    with services.db.session() as s:
+        upsert_units(s, [AdminUnit("15.71.11.1003.RW001.RT009", AdminLevel.RT, "RT 009",
+                                   "15.71.11.1003.RW001",
+                                   box(103.5951, -1.6249, 103.5952, -1.6248))])
+    services.analytics_history.store()
+    again, _ = services.analytics_history.units()
+    assert len(again) == len(got) + 1
+
+
+def test_a_trim_soon_runs_once_for_a_burst_of_calls(monkeypatch):
+    import threading
+
+    if _malloc._glibc() is None:
+        pytest.skip("not glibc")
+    ran = threading.Event()
+    calls = []
+    monkeypatch.setattr(_malloc, "release_free_memory",
+                        lambda: (calls.append(1), ran.set()))
+    assert _malloc.release_free_memory_soon(0.05) is True
+    assert _malloc.release_free_memory_soon(0.05) is False  # one pending: joined
+    assert ran.wait(5)
+    _malloc._pending.join(5)
+    assert calls == [1]
+    assert _malloc.release_free_memory_soon(0.01) is True  # done: the next one schedules
+    _malloc._pending.join(5)
+    assert calls == [1, 1]

@@ -63,3 +63,25 @@ def test_cli_geocode_with_coordinates_only_does_not_build_the_forward_geocoder(
     assert r.exit_code == 0, r.output
     out = pd.read_csv(tmp_path / "o.csv", dtype=str, keep_default_na=False)
     assert out["quality_flags"][1] == "missing_coordinates"
+
+
+def test_the_batch_arrays_are_made_by_the_first_batch_and_answer_like_single_points(units):
+    import numpy as np
+
+    from geo_sigap.geocoding.reverse import ReverseGeocoder
+
+    rg = ReverseGeocoder.from_units(units)
+    rng = np.random.default_rng(11)
+    pts = [xy(float(u), float(v)) for u, v in rng.uniform(-0.1, 1.1, (200, 2))]
+    single = [rg.locate(lon, lat) for lon, lat in pts]
+    assert rg._stack_built is None  # single points never stack the layers
+    many = rg.locate_many([p[0] for p in pts], [p[1] for p in pts])
+    assert rg._stack_built is not None
+    for r, (_, row) in zip(single, many.iterrows(), strict=True):
+        assert (None if pd.isna(row["rt_code"]) else row["rt_code"]) == r.placement.rt_code
+        assert (None if pd.isna(row["kelurahan_code"]) else row["kelurahan_code"]) \
+            == r.placement.kelurahan_code
+        assert set(filter(None, row["quality_flags"].split(";"))) == set(r.flags)
+    again = ReverseGeocoder.from_units(units)
+    again.warm_batch()
+    assert again._stack_built is not None

@@ -3,9 +3,12 @@
 - the search on a reused workspace (``_kernel.search_ws``) against scipy's Dijkstra,
   many queries in a row on one engine (a workspace left dirty would show);
 - ``suggest`` (team table, array ranking) against the previous team-by-team
-  implementation kept in ``_reference_suggest.py``, on the same engine.
+  implementation kept in ``_reference_suggest.py``, on the same engine, with and
+  without ``teams_snapshot``; the table's kept positions and responsible teams against
+  ``Team.position_at`` / ``Team.covers``.
 """
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -16,6 +19,7 @@ from scipy.sparse.csgraph import dijkstra
 from geo_sigap.domain.categories import load_categories
 from geo_sigap.domain.teams import Role, Team, TeamStatus, Vehicle
 from geo_sigap.routing.engine import ROAD, RoutingEngine
+from geo_sigap.routing._team_table import TeamTables
 from geo_sigap.routing.graph import from_edges
 from geo_sigap.routing.suggest import suggest
 
@@ -69,7 +73,10 @@ def _grid(config, side: int, seed: int):
 @pytest.fixture(scope="module")
 def engines(config):
     g = _grid(config, 24, 5)
-    return g, RoutingEngine(g, config, guide_max_teams=0), RoutingEngine(g, config)
+    ch = RoutingEngine(g, config, hierarchy_min_nodes=0, buckets_in_background=False)
+    ch.prepare()
+    return (g, RoutingEngine(g, config, guide_max_teams=0, hierarchy_min_nodes=10**9),
+            RoutingEngine(g, config, hierarchy_min_nodes=10**9), ch)
 
 
 def _reference_times(g, profile: str, target: int) -> np.ndarray:
@@ -85,9 +92,12 @@ def _reference_times(g, profile: str, target: int) -> np.ndarray:
     return dijkstra(M, indices=target)
 
 
+@pytest.mark.parametrize("which", ["plain", "hierarchy"])
 @pytest.mark.parametrize("profile", ["motor", "mobil"])
-def test_workspace_search_equals_scipy(engines, profile):
-    g, plain, _ = engines
+def test_workspace_search_equals_scipy(engines, profile, which):
+    g, plain, _, ch = engines
+    plain = plain if which == "plain" else ch
+    assert (plain.network(profile).ready_hierarchy is not None) == (which == "hierarchy")
     rng = np.random.default_rng(17)
     for _ in range(25):  # one engine, many searches: the workspace is reused each time
         n = int(rng.integers(1, 60))
@@ -159,12 +169,12 @@ def _teams(g, rng, n: int, *, island_nodes) -> list[Team]:
     return out
 
 
-@pytest.mark.parametrize("which", ["plain", "guided"])
+@pytest.mark.parametrize("which", ["plain", "guided", "hierarchy"])
 def test_suggest_equals_team_by_team_reference(engines, which):
-    g, plain, guided = engines
-    engine = plain if which == "plain" else guided
+    g, plain, guided, ch = engines
+    engine = {"plain": plain, "guided": guided, "hierarchy": ch}[which]
     cats = load_categories()
-    rng = np.random.default_rng(23 if which == "plain" else 29)
+    rng = np.random.default_rng({"plain": 23, "guided": 29, "hierarchy": 31}[which])
     island = np.arange(g.n_nodes - 9, g.n_nodes)
     for trial in range(30):
         teams = _teams(g, rng, int(rng.integers(0, 70)), island_nodes=island)
@@ -177,8 +187,8 @@ def test_suggest_equals_team_by_team_reference(engines, which):
         kw = dict(top_k=int(rng.integers(1, 4)),
                   responsible_within=timedelta(seconds=float(rng.choice([0, 30, 300]))),
                   roles=None if trial % 4 else [Role.LINMAS, Role.SATPOL_PP])
-        for _ in range(2):  # the second time from the cached team table
-            ours = suggest(engine, inc, cat, units, teams, NOW, **kw)
+        for snapshot in (False, True, True):  # later from the cached team table
+            ours = suggest(engine, inc, cat, units, teams, NOW, teams_snapshot=snapshot, **kw)
             ref = _reference_suggest.suggest(engine, inc, cat, units, teams, NOW, **kw)
             a, b = ours.to_dict(), ref.to_dict()
             a.pop("computed_ms"), b.pop("computed_ms")
@@ -192,11 +202,45 @@ def test_suggest_equals_team_by_team_reference(engines, which):
     moved.status = TeamStatus.LEPAS
     again = suggest(engine, inc, cat, [], teams, NOW).role(Role.SATPOL_PP)
     assert first.team_code not in [c.team_code for c in again.candidates]
+    # a snapshot is another list object when the teams changed: seen at once too
+    snap = suggest(engine, inc, cat, [], teams, NOW, teams_snapshot=True).role(Role.SATPOL_PP)
+    back = [dataclasses.replace(t, status=TeamStatus.TERSEDIA) if t is moved else t
+            for t in teams]
+    snap2 = suggest(engine, inc, cat, [], back, NOW, teams_snapshot=True).role(Role.SATPOL_PP)
+    assert first.team_code not in [c.team_code for c in snap.candidates]
+    assert snap2.recommended.team_code == first.team_code
+
+
+def test_team_table_positions_and_responsible_follow_time_and_place(engines):
+    """The table's kept positions (valid between two age deadlines) and responsible
+    teams (per place) equal ``Team.position_at`` / ``Team.covers`` at every moment,
+    going forwards and backwards in time."""
+    g = engines[0]
+    rng = np.random.default_rng(41)
+    island = np.arange(g.n_nodes - 9, g.n_nodes)
+    teams = _teams(g, rng, 60, island_nodes=island)
+    tab = TeamTables().get(teams)
+    age = timedelta(minutes=15)
+    offsets = np.concatenate([rng.uniform(-5, 60, 40), [0, 15, 15.0001, 16, 30, 55, 0]])
+    for minutes in offsets.tolist():
+        now = NOW + timedelta(minutes=minutes)
+        pos, stale, fresh = tab.positions(now, age)
+        for t, p, s, f in zip(teams, pos.tolist(), stale.tolist(), fresh.tolist(),
+                              strict=True):
+            want, want_stale = t.position_at(now, age)
+            assert tuple(p) == tuple(want) and s == want_stale
+            assert f == (not want_stale and t.last_position is not None)
+    places = [(), ("15.71.11.1001",), ("15.71.11.1001.RW002", "15.71.11.1001.RW002.RT001"),
+              ("15.71.12.2001",), ("15.71.11",)]
+    for _ in range(3):  # the second and third time from the kept answers
+        for units in places:
+            got = tab.responsible(units)
+            assert got.tolist() == [t.covers(units) for t in teams]
 
 
 def test_naive_times_still_compare(engines):
     """Naive datetimes (no zone) give the same answer; mixing raises as before."""
-    g, plain, _ = engines
+    g, plain, _, _ = engines
     cat = load_categories().get("pkl")
     naive_now = NOW.replace(tzinfo=None)
     p = (float(g.node_lon[5]), float(g.node_lat[5]))

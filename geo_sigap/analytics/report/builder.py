@@ -122,7 +122,8 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
                  pdf: bool = True, em_permutations: int = 9999,
                  knox_permutations: int = 99, placement: pd.DataFrame | None = None,
                  target_min: float = 15.0, base=None,
-                 hotspots: Callable[[Quarter], object] | None = None) -> ReportPaths:
+                 hotspots: Callable[[Quarter], object] | None = None,
+                 printer=None) -> ReportPaths:
     """Write the rakor pack for ``quarter`` and return the paths.
 
     Parameters
@@ -157,6 +158,9 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
         :meth:`LiveAnalytics.hex_hotspots`, the result the live map shows); without it,
         :func:`geo_sigap.analytics.hotspots.hex_gi` is run here on the same incidents
         with the same parameters, which gives the same result.
+    printer : geo_sigap.analytics.report.render.Printer, optional
+        A browser started beforehand (it starts while the pack is computed); without it
+        one is started for the PDF.
     """
     from geo_sigap.analytics.report import figures as F
     from geo_sigap.analytics.report.render import write_pack
@@ -179,7 +183,7 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     while s <= q:
         slices.append(str(s))
         s = s.next()
-    hist = filter_incidents(allinc, start=Quarter.parse(slices[0]).start, end=q.end)
+    hist = _within(allinc, Quarter.parse(slices[0]).start, q.end)
     cur = filter_incidents(allinc, start=q.start, end=q.end)
     old = filter_incidents(allinc, start=prev.start, end=prev.end)
     if cur.empty:
@@ -220,9 +224,9 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     cells["place"] = [rw_place(r) if isinstance(r, str) else
                       (f"Kel. {kel_label.get(k, k)}" if isinstance(k, str) else "di luar wilayah")
                       for r, k in zip(cells["rw_code"], cells["kel_code"])]
-    x, y = grid.to_metric(hist["lon"].to_numpy(), hist["lat"].to_numpy())
-    hist = hist.assign(hex_code=pd.Series(grid.codes(), dtype=object)
-                       .reindex(grid.cell_index(x, y)).to_numpy(), mx=x, my=y)
+    # each incident's cell as its position in the grid (-1 outside): what the pattern
+    # test counts, without a code string per incident or a copy of the history
+    hex_cell = grid.cell_index(*grid.to_metric(hist["lon"].to_numpy(), hist["lat"].to_numpy()))
     w_hex = _gi.star_weights(grid.adjacency())  # shared by every test on this grid
     codes = np.asarray(grid.codes())
     def short_cat(c) -> str:
@@ -297,8 +301,11 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     # every category's patterns and all together, each slice's tests in one pass
     cat_n = hist["category"].value_counts()
     tested_cats = [c for c in SK4_CATEGORIES if cat_n.get(c, 0) >= MIN_PATTERN]
-    em = _em.emerging_hotspots_by(hist, {**{c: c for c in tested_cats}, None: None}, codes,
-                                  w_hex, "hex", freq="quarter", slices=slices,
+    em_in = pd.DataFrame({"hex_code": hex_cell, "reported_at": hist["reported_at"],
+                          "category": hist["category"]}, index=hist.index)
+    em = _em.emerging_hotspots_by(em_in, {**{c: c for c in tested_cats}, None: None},
+                                  np.arange(len(codes)), w_hex, "hex", freq="quarter",
+                                  slices=slices,
                                   permutations=em_permutations, seed=seed)
     em_all = em[None]
     cells["ehsa"] = em_all.table["classification"].to_numpy()
@@ -487,13 +494,20 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
             return Role.parse(r).label
         except Exception:  # noqa: BLE001
             return str(r)
-    ann["peran"] = ann["lead_role"].map(lambda r: role_name(r) if isinstance(r, str) else "–")
+
+    def per_value(col, fn):  # one call per distinct value (50,000 rows at city scale)
+        values = ann[col]
+        return values.map({v: fn(v) for v in values.dropna().unique()}).fillna("–") \
+            .astype(object)
+
+    ann["peran"] = per_value("lead_role", lambda r: role_name(r) if isinstance(r, str)
+                             else "–")
     ann["kategori"] = ann["category"].map(short_cat)
     ann["kelurahan"] = ann["kelurahan_code"].map(kel_label)
     team_name = dict(zip(teams["code"].astype(str), teams["name"].astype(str))) if len(teams) \
         else {}
-    ann["tim"] = ann["lead_team"].map(lambda t: team_name.get(t, t) if isinstance(t, str)
-                                      else "–")
+    ann["tim"] = per_value("lead_team", lambda t: team_name.get(t, t) if isinstance(t, str)
+                           else "–")
 
     def perf_table(by, label):
         s = summarise(ann, by)
@@ -598,7 +612,7 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
     stem = f"rakor_{q}" + (f"_{kecamatan}" if kecamatan else "")
     html_path = out_dir / f"{stem}.html"
     pdf_path = out_dir / f"{stem}.pdf"
-    write_pack(pack, html_path, pdf_path if pdf else None)
+    write_pack(pack, html_path, pdf_path if pdf else None, printer=printer)
     step("HTML dan PDF ditulis" if pdf else "HTML ditulis")
     import matplotlib.pyplot as plt
 
@@ -606,6 +620,15 @@ def build_report(incidents: pd.DataFrame, units: gpd.GeoDataFrame, teams: pd.Dat
         plt.close(f)
     return ReportPaths(html=html_path, pdf=pdf_path if pdf else None, tables=pack.tables,
                        gpkg=html_path.with_suffix(".gpkg"), hotspots=gi_cur)
+
+
+def _within(df: pd.DataFrame, start, end) -> pd.DataFrame:
+    """The rows reported in ``[start, end)`` (as :func:`filter_incidents` with those
+    bounds on rows already filtered); ``df`` itself when every row is (the pack's read
+    holds these quarters only: no copy of the whole history)."""
+    t = df["reported_at"]
+    m = ((t >= start) & (t < end)).to_numpy()
+    return df if m.all() else df.loc[m]
 
 
 def _kecamatan_column(df: pd.DataFrame) -> pd.DataFrame:

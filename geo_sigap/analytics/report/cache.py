@@ -29,7 +29,7 @@ def cached_pack(services, quarter: str, kecamatan: str | None, root: Path,
     only when ``pdf`` asks for it (the page itself needs the JSON only)."""
     from geo_sigap.analytics.frames import Quarter
     from geo_sigap.analytics.from_storage import data_version
-    from geo_sigap.analytics.report import build_report
+    from geo_sigap.analytics.report.data import write_rakor_pack
 
     q = str(Quarter.parse(quarter))
     version = data_version(services.db)
@@ -40,18 +40,12 @@ def cached_pack(services, quarter: str, kecamatan: str | None, root: Path,
         wanted = [paths["html"], paths["json"], paths["gpkg"]] + ([paths["pdf"]] if pdf
                                                                    else [])
         if not all(p.exists() for p in wanted):
-            data = services.report_data(q)
             folder.mkdir(parents=True, exist_ok=True)
-            units = data.units
-            if kecamatan:
-                units = units.loc[units["code"].astype(str).str.startswith(kecamatan)]
-            build_report(data.incidents, data.units, data.teams, data.categories, quarter=q,
-                         kecamatan=kecamatan, out_dir=folder, pdf=pdf,
-                         placement=services.post_proposals(units),
-                         base=services.print_base_layers(),
-                         # the live map's hotspot result of each quarter: one computation
-                         hotspots=lambda quarter: services.analytics.hex_hotspots(
-                             quarter, kecamatan))
+            write_rakor_pack(services, q, kecamatan=kecamatan, out_dir=folder, pdf=pdf,
+                             # the live map's hotspot result of each quarter: one
+                             # computation
+                             hotspots=lambda quarter: services.analytics.hex_hotspots(
+                                 quarter, kecamatan))
     return paths
 
 

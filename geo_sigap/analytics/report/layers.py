@@ -8,6 +8,7 @@ No personal data: the tables are those printed in the pack.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from pathlib import Path
@@ -47,12 +48,34 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
 
 def write_geopackage(pack, path: Path) -> dict[str, str]:
     """Write ``path`` (replaced) and return table key → layer name."""
-    import geopandas as gpd
-    import pyogrio
-
     path = Path(path)
     tmp = path.with_suffix(".tmp.gpkg")
     tmp.unlink(missing_ok=True)
+    # a temporary file renamed whole at the end: no fsync at each of the ~16 layer
+    # commits (GDAL's SQLite default), which is most of the writing's time on a busy disk
+    with _sqlite_unsynced():
+        names = _write_layers(pack, tmp)
+    tmp.replace(path)
+    return names
+
+
+@contextlib.contextmanager
+def _sqlite_unsynced():
+    import pyogrio
+
+    key = "OGR_SQLITE_SYNCHRONOUS"
+    before = pyogrio.get_gdal_config_option(key)
+    pyogrio.set_gdal_config_options({key: "OFF"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({key: before})
+
+
+def _write_layers(pack, tmp: Path) -> dict[str, str]:
+    import geopandas as gpd
+    import pyogrio
+
     names = {}
     for t in sorted(pack.tables.values(), key=lambda t: t.number):
         name = layer_name(t.number, t.title)
@@ -69,7 +92,6 @@ def write_geopackage(pack, path: Path) -> dict[str, str]:
     for name, gdf in getattr(pack, "layers", {}).items():
         pyogrio.write_dataframe(gdf.to_crs(CRS), tmp, layer=name, driver="GPKG",
                                 append=tmp.exists())
-    tmp.replace(path)
     return names
 
 

@@ -10,8 +10,8 @@ HTML is then written again with those numbers and printed a second time.
 
 from __future__ import annotations
 
-import contextlib
 import html as _html
+import logging
 import os
 import re
 import shutil
@@ -26,6 +26,8 @@ import pandas as pd
 
 from geo_sigap.analytics.report.fmt import num
 from geo_sigap.errors import InvalidInput
+
+log = logging.getLogger(__name__)
 
 # reading order: (section id, title, [("fig", key) | ("table", key) | ("text", key)])
 SECTIONS = [
@@ -158,13 +160,28 @@ def print_pdf(html_path: Path, pdf_path: Path) -> None:
 
 
 def _section_pages(pdf_path: Path) -> dict:
-    """Section id → first page (1-based), from the markers "QQidQQ" printed invisibly."""
+    """Section id → first page (1-based): from the PDF's named destinations (Chromium
+    writes one per link target: the table of contents links every section), else from
+    the markers "QQidQQ" printed invisibly in each heading (text extraction, slower)."""
     try:
         from pypdf import PdfReader
     except ImportError:  # no pypdf: a table of contents without page numbers
         return {}
+    reader = PdfReader(str(pdf_path))
+    ids = {sid for sid, _, _ in SECTIONS}
+    try:
+        number = {p.indirect_reference.idnum: i for i, p in enumerate(reader.pages, start=1)}
+        out = {}
+        for name, dest in reader.named_destinations.items():
+            sid = str(name).lstrip("/")
+            if sid in ids and dest.page is not None:
+                out[sid] = number[dest.page.idnum]
+        if out:
+            return out
+    except Exception:  # noqa: BLE001 - no usable destinations: read the markers
+        log.debug("no named destinations in %s", pdf_path, exc_info=True)
     out = {}
-    for i, page in enumerate(PdfReader(str(pdf_path)).pages, start=1):
+    for i, page in enumerate(reader.pages, start=1):
         text = re.sub(r"\s+", "", page.extract_text() or "")
         for sid in re.findall(r"QQ([a-z]+)QQ", text):
             out.setdefault(sid, i)
@@ -197,54 +214,125 @@ def pack_json(pack) -> dict:
     }
 
 
-def write_pack(pack, html_path: Path, pdf_path: Path | None) -> None:
+def write_pack(pack, html_path: Path, pdf_path: Path | None, printer=None) -> None:
     """Write the HTML (and, with ``pdf_path``, the PDF printed from it) and, beside them,
     ``<stem>.json`` with the findings and tables (for the /analisis page and its CSVs) and
-    ``<stem>.gpkg`` with the data behind every table and map (:mod:`.layers`)."""
+    ``<stem>.gpkg`` with the data behind every table and map (:mod:`.layers`).
+    ``printer``: a :class:`Printer` already started (else one is started here)."""
     import json
 
     from geo_sigap.analytics.report.layers import write_geopackage
 
     html_path.write_text(render_html(pack), encoding="utf-8")
+    if pdf_path is not None:
+        own = printer is None
+        printer = printer or Printer.start()
+        try:
+            # the browser lays the pages out while the JSON and the GeoPackage are written
+            job = printer.submit(html_path, pdf_path)
+            html_path.with_suffix(".json").write_text(
+                json.dumps(pack_json(pack), ensure_ascii=False), encoding="utf-8")
+            write_geopackage(pack, html_path.with_suffix(".gpkg"))
+            job.result()
+            pages = _section_pages(pdf_path)
+            if pages:  # the table of contents with its page numbers: printed again
+                html_path.write_text(render_html(pack, pages), encoding="utf-8")
+                printer.submit(html_path, pdf_path, toc_pages=pages).result()
+        finally:
+            if own:
+                printer.close()
+        return
     html_path.with_suffix(".json").write_text(
         json.dumps(pack_json(pack), ensure_ascii=False), encoding="utf-8")
     write_geopackage(pack, html_path.with_suffix(".gpkg"))
-    if pdf_path is None:
-        return
-    with _printer() as print_:
-        print_(html_path, pdf_path)
-        pages = _section_pages(pdf_path)
-        if pages:
-            html_path.write_text(render_html(pack, pages), encoding="utf-8")
-            print_(html_path, pdf_path)
 
 
-@contextlib.contextmanager
-def _printer():
-    """A ``print(html_path, pdf_path)`` function: Playwright driving the same Chromium
-    when it is installed (one browser for both passes, about three times faster),
-    else Chromium's own ``--print-to-pdf``."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        yield print_pdf
-        return
-    exe = chromium_path()
-    with sync_playwright() as p:
+# the numbers of the table of contents set in the page already loaded (the same layout as
+# the HTML written again with them: a fixed-width column)
+_SET_TOC = """pages => { for (const li of document.querySelectorAll('.toc li')) {
+  const a = li.querySelector('a'), pg = li.querySelector('.pg');
+  if (a && pg) pg.textContent = pages[a.getAttribute('href').slice(1)] ?? ''; } }"""
+
+
+class Printer:
+    """Headless Chromium printing the pack's HTML to PDF, started in a thread of its own
+    (:meth:`start`) so that the browser starts while the data is read and the pack
+    computed; :meth:`submit` queues a print and returns a future. One browser for every
+    print through Playwright when it is installed; else (or when Playwright cannot start
+    this Chromium) Chromium's own ``--print-to-pdf``, one process a print."""
+
+    def __init__(self) -> None:
+        import queue
+        import threading
+
+        self._jobs: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="rakor-pdf", daemon=True)
+
+    @classmethod
+    def start(cls) -> Printer:
+        p = cls()
+        p._thread.start()
+        return p
+
+    def submit(self, html_path: Path, pdf_path: Path, toc_pages: dict | None = None):
+        """Print ``html_path`` to ``pdf_path``; with ``toc_pages`` (a second print of the
+        page just printed) the table of contents' numbers are set in the loaded page."""
+        from concurrent.futures import Future
+
+        fut: Future = Future()
+        self._jobs.put((Path(html_path), Path(pdf_path), toc_pages, fut))
+        return fut
+
+    def close(self) -> None:
+        self._jobs.put(None)
+        self._thread.join(timeout=60)
+
+    def _run(self) -> None:
         try:
-            browser = p.chromium.launch(executable_path=exe, headless=True, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-extensions", "--disable-background-networking"])
-        except Exception:  # noqa: BLE001 - Playwright cannot start this Chromium
-            yield print_pdf
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            self._serve(None)
             return
         try:
-            page = browser.new_page()
+            exe = chromium_path()
+        except InvalidInput as exc:
+            self._fail(exc)
+            return
+        try:
+            with sync_playwright() as p:
+                try:
+                    browser = p.chromium.launch(executable_path=exe, headless=True, args=[
+                        "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                        "--disable-extensions", "--disable-background-networking"])
+                except Exception:  # noqa: BLE001 - Playwright cannot start this Chromium
+                    self._serve(None)
+                    return
+                try:
+                    self._serve(browser.new_page())
+                finally:
+                    browser.close()
+        except Exception as exc:  # noqa: BLE001 - the jobs still waiting get the error
+            self._fail(exc)
 
-            def print_(html_path: Path, pdf_path: Path) -> None:
-                page.goto(html_path.resolve().as_uri(), wait_until="load")
-                page.pdf(path=str(pdf_path), prefer_css_page_size=True, print_background=True)
+    def _serve(self, page) -> None:
+        loaded = None
+        while (job := self._jobs.get()) is not None:
+            html_path, pdf_path, toc, fut = job
+            try:
+                if page is None:
+                    print_pdf(html_path, pdf_path)
+                else:
+                    if toc is not None and loaded == html_path:
+                        page.evaluate(_SET_TOC, {k: str(v) for k, v in toc.items()})
+                    else:
+                        page.goto(html_path.resolve().as_uri(), wait_until="load")
+                        loaded = html_path
+                    page.pdf(path=str(pdf_path), prefer_css_page_size=True,
+                             print_background=True)
+                fut.set_result(pdf_path)
+            except Exception as exc:  # noqa: BLE001 - raised to the caller by result()
+                fut.set_exception(exc)
 
-            yield print_
-        finally:
-            browser.close()
+    def _fail(self, exc: Exception) -> None:
+        while (job := self._jobs.get()) is not None:
+            job[3].set_exception(exc)
