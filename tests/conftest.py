@@ -171,6 +171,9 @@ def postgis_database():
         with admin.connect() as c:
             c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
             c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            # a commit does not wait for its WAL to reach the disk: the same transactions
+            # and locks, only no crash-durability, which no test here looks at
+            c.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     except Exception as exc:  # noqa: BLE001
         admin.dispose()
         msg = f"PostGIS unreachable at {POSTGIS_ADMIN_URL}: {exc.__class__.__name__}"
