@@ -6,7 +6,10 @@ On a generated city (a perturbed grid of 52,900 nodes with primary/secondary/ter
 residential streets, motorcycle-only gangs and one-way streets) with 50/200/500 teams,
 a 200,704-node one with 500 and 2,000 teams, and the Kota Jambi network in
 ../shared/data with 300 teams: suggestion latency (p50/p95, as the service asks: no
-route geometry) and, interleaved on the same incidents (same load):
+route geometry; the team list a snapshot, as ``current_teams`` gives it: its team table
+is reused without reading the teams — the p50 with the teams compared field by field
+and the time of the JSON answer, ``to_dict``, are shown too) and, interleaved on the
+same incidents (same load):
 
 - scipy ``dijkstra`` on the reversed CSR matrix with ``indices`` (the incident's road
   ends) and ``limit`` (the oracle: exactly the time the answer needs), then the teams'
@@ -304,6 +307,7 @@ def bench_suggest(engine, peers: Peers | None, teams, incidents, *, n_peer: int,
     cat = load_categories().get("pekat")  # lead + 2 support roles
     roles = list(cat.roles)
     ours, ours_routes, sp, nxp, checked, same, peers_same = [], [], [], [], 0, True, True
+    compared, to_dict = [], []  # teams compared field by field; the JSON answer
     search, settled, ours_cpu, sp_cpu = [], [], [], []
     methods: dict[str, int] = {}  # searches by kind (hierarchy, plain, guided)
     # a new set of team positions: the first query answers by the early-stop search and
@@ -318,9 +322,14 @@ def bench_suggest(engine, peers: Peers | None, teams, incidents, *, n_peer: int,
         units = [_block_code(engine, *inc)]
         c = time.process_time()
         t = time.perf_counter()
-        s = suggest(engine, inc, cat, units, teams, NOW, with_routes=False)
+        # as the service asks: current_teams' list is a snapshot (not changed in place)
+        s = suggest(engine, inc, cat, units, teams, NOW, with_routes=False,
+                    teams_snapshot=True)
         ours.append((time.perf_counter() - t) * 1000)
         ours_cpu.append((time.process_time() - c) * 1000)
+        t = time.perf_counter()
+        s.to_dict()
+        to_dict.append((time.perf_counter() - t) * 1000)
         # of which the engine (snapping + searches of both profiles)
         search.append(sum(r.search_ms for r, _ in s._results.values()))
         settled.append(sum(r.settled for r, _ in s._results.values()))
@@ -328,8 +337,11 @@ def bench_suggest(engine, peers: Peers | None, teams, incidents, *, n_peer: int,
             methods[r.method] = methods.get(r.method, 0) + 1
         if j % 4 == 0:
             t = time.perf_counter()
-            suggest(engine, inc, cat, units, teams, NOW, with_routes=True)
+            suggest(engine, inc, cat, units, teams, NOW, with_routes=True, teams_snapshot=True)
             ours_routes.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            suggest(engine, inc, cat, units, teams, NOW, with_routes=False)
+            compared.append((time.perf_counter() - t) * 1000)
         if peers is None or j >= n_peer:
             continue
         case = Incident(peers, inc, teams, roles, units, node_of)
@@ -365,6 +377,8 @@ def bench_suggest(engine, peers: Peers | None, teams, incidents, *, n_peer: int,
            "suggest_cpu_p50_ms": _pct(ours_cpu, 50), "suggest_cpu_p95_ms": _pct(ours_cpu, 95),
            "engine_p50_ms": _pct(search, 50), "settled_nodes_p50": _pct(settled, 50),
            "suggest_with_routes_p50_ms": _pct(ours_routes, 50), "incidents": len(ours),
+           "suggest_teams_compared_p50_ms": _pct(compared, 50),
+           "to_dict_p50_ms": _pct(to_dict, 50),
            "searches_by": methods, "buckets_ready_ms": buckets_ready_ms}
     if sp:
         out.update(scipy_limit_p50_ms=_pct(sp, 50), scipy_limit_p95_ms=_pct(sp, 95),
@@ -616,7 +630,10 @@ def _table(r: dict) -> None:
             print(f"  {k} teams: engine alone {fold}× the strongest peer; cpu p95 "
                   f"{_f(v.get('suggest_cpu_p95_ms'))} ms; "
                   f"searches {v.get('searches_by')}; hierarchy buckets for these teams "
-                  f"ready {_f(v.get('buckets_ready_ms'), '.0f')} ms after their first query")
+                  f"ready {_f(v.get('buckets_ready_ms'), '.0f')} ms after their first query; "
+                  f"p50 with the teams compared field by field (not a snapshot) "
+                  f"{_f(v.get('suggest_teams_compared_p50_ms'))} ms; to_dict "
+                  f"{_f(v.get('to_dict_p50_ms'))} ms")
         if "cold" in n:
             c = n["cold"]
             print(f"  cold (new process, caches on disk"

@@ -42,36 +42,36 @@ USERS = {"operator": ("operator", None), "dispatcher": ("dispatcher", None),
          "tim_lms": ("team_member", "LMS-1003"), "tim_bhb2": ("team_member", "BHB-1004")}
 
 
+def pytest_configure(config):
+    """Each numba kernel is compiled once per run (:mod:`tests._jit`): a file lock shares
+    the compilation between processes, and with xdist workers a child process starts
+    compiling the common kernels before the workers have imported and collected."""
+    from tests._jit import share_compilation, start_precompiling
+
+    share_compilation()
+    workers = getattr(config.option, "numprocesses", None)
+    if not hasattr(config, "workerinput") and isinstance(workers, int) and workers > 1:
+        config._geo_sigap_precompile = start_precompiling()
+
+
+def pytest_unconfigure(config):
+    proc = getattr(config, "_geo_sigap_precompile", None)
+    if proc is not None and proc.poll() is None:  # a short run ended before it did
+        proc.terminate()
+        proc.wait()
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """With pytest-xdist and ``--dist loadfile`` (``scripts/test`` runs ``-n 2 --dist
-    loadfile``): a module's tests stay together on one worker, in file order (its
-    module-scoped set-up is made once), and all of ``tests/browser`` is one unit, sent
-    first (the longest): one Chromium and one pair of demo templates, and never two browser
-    tests fighting over two cores. (xdist's own ``loadgroup`` marks do not group tests
-    under pytest 9.)"""
+    loadfile``): modules stay whole on one worker, all of ``tests/browser`` is one unit,
+    and units are sent longest first (:mod:`tests._schedule`). (xdist's own
+    ``loadgroup`` marks do not group tests under pytest 9.)"""
     if config.getvalue("dist") != "loadfile":
         return None
-    from collections import OrderedDict
+    from tests._schedule import make_scheduler
 
-    from xdist.scheduler import LoadFileScheduling
-
-    class BrowserFirst(OrderedDict):
-        def __setitem__(self, key, value):
-            super().__setitem__(key, value)
-            if key == "tests/browser":
-                self.move_to_end(key, last=False)
-
-    class ModulesBrowserTogether(LoadFileScheduling):
-        def __init__(self, config, log=None):
-            super().__init__(config, log)
-            self.workqueue = BrowserFirst()
-
-        def _split_scope(self, nodeid: str) -> str:
-            path = super()._split_scope(nodeid)
-            return "tests/browser" if path.startswith("tests/browser/") else path
-
-    return ModulesBrowserTogether(config, log)
+    return make_scheduler(config, log)
 
 
 def postgis_required() -> bool:
@@ -115,6 +115,30 @@ def tiny_teams():
         Team("SPP-01", "Satpol PP TRC", Role.SATPOL_PP, (103.6018, -1.6191),
              vehicle=Vehicle.MOBIL, phone="081211110005", area_codes=("15.71.11",)),
     ]
+
+
+# argon2id with the smallest cost that still lies above the demo accounts' light hash
+# (tests/foundation/test_startup_warm.py compares the two): the production hasher (64 MiB,
+# 3 passes, 4 lanes) costs ~0.2 s of CPU per sign-in, and the suite signs in thousands of
+# times — most of its CPU time. tests/security/test_auth_hardening.py checks that the
+# production hasher keeps its full parameters.
+TEST_HASH_PARAMETERS = {"time_cost": 1, "memory_cost": 2048, "parallelism": 1}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _light_password_hasher():
+    """Sign-ins, rehashes and unknown-user logins in this test process use a light argon2id
+    hash (the same code paths, ~100× less CPU); the production hasher is restored after."""
+    from argon2 import PasswordHasher
+
+    from geo_sigap.dispatch import users
+
+    production = users._hasher
+    users._hasher = PasswordHasher(**TEST_HASH_PARAMETERS)
+    users.dummy_password_hash.cache_clear()
+    yield production
+    users._hasher = production
+    users.dummy_password_hash.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -248,8 +272,12 @@ def area_db(backend, db_url, request, password_hashes):
 
 
 def make_settings(db_url: str, data_dir: Path, **overrides):
+    """Settings for a test app. No background warm-up unless a test asks for it
+    (``warm_up_on_start=True``): requests build the engines they need on first use,
+    and the warm-up thread and its ``gc.freeze`` are not paid by every test client."""
     from geo_sigap.settings import Settings
 
+    overrides.setdefault("warm_up_on_start", False)
     return Settings(database_url=db_url, data_dir=data_dir, secret_key="test-secret-0123456789",
                     road_network=TINY_OSM, **overrides)
 

@@ -100,7 +100,8 @@ def suggest_teams(services: Any, lonlat: tuple[float, float], category: Any,
                    current_teams(services) if teams is None else teams, now,
                    stale_after=timedelta(minutes=s.stale_position_minutes),
                    responsible_within=timedelta(minutes=s.responsible_within_minutes),
-                   roles=roles, with_routes=with_routes)
+                   roles=roles, with_routes=with_routes,
+                   teams_snapshot=teams is None)  # current_teams' list is not changed
 
 
 def suggestions_for_placement(services: Any, lonlat: tuple[float, float],

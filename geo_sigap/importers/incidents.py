@@ -220,11 +220,11 @@ def _chunks(path: Path, chunk_rows: int):
 
 
 def _col(df: pd.DataFrame, name: str) -> pd.Series:
-    """The column's values, stripped (numpy string ufuncs: no Python loop per value)."""
+    """The column's values as text, stripped (``str.strip`` mapped in C: no Python frame
+    per value; half the cost of a round trip through a numpy unicode array)."""
     if name not in df.columns:
         return pd.Series(np.full(len(df), "", dtype=object))
-    u = np.strings.strip(df[name].to_numpy(dtype="U"))
-    return pd.Series(u.astype(object))
+    return pd.Series(list(map(str.strip, map(str, df[name].to_numpy(object)))))
 
 
 def _has_offset(u: np.ndarray) -> np.ndarray:

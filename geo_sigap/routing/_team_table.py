@@ -6,7 +6,10 @@ position and matching areas team by team cost more than the road search. A
 :class:`TeamTable` holds what does not depend on the incident (roles, profiles, posts,
 last positions with their times in integer microseconds, area codes); it is reused
 while every field the suggestion reads is *equal* to the table's (one C-level pass,
-so a team changed in place is noticed too). Coordinates lon/lat EPSG:4326.
+so a team changed in place is noticed too), or — for a list the caller declares a
+snapshot (``snapshot=True``: not changed while it is the same object, as
+:func:`geo_sigap.dispatch.ports.current_teams` gives it) — while it is the same list
+object, without reading the teams. Coordinates lon/lat EPSG:4326.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ _FIELDS = attrgetter("code", "name", "role", "post", "vehicle", "area_codes", "s
 _EPOCH_AWARE = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _US = timedelta(microseconds=1)
+_RESP_KEPT = 512  # places whose responsible teams are kept per table
 
 
 def _micros(t: datetime) -> int:
@@ -38,6 +42,10 @@ class TeamTable:
 
     def __init__(self, rows: list[tuple]) -> None:
         self.rows = rows
+        self.source: object = None  # the snapshot list it was last confirmed for
+        self.cache: dict = {}  # what suggestions derive from the table alone
+        self._where: tuple | None = None  # the last positions and when they hold
+        self._resp: dict[tuple[str, ...], np.ndarray] = {}
         n = len(rows)
         self.n = n
         self.codes = [r[0] for r in rows]
@@ -88,22 +96,41 @@ class TeamTable:
         ``None`` when the times cannot be compared here (naive mixed with aware)."""
         if self.aware and self.aware != {now.tzinfo is not None}:
             return None
-        age_ok = (_micros(now) - self.last_us) <= max_age // _US
+        now_us, age_us = _micros(now), max_age // _US
+        hit = self._where
+        if hit is not None and hit[0] == age_us and hit[1] < now_us <= hit[2]:
+            return hit[3]
+        # a team is fresh while now <= its time + max_age: the answer holds for every
+        # `now` between the nearest such deadline before this one and the next one
+        due = self.last_us[self.has_last & self.has_at] + age_us
+        before, after = due[due < now_us], due[due >= now_us]
+        lo = int(before.max()) if before.size else -(1 << 62)
+        hi = int(after.min()) if after.size else 1 << 62
+        age_ok = (now_us - self.last_us) <= age_us
         fresh = self.has_last & self.has_at & age_ok
         stale = self.has_last & ~fresh
-        return np.where(fresh[:, None], self.last, self.post), stale, fresh
+        out = (np.where(fresh[:, None], self.last, self.post), stale, fresh)
+        for a in out:
+            a.setflags(write=False)
+        self._where = (age_us, lo, hi, out)
+        return out
 
     def responsible(self, units: tuple[str, ...]) -> np.ndarray:
         """Per team: does any of its areas hold one of ``units``? (``unit == area`` or
         ``unit`` starts with ``area + "."``, as :meth:`Team.covers`)."""
+        got = self._resp.get(units)
+        if got is not None:
+            return got
         out = np.zeros(self.n, bool)
-        if not len(self.ent_team):
-            return out
         hits = [self.area_ids[p] for p in unit_prefixes(units) if p in self.area_ids]
-        if hits:
+        if hits and len(self.ent_team):
             hit = np.zeros(len(self.area_ids), bool)
             hit[hits] = True
             out[self.ent_team[hit[self.ent_area]]] = True
+        out.setflags(write=False)
+        if len(self._resp) >= _RESP_KEPT:
+            self._resp.clear()
+        self._resp[units] = out
         return out
 
 
@@ -128,12 +155,21 @@ class TeamTables:
         self._last: TeamTable | None = None
         self._lock = threading.Lock()
 
-    def get(self, teams: Iterable[Team]) -> TeamTable:
-        rows = list(map(_FIELDS, teams))
+    def get(self, teams: Iterable[Team], *, snapshot: bool = False) -> TeamTable:
+        """The table of ``teams``; with ``snapshot`` the caller promises that the list
+        and its teams do not change while it is the same object (it is kept referenced
+        here, so its identity is not reused)."""
         last = self._last
+        if snapshot and last is not None and last.source is teams:
+            return last
+        rows = list(map(_FIELDS, teams))
         if last is not None and last.rows == rows:
+            if snapshot:
+                last.source = teams
             return last
         table = TeamTable(rows)
+        if snapshot:
+            table.source = teams
         with self._lock:
             self._last = table
         return table

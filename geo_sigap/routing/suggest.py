@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import time as _time
 from functools import lru_cache
+from itertools import chain
+from math import isfinite
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -126,6 +128,7 @@ def suggest(
     top_k: int = 3,
     roles: Sequence[Role] | None = None,
     with_routes: bool = True,
+    teams_snapshot: bool = False,
 ) -> Suggestions:
     """Rank the available teams of every role the category needs.
 
@@ -151,13 +154,18 @@ def suggest(
         team); the others are listed as not ranked.
     roles
         Override the category's roles (e.g. when the category has no lead).
+    teams_snapshot
+        ``teams`` is not changed (nor its teams) while it is the same object, as the
+        list :func:`geo_sigap.dispatch.ports.current_teams` gives: the team table made
+        for it is reused without reading the teams again. ``False``: every field the
+        suggestion reads is compared with the table's (a team changed in place is seen).
     """
     t0 = _time.perf_counter()
-    wanted = list(roles) if roles is not None else list(category.roles)
-    role_index = {r: i for i, r in enumerate(wanted)}
+    wanted = tuple(roles) if roles is not None else tuple(category.roles)
+    n_roles = len(wanted)
     units = tuple(u for u in unit_codes if u)
     within = responsible_within.total_seconds()
-    tab = _TABLES.get(teams)
+    tab = _TABLES.get(teams, snapshot=teams_snapshot)
     where = tab.positions(now, stale_after)
     if where is None:  # naive and aware times mixed: team by team (raises as before)
         got = [t.position_at(now, stale_after) for t in teams]
@@ -168,6 +176,42 @@ def suggest(
     else:
         pos, stale, fresh = where
     resp = tab.responsible(units)
+    group, by_profile = _selection(tab, wanted)
+    runs: list[_Run] = []
+    results: dict[str, tuple[EtaResult, _CodeIndex]] = {}
+    cap = np.inf  # once one profile gave k teams per role, slower ones cannot rank
+    last = len(by_profile) - 1
+    for q, (profile, idx, grp, by_role) in enumerate(by_profile):
+        res: EtaResult = engine.eta_from_teams(
+            incident_lonlat, pos[idx], profile, groups=grp, k=top_k,
+            required=resp[idx], max_time_s=cap)
+        if q < last:  # the cap of the runs after this one
+            cap = min(cap, _kth_per_role(res, grp, n_roles, top_k))
+        results[profile] = (res, _CodeIndex(tab.codes, idx))
+        runs.append(_Run(profile, res, idx, _status_codes(res), grp, by_role))
+    ctx = _Context(tab, runs, resp, stale, fresh, within, top_k, stale_after,
+                   unit_prefixes(units), n_roles)
+    found, later = ctx.collect()
+    out = []
+    for g, r in enumerate(wanted):
+        kind = "lead" if category.lead == r and r == wanted[0] else "support"
+        rs = _rank(r, kind, ctx, found[g], later[g])
+        if with_routes and rs.recommended is not None:
+            res, index = results[rs.recommended.profile]
+            rs.recommended.route = res.route(index[rs.recommended.team_code])
+        out.append(rs)
+    return Suggestions(tuple(incident_lonlat), category.code, units, out,
+                       (_time.perf_counter() - t0) * 1000.0, results)
+
+
+def _selection(tab: TeamTable, wanted: tuple[Role, ...]) -> tuple[np.ndarray, list]:
+    """Per table row its role's place in ``wanted`` (-1: not asked), and the available
+    teams of the asked roles per profile ``(profile, rows, their places)``, the profile
+    with most teams first (ties: first seen first). Kept with the table per ``wanted``."""
+    hit = tab.cache.get(wanted)
+    if hit is not None:
+        return hit
+    role_index = {r: i for i, r in enumerate(wanted)}
     lut = np.array([role_index.get(r, -1) for r in tab.role_list] or [-1], np.int64)
     group = lut[tab.role_id] if tab.n else np.zeros(0, np.int64)
     chosen = np.flatnonzero(tab.available & (group >= 0))
@@ -175,39 +219,15 @@ def suggest(
     pid = tab.profile_id[chosen]
     by_profile = [(tab.profile_list[q], chosen[pid == q])
                   for q in pid[np.sort(np.unique(pid, return_index=True)[1])].tolist()]
-    runs: list[_Run] = []
-    results: dict[str, tuple[EtaResult, _CodeIndex]] = {}
-    cap = np.inf  # once one profile gave k teams per role, slower ones cannot rank
-    for profile, idx in sorted(by_profile, key=lambda kv: -len(kv[1])):
-        res: EtaResult = engine.eta_from_teams(
-            incident_lonlat, pos[idx], profile, groups=group[idx], k=top_k,
-            required=resp[idx], max_time_s=cap)
-        cap = min(cap, _kth_per_role(res, group[idx], len(wanted), top_k))
-        results[profile] = (res, _CodeIndex(tab.codes, idx))
-        runs.append(_Run(profile, res, idx, _status_codes(res)))
-    # every ranked team, profile after profile: table row, run, row in the run
-    if runs:
-        row = np.concatenate([r.idx for r in runs])
-        run = np.concatenate([np.full(len(r.idx), j) for j, r in enumerate(runs)])
-        at = np.concatenate([np.arange(len(r.idx)) for r in runs])
-        eta = np.concatenate([r.res.eta_s for r in runs])
-        code = np.concatenate([r.codes for r in runs])
-    else:
-        row = run = at = code = np.zeros(0, np.int64)
-        eta = np.zeros(0)
-    ctx = _Context(tab, runs, row, run, at, eta, resp, stale, fresh, units, within, top_k,
-                   stale_after, row.tolist(), eta.tolist(), resp.tolist(),
-                   tab.code_rank_list, unit_prefixes(units), run.tolist(), at.tolist())
-    out = []
-    for g, r in enumerate(wanted):
-        kind = "lead" if category.lead == r and r == wanted[0] else "support"
-        rs = _rank(r, kind, ctx, np.flatnonzero(group[row] == g), code)
-        if with_routes and rs.recommended is not None:
-            res, index = results[rs.recommended.profile]
-            rs.recommended.route = res.route(index[rs.recommended.team_code])
-        out.append(rs)
-    return Suggestions(tuple(incident_lonlat), category.code, units, out,
-                       (_time.perf_counter() - t0) * 1000.0, results)
+    by_profile.sort(key=lambda kv: -len(kv[1]))
+    runs = []
+    for p, idx in by_profile:
+        grp = group[idx]
+        by_role = np.argsort(grp, kind="stable")  # the run's teams role by role
+        runs.append((p, idx, grp, (by_role, tab.code_array[idx[by_role]], grp[by_role])))
+    hit = group, runs
+    tab.cache[wanted] = hit
+    return hit
 
 
 class _CodeIndex:
@@ -249,19 +269,19 @@ def _status_codes(res: EtaResult) -> np.ndarray:
 
 
 def _kth_per_role(res: EtaResult, groups: np.ndarray, n_roles: int, k: int) -> float:
-    """The largest, over roles, of the k-th best road ETA (inf if a role has fewer)."""
-    road = res.status_code == 0 if res.status_code is not None else res.status == ROAD
-    sel = np.flatnonzero(road)
-    gs = groups[sel]
+    """The largest, over roles, of the k-th best road ETA (inf if a role has fewer).
+
+    The road teams are few (about k per role): read one by one."""
     if k < 1 or n_roles < 1:
         return 0.0
-    count = np.bincount(gs, minlength=n_roles)[:n_roles]
-    if (count < k).any():
+    road = np.flatnonzero(res.status_code == 0 if res.status_code is not None
+                          else res.status == ROAD)
+    per: list[list[float]] = [[] for _ in range(n_roles)]
+    for g, t in zip(groups[road].tolist(), res.eta_s[road].tolist(), strict=True):
+        per[g].append(t)
+    if any(len(p) < k for p in per):
         return np.inf
-    times = res.eta_s[sel]
-    o = np.lexsort((times, gs))  # by role, then time
-    start = np.concatenate([[0], np.cumsum(np.bincount(gs, minlength=n_roles))[:-1]])
-    return float(times[o][start[:n_roles] + k - 1].max())
+    return float(max(sorted(p)[k - 1] for p in per))
 
 
 class _Run(NamedTuple):
@@ -269,50 +289,80 @@ class _Run(NamedTuple):
     res: EtaResult
     idx: np.ndarray  # table rows of its teams
     codes: np.ndarray  # _S_* per team
+    groups: np.ndarray  # place of the team's role in the roles asked
+    by_role: tuple  # (order role by role, stable; the codes and places in that order)
+
+
+class _Found(NamedTuple):
+    """A team with a time (road or estimate), one of the few read one by one."""
+
+    key: tuple  # (eta is NaN, eta, code rank, place among all ranked teams): the order
+    row: int  # table row
+    eta: float
+    code: int  # _S_ROAD | _S_ESTIMATE
+    run: int
+    at: int  # row in the run's result
+    resp: bool  # responsible for the incident's place
 
 
 class _Context(NamedTuple):
     tab: TeamTable
     runs: list[_Run]
-    row: np.ndarray
-    run: np.ndarray
-    at: np.ndarray
-    eta: np.ndarray
     resp: np.ndarray  # per table row: responsible for the incident's place
     stale: np.ndarray
     fresh: np.ndarray
-    units: tuple[str, ...]
     within: float
     k: int
     stale_after: timedelta
-    row_l: list[int]  # row, eta and resp as lists (the few ranked teams read one by one)
-    eta_l: list[float]
-    resp_l: list[bool]
-    code_rank_l: list[int]
     hold: set[str]  # every area code that holds the incident (see unit_prefixes)
-    run_l: list[int]
-    at_l: list[int]
+    n_roles: int
 
-    def ordered(self, sel: np.ndarray) -> list[int]:
-        """``sel`` by ``(eta, team code)``, ties in the order given."""
-        rows = self.row[sel]
-        return sel[np.lexsort((sel, self.tab.code_rank[rows], self.eta[sel]))].tolist()
+    def collect(self) -> tuple[list[list[_Found]], list[list[list[str]]]]:
+        """Per role: its teams with a time, by ``(eta, team code)`` (ties in the order
+        of the runs), and per run the codes of its teams not ranked (in run order)."""
+        n_roles, tab = self.n_roles, self.tab
+        found: list[list[_Found]] = [[] for _ in range(n_roles)]
+        later: list[list[list[str]]] = [[] for _ in range(n_roles)]
+        rank_of, base = tab.code_rank_list, 0
+        for q, run in enumerate(self.runs):
+            codes = run.codes
+            f = (codes != _S_NOT_RANKED).nonzero()[0]
+            if f.size:
+                rows = run.idx[f]
+                for i, r, t, c, g, a in zip(f.tolist(), rows.tolist(),
+                                            run.res.eta_s[f].tolist(), codes[f].tolist(),
+                                            run.groups[f].tolist(), self.resp[rows].tolist(),
+                                            strict=True):
+                    if c >= 0:  # an unknown status is not ranked at all
+                        found[g].append(_Found((t != t, 0.0 if t != t else t, rank_of[r],
+                                                base + i), r, t, c, q, i, a))
+            order, names_by_role, groups_by_role = run.by_role
+            nr = codes[order] == _S_NOT_RANKED
+            names = names_by_role[nr].tolist()
+            cut = 0
+            for g, n in enumerate(np.bincount(groups_by_role[nr], minlength=n_roles).tolist()):
+                later[g].append(names[cut:cut + n])
+                cut += n
+            base += len(codes)
+        for fs in found:
+            fs.sort()
+        return found, later
 
-    def areas(self, j: int) -> tuple[str, ...]:
-        """The team's areas that hold the incident (``()`` for most teams)."""
-        have = self.tab.rows[self.row_l[j]][5]
+    def areas(self, r: int) -> tuple[str, ...]:
+        """The areas of table row ``r`` that hold the incident (``()`` for most teams)."""
+        have = self.tab.rows[r][5]
         if not have:
             return ()
         return tuple(a for a in have if a in self.hold)
 
-    def candidate(self, j: int) -> Candidate:
-        tab, r = self.tab, self.row_l[j]
-        run = self.runs[self.run_l[j]]
-        res, i = run.res, self.at_l[j]
+    def candidate(self, e: _Found) -> Candidate:
+        tab, r = self.tab, e.row
+        run = self.runs[e.run]
+        res, i = run.res, e.at
         code, name, role = tab.rows[r][:3]
-        eta = float(res.eta_s[i])
+        eta = e.eta
         dist = float(res.distance_m[i])
-        areas = self.areas(j)
+        areas = self.areas(r)
         fresh = bool(self.fresh[r])
         position = tab.rows[r][7] if fresh else tab.rows[r][3]
         return Candidate(
@@ -324,105 +374,103 @@ class _Context(NamedTuple):
             position_source="posisi_terakhir" if fresh else "pos")
 
 
-def _rank(role: Role, kind: str, ctx: _Context, js: np.ndarray,
-          code: np.ndarray) -> RoleSuggestion:
+def _rank(role: Role, kind: str, ctx: _Context, found: list[_Found],
+          later_by_run: list[list[str]]) -> RoleSuggestion:
     """Rank one role: the k nearest (road first, then estimates) plus the responsible.
 
-    ``js`` are the role's teams in the order they were searched; road and estimate
-    teams are ordered by ``(eta, team code)``, ties in that order.
+    ``found`` are the role's teams with a time, ordered by ``(eta, team code)`` (ties
+    in the order they were searched); ``later_by_run`` the codes of those not ranked.
     """
     k, within = ctx.k, ctx.within
     tab = ctx.tab
-    codes_of = tab.codes
-    row, eta, resp_row, rank_of = ctx.row_l, ctx.eta_l, ctx.resp_l, ctx.code_rank_l
-    cj = code[js]
-    road = ctx.ordered(js[cj == _S_ROAD])
-    guess = ctx.ordered(js[cj == _S_ESTIMATE])
-    later = js[cj == _S_NOT_RANKED]
+    codes_of, rank_of = tab.codes, tab.code_rank_list
+    later = list(chain.from_iterable(later_by_run))
+    road = [e for e in found if e.code == _S_ROAD]
+    guess = [e for e in found if e.code == _S_ESTIMATE]
     if not road and not guess:
-        return RoleSuggestion(role, kind, [], None,
-                              tab.code_array[ctx.row[later]].tolist(),
-                              note=_t("Tidak ada tim {r} yang tersedia.",
-                                      "No {r} team is available.", r=role.label)[0])
+        return RoleSuggestion(role, kind, [], None, later,
+                              note=f"Tidak ada tim {role.label} yang tersedia.")
     pool = road or guess
     nearest = pool[0]
-    resp = next((j for j in pool if resp_row[row[j]]), None)
-    pick = resp if resp is not None and eta[resp] - eta[nearest] <= within else nearest
-    listed = [j for group in (road, guess) for n, j in enumerate(group)
-              if n < k or resp_row[row[j]] or j == pick]
-    shown = {rank_of[row[j]] for j in listed}  # equal codes share a rank
-    overflow = [j for j in road + guess if rank_of[row[j]] not in shown]
-    cands = {codes_of[row[j]]: ctx.candidate(j) for j in listed}
-    c_pick = cands[codes_of[row[pick]]]
-    c_near = cands[codes_of[row[nearest]]]
-    c_resp = cands[codes_of[row[resp]]] if resp is not None else None
-    ordered_c = [c_pick] + [cands[codes_of[row[j]]] for j in listed if j != pick]
+    resp = next((e for e in pool if e.resp), None)
+    pick = resp if resp is not None and resp.eta - nearest.eta <= within else nearest
+    listed = [e for group in (road, guess) for n, e in enumerate(group)
+              if n < k or e.resp or e is pick]
+    shown = {rank_of[e.row] for e in listed}  # equal codes share a rank
+    overflow = [e for e in road + guess if rank_of[e.row] not in shown]
+    cands = {codes_of[e.row]: ctx.candidate(e) for e in listed}
+    c_pick = cands[codes_of[pick.row]]
+    c_near = cands[codes_of[nearest.row]]
+    c_resp = cands[codes_of[resp.row]] if resp is not None else None
+    ordered_c = [c_pick] + [cands[codes_of[e.row]] for e in listed if e is not pick]
     for rank, c in enumerate(ordered_c, 1):
         c.rank = rank
         c.recommended = c is c_pick
         c.reason, c.reason_en = _reason(c, c_near, c_resp, c_pick, within, ctx.stale_after)
     # the bound of every run a not-ranked team comes from (one per run, not per team)
-    later_runs = np.zeros(len(ctx.runs), bool)
-    later_runs[ctx.run[later]] = True
-    bounds = [b for b in (ctx.runs[q].res.lower_bound_s for q in np.flatnonzero(later_runs))
-              if np.isfinite(b)]
-    bounds += [eta[j] for j in overflow if code[j] == _S_ROAD]
+    bounds = [b for run, part in zip(ctx.runs, later_by_run, strict=True) if part
+              for b in (float(run.res.lower_bound_s),) if isfinite(b)]
+    bounds += [e.eta for e in overflow if e.code == _S_ROAD]
     n_rest = len(overflow) + len(later)
     return RoleSuggestion(role, kind, ordered_c, c_pick,
-                          [codes_of[row[j]] for j in overflow]
-                          + tab.code_array[ctx.row[later]].tolist(),
+                          [codes_of[e.row] for e in overflow] + later,
                           min(bounds, default=None),
-                          note=_t("{n} tim lain lebih jauh dari {k} tim terdekat "
-                                  "(tidak diurutkan).", "", n=n_rest,
-                                  k=k)[0] if n_rest else "")
+                          note=(f"{n_rest} tim lain lebih jauh dari {k} tim terdekat "
+                                "(tidak diurutkan)." if n_rest else ""))
 
 
 def _reason(c: Candidate, nearest: Candidate, resp: Candidate | None, pick: Candidate,
             within: float, stale_after: timedelta) -> tuple[str, str]:
+    """``(reason, reason_en)`` of one shown candidate (f-strings: each pair side by side;
+    a few µs per candidate, once per shown team)."""
     area = ", ".join(c.responsible_for)
+    m = _minutes(c.eta_s)
     if c.is_estimate:
-        why = ("tidak terjangkau lewat jaringan jalan (ruas jalan terpisah)"
-               if c.status == UNREACHABLE else
-               "posisi atau lokasi kejadian terlalu jauh dari jalan yang dapat dilalui")
-        why_en = ("not reachable on the road network (separate road component)"
-                  if c.status == UNREACHABLE else
-                  "the position or the incident is too far from a usable road")
-        ids, ens = _t("Peringkat {n}: {w}; perkiraan garis lurus ±{m} — BUKAN rute jalan.",
-                      "Rank {n}: {w}; straight-line estimate ±{m} — NOT a road route.",
-                      n=c.rank, w=(why, why_en), m=_minutes(c.eta_s))
+        if c.status == UNREACHABLE:
+            why = ("tidak terjangkau lewat jaringan jalan (ruas jalan terpisah)",
+                   "not reachable on the road network (separate road component)")
+        else:
+            why = ("posisi atau lokasi kejadian terlalu jauh dari jalan yang dapat dilalui",
+                   "the position or the incident is too far from a usable road")
+        ids = f"Peringkat {c.rank}: {why[0]}; perkiraan garis lurus ±{m[0]} — BUKAN rute jalan."
+        ens = f"Rank {c.rank}: {why[1]}; straight-line estimate ±{m[1]} — NOT a road route."
     elif c.recommended and c is nearest:
-        extra = (_t(" dan penanggung jawab wilayah ({a})", " and responsible for the area ({a})",
-                    a=area) if c.is_responsible else
-                 _t("; tidak ada tim penanggung jawab wilayah yang tersedia",
-                    "; no team responsible for the area is available") if resp is None else
-                 _t("; penanggung jawab wilayah ({t}) {d} lebih lama, melebihi batas {b}",
-                    "; the responsible team ({t}) is {d} slower, beyond the {b} limit",
-                    t=resp.team_name, d=_minutes(resp.eta_s - c.eta_s), b=_minutes(within)))
-        ids, ens = _t("Disarankan: tim terdekat lewat jalan (ETA {m}){x}.",
-                      "Recommended: nearest team by road (ETA {m}){x}.",
-                      m=_minutes(c.eta_s), x=extra)
+        if c.is_responsible:
+            x = (f" dan penanggung jawab wilayah ({area})",
+                 f" and responsible for the area ({area})")
+        elif resp is None:
+            x = ("; tidak ada tim penanggung jawab wilayah yang tersedia",
+                 "; no team responsible for the area is available")
+        else:
+            d, b, t = _minutes(resp.eta_s - c.eta_s), _minutes(within), resp.team_name
+            x = (f"; penanggung jawab wilayah ({t}) {d[0]} lebih lama, melebihi batas {b[0]}",
+                 f"; the responsible team ({t}) is {d[1]} slower, beyond the {b[1]} limit")
+        ids = f"Disarankan: tim terdekat lewat jalan (ETA {m[0]}){x[0]}."
+        ens = f"Recommended: nearest team by road (ETA {m[1]}){x[1]}."
     elif c.recommended:
-        ids, ens = _t("Disarankan: penanggung jawab wilayah ({a}); ETA {m}, hanya {d} lebih "
-                      "lama dari tim terdekat {t} (batas {b}).",
-                      "Recommended: responsible for the area ({a}); ETA {m}, only {d} slower "
-                      "than the nearest team {t} (limit {b}).",
-                      a=area, m=_minutes(c.eta_s), d=_minutes(c.eta_s - nearest.eta_s),
-                      t=nearest.team_name, b=_minutes(within))
+        d, b, t = _minutes(c.eta_s - nearest.eta_s), _minutes(within), nearest.team_name
+        ids = (f"Disarankan: penanggung jawab wilayah ({area}); ETA {m[0]}, hanya {d[0]} "
+               f"lebih lama dari tim terdekat {t} (batas {b[0]}).")
+        ens = (f"Recommended: responsible for the area ({area}); ETA {m[1]}, only {d[1]} "
+               f"slower than the nearest team {t} (limit {b[1]}).")
     else:
         diff = c.eta_s - pick.eta_s
-        note = (f"; penanggung jawab wilayah ({area})", f"; responsible for the area ({area})")
-        if not c.is_responsible:
-            note = ("", "")
-            if c is nearest:
-                note = _t("; terdekat, tetapi penanggung jawab wilayah didahulukan karena "
-                          "selisihnya dalam batas {b}",
-                          "; the nearest, but the responsible team goes first as the "
-                          "difference is within {b}", b=_minutes(within))
-        ids, ens = _t("Peringkat {n}: ETA {m} lewat jalan, {d} {cmp} dari tim yang disarankan{x}.",
-                      "Rank {n}: ETA {m} by road, {d} {cmp} than the recommended team{x}.",
-                      n=c.rank, m=_minutes(c.eta_s), d=_minutes(abs(diff)),
-                      cmp=("lebih lama", "slower") if diff >= 0 else ("lebih cepat", "faster"),
-                      x=note)
+        if c.is_responsible:
+            x = (f"; penanggung jawab wilayah ({area})", f"; responsible for the area ({area})")
+        elif c is nearest:
+            b = _minutes(within)
+            x = ("; terdekat, tetapi penanggung jawab wilayah didahulukan karena selisihnya "
+                 f"dalam batas {b[0]}",
+                 f"; the nearest, but the responsible team goes first as the difference is "
+                 f"within {b[1]}")
+        else:
+            x = ("", "")
+        d = _minutes(abs(diff))
+        cmp = ("lebih lama", "slower") if diff >= 0 else ("lebih cepat", "faster")
+        ids = (f"Peringkat {c.rank}: ETA {m[0]} lewat jalan, {d[0]} {cmp[0]} dari tim yang "
+               f"disarankan{x[0]}.")
+        ens = (f"Rank {c.rank}: ETA {m[1]} by road, {d[1]} {cmp[1]} than the recommended "
+               f"team{x[1]}.")
     if c.stale_position:
         s = _stale_note(stale_after.total_seconds())
         ids, ens = ids + s[0], ens + s[1]

@@ -5,9 +5,11 @@ column (numpy) and handed to the driver as they are stored: UTC times as text, t
 placement as JSON text, the point as WKB/EWKB; no per-value ORM processing.
 
 A load that is larger than what the table holds (the first load of a history, above all)
-drops the secondary, non-unique indexes of ``incidents`` and ``assignments`` first and
-builds them again at :meth:`BulkWriter.finish` — one sort per index instead of a random
-B-tree update per row and index. On SQLite the import holds the write lock from the
+drops the secondary, non-unique indexes of ``incidents`` and ``assignments`` first (not
+those whose keys only grow during a load) and builds them again at
+:meth:`BulkWriter.finish` — one sort per index instead of a random B-tree update per row
+and index; on PostgreSQL the foreign keys too (one check of every row at the end instead
+of a trigger per row). On SQLite the import holds the write lock from the
 start anyway (readers keep reading the last commit: WAL); on PostgreSQL dropping an index
 locks the table against readers until commit, so there it is done only when the table is
 empty (a first load, before the service has anything to read).
@@ -26,6 +28,11 @@ from geo_sigap.storage.incidents import TIMESTAMPS
 from geo_sigap.storage.tables import IncidentRow
 
 _TABLES = ("incidents", "assignments")
+# Indexes kept through a bulk load: their keys grow along it whatever the file's order
+# (one updated_at for the whole load, no duplicate_of yet, new ids ascending), so each row
+# lands at the right end of the B-tree; a rebuild would only sort them again.
+_KEPT = frozenset({"ix_incidents_updated_at", "ix_incidents_duplicate_of_id",
+                   "ix_assignments_incident_id"})
 
 
 def utc_text(values, *, pg: bool) -> np.ndarray:
@@ -184,6 +191,8 @@ class BulkWriter:
                 "AND tbl_name IN ('incidents', 'assignments') AND sql IS NOT NULL "
                 "AND upper(sql) NOT LIKE 'CREATE UNIQUE%'")).all()
         for name, ddl in rows:
+            if name in _KEPT:
+                continue
             self.s.execute(text(f'DROP INDEX "{name}"'))
             self._dropped.append((name, ddl))
         if self.pg:

@@ -162,3 +162,33 @@ def test_month_labels_equal_strftime():
                   .tz_convert("Asia/Jakarta"), name="reported_at")
     pd.testing.assert_series_equal(month_labels(t), t.dt.strftime("%Y-%m"))
     pd.testing.assert_series_equal(month_labels(t.iloc[:0]), t.iloc[:0].dt.strftime("%Y-%m"))
+
+
+def test_cli_report_writes_the_pack_of_the_quarter(area_db, db_url, tmp_path, monkeypatch):
+    """``geo-sigap report --quarter … --no-pdf``: the pack of the history in the database
+    (HTML, JSON, GeoPackage), its headline counting the quarter's incidents."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from geo_sigap.analytics.frames import filter_incidents
+    from geo_sigap.analytics.from_storage import load_report_data as plain_read
+    from geo_sigap.cli.main import app
+
+    with area_db.session() as s:
+        _add(s, random.Random(9), 300, [], old=True)
+    q = Quarter.parse("2025Q3")
+    monkeypatch.setenv("GEO_SIGAP_DATABASE_URL", db_url)
+    monkeypatch.setenv("GEO_SIGAP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("GEO_SIGAP_SECRET_KEY", "test-secret-0123456789")
+    monkeypatch.delenv("GEO_SIGAP_ROAD_NETWORK", raising=False)
+    out = tmp_path / "rakor"
+    r = CliRunner().invoke(app, ["report", "--quarter", str(q), "--no-pdf", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    for ext in ("html", "json", "gpkg"):
+        assert (out / f"rakor_{q}.{ext}").stat().st_size > 0
+    assert not (out / f"rakor_{q}.pdf").exists()
+    pack = json.loads((out / f"rakor_{q}.json").read_text("utf-8"))
+    inc = plain_read(area_db, load_categories(), q).incidents
+    n = len(filter_incidents(inc, start=q.start, end=q.end))
+    assert pack["headline"][0][1] == str(n) and n > 0

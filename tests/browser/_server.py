@@ -19,6 +19,10 @@ import pyproj
 
 pyproj.CRS.from_epsg(4326)
 
+from tests._jit import share_compilation  # noqa: E402
+
+share_compilation()  # the workers' and the other servers' kernels: compiled once
+
 import random  # noqa: E402
 import sys  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402

@@ -86,6 +86,22 @@ def _template(tmp_path_factory, history: bool) -> _Template:
     return _TEMPLATES[history]
 
 
+_ROAD_CACHES: list[Path] = []
+
+
+def _share_road_caches(tmp_path_factory, data: Path) -> None:
+    """The servers of a session share the caches made from the demo's road file (the
+    graph, its landmark tables, the street names; keyed by the file's content): the
+    first server builds them, the later ones load them. Servers run one at a time."""
+    if not _ROAD_CACHES:
+        _ROAD_CACHES.append(tmp_path_factory.mktemp("demo_road_caches"))
+    cache = data / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    for name in ("routing", "geocoding"):
+        (_ROAD_CACHES[0] / name).mkdir(exist_ok=True)
+        (cache / name).symlink_to(_ROAD_CACHES[0] / name, target_is_directory=True)
+
+
 class Server:
     def __init__(self, data: Path, extra: list[str], template: _Template | None = None):
         self.port = _free_port()
@@ -133,7 +149,9 @@ def start_server(tmp_path_factory, name: str, extra: list[str] | None = None) ->
     _require_browser()
     extra = list(extra or [])
     template = _template(tmp_path_factory, "--history" in extra)
-    return Server(tmp_path_factory.mktemp(name), extra, template)
+    data = tmp_path_factory.mktemp(name)
+    _share_road_caches(tmp_path_factory, data)
+    return Server(data, extra, template)
 
 
 def pytest_sessionfinish(session):
@@ -143,6 +161,7 @@ def pytest_sessionfinish(session):
             t.proc.wait()
         t.log.close()
     _TEMPLATES.clear()
+    _ROAD_CACHES.clear()
 
 
 @pytest.fixture(scope="package")

@@ -3,9 +3,12 @@
 - the search on a reused workspace (``_kernel.search_ws``) against scipy's Dijkstra,
   many queries in a row on one engine (a workspace left dirty would show);
 - ``suggest`` (team table, array ranking) against the previous team-by-team
-  implementation kept in ``_reference_suggest.py``, on the same engine.
+  implementation kept in ``_reference_suggest.py``, on the same engine, with and
+  without ``teams_snapshot``; the table's kept positions and responsible teams against
+  ``Team.position_at`` / ``Team.covers``.
 """
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -16,6 +19,7 @@ from scipy.sparse.csgraph import dijkstra
 from geo_sigap.domain.categories import load_categories
 from geo_sigap.domain.teams import Role, Team, TeamStatus, Vehicle
 from geo_sigap.routing.engine import ROAD, RoutingEngine
+from geo_sigap.routing._team_table import TeamTables
 from geo_sigap.routing.graph import from_edges
 from geo_sigap.routing.suggest import suggest
 
@@ -183,8 +187,8 @@ def test_suggest_equals_team_by_team_reference(engines, which):
         kw = dict(top_k=int(rng.integers(1, 4)),
                   responsible_within=timedelta(seconds=float(rng.choice([0, 30, 300]))),
                   roles=None if trial % 4 else [Role.LINMAS, Role.SATPOL_PP])
-        for _ in range(2):  # the second time from the cached team table
-            ours = suggest(engine, inc, cat, units, teams, NOW, **kw)
+        for snapshot in (False, True, True):  # later from the cached team table
+            ours = suggest(engine, inc, cat, units, teams, NOW, teams_snapshot=snapshot, **kw)
             ref = _reference_suggest.suggest(engine, inc, cat, units, teams, NOW, **kw)
             a, b = ours.to_dict(), ref.to_dict()
             a.pop("computed_ms"), b.pop("computed_ms")
@@ -198,6 +202,40 @@ def test_suggest_equals_team_by_team_reference(engines, which):
     moved.status = TeamStatus.LEPAS
     again = suggest(engine, inc, cat, [], teams, NOW).role(Role.SATPOL_PP)
     assert first.team_code not in [c.team_code for c in again.candidates]
+    # a snapshot is another list object when the teams changed: seen at once too
+    snap = suggest(engine, inc, cat, [], teams, NOW, teams_snapshot=True).role(Role.SATPOL_PP)
+    back = [dataclasses.replace(t, status=TeamStatus.TERSEDIA) if t is moved else t
+            for t in teams]
+    snap2 = suggest(engine, inc, cat, [], back, NOW, teams_snapshot=True).role(Role.SATPOL_PP)
+    assert first.team_code not in [c.team_code for c in snap.candidates]
+    assert snap2.recommended.team_code == first.team_code
+
+
+def test_team_table_positions_and_responsible_follow_time_and_place(engines):
+    """The table's kept positions (valid between two age deadlines) and responsible
+    teams (per place) equal ``Team.position_at`` / ``Team.covers`` at every moment,
+    going forwards and backwards in time."""
+    g = engines[0]
+    rng = np.random.default_rng(41)
+    island = np.arange(g.n_nodes - 9, g.n_nodes)
+    teams = _teams(g, rng, 60, island_nodes=island)
+    tab = TeamTables().get(teams)
+    age = timedelta(minutes=15)
+    offsets = np.concatenate([rng.uniform(-5, 60, 40), [0, 15, 15.0001, 16, 30, 55, 0]])
+    for minutes in offsets.tolist():
+        now = NOW + timedelta(minutes=minutes)
+        pos, stale, fresh = tab.positions(now, age)
+        for t, p, s, f in zip(teams, pos.tolist(), stale.tolist(), fresh.tolist(),
+                              strict=True):
+            want, want_stale = t.position_at(now, age)
+            assert tuple(p) == tuple(want) and s == want_stale
+            assert f == (not want_stale and t.last_position is not None)
+    places = [(), ("15.71.11.1001",), ("15.71.11.1001.RW002", "15.71.11.1001.RW002.RT001"),
+              ("15.71.12.2001",), ("15.71.11",)]
+    for _ in range(3):  # the second and third time from the kept answers
+        for units in places:
+            got = tab.responsible(units)
+            assert got.tolist() == [t.covers(units) for t in teams]
 
 
 def test_naive_times_still_compare(engines):

@@ -186,3 +186,18 @@ def test_pages_send_a_strict_csp(client):
         assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp, path
         assert "object-src 'none'" in csp and "unsafe-eval" not in csp, path
         assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_production_hasher_keeps_argon2s_full_cost(_light_password_hasher):
+    """Tests sign in with a light hash (tests/conftest.py); the service's own hasher is
+    argon2id at RFC 9106's low-memory profile, and a password hashed with it verifies."""
+    from argon2 import Type, extract_parameters, profiles
+
+    production = _light_password_hasher
+    stored = production.hash("kata-sandi-panjang-1")
+    params = extract_parameters(stored)
+    full = profiles.RFC_9106_LOW_MEMORY
+    assert params.type is Type.ID
+    assert (params.time_cost, params.memory_cost, params.parallelism) == (
+        full.time_cost, full.memory_cost, full.parallelism)
+    assert production.verify(stored, "kata-sandi-panjang-1")

@@ -126,3 +126,24 @@ def test_vacuum_after_load_is_nothing_on_sqlite(tmp_path):
     db = open_database(f"sqlite:///{tmp_path / 'v.db'}", spatialite=False)
     vacuum_after_load(db)
     db.dispose()
+
+
+def test_a_first_load_sets_aside_the_random_key_indexes_only(db):
+    """The indexes whose keys grow along a load stay; every other secondary index (and on
+    PostgreSQL every foreign key of the two tables) is set aside until finish()."""
+    from sqlalchemy import inspect
+
+    from geo_sigap.storage.bulk import _KEPT, BulkWriter
+
+    with db.session() as s:
+        insp = inspect(s.connection())
+        secondary = {ix["name"] for t in ("incidents", "assignments")
+                     for ix in insp.get_indexes(t) if not ix.get("unique")}
+        w = BulkWriter(s, actor="t", now=datetime.now(UTC), expected_rows=10)
+        dropped = set(w.dropped_indexes)
+        fks = {"incidents_duplicate_of_id_fkey", "assignments_incident_id_fkey"}
+        assert _KEPT <= secondary
+        assert dropped - fks == secondary - _KEPT
+        assert (dropped & fks == fks) if db.is_postgres else not (dropped & fks)
+        w.finish()
+        s.rollback()

@@ -20,6 +20,7 @@ from tests.web.area import units, write_roads
 
 
 def make_app(tmp_path, **overrides):
+    overrides.setdefault("warm_up_on_start", False)  # engines built on first use (see make_settings)
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}", data_dir=tmp_path,
                         road_network=write_roads(tmp_path / "roads.geojson"),
                         secret_key="test-secret-for-web-pages", **overrides)

@@ -145,7 +145,8 @@ def write_rakor_pack(services, quarter, *, kecamatan: str | None = None,
     (:func:`geo_sigap.analytics.report.build_report`); returns its
     :class:`~geo_sigap.analytics.report.ReportPaths`. ``hotspots``: the service's shared
     hotspot test of a quarter (the live map's), when there is one."""
-    from geo_sigap.analytics.report.builder import build_report
+    from concurrent.futures import ThreadPoolExecutor
+
     from geo_sigap.analytics.report.render import Printer
 
     settings = services.settings
@@ -153,8 +154,23 @@ def write_rakor_pack(services, quarter, *, kecamatan: str | None = None,
     # the browser starts now, while the data is read and the pack computed
     printer = Printer.start() if pdf else None
     try:
-        data = load_report_data(services.db, services.categories, quarter,
-                                snapshot_dir=settings.cache_dir / "history", rt=road)
+        # the database's own work (the queries, in C without the GIL) runs beside the
+        # imports of the statistics, maps and figures; what the reading imports is
+        # imported first, here (no module imported by two threads at once)
+        import geopandas  # noqa: F401 - units_frame
+
+        from geo_sigap.analytics import from_storage, incremental, snapshot  # noqa: F401
+        from geo_sigap.storage import incidents, tables, units  # noqa: F401
+
+        with ThreadPoolExecutor(1, thread_name_prefix="rakor-read") as pool:
+            reading = pool.submit(load_report_data, services.db, services.categories,
+                                  quarter, snapshot_dir=settings.cache_dir / "history",
+                                  rt=road)
+            from geo_sigap.analytics.report import figures  # noqa: F401 - matplotlib
+            from geo_sigap.analytics.report.builder import build_report
+            from geo_sigap.maps import printed  # noqa: F401
+
+            data = reading.result()
         placement = None
         if road:
             units = data.units if not kecamatan else data.units.loc[
