@@ -65,25 +65,40 @@ def release_free_memory() -> bool:
 
 
 _SOON = threading.Lock()
-_pending: threading.Timer | None = None
+_wake = threading.Event()  # set: a trim is pending
+_delay = [2.0]
+_trimmer: threading.Thread | None = None
 
 
 def release_free_memory_soon(delay_s: float = 2.0) -> bool:
-    """Run :func:`release_free_memory` once, ``delay_s`` seconds from now, in a
-    background thread; calls while one is pending join it. Meant after work that
-    allocates and drops large temporary tables on a request thread (an analytics answer
-    computed: a quarter's rows filtered, counted, gridded), so that the worker's
-    resident memory returns to what it holds (about 18 MB at the city scale of
-    ``benchmarks.scale``, L) without the request waiting for the trim (a few ms).
-    Returns whether a trim was scheduled now."""
-    global _pending
+    """Run :func:`release_free_memory` once, ``delay_s`` seconds from now, in one
+    background thread (started once, then waiting); calls while a trim is pending join
+    it. Meant after work that allocates and drops large temporary tables on a request
+    thread (an analytics answer computed: a quarter's rows filtered, counted, gridded),
+    so that the worker's resident memory returns to what it holds (about 18 MB at the
+    city scale of ``benchmarks.scale``, L) without the request waiting for the trim (a
+    few ms). Returns whether a trim was scheduled now."""
+    global _trimmer
     if _glibc() is None:
         return False
     with _SOON:
-        if _pending is not None and _pending.is_alive():
+        if _wake.is_set():
             return False
-        _pending = threading.Timer(delay_s, release_free_memory)
-        _pending.daemon = True
-        _pending.name = "geo-sigap-malloc-trim"
-        _pending.start()
+        _delay[0] = delay_s
+        _wake.set()
+        if _trimmer is None or not _trimmer.is_alive():
+            _trimmer = threading.Thread(target=_trim_when_woken, daemon=True,
+                                        name="geo-sigap-malloc-trim")
+            _trimmer.start()
         return True
+
+
+def _trim_when_woken() -> None:
+    import time
+
+    while True:
+        _wake.wait()
+        time.sleep(_delay[0])
+        with _SOON:
+            _wake.clear()  # a call from now on schedules the next trim
+        release_free_memory()

@@ -126,11 +126,20 @@ class Strings:
     def decode(self, data: pd.DataFrame) -> pd.DataFrame:
         """A partition's frame with its string columns as strings again (the frame the
         answers read: the same columns and dtypes as :func:`compact` makes)."""
-        out = data.copy(deep=False)
-        for c in _STRINGS:
-            if c in out.columns:
-                out[c] = self.column(out[c].to_numpy())
-        return out
+        # a frame of its own over the same arrays, read without a Series view of each
+        # column: under copy-on-write pandas notes every view on the partition's blocks
+        # (a reference per column per decode, cleared only now and then)
+        cols = {c: self.column(v) if c in _STRINGS else v
+                for c, v in zip(data.columns, _column_arrays(data), strict=True)}
+        return pd.DataFrame(cols, index=data.index, copy=False)
+
+
+def _column_arrays(data: pd.DataFrame) -> list:
+    """The arrays of a frame's columns (numpy or pandas arrays), no views made."""
+    get = getattr(data, "_get_column_array", None)  # pandas' own accessor (2.x, 3.x)
+    if get is None:
+        return [data[c].array for c in data.columns]
+    return [get(i) for i in range(data.shape[1])]
 
 
 def _string_array(values: list[str]):

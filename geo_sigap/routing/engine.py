@@ -10,6 +10,7 @@ Coordinates in and out are (lon, lat) EPSG:4326; times are seconds, distances me
 
 from __future__ import annotations
 
+import os
 import threading
 import time as _time
 from collections.abc import Sequence
@@ -199,9 +200,13 @@ class RoutingEngine:
         warm_up_kernels()
         missing = [p for p in self.graph.profiles if self.network(p).ready_hierarchy is None]
         if missing and self._ch_thread is None:
-            self._ch_thread = threading.Thread(
-                target=lambda: [self.network(p).hierarchy() for p in missing],
-                name="geo-sigap-hierarchy", daemon=True)
+            def build() -> None:
+                _lower_thread_priority()  # requests and the rest of the warm-up first
+                for p in missing:
+                    self.network(p).hierarchy()
+
+            self._ch_thread = threading.Thread(target=build, name="geo-sigap-hierarchy",
+                                               daemon=True)
             self._ch_thread.start()
         if wait:
             self.wait_hierarchies()
@@ -409,6 +414,17 @@ class RoutingEngine:
                 reason=str(res.status[0]),
             )
         return r
+
+
+def _lower_thread_priority(step: int = 10) -> None:
+    """Nice the calling thread by ``step`` (Linux: a thread is its own task), so a
+    long background build (its kernels release the GIL) takes only the CPU that
+    requests leave; elsewhere, or when not allowed, nothing changes."""
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + step)
+    except (AttributeError, OSError):
+        pass
 
 
 @dataclass(frozen=True, slots=True)

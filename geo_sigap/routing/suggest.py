@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import time as _time
 from functools import lru_cache
+from itertools import chain
+from math import isfinite
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -179,14 +181,14 @@ def suggest(
     results: dict[str, tuple[EtaResult, _CodeIndex]] = {}
     cap = np.inf  # once one profile gave k teams per role, slower ones cannot rank
     last = len(by_profile) - 1
-    for q, (profile, idx, grp) in enumerate(by_profile):
+    for q, (profile, idx, grp, by_role) in enumerate(by_profile):
         res: EtaResult = engine.eta_from_teams(
             incident_lonlat, pos[idx], profile, groups=grp, k=top_k,
             required=resp[idx], max_time_s=cap)
         if q < last:  # the cap of the runs after this one
             cap = min(cap, _kth_per_role(res, grp, n_roles, top_k))
         results[profile] = (res, _CodeIndex(tab.codes, idx))
-        runs.append(_Run(profile, res, idx, _status_codes(res), grp))
+        runs.append(_Run(profile, res, idx, _status_codes(res), grp, by_role))
     ctx = _Context(tab, runs, resp, stale, fresh, within, top_k, stale_after,
                    unit_prefixes(units), n_roles)
     found, later = ctx.collect()
@@ -218,7 +220,12 @@ def _selection(tab: TeamTable, wanted: tuple[Role, ...]) -> tuple[np.ndarray, li
     by_profile = [(tab.profile_list[q], chosen[pid == q])
                   for q in pid[np.sort(np.unique(pid, return_index=True)[1])].tolist()]
     by_profile.sort(key=lambda kv: -len(kv[1]))
-    hit = group, [(p, idx, group[idx]) for p, idx in by_profile]
+    runs = []
+    for p, idx in by_profile:
+        grp = group[idx]
+        by_role = np.argsort(grp, kind="stable")  # the run's teams role by role
+        runs.append((p, idx, grp, (by_role, tab.code_array[idx[by_role]], grp[by_role])))
+    hit = group, runs
     tab.cache[wanted] = hit
     return hit
 
@@ -283,6 +290,7 @@ class _Run(NamedTuple):
     idx: np.ndarray  # table rows of its teams
     codes: np.ndarray  # _S_* per team
     groups: np.ndarray  # place of the team's role in the roles asked
+    by_role: tuple  # (order role by role, stable; the codes and places in that order)
 
 
 class _Found(NamedTuple):
@@ -328,18 +336,13 @@ class _Context(NamedTuple):
                     if c >= 0:  # an unknown status is not ranked at all
                         found[g].append(_Found((t != t, 0.0 if t != t else t, rank_of[r],
                                                 base + i), r, t, c, q, i, a))
-            nr = (codes == _S_NOT_RANKED).nonzero()[0]
-            if nr.size:
-                gs = run.groups[nr]
-                order = np.argsort(gs, kind="stable")
-                names = tab.code_array[run.idx[nr[order]]].tolist()
-                cut = 0
-                for g, n in enumerate(np.bincount(gs, minlength=n_roles).tolist()):
-                    later[g].append(names[cut:cut + n])
-                    cut += n
-            else:
-                for g in range(n_roles):
-                    later[g].append([])
+            order, names_by_role, groups_by_role = run.by_role
+            nr = codes[order] == _S_NOT_RANKED
+            names = names_by_role[nr].tolist()
+            cut = 0
+            for g, n in enumerate(np.bincount(groups_by_role[nr], minlength=n_roles).tolist()):
+                later[g].append(names[cut:cut + n])
+                cut += n
             base += len(codes)
         for fs in found:
             fs.sort()
@@ -381,7 +384,7 @@ def _rank(role: Role, kind: str, ctx: _Context, found: list[_Found],
     k, within = ctx.k, ctx.within
     tab = ctx.tab
     codes_of, rank_of = tab.codes, tab.code_rank_list
-    later = [c for part in later_by_run for c in part]
+    later = list(chain.from_iterable(later_by_run))
     road = [e for e in found if e.code == _S_ROAD]
     guess = [e for e in found if e.code == _S_ESTIMATE]
     if not road and not guess:
@@ -406,7 +409,7 @@ def _rank(role: Role, kind: str, ctx: _Context, found: list[_Found],
         c.reason, c.reason_en = _reason(c, c_near, c_resp, c_pick, within, ctx.stale_after)
     # the bound of every run a not-ranked team comes from (one per run, not per team)
     bounds = [b for run, part in zip(ctx.runs, later_by_run, strict=True) if part
-              for b in (run.res.lower_bound_s,) if np.isfinite(b)]
+              for b in (float(run.res.lower_bound_s),) if isfinite(b)]
     bounds += [e.eta for e in overflow if e.code == _S_ROAD]
     n_rest = len(overflow) + len(later)
     return RoleSuggestion(role, kind, ordered_c, c_pick,

@@ -216,15 +216,13 @@ def test_a_trim_soon_runs_once_for_a_burst_of_calls(monkeypatch):
 
     if _malloc._glibc() is None:
         pytest.skip("not glibc")
-    ran = threading.Event()
-    calls = []
-    monkeypatch.setattr(_malloc, "release_free_memory",
-                        lambda: (calls.append(1), ran.set()))
+    calls, ran = [], threading.Semaphore(0)
+    monkeypatch.setattr(_malloc, "release_free_memory", lambda: (calls.append(1), ran.release()))
     assert _malloc.release_free_memory_soon(0.05) is True
     assert _malloc.release_free_memory_soon(0.05) is False  # one pending: joined
-    assert ran.wait(5)
-    _malloc._pending.join(5)
+    assert ran.acquire(timeout=5)
     assert calls == [1]
     assert _malloc.release_free_memory_soon(0.01) is True  # done: the next one schedules
-    _malloc._pending.join(5)
+    assert ran.acquire(timeout=5)
     assert calls == [1, 1]
+    assert sum(t.name == "geo-sigap-malloc-trim" for t in threading.enumerate()) == 1

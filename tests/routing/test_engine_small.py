@@ -116,3 +116,27 @@ def test_incident_far_from_roads_gives_flagged_estimates(tiny_engine):
 def test_no_teams(tiny_engine):
     res = tiny_engine.eta_from_teams(NODES["B"], [], "motor")
     assert res.eta_s.shape == (0,)
+
+
+def test_background_build_thread_is_niced_alone():
+    """The hierarchy build thread lowers its own priority (Linux: per thread), never the
+    process's: requests keep theirs."""
+    import os
+    import threading
+
+    from geo_sigap.routing.engine import _lower_thread_priority
+
+    if not hasattr(os, "getpriority"):
+        pytest.skip("no thread priorities here")
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    seen = []
+
+    def work():
+        _lower_thread_priority(3)
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert seen == [min(before + 3, 19)]
+    assert os.getpriority(os.PRIO_PROCESS, 0) == before
