@@ -109,6 +109,12 @@ def _precompile() -> None:
                             database_url=f"sqlite:///{tmp}/jit.db",
                             secret_key="precompile-secret-0123456789")
         warm_caches(settings, ("routing", "gi"))
+        try:  # the contraction hierarchy's kernels (graphs above the tiny one use them)
+            from geo_sigap.routing.hierarchy import warm_up_kernels
+        except ImportError:
+            pass
+        else:
+            warm_up_kernels()
 
         from geo_sigap.analytics.gistar import gi_star, gi_star_many, local_moran
 
@@ -120,13 +126,13 @@ def _precompile() -> None:
                     a[i, j] = 1.0
         import scipy.sparse as sp
 
-        w = sp.csr_matrix(a)
         y = rng.poisson(2.0, 9).astype(float)
-        for stream in ("fast", "esda"):
-            gi_star(y, w, permutations=19, seed=1, stream=stream)
-        gi_star(y, w, permutations=99, seed=1, decide_alpha=0.05)
-        gi_star_many([y, y + 1], w, permutations=19, seed=1)
-        gi_star_many([y, y + 1], w, permutations=99, seed=1, decide_alpha=0.05)
+        for w in (sp.csr_matrix(a), sp.csr_matrix(a * np.linspace(0.5, 1.5, 81).reshape(9, 9))):
+            for stream in ("fast", "esda"):  # equal and unequal weights, both streams
+                for decide in (None, 0.05):
+                    gi_star(y, w, permutations=99, seed=1, stream=stream, decide_alpha=decide)
+                    gi_star_many([y, y + 1], w, permutations=99, seed=1, stream=stream,
+                                 decide_alpha=decide)
         local_moran(y, w, permutations=19, seed=1, stream="esda")
 
         from geo_sigap.analytics.nearrepeat import knox_test
