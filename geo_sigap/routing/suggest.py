@@ -75,6 +75,7 @@ class RoleSuggestion:
     not_ranked: list[str] = field(default_factory=list)  # beyond the k nearest
     not_ranked_min_eta_s: float | None = None
     note: str = ""
+    note_en: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,6 +84,7 @@ class RoleSuggestion:
             "candidates": [c.to_dict() for c in self.candidates],
             "not_ranked": self.not_ranked,
             "not_ranked_min_eta_s": _round(self.not_ranked_min_eta_s), "note": self.note,
+            "note_en": self.note_en,
         }
 
 
@@ -389,7 +391,8 @@ def _rank(role: Role, kind: str, ctx: _Context, found: list[_Found],
     guess = [e for e in found if e.code == _S_ESTIMATE]
     if not road and not guess:
         return RoleSuggestion(role, kind, [], None, later,
-                              note=f"Tidak ada tim {role.label} yang tersedia.")
+                              note=f"Tidak ada tim {role.label} yang tersedia.",
+                              note_en=f"No {role.label} team is available.")
     pool = road or guess
     nearest = pool[0]
     resp = next((e for e in pool if e.resp), None)
@@ -416,7 +419,10 @@ def _rank(role: Role, kind: str, ctx: _Context, found: list[_Found],
                           [codes_of[e.row] for e in overflow] + later,
                           min(bounds, default=None),
                           note=(f"{n_rest} tim lain lebih jauh dari {k} tim terdekat "
-                                "(tidak diurutkan)." if n_rest else ""))
+                                "(tidak diurutkan)." if n_rest else ""),
+                          note_en=(f"{n_rest} more {'team is' if n_rest == 1 else 'teams are'} "
+                                   f"farther than the {k} nearest (not ranked)."
+                                   if n_rest else ""))
 
 
 def _reason(c: Candidate, nearest: Candidate, resp: Candidate | None, pick: Candidate,

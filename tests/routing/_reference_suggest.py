@@ -72,6 +72,7 @@ class RoleSuggestion:
     not_ranked: list[str] = field(default_factory=list)  # beyond the k nearest
     not_ranked_min_eta_s: float | None = None
     note: str = ""
+    note_en: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +81,7 @@ class RoleSuggestion:
             "candidates": [c.to_dict() for c in self.candidates],
             "not_ranked": self.not_ranked,
             "not_ranked_min_eta_s": _round(self.not_ranked_min_eta_s), "note": self.note,
+            "note_en": self.note_en,
         }
 
 
@@ -248,7 +250,9 @@ def _rank(role: Role, kind: str, entries: list[_Entry], within: float, k: int,
     if not road and not guess:
         return RoleSuggestion(role, kind, [], None, [e.team.code for e in later],
                               note=_t("Tidak ada tim {r} yang tersedia.",
-                                      "No {r} team is available.", r=role.label)[0])
+                                      "No {r} team is available.", r=role.label)[0],
+                              note_en=_t("Tidak ada tim {r} yang tersedia.",
+                                         "No {r} team is available.", r=role.label)[1])
     pool = road or guess
     nearest = pool[0]
     resp = next((e for e in pool if e.areas), None)
@@ -271,7 +275,12 @@ def _rank(role: Role, kind: str, entries: list[_Entry], within: float, k: int,
                           [e.team.code for e in overflow + later], min(bounds, default=None),
                           note=_t("{n} tim lain lebih jauh dari {k} tim terdekat "
                                   "(tidak diurutkan).", "", n=len(overflow) + len(later),
-                                  k=k)[0] if overflow or later else "")
+                                  k=k)[0] if overflow or later else "",
+                          note_en=(_t("", "{n} more team is farther than the {k} nearest "
+                                      "(not ranked).", n=1, k=k)[1] if len(overflow) + len(later) == 1
+                                   else _t("", "{n} more teams are farther than the {k} "
+                                           "nearest (not ranked).", n=len(overflow) + len(later),
+                                           k=k)[1]) if overflow or later else "")
 
 
 def _reason(c: Candidate, nearest: Candidate, resp: Candidate | None, pick: Candidate,

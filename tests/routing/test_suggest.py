@@ -54,6 +54,7 @@ def test_responsible_preferred_within_limit(tiny_engine, cats):
     assert b2.route is not None and not b2.route.is_estimate
     assert out.role("babinsa").recommended is None
     assert "Babinsa" in out.role("babinsa").note
+    assert out.role("babinsa").note_en == "No Babinsa team is available."
     json.dumps(out.to_dict())  # serialisable
 
 
@@ -116,6 +117,9 @@ def test_not_ranked_beyond_k(tiny_engine, cats):
     role = out.role("satpol_pp")
     assert len(role.candidates) == 2 and len(role.not_ranked) == 2
     assert role.candidates[0].team_code == "S0"
+    assert role.note == "2 tim lain lebih jauh dari 2 tim terdekat (tidak diurutkan)."
+    assert role.note_en == "2 more teams are farther than the 2 nearest (not ranked)."
+    assert role.to_dict()["note_en"] == role.note_en
     assert role.not_ranked_min_eta_s is not None
     assert role.not_ranked_min_eta_s <= min(
         (leg("D", "A") + leg("A", "B")) / MOTOR_RES, (leg("F", "C") + leg("C", "B")) / MOTOR_RES)
