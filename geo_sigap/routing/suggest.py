@@ -507,16 +507,25 @@ def _t(text_id: str, text_en: str, **kw: Any) -> tuple[str, str]:
     return text_id.format_map(ids), text_en.format_map(ens)
 
 
-@lru_cache(maxsize=4096)
+_MINUTES: dict[str, tuple[str, str]] = {}
+
+
 def _minutes(seconds: float | None) -> tuple[str, str]:
-    """``("4,5 menit", "4.5 min")``."""
+    """``("4,5 menit", "4.5 min")``. The pairs are kept by their shown text, not by the
+    time: every report's times are new floats (a cache keyed on them filled by a few
+    entries per report), the shown texts are a few hundred."""
     if seconds is None:
         return "?", "?"
     m = seconds / 60.0
     if m < 1:
         return "< 1 menit", "< 1 min"
     text = f"{m:.1f}" if m < 10 else f"{m:.0f}"
-    return text.replace(".", ",") + " menit", text + " min"
+    hit = _MINUTES.get(text)
+    if hit is None:
+        hit = (text.replace(".", ",") + " menit", text + " min")
+        if len(_MINUTES) < 2048:
+            _MINUTES[text] = hit
+    return hit
 
 
 def _round(value: float | None, div: float = 1.0) -> float | None:
