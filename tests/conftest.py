@@ -44,13 +44,17 @@ USERS = {"operator": ("operator", None), "dispatcher": ("dispatcher", None),
 
 def pytest_configure(config):
     """Each numba kernel is compiled once per run (:mod:`tests._jit`): a file lock shares
-    the compilation between processes, and with xdist workers a child process starts
-    compiling the common kernels before the workers have imported and collected."""
+    the compilation between processes, and when the whole suite runs on xdist workers
+    (``scripts/test``) a child process starts compiling the kernels it uses before the
+    workers have imported and collected (not for a chosen part: it may need few)."""
     from tests._jit import share_compilation, start_precompiling
 
     share_compilation()
     workers = getattr(config.option, "numprocesses", None)
-    if not hasattr(config, "workerinput") and isinstance(workers, int) and workers > 1:
+    whole = getattr(config, "args_source", None) == pytest.Config.ArgsSource.TESTPATHS or \
+        [Path(a).resolve() for a in config.args] == [TESTS]
+    if (not hasattr(config, "workerinput") and isinstance(workers, int) and workers > 1
+            and whole):
         config._geo_sigap_precompile = start_precompiling()
 
 
