@@ -69,6 +69,7 @@ REPO = Path(__file__).resolve().parents[1]
 PG_ADMIN = os.environ.get("GEO_SIGAP_TEST_POSTGIS_URL",
                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CATEGORIES = ["pkl", "gepeng", "ternak", "pekat", "odgj", "keributan"]
+KEEP_ALIVE_S = 4.0  # under uvicorn's 5 s keep-alive timeout: older idle connections are dropped
 
 
 def _free_port() -> int:
@@ -361,19 +362,29 @@ async def _paced(base: str, token: str, points, *, rate: float, tag: str,
     lat_ms: list[float] = []
     errors: dict[int, int] = {}
     sem = asyncio.Semaphore(max_in_flight)
-    idle: list[_Conn] = [await _Conn.open(host, port) for _ in range(8)]
-    opened = [len(idle)]
     clock = time.perf_counter  # uvloop's loop.time() has only millisecond resolution
+    # (connection, last used): the server closes a keep-alive connection idle for 5 s
+    # (uvicorn's default), so one idle for KEEP_ALIVE_S is closed here and not reused —
+    # a burst after a calm spell would otherwise pop a connection the server has closed
+    idle: list[tuple[_Conn, float]] = [(await _Conn.open(host, port), clock())
+                                       for _ in range(8)]
+    opened = [len(idle)]
 
     async def one(due: float, raw: bytes) -> None:
         try:
-            conn = idle.pop() if idle else None
+            conn = None
+            while idle:
+                conn, used = idle.pop()
+                if clock() - used < KEEP_ALIVE_S:
+                    break
+                conn.close()
+                conn = None
             if conn is None:
                 opened[0] += 1
                 conn = await _Conn.open(host, port)
             status, _ = await conn.request(raw)
             lat_ms.append((clock() - due) * 1000)
-            idle.append(conn)
+            idle.append((conn, clock()))
             if status != 201:
                 errors[status] = errors.get(status, 0) + 1
         finally:
@@ -390,7 +401,7 @@ async def _paced(base: str, token: str, points, *, rate: float, tag: str,
         tasks.append(asyncio.ensure_future(one(due, raw)))
     await asyncio.gather(*tasks)
     wall = clock() - start
-    for c in idle:
+    for c, _ in idle:
         c.close()
     return {**_summary(lat_ms, errors, wall, offered_rps=rate), "concurrency": 0,
             "connections": opened[0]}
