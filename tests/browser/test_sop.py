@@ -123,7 +123,10 @@ def test_sop_in_the_browser(browser, server, tmp_path):
     assert card.locator(".report-state").inner_text() in ("Laporan terkirim",)
     shot(fld, "08_lapangan_laporan")
     card.locator("button[data-action='handle']").click()
-    coord.wait_for_function(f"() => window.SIGAP_MAP.incidents.get('{ticket}').d.status === 'ditangani'", timeout=5000)
+    # the field app took the step (it did not ask for the report again) …
+    card.locator(".no-report").wait_for(state="hidden", timeout=5000)
+    # … and the coordinator's live map hears of it
+    coord.wait_for_function(f"() => window.SIGAP_MAP.incidents.get('{ticket}').d.status === 'ditangani'", timeout=15000)
 
     # the coordinator confirms resolution; the marker leaves the live map
     close = coord_ctx.new_page()

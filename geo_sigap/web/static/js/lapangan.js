@@ -368,6 +368,13 @@
         metrics.sent++;
         if (res && res.replayed) metrics.replayed++;
         await Outbox.remove(item.seq);
+        if (item.kind === "report" && cases.has(item.ticket)) {
+          // a sent report counts at once: "Ditangani" right after "Laporan terkirim" must
+          // not ask for a report again when the answer carries no report list
+          const c = cases.get(item.ticket);
+          c.my_reports = (c.my_reports || 0) + 1;
+          c.my_photos = (c.my_photos || 0) + (item.photos || []).length;
+        }
         if (res && res.ticket && cases.has(res.ticket)) mergeCase(res);
       }
     } while (flushAgain && ok);
