@@ -228,6 +228,28 @@ def _reset_postgis(db) -> None:
             time.sleep(0.2 * (attempt + 1))
 
 
+def backend_database(request, tmp_path):
+    """The body of the ``db`` fixtures of the test packages (a generator to ``yield
+    from``): an empty, migrated database on ``request.param`` — ``sqlite`` (WKB),
+    ``spatialite`` (skipped where mod_spatialite cannot be loaded) or ``postgis`` (the
+    session database, truncated before and after the test)."""
+    from geo_sigap.storage import open_database
+
+    if request.param == "postgis":
+        database = request.getfixturevalue("_postgis_db")
+        _reset_postgis(database)
+        yield database
+        _reset_postgis(database)
+        return
+    database = open_database(f"sqlite:///{tmp_path / 'g.db'}",
+                             spatialite=None if request.param == "spatialite" else False)
+    if request.param == "spatialite" and database.spatial != "spatialite":
+        pytest.skip("mod_spatialite cannot be loaded here (apt-get install "
+                    "libsqlite3-mod-spatialite; pip install pysqlite3-binary)")
+    yield database
+    database.dispose()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
 def backend(request):
     return request.param

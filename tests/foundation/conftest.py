@@ -7,24 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from geo_sigap.storage import open_database
-from tests.conftest import _reset_postgis
+from tests.conftest import backend_database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("spatialite", marks=pytest.mark.spatialite),
                         pytest.param("postgis", marks=pytest.mark.postgis)])
 def db(request, tmp_path):
     """An empty, migrated database on each backend."""
-    if request.param == "postgis":
-        database = request.getfixturevalue("_postgis_db")
-        _reset_postgis(database)
-        yield database
-        _reset_postgis(database)
-        return
-    database = open_database(f"sqlite:///{tmp_path / 'g.db'}",
-                             spatialite=None if request.param == "spatialite" else False)
-    if request.param == "spatialite" and database.spatial != "spatialite":
-        pytest.skip("mod_spatialite cannot be loaded here (apt-get install "
-                    "libsqlite3-mod-spatialite; pip install pysqlite3-binary)")
-    yield database
-    database.dispose()
+    yield from backend_database(request, tmp_path)

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from geo_sigap.storage import open_database
-from tests.conftest import _reset_postgis
+from tests.conftest import backend_database
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "boundaries"
 
@@ -15,12 +14,4 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "boundaries"
 @pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
 def db(request, tmp_path):
     """An empty, migrated database on each backend."""
-    if request.param == "postgis":
-        database = request.getfixturevalue("_postgis_db")
-        _reset_postgis(database)
-        yield database
-        _reset_postgis(database)
-        return
-    database = open_database(f"sqlite:///{tmp_path / 'g.db'}", spatialite=False)
-    yield database
-    database.dispose()
+    yield from backend_database(request, tmp_path)

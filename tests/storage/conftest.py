@@ -6,22 +6,13 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from geo_sigap.storage import open_database
-from tests.conftest import POSTGIS_ADMIN_URL, _reset_postgis, postgis_required
+from tests.conftest import POSTGIS_ADMIN_URL, backend_database, postgis_required
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
 def db(request, tmp_path):
     """An empty, migrated database on each backend."""
-    if request.param == "postgis":
-        database = request.getfixturevalue("_postgis_db")
-        _reset_postgis(database)
-        yield database
-        _reset_postgis(database)
-        return
-    database = open_database(f"sqlite:///{tmp_path / 'g.db'}", spatialite=False)
-    yield database
-    database.dispose()
+    yield from backend_database(request, tmp_path)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
