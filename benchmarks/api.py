@@ -43,11 +43,11 @@ Run ``python -m benchmarks.api [--json] [--requests N] [--concurrency C] [--no-p
   arrival at a subscriber; ``events`` (per mode), ``meets_event_target`` (0 lost, p99
   ≤ 1000 ms);
 * ``sqlite_synchronous_full_cost`` — intake rps/p95/CPU with ``full`` vs ``normal``;
-* ``target``, ``meets_target`` (``intake_rps >= 200 and intake_p95_ms <= 50``),
+* ``target``, ``meets_target`` (``intake_rps >= 300 and intake_p95_ms <= 50``),
   ``backends`` (every mode: requests, rps, p50/p95/p99 ms, errors, server_cpu_ms),
   ``cpus``, ``pinned``, ``client``, ``server``.
 
-Target on the 2-core machine: ≥ 200 reports/s with p95 ≤ 50 ms on SQLite.
+Target on the 2-core machine: ≥ 300 reports/s (issue #12) with p95 ≤ 50 ms on SQLite.
 """
 
 from __future__ import annotations
@@ -687,6 +687,7 @@ def main(argv: list[str] | None = None) -> dict:
                                                  "rps")} for k, v in ev_modes.items()}}
     full, normal = results["sqlite"]["intake"], results["sqlite"]["intake/synchronous=normal"]
     summary = {"benchmark": "api", "intake_rps": sat["rps"], "intake_p95_ms": paced["p95_ms"],
+               "intake_p95_ms_paced_200": paced["p95_ms"],  # the name issue #12 gives
                "intake_p95_ms_saturated": sat["p95_ms"],
                "events_lost": events["events_lost"],
                "event_delay_p99_ms": events["event_delay_p99_ms"], "events": events,
@@ -695,9 +696,9 @@ def main(argv: list[str] | None = None) -> dict:
                    "p95_ms_full": full["p95_ms"], "p95_ms_normal": normal["p95_ms"],
                    "server_cpu_ms_full": full["server_cpu_ms"],
                    "server_cpu_ms_normal": normal["server_cpu_ms"]},
-               "target": {"intake_rps": 200, "intake_p95_ms": 50, "events_lost": 0,
+               "target": {"intake_rps": 300, "intake_p95_ms": 50, "events_lost": 0,
                           "event_delay_p99_ms": 1000},
-               "meets_target": sat["rps"] >= 200 and paced["p95_ms"] <= 50,
+               "meets_target": sat["rps"] >= 300 and paced["p95_ms"] <= 50,
                "meets_event_target": (events["events_lost"] == 0
                                       and events["event_delay_p99_ms"] <= 1000),
                "backends": results, "cpus": os.cpu_count(),
@@ -723,7 +724,7 @@ def main(argv: list[str] | None = None) -> dict:
               f"{summary['server']['loop']} --http {summary['server']['http']}; "
               + (f"client pinned to CPU {pin['client_cpus']}, server to {pin['server_cpus']}"
                  if pin else "not pinned"))
-        print(f"Target (SQLite, intake+suggest): >= 200 rps, p95 <= 50 ms -> "
+        print(f"Target (SQLite, intake+suggest): >= 300 rps, p95 <= 50 ms -> "
               f"{'met' if summary['meets_target'] else 'NOT met'}")
         for k, v in events["per_mode"].items():
             print(f"{k}: {v['subscribers']} subscribers, {v['deliveries_owed']} deliveries "
