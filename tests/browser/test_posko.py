@@ -218,9 +218,11 @@ def test_dispatcher_is_live_and_sends_the_message_in_three_clicks(browser, serve
     text = page.inner_text("#decision")
     assert not __import__("re").search(r"\d{2}\.\d{2}\.\d{2}\.\d{4}", text), text  # names, not codes
     # only the chosen teams' routes are drawn (one per role), with their posts
-    page.wait_for_function("() => window.SIGAP_DISPATCH.routes.length > 0", timeout=15000)
-    drawn = page.evaluate("window.SIGAP_DISPATCH.routes")
+    # routes arrive one by one: wait until every chosen team's route is drawn
     chosen = [roles.nth(i).input_value() for i in range(roles.count())]
+    page.wait_for_function("n => window.SIGAP_DISPATCH.routes.length >= n", arg=len(chosen),
+                           timeout=15000)
+    drawn = page.evaluate("window.SIGAP_DISPATCH.routes")
     assert sorted(drawn) == sorted(chosen), (drawn, chosen)
     assert page.locator(".team-post").count() == roles.count()
     shot(page, "posko_08_dispatch_keputusan")
