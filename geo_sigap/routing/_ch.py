@@ -40,7 +40,7 @@ def buckets(uf_ptr, uf_dst, uf_wt, uf_ln, ub_ptr, ub_dst, ub_wt, n_nodes,
             ent_team, ent_node, ent_off, ent_len):
     """Per team (its entries together, ``ent_node`` as ranks) the upward search in the
     travel direction, stalled nodes dropped. Returns the buckets as CSR over meeting
-    nodes, each by time: ``(ptr, team, time, length, entry)``."""
+    nodes, each by time (see :func:`make_buckets`)."""
     o_node, o_team, o_t, o_l, o_e = team_searches(uf_ptr, uf_dst, uf_wt, uf_ln, ub_ptr,
                                                   ub_dst, ub_wt, n_nodes, ent_team,
                                                   ent_node, ent_off, ent_len)
@@ -127,7 +127,8 @@ def team_searches(uf_ptr, uf_dst, uf_wt, uf_ln, ub_ptr, ub_dst, ub_wt, n_nodes,
 
 @njit(cache=True, nogil=True)
 def make_buckets(n_nodes, o_node, o_team, o_t, o_l, o_e):
-    """Meetings (see :func:`team_searches`) as buckets: CSR over nodes, each by time."""
+    """Meetings (see :func:`team_searches`) as buckets: CSR over nodes, each by time:
+    ``(ptr, b_tt, b_le)`` (rows ``(team, time)`` and ``(length, entry)``)."""
     n_out = o_node.shape[0]
     # counting sort by meeting node
     ptr = np.zeros(n_nodes + 1, np.int64)
@@ -144,16 +145,21 @@ def make_buckets(n_nodes, o_node, o_team, o_t, o_l, o_e):
         p = fill[o_node[q]]
         fill[o_node[q]] += 1
         b_team[p], b_t[p], b_l[p], b_e[p] = o_team[q], o_t[q], o_l[q], o_e[q]
-    # each bucket by time: a query stops reading one at the first time too long
+    # each bucket by time: a query stops reading one at the first time too long; rows
+    # (team, time) and (length, entry), see query
+    b_tt = np.empty((n_out, 2))
+    b_le = np.empty((n_out, 2))
     for x in range(n_nodes):
         lo, hi = ptr[x], ptr[x + 1]
-        if hi - lo > 1:
+        if hi - lo == 1:
+            b_tt[lo, 0], b_tt[lo, 1] = b_team[lo], b_t[lo]
+            b_le[lo, 0], b_le[lo, 1] = b_l[lo], b_e[lo]
+        elif hi - lo > 1:
             o = lo + np.argsort(b_t[lo:hi], kind="mergesort")
-            b_team[lo:hi] = b_team[o]
-            b_t[lo:hi] = b_t[o]
-            b_l[lo:hi] = b_l[o]
-            b_e[lo:hi] = b_e[o]
-    return ptr, b_team, b_t, b_l, b_e
+            for j in range(hi - lo):
+                b_tt[lo + j, 0], b_tt[lo + j, 1] = b_team[o[j]], b_t[o[j]]
+                b_le[lo + j, 0], b_le[lo + j, 1] = b_l[o[j]], b_e[o[j]]
+    return ptr, b_tt, b_le
 
 
 @njit(cache=True, inline="always")
@@ -171,17 +177,28 @@ def _grow_f(a, size):
 
 
 # ---------------------------------------------------------------- query
-@njit(cache=True)
-def query(ub_ptr, ub_dst, ub_wt, ub_ln, ub_edge, uf_ptr, uf_dst, uf_wt,
-          b_ptr, b_team, b_t, b_l, b_e,
+# a query's node rows (one 64-byte row a node: one cache line per node reached)
+_DIST, _DLEN, _LABEL, _EDGE, _FROM = 0, 1, 2, 3, 4
+NODE_COLUMNS = 8
+
+
+@njit(cache=True, nogil=True)
+def query(ub_ptr, ub_arc, uf_ptr, uf_arc, b_ptr, b_tt, b_le,
           seed_node, seed_time, seed_len, team_init, team_init_len,
           team_group, team_required, group_need, max_time,
-          dist, dlen, hk, hv, touched, set_node, set_edge, set_from, set_label, label):
+          node, hk, hv, touched, set_node):
     """One-to-many times to the seeds (ranks) with the early stop of
     :func:`geo_sigap.routing._kernel.search` (same ``team_*``/``group_need``/
-    ``max_time`` meaning). Works in a clean workspace (``dist`` inf) and leaves it
-    clean; records the settled nodes (``set_node`` with the hierarchy arc ``set_edge``
-    it was reached by from ``set_from``, seed ``set_label``).
+    ``max_time`` meaning).
+
+    Laid out for the memory cache (a query reads a few hundred scattered places; cold,
+    each is a trip to memory): ``ub_arc`` holds each downward arc's ``(node, time,
+    length, arc id)`` in one row, ``uf_arc`` each upward arc's ``(node, time)`` (the
+    stall test), ``b_tt`` each bucket entry's ``(team, time)`` and ``b_le`` its
+    ``(length, entry)``, and ``node`` a node's ``dist, dlen, seed, arc, from`` in one
+    64-byte row (integers stored as floats, exact). Works in a clean workspace (``dist``
+    inf) and leaves it clean; records the settled nodes (``set_node``; their arc,
+    from-node and seed are returned).
 
     With at most :data:`PRUNE_MAX_NEED` teams needed per group, a bucket is read only
     up to the *bound*: the largest of every group's ``need``-th best time and the
@@ -191,7 +208,8 @@ def query(ub_ptr, ub_dst, ub_wt, ub_ln, ub_edge, uf_ptr, uf_dst, uf_wt,
 
     Returns
     -------
-    best, best_len, best_ent, best_meet, final, stop_time, n_settled
+    best, best_len, best_ent, best_meet, final, stop_time, n_settled, rec_edge,
+    rec_from, rec_label
         ``best_meet``: the meeting node (rank) of a team's time, -1 for none.
     """
     n_teams = team_group.shape[0]
@@ -241,42 +259,41 @@ def query(ub_ptr, ub_dst, ub_wt, ub_ln, ub_edge, uf_ptr, uf_dst, uf_wt,
     cap = hk.shape[0] - 1
     for s in range(seed_node.shape[0]):
         x = seed_node[s]
-        if seed_time[s] < dist[x]:
-            if dist[x] == np.inf:
+        if seed_time[s] < node[x, _DIST]:
+            if node[x, _DIST] == np.inf:
                 touched[nt] = x
                 nt += 1
-            dist[x] = seed_time[s]
-            dlen[x] = seed_len[s]
-            label[x] = s
-            set_edge[x] = -1
+            node[x, _DIST] = seed_time[s]
+            node[x, _DLEN] = seed_len[s]
+            node[x, _LABEL] = s
+            node[x, _EDGE] = -1.0
             hs = _push(hk, hv, hs, seed_time[s], x)
-    # set_edge/set_from double as the per-node parent while searching (by node)
     stop_time = np.inf
     stopped = False
     while hs > 0:
         d, x, hs = _pop(hk, hv, hs)
-        if d > dist[x]:
+        if d > node[x, _DIST]:
             continue
         stalled = False
         for a in range(uf_ptr[x], uf_ptr[x + 1]):
-            if dist[uf_dst[a]] + uf_wt[a] < d:
+            if node[int(uf_arc[a, 0]), _DIST] + uf_arc[a, 1] < d:
                 stalled = True
                 break
-        dx = dlen[x]
+        dx = node[x, _DLEN]
         if not stalled:
             set_node[n_set] = x
             n_set += 1
             for q in range(b_ptr[x], b_ptr[x + 1]):
-                t = b_team[q]
-                cand = d + b_t[q]
+                t = int(b_tt[q, 0])
+                cand = d + b_tt[q, 1]
                 if cand > bound:  # this and the rest of the bucket: beyond the end
                     if cand < skip_min:
                         skip_min = cand
                     break
                 if cand < best[t] and not final[t]:
                     best[t] = cand
-                    best_len[t] = dx + b_l[q]
-                    best_ent[t] = b_e[q]
+                    best_len[t] = dx + b_le[q, 0]
+                    best_ent[t] = int(b_le[q, 1])
                     best_meet[t] = x
                     if prune:
                         g = team_group[t]
@@ -311,19 +328,19 @@ def query(ub_ptr, ub_dst, ub_wt, ub_ln, ub_edge, uf_ptr, uf_dst, uf_wt,
             break
         if stalled:
             continue
-        lx = label[x]
+        lx = node[x, _LABEL]
         for a in range(ub_ptr[x], ub_ptr[x + 1]):
-            y = ub_dst[a]
-            nd = d + ub_wt[a]
-            if nd < dist[y]:
-                if dist[y] == np.inf:
+            y = int(ub_arc[a, 0])
+            nd = d + ub_arc[a, 1]
+            if nd < node[y, _DIST]:
+                if node[y, _DIST] == np.inf:
                     touched[nt] = y
                     nt += 1
-                dist[y] = nd
-                dlen[y] = dx + ub_ln[a]
-                label[y] = lx
-                set_edge[y] = ub_edge[a]
-                set_from[y] = x
+                node[y, _DIST] = nd
+                node[y, _DLEN] = dx + ub_arc[a, 2]
+                node[y, _LABEL] = lx
+                node[y, _EDGE] = ub_arc[a, 3]
+                node[y, _FROM] = x
                 if hs < cap:
                     hs = _push(hk, hv, hs, nd, y)
     if not stopped:  # all searched: final unless a skipped time may be shorter
@@ -337,11 +354,12 @@ def query(ub_ptr, ub_dst, ub_wt, ub_ln, ub_edge, uf_ptr, uf_dst, uf_wt,
     rec_label = np.empty(n_set, np.int64)
     for j in range(n_set):
         x = set_node[j]
-        rec_edge[j] = set_edge[x]
-        rec_from[j] = set_from[x] if set_edge[x] >= 0 else -1
-        rec_label[j] = label[x]
+        e = int(node[x, _EDGE])
+        rec_edge[j] = e
+        rec_from[j] = int(node[x, _FROM]) if e >= 0 else -1
+        rec_label[j] = int(node[x, _LABEL])
     for j in range(nt):
-        dist[touched[j]] = np.inf
+        node[touched[j], _DIST] = np.inf
     return (best, best_len, best_ent, best_meet, final, stop_time, n_set,
             rec_edge, rec_from, rec_label)
 

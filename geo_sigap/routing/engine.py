@@ -22,10 +22,10 @@ import numpy as np
 from shapely.geometry import LineString, mapping
 
 from geo_sigap.errors import NoRoute
-from geo_sigap.routing import _alt, _kernel, _prepared
+from geo_sigap.routing import _alt, _fused, _kernel, _prepared
 from geo_sigap.routing.graph import RoadGraph, default_cache_dir, haversine_m, load_or_build
-from geo_sigap.routing.hierarchy import CH_MIN_NODES, warm_up_kernels
-from geo_sigap.routing.network import Attachments, ProfileNetwork
+from geo_sigap.routing.hierarchy import CH_MIN_NODES, HierarchyPaths, warm_up_kernels
+from geo_sigap.routing.network import NODE_TOLERANCE_M, Attachments, ProfileNetwork
 from geo_sigap.routing.profiles import RoutingConfig, load_routing_config
 from geo_sigap.routing.snap import SNAP_CACHE_SIZE, LocalProjection, SnapCache, Snaps
 
@@ -134,8 +134,10 @@ class RoutingEngine:
                  guide_max_teams: int = GUIDE_MAX_TEAMS,
                  cache_dir: str | Path | None = None,
                  hierarchy_min_nodes: int = CH_MIN_NODES,
-                 buckets_in_background: bool = True) -> None:
+                 buckets_in_background: bool = True, fused: bool = True) -> None:
         self.graph = graph
+        self.fused = bool(fused)
+        self._statics: dict[str, tuple[Any, tuple]] = {}  # profile: (hierarchy, arrays)
         self.use_hierarchy = graph.n_nodes >= hierarchy_min_nodes
         self.buckets_in_background = bool(buckets_in_background)
         self._bucket_lock = threading.Lock()
@@ -259,9 +261,15 @@ class RoutingEngine:
         groups = np.zeros(n, np.int64) if groups is None else np.asarray(groups, np.int64)
         required = (np.zeros(n, bool) if required is None
                     else np.asarray(required, dtype=bool))
-        inc = net.snap(incident_lonlat[0], incident_lonlat[1])
         teams = self.snap_caches[profile].snap(pts[:, 0], pts[:, 1])
         tab = self._entries(profile, net, teams)
+        if self.fused and self.use_hierarchy and not _plain:
+            ch = net.ready_hierarchy
+            kept = tab.cache.get("hierarchy")
+            if ch is not None and kept is not None and kept[0] is ch:
+                return self._eta_fused(t0, profile, net, ch, kept[1], incident_lonlat, pts,
+                                       teams, tab, groups, required, k, max_time_s)
+        inc = net.snap(incident_lonlat[0], incident_lonlat[1])
         on_net = tab.on_net
         code = np.where(on_net, _ROAD, _OFF_NETWORK).astype(np.int8)
         inc_ok = inc.edge[0] >= 0 and inc.access_m[0] <= cfg.max_snap_m
@@ -333,13 +341,7 @@ class RoutingEngine:
             code[unreachable] = _UNREACHABLE
         eta = np.where(final, best, np.nan)
         meters = np.where(final, best_len, np.nan)
-        estimate = code >= _UNREACHABLE
-        if estimate.any():
-            e = np.flatnonzero(estimate)
-            straight = haversine_m(pts[e, 0], pts[e, 1], incident_lonlat[0],
-                                   incident_lonlat[1]) * cfg.detour_factor
-            eta[e] = straight / cfg.straight_speed_ms
-            meters[e] = straight
+        estimate = self._estimates(code, eta, meters, pts, incident_lonlat)
         result = EtaResult(
             profile=profile, eta_s=eta, distance_m=meters, status=_STATUS_NAMES[code],
             is_estimate=estimate, access_m=teams.access_m,
@@ -351,6 +353,72 @@ class RoutingEngine:
         result._route = builder.route
         return result
 
+    def _estimates(self, code, eta, meters, pts, incident_lonlat) -> np.ndarray:
+        """Straight-line estimates (in place) where there is no road answer."""
+        cfg = self.config
+        estimate = code >= _UNREACHABLE
+        if estimate.any():
+            e = np.flatnonzero(estimate)
+            straight = haversine_m(pts[e, 0], pts[e, 1], incident_lonlat[0],
+                                   incident_lonlat[1]) * cfg.detour_factor
+            eta[e] = straight / cfg.straight_speed_ms
+            meters[e] = straight
+        return estimate
+
+    def _eta_fused(self, t0, profile, net, ch, buckets, incident_lonlat, pts, teams, tab,
+                   groups, required, k, max_time_s) -> EtaResult:
+        """:meth:`eta_from_teams` on the hierarchy in one compiled call."""
+        stat = self._fused_statics(profile, net, ch)
+        team = tab.cache.get("fused")
+        if team is None:
+            team = tab.cache["fused"] = _fused.team_arrays(teams, tab.on_net, tab.ents,
+                                                           tab.ent_comp)
+        if not (groups.flags.writeable and groups.flags.c_contiguous):
+            groups = groups.copy()
+        if not (required.flags.writeable and required.flags.c_contiguous):
+            required = required.copy()
+        with ch.workspace() as ws:
+            (inc, seeds, code, eta, meters, best_ent, best_meet, stop_time, n_set, settled,
+             rec_edge, rec_from, rec_label) = _fused.answer(
+                float(incident_lonlat[0]), float(incident_lonlat[1]), *stat,
+                buckets.arrays, team, groups, required, -1 if k is None else int(k),
+                float(max_time_s), ws)
+        estimate = self._estimates(code, eta, meters, pts, incident_lonlat)
+        searched = seeds.shape[0] > 0
+        paths = (HierarchyPaths(ch, best_ent, best_meet, settled, rec_edge, rec_from,
+                                rec_label) if searched else None)
+        result = EtaResult(
+            profile=profile, eta_s=eta, distance_m=meters, status=_STATUS_NAMES[code],
+            is_estimate=estimate, access_m=teams.access_m,
+            lower_bound_s=float(stop_time), incident_access_m=float(inc[2]),
+            search_ms=(_time.perf_counter() - t0) * 1000.0, settled=int(n_set),
+            status_code=code, method="hierarchy" if searched else "")
+        proj = self.projection
+
+        def snapped() -> tuple[Snaps, Attachments | None]:
+            lon, lat = proj.inverse(inc[3:4], inc[4:5])
+            s = Snaps(np.array([int(inc[0])], np.int64), inc[1:2].copy(), inc[2:3].copy(),
+                      np.asarray(lon), np.asarray(lat))
+            a = (Attachments(np.zeros(len(seeds), np.int64), seeds[:, 0].astype(np.int64),
+                             seeds[:, 1].copy(), seeds[:, 2].copy(),
+                             seeds[:, 3].astype(np.int8)) if searched else None)
+            return s, a
+
+        builder = _RouteBuilder(self, net, incident_lonlat, None, None, paths, pts, teams,
+                                tab.ents if searched else None, best_ent, result)
+        builder.snapped = snapped
+        result._route = builder.route
+        return result
+
+    def _fused_statics(self, profile: str, net: ProfileNetwork, ch: Any) -> tuple:
+        got = self._statics.get(profile)
+        if got is None or got[0] is not ch:
+            cfg = self.config
+            got = self._statics[profile] = (ch, _fused.statics(
+                net, ch, self.projection, cfg.access_speed_ms, cfg.max_snap_m,
+                NODE_TOLERANCE_M))
+        return got[1]
+
     def _make_buckets(self, profile: str, ch: Any, tab: _TeamEntries, n: int) -> tuple:
         """The hierarchy buckets of a set of team positions, kept with it; the teams
         whose entries are as in the last set are not searched again."""
@@ -358,6 +426,8 @@ class RoutingEngine:
         previous = last[1] if last is not None and last[0] is ch else None
         e = tab.ents
         kept = (ch, ch.buckets(e.owner, e.node, e.time, e.length, n, previous))
+        if self.fused:
+            self._fused_statics(profile, self.network(profile), ch)  # before it is used
         tab.cache["hierarchy"] = self._last_buckets[profile] = kept
         return kept
 
@@ -481,7 +551,11 @@ class _RouteBuilder:
         self.__dict__.update(locals())
         del self.__dict__["self"]
 
+    snapped = None  # the fused path: (incident snap, seeds) made on first need
+
     def route(self, i: int) -> Route:
+        if self.inc is None and self.snapped is not None:
+            self.inc, self.seeds = self.snapped()
         res: EtaResult = self.result
         g = self.engine.graph
         profile = res.profile

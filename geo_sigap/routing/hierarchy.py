@@ -25,13 +25,18 @@ CH_PARAMS = f"CH1|W{_ch.WITNESS_SETTLE}"
 
 
 class _Workspace:
+    """A query's node rows (see :func:`_ch.query`; on 64-byte boundaries: one cache
+    line a node), its heap, touched and settled nodes."""
+
     __slots__ = ("arrays",)
 
     def __init__(self, n: int, heap: int) -> None:
-        dist = np.full(n, np.inf)
-        self.arrays = (dist, np.zeros(n), np.empty(heap), np.empty(heap, np.int64),
-                       np.empty(n, np.int64), np.empty(n, np.int64),
-                       np.empty(n, np.int64), np.empty(n, np.int64),
+        cols = _ch.NODE_COLUMNS
+        buf = np.zeros(n * cols + cols)
+        off = (-buf.ctypes.data % 64) // 8
+        node = buf[off:off + n * cols].reshape(n, cols)
+        node[:, 0] = np.inf
+        self.arrays = (node, np.empty(heap), np.empty(heap, np.int64),
                        np.empty(n, np.int64), np.empty(n, np.int64))
 
 
@@ -57,6 +62,11 @@ class Hierarchy:
             setattr(self, name, np.ascontiguousarray(arrays[name]))
         self.n_nodes = int(self.rank.shape[0])
         self._heap = int(self.ub_ptr[-1]) + 64
+        # the arcs as the query reads them (rows: one cache line for several arcs)
+        self.ub_arc = np.ascontiguousarray(np.column_stack(
+            [self.ub_dst, self.ub_wt, self.ub_ln, self.ub_edge]).astype(np.float64))
+        self.uf_arc = np.ascontiguousarray(np.column_stack(
+            [self.uf_dst, self.uf_wt]).astype(np.float64))
         self._free: list[_Workspace] = []
         self._lock = threading.Lock()
 
@@ -144,13 +154,12 @@ class Hierarchy:
         """:func:`geo_sigap.routing._ch.query` on a pooled workspace: ``(best, best_len,
         best_ent, final, stop_time, n_settled, paths)``."""
         with self.workspace() as ws:
-            out = _ch.query(self.ub_ptr, self.ub_dst, self.ub_wt, self.ub_ln, self.ub_edge,
-                            self.uf_ptr, self.uf_dst, self.uf_wt, *buckets.arrays,
-                            np.ascontiguousarray(self.rank[seed_node]), seed_time, seed_len,
-                            team_init, team_init_len, team_group, team_required, group_need,
-                            float(max_time), *ws)
+            out = _ch.query(self.ub_ptr, self.ub_arc, self.uf_ptr, self.uf_arc,
+                            *buckets.arrays, np.ascontiguousarray(self.rank[seed_node]),
+                            seed_time, seed_len, team_init, team_init_len, team_group,
+                            team_required, group_need, float(max_time), *ws)
             best, best_len, best_ent, best_meet, final, stop, n_set = out[:7]
-            settled = ws[5][:n_set].copy()
+            settled = ws[4][:n_set].copy()
         return (best, best_len, best_ent, final, stop, n_set,
                 HierarchyPaths(self, best_ent, best_meet, settled, *out[7:]))
 

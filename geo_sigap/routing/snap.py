@@ -129,6 +129,21 @@ class SnapIndex:
         # the sliding-midpoint tree builds twice as fast; answers do not depend on the
         # tree (ties go to the lowest piece, see snap)
         self._tree = cKDTree(mid, balanced_tree=False) if len(mid) else None
+        self._grid = None
+        self._grid_lock = threading.Lock()
+
+    @property
+    def grid(self):
+        """The pieces by grid cell (:class:`geo_sigap.routing._fused.SnapGrid`, made on
+        first use; ``None`` without pieces)."""
+        if self._grid is None and self._tree is not None:
+            from geo_sigap.routing._fused import SnapGrid
+
+            with self._grid_lock:
+                if self._grid is None:
+                    self._grid = SnapGrid(self._ax, self._ay, self._bx, self._by,
+                                          self._half)
+        return self._grid
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The pieces, to be saved (:meth:`from_arrays` rebuilds the index from them)."""
