@@ -150,11 +150,13 @@ def answer(lon, lat, proj, gp, grid, snap, net, chx, bucket, teams, groups, requ
 
     Returns
     -------
-    inc, seeds, code, eta, meters, best_ent, best_meet, stop_time, n_set, settled,
-    rec_edge, rec_from, rec_label
-        ``inc``: ``[edge, frac, access_m, x, y]`` of the incident's snap; ``seeds``: rows
-        ``(node, time, length, side)``; ``eta``/``meters`` NaN where not final (the
-        estimates, ``code >= 2``, are left to the caller).
+    code, estimate, times, meet, record, scalars
+        Per team its status code, whether it needs a straight-line estimate (``code
+        >= 2``, left to the caller), ``times`` rows ETA and metres (NaN where not
+        final), ``meet`` rows best entry and meeting node (rank); ``record`` rows
+        settled node, arc, from-node and seed of the settled nodes; ``scalars``:
+        ``[stop_time, n_estimates, edge, frac, access_m, x, y]`` (the incident's snap)
+        and then the seeds' ``(node, time, length, side)``.
     """
     lon0, lat0, kx, ky = proj[0], proj[1], proj[2], proj[3]
     speed, max_snap, tol = proj[4], proj[5], proj[6]
@@ -167,11 +169,10 @@ def answer(lon, lat, proj, gp, grid, snap, net, chx, bucket, teams, groups, requ
     for t in range(n):
         code[t] = _ROAD if on_net[t] else _OFF_NETWORK
         n_on += on_net[t]
-    eta = np.full(n, np.nan)
-    meters = np.full(n, np.nan)
-    empty = np.zeros(0, np.int64)
-    inc = np.array([-1.0, np.nan, np.inf, np.nan, np.nan])
-    seeds = np.zeros((0, 4))
+    times = np.full((2, n), np.nan)
+    eta, meters = times[0], times[1]
+    estimate = np.zeros(n, np.bool_)
+    inc = np.array([np.inf, 0.0, -1.0, np.nan, np.inf, np.nan, np.nan])
     # the incident's snap (SnapIndex.snap of one point)
     px = (lon - lon0) * kx
     py = (lat - lat0) * ky
@@ -183,14 +184,16 @@ def answer(lon, lat, proj, gp, grid, snap, net, chx, bucket, teams, groups, requ
         glen = geomlen[e]
         f = min(max(along / glen, 0.0), 1.0) if glen > 0 else 0.0
         ax, ay, bx, by = grid[2], grid[3], grid[4], grid[5]
-        inc[0], inc[1], inc[2] = e, f, best_d
-        inc[3] = ax[p] + tp * (bx[p] - ax[p])
-        inc[4] = ay[p] + tp * (by[p] - ay[p])
+        inc[2], inc[3], inc[4] = e, f, best_d
+        inc[5] = ax[p] + tp * (bx[p] - ax[p])
+        inc[6] = ay[p] + tp * (by[p] - ay[p])
     if e < 0 or not best_d <= max_snap or n_on == 0:
         for t in range(n):
             code[t] = _OFF_NETWORK
-        return (inc, seeds, code, eta, meters, np.full(n, -1, np.int64),
-                np.full(n, -1, np.int64), np.inf, 0, empty, empty, empty, empty)
+            estimate[t] = True
+        inc[1] = n
+        return (code, estimate, times, np.full((2, n), -1, np.int64),
+                np.zeros((4, 0), np.int64), inc)
     # its seeds (ProfileNetwork._attach_one, arriving)
     acc_m = best_d
     acc_t = acc_m / speed
@@ -201,7 +204,9 @@ def answer(lon, lat, proj, gp, grid, snap, net, chx, bucket, teams, groups, requ
     v_time = to_v * tw_time if tw >= 0 else 0.0
     v_ok = tw >= 0 or to_v * geomlen[e] <= tol
     length = edge_length[e]
-    seeds = np.empty((2 if v_ok else 1, 4))
+    scalars = np.empty(7 + 4 * (2 if v_ok else 1))
+    scalars[:7] = inc
+    seeds = scalars[7:].reshape(-1, 4)
     j = 0
     if v_ok:
         seeds[0, 0], seeds[0, 1] = edge_v[e], acc_t + v_time
@@ -258,8 +263,8 @@ def answer(lon, lat, proj, gp, grid, snap, net, chx, bucket, teams, groups, requ
                     seed_rank, seed_time, seed_len, direct_t, direct_m, groups, req, need,
                     max_time, node, hk, hv, touched, set_node)
     best, best_len, best_ent, best_meet, final, stop_time, n_set = out[:7]
-    rec_edge, rec_from, rec_label = out[7], out[8], out[9]
     everything = not stop_time < np.inf  # searched everything: the rest has no path
+    n_est = 0
     for t in range(n):
         if final[t]:
             eta[t] = best[t]
@@ -269,8 +274,17 @@ def answer(lon, lat, proj, gp, grid, snap, net, chx, bucket, teams, groups, requ
                 code[t] = _UNREACHABLE
             elif not final[t]:
                 code[t] = _NOT_RANKED
-    return (inc, seeds, code, eta, meters, best_ent, best_meet, stop_time, n_set,
-            set_node[:n_set].copy(), rec_edge, rec_from, rec_label)
+        if code[t] >= _UNREACHABLE:
+            estimate[t] = True
+            n_est += 1
+    meet = np.empty((2, n), np.int64)
+    meet[0] = best_ent
+    meet[1] = best_meet
+    record = np.empty((4, n_set), np.int64)
+    record[0] = set_node[:n_set]
+    record[1], record[2], record[3] = out[7], out[8], out[9]
+    scalars[0], scalars[1] = stop_time, n_est
+    return code, estimate, times, meet, record, scalars
 
 
 def statics(net, ch, projection, access_speed_ms: float, max_snap_m: float,

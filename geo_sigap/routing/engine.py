@@ -261,7 +261,7 @@ class RoutingEngine:
         groups = np.zeros(n, np.int64) if groups is None else np.asarray(groups, np.int64)
         required = (np.zeros(n, bool) if required is None
                     else np.asarray(required, dtype=bool))
-        teams = self.snap_caches[profile].snap(pts[:, 0], pts[:, 1])
+        teams = self.snap_caches[profile].snap_points(pts)
         tab = self._entries(profile, net, teams)
         if self.fused and self.use_hierarchy and not _plain:
             ch = net.ready_hierarchy
@@ -377,36 +377,28 @@ class RoutingEngine:
             groups = groups.copy()
         if not (required.flags.writeable and required.flags.c_contiguous):
             required = required.copy()
-        with ch.workspace() as ws:
-            (inc, seeds, code, eta, meters, best_ent, best_meet, stop_time, n_set, settled,
-             rec_edge, rec_from, rec_label) = _fused.answer(
-                float(incident_lonlat[0]), float(incident_lonlat[1]), *stat,
-                buckets.arrays, team, groups, required, -1 if k is None else int(k),
-                float(max_time_s), ws)
-        estimate = self._estimates(code, eta, meters, pts, incident_lonlat)
-        searched = seeds.shape[0] > 0
-        paths = (HierarchyPaths(ch, best_ent, best_meet, settled, rec_edge, rec_from,
-                                rec_label) if searched else None)
+        ws = ch.take_workspace()
+        code, estimate, times, meet, record, sc = _fused.answer(
+            float(incident_lonlat[0]), float(incident_lonlat[1]), *stat, buckets.arrays,
+            team, groups, required, -1 if k is None else int(k), float(max_time_s), ws)
+        ch.give_back(ws)
+        eta, meters = times
+        if sc[1] > 0:  # straight-line estimates
+            self._estimates(code, eta, meters, pts, incident_lonlat)
+        searched = sc.shape[0] > 7
+        best_ent = meet[0]
+        paths = (HierarchyPaths(ch, best_ent, meet[1], record[0], record[1], record[2],
+                                record[3]) if searched else None)
         result = EtaResult(
             profile=profile, eta_s=eta, distance_m=meters, status=_STATUS_NAMES[code],
             is_estimate=estimate, access_m=teams.access_m,
-            lower_bound_s=float(stop_time), incident_access_m=float(inc[2]),
-            search_ms=(_time.perf_counter() - t0) * 1000.0, settled=int(n_set),
-            status_code=code, method="hierarchy" if searched else "")
-        proj = self.projection
-
-        def snapped() -> tuple[Snaps, Attachments | None]:
-            lon, lat = proj.inverse(inc[3:4], inc[4:5])
-            s = Snaps(np.array([int(inc[0])], np.int64), inc[1:2].copy(), inc[2:3].copy(),
-                      np.asarray(lon), np.asarray(lat))
-            a = (Attachments(np.zeros(len(seeds), np.int64), seeds[:, 0].astype(np.int64),
-                             seeds[:, 1].copy(), seeds[:, 2].copy(),
-                             seeds[:, 3].astype(np.int8)) if searched else None)
-            return s, a
-
+            lower_bound_s=float(sc[0]), incident_access_m=float(sc[4]),
+            search_ms=(_time.perf_counter() - t0) * 1000.0,
+            settled=int(record.shape[1]), status_code=code,
+            method="hierarchy" if searched else "")
         builder = _RouteBuilder(self, net, incident_lonlat, None, None, paths, pts, teams,
                                 tab.ents if searched else None, best_ent, result)
-        builder.snapped = snapped
+        builder.snapped = (self.projection, sc)
         result._route = builder.route
         return result
 
@@ -543,6 +535,19 @@ class _Paths:
         return self._via, self._label
 
 
+def _fused_snaps(proj: LocalProjection, sc: np.ndarray) -> tuple[Snaps, Attachments | None]:
+    """The incident's snap and seeds from :func:`_fused.answer`'s scalars."""
+    lon, lat = proj.inverse(sc[5:6], sc[6:7])
+    inc = Snaps(np.array([int(sc[2])], np.int64), sc[3:4].copy(), sc[4:5].copy(),
+                np.asarray(lon), np.asarray(lat))
+    if sc.shape[0] <= 7:
+        return inc, None
+    seeds = sc[7:].reshape(-1, 4)
+    return inc, Attachments(np.zeros(len(seeds), np.int64), seeds[:, 0].astype(np.int64),
+                            seeds[:, 1].copy(), seeds[:, 2].copy(),
+                            seeds[:, 3].astype(np.int8))
+
+
 class _RouteBuilder:
     """Rebuilds a team's route from a finished search (no new search)."""
 
@@ -551,11 +556,11 @@ class _RouteBuilder:
         self.__dict__.update(locals())
         del self.__dict__["self"]
 
-    snapped = None  # the fused path: (incident snap, seeds) made on first need
+    snapped = None  # the fused path: (projection, scalars); inc and seeds on first need
 
     def route(self, i: int) -> Route:
         if self.inc is None and self.snapped is not None:
-            self.inc, self.seeds = self.snapped()
+            self.inc, self.seeds = _fused_snaps(*self.snapped)
         res: EtaResult = self.result
         g = self.engine.graph
         profile = res.profile

@@ -67,7 +67,7 @@ class Hierarchy:
             [self.ub_dst, self.ub_wt, self.ub_ln, self.ub_edge]).astype(np.float64))
         self.uf_arc = np.ascontiguousarray(np.column_stack(
             [self.uf_dst, self.uf_wt]).astype(np.float64))
-        self._free: list[_Workspace] = []
+        self._free: list[tuple[np.ndarray, ...]] = []
         self._lock = threading.Lock()
 
     @classmethod
@@ -87,16 +87,23 @@ class Hierarchy:
             return None
         return cls(saved)
 
+    def take_workspace(self) -> tuple[np.ndarray, ...]:
+        """A clean workspace for one query; :meth:`give_back` it when done (not after
+        an error: it may not be clean)."""
+        with self._lock:
+            ws = self._free.pop() if self._free else None
+        return ws if ws is not None else _Workspace(self.n_nodes, self._heap).arrays
+
+    def give_back(self, arrays: tuple[np.ndarray, ...]) -> None:
+        with self._lock:
+            self._free.append(arrays)
+
     @contextmanager
     def workspace(self) -> Iterator[tuple[np.ndarray, ...]]:
         """Clean node-sized arrays for one query (made on first need, then reused)."""
-        with self._lock:
-            ws = self._free.pop() if self._free else None
-        if ws is None:
-            ws = _Workspace(self.n_nodes, self._heap)
-        yield ws.arrays  # not given back after an error: it may not be clean
-        with self._lock:
-            self._free.append(ws)
+        ws = self.take_workspace()
+        yield ws  # not given back after an error: it may not be clean
+        self.give_back(ws)
 
     def buckets(self, ent_team: np.ndarray, ent_node: np.ndarray, ent_off: np.ndarray,
                 ent_len: np.ndarray, n_teams: int, previous: Buckets | None = None) -> Buckets:

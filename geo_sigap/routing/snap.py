@@ -272,6 +272,7 @@ class SnapCache:
             np.empty(self.capacity) for _ in range(4))  # edge, frac, access_m, lon, lat
         self._last_key: bytes | None = None
         self._last: Snaps | None = None
+        self._last_points: tuple[bytes, Snaps] | None = None  # see snap_points
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -280,7 +281,7 @@ class SnapCache:
     def clear(self) -> None:
         with self._lock:
             self._slots.clear()
-            self._last_key, self._last = None, None
+            self._last_key, self._last, self._last_points = None, None, None
 
     def snap(self, lon, lat) -> Snaps:
         """Like :meth:`SnapIndex.snap`; the returned arrays are read-only."""
@@ -298,6 +299,20 @@ class SnapCache:
             out = self._lookup(lon, lat)
             self._last_key, self._last = key, out
             return out
+
+    def snap_points(self, points: np.ndarray) -> Snaps:
+        """:meth:`snap` of an ``(n, 2)`` lon/lat array; a batch equal to the last one
+        given here is known from its bytes alone (no column copies)."""
+        if points.shape[0] > self.capacity or self.index.empty:
+            return self.snap(points[:, 0], points[:, 1])
+        key = points.tobytes()
+        last = self._last_points
+        if last is not None and last[0] == key:
+            self.hits += points.shape[0]
+            return last[1]
+        out = self.snap(points[:, 0], points[:, 1])
+        self._last_points = (key, out)
+        return out
 
     def _lookup(self, lon: np.ndarray, lat: np.ndarray) -> Snaps:
         n = lon.shape[0]
