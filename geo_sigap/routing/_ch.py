@@ -177,28 +177,34 @@ def _grow_f(a, size):
 
 
 # ---------------------------------------------------------------- query
-# a query's node rows (one 64-byte row a node: one cache line per node reached)
-_DIST, _DLEN, _LABEL, _EDGE, _FROM = 0, 1, 2, 3, 4
-NODE_COLUMNS = 8
+# a query's node rows (dlen, seed, arc, from-node: 32 bytes, two a cache line) beside
+# a dense dist array (the stall test reads the dist of many nodes)
+_DLEN, _LABEL, _EDGE, _FROM = 0, 1, 2, 3
+NODE_COLUMNS = 4
+# per node where its arcs and bucket are (one 64-byte row; see Hierarchy.node_index)
+_ARC_LO, _ARC_MID, _ARC_HI, _B_LO, _B_HI = 0, 1, 2, 3, 4
+INDEX_COLUMNS = 8
 
 
 @njit(cache=True, nogil=True)
-def query(ub_ptr, ub_arc, uf_ptr, uf_arc, b_ptr, b_tt, b_le,
+def query(arc, index, b_tt, b_le,
           seed_node, seed_time, seed_len, team_init, team_init_len,
           team_group, team_required, group_need, max_time,
-          node, hk, hv, touched, set_node):
+          dist, node, hk, hv, touched, set_node):
     """One-to-many times to the seeds (ranks) with the early stop of
     :func:`geo_sigap.routing._kernel.search` (same ``team_*``/``group_need``/
     ``max_time`` meaning).
 
     Laid out for the memory cache (a query reads a few hundred scattered places; cold,
-    each is a trip to memory): ``ub_arc`` holds each downward arc's ``(node, time,
-    length, arc id)`` in one row, ``uf_arc`` each upward arc's ``(node, time)`` (the
-    stall test), ``b_tt`` each bucket entry's ``(team, time)`` and ``b_le`` its
-    ``(length, entry)``, and ``node`` a node's ``dist, dlen, seed, arc, from`` in one
-    64-byte row (integers stored as floats, exact). Works in a clean workspace (``dist``
-    inf) and leaves it clean; records the settled nodes (``set_node``; their arc,
-    from-node and seed are returned).
+    each is a trip to memory): ``index[x]`` is one row with where node ``x``'s arcs
+    and bucket are; ``arc`` holds a node's upward arcs ``(node, time, -, -)`` (the
+    stall test, ``index[x, 0]:index[x, 1]``) followed by its downward ones ``(node,
+    time, length, arc id)`` (``index[x, 1]:index[x, 2]``); ``b_tt`` each bucket
+    entry's ``(team, time)`` and ``b_le`` its ``(length, entry)``; ``dist`` is dense
+    and ``node`` a node's ``dlen, seed, arc, from`` in one row (integers stored as
+    floats, exact). Works in a clean workspace (``dist`` inf) and leaves it clean;
+    records the settled nodes (``set_node``; their arc, from-node and seed are
+    returned).
 
     With at most :data:`PRUNE_MAX_NEED` teams needed per group, a bucket is read only
     up to the *bound*: the largest of every group's ``need``-th best time and the
@@ -259,11 +265,11 @@ def query(ub_ptr, ub_arc, uf_ptr, uf_arc, b_ptr, b_tt, b_le,
     cap = hk.shape[0] - 1
     for s in range(seed_node.shape[0]):
         x = seed_node[s]
-        if seed_time[s] < node[x, _DIST]:
-            if node[x, _DIST] == np.inf:
+        if seed_time[s] < dist[x]:
+            if dist[x] == np.inf:
                 touched[nt] = x
                 nt += 1
-            node[x, _DIST] = seed_time[s]
+            dist[x] = seed_time[s]
             node[x, _DLEN] = seed_len[s]
             node[x, _LABEL] = s
             node[x, _EDGE] = -1.0
@@ -272,18 +278,19 @@ def query(ub_ptr, ub_arc, uf_ptr, uf_arc, b_ptr, b_tt, b_le,
     stopped = False
     while hs > 0:
         d, x, hs = _pop(hk, hv, hs)
-        if d > node[x, _DIST]:
+        if d > dist[x]:
             continue
         stalled = False
-        for a in range(uf_ptr[x], uf_ptr[x + 1]):
-            if node[int(uf_arc[a, 0]), _DIST] + uf_arc[a, 1] < d:
+        a_lo, a_mid, a_hi = index[x, _ARC_LO], index[x, _ARC_MID], index[x, _ARC_HI]
+        for a in range(a_lo, a_mid):
+            if dist[int(arc[a, 0])] + arc[a, 1] < d:
                 stalled = True
                 break
         dx = node[x, _DLEN]
         if not stalled:
             set_node[n_set] = x
             n_set += 1
-            for q in range(b_ptr[x], b_ptr[x + 1]):
+            for q in range(index[x, _B_LO], index[x, _B_HI]):
                 t = int(b_tt[q, 0])
                 cand = d + b_tt[q, 1]
                 if cand > bound:  # this and the rest of the bucket: beyond the end
@@ -329,17 +336,17 @@ def query(ub_ptr, ub_arc, uf_ptr, uf_arc, b_ptr, b_tt, b_le,
         if stalled:
             continue
         lx = node[x, _LABEL]
-        for a in range(ub_ptr[x], ub_ptr[x + 1]):
-            y = int(ub_arc[a, 0])
-            nd = d + ub_arc[a, 1]
-            if nd < node[y, _DIST]:
-                if node[y, _DIST] == np.inf:
+        for a in range(a_mid, a_hi):
+            y = int(arc[a, 0])
+            nd = d + arc[a, 1]
+            if nd < dist[y]:
+                if dist[y] == np.inf:
                     touched[nt] = y
                     nt += 1
-                node[y, _DIST] = nd
-                node[y, _DLEN] = dx + ub_arc[a, 2]
+                dist[y] = nd
+                node[y, _DLEN] = dx + arc[a, 2]
                 node[y, _LABEL] = lx
-                node[y, _EDGE] = ub_arc[a, 3]
+                node[y, _EDGE] = arc[a, 3]
                 node[y, _FROM] = x
                 if hs < cap:
                     hs = _push(hk, hv, hs, nd, y)
@@ -359,7 +366,7 @@ def query(ub_ptr, ub_arc, uf_ptr, uf_arc, b_ptr, b_tt, b_le,
         rec_from[j] = int(node[x, _FROM]) if e >= 0 else -1
         rec_label[j] = int(node[x, _LABEL])
     for j in range(nt):
-        node[touched[j], _DIST] = np.inf
+        dist[touched[j]] = np.inf
     return (best, best_len, best_ent, best_meet, final, stop_time, n_set,
             rec_edge, rec_from, rec_label)
 

@@ -137,8 +137,8 @@ def answer(lon, lat, proj, gp, grid, snap, net, chx, bucket, teams, groups, requ
     net
         ``(time, twin, edge_u, edge_v, edge_length, component, rank)`` of the profile.
     chx, bucket
-        The hierarchy's ``(ub_ptr, ub_arc, uf_ptr, uf_arc)`` and the buckets' arrays
-        (see :func:`geo_sigap.routing._ch.query`).
+        The hierarchy's arc rows and the buckets' arrays (see
+        :func:`geo_sigap.routing._ch.query`).
     teams
         ``(edge, frac, access_m, on_net, ent_owner, ent_comp)``: the teams' snaps, on
         the network or not, their entries' owners and components.
@@ -256,12 +256,11 @@ def answer(lon, lat, proj, gp, grid, snap, net, chx, bucket, teams, groups, requ
     if k >= 0:
         for g in range(n_groups):
             need[g] = min(need[g], k)
-    ub_ptr, ub_arc, uf_ptr, uf_arc = chx
-    b_ptr, b_tt, b_le = bucket
-    node, hk, hv, touched, set_node = ws
-    out = _ch_query(ub_ptr, ub_arc, uf_ptr, uf_arc, b_ptr, b_tt, b_le,
-                    seed_rank, seed_time, seed_len, direct_t, direct_m, groups, req, need,
-                    max_time, node, hk, hv, touched, set_node)
+    index, b_tt, b_le = bucket
+    dist, node, hk, hv, touched, set_node = ws
+    out = _ch_query(chx, index, b_tt, b_le, seed_rank, seed_time, seed_len, direct_t,
+                    direct_m, groups, req, need, max_time, dist, node, hk, hv, touched,
+                    set_node)
     best, best_len, best_ent, best_meet, final, stop_time, n_set = out[:7]
     everything = not stop_time < np.inf  # searched everything: the rest has no path
     n_est = 0
@@ -301,7 +300,7 @@ def statics(net, ch, projection, access_speed_ms: float, max_snap_m: float,
             _own(sn.edge_geomlen, f8))
     nett = (_own(net.time, f8), _own(net.twin, i8), _own(g.edge_u, i8), _own(g.edge_v, i8),
             _own(g.edge_length, f8), _own(net.component, i8), _own(ch.rank, i8))
-    chx = (_own(ch.ub_ptr, i8), ch.ub_arc, _own(ch.uf_ptr, i8), ch.uf_arc)
+    chx = ch.arc
     return proj, grid.params(), grid.arrays, snap, nett, chx
 
 

@@ -31,13 +31,18 @@ class _Workspace:
     __slots__ = ("arrays",)
 
     def __init__(self, n: int, heap: int) -> None:
-        cols = _ch.NODE_COLUMNS
-        buf = np.zeros(n * cols + cols)
-        off = (-buf.ctypes.data % 64) // 8
-        node = buf[off:off + n * cols].reshape(n, cols)
-        node[:, 0] = np.inf
-        self.arrays = (node, np.empty(heap), np.empty(heap, np.int64),
-                       np.empty(n, np.int64), np.empty(n, np.int64))
+        self.arrays = (np.full(n, np.inf), _rows(n, _ch.NODE_COLUMNS, np.float64),
+                       np.empty(heap), np.empty(heap, np.int64), np.empty(n, np.int64),
+                       np.empty(n, np.int64))
+
+
+def _rows(n: int, cols: int, dtype) -> np.ndarray:
+    """A zeroed ``(n, cols)`` array starting on a 64-byte boundary (rows of 32 or 64
+    bytes then never straddle two cache lines)."""
+    size = np.dtype(dtype).itemsize
+    buf = np.zeros(n * cols + 64 // size, dtype)
+    off = (-buf.ctypes.data % 64) // size
+    return buf[off:off + n * cols].reshape(n, cols)
 
 
 class Buckets:
@@ -62,11 +67,20 @@ class Hierarchy:
             setattr(self, name, np.ascontiguousarray(arrays[name]))
         self.n_nodes = int(self.rank.shape[0])
         self._heap = int(self.ub_ptr[-1]) + 64
-        # the arcs as the query reads them (rows: one cache line for several arcs)
-        self.ub_arc = np.ascontiguousarray(np.column_stack(
-            [self.ub_dst, self.ub_wt, self.ub_ln, self.ub_edge]).astype(np.float64))
-        self.uf_arc = np.ascontiguousarray(np.column_stack(
-            [self.uf_dst, self.uf_wt]).astype(np.float64))
+        # the arcs as the query reads them: per node its upward arcs (node, time), then
+        # its downward ones (node, time, length, arc id), one 32-byte row each
+        n, n_uf = self.n_nodes, np.diff(self.uf_ptr)
+        lo = np.zeros(n + 1, np.int64)
+        np.cumsum(n_uf + np.diff(self.ub_ptr), out=lo[1:])
+        self.arc = _rows(int(lo[-1]), 4, np.float64)
+        at = np.repeat(lo[:-1] - self.uf_ptr[:-1], n_uf) + np.arange(self.uf_ptr[-1])
+        self.arc[at, 0], self.arc[at, 1] = self.uf_dst, self.uf_wt
+        mid = lo[:-1] + n_uf
+        n_ub = np.diff(self.ub_ptr)
+        at = np.repeat(mid - self.ub_ptr[:-1], n_ub) + np.arange(self.ub_ptr[-1])
+        self.arc[at, 0], self.arc[at, 1] = self.ub_dst, self.ub_wt
+        self.arc[at, 2], self.arc[at, 3] = self.ub_ln, self.ub_edge
+        self._arc_index = (lo[:-1], mid, lo[1:])
         self._free: list[tuple[np.ndarray, ...]] = []
         self._lock = threading.Lock()
 
@@ -154,19 +168,29 @@ class Hierarchy:
         else:
             z = np.zeros(0, np.int64)
             arrays = _ch.make_buckets(self.n_nodes, z, z, np.zeros(0), np.zeros(0), z)
-        return Buckets(arrays, n_teams, per_team, len(new))
+        return Buckets(self._indexed(arrays), n_teams, per_team, len(new))
+
+    def _indexed(self, arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+        """The query's input of a batch's buckets: per node one row with where its arcs
+        and bucket are (see :func:`_ch.query`), the bucket rows."""
+        b_ptr, b_tt, b_le = arrays
+        index = _rows(self.n_nodes, _ch.INDEX_COLUMNS, np.int64)
+        lo, mid, hi = self._arc_index
+        index[:, _ch._ARC_LO], index[:, _ch._ARC_MID], index[:, _ch._ARC_HI] = lo, mid, hi
+        index[:, _ch._B_LO], index[:, _ch._B_HI] = b_ptr[:-1], b_ptr[1:]
+        return index, b_tt, b_le
 
     def query(self, buckets: Buckets, seed_node, seed_time, seed_len, team_init,
               team_init_len, team_group, team_required, group_need, max_time: float):
         """:func:`geo_sigap.routing._ch.query` on a pooled workspace: ``(best, best_len,
         best_ent, final, stop_time, n_settled, paths)``."""
         with self.workspace() as ws:
-            out = _ch.query(self.ub_ptr, self.ub_arc, self.uf_ptr, self.uf_arc,
-                            *buckets.arrays, np.ascontiguousarray(self.rank[seed_node]),
-                            seed_time, seed_len, team_init, team_init_len, team_group,
-                            team_required, group_need, float(max_time), *ws)
+            out = _ch.query(self.arc, *buckets.arrays,
+                            np.ascontiguousarray(self.rank[seed_node]), seed_time, seed_len,
+                            team_init, team_init_len, team_group, team_required, group_need,
+                            float(max_time), *ws)
             best, best_len, best_ent, best_meet, final, stop, n_set = out[:7]
-            settled = ws[4][:n_set].copy()
+            settled = ws[5][:n_set].copy()
         return (best, best_len, best_ent, final, stop, n_set,
                 HierarchyPaths(self, best_ent, best_meet, settled, *out[7:]))
 
