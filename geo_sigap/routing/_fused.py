@@ -316,3 +316,21 @@ def team_arrays(snaps, on_net: np.ndarray, ents, ent_comp: np.ndarray) -> tuple:
     return (np.array(snaps.edge, np.int64), np.array(snaps.frac, np.float64),
             np.array(snaps.access_m, np.float64), np.array(on_net, np.bool_),
             np.array(ents.owner, np.int64), np.array(ent_comp, np.int64))
+
+
+def warm_up(ch, buckets) -> None:
+    """Compile (or load the compiled) :func:`answer` on a one-road input with the
+    dtypes and layouts of the real calls (``ch``/``buckets``: a tiny hierarchy's)."""
+    i8, f8 = np.int64, np.float64
+    grid = SnapGrid(np.zeros(1), np.zeros(1), np.ones(1), np.zeros(1), 0.5)
+    proj = np.array([0.0, 0.0, 1.0, 1.0, 1.0, 100.0, 2.0])
+    one_i, one_f = np.zeros(1, i8), np.ones(1, f8)
+    snap = (one_i.copy(), np.zeros(1), one_f.copy(), one_f.copy())
+    nett = (one_f.copy(), np.full(1, -1, i8), np.zeros(1, i8), np.ones(1, i8), one_f.copy(),
+            np.zeros(ch.n_nodes, i8), np.array(ch.rank, i8))
+    teams = (np.zeros(1, i8), np.zeros(1), np.zeros(1), np.ones(1, np.bool_),
+             np.zeros(1, i8), np.zeros(1, i8))
+    ws = ch.take_workspace()
+    answer(0.5, 0.1, proj, grid.params(), grid.arrays, snap, nett, ch.arc, buckets.arrays,
+           teams, np.zeros(1, i8), np.zeros(1, np.bool_), 1, np.inf, ws)
+    ch.give_back(ws)

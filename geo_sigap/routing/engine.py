@@ -263,10 +263,12 @@ class RoutingEngine:
                     else np.asarray(required, dtype=bool))
         teams = self.snap_caches[profile].snap_points(pts)
         tab = self._entries(profile, net, teams)
-        if self.fused and self.use_hierarchy and not _plain:
-            ch = net.ready_hierarchy
+        ch = net.ready_hierarchy if self.fused and self.use_hierarchy and not _plain else None
+        if ch is not None:
             kept = tab.cache.get("hierarchy")
-            if ch is not None and kept is not None and kept[0] is ch:
+            if (kept is None or kept[0] is not ch) and not self.buckets_in_background:
+                kept = self._make_buckets(profile, ch, tab, n)
+            if kept is not None and kept[0] is ch:
                 return self._eta_fused(t0, profile, net, ch, kept[1], incident_lonlat, pts,
                                        teams, tab, groups, required, k, max_time_s)
         inc = net.snap(incident_lonlat[0], incident_lonlat[1])

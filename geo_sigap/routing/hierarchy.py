@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from geo_sigap.routing import _ch, _prepared
+from geo_sigap.routing import _ch, _fused, _prepared
 
 # Below this many nodes the plain early-stop search is as fast: no hierarchy is built.
 CH_MIN_NODES = 5_000
@@ -232,7 +232,8 @@ class HierarchyPaths:
 
 
 def warm_up_kernels() -> None:
-    """Compile (or load the compiled) hierarchy kernels on a 3-node graph."""
+    """Compile (or load the compiled) hierarchy kernels on a 3-node graph (the fused
+    query of :mod:`geo_sigap.routing._fused` too)."""
     src = np.array([0, 1, 1, 2], np.int64)
     dst = np.array([1, 0, 2, 1], np.int64)
     one = np.ones(4)
@@ -242,3 +243,4 @@ def warm_up_kernels() -> None:
     out = ch.query(b, np.array([2]), z, z, np.full(1, np.inf), np.full(1, np.inf),
                    np.zeros(1, np.int64), np.zeros(1, bool), np.ones(1, np.int64), np.inf)
     out[-1].ch.path_edges(0, int(out[-1].best_meet[0]), *out[-1].record)
+    _fused.warm_up(ch, b)  # the one-call query on a hierarchy
