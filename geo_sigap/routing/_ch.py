@@ -187,6 +187,29 @@ INDEX_COLUMNS = 8
 
 
 @njit(cache=True, nogil=True)
+def arc_rows(uf_ptr, uf_dst, uf_wt, ub_ptr, ub_dst, ub_wt, ub_ln, ub_edge, arc):
+    """Fill ``arc`` (rows, see :func:`query`): per node its upward arcs ``(node, time,
+    0, 0)`` then its downward ones ``(node, time, length, arc id)``. Returns ``(lo,
+    mid)``: per node where its block starts (``lo[x + 1]``: where it ends) and where
+    its downward arcs start."""
+    n = uf_ptr.shape[0] - 1
+    lo = np.zeros(n + 1, np.int64)
+    mid = np.zeros(n, np.int64)
+    r = 0
+    for x in range(n):
+        lo[x] = r
+        for a in range(uf_ptr[x], uf_ptr[x + 1]):
+            arc[r, 0], arc[r, 1], arc[r, 2], arc[r, 3] = uf_dst[a], uf_wt[a], 0.0, 0.0
+            r += 1
+        mid[x] = r
+        for a in range(ub_ptr[x], ub_ptr[x + 1]):
+            arc[r, 0], arc[r, 1], arc[r, 2], arc[r, 3] = ub_dst[a], ub_wt[a], ub_ln[a], ub_edge[a]
+            r += 1
+    lo[n] = r
+    return lo, mid
+
+
+@njit(cache=True, nogil=True)
 def query(arc, index, b_tt, b_le,
           seed_node, seed_time, seed_len, team_init, team_init_len,
           team_group, team_required, group_need, max_time,

@@ -33,12 +33,15 @@ _MARGIN_M = 1e-6  # a ring proves the nearest piece with this much to spare
 
 class SnapGrid:
     """The pieces of a :class:`~geo_sigap.routing.snap.SnapIndex` by grid cell of their
-    midpoints (CSR over cells ``cy * nx + cx``, pieces ascending in a cell)."""
+    midpoints: ``ptr`` (CSR over cells ``cy * nx + cx``) and one 64-byte row a piece
+    in cell order (pieces ascending in a cell): ``ax, ay, bx, by, edge, start, len,
+    piece``."""
 
     __slots__ = ("arrays", "cell", "half", "nx", "ny", "x0", "y0")
 
     def __init__(self, ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray,
-                 half: float) -> None:
+                 half: float, edge: np.ndarray, start: np.ndarray,
+                 length: np.ndarray) -> None:
         mx, my = (ax + bx) / 2, (ay + by) / 2
         self.x0, self.y0 = float(mx.min()), float(my.min())
         w = max(float(mx.max()) - self.x0, 1.0)
@@ -55,55 +58,66 @@ class SnapGrid:
         order = np.argsort(cid, kind="stable")
         ptr = np.zeros(self.nx * self.ny + 1, np.int64)
         np.cumsum(np.bincount(cid, minlength=self.nx * self.ny), out=ptr[1:])
-        self.arrays = (ptr, np.ascontiguousarray(order.astype(np.int64)),
-                       np.array(ax, np.float64), np.array(ay, np.float64),
-                       np.array(bx, np.float64), np.array(by, np.float64))
+        rows = rows64(len(order), 8)
+        for j, col in enumerate((ax, ay, bx, by, edge, start, length, np.arange(len(ax)))):
+            rows[:, j] = col[order]
+        self.arrays = (ptr, rows)
 
     def params(self) -> np.ndarray:
         return np.array([self.x0, self.y0, self.cell, self.half, self.nx, self.ny],
                         np.float64)
 
 
+def rows64(n: int, cols: int, dtype=np.float64) -> np.ndarray:
+    """A zeroed ``(n, cols)`` array starting on a 64-byte boundary (rows of 32 or 64
+    bytes then never straddle two cache lines)."""
+    size = np.dtype(dtype).itemsize
+    buf = np.zeros(n * cols + 64 // size, dtype)
+    off = (-buf.ctypes.data % 64) // size
+    return buf[off:off + n * cols].reshape(n, cols)
+
+
 @njit(cache=True, inline="always")
-def _scan(c, px, py, ptr, pieces, ax, ay, bx, by, best, bp, bt):
+def _scan(c, px, py, ptr, rows, best, bj, bp, bt):
     """The pieces of cell ``c`` against the nearest so far (``nearest_piece``'s
     arithmetic, bit for bit; of equally near pieces the lowest)."""
     for q in range(ptr[c], ptr[c + 1]):
-        p = pieces[q]
-        x0, y0 = ax[p], ay[p]
-        dx, dy = bx[p] - x0, by[p] - y0
+        p = rows[q, 7]
+        x0, y0 = rows[q, 0], rows[q, 1]
+        dx, dy = rows[q, 2] - x0, rows[q, 3] - y0
         ll = dx * dx + dy * dy
         t = ((px - x0) * dx + (py - y0) * dy) / ll if ll > 0 else 0.0
         t = min(max(t, 0.0), 1.0)
         d = np.hypot(x0 + t * dx - px, y0 + t * dy - py)
         if d < best or (d == best and p < bp):
-            best, bp, bt = d, p, t
-    return best, bp, bt
+            best, bj, bp, bt = d, q, p, t
+    return best, bj, bp, bt
 
 
 @njit(cache=True, nogil=True)
-def snap_grid(px, py, gp, ptr, pieces, ax, ay, bx, by):
-    """Nearest piece to (px, py): ``(piece, distance, t)`` (-1 when there is none)."""
+def snap_grid(px, py, gp, ptr, rows):
+    """Nearest piece to (px, py): ``(row, distance, t)`` (row -1 when there is none;
+    ``rows[row, 7]`` is the piece)."""
     x0, y0, cell, half = gp[0], gp[1], gp[2], gp[3]
     nx, ny = int(gp[4]), int(gp[5])
     cx = min(max(int(math.floor((px - x0) / cell)), 0), nx - 1)
     cy = min(max(int(math.floor((py - y0) / cell)), 0), ny - 1)
-    best, bp, bt = np.inf, -1, 0.0
+    best, bj, bp, bt = np.inf, -1, np.inf, 0.0
     r = 0
     while True:
         lo_x, hi_x, lo_y, hi_y = cx - r, cx + r, cy - r, cy + r
         for gy in range(max(lo_y, 0), min(hi_y, ny - 1) + 1):
             if gy == lo_y or gy == hi_y:  # a whole row of the ring
                 for gx in range(max(lo_x, 0), min(hi_x, nx - 1) + 1):
-                    best, bp, bt = _scan(gy * nx + gx, px, py, ptr, pieces, ax, ay, bx,
-                                         by, best, bp, bt)
+                    best, bj, bp, bt = _scan(gy * nx + gx, px, py, ptr, rows, best, bj,
+                                             bp, bt)
             else:  # its two side cells
                 if lo_x >= 0:
-                    best, bp, bt = _scan(gy * nx + lo_x, px, py, ptr, pieces, ax, ay, bx,
-                                         by, best, bp, bt)
+                    best, bj, bp, bt = _scan(gy * nx + lo_x, px, py, ptr, rows, best, bj,
+                                             bp, bt)
                 if hi_x <= nx - 1:
-                    best, bp, bt = _scan(gy * nx + hi_x, px, py, ptr, pieces, ax, ay, bx,
-                                         by, best, bp, bt)
+                    best, bj, bp, bt = _scan(gy * nx + hi_x, px, py, ptr, rows, best, bj,
+                                             bp, bt)
         # the nearest midpoint outside the block of rings 0..r is at least lb away
         lb = np.inf
         if lo_x > 0:
@@ -115,13 +129,13 @@ def snap_grid(px, py, gp, ptr, pieces, ax, ay, bx, by):
         if hi_y < ny - 1:
             lb = min(lb, y0 + (hi_y + 1) * cell - py)
         if lb == np.inf or best + _MARGIN_M < lb - half:
-            return bp, best, bt
+            return bj, best, bt
         r += 1
 
 
 @njit(cache=True, nogil=True)
-def answer(lon, lat, proj, gp, grid, snap, net, chx, bucket, teams, groups, required,
-           k, max_time, ws):
+def answer(lon, lat, proj, gp, grid, edges, nodes, chx, bucket, teams, ents, groups,
+           required, k, max_time, ws):
     """One query on the hierarchy (see the module docstring).
 
     Parameters
@@ -132,16 +146,15 @@ def answer(lon, lat, proj, gp, grid, snap, net, chx, bucket, teams, groups, requ
         ``[lon0, lat0, kx, ky, access_speed_ms, max_snap_m, node_tolerance_m]``.
     gp, grid
         :meth:`SnapGrid.params` and :attr:`SnapGrid.arrays`.
-    snap
-        ``(piece_edge, piece_start, piece_len, edge_geomlen)``.
-    net
-        ``(time, twin, edge_u, edge_v, edge_length, component, rank)`` of the profile.
+    edges, nodes
+        Per edge one row ``time, twin, u, v, length, polyline length`` (the profile's
+        times) and per node ``component, rank``.
     chx, bucket
         The hierarchy's arc rows and the buckets' arrays (see
         :func:`geo_sigap.routing._ch.query`).
-    teams
-        ``(edge, frac, access_m, on_net, ent_owner, ent_comp)``: the teams' snaps, on
-        the network or not, their entries' owners and components.
+    teams, ents
+        Per team its snap ``edge, frac, access_m`` and whether it is on the network;
+        per entry its team and component.
     groups, required, k, max_time
         As :meth:`geo_sigap.routing.engine.RoutingEngine.eta_from_teams` (``k < 0``:
         none).
@@ -160,15 +173,13 @@ def answer(lon, lat, proj, gp, grid, snap, net, chx, bucket, teams, groups, requ
     """
     lon0, lat0, kx, ky = proj[0], proj[1], proj[2], proj[3]
     speed, max_snap, tol = proj[4], proj[5], proj[6]
-    time, twin, edge_u, edge_v, edge_length, component, rank = net
-    p_edge, p_start, p_len, geomlen = snap
-    t_edge, t_frac, t_acc, on_net, ent_owner, ent_comp = teams
-    n = t_edge.shape[0]
+    n = teams.shape[0]
     code = np.empty(n, np.int8)
     n_on = 0
     for t in range(n):
-        code[t] = _ROAD if on_net[t] else _OFF_NETWORK
-        n_on += on_net[t]
+        on = teams[t, 3] > 0
+        code[t] = _ROAD if on else _OFF_NETWORK
+        n_on += on
     times = np.full((2, n), np.nan)
     eta, meters = times[0], times[1]
     estimate = np.zeros(n, np.bool_)
@@ -176,17 +187,18 @@ def answer(lon, lat, proj, gp, grid, snap, net, chx, bucket, teams, groups, requ
     # the incident's snap (SnapIndex.snap of one point)
     px = (lon - lon0) * kx
     py = (lat - lat0) * ky
-    p, best_d, tp = snap_grid(px, py, gp, *grid)
+    rows = grid[1]
+    j, best_d, tp = snap_grid(px, py, gp, grid[0], rows)
     e = -1
-    if p >= 0:
-        e = p_edge[p]
-        along = p_start[p] + tp * p_len[p]
-        glen = geomlen[e]
+    f = glen = 0.0
+    if j >= 0:
+        e = int(rows[j, 4])
+        along = rows[j, 5] + tp * rows[j, 6]
+        glen = edges[e, 5]
         f = min(max(along / glen, 0.0), 1.0) if glen > 0 else 0.0
-        ax, ay, bx, by = grid[2], grid[3], grid[4], grid[5]
         inc[2], inc[3], inc[4] = e, f, best_d
-        inc[5] = ax[p] + tp * (bx[p] - ax[p])
-        inc[6] = ay[p] + tp * (by[p] - ay[p])
+        inc[5] = rows[j, 0] + tp * (rows[j, 2] - rows[j, 0])
+        inc[6] = rows[j, 1] + tp * (rows[j, 3] - rows[j, 1])
     if e < 0 or not best_d <= max_snap or n_on == 0:
         for t in range(n):
             code[t] = _OFF_NETWORK
@@ -197,50 +209,51 @@ def answer(lon, lat, proj, gp, grid, snap, net, chx, bucket, teams, groups, requ
     # its seeds (ProfileNetwork._attach_one, arriving)
     acc_m = best_d
     acc_t = acc_m / speed
-    tw = twin[e]
-    tw_time = time[tw] if tw >= 0 else 0.0
+    tw = int(edges[e, 1])
+    tw_time = edges[tw, 0] if tw >= 0 else 0.0
+    t_e = edges[e, 0]
     to_v, to_u = 1.0 - f, f
-    u_time = to_u * time[e]
+    u_time = to_u * t_e
     v_time = to_v * tw_time if tw >= 0 else 0.0
-    v_ok = tw >= 0 or to_v * geomlen[e] <= tol
-    length = edge_length[e]
+    v_ok = tw >= 0 or to_v * glen <= tol
+    length = edges[e, 4]
     scalars = np.empty(7 + 4 * (2 if v_ok else 1))
     scalars[:7] = inc
     seeds = scalars[7:].reshape(-1, 4)
     j = 0
     if v_ok:
-        seeds[0, 0], seeds[0, 1] = edge_v[e], acc_t + v_time
+        seeds[0, 0], seeds[0, 1] = edges[e, 3], acc_t + v_time
         seeds[0, 2], seeds[0, 3] = acc_m + to_v * length, 1.0
         j = 1
-    seeds[j, 0], seeds[j, 1] = edge_u[e], acc_t + u_time
+    seeds[j, 0], seeds[j, 1] = edges[e, 2], acc_t + u_time
     seeds[j, 2], seeds[j, 3] = acc_m + to_u * length, 0.0
     ns = seeds.shape[0]
     seed_rank = np.empty(ns, np.int64)
     seed_time = np.empty(ns)
     seed_len = np.empty(ns)
     for s in range(ns):
-        seed_rank[s] = rank[int(seeds[s, 0])]
+        seed_rank[s] = nodes[int(seeds[s, 0]), 1]
         seed_time[s] = seeds[s, 1]
         seed_len[s] = seeds[s, 2]
-    comp = component[int(seeds[0, 0])]
+    comp = nodes[int(seeds[0, 0]), 0]
     # teams on the incident's road (along_same_road) and in its component
     direct_t = np.full(n, np.inf)
     direct_m = np.full(n, np.inf)
     in_comp = np.zeros(n, np.bool_)
-    for j in range(ent_owner.shape[0]):
-        if ent_comp[j] == comp:
-            in_comp[ent_owner[j]] = True
-    tw_e = twin[e]
+    for j in range(ents.shape[0]):
+        if ents[j, 1] == comp:
+            in_comp[ents[j, 0]] = True
     for t in range(n):
-        if on_net[t] and t_edge[t] == e:
-            s = t_frac[t]
+        if teams[t, 3] > 0 and teams[t, 0] == e:
+            s = teams[t, 1]
+            t_acc = teams[t, 2]
             share = abs(f - s)
             if s <= f:
-                tt = share * time[e]
+                tt = share * t_e
             else:
-                tt = share * time[tw_e] if tw_e >= 0 else np.inf
-            direct_t[t] = tt + (t_acc[t] + acc_m) / speed
-            direct_m[t] = share * length + t_acc[t] + acc_m
+                tt = share * tw_time if tw >= 0 else np.inf
+            direct_t[t] = tt + (t_acc + acc_m) / speed
+            direct_m[t] = share * length + t_acc + acc_m
             if direct_t[t] < np.inf:
                 in_comp[t] = True
     n_groups = 0
@@ -268,7 +281,7 @@ def answer(lon, lat, proj, gp, grid, snap, net, chx, bucket, teams, groups, requ
         if final[t]:
             eta[t] = best[t]
             meters[t] = best_len[t]
-        if on_net[t]:
+        if teams[t, 3] > 0:
             if not in_comp[t] or (everything and not final[t]):
                 code[t] = _UNREACHABLE
             elif not final[t]:
@@ -289,48 +302,44 @@ def answer(lon, lat, proj, gp, grid, snap, net, chx, bucket, teams, groups, requ
 def statics(net, ch, projection, access_speed_ms: float, max_snap_m: float,
             node_tolerance_m: float) -> tuple:
     """The arrays :func:`answer` reads of a profile and its hierarchy, made once
-    (writable, contiguous, fixed dtypes: one compiled signature)."""
+    (fixed dtypes and layouts: one compiled signature)."""
     sn = net.snapper
     grid = sn.grid
     g = net.graph
-    i8, f8 = np.int64, np.float64
     proj = np.array([projection.lon0, projection.lat0, projection._kx, projection._ky,
-                     access_speed_ms, max_snap_m, node_tolerance_m], f8)
-    snap = (_own(sn._edge, i8), _own(sn._start, f8), _own(sn._len, f8),
-            _own(sn.edge_geomlen, f8))
-    nett = (_own(net.time, f8), _own(net.twin, i8), _own(g.edge_u, i8), _own(g.edge_v, i8),
-            _own(g.edge_length, f8), _own(net.component, i8), _own(ch.rank, i8))
-    chx = ch.arc
-    return proj, grid.params(), grid.arrays, snap, nett, chx
-
-
-def _own(a: np.ndarray, dtype) -> np.ndarray:
-    """``a`` itself when writable, C-contiguous and of ``dtype``, else a copy so."""
-    if a.dtype == dtype and a.flags.c_contiguous and a.flags.writeable:
-        return a
-    return np.array(a, dtype)
+                     access_speed_ms, max_snap_m, node_tolerance_m], np.float64)
+    edges = rows64(g.n_edges, 8)
+    for j, col in enumerate((net.time, net.twin, g.edge_u, g.edge_v, g.edge_length,
+                             sn.edge_geomlen)):
+        edges[:, j] = col
+    nodes = np.empty((g.n_nodes, 2), np.int64)
+    nodes[:, 0], nodes[:, 1] = net.component, ch.rank
+    return proj, grid.params(), grid.arrays, edges, nodes, ch.arc
 
 
 def team_arrays(snaps, on_net: np.ndarray, ents, ent_comp: np.ndarray) -> tuple:
     """The teams' part of :func:`answer`'s input (per team-position batch)."""
-    return (np.array(snaps.edge, np.int64), np.array(snaps.frac, np.float64),
-            np.array(snaps.access_m, np.float64), np.array(on_net, np.bool_),
-            np.array(ents.owner, np.int64), np.array(ent_comp, np.int64))
+    teams = np.empty((len(snaps.edge), 4))
+    teams[:, 0], teams[:, 1], teams[:, 2], teams[:, 3] = (snaps.edge, snaps.frac,
+                                                          snaps.access_m, on_net)
+    rows = np.empty((len(ents.owner), 2), np.int64)
+    rows[:, 0], rows[:, 1] = ents.owner, ent_comp
+    return teams, rows
 
 
 def warm_up(ch, buckets) -> None:
     """Compile (or load the compiled) :func:`answer` on a one-road input with the
     dtypes and layouts of the real calls (``ch``/``buckets``: a tiny hierarchy's)."""
-    i8, f8 = np.int64, np.float64
-    grid = SnapGrid(np.zeros(1), np.zeros(1), np.ones(1), np.zeros(1), 0.5)
+    grid = SnapGrid(np.zeros(1), np.zeros(1), np.ones(1), np.zeros(1), 0.5, np.zeros(1),
+                    np.zeros(1), np.ones(1))
     proj = np.array([0.0, 0.0, 1.0, 1.0, 1.0, 100.0, 2.0])
-    one_i, one_f = np.zeros(1, i8), np.ones(1, f8)
-    snap = (one_i.copy(), np.zeros(1), one_f.copy(), one_f.copy())
-    nett = (one_f.copy(), np.full(1, -1, i8), np.zeros(1, i8), np.ones(1, i8), one_f.copy(),
-            np.zeros(ch.n_nodes, i8), np.array(ch.rank, i8))
-    teams = (np.zeros(1, i8), np.zeros(1), np.zeros(1), np.ones(1, np.bool_),
-             np.zeros(1, i8), np.zeros(1, i8))
+    edges = rows64(1, 8)
+    edges[0, :6] = (1.0, -1.0, 0.0, 1.0, 1.0, 1.0)
+    nodes = np.zeros((ch.n_nodes, 2), np.int64)
+    nodes[:, 1] = ch.rank
+    teams = np.array([[0.0, 0.0, 0.0, 1.0]])
     ws = ch.take_workspace()
-    answer(0.5, 0.1, proj, grid.params(), grid.arrays, snap, nett, ch.arc, buckets.arrays,
-           teams, np.zeros(1, i8), np.zeros(1, np.bool_), 1, np.inf, ws)
+    answer(0.5, 0.1, proj, grid.params(), grid.arrays, edges, nodes, ch.arc,
+           buckets.arrays, teams, np.zeros((1, 2), np.int64), np.zeros(1, np.int64),
+           np.zeros(1, np.bool_), 1, np.inf, ws)
     ch.give_back(ws)

@@ -382,7 +382,7 @@ class RoutingEngine:
         ws = ch.take_workspace()
         code, estimate, times, meet, record, sc = _fused.answer(
             float(incident_lonlat[0]), float(incident_lonlat[1]), *stat, buckets.arrays,
-            team, groups, required, -1 if k is None else int(k), float(max_time_s), ws)
+            *team, groups, required, -1 if k is None else int(k), float(max_time_s), ws)
         ch.give_back(ws)
         eta, meters = times
         if sc[1] > 0:  # straight-line estimates

@@ -37,12 +37,7 @@ class _Workspace:
 
 
 def _rows(n: int, cols: int, dtype) -> np.ndarray:
-    """A zeroed ``(n, cols)`` array starting on a 64-byte boundary (rows of 32 or 64
-    bytes then never straddle two cache lines)."""
-    size = np.dtype(dtype).itemsize
-    buf = np.zeros(n * cols + 64 // size, dtype)
-    off = (-buf.ctypes.data % 64) // size
-    return buf[off:off + n * cols].reshape(n, cols)
+    return _fused.rows64(n, cols, dtype)
 
 
 class Buckets:
@@ -67,22 +62,30 @@ class Hierarchy:
             setattr(self, name, np.ascontiguousarray(arrays[name]))
         self.n_nodes = int(self.rank.shape[0])
         self._heap = int(self.ub_ptr[-1]) + 64
-        # the arcs as the query reads them: per node its upward arcs (node, time), then
-        # its downward ones (node, time, length, arc id), one 32-byte row each
-        n, n_uf = self.n_nodes, np.diff(self.uf_ptr)
-        lo = np.zeros(n + 1, np.int64)
-        np.cumsum(n_uf + np.diff(self.ub_ptr), out=lo[1:])
-        self.arc = _rows(int(lo[-1]), 4, np.float64)
-        at = np.repeat(lo[:-1] - self.uf_ptr[:-1], n_uf) + np.arange(self.uf_ptr[-1])
-        self.arc[at, 0], self.arc[at, 1] = self.uf_dst, self.uf_wt
-        mid = lo[:-1] + n_uf
-        n_ub = np.diff(self.ub_ptr)
-        at = np.repeat(mid - self.ub_ptr[:-1], n_ub) + np.arange(self.ub_ptr[-1])
-        self.arc[at, 0], self.arc[at, 1] = self.ub_dst, self.ub_wt
-        self.arc[at, 2], self.arc[at, 3] = self.ub_ln, self.ub_edge
-        self._arc_index = (lo[:-1], mid, lo[1:])
+        self._arc: tuple[np.ndarray, ...] | None = None  # see arc_layout
         self._free: list[tuple[np.ndarray, ...]] = []
         self._lock = threading.Lock()
+
+    @property
+    def arc(self) -> np.ndarray:
+        return self.arc_layout()[0]
+
+    def arc_layout(self) -> tuple[np.ndarray, ...]:
+        """The arcs as the query reads them (:func:`_ch.arc_rows`, made on first use:
+        a few ms, the GIL released) and per node where its block starts, where its
+        downward arcs start and where it ends."""
+        got = self._arc
+        if got is None:
+            with self._lock:
+                if self._arc is None:
+                    n_arcs = int(self.uf_ptr[-1] + self.ub_ptr[-1])
+                    arc = _rows(n_arcs, 4, np.float64)
+                    lo, mid = _ch.arc_rows(self.uf_ptr, self.uf_dst, self.uf_wt,
+                                           self.ub_ptr, self.ub_dst, self.ub_wt, self.ub_ln,
+                                           self.ub_edge, arc)
+                    self._arc = (arc, lo[:-1], mid, lo[1:])
+                got = self._arc
+        return got
 
     @classmethod
     def load_or_build(cls, path: Path | None, n_nodes: int, src, dst, wt, ln,
@@ -175,7 +178,7 @@ class Hierarchy:
         and bucket are (see :func:`_ch.query`), the bucket rows."""
         b_ptr, b_tt, b_le = arrays
         index = _rows(self.n_nodes, _ch.INDEX_COLUMNS, np.int64)
-        lo, mid, hi = self._arc_index
+        _arc, lo, mid, hi = self.arc_layout()
         index[:, _ch._ARC_LO], index[:, _ch._ARC_MID], index[:, _ch._ARC_HI] = lo, mid, hi
         index[:, _ch._B_LO], index[:, _ch._B_HI] = b_ptr[:-1], b_ptr[1:]
         return index, b_tt, b_le

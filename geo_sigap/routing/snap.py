@@ -142,7 +142,7 @@ class SnapIndex:
             with self._grid_lock:
                 if self._grid is None:
                     self._grid = SnapGrid(self._ax, self._ay, self._bx, self._by,
-                                          self._half)
+                                          self._half, self._edge, self._start, self._len)
         return self._grid
 
     def arrays(self) -> dict[str, np.ndarray]:
