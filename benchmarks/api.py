@@ -9,9 +9,11 @@ and a bounded load generator posts reports at random points of the area:
   duplicate search, insert + audit + outbox event, then team suggestions by road;
   closed loop, ``--concurrency`` (16) keep-alive connections, ``--requests`` reports;
 * ``intake``: the same without suggestions;
-* ``paced@200/s``: intake+suggest offered at a fixed 200 reports/s (open loop; latency
-  from each request's due time, so a server that falls behind is charged for the
-  queue; at most 64 in flight), the target's load;
+* ``paced@200/s/50subs``: intake+suggest offered at a fixed 200 reports/s (open loop;
+  latency from each request's due time, so a server that falls behind is charged for
+  the queue; at most 64 in flight) while ``--subscribers`` (50) ``/api/events`` streams
+  are open and owed every report — the target's load; ``paced@200/s`` is the same
+  without streams (the price of the fan-out);
 * ``sequential``: intake+suggest with one request at a time (the latency floor);
 * ``intake+suggest/httpx`` (SQLite): the saturated case again with the usual client,
   ``httpx.AsyncClient``, for comparison with the lean one;
@@ -35,8 +37,9 @@ Run ``python -m benchmarks.api [--json] [--requests N] [--concurrency C] [--no-p
 
 * ``intake_rps`` — SQLite, ``intake+suggest``, closed loop at ``--concurrency``:
   completed reports per second of wall time (saturated throughput);
-* ``intake_p95_ms`` — SQLite, ``paced@200/s``: 95th percentile latency in milliseconds
-  from each report's due time to its answer, at an offered 200 reports/s;
+* ``intake_p95_ms`` — SQLite, ``paced@200/s/50subs``: 95th percentile latency in
+  milliseconds from each report's due time to its answer, at an offered 200 reports/s
+  with the streams open;
 * ``intake_p95_ms_saturated`` — p95 of the saturated run (queueing included);
 * ``events_lost`` — (subscriber, report) pairs never delivered, summed over the event
   modes; ``event_delay_p99_ms`` — the worst mode's p99 from a report's 201 to its
@@ -151,6 +154,7 @@ class _Server:
             start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
         self.base = f"http://127.0.0.1:{self.port}"
+        self.workers = workers
 
     def wait(self, timeout: float = 120) -> None:
         import httpx
@@ -166,6 +170,22 @@ class _Server:
                 pass
             time.sleep(0.3)
         raise RuntimeError("service did not start")
+
+    def wait_warm(self, timeout: float = 300) -> float:
+        """Wait until ``/health`` says the warm-up has ended (with several workers: that
+        many answers in a row, on new connections); seconds waited."""
+        import httpx
+
+        t0, in_row = time.monotonic(), 0
+        while time.monotonic() - t0 < timeout:
+            if httpx.get(self.base + "/health", timeout=5).json().get("warm"):
+                in_row += 1
+                if in_row >= 2 * self.workers:
+                    return time.monotonic() - t0
+                continue
+            in_row = 0
+            time.sleep(0.2)
+        raise RuntimeError("the service's warm-up did not end")
 
     def cpu_s(self) -> float | None:
         """CPU seconds (user + system) the service processes (the uvicorn process and
@@ -353,12 +373,19 @@ async def _load_httpx(base: str, token: str, points, *, concurrency: int, tag: s
 
 
 async def _paced(base: str, token: str, points, *, rate: float, tag: str,
-                 max_in_flight: int = 64) -> dict:
+                 max_in_flight: int = 64, subscribers: int = 0) -> dict:
     """Open loop: request ``i`` is due at ``i / rate`` s; latency counts from the due time
     (no coordinated omission); at most ``max_in_flight`` requests outstanding, each on
-    an idle keep-alive connection (a new one is opened only when none is idle)."""
+    an idle keep-alive connection (a new one is opened only when none is idle).
+    ``subscribers`` ``/api/events`` streams are open throughout (as coordinators' live
+    maps are) and owed every report; their delivery is summarised as in
+    :func:`_events_load`."""
     host, port = _host_port(base)
     raws = _requests(base, token, points, suggest=True, tag=tag, seed=13)
+    subs = [_Subscriber() for _ in range(subscribers)]
+    for sub in subs:
+        await sub.open(host, port, token)
+    posted: list[tuple[str, float, float]] = []  # ticket, sent, answered
     lat_ms: list[float] = []
     errors: dict[int, int] = {}
     sem = asyncio.Semaphore(max_in_flight)
@@ -382,11 +409,17 @@ async def _paced(base: str, token: str, points, *, rate: float, tag: str,
             if conn is None:
                 opened[0] += 1
                 conn = await _Conn.open(host, port)
-            status, _ = await conn.request(raw)
-            lat_ms.append((clock() - due) * 1000)
-            idle.append((conn, clock()))
+            sent = clock()
+            status, body = await conn.request(raw)
+            answered = clock()
+            lat_ms.append((answered - due) * 1000)
+            idle.append((conn, answered))
             if status != 201:
                 errors[status] = errors.get(status, 0) + 1
+            elif subs:
+                i = body.find(b'"ticket":"')
+                posted.append((body[i + 10:body.index(b'"', i + 10)].decode(), sent,
+                               answered))
         finally:
             sem.release()
 
@@ -403,8 +436,39 @@ async def _paced(base: str, token: str, points, *, rate: float, tag: str,
     wall = clock() - start
     for c, _ in idle:
         c.close()
-    return {**_summary(lat_ms, errors, wall, offered_rps=rate), "concurrency": 0,
-            "connections": opened[0]}
+    out = {**_summary(lat_ms, errors, wall, offered_rps=rate), "concurrency": 0,
+           "connections": opened[0]}
+    if subs:
+        out.update(await _deliveries(subs, posted))
+    return out
+
+
+async def _deliveries(subs: list[_Subscriber], posted: list[tuple[str, float, float]]
+                      ) -> dict:
+    """Wait up to 5 s for every owed delivery (each report sent after a stream opened),
+    close the streams, and summarise: owed, lost, delay from the 201 to arrival."""
+    clock = time.perf_counter
+    end = clock() + 5.0
+    opened = [s for s in subs if s.opened_at]
+
+    def missing() -> int:
+        return sum(1 for s in opened for t, sent, _ in posted
+                   if sent >= s.opened_at and t not in s.seen)
+
+    while clock() < end and missing():
+        await asyncio.sleep(0.05)
+    delays = sorted(max(0.0, s.seen[t] - answered) * 1000 for s in opened
+                    for t, sent, answered in posted if sent >= s.opened_at and t in s.seen)
+    lost = missing()
+    for s in subs:
+        s.close()
+
+    def q(p: float) -> float | None:
+        return round(delays[min(len(delays) - 1, int(p * len(delays)))], 1) if delays else None
+
+    return {"subscribers": len(opened), "deliveries_owed": len(delays) + lost,
+            "events_lost": lost, "event_delay_p50_ms": q(0.50), "event_delay_p99_ms": q(0.99),
+            "event_delay_max_ms": round(delays[-1], 1) if delays else None}
 
 
 class _Subscriber:
@@ -505,28 +569,8 @@ async def _events_load(base: str, token: str, points, *, subscribers: int = 50,
     wall = clock() - t0
     for c in conns:
         c.close()
-    end = clock() + 5.0
-    opened = [s for s in subs if s.opened_at]
-
-    def missing() -> int:
-        return sum(1 for s in opened for t, sent, _ in posted
-                   if sent >= s.opened_at and t not in s.seen)
-
-    while clock() < end and missing():
-        await asyncio.sleep(0.05)
-    delays = sorted(max(0.0, s.seen[t] - answered) * 1000 for s in opened
-                    for t, sent, answered in posted if sent >= s.opened_at and t in s.seen)
-    lost = missing()
-    for s in subs:
-        s.close()
-
-    def q(p: float) -> float | None:
-        return round(delays[min(len(delays) - 1, int(p * len(delays)))], 1) if delays else None
-
     out = _summary(lat_ms, errors, wall, concurrency=concurrency)
-    out.update(subscribers=len(opened), reads=reads[0], deliveries_owed=len(delays) + lost,
-               events_lost=lost, event_delay_p50_ms=q(0.50), event_delay_p99_ms=q(0.99),
-               event_delay_max_ms=round(delays[-1], 1) if delays else None)
+    out.update(reads=reads[0], **await _deliveries(subs, posted))
     return out
 
 
@@ -578,11 +622,12 @@ def _run_backend(name: str, url: str, tmp: Path, n: int, concurrency: int,
                  server_cpus: set[int] | None = None, with_httpx: bool = False,
                  subscribers: int = 50, event_workers: int = 1) -> dict:
     _prepare(url)
-    pts = _points(n * 4 + 300 + n // 2, seed=len(name))
-    warm, pts = pts[:100], pts[100:]
+    pts = _points(n * 5 + 300 + n // 2, seed=len(name))
+    warm, pts, paced_subs = pts[:100], pts[100:n * 4 + 300 + n // 2], pts[-n:]
     server = _Server(url, tmp / f"data-{name}", server_cpus)
     try:
         server.wait()
+        server.wait_warm()  # the steady state: the start-up warm-up has ended
         token = _login(server)
         _run(_load(server.base, token, warm, concurrency=4, suggest=True, tag=f"{name}-warm"))
         m = server.measure
@@ -591,6 +636,9 @@ def _run_backend(name: str, url: str, tmp: Path, n: int, concurrency: int,
                                       suggest=True, tag=f"{name}-s")),
             "intake": m(_load(server.base, token, pts[n:2 * n], concurrency=concurrency,
                               suggest=False, tag=f"{name}-i")),
+            f"paced@200/s/{subscribers}subs": m(_paced(
+                server.base, token, paced_subs, rate=200.0, tag=f"{name}-ps",
+                subscribers=subscribers)),
             "paced@200/s": m(_paced(server.base, token, pts[2 * n + 200:3 * n + 200],
                                     rate=200.0, tag=f"{name}-p")),
             "sequential": m(_load(server.base, token, pts[2 * n:2 * n + 200],
@@ -610,6 +658,7 @@ def _run_backend(name: str, url: str, tmp: Path, n: int, concurrency: int,
         server = _Server(url, tmp / f"data-{name}-w", server_cpus, workers=event_workers)
         try:
             server.wait()
+            server.wait_warm()
             token = _login(server)
             out[f"events/{subscribers}subs/{event_workers}workers"] = server.measure(
                 _events_load(server.base, token, pts[3 * n + 200 + n // 2:4 * n + 200],
@@ -621,6 +670,7 @@ def _run_backend(name: str, url: str, tmp: Path, n: int, concurrency: int,
                          extra_env={"GEO_SIGAP_SQLITE_SYNCHRONOUS": "normal"})
         try:
             server.wait()
+            server.wait_warm()
             token = _login(server)
             _run(_load(server.base, token, warm, concurrency=4, suggest=True,
                        tag=f"{name}-warm-n"))
@@ -675,9 +725,9 @@ def main(argv: list[str] | None = None) -> dict:
         if before:
             os.sched_setaffinity(0, before)
     sat = results["sqlite"]["intake+suggest"]
-    paced = results["sqlite"]["paced@200/s"]
+    paced = results["sqlite"][f"paced@200/s/{args.subscribers}subs"]
     ev_modes = {f"{b}:{k}": v for b, modes in results.items() for k, v in modes.items()
-                if k.startswith("events/")}
+                if "subscribers" in v}
     events = {"events_lost": sum(v["events_lost"] for v in ev_modes.values()),
               "event_delay_p99_ms": max((v["event_delay_p99_ms"] or 0)
                                         for v in ev_modes.values()),

@@ -214,6 +214,8 @@ class Services:
     _warm_thread: threading.Thread | None = field(default=None, repr=False)
     #: set by the warm-up once a suggestion no longer waits (routing engine and team list)
     routing_warm: threading.Event = field(default_factory=threading.Event, repr=False)
+    #: set when the whole warm-up has ended (engines built, memory frozen and trimmed)
+    warm: threading.Event = field(default_factory=threading.Event, repr=False)
     #: the units part of the change stamp read with :attr:`units`
     _units_token: tuple | None = field(default=None, repr=False)
 
@@ -473,6 +475,7 @@ class Services:
         from geo_sigap._malloc import release_free_memory
 
         release_free_memory()  # the builds' temporary tables, freed but still resident
+        self.warm.set()
 
     def reload(self) -> None:
         """Forget derived engines (after an import)."""

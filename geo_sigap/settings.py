@@ -117,6 +117,12 @@ class Settings(BaseSettings):
         "glibc's default, 8 per core). With one arena per request thread the worker's "
         "memory keeps growing under concurrent load; MALLOC_ARENA_MAX, when set, wins."
     )
+    event_batch_ms: int = Field(
+        50, ge=0, le=1000, description="Live events: a worker reads the outbox at most "
+        "once per this many milliseconds, and each open stream gets what was read in one "
+        "write (an event alone goes out at once; under load events wait at most this "
+        "long). 0: one read per wake-up."
+    )
     forwarded_allow_ips: str = Field(
         "", description="Comma-separated addresses of reverse proxies whose "
         "X-Forwarded-For/-Proto are trusted (geo-sigap serve passes them to uvicorn); "

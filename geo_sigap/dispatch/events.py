@@ -16,6 +16,10 @@ after its start-up backlog.
   subscriber registers with the hub *before* reading its backlog, so every event after
   its start arrives either in the backlog or from the hub (duplicates are skipped by
   id). ``Last-Event-ID`` resumes exactly after the last event received.
+* Batched under load: the reader reads the outbox at most once per ``batch_s``
+  (an event after a quiet spell is read at once), and every subscriber gets what one
+  read brought as one queue item and one write — with 50 open streams at 200 reports/s
+  that is 1,000 writes a second instead of 10,000.
 * A subscriber that falls more than ``max_queue`` events behind is ended (the browser
   reconnects with ``Last-Event-ID`` and catches up from the outbox).
 
@@ -99,13 +103,15 @@ def current_event_id(db) -> int:
 
 
 class Subscription:
-    """One subscriber's queue of events from the hub (see :meth:`EventHub.subscribe`)."""
+    """One subscriber's queue of event batches from the hub (one list per outbox read;
+    see :meth:`EventHub.subscribe`); ``pending`` counts the events queued."""
 
-    __slots__ = ("after_id", "queue", "overflowed", "_hub")
+    __slots__ = ("after_id", "queue", "pending", "overflowed", "_hub")
 
     def __init__(self, hub: EventHub, after_id: int) -> None:
         self.after_id = after_id
-        self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        self.queue: asyncio.Queue[list[Event]] = asyncio.Queue()
+        self.pending = 0
         self.overflowed = False
         self._hub = hub
 
@@ -121,9 +127,10 @@ class EventHub:
     """
 
     def __init__(self, db, *, poll_s: float = 0.5, pg_fallback_s: float = 2.0,
-                 max_queue: int = 2000) -> None:
+                 max_queue: int = 2000, batch_s: float = 0.05) -> None:
         self.db = db
         self.poll_s = poll_s
+        self.batch_s = batch_s
         self.pg_fallback_s = pg_fallback_s
         self.max_queue = max_queue
         self._subs: set[Subscription] = set()
@@ -253,15 +260,18 @@ class EventHub:
         while True:
             now = loop.time()
             wait = min(keepalive_s - (now - last_sent), recheck_s - (now - checked))
-            try:
-                first = await asyncio.wait_for(sub.queue.get(), max(0.0, wait))
+            try:  # (asyncio.timeout: no task per wait, unlike wait_for on 3.11)
+                async with asyncio.timeout(max(0.0, wait)):
+                    batch = await sub.queue.get()
             except TimeoutError:
-                first = None
+                batch = []
             if sub.overflowed:
                 return  # the client reconnects with Last-Event-ID and catches up
-            batch = [first] if first is not None else []
-            while not sub.queue.empty():
-                batch.append(sub.queue.get_nowait())
+            if not sub.queue.empty():
+                batch = list(batch)
+                while not sub.queue.empty():
+                    batch.extend(sub.queue.get_nowait())
+            sub.pending -= len(batch)
             out = []
             for ev in batch:
                 if ev.id <= cursor:
@@ -284,19 +294,31 @@ class EventHub:
     # -- the reader ------------------------------------------------------------------------
 
     def _deliver(self, events: list[Event]) -> None:
+        """One read's events to every subscriber, as one queue item each."""
+        first = events[0].id
         for sub in list(self._subs):
-            if sub.queue.qsize() + len(events) > self.max_queue:
+            if sub.pending + len(events) > self.max_queue:
                 sub.overflowed = True
                 self._subs.discard(sub)
-                sub.queue.put_nowait(events[-1])  # wakes it up to end
+                sub.queue.put_nowait([])  # wakes it up to end
                 continue
-            for ev in events:
-                if ev.id > sub.after_id:
-                    sub.queue.put_nowait(ev)
+            mine = events if first > sub.after_id else [
+                ev for ev in events if ev.id > sub.after_id]
+            if mine:
+                sub.pending += len(mine)
+                sub.queue.put_nowait(mine)
 
     async def _read_loop(self) -> None:
         assert self._dirty is not None and self._cursor is not None
+        loop = asyncio.get_running_loop()
+        last_read = -float("inf")
         while True:
+            # at most one read per batch_s: under load the events of a spell go out
+            # together (one write per stream); after a quiet spell a read is at once
+            gap = self.batch_s - (loop.time() - last_read)
+            if gap > 0:
+                await asyncio.sleep(gap)
+            last_read = loop.time()
             try:
                 self._dirty.clear()  # before reading: a wake-up during the read counts
                 while True:

@@ -41,7 +41,7 @@ from geo_sigap.domain.incidents import AuditEntry, Channel, Incident, new_ticket
 from geo_sigap.domain.lifecycle import Status, UserRole
 from geo_sigap.errors import IdempotencyKeyReused, InvalidInput, OutsideCoverage
 from geo_sigap.storage import audit
-from geo_sigap.storage.incidents import new_row
+from geo_sigap.storage.incidents import insert_new, new_row
 from geo_sigap.storage.tables import IncidentRow, utcnow
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,24}$")
@@ -360,16 +360,20 @@ def _insert(s, services, actor: Actor, inc: Incident, key: str | None,
     dup = find_duplicate(s, inc.category, (loc.lon, loc.lat), inc.reported_at,
                          radius_m=st.duplicate_radius_m,
                          window_min=st.duplicate_window_minutes)
-    row = new_row(inc, idempotency_key=key, idempotency_fingerprint=fingerprint,
-                  created_by=actor.username)
-    if dup is not None:
-        row.duplicate_of_id = dup.id
-    s.add(row)
     if photos:
         from geo_sigap.dispatch.field import add_citizen_photos
 
+        row = new_row(inc, idempotency_key=key, idempotency_fingerprint=fingerprint,
+                      created_by=actor.username)
+        if dup is not None:
+            row.duplicate_of_id = dup.id
+        s.add(row)
         add_citizen_photos(s, st, row, photos, now, written if written is not None else [])
-    s.flush()
+        s.flush()
+    else:
+        row = insert_new(s, inc, duplicate_of_id=dup.id if dup is not None else None,
+                         idempotency_key=key, idempotency_fingerprint=fingerprint,
+                         created_by=actor.username)
     audit.append(s, AuditEntry(
         at=now, actor=actor.username, actor_role=actor.role.value, action="report",
         incident_ticket=row.ticket, to_status=row.status,

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from geo_sigap.domain.incidents import AuditEntry
 from geo_sigap.storage.tables import AuditRow
 
 
-def append(session: Session, entry: AuditEntry, incident_id: int | None = None) -> AuditRow:
-    row = AuditRow(
-        at=entry.at, actor=entry.actor, actor_role=entry.actor_role, action=entry.action,
-        incident_id=incident_id, ticket=entry.incident_ticket, from_status=entry.from_status,
-        to_status=entry.to_status, details=dict(entry.details),
-    )
-    session.add(row)
-    return row
+_INSERT = insert(AuditRow.__table__)
+
+
+def append(session: Session, entry: AuditEntry, incident_id: int | None = None) -> None:
+    """One Core INSERT in the session's transaction (pending changes are flushed first,
+    so the entry follows them): no ORM object, no unit of work of its own."""
+    session.execute(_INSERT, {
+        "at": entry.at, "actor": entry.actor, "actor_role": entry.actor_role,
+        "action": entry.action, "incident_id": incident_id, "ticket": entry.incident_ticket,
+        "from_status": entry.from_status, "to_status": entry.to_status,
+        "details": dict(entry.details)})
 
 
 def entries(session: Session, *, incident_id: int | None = None, limit: int = 500

@@ -164,7 +164,8 @@ class IncidentRow(Base):
     __table_args__ = (
         Index("ix_incidents_lonlat", "lon", "lat"),
         Index("ix_incidents_status_reported", "status", "reported_at"),
-        Index("ix_incidents_category_reported", "category", "reported_at"),  # duplicates
+        # the duplicate search: window and place box from the index (0006)
+        Index("ix_incidents_category_reported", "category", "reported_at", "lon", "lat"),
         Index("ix_incidents_updated_at", "updated_at"),  # analytics change watermark
         # reported_at ranges; the stored quarters' check reads this index alone (0005)
         Index("ix_incidents_reported_updated", "reported_at", "updated_at",

@@ -7,7 +7,9 @@
 * ``Last-Event-ID`` resumes without a gap;
 * one outbox reader per process, however many subscribers;
 * wake-ups are level-triggered (a wake-up during a read is not lost);
-* a stream ends after logout.
+* a stream ends after logout;
+* under load the events of one read go out in one write; a lone event at once;
+* a subscriber too far behind is ended, the others keep theirs.
 """
 
 from __future__ import annotations
@@ -287,3 +289,72 @@ def test_stream_ends_without_traffic_after_logout(services, app, monkeypatch):
         await _stop(app)
 
     asyncio.run(main())
+
+
+def test_events_of_a_busy_spell_go_out_together_and_a_lone_one_at_once(services):
+    """The reader reads at most once per ``batch_s``: after a quiet spell an event is
+    read at once (with an hour's batch it would otherwise never come here), and two
+    reports committed within the next window reach the stream in one write."""
+    hub = events_mod.EventHub(services.db, poll_s=3600, pg_fallback_s=3600, batch_s=2.0)
+
+    async def main():
+        sub = await hub.subscribe(await hub.position())
+        chunks: list[str] = []
+        lone: list[str] = []
+        pair: list[str] = []
+
+        async def consume():
+            async for chunk in hub.stream(None, subscription=sub):
+                chunks.append(chunk)
+                if not lone and chunk.startswith("id:"):
+                    lone.append(chunk)
+                    pair.extend([await asyncio.to_thread(_report, services, f"b{i}")
+                                 for i in range(2)])
+                elif pair and all(t in "".join(chunks) for t in pair):
+                    return
+
+        first = await asyncio.to_thread(_report, services, "sendiri")
+        try:
+            await asyncio.wait_for(consume(), 30)
+        finally:
+            await hub.stop()
+        return first, lone, pair, [c for c in chunks if c.startswith("id:")]
+
+    first, lone, pair, writes = asyncio.run(main())
+    assert first in lone[0] and lone[0].count("id: ") == 1
+    assert len(writes) == 2, writes  # the pair in one write, not one write per event
+    assert all(t in writes[1] for t in pair) and writes[1].count("id: ") == 2
+
+
+def _fake(i: int) -> events_mod.Event:
+    return events_mod.Event(i, "incident", {"ticket": f"T{i}"}, "2026-12-01T00:00:00+00:00")
+
+
+def test_a_subscriber_too_far_behind_is_ended_and_the_others_keep_theirs(services):
+    """``max_queue`` counts events, not reads: a stream that does not read is ended once
+    its queued events would pass it (its browser reconnects with Last-Event-ID);
+    subscribers receive only events after their start, one queue item per read."""
+    hub = events_mod.EventHub(services.db, max_queue=5)
+
+    async def main():
+        await hub.start()
+        try:
+            p = await hub.position()
+            slow = await hub.subscribe(p)
+            late = await hub.subscribe(p + 3)
+            hub._deliver([_fake(p + 1), _fake(p + 2), _fake(p + 3)])
+            hub._deliver([_fake(p + 4), _fake(p + 5)])
+            state = (slow.pending, late.pending, late.queue.qsize(), slow.overflowed)
+            hub._deliver([_fake(p + 6)])  # slow would hold 6 > 5
+            got_late = [[e.id - p for e in late.queue.get_nowait()]
+                        for _ in range(late.queue.qsize())]
+            chunks = [c async for c in hub.stream(None, subscription=slow)]
+            return state, slow.overflowed, hub.subscribers, got_late, chunks
+        finally:
+            await hub.stop()
+
+    state, overflowed, left, got_late, chunks = asyncio.run(main())
+    assert state == (5, 2, 1, False)
+    assert overflowed and left == 1  # only `late` is still registered
+    assert got_late == [[4, 5], [6]]
+    assert not any(c.startswith("id:") for c in chunks)  # ended without sending more

@@ -275,7 +275,7 @@ def test_streaming_import_equals_the_row_by_row_import(db, tmp_path):
     import_teams(db, read_teams(tf))
     cats = load_categories()
     indexes = _incident_indexes(db)
-    assert {"incidents:ix_incidents_category_reported:category,reported_at",
+    assert {"incidents:ix_incidents_category_reported:category,reported_at,lon,lat",
             "incidents:ix_incidents_updated_at:updated_at"} <= indexes
     bad = tmp_path / "bad.csv"
     _history_csv(bad, 250, bad_line=180)

@@ -60,7 +60,8 @@ def test_upgrade_from_0004_with_data(empty_url):
         assert not GONE & set(ix)
         assert ix["ix_incidents_reported_updated"] == ["reported_at", "updated_at"]
         # the composites that cover the dropped ones are there
-        assert ix["ix_incidents_category_reported"] == ["category", "reported_at"]
+        assert ix["ix_incidents_category_reported"] == ["category", "reported_at", "lon",
+                                                        "lat"]  # 0006: the place too
         assert ix["ix_incidents_status_reported"] == ["status", "reported_at"]
         with sa.orm.Session(engine) as s:
             assert s.scalar(select(sa.func.count()).select_from(IncidentRow)) == 400

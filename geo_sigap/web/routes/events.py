@@ -18,7 +18,9 @@ RECHECK_S = 5.0  # an open stream re-checks its session at least this often
 def hub(request: Request) -> EventHub:
     app = request.app
     if getattr(app.state, "event_hub", None) is None:
-        app.state.event_hub = EventHub(app.state.services.db)
+        services = app.state.services
+        app.state.event_hub = EventHub(services.db,
+                                       batch_s=services.settings.event_batch_ms / 1000)
     return app.state.event_hub
 
 

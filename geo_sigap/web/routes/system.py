@@ -12,7 +12,8 @@ router = APIRouter(tags=["sistem"])
 
 @router.get("/health", summary="Kesehatan layanan")
 def health(request: Request) -> dict:
-    """``status: ok`` when the database answers; how much data is loaded.
+    """``status: ok`` when the database answers; how much data is loaded; ``warm``:
+    the start-up warm-up has ended (every engine built: the steady state from here on).
 
     Constant time: ``counts`` are the highest row ids (one primary-key index read each,
     never a table scan). Incidents, teams and units are not deleted in normal operation,
@@ -35,4 +36,5 @@ def health(request: Request) -> dict:
         "spatial": services.db.spatial,
         "demo": services.settings.demo,
         "counts": counts,
+        "warm": services.warm.is_set(),
     }
