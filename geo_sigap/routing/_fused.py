@@ -33,9 +33,8 @@ _MARGIN_M = 1e-6  # a ring proves the nearest piece with this much to spare
 
 class SnapGrid:
     """The pieces of a :class:`~geo_sigap.routing.snap.SnapIndex` by grid cell of their
-    midpoints: ``ptr`` (CSR over cells ``cy * nx + cx``) and one 64-byte row a piece
-    in cell order (pieces ascending in a cell): ``ax, ay, bx, by, edge, start, len,
-    piece``."""
+    midpoints: ``ptr`` (CSR over cells ``cy * nx + cx``) and ``order`` (the pieces,
+    ascending in a cell, int32); the pieces' own arrays are the index's (not copied)."""
 
     __slots__ = ("arrays", "cell", "half", "nx", "ny", "x0", "y0")
 
@@ -55,13 +54,12 @@ class SnapGrid:
         cx = np.minimum(((mx - self.x0) / self.cell).astype(np.int64), self.nx - 1)
         cy = np.minimum(((my - self.y0) / self.cell).astype(np.int64), self.ny - 1)
         cid = cy * self.nx + cx
-        order = np.argsort(cid, kind="stable")
+        order = np.argsort(cid, kind="stable").astype(np.int32)
         ptr = np.zeros(self.nx * self.ny + 1, np.int64)
         np.cumsum(np.bincount(cid, minlength=self.nx * self.ny), out=ptr[1:])
-        rows = rows64(len(order), 8)
-        for j, col in enumerate((ax, ay, bx, by, edge, start, length, np.arange(len(ax)))):
-            rows[:, j] = col[order]
-        self.arrays = (ptr, rows)
+        f8 = np.float64
+        self.arrays = (ptr, order, _own(ax, f8), _own(ay, f8), _own(bx, f8), _own(by, f8),
+                       _own(edge, np.int64), _own(start, f8), _own(length, f8))
 
     def params(self) -> np.ndarray:
         return np.array([self.x0, self.y0, self.cell, self.half, self.nx, self.ny],
@@ -78,46 +76,45 @@ def rows64(n: int, cols: int, dtype=np.float64) -> np.ndarray:
 
 
 @njit(cache=True, inline="always")
-def _scan(c, px, py, ptr, rows, best, bj, bp, bt):
+def _scan(c, px, py, ptr, order, ax, ay, bx, by, best, bp, bt):
     """The pieces of cell ``c`` against the nearest so far (``nearest_piece``'s
     arithmetic, bit for bit; of equally near pieces the lowest)."""
     for q in range(ptr[c], ptr[c + 1]):
-        p = rows[q, 7]
-        x0, y0 = rows[q, 0], rows[q, 1]
-        dx, dy = rows[q, 2] - x0, rows[q, 3] - y0
+        p = order[q]
+        x0, y0 = ax[p], ay[p]
+        dx, dy = bx[p] - x0, by[p] - y0
         ll = dx * dx + dy * dy
         t = ((px - x0) * dx + (py - y0) * dy) / ll if ll > 0 else 0.0
         t = min(max(t, 0.0), 1.0)
         d = np.hypot(x0 + t * dx - px, y0 + t * dy - py)
         if d < best or (d == best and p < bp):
-            best, bj, bp, bt = d, q, p, t
-    return best, bj, bp, bt
+            best, bp, bt = d, p, t
+    return best, bp, bt
 
 
 @njit(cache=True, nogil=True)
-def snap_grid(px, py, gp, ptr, rows):
-    """Nearest piece to (px, py): ``(row, distance, t)`` (row -1 when there is none;
-    ``rows[row, 7]`` is the piece)."""
+def snap_grid(px, py, gp, ptr, order, ax, ay, bx, by):
+    """Nearest piece to (px, py): ``(piece, distance, t)`` (-1 when there is none)."""
     x0, y0, cell, half = gp[0], gp[1], gp[2], gp[3]
     nx, ny = int(gp[4]), int(gp[5])
     cx = min(max(int(math.floor((px - x0) / cell)), 0), nx - 1)
     cy = min(max(int(math.floor((py - y0) / cell)), 0), ny - 1)
-    best, bj, bp, bt = np.inf, -1, np.inf, 0.0
+    best, bp, bt = np.inf, -1, 0.0
     r = 0
     while True:
         lo_x, hi_x, lo_y, hi_y = cx - r, cx + r, cy - r, cy + r
         for gy in range(max(lo_y, 0), min(hi_y, ny - 1) + 1):
             if gy == lo_y or gy == hi_y:  # a whole row of the ring
                 for gx in range(max(lo_x, 0), min(hi_x, nx - 1) + 1):
-                    best, bj, bp, bt = _scan(gy * nx + gx, px, py, ptr, rows, best, bj,
-                                             bp, bt)
+                    best, bp, bt = _scan(gy * nx + gx, px, py, ptr, order, ax, ay, bx, by,
+                                         best, bp, bt)
             else:  # its two side cells
                 if lo_x >= 0:
-                    best, bj, bp, bt = _scan(gy * nx + lo_x, px, py, ptr, rows, best, bj,
-                                             bp, bt)
+                    best, bp, bt = _scan(gy * nx + lo_x, px, py, ptr, order, ax, ay, bx,
+                                         by, best, bp, bt)
                 if hi_x <= nx - 1:
-                    best, bj, bp, bt = _scan(gy * nx + hi_x, px, py, ptr, rows, best, bj,
-                                             bp, bt)
+                    best, bp, bt = _scan(gy * nx + hi_x, px, py, ptr, order, ax, ay, bx,
+                                         by, best, bp, bt)
         # the nearest midpoint outside the block of rings 0..r is at least lb away
         lb = np.inf
         if lo_x > 0:
@@ -129,13 +126,13 @@ def snap_grid(px, py, gp, ptr, rows):
         if hi_y < ny - 1:
             lb = min(lb, y0 + (hi_y + 1) * cell - py)
         if lb == np.inf or best + _MARGIN_M < lb - half:
-            return bj, best, bt
+            return bp, best, bt
         r += 1
 
 
 @njit(cache=True, nogil=True)
-def answer(lon, lat, proj, gp, grid, edges, nodes, chx, bucket, teams, ents, groups,
-           required, k, max_time, ws):
+def answer(lon, lat, proj, gp, grid, net, chx, bucket, teams, ents, groups, required,
+           k, max_time, ws):
     """One query on the hierarchy (see the module docstring).
 
     Parameters
@@ -146,9 +143,9 @@ def answer(lon, lat, proj, gp, grid, edges, nodes, chx, bucket, teams, ents, gro
         ``[lon0, lat0, kx, ky, access_speed_ms, max_snap_m, node_tolerance_m]``.
     gp, grid
         :meth:`SnapGrid.params` and :attr:`SnapGrid.arrays`.
-    edges, nodes
-        Per edge one row ``time, twin, u, v, length, polyline length`` (the profile's
-        times) and per node ``component, rank``.
+    net
+        ``(time, twin, edge_u, edge_v, edge_length, polyline length, component,
+        rank)`` of the profile (its times, twins and components).
     chx, bucket
         The hierarchy's arc rows and the buckets' arrays (see
         :func:`geo_sigap.routing._ch.query`).
@@ -187,18 +184,19 @@ def answer(lon, lat, proj, gp, grid, edges, nodes, chx, bucket, teams, ents, gro
     # the incident's snap (SnapIndex.snap of one point)
     px = (lon - lon0) * kx
     py = (lat - lat0) * ky
-    rows = grid[1]
-    j, best_d, tp = snap_grid(px, py, gp, grid[0], rows)
+    ptr, order, ax, ay, bx, by, p_edge, p_start, p_len = grid
+    time, twin, edge_u, edge_v, edge_length, geomlen, component, rank = net
+    p, best_d, tp = snap_grid(px, py, gp, ptr, order, ax, ay, bx, by)
     e = -1
     f = glen = 0.0
-    if j >= 0:
-        e = int(rows[j, 4])
-        along = rows[j, 5] + tp * rows[j, 6]
-        glen = edges[e, 5]
+    if p >= 0:
+        e = p_edge[p]
+        along = p_start[p] + tp * p_len[p]
+        glen = geomlen[e]
         f = min(max(along / glen, 0.0), 1.0) if glen > 0 else 0.0
         inc[2], inc[3], inc[4] = e, f, best_d
-        inc[5] = rows[j, 0] + tp * (rows[j, 2] - rows[j, 0])
-        inc[6] = rows[j, 1] + tp * (rows[j, 3] - rows[j, 1])
+        inc[5] = ax[p] + tp * (bx[p] - ax[p])
+        inc[6] = ay[p] + tp * (by[p] - ay[p])
     if e < 0 or not best_d <= max_snap or n_on == 0:
         for t in range(n):
             code[t] = _OFF_NETWORK
@@ -209,33 +207,33 @@ def answer(lon, lat, proj, gp, grid, edges, nodes, chx, bucket, teams, ents, gro
     # its seeds (ProfileNetwork._attach_one, arriving)
     acc_m = best_d
     acc_t = acc_m / speed
-    tw = int(edges[e, 1])
-    tw_time = edges[tw, 0] if tw >= 0 else 0.0
-    t_e = edges[e, 0]
+    tw = twin[e]
+    tw_time = time[tw] if tw >= 0 else 0.0
+    t_e = time[e]
     to_v, to_u = 1.0 - f, f
     u_time = to_u * t_e
     v_time = to_v * tw_time if tw >= 0 else 0.0
     v_ok = tw >= 0 or to_v * glen <= tol
-    length = edges[e, 4]
+    length = edge_length[e]
     scalars = np.empty(7 + 4 * (2 if v_ok else 1))
     scalars[:7] = inc
     seeds = scalars[7:].reshape(-1, 4)
     j = 0
     if v_ok:
-        seeds[0, 0], seeds[0, 1] = edges[e, 3], acc_t + v_time
+        seeds[0, 0], seeds[0, 1] = edge_v[e], acc_t + v_time
         seeds[0, 2], seeds[0, 3] = acc_m + to_v * length, 1.0
         j = 1
-    seeds[j, 0], seeds[j, 1] = edges[e, 2], acc_t + u_time
+    seeds[j, 0], seeds[j, 1] = edge_u[e], acc_t + u_time
     seeds[j, 2], seeds[j, 3] = acc_m + to_u * length, 0.0
     ns = seeds.shape[0]
     seed_rank = np.empty(ns, np.int64)
     seed_time = np.empty(ns)
     seed_len = np.empty(ns)
     for s in range(ns):
-        seed_rank[s] = nodes[int(seeds[s, 0]), 1]
+        seed_rank[s] = rank[int(seeds[s, 0])]
         seed_time[s] = seeds[s, 1]
         seed_len[s] = seeds[s, 2]
-    comp = nodes[int(seeds[0, 0]), 0]
+    comp = component[int(seeds[0, 0])]
     # teams on the incident's road (along_same_road) and in its component
     direct_t = np.full(n, np.inf)
     direct_m = np.full(n, np.inf)
@@ -301,20 +299,24 @@ def answer(lon, lat, proj, gp, grid, edges, nodes, chx, bucket, teams, ents, gro
 
 def statics(net, ch, projection, access_speed_ms: float, max_snap_m: float,
             node_tolerance_m: float) -> tuple:
-    """The arrays :func:`answer` reads of a profile and its hierarchy, made once
-    (fixed dtypes and layouts: one compiled signature)."""
+    """The arrays :func:`answer` reads of a profile and its hierarchy (the network's own
+    where their dtypes fit: one compiled signature)."""
     sn = net.snapper
-    grid = sn.grid
     g = net.graph
+    i4, i8, f8 = np.int32, np.int64, np.float64
     proj = np.array([projection.lon0, projection.lat0, projection._kx, projection._ky,
-                     access_speed_ms, max_snap_m, node_tolerance_m], np.float64)
-    edges = rows64(g.n_edges, 8)
-    for j, col in enumerate((net.time, net.twin, g.edge_u, g.edge_v, g.edge_length,
-                             sn.edge_geomlen)):
-        edges[:, j] = col
-    nodes = np.empty((g.n_nodes, 2), np.int64)
-    nodes[:, 0], nodes[:, 1] = net.component, ch.rank
-    return proj, grid.params(), grid.arrays, edges, nodes, ch.arc
+                     access_speed_ms, max_snap_m, node_tolerance_m], f8)
+    nett = (_own(net.time, f8), _own(net.twin, i4), _own(g.edge_u, i4), _own(g.edge_v, i4),
+            _own(g.edge_length, f8), _own(sn.edge_geomlen, f8), _own(net.component, i4),
+            _own(ch.rank, i8))
+    return proj, sn.grid.params(), sn.grid.arrays, nett, ch.arc
+
+
+def _own(a: np.ndarray, dtype) -> np.ndarray:
+    """``a`` itself when writable, C-contiguous and of ``dtype``, else a copy so."""
+    if a.dtype == dtype and a.flags.c_contiguous and a.flags.writeable:
+        return np.asarray(a)  # a memory-mapped file's array as a plain one
+    return np.array(a, dtype)
 
 
 def team_arrays(snaps, on_net: np.ndarray, ents, ent_comp: np.ndarray) -> tuple:
@@ -330,16 +332,15 @@ def team_arrays(snaps, on_net: np.ndarray, ents, ent_comp: np.ndarray) -> tuple:
 def warm_up(ch, buckets) -> None:
     """Compile (or load the compiled) :func:`answer` on a one-road input with the
     dtypes and layouts of the real calls (``ch``/``buckets``: a tiny hierarchy's)."""
-    grid = SnapGrid(np.zeros(1), np.zeros(1), np.ones(1), np.zeros(1), 0.5, np.zeros(1),
-                    np.zeros(1), np.ones(1))
+    i4 = np.int32
+    grid = SnapGrid(np.zeros(1), np.zeros(1), np.ones(1), np.zeros(1), 0.5,
+                    np.zeros(1, np.int64), np.zeros(1), np.ones(1))
     proj = np.array([0.0, 0.0, 1.0, 1.0, 1.0, 100.0, 2.0])
-    edges = rows64(1, 8)
-    edges[0, :6] = (1.0, -1.0, 0.0, 1.0, 1.0, 1.0)
-    nodes = np.zeros((ch.n_nodes, 2), np.int64)
-    nodes[:, 1] = ch.rank
+    nett = (np.ones(1), np.full(1, -1, i4), np.zeros(1, i4), np.ones(1, i4), np.ones(1),
+            np.ones(1), np.zeros(ch.n_nodes, i4), np.array(ch.rank, np.int64))
     teams = np.array([[0.0, 0.0, 0.0, 1.0]])
     ws = ch.take_workspace()
-    answer(0.5, 0.1, proj, grid.params(), grid.arrays, edges, nodes, ch.arc,
-           buckets.arrays, teams, np.zeros((1, 2), np.int64), np.zeros(1, np.int64),
-           np.zeros(1, np.bool_), 1, np.inf, ws)
+    answer(0.5, 0.1, proj, grid.params(), grid.arrays, nett, ch.arc, buckets.arrays,
+           teams, np.zeros((1, 2), np.int64), np.zeros(1, np.int64), np.zeros(1, np.bool_),
+           1, np.inf, ws)
     ch.give_back(ws)
