@@ -183,10 +183,10 @@ def suggest(
     results: dict[str, tuple[EtaResult, _CodeIndex]] = {}
     cap = np.inf  # once one profile gave k teams per role, slower ones cannot rank
     last = len(by_profile) - 1
-    for q, (profile, idx, grp, by_role) in enumerate(by_profile):
+    for q, (profile, idx, grp, by_role, taken) in enumerate(by_profile):
         res: EtaResult = engine.eta_from_teams(
-            incident_lonlat, pos[idx], profile, groups=grp, k=top_k,
-            required=resp[idx], max_time_s=cap)
+            incident_lonlat, _take(taken, pos, idx), profile, groups=grp, k=top_k,
+            required=_take(taken, resp, idx), max_time_s=cap)
         if q < last:  # the cap of the runs after this one
             cap = min(cap, _kth_per_role(res, grp, n_roles, top_k))
         results[profile] = (res, _CodeIndex(tab.codes, idx))
@@ -226,10 +226,24 @@ def _selection(tab: TeamTable, wanted: tuple[Role, ...]) -> tuple[np.ndarray, li
     for p, idx in by_profile:
         grp = group[idx]
         by_role = np.argsort(grp, kind="stable")  # the run's teams role by role
-        runs.append((p, idx, grp, (by_role, tab.code_array[idx[by_role]], grp[by_role])))
+        runs.append((p, idx, grp, (by_role, tab.code_array[idx[by_role]], grp[by_role]),
+                     {}))
     hit = group, runs
     tab.cache[wanted] = hit
     return hit
+
+
+def _take(memo: dict, arr: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``arr[idx]``, kept for a read-only ``arr`` (the team table's positions and
+    responsible teams: the same arrays come back incident after incident)."""
+    if arr.flags.writeable:
+        return arr[idx]
+    got = memo.get(id(arr))
+    if got is None or got[0] is not arr:
+        if len(memo) >= 64:
+            memo.clear()
+        got = memo[id(arr)] = (arr, arr[idx])
+    return got[1]
 
 
 class _CodeIndex:
@@ -255,13 +269,13 @@ _TABLES = TeamTables()
 _S_ROAD, _S_NOT_RANKED, _S_ESTIMATE = 0, 1, 2
 
 
-# the engine's status codes (road, not ranked, unreachable, off the network) → _S_*
-_FROM_ENGINE = np.array([_S_ROAD, _S_NOT_RANKED, _S_ESTIMATE, _S_ESTIMATE], np.int64)
 
 
 def _status_codes(res: EtaResult) -> np.ndarray:
+    """Per team ``_S_*`` — or the engine's own codes, whose 2 and 3 (unreachable, off
+    the network) both read as ``_S_ESTIMATE`` (see :meth:`_Context.collect`)."""
     if res.status_code is not None:
-        return _FROM_ENGINE[res.status_code]
+        return res.status_code
     status = res.status
     code = np.full(len(status), -1, np.int64)
     code[status == ROAD] = _S_ROAD
@@ -337,7 +351,8 @@ class _Context(NamedTuple):
                                             strict=True):
                     if c >= 0:  # an unknown status is not ranked at all
                         found[g].append(_Found((t != t, 0.0 if t != t else t, rank_of[r],
-                                                base + i), r, t, c, q, i, a))
+                                                base + i), r, t, min(c, _S_ESTIMATE), q,
+                                               i, a))
             order, names_by_role, groups_by_role = run.by_role
             nr = codes[order] == _S_NOT_RANKED
             names = names_by_role[nr].tolist()
