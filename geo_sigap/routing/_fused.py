@@ -160,13 +160,14 @@ def answer(lon, lat, proj, gp, grid, net, chx, bucket, teams, ents, groups, requ
 
     Returns
     -------
-    code, estimate, times, meet, record, scalars
+    code, estimate, times, meet, record, scalars, kth
         Per team its status code, whether it needs a straight-line estimate (``code
         >= 2``, left to the caller), ``times`` rows ETA and metres (NaN where not
         final), ``meet`` rows best entry and meeting node (rank); ``record`` rows
         settled node, arc, from-node and seed of the settled nodes; ``scalars``:
         ``[stop_time, n_estimates, edge, frac, access_m, x, y]`` (the incident's snap)
-        and then the seeds' ``(node, time, length, side)``.
+        and then the seeds' ``(node, time, length, side)``; ``kth``: per group the
+        ``k``-th best road time (inf: fewer).
     """
     lon0, lat0, kx, ky = proj[0], proj[1], proj[2], proj[3]
     speed, max_snap, tol = proj[4], proj[5], proj[6]
@@ -203,7 +204,7 @@ def answer(lon, lat, proj, gp, grid, net, chx, bucket, teams, ents, groups, requ
             estimate[t] = True
         inc[1] = n
         return (code, estimate, times, np.full((2, n), -1, np.int64),
-                np.zeros((4, 0), np.int64), inc)
+                np.zeros((4, 0), np.int64), inc, _kth(code, eta, groups, k))
     # its seeds (ProfileNetwork._attach_one, arriving)
     acc_m = best_d
     acc_t = acc_m / speed
@@ -294,7 +295,29 @@ def answer(lon, lat, proj, gp, grid, net, chx, bucket, teams, ents, groups, requ
     record[0] = set_node[:n_set]
     record[1], record[2], record[3] = out[7], out[8], out[9]
     scalars[0], scalars[1] = stop_time, n_est
-    return code, estimate, times, meet, record, scalars
+    return code, estimate, times, meet, record, scalars, _kth(code, eta, groups, k)
+
+
+@njit(cache=True, inline="always")
+def _kth(code, eta, groups, k):
+    """Per group the k-th best road time (inf: fewer road teams; ``k < 1``: all inf)."""
+    n_groups = 0
+    for t in range(groups.shape[0]):
+        if groups[t] + 1 > n_groups:
+            n_groups = groups[t] + 1
+    kk = max(k, 1)
+    top = np.full((n_groups, kk), np.inf)
+    if k >= 1:
+        for t in range(code.shape[0]):
+            if code[t] == _ROAD:
+                g, v = groups[t], eta[t]
+                if v < top[g, kk - 1]:
+                    j = kk - 1
+                    while j > 0 and top[g, j - 1] > v:
+                        top[g, j] = top[g, j - 1]
+                        j -= 1
+                    top[g, j] = v
+    return top[:, kk - 1].copy()
 
 
 def statics(net, ch, projection, access_speed_ms: float, max_snap_m: float,

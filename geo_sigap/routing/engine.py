@@ -88,6 +88,8 @@ class EtaResult:
     settled: int = 0  # nodes the search settled (its work)
     status_code: np.ndarray | None = None  # 0 road, 1 not ranked, 2 unreachable, 3 off
     method: str = ""  # the search that answered: hierarchy | guided | plain ("": none)
+    # (k, per group the k-th best road time, inf: fewer) when the search gave it
+    kth_by_group: tuple[int, np.ndarray] | None = None
     _route: Any = field(default=None, repr=False)
 
     def route(self, i: int) -> Route:
@@ -380,7 +382,7 @@ class RoutingEngine:
         if not (required.flags.writeable and required.flags.c_contiguous):
             required = required.copy()
         ws = ch.take_workspace()
-        code, estimate, times, meet, record, sc = _fused.answer(
+        code, estimate, times, meet, record, sc, kth = _fused.answer(
             float(incident_lonlat[0]), float(incident_lonlat[1]), *stat, buckets.arrays,
             *team, groups, required, -1 if k is None else int(k), float(max_time_s), ws)
         ch.give_back(ws)
@@ -397,7 +399,8 @@ class RoutingEngine:
             lower_bound_s=float(sc[0]), incident_access_m=float(sc[4]),
             search_ms=(_time.perf_counter() - t0) * 1000.0,
             settled=int(record.shape[1]), status_code=code,
-            method="hierarchy" if searched else "")
+            method="hierarchy" if searched else "",
+            kth_by_group=(k, kth) if k is not None else None)
         builder = _RouteBuilder(self, net, incident_lonlat, None, None, paths, pts, teams,
                                 tab.ents if searched else None, best_ent, result)
         builder.snapped = (self.projection, sc)

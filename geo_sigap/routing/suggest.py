@@ -290,6 +290,9 @@ def _kth_per_role(res: EtaResult, groups: np.ndarray, n_roles: int, k: int) -> f
     The road teams are few (about k per role): read one by one."""
     if k < 1 or n_roles < 1:
         return 0.0
+    if res.kth_by_group is not None and res.kth_by_group[0] == k:  # from the search
+        kth = res.kth_by_group[1]
+        return np.inf if len(kth) < n_roles else float(kth[:n_roles].max())
     road = np.flatnonzero(res.status_code == 0 if res.status_code is not None
                           else res.status == ROAD)
     per: list[list[float]] = [[] for _ in range(n_roles)]

@@ -98,3 +98,9 @@ def test_one_call_equals_step_by_step(graph, pair, seed):
         b = fused.eta_from_teams(inc, pts, profile, **kw)
         assert b.method in ("hierarchy", "")
         _same(a, b)
+        if kw["k"] is not None:  # per group the k-th best road time, as suggest reads it
+            k, kth = b.kth_by_group
+            assert k == kw["k"]
+            for r in range(int(kw["groups"].max()) + 1):
+                road = np.sort(b.eta_s[(b.status == "road") & (kw["groups"] == r)])
+                assert kth[r] == (road[k - 1] if len(road) >= k else np.inf)
