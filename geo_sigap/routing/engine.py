@@ -94,6 +94,8 @@ class EtaResult:
 
     def route(self, i: int) -> Route:
         """The route of team ``i`` (a flagged straight line when there is no road)."""
+        if type(self._route) is tuple:  # the one-call query's: its builder on first use
+            self._route = _fused_builder(self, *self._route).route
         return self._route(i)
 
 
@@ -258,11 +260,15 @@ class RoutingEngine:
         t0 = _time.perf_counter()
         net = self.network(profile)
         cfg = self.config
-        pts = np.asarray(team_points, dtype=np.float64).reshape(-1, 2)
+        pts = team_points
+        if not (type(pts) is np.ndarray and pts.dtype == np.float64 and pts.ndim == 2):
+            pts = np.asarray(team_points, dtype=np.float64).reshape(-1, 2)
         n = pts.shape[0]
-        groups = np.zeros(n, np.int64) if groups is None else np.asarray(groups, np.int64)
-        required = (np.zeros(n, bool) if required is None
-                    else np.asarray(required, dtype=bool))
+        if groups is None or type(groups) is not np.ndarray or groups.dtype != np.int64:
+            groups = np.zeros(n, np.int64) if groups is None else np.asarray(groups, np.int64)
+        if required is None or type(required) is not np.ndarray or required.dtype != bool:
+            required = (np.zeros(n, bool) if required is None
+                        else np.asarray(required, dtype=bool))
         teams = self.snap_caches[profile].snap_points(pts)
         tab = self._entries(profile, net, teams)
         ch = net.ready_hierarchy if self.fused and self.use_hierarchy and not _plain else None
@@ -390,9 +396,6 @@ class RoutingEngine:
         if sc[1] > 0:  # straight-line estimates
             self._estimates(code, eta, meters, pts, incident_lonlat)
         searched = sc.shape[0] > 7
-        best_ent = meet[0]
-        paths = (HierarchyPaths(ch, best_ent, meet[1], record[0], record[1], record[2],
-                                record[3]) if searched else None)
         result = EtaResult(
             profile=profile, eta_s=eta, distance_m=meters, status=_STATUS_NAMES[code],
             is_estimate=estimate, access_m=teams.access_m,
@@ -401,10 +404,7 @@ class RoutingEngine:
             settled=int(record.shape[1]), status_code=code,
             method="hierarchy" if searched else "",
             kth_by_group=(k, kth) if k is not None else None)
-        builder = _RouteBuilder(self, net, incident_lonlat, None, None, paths, pts, teams,
-                                tab.ents if searched else None, best_ent, result)
-        builder.snapped = (self.projection, sc)
-        result._route = builder.route
+        result._route = (self, net, ch, incident_lonlat, pts, teams, tab, meet, record, sc)
         return result
 
     def _fused_statics(self, profile: str, net: ProfileNetwork, ch: Any) -> tuple:
@@ -538,6 +538,19 @@ class _Paths:
             label[nodes] = seeds
             self._via, self._label = via, label
         return self._via, self._label
+
+
+def _fused_builder(result: EtaResult, engine: RoutingEngine, net: ProfileNetwork, ch: Any,
+                   incident_lonlat, pts, teams: Snaps, tab: _TeamEntries, meet: np.ndarray,
+                   record: np.ndarray, sc: np.ndarray) -> _RouteBuilder:
+    """The route builder of a one-call query's result (made when a route is asked)."""
+    searched = sc.shape[0] > 7
+    paths = (HierarchyPaths(ch, meet[0], meet[1], record[0], record[1], record[2],
+                            record[3]) if searched else None)
+    builder = _RouteBuilder(engine, net, incident_lonlat, None, None, paths, pts, teams,
+                            tab.ents if searched else None, meet[0], result)
+    builder.snapped = (engine.projection, sc)
+    return builder
 
 
 def _fused_snaps(proj: LocalProjection, sc: np.ndarray) -> tuple[Snaps, Attachments | None]:
