@@ -285,6 +285,7 @@ def query(arc, index, b_tt, b_le,
     nt = 0
     hs = 0
     n_set = 0
+    touch = 0
     cap = hk.shape[0] - 1
     for s in range(seed_node.shape[0]):
         x = seed_node[s]
@@ -371,6 +372,9 @@ def query(arc, index, b_tt, b_le,
                 node[y, _LABEL] = lx
                 node[y, _EDGE] = arc[a, 3]
                 node[y, _FROM] = x
+                # touch y's index row now (its loads overlap the rest of this loop):
+                # when y is popped its arcs and bucket are known without a wait
+                touch += index[y, _ARC_LO] + index[y, _B_HI]
                 if hs < cap:
                     hs = _push(hk, hv, hs, nd, y)
     if not stopped:  # all searched: final unless a skipped time may be shorter
@@ -390,6 +394,8 @@ def query(arc, index, b_tt, b_le,
         rec_label[j] = int(node[x, _LABEL])
     for j in range(nt):
         dist[touched[j]] = np.inf
+    if nt < touched.shape[0]:  # (keeps the touching reads: scratch past the touched)
+        touched[nt] = touch
     return (best, best_len, best_ent, best_meet, final, stop_time, n_set,
             rec_edge, rec_from, rec_label)
 
