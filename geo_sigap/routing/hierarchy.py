@@ -57,12 +57,14 @@ class Buckets:
 class Hierarchy:
     """The arrays of :data:`geo_sigap.routing._ch.CH_ARRAYS` for one profile."""
 
-    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+    def __init__(self, arrays: dict[str, np.ndarray], path: Path | None = None) -> None:
         for name in _ch.CH_ARRAYS:
             setattr(self, name, np.ascontiguousarray(arrays[name]))
         self.n_nodes = int(self.rank.shape[0])
         self._heap = int(self.ub_ptr[-1]) + 64
         self._arc: tuple[np.ndarray, ...] | None = None  # see arc_layout
+        # where the arc rows are kept beside the saved hierarchy (None: in memory only)
+        self._rows_path = path.with_name(path.name + ".rows") if path is not None else None
         self._free: list[tuple[np.ndarray, ...]] = []
         self._lock = threading.Lock()
 
@@ -71,38 +73,52 @@ class Hierarchy:
         return self.arc_layout()[0]
 
     def arc_layout(self) -> tuple[np.ndarray, ...]:
-        """The arcs as the query reads them (:func:`_ch.arc_rows`, made on first use:
-        a few ms, the GIL released) and per node where its block starts, where its
-        downward arcs start and where it ends."""
+        """The arcs as the query reads them (:func:`_ch.arc_rows`) and per node where its
+        block starts, where its downward arcs start and where it ends: read from beside
+        the saved hierarchy (memory-mapped: pages read when a query touches them), else
+        made (a few ms, the GIL released) and saved there."""
         got = self._arc
         if got is None:
             with self._lock:
                 if self._arc is None:
-                    n_arcs = int(self.uf_ptr[-1] + self.ub_ptr[-1])
-                    arc = _rows(n_arcs, 4, np.float64)
-                    lo, mid = _ch.arc_rows(self.uf_ptr, self.uf_dst, self.uf_wt,
-                                           self.ub_ptr, self.ub_dst, self.ub_wt, self.ub_ln,
-                                           self.ub_edge, arc)
-                    self._arc = (arc, lo[:-1], mid, lo[1:])
+                    self._arc = self._load_rows() or self._make_rows()
                 got = self._arc
         return got
+
+    def _load_rows(self) -> tuple[np.ndarray, ...] | None:
+        saved = _prepared.load(self._rows_path, ("arc", "lo", "mid"))
+        n_arcs = int(self.uf_ptr[-1] + self.ub_ptr[-1])
+        if (saved is None or saved["arc"].shape != (n_arcs, 4)
+                or saved["lo"].shape != (self.n_nodes + 1,)
+                or saved["mid"].shape != (self.n_nodes,)
+                or saved["arc"].ctypes.data % 32):
+            return None
+        lo = saved["lo"]
+        return saved["arc"], lo[:-1], saved["mid"], lo[1:]
+
+    def _make_rows(self) -> tuple[np.ndarray, ...]:
+        arc = _rows(int(self.uf_ptr[-1] + self.ub_ptr[-1]), 4, np.float64)
+        lo, mid = _ch.arc_rows(self.uf_ptr, self.uf_dst, self.uf_wt, self.ub_ptr,
+                               self.ub_dst, self.ub_wt, self.ub_ln, self.ub_edge, arc)
+        _prepared.save(self._rows_path, {"arc": arc, "lo": lo, "mid": mid})
+        return arc, lo[:-1], mid, lo[1:]
 
     @classmethod
     def load_or_build(cls, path: Path | None, n_nodes: int, src, dst, wt, ln,
                       eid) -> Hierarchy:
         saved = _prepared.load(path, _ch.CH_ARRAYS)
         if saved is not None and saved["rank"].shape[0] == n_nodes:
-            return cls(saved)
+            return cls(saved, path)
         arrays = _ch.build(n_nodes, src, dst, wt, ln, eid)
         _prepared.save(path, arrays)
-        return cls(arrays)
+        return cls(arrays, path)
 
     @classmethod
     def load(cls, path: Path | None, n_nodes: int) -> Hierarchy | None:
         saved = _prepared.load(path, _ch.CH_ARRAYS)
         if saved is None or saved["rank"].shape[0] != n_nodes:
             return None
-        return cls(saved)
+        return cls(saved, path)
 
     def take_workspace(self) -> tuple[np.ndarray, ...]:
         """A clean workspace for one query; :meth:`give_back` it when done (not after

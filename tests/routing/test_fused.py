@@ -104,3 +104,23 @@ def test_one_call_equals_step_by_step(graph, pair, seed):
             for r in range(int(kw["groups"].max()) + 1):
                 road = np.sort(b.eta_s[(b.status == "road") & (kw["groups"] == r)])
                 assert kth[r] == (road[k - 1] if len(road) >= k else np.inf)
+
+
+def test_arc_rows_kept_beside_the_saved_hierarchy(graph, config, tmp_path):
+    opts = dict(cache_dir=tmp_path, hierarchy_min_nodes=0, buckets_in_background=False)
+    first = RoutingEngine(graph, config, **opts)
+    first.prepare()
+    made = first.network("motor").ready_hierarchy.arc_layout()
+    assert len(list(tmp_path.glob("motor.*.hierarchy.rows"))) == 1
+    read = RoutingEngine(graph, config, **opts).network("motor").ready_hierarchy
+    for a, b in zip(made, read.arc_layout(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    for f in tmp_path.glob("motor.*.hierarchy.rows/*"):
+        f.write_bytes(b"not a cache")  # unreadable: made again, never trusted
+    again = RoutingEngine(graph, config, **opts)
+    for a, b in zip(made, again.network("motor").ready_hierarchy.arc_layout(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    pts = np.column_stack([graph.node_lon[::9], graph.node_lat[::9]])
+    inc = (float(graph.node_lon[40]), float(graph.node_lat[40]))
+    _same(first.eta_from_teams(inc, pts, "motor", k=2),
+          again.eta_from_teams(inc, pts, "motor", k=2))
