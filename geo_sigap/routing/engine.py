@@ -204,6 +204,11 @@ class RoutingEngine:
         if not self.use_hierarchy:
             return
         warm_up_kernels()
+        for p in self.graph.profiles:  # what the one-call query reads, before a batch needs it
+            ch = self.network(p).ready_hierarchy
+            if ch is not None and self.fused:
+                ch.arc_layout()
+                self._fused_statics(p, self.network(p), ch)
         missing = [p for p in self.graph.profiles if self.network(p).ready_hierarchy is None]
         if missing and self._ch_thread is None:
             def build() -> None:
