@@ -31,7 +31,9 @@ class _Workspace:
     __slots__ = ("arrays",)
 
     def __init__(self, n: int, heap: int) -> None:
-        self.arrays = (np.full(n, np.inf), _rows(n, _ch.NODE_COLUMNS, np.float64),
+        node = _rows(n, _ch.NODE_COLUMNS, np.float64)
+        node.fill(0.0)  # its pages mapped now, not a fault at a time in queries
+        self.arrays = (np.full(n, np.inf), node,
                        np.empty(heap), np.empty(heap, np.int64), np.empty(n, np.int64),
                        np.empty(n, np.int64))
 
