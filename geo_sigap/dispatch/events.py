@@ -333,8 +333,10 @@ class EventHub:
                 raise
             except Exception as exc:  # noqa: BLE001 - database away: try again later
                 log.warning("reading the event outbox failed (%s); retrying", exc)
-            try:
-                await asyncio.wait_for(self._dirty.wait(), self.timeout)
+            try:  # not wait_for: on 3.11 it returns, swallowing a cancel (stop()), when
+                # the wait ends at the same moment — the reader then never ended
+                async with asyncio.timeout(self.timeout):
+                    await self._dirty.wait()
             except TimeoutError:
                 pass
 

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from geo_sigap.dispatch import ports
 from geo_sigap.dispatch.actors import AUDITORS, STAFF, Actor
@@ -48,7 +47,10 @@ def list_incidents(services, actor: Actor, *, status: str | None = None,
     now = now or utcnow()
     if not 1 <= limit <= 2000:
         raise InvalidInput("limit harus 1–2000", "limit must be 1–2000")
-    q = (select(IncidentRow).options(selectinload(IncidentRow.assignments))
+    # plain rows, not ORM objects (a list is read-only): the columns the view shows (no
+    # geometry), the original's ticket joined, the active teams in one more query
+    q = (select(*_LIST_COLUMNS, _ORIGINAL.c.ticket.label("duplicate_of_ticket"))
+         .outerjoin(_ORIGINAL, _ORIGINAL.c.id == IncidentRow.duplicate_of_id)
          .order_by(IncidentRow.reported_at.desc(), IncidentRow.id.desc()))
     if status:
         try:
@@ -75,16 +77,54 @@ def list_incidents(services, actor: Actor, *, status: str | None = None,
             select(AssignmentRow.incident_id).where(AssignmentRow.team_code == actor.team_code,
                                                     AssignmentRow.active.is_(True))))
     with services.db.session() as s:
+        rows = [ListedIncident(r) for r in s.execute(
+            q.limit(limit if not overdue_only else 5000))]
+        if overdue_only:
+            rows = [r for r in rows if timing(services.categories, r, now)["overdue"]]
+            rows = rows[:limit]
+        teams = _active_teams(s, [r.id for r in rows])
         out = []
-        for row in s.scalars(q.limit(limit if not overdue_only else 5000)):
-            if overdue_only and not timing(services.categories, row, now)["overdue"]:
-                continue
+        for row in rows:
+            row.assignments = teams.get(row.id, ())
             v = incident_view(s, services.categories, row, actor, now, full=False)
             v["teams"] = sorted(assigned_teams(row))
             out.append(v)
-            if len(out) >= limit:
-                break
         return out
+
+
+_LIST_COLUMNS = tuple(c for c in IncidentRow.__table__.c if c.key != "geom")
+_ORIGINAL = IncidentRow.__table__.alias("original")
+_ACTIVE_BY_INCIDENT = (select(AssignmentRow.incident_id, AssignmentRow.team_code)
+                       .where(AssignmentRow.active.is_(True)))
+
+
+class _Assigned:
+    __slots__ = ("team_code",)
+    active = True
+
+    def __init__(self, team_code: str) -> None:
+        self.team_code = team_code
+
+
+class ListedIncident:
+    """A listed case: the row's columns as attributes (what :func:`incident_view` reads
+    of an :class:`IncidentRow`), its active assignments and the original's ticket."""
+
+    __slots__ = (*(c.key for c in _LIST_COLUMNS), "duplicate_of_ticket", "assignments")
+
+    def __init__(self, row) -> None:
+        for k, v in row._mapping.items():
+            setattr(self, k, v)
+        self.assignments = ()
+
+
+def _active_teams(s, ids: list[int]) -> dict[int, list[_Assigned]]:
+    out: dict[int, list[_Assigned]] = {}
+    for start in range(0, len(ids), 1000):  # bounded IN lists
+        for incident_id, code in s.execute(_ACTIVE_BY_INCIDENT.where(
+                AssignmentRow.incident_id.in_(ids[start:start + 1000]))):
+            out.setdefault(incident_id, []).append(_Assigned(code))
+    return out
 
 
 def overdue_incidents(services, actor: Actor, *, now: datetime | None = None

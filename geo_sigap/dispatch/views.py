@@ -105,8 +105,9 @@ def incident_view(session: Session, categories: CategoryTable, row: IncidentRow,
         "allowed_actions": _actions_for(row, actor),
         **timing(categories, row, now),
     }
-    if row.duplicate_of_id is not None:
-        out["duplicate_of"] = _ticket(session, row.duplicate_of_id)
+    if row.duplicate_of_id is not None:  # a listed case has it joined
+        out["duplicate_of"] = (getattr(row, "duplicate_of_ticket", None)
+                               or _ticket(session, row.duplicate_of_id))
     if actor.sees_contact:
         out["reporter_name"] = row.reporter_name
         out["reporter_phone"] = row.reporter_phone

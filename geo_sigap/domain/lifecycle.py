@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from geo_sigap.errors import InvalidTransition, PermissionDenied
 
@@ -131,11 +132,15 @@ TRANSITIONS: dict[str, Transition] = {
 
 
 def allowed_actions(status: Status, role: UserRole | None = None) -> list[str]:
-    """Actions possible from ``status`` (for ``role``, when given)."""
-    return [
-        t.action for t in TRANSITIONS.values()
-        if status in t.sources and (role is None or role in t.roles)
-    ]
+    """Actions possible from ``status`` (for ``role``, when given); a new list each call
+    (the table is fixed: answers are kept per (status, role) — every listed case asks)."""
+    return list(_allowed(status, role))
+
+
+@lru_cache(maxsize=256)
+def _allowed(status: Status, role: UserRole | None) -> tuple[str, ...]:
+    return tuple(t.action for t in TRANSITIONS.values()
+                 if status in t.sources and (role is None or role in t.roles))
 
 
 def check_transition(status: Status, action: str, role: UserRole) -> Transition:
