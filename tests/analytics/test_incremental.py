@@ -255,15 +255,13 @@ def test_change_stamp_is_an_index_read(area_db):
         plan = " ".join(str(r[-1]) for r in s.execute(text(
             "EXPLAIN QUERY PLAN SELECT max(updated_at) FROM incidents")))
         assert "ix_incidents_updated_at" in plan, plan
-        from geo_sigap.dispatch.intake import _DUPLICATE_CANDIDATES
+        from geo_sigap.dispatch.intake import duplicate_candidates
 
-        stmt = _DUPLICATE_CANDIDATES.params(
-            category="pkl", t0="2026-01-01 00:00:00.000000", t1="2026-01-02 00:00:00.000000",
-            lon0=0.0, lon1=1.0, lat0=0.0, lat1=1.0)
-        c = stmt.compile(dialect=area_db.engine.dialect)
-        e = c.construct_expanded_state()
-        raw = s.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + e.statement,
-                                             tuple(e.parameters[k] for k in e.positiontup))
+        stmt = duplicate_candidates("sqlite")
+        raw = s.execute(text("EXPLAIN QUERY PLAN " + stmt.text), {
+            "category": "pkl", "t0": "2026-01-01 00:00:00.000000",
+            "t1": "2026-01-02 00:00:00.000000", "lon0": 0.0, "lon1": 1.0, "lat0": 0.0,
+            "lat1": 1.0})
         plan = " ".join(str(r[-1]) for r in raw)
     assert "ix_incidents_category_reported" in plan, plan
 
