@@ -180,3 +180,12 @@ def test_citizen_report_outside_area_refused(client, services):
         "lat": IN_KEL_B[1], "reporter_name": "Siti", "reporter_phone": "081234567890"})
     assert r.status_code == 201
     assert set(r.json()) == {"ticket", "status", "status_url", "warnings"}
+
+
+def test_health_says_when_the_warm_up_has_ended(client, services):
+    """``warm`` is false until the start-up warm-up has ended (benchmarks and load
+    balancers wait for it), true after."""
+    services.warm.clear()
+    assert client.get("/health").json()["warm"] is False
+    services.warm.set()
+    assert client.get("/health").json()["warm"] is True
