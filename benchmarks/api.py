@@ -328,27 +328,7 @@ async def _reads(base: str, token: str, path: str, *, n: int, concurrency: int) 
     host, port = _host_port(base)
     raw = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
            f"Authorization: Bearer {token}\r\n\r\n").encode()
-    lat_ms: list[float] = []
-    errors: dict[int, int] = {}
-    left = [n]
-    conns = [await _Conn.open(host, port) for _ in range(concurrency)]
-    clock = time.perf_counter
-
-    async def worker(conn: _Conn) -> None:
-        while left[0] > 0:
-            left[0] -= 1
-            t0 = clock()
-            status, _ = await conn.request(raw)
-            lat_ms.append((clock() - t0) * 1000)
-            if status != 200:
-                errors[status] = errors.get(status, 0) + 1
-
-    t0 = clock()
-    await asyncio.gather(*(worker(c) for c in conns))
-    wall = clock() - t0
-    for c in conns:
-        c.close()
-    return _summary(lat_ms, errors, wall, concurrency=concurrency)
+    return await _closed_loop(host, port, [raw] * n, concurrency=concurrency, ok=200)
 
 
 async def _load(base: str, token: str, points, *, concurrency: int, suggest: bool,
@@ -357,6 +337,13 @@ async def _load(base: str, token: str, points, *, concurrency: int, suggest: boo
     as soon as the previous answer arrived; latency per request."""
     host, port = _host_port(base)
     raws = _requests(base, token, points, suggest=suggest, tag=tag, seed=11)
+    return await _closed_loop(host, port, raws, concurrency=concurrency, ok=201)
+
+
+async def _closed_loop(host: str, port: int, raws: list[bytes], *, concurrency: int,
+                       ok: int) -> dict:
+    """``raws`` in order over ``concurrency`` keep-alive connections, each sending its
+    next request when its answer arrived; a status other than ``ok`` is an error."""
     lat_ms: list[float] = []
     errors: dict[int, int] = {}
     queue = list(reversed(raws))
@@ -369,7 +356,7 @@ async def _load(base: str, token: str, points, *, concurrency: int, suggest: boo
             t0 = clock()
             status, _ = await conn.request(raw)
             lat_ms.append((clock() - t0) * 1000)
-            if status != 201:
+            if status != ok:
                 errors[status] = errors.get(status, 0) + 1
 
     t0 = clock()

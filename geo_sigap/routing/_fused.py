@@ -26,6 +26,7 @@ import numpy as np
 from numba import njit
 
 from geo_sigap.routing._ch import query as _ch_query
+from geo_sigap.routing._kernel import closer_piece
 
 _ROAD, _NOT_RANKED, _UNREACHABLE, _OFF_NETWORK = 0, 1, 2, 3  # as in engine
 _MARGIN_M = 1e-6  # a ring proves the nearest piece with this much to spare
@@ -80,15 +81,7 @@ def _scan(c, px, py, ptr, order, ax, ay, bx, by, best, bp, bt):
     """The pieces of cell ``c`` against the nearest so far (``nearest_piece``'s
     arithmetic, bit for bit; of equally near pieces the lowest)."""
     for q in range(ptr[c], ptr[c + 1]):
-        p = order[q]
-        x0, y0 = ax[p], ay[p]
-        dx, dy = bx[p] - x0, by[p] - y0
-        ll = dx * dx + dy * dy
-        t = ((px - x0) * dx + (py - y0) * dy) / ll if ll > 0 else 0.0
-        t = min(max(t, 0.0), 1.0)
-        d = np.hypot(x0 + t * dx - px, y0 + t * dy - py)
-        if d < best or (d == best and p < bp):
-            best, bp, bt = d, p, t
+        best, bp, bt = closer_piece(px, py, order[q], ax, ay, bx, by, best, bp, bt)
     return best, bp, bt
 
 

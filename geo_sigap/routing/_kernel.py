@@ -380,13 +380,21 @@ def nearest_piece(px, py, cand, ax, ay, bx, by):
     bp = -1
     bt = 0.0
     for j in range(cand.shape[0]):
-        p = cand[j]
-        x0, y0 = ax[p], ay[p]
-        dx, dy = bx[p] - x0, by[p] - y0
-        ll = dx * dx + dy * dy
-        t = ((px - x0) * dx + (py - y0) * dy) / ll if ll > 0 else 0.0
-        t = min(max(t, 0.0), 1.0)
-        d = np.hypot(x0 + t * dx - px, y0 + t * dy - py)
-        if d < best or (d == best and p < bp):
-            best, bp, bt = d, p, t
+        best, bp, bt = closer_piece(px, py, cand[j], ax, ay, bx, by, best, bp, bt)
     return bp, best, bt
+
+
+@njit(cache=True, inline="always")
+def closer_piece(px, py, p, ax, ay, bx, by, best, bp, bt):
+    """Piece ``p`` against the nearest so far ``(best, bp, bt)``: the nearer of the two,
+    of equally near pieces the lowest (the one step of :func:`nearest_piece` and of the
+    grid snap in :mod:`geo_sigap.routing._fused`)."""
+    x0, y0 = ax[p], ay[p]
+    dx, dy = bx[p] - x0, by[p] - y0
+    ll = dx * dx + dy * dy
+    t = ((px - x0) * dx + (py - y0) * dy) / ll if ll > 0 else 0.0
+    t = min(max(t, 0.0), 1.0)
+    d = np.hypot(x0 + t * dx - px, y0 + t * dy - py)
+    if d < best or (d == best and p < bp):
+        return d, p, t
+    return best, bp, bt
