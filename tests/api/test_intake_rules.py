@@ -62,6 +62,13 @@ def test_duplicates_link_to_the_first_report(client, auth):
     assert third["duplicate_of"] == first["ticket"]
     full = client.get(f"/api/incidents/{first['ticket']}", headers=auth["operator"]).json()
     assert full["duplicates"] == [near["ticket"], third["ticket"]]
+    # the case list shows the same link (joined there, not one query per case)
+    listed = {x["ticket"]: x for x in client.get("/api/incidents",
+                                                headers=auth["operator"]).json()["items"]}
+    assert listed[near["ticket"]]["duplicate_of"] == first["ticket"]
+    assert listed[third["ticket"]]["duplicate_of"] == first["ticket"]
+    assert listed[first["ticket"]]["duplicate_of"] is None
+    assert listed[far["ticket"]]["teams"] == []
 
 
 def test_concurrent_assignment_second_gets_409_with_current_state(client, auth):
