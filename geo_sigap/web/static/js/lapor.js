@@ -46,10 +46,13 @@
   const day = (iso) => { const d = new Date(iso + "T00:00:00Z"); return isFinite(d) ? _day.format(d) : iso; };
 
   /* recent reports nearby: approximate places only */
+  let nearbyAsked = 0;
   async function loadNearby() {
     const c = point || map.getCenter() && { lon: map.getCenter().lng, lat: map.getCenter().lat };
+    const asked = ++nearbyAsked;
     try {
       const data = await S.api("GET", "/api/public/nearby?lon=" + c.lon + "&lat=" + c.lat + "&radius_m=2000", null, { noRedirect: true });
+      if (asked !== nearbyAsked) return;  // the place moved meanwhile: the newer answer shows
       nearbyLayer.clearLayers();
       const items = data.items || [];
       S.$("#nearby-count").textContent = String(items.length);
