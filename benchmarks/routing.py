@@ -8,8 +8,11 @@ a 200,704-node one with 500 and 2,000 teams, and the Kota Jambi network in
 ../shared/data with 300 teams: suggestion latency (p50/p95, as the service asks: no
 route geometry; the team list a snapshot, as ``current_teams`` gives it: its team table
 is reused without reading the teams — the p50 with the teams compared field by field
-and the time of the JSON answer, ``to_dict``, are shown too) and, interleaved on the
-same incidents (same load):
+and the time of the JSON answer, ``to_dict``, are shown too), every incident one after
+the other; then side by side on the first incidents, each side timed under the same
+conditions (warm: right after its own work on the previous incident; cold cache: right
+after a memory sweep far larger than the CPU caches — never right after the other
+side's work, which would leave that side's data in cache):
 
 - scipy ``dijkstra`` on the reversed CSR matrix with ``indices`` (the incident's road
   ends) and ``limit`` (the oracle: exactly the time the answer needs), then the teams'
@@ -300,15 +303,42 @@ def _same(a: list, b: list) -> bool:
     return True
 
 
+class _Sweep:
+    """Reads a buffer far larger than the CPU caches: what runs next starts with cold
+    caches (as after other work in a busy service). Its own time is not measured."""
+
+    def __init__(self, mib: int = 128) -> None:
+        self._buf = np.ones(mib * 1024 * 1024 // 8)
+
+    def __call__(self) -> None:
+        float(self._buf.sum())
+
+
+def _timed(fn) -> tuple[float, float, object]:
+    """``(wall ms, process-time ms, result)`` of ``fn()``."""
+    c = time.process_time()
+    t = time.perf_counter()
+    got = fn()
+    return (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000, got
+
+
 def bench_suggest(engine, peers: Peers | None, teams, incidents, *, n_peer: int,
                   node_of) -> dict:
-    """Our suggestion (as the service asks: no route geometry) on every incident; on the
-    first ``n_peer`` the peers too, interleaved (same load), and the answer check."""
+    """Our suggestion (as the service asks: no route geometry) on every incident, one
+    after the other (the steady state); then on the first ``n_peer`` ours and the peers
+    side by side under the same conditions, and the answer check.
+
+    Side by side, each incident is timed twice for each side: *warm* (right after the
+    same side's own work on the previous incident: caches as in a service doing only
+    this) and *cold cache* (right after a sweep through a buffer far larger than the
+    CPU caches: as after other work). Both sides get the same treatment; neither is
+    timed right after the other's work (which would leave one side's data in cache)."""
     cat = load_categories().get("pekat")  # lead + 2 support roles
     roles = list(cat.roles)
-    ours, ours_routes, sp, nxp, checked, same, peers_same = [], [], [], [], 0, True, True
+    ours, ours_routes, checked, same, peers_same = [], [], 0, True, True
     compared, to_dict = [], []  # teams compared field by field; the JSON answer
-    search, settled, ours_cpu, sp_cpu = [], [], [], []
+    search, settled, ours_cpu = [], [], []
+    answers = []  # our answers of the first n_peer incidents, for the check
     methods: dict[str, int] = {}  # searches by kind (hierarchy, plain, guided)
     # a new set of team positions: the first query answers by the early-stop search and
     # starts the hierarchy buckets in a thread; timed here until they are ready (the
@@ -318,61 +348,31 @@ def bench_suggest(engine, peers: Peers | None, teams, incidents, *, n_peer: int,
             with_routes=False)
     engine.wait_buckets()
     buckets_ready_ms = (time.perf_counter() - t) * 1000
+
+    def ours_on(inc, units):
+        # as the service asks: current_teams' list is a snapshot (not changed in place)
+        return lambda: suggest(engine, inc, cat, units, teams, NOW, with_routes=False,
+                               teams_snapshot=True)
+
     for j, inc in enumerate(incidents):
         units = [_block_code(engine, *inc)]
-        c = time.process_time()
-        t = time.perf_counter()
-        # as the service asks: current_teams' list is a snapshot (not changed in place)
-        s = suggest(engine, inc, cat, units, teams, NOW, with_routes=False,
-                    teams_snapshot=True)
-        ours.append((time.perf_counter() - t) * 1000)
-        ours_cpu.append((time.process_time() - c) * 1000)
-        t = time.perf_counter()
-        s.to_dict()
-        to_dict.append((time.perf_counter() - t) * 1000)
+        ms, cpu, s = _timed(ours_on(inc, units))
+        ours.append(ms)
+        ours_cpu.append(cpu)
+        to_dict.append(_timed(s.to_dict)[0])
         # of which the engine (snapping + searches of both profiles)
         search.append(sum(r.search_ms for r, _ in s._results.values()))
         settled.append(sum(r.settled for r, _ in s._results.values()))
         for r, _ in s._results.values():
             methods[r.method] = methods.get(r.method, 0) + 1
+        if j < n_peer:
+            answers.append(_ours_answer(s, len(roles), 3))
         if j % 4 == 0:
-            t = time.perf_counter()
-            suggest(engine, inc, cat, units, teams, NOW, with_routes=True, teams_snapshot=True)
-            ours_routes.append((time.perf_counter() - t) * 1000)
-            t = time.perf_counter()
-            suggest(engine, inc, cat, units, teams, NOW, with_routes=False)
-            compared.append((time.perf_counter() - t) * 1000)
-        if peers is None or j >= n_peer:
-            continue
-        case = Incident(peers, inc, teams, roles, units, node_of)
-        ref = case.reference(peers)
-        want = case.answer(ref["times"])
-        same &= _same(_ours_answer(s, len(roles), 3), want)
-        checked += 1
-        got_sp, got_nx, t_sp, t_nx, c_sp = {}, {}, 0.0, 0.0, 0.0
-        for prof, d in case.by_prof.items():
-            c = time.process_time()
-            t = time.perf_counter()
-            got_sp[prof] = peers.scipy_limit(prof, d["seeds"], ref["limits"][prof], d["nodes"])
-            t_sp += (time.perf_counter() - t) * 1000
-            c_sp += (time.process_time() - c) * 1000
-            if peers.nx:
-                got_nx[prof] = peers.networkx_cutoff(prof, d["seeds"], ref["limits"][prof],
-                                                     d["nodes"])
-                t_nx += peers.last_nx_ms
-        # the peers' answers (their selection timed with them) equal the reference
-        c = time.process_time()
-        t = time.perf_counter()
-        a_sp = case.answer(got_sp)
-        t_sp += (time.perf_counter() - t) * 1000
-        sp.append(t_sp)
-        sp_cpu.append(c_sp + (time.process_time() - c) * 1000)
-        peers_same &= _same(a_sp, want)
-        if got_nx:
-            t = time.perf_counter()
-            a_nx = case.answer(got_nx)
-            nxp.append(t_nx + (time.perf_counter() - t) * 1000)
-            peers_same &= _same(a_nx, want)
+            ours_routes.append(_timed(lambda: suggest(engine, inc, cat, units, teams, NOW,
+                                                      with_routes=True,
+                                                      teams_snapshot=True))[0])
+            compared.append(_timed(lambda: suggest(engine, inc, cat, units, teams, NOW,
+                                                   with_routes=False))[0])
     out = {"suggest_p50_ms": _pct(ours, 50), "suggest_p95_ms": _pct(ours, 95),
            "suggest_cpu_p50_ms": _pct(ours_cpu, 50), "suggest_cpu_p95_ms": _pct(ours_cpu, 95),
            "engine_p50_ms": _pct(search, 50), "settled_nodes_p50": _pct(settled, 50),
@@ -380,24 +380,88 @@ def bench_suggest(engine, peers: Peers | None, teams, incidents, *, n_peer: int,
            "suggest_teams_compared_p50_ms": _pct(compared, 50),
            "to_dict_p50_ms": _pct(to_dict, 50),
            "searches_by": methods, "buckets_ready_ms": buckets_ready_ms}
-    if sp:
-        out.update(scipy_limit_p50_ms=_pct(sp, 50), scipy_limit_p95_ms=_pct(sp, 95),
-                   scipy_limit_cpu_p50_ms=_pct(sp_cpu, 50),
-                   cpu_speedup_vs_scipy_limit=_pct(sp_cpu, 50) / _pct(ours_cpu[:len(sp)], 50),
-                   checked_incidents=checked, answers_identical=bool(same),
-                   peers_agree=bool(peers_same))
-        paired = ours[:len(sp)]
-        best = {"scipy_limit": sp}
-        if nxp:
-            out.update(networkx_cutoff_p50_ms=_pct(nxp, 50), networkx_cutoff_p95_ms=_pct(nxp, 95))
-            best["networkx_cutoff"] = nxp
-        name = min(best, key=lambda b: _pct(best[b], 50))
-        out["strongest_peer"] = name
-        out["speedup_vs_strongest_peer"] = _pct(best[name], 50) / _pct(paired, 50)
-        out["speedup_vs_strongest_peer_p95"] = _pct(best[name], 95) / _pct(paired, 95)
-        # the searches alone (our snapping included, the peer's not): same incidents
-        out["engine_speedup_vs_strongest_peer"] = (_pct(best[name], 50)
-                                                   / _pct(search[:len(sp)], 50))
+    if peers is None or n_peer < 1:
+        return out
+    sweep = _Sweep()
+    side = {k: [] for k in ("ours_warm", "ours_cold", "sp_warm", "sp_cold", "ours_warm_cpu",
+                            "sp_warm_cpu", "ours_engine_warm", "nx")}
+
+    def case_of(inc):
+        units = [_block_code(engine, *inc)]
+        case = Incident(peers, inc, teams, roles, units, node_of)
+        return inc, units, case, case.reference(peers)
+
+    def scipy_on(case, ref):
+        def run():
+            got = {prof: peers.scipy_limit(prof, d["seeds"], ref["limits"][prof], d["nodes"])
+                   for prof, d in case.by_prof.items()}
+            # the peer's selection of the answer is timed with it
+            return case.answer(got)
+        return run
+
+    prev = case_of(incidents[n_peer] if len(incidents) > n_peer else incidents[-1])
+    for j, inc in enumerate(incidents[:n_peer]):
+        now = case_of(inc)
+        _, units, case, ref = now
+        want = case.answer(ref["times"])
+        same &= _same(answers[j], want)
+        checked += 1
+        # warm: each side right after its own work on the previous incident
+        ours_on(prev[0], prev[1])()
+        ms, cpu, s = _timed(ours_on(inc, units))
+        side["ours_warm"].append(ms)
+        side["ours_warm_cpu"].append(cpu)
+        side["ours_engine_warm"].append(sum(r.search_ms for r, _ in s._results.values()))
+        same &= _same(_ours_answer(s, len(roles), 3), want)
+        scipy_on(prev[2], prev[3])()
+        ms, cpu, a_sp = _timed(scipy_on(case, ref))
+        side["sp_warm"].append(ms)
+        side["sp_warm_cpu"].append(cpu)
+        peers_same &= _same(a_sp, want)
+        # cold cache: each side right after the same sweep
+        sweep()
+        side["ours_cold"].append(_timed(ours_on(inc, units))[0])
+        sweep()
+        side["sp_cold"].append(_timed(scipy_on(case, ref))[0])
+        if peers.nx:  # an order of magnitude slower than scipy: timed once, warm
+            t_nx = 0.0
+            got_nx = {}
+            for prof, d in case.by_prof.items():
+                got_nx[prof] = peers.networkx_cutoff(prof, d["seeds"], ref["limits"][prof],
+                                                     d["nodes"])
+                t_nx += peers.last_nx_ms
+            t = time.perf_counter()
+            a_nx = case.answer(got_nx)
+            side["nx"].append(t_nx + (time.perf_counter() - t) * 1000)
+            peers_same &= _same(a_nx, want)
+        prev = now
+    sp, sp_cold = side["sp_warm"], side["sp_cold"]
+    mine, mine_cold = side["ours_warm"], side["ours_cold"]
+    out.update(scipy_limit_p50_ms=_pct(sp, 50), scipy_limit_p95_ms=_pct(sp, 95),
+               scipy_limit_cold_cache_p50_ms=_pct(sp_cold, 50),
+               ours_side_by_side_p50_ms=_pct(mine, 50),
+               ours_side_by_side_p95_ms=_pct(mine, 95),
+               ours_cold_cache_p50_ms=_pct(mine_cold, 50),
+               ours_cold_cache_p95_ms=_pct(mine_cold, 95),
+               scipy_limit_cpu_p50_ms=_pct(side["sp_warm_cpu"], 50),
+               cpu_speedup_vs_scipy_limit=(_pct(side["sp_warm_cpu"], 50)
+                                           / _pct(side["ours_warm_cpu"], 50)),
+               checked_incidents=checked, answers_identical=bool(same),
+               peers_agree=bool(peers_same))
+    best = {"scipy_limit": (sp, sp_cold)}
+    if side["nx"]:
+        out.update(networkx_cutoff_p50_ms=_pct(side["nx"], 50),
+                   networkx_cutoff_p95_ms=_pct(side["nx"], 95))
+        best["networkx_cutoff"] = (side["nx"], side["nx"])
+    name = min(best, key=lambda b: _pct(best[b][0], 50))
+    out["strongest_peer"] = name
+    peer, peer_cold = best[name]
+    out["speedup_vs_strongest_peer"] = _pct(peer, 50) / _pct(mine, 50)
+    out["speedup_vs_strongest_peer_p95"] = _pct(peer, 95) / _pct(mine, 95)
+    out["speedup_vs_strongest_peer_cold_cache"] = _pct(peer_cold, 50) / _pct(mine_cold, 50)
+    # the searches alone (our snapping included, the peer's not): same incidents
+    out["engine_speedup_vs_strongest_peer"] = (_pct(peer, 50)
+                                               / _pct(side["ours_engine_warm"], 50))
     return out
 
 
@@ -553,6 +617,7 @@ def main(argv: list[str] | None = None) -> int:
         "suggest_p95_ms": top["suggest_p95_ms"],
         "speedup_vs_strongest_peer": top.get("speedup_vs_strongest_peer"),
         "strongest_peer": top.get("strongest_peer"),
+        "speedup_vs_strongest_peer_cold_cache": top.get("speedup_vs_strongest_peer_cold_cache"),
         "first_suggestion_ms": grid["cold"].get("first_suggestion_ms"),
         "graph_load_s": grid["graph_load_s"], "engine_load_s": grid["engine_load_s"],
         "hierarchy_build_s": grid["hierarchy_build_s"],
@@ -613,22 +678,26 @@ def _table(r: dict) -> None:
                   f"{' now' if n['hierarchy_built_now'] else ' (an earlier run; read now)'}, "
                   f"{sum(n['hierarchy_arcs'].values()):,} arcs"))
         print(f"{'teams':>6} {'ours p50':>9} {'ours p95':>9} {'+routes':>8} {'engine':>7} "
-              f"{'settled':>8} {'scipy lim p50':>14} "
-              f"{'nx cutoff p50':>14} {'speed-up':>9} {'same':>5} {'peers ok':>9} "
-              f"{'cpu ours/scipy p50':>19}")
+              f"{'settled':>8} │ side by side, warm: {'ours':>5} {'scipy lim':>9} "
+              f"{'nx cutoff':>9} {'speed-up':>9} │ cold cache: {'ours':>5} {'scipy':>6} "
+              f"{'speed-up':>9} │ {'same':>5} {'peers ok':>9}")
         for k, v in n["by_teams"].items():
             print(f"{k:>6} {_f(v['suggest_p50_ms']):>9} {_f(v['suggest_p95_ms']):>9} "
                   f"{_f(v['suggest_with_routes_p50_ms']):>8} {_f(v['engine_p50_ms']):>7} "
-                  f"{_f(v['settled_nodes_p50'], '.0f'):>8} "
-                  f"{_f(v.get('scipy_limit_p50_ms')):>14} "
-                  f"{_f(v.get('networkx_cutoff_p50_ms')):>14} "
-                  f"{_f(v.get('speedup_vs_strongest_peer'), '.1f'):>8}× "
-                  f"{v.get('answers_identical', '—')!s:>5} {v.get('peers_agree', '—')!s:>9} "
-                  f"{_f(v.get('suggest_cpu_p50_ms')):>9}/{_f(v.get('scipy_limit_cpu_p50_ms'))}")
+                  f"{_f(v['settled_nodes_p50'], '.0f'):>8} │ {'':19} "
+                  f"{_f(v.get('ours_side_by_side_p50_ms')):>5} "
+                  f"{_f(v.get('scipy_limit_p50_ms')):>9} "
+                  f"{_f(v.get('networkx_cutoff_p50_ms')):>9} "
+                  f"{_f(v.get('speedup_vs_strongest_peer'), '.1f'):>8}× │ {'':11} "
+                  f"{_f(v.get('ours_cold_cache_p50_ms')):>5} "
+                  f"{_f(v.get('scipy_limit_cold_cache_p50_ms')):>6} "
+                  f"{_f(v.get('speedup_vs_strongest_peer_cold_cache'), '.1f'):>8}× │ "
+                  f"{v.get('answers_identical', '—')!s:>5} {v.get('peers_agree', '—')!s:>9}")
         for k, v in n["by_teams"].items():
             fold = _f(v.get('engine_speedup_vs_strongest_peer'), '.1f')
-            print(f"  {k} teams: engine alone {fold}× the strongest peer; cpu p95 "
-                  f"{_f(v.get('suggest_cpu_p95_ms'))} ms; "
+            print(f"  {k} teams: engine alone {fold}× the strongest peer; cpu p50/p95 "
+                  f"{_f(v.get('suggest_cpu_p50_ms'))}/{_f(v.get('suggest_cpu_p95_ms'))} ms, "
+                  f"cpu speed-up vs scipy {_f(v.get('cpu_speedup_vs_scipy_limit'), '.1f')}×; "
                   f"searches {v.get('searches_by')}; hierarchy buckets for these teams "
                   f"ready {_f(v.get('buckets_ready_ms'), '.0f')} ms after their first query; "
                   f"p50 with the teams compared field by field (not a snapshot) "
@@ -644,7 +713,10 @@ def _table(r: dict) -> None:
                   f"{_f(c.get('first_suggestion_ms'), '.1f')} ms, next "
                   f"{_f(c.get('cold_next_p50_ms'), '.2f')} ms")
     print("\nms per suggestion (3 roles, both profiles, k = 3 + every responsible team; "
-          "'engine': its snapping and searches, 'settled': nodes they settled); peers get "
+          "'ours p50/p95': every incident one after the other; 'engine': its snapping and "
+          "searches, 'settled': nodes they settled). Side by side on the first incidents, "
+          "each side timed under the same conditions: warm = right after its own work on "
+          "the previous incident, cold cache = right after a 128 MiB memory sweep; peers get "
           "our snapped seeds and the oracle limit (not timed); speed-up = strongest peer "
           "p50 / ours p50 on the same incidents; cpu: process time (ms), less hit by load)")
     print(f"targets met (p95 ≤ 1.5 ms on ≥ 50k nodes, ≥ 5× the strongest peer, p95 ≤ 3 ms "

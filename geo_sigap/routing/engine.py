@@ -22,7 +22,7 @@ import numpy as np
 from shapely.geometry import LineString, mapping
 
 from geo_sigap.errors import NoRoute
-from geo_sigap.routing import _alt, _fused, _kernel, _prepared
+from geo_sigap.routing import _alt, _fused, _kernel, _prepared, _rank
 from geo_sigap.routing.graph import RoadGraph, default_cache_dir, haversine_m, load_or_build
 from geo_sigap.routing.hierarchy import CH_MIN_NODES, HierarchyPaths, warm_up_kernels
 from geo_sigap.routing.network import NODE_TOLERANCE_M, Attachments, ProfileNetwork
@@ -196,6 +196,7 @@ class RoutingEngine:
         before the first request; hierarchies not on disk are built in a background
         thread (``wait``: here, before returning) while the early-stop search answers."""
         self.prepare(hierarchy=False)
+        _rank.warm_up()  # the suggestion's ranking
         node = (float(self.graph.node_lon[0]), float(self.graph.node_lat[0]))
         many = [node] * (GUIDE_MAX_TEAMS + 1)
         for p in self.graph.profiles:

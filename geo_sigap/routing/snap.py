@@ -302,16 +302,20 @@ class SnapCache:
 
     def snap_points(self, points: np.ndarray) -> Snaps:
         """:meth:`snap` of an ``(n, 2)`` lon/lat array; a batch equal to the last one
-        given here is known from its bytes alone (no column copies)."""
+        given here is known from its bytes alone (no column copies), the very same
+        read-only array by itself."""
         if points.shape[0] > self.capacity or self.index.empty:
             return self.snap(points[:, 0], points[:, 1])
-        key = points.tobytes()
         last = self._last_points
+        if last is not None and last[2] is points and not points.flags.writeable:
+            self.hits += points.shape[0]  # the very batch (read-only: unchanged)
+            return last[1]
+        key = points.tobytes()
         if last is not None and last[0] == key:
             self.hits += points.shape[0]
             return last[1]
         out = self.snap(points[:, 0], points[:, 1])
-        self._last_points = (key, out)
+        self._last_points = (key, out, points if not points.flags.writeable else None)
         return out
 
     def _lookup(self, lon: np.ndarray, lat: np.ndarray) -> Snaps:

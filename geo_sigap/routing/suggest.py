@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time as _time
 from functools import lru_cache
-from itertools import chain
 from math import isfinite
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from geo_sigap.domain.categories import Category
 from geo_sigap.domain.teams import Role, Team
 from geo_sigap.routing.engine import (NOT_RANKED, OFF_NETWORK, ROAD, UNREACHABLE, EtaResult,
                                       Route)
+from geo_sigap.routing._rank import rank as _rank_kernel
 from geo_sigap.routing._team_table import TeamTable, TeamTables, unit_prefixes
 
 
@@ -185,19 +185,37 @@ def suggest(
     last = len(by_profile) - 1
     for q, (profile, idx, grp, by_role, taken) in enumerate(by_profile):
         res: EtaResult = engine.eta_from_teams(
-            incident_lonlat, _take(taken, pos, idx), profile, groups=grp, k=top_k,
+            incident_lonlat, _take(taken, pos, idx, True), profile, groups=grp, k=top_k,
             required=_take(taken, resp, idx), max_time_s=cap)
         if q < last:  # the cap of the runs after this one
             cap = min(cap, _kth_per_role(res, grp, n_roles, top_k))
         results[profile] = (res, _CodeIndex(tab.codes, idx))
         runs.append(_Run(profile, res, idx, _status_codes(res), grp, by_role))
+    flat = _flat_of(tab, wanted, by_profile)
+    if len(runs) == 1:
+        res0 = runs[0].res
+        code, eta, dist, est = runs[0].codes, res0.eta_s, res0.distance_m, res0.is_estimate
+    elif not runs:
+        code, eta, dist, est = (np.zeros(0, np.int8), np.zeros(0), np.zeros(0),
+                                np.zeros(0, bool))
+    else:
+        code = np.concatenate([run.codes for run in runs])
+        eta = np.concatenate([run.res.eta_s for run in runs])
+        dist = np.concatenate([run.res.distance_m for run in runs])
+        est = np.concatenate([run.res.is_estimate for run in runs])
+    if code.dtype != np.int8:
+        code = code.astype(np.int8)
+    out = _rank_kernel(code, eta, dist, est, flat.group, flat.row, resp, stale, fresh,
+                       tab.code_rank, flat.run, flat.base, n_roles, top_k, within)
+    # small lists as Python lists; the long ones (not ranked) stay arrays
+    ranked = [a.tolist() if a.shape[0] <= 64 or j in (0, 2) else a
+              for j, a in enumerate(out)]
     ctx = _Context(tab, runs, resp, stale, fresh, within, top_k, stale_after,
-                   unit_prefixes(units), n_roles)
-    found, later = ctx.collect()
+                   unit_prefixes(units), n_roles, flat)
     out = []
     for g, r in enumerate(wanted):
         kind = "lead" if category.lead == r and r == wanted[0] else "support"
-        rs = _rank(r, kind, ctx, found[g], later[g])
+        rs = _rank(r, kind, ctx, g, ranked)
         if with_routes and rs.recommended is not None:
             res, index = results[rs.recommended.profile]
             rs.recommended.route = res.route(index[rs.recommended.team_code])
@@ -233,16 +251,21 @@ def _selection(tab: TeamTable, wanted: tuple[Role, ...]) -> tuple[np.ndarray, li
     return hit
 
 
-def _take(memo: dict, arr: np.ndarray, idx: np.ndarray) -> np.ndarray:
+def _take(memo: dict, arr: np.ndarray, idx: np.ndarray, freeze: bool = False) -> np.ndarray:
     """``arr[idx]``, kept for a read-only ``arr`` (the team table's positions and
-    responsible teams: the same arrays come back incident after incident)."""
+    responsible teams: the same arrays come back incident after incident); ``freeze``:
+    the kept part read-only too (the engine then knows the same positions by the very
+    object, without comparing them)."""
     if arr.flags.writeable:
         return arr[idx]
     got = memo.get(id(arr))
     if got is None or got[0] is not arr:
         if len(memo) >= 64:
             memo.clear()
-        got = memo[id(arr)] = (arr, arr[idx])
+        part = arr[idx]
+        if freeze:
+            part.setflags(write=False)
+        got = memo[id(arr)] = (arr, part)
     return got[1]
 
 
@@ -267,13 +290,14 @@ class _CodeIndex:
 # the one team table kept (equal-content lists reuse it; see _team_table)
 _TABLES = TeamTables()
 _S_ROAD, _S_NOT_RANKED, _S_ESTIMATE = 0, 1, 2
+_STATUS_TEXT = (ROAD, NOT_RANKED, UNREACHABLE, OFF_NETWORK)  # by the engine's code
 
 
 
 
 def _status_codes(res: EtaResult) -> np.ndarray:
     """Per team ``_S_*`` — or the engine's own codes, whose 2 and 3 (unreachable, off
-    the network) both read as ``_S_ESTIMATE`` (see :meth:`_Context.collect`)."""
+    the network) both read as ``_S_ESTIMATE`` (see :func:`geo_sigap.routing._rank.rank`)."""
     if res.status_code is not None:
         return res.status_code
     status = res.status
@@ -312,16 +336,33 @@ class _Run(NamedTuple):
     by_role: tuple  # (order role by role, stable; the codes and places in that order)
 
 
-class _Found(NamedTuple):
-    """A team with a time (road or estimate), one of the few read one by one."""
+class _Flat(NamedTuple):
+    """The teams of all runs one after the other (run order, then each run's order):
+    per team its table row, role place, run and code; where each run starts."""
 
-    key: tuple  # (eta is NaN, eta, code rank, place among all ranked teams): the order
-    row: int  # table row
-    eta: float
-    code: int  # _S_ROAD | _S_ESTIMATE
-    run: int
-    at: int  # row in the run's result
-    resp: bool  # responsible for the incident's place
+    row: np.ndarray
+    group: np.ndarray
+    run: np.ndarray
+    codes: np.ndarray  # object: the team codes
+    base: np.ndarray  # where each run starts (and the end)
+
+
+def _flat_of(tab: TeamTable, wanted: tuple[Role, ...], by_profile: list) -> _Flat:
+    """:class:`_Flat` of the runs of ``wanted``, kept with the table (like
+    :func:`_selection`, whose runs these are)."""
+    key = ("flat", wanted)
+    hit = tab.cache.get(key)
+    if hit is not None:
+        return hit
+    rows = [idx for _p, idx, *_ in by_profile]
+    sizes = [len(r) for r in rows]
+    row = np.concatenate(rows).astype(np.int64) if rows else np.zeros(0, np.int64)
+    group = (np.concatenate([grp for _p, _i, grp, *_ in by_profile]).astype(np.int64)
+             if rows else np.zeros(0, np.int64))
+    run = np.repeat(np.arange(len(rows), dtype=np.int64), sizes)
+    base = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    hit = tab.cache[key] = _Flat(row, group, run, tab.code_array[row], base)
+    return hit
 
 
 class _Context(NamedTuple):
@@ -335,38 +376,7 @@ class _Context(NamedTuple):
     stale_after: timedelta
     hold: set[str]  # every area code that holds the incident (see unit_prefixes)
     n_roles: int
-
-    def collect(self) -> tuple[list[list[_Found]], list[list[list[str]]]]:
-        """Per role: its teams with a time, by ``(eta, team code)`` (ties in the order
-        of the runs), and per run the codes of its teams not ranked (in run order)."""
-        n_roles, tab = self.n_roles, self.tab
-        found: list[list[_Found]] = [[] for _ in range(n_roles)]
-        later: list[list[list[str]]] = [[] for _ in range(n_roles)]
-        rank_of, base = tab.code_rank_list, 0
-        for q, run in enumerate(self.runs):
-            codes = run.codes
-            f = (codes != _S_NOT_RANKED).nonzero()[0]
-            if f.size:
-                rows = run.idx[f]
-                for i, r, t, c, g, a in zip(f.tolist(), rows.tolist(),
-                                            run.res.eta_s[f].tolist(), codes[f].tolist(),
-                                            run.groups[f].tolist(), self.resp[rows].tolist(),
-                                            strict=True):
-                    if c >= 0:  # an unknown status is not ranked at all
-                        found[g].append(_Found((t != t, 0.0 if t != t else t, rank_of[r],
-                                                base + i), r, t, min(c, _S_ESTIMATE), q,
-                                               i, a))
-            order, names_by_role, groups_by_role = run.by_role
-            nr = codes[order] == _S_NOT_RANKED
-            names = names_by_role[nr].tolist()
-            cut = 0
-            for g, n in enumerate(np.bincount(groups_by_role[nr], minlength=n_roles).tolist()):
-                later[g].append(names[cut:cut + n])
-                cut += n
-            base += len(codes)
-        for fs in found:
-            fs.sort()
-        return found, later
+    flat: _Flat
 
     def areas(self, r: int) -> tuple[str, ...]:
         """The areas of table row ``r`` that hold the incident (``()`` for most teams)."""
@@ -375,66 +385,58 @@ class _Context(NamedTuple):
             return ()
         return tuple(a for a in have if a in self.hold)
 
-    def candidate(self, e: _Found) -> Candidate:
-        tab, r = self.tab, e.row
-        run = self.runs[e.run]
-        res, i = run.res, e.at
-        code, name, role = tab.rows[r][:3]
-        eta = e.eta
-        dist = float(res.distance_m[i])
+    def candidate(self, info: list[float]) -> Candidate:
+        """The candidate of a listed team (its ``info`` row of the ranking kernel)."""
+        tab = self.tab
+        r = int(info[0])
+        run = self.runs[int(info[1])]
+        row = tab.rows[r]
+        eta, dist, fresh = info[3], info[4], info[8] != 0.0
         areas = self.areas(r)
-        fresh = bool(self.fresh[r])
-        position = tab.rows[r][7] if fresh else tab.rows[r][3]
+        res = run.res
+        status = (_STATUS_TEXT[int(info[5])] if res.status_code is not None
+                  else str(res.status[int(info[2])]))  # codes of _status_codes: ask
         return Candidate(
-            team_code=code, team_name=name, role=role, profile=run.profile,
+            team_code=row[0], team_name=row[1], role=row[2], profile=run.profile,
             eta_s=None if eta != eta else eta, distance_m=None if dist != dist else dist,
-            status=str(res.status[i]), is_estimate=bool(res.is_estimate[i]),
+            status=status, is_estimate=info[6] != 0.0,
             is_responsible=bool(areas), responsible_for=areas,
-            stale_position=bool(self.stale[r]), position=tuple(position),
+            stale_position=info[7] != 0.0, position=tuple(row[7] if fresh else row[3]),
             position_source="posisi_terakhir" if fresh else "pos")
 
 
-def _rank(role: Role, kind: str, ctx: _Context, found: list[_Found],
-          later_by_run: list[list[str]]) -> RoleSuggestion:
-    """Rank one role: the k nearest (road first, then estimates) plus the responsible.
-
-    ``found`` are the role's teams with a time, ordered by ``(eta, team code)`` (ties
-    in the order they were searched); ``later_by_run`` the codes of those not ranked.
-    """
+def _rank(role: Role, kind: str, ctx: _Context, g: int, ranked: list) -> RoleSuggestion:
+    """Rank one role (place ``g``) from :func:`geo_sigap.routing._rank.rank`'s lists: the
+    k nearest (road first, then estimates) plus the responsible teams and the pick."""
+    listed, listed_ptr, info, overflow, overflow_ptr, later, later_ptr, picks, \
+        later_runs, overflow_min = ranked
     k, within = ctx.k, ctx.within
-    tab = ctx.tab
-    codes_of, rank_of = tab.codes, tab.code_rank_list
-    later = list(chain.from_iterable(later_by_run))
-    road = [e for e in found if e.code == _S_ROAD]
-    guess = [e for e in found if e.code == _S_ESTIMATE]
-    if not road and not guess:
-        return RoleSuggestion(role, kind, [], None, later,
+    codes = ctx.flat.codes
+    later_codes = codes[later[later_ptr[g]:later_ptr[g + 1]]].tolist()
+    lo, hi = listed_ptr[g], listed_ptr[g + 1]
+    if lo == hi:
+        return RoleSuggestion(role, kind, [], None, later_codes,
                               note=f"Tidak ada tim {role.label} yang tersedia.",
                               note_en=f"No {role.label} team is available.")
-    pool = road or guess
-    nearest = pool[0]
-    resp = next((e for e in pool if e.resp), None)
-    pick = resp if resp is not None and resp.eta - nearest.eta <= within else nearest
-    listed = [e for group in (road, guess) for n, e in enumerate(group)
-              if n < k or e.resp or e is pick]
-    shown = {rank_of[e.row] for e in listed}  # equal codes share a rank
-    overflow = [e for e in road + guess if rank_of[e.row] not in shown]
-    cands = {codes_of[e.row]: ctx.candidate(e) for e in listed}
-    c_pick = cands[codes_of[pick.row]]
-    c_near = cands[codes_of[nearest.row]]
-    c_resp = cands[codes_of[resp.row]] if resp is not None else None
-    ordered_c = [c_pick] + [cands[codes_of[e.row]] for e in listed if e is not pick]
+    pick, nearest, resp = picks[g]
+    mine = listed[lo:hi]
+    cands = {codes[e]: ctx.candidate(info[j]) for j, e in enumerate(mine, lo)}
+    c_pick = cands[codes[pick]]
+    c_near = cands[codes[nearest]]
+    c_resp = cands[codes[resp]] if resp >= 0 else None
+    ordered_c = [c_pick] + [cands[codes[e]] for e in mine if e != pick]
     for rank, c in enumerate(ordered_c, 1):
         c.rank = rank
         c.recommended = c is c_pick
         c.reason, c.reason_en = _reason(c, c_near, c_resp, c_pick, within, ctx.stale_after)
     # the bound of every run a not-ranked team comes from (one per run, not per team)
-    bounds = [b for run, part in zip(ctx.runs, later_by_run, strict=True) if part
+    bounds = [b for run, has in zip(ctx.runs, later_runs[g], strict=True) if has
               for b in (float(run.res.lower_bound_s),) if isfinite(b)]
-    bounds += [e.eta for e in overflow if e.code == _S_ROAD]
-    n_rest = len(overflow) + len(later)
-    return RoleSuggestion(role, kind, ordered_c, c_pick,
-                          [codes_of[e.row] for e in overflow] + later,
+    if overflow_min[g] != np.inf:
+        bounds.append(overflow_min[g])
+    over_codes = codes[overflow[overflow_ptr[g]:overflow_ptr[g + 1]]].tolist()
+    n_rest = len(over_codes) + len(later_codes)
+    return RoleSuggestion(role, kind, ordered_c, c_pick, over_codes + later_codes,
                           min(bounds, default=None),
                           note=(f"{n_rest} tim lain lebih jauh dari {k} tim terdekat "
                                 "(tidak diurutkan)." if n_rest else ""),
