@@ -54,7 +54,7 @@ def team_bounds(lm_from, lm_to, seed_node, seed_time, ent_team, ent_node, ent_of
             cand += seed_time[s]
             if cand < best:
                 best = cand
-        order[i] = np.argsort(-score)
+        _strongest_first(score, order[i])
         v = (best + ent_off[i]) * SHRINK
         if v < lb[ent_team[i]]:
             lb[ent_team[i]] = v
@@ -62,6 +62,23 @@ def team_bounds(lm_from, lm_to, seed_node, seed_time, ent_team, ent_node, ent_of
         if lb[t] < 0.0:
             lb[t] = 0.0
     return lb, order
+
+
+@njit(cache=True)
+def _strongest_first(score, out):
+    """``out`` = ``np.argsort(-score)`` for a few landmarks: an insertion sort (what
+    numba's quicksort does below 16 items, so the same order, ties included) — without
+    compiling the general sort at a first start (seconds)."""
+    n = score.shape[0]
+    for j in range(n):
+        out[j] = j
+    for j in range(1, n):
+        v = out[j]
+        q = j
+        while q > 0 and -score[v] < -score[out[q - 1]]:
+            out[q] = out[q - 1]
+            q -= 1
+        out[q] = v
 
 
 @njit(cache=True, inline="always")

@@ -136,7 +136,7 @@ def rank(code, eta, dist, estimate, group, row, resp_row, stale_row, fresh_row, 
             overflow_ptr, later, cnt_later, picks, later_runs, overflow_road_min)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _before(a, b, code, eta, row, rank_of):
     """Does flat entry ``a`` come before ``b``? Road before estimate, then ``(ETA is
     NaN, ETA, code rank, place)``."""
