@@ -37,22 +37,22 @@ def rank(code, eta, dist, estimate, group, row, resp_row, stale_row, fresh_row, 
 
     Returns
     -------
-    listed, listed_ptr
-        Per role (CSR) its listed teams (indices into the flat arrays), road ones first,
-        each kind by the order above.
+    listed
+        Per role its listed teams (indices into the flat arrays), road ones first, each
+        kind by the order above; role ``g``'s are ``listed[meta[g]:meta[g + 1]]``.
     info
         Per listed team ``[row, run, place in run, eta, metres, code, estimate, stale,
-        fresh]`` (what its candidate shows; integers and flags as floats).
-    overflow, overflow_ptr
-        Per role the teams with a time not listed (nor sharing a code with a listed one).
-    later, later_ptr
-        Per role the not-ranked teams (run by run, in each run's order).
-    picks
-        Per role ``[pick, nearest, responsible]`` (flat indices; -1: none).
-    later_runs
-        Per role and run: the role has not-ranked teams from that run.
+        fresh, responsible]`` (what its candidate shows; integers and flags as floats).
+    rest
+        Per role the teams not listed: first those with a time (not sharing a code with
+        a listed one), then the not ranked (run by run, in each run's order); role
+        ``g``'s are ``rest[meta[R + 1 + g]:meta[R + 2 + g]]`` (``R`` roles).
+    meta
+        ``[listed_ptr (R + 1), rest_ptr (R + 1), per role pick, nearest, responsible
+        (flat indices, -1: none; 3 R), per role and run: not-ranked teams from that run
+        (R × runs)]``.
     overflow_road_min
-        Per role the least road ETA of its overflow (inf: none).
+        Per role the least road ETA of the teams with a time not listed (inf: none).
     """
     n = code.shape[0]
     cnt = np.zeros(n_roles + 1, np.int64)
@@ -125,15 +125,35 @@ def rank(code, eta, dist, estimate, group, row, resp_row, stale_row, fresh_row, 
                 shown[rank_of[row[listed[j]]]] = False
         listed_ptr[g + 1] = n_list
         overflow_ptr[g + 1] = n_over
-    info = np.empty((n_list, 9))
+    info = np.empty((n_list, 10))
     for j in range(n_list):
         e = listed[j]
         r, q = row[e], run_of[e]
         info[j, 0], info[j, 1], info[j, 2] = r, q, e - run_base[q]
         info[j, 3], info[j, 4], info[j, 5] = eta[e], dist[e], code[e]
         info[j, 6], info[j, 7], info[j, 8] = estimate[e], stale_row[r], fresh_row[r]
-    return (listed[:n_list].copy(), listed_ptr, info, overflow[:n_over].copy(),
-            overflow_ptr, later, cnt_later, picks, later_runs, overflow_road_min)
+        info[j, 9] = resp_row[r]
+    # per role the rest: its overflow, then its not ranked
+    rest = np.empty(n_over + later.shape[0], np.int64)
+    n_runs = run_base.shape[0] - 1
+    meta = np.empty(5 * n_roles + 2 + n_roles * n_runs, np.int64)
+    o = 0
+    for g in range(n_roles):
+        meta[g] = listed_ptr[g]
+        meta[n_roles + 1 + g] = o
+        for j in range(overflow_ptr[g], overflow_ptr[g + 1]):
+            rest[o] = overflow[j]
+            o += 1
+        for j in range(cnt_later[g], cnt_later[g + 1]):
+            rest[o] = later[j]
+            o += 1
+        for c in range(3):
+            meta[2 * n_roles + 2 + 3 * g + c] = picks[g, c]
+        for q in range(n_runs):
+            meta[5 * n_roles + 2 + g * n_runs + q] = later_runs[g, q]
+    meta[n_roles] = listed_ptr[n_roles]
+    meta[2 * n_roles + 1] = o
+    return listed[:n_list].copy(), info, rest, meta, overflow_road_min
 
 
 @njit(cache=True)

@@ -205,11 +205,10 @@ def suggest(
         est = np.concatenate([run.res.is_estimate for run in runs])
     if code.dtype != np.int8:
         code = code.astype(np.int8)
-    out = _rank_kernel(code, eta, dist, est, flat.group, flat.row, resp, stale, fresh,
-                       tab.code_rank, flat.run, flat.base, n_roles, top_k, within)
-    # small lists as Python lists; the long ones (not ranked) stay arrays
-    ranked = [a.tolist() if a.shape[0] <= 64 or j in (0, 2) else a
-              for j, a in enumerate(out)]
+    listed, info, rest, meta, over_min = _rank_kernel(
+        code, eta, dist, est, flat.group, flat.row, resp, stale, fresh, tab.code_rank,
+        flat.run, flat.base, n_roles, top_k, within)
+    ranked = (listed.tolist(), info.tolist(), rest, meta.tolist(), over_min.tolist())
     ctx = _Context(tab, runs, resp, stale, fresh, within, top_k, stale_after,
                    unit_prefixes(units), n_roles, flat)
     out = []
@@ -316,7 +315,7 @@ def _kth_per_role(res: EtaResult, groups: np.ndarray, n_roles: int, k: int) -> f
         return 0.0
     if res.kth_by_group is not None and res.kth_by_group[0] == k:  # from the search
         kth = res.kth_by_group[1]
-        return np.inf if len(kth) < n_roles else float(kth[:n_roles].max())
+        return np.inf if len(kth) < n_roles else max(kth[:n_roles].tolist())
     road = np.flatnonzero(res.status_code == 0 if res.status_code is not None
                           else res.status == ROAD)
     per: list[list[float]] = [[] for _ in range(n_roles)]
@@ -383,7 +382,8 @@ class _Context(NamedTuple):
         have = self.tab.rows[r][5]
         if not have:
             return ()
-        return tuple(a for a in have if a in self.hold)
+        hold = self.hold
+        return tuple([a for a in have if a in hold])
 
     def candidate(self, info: list[float]) -> Candidate:
         """The candidate of a listed team (its ``info`` row of the ranking kernel)."""
@@ -392,7 +392,7 @@ class _Context(NamedTuple):
         run = self.runs[int(info[1])]
         row = tab.rows[r]
         eta, dist, fresh = info[3], info[4], info[8] != 0.0
-        areas = self.areas(r)
+        areas = self.areas(r) if info[9] != 0.0 else ()
         res = run.res
         status = (_STATUS_TEXT[int(info[5])] if res.status_code is not None
                   else str(res.status[int(info[2])]))  # codes of _status_codes: ask
@@ -408,17 +408,19 @@ class _Context(NamedTuple):
 def _rank(role: Role, kind: str, ctx: _Context, g: int, ranked: list) -> RoleSuggestion:
     """Rank one role (place ``g``) from :func:`geo_sigap.routing._rank.rank`'s lists: the
     k nearest (road first, then estimates) plus the responsible teams and the pick."""
-    listed, listed_ptr, info, overflow, overflow_ptr, later, later_ptr, picks, \
-        later_runs, overflow_min = ranked
+    listed, info, rest, meta, over_min = ranked
     k, within = ctx.k, ctx.within
     codes = ctx.flat.codes
-    later_codes = codes[later[later_ptr[g]:later_ptr[g + 1]]].tolist()
-    lo, hi = listed_ptr[g], listed_ptr[g + 1]
+    n_roles, n_runs = ctx.n_roles, len(ctx.runs)
+    a, b = meta[n_roles + 1 + g], meta[n_roles + 2 + g]
+    rest_codes = codes[rest[a:b]].tolist()  # beyond the listed, then the not ranked
+    lo, hi = meta[g], meta[g + 1]
     if lo == hi:
-        return RoleSuggestion(role, kind, [], None, later_codes,
+        return RoleSuggestion(role, kind, [], None, rest_codes,
                               note=f"Tidak ada tim {role.label} yang tersedia.",
                               note_en=f"No {role.label} team is available.")
-    pick, nearest, resp = picks[g]
+    at = 2 * n_roles + 2 + 3 * g
+    pick, nearest, resp = meta[at], meta[at + 1], meta[at + 2]
     mine = listed[lo:hi]
     cands = {codes[e]: ctx.candidate(info[j]) for j, e in enumerate(mine, lo)}
     c_pick = cands[codes[pick]]
@@ -430,13 +432,13 @@ def _rank(role: Role, kind: str, ctx: _Context, g: int, ranked: list) -> RoleSug
         c.recommended = c is c_pick
         c.reason, c.reason_en = _reason(c, c_near, c_resp, c_pick, within, ctx.stale_after)
     # the bound of every run a not-ranked team comes from (one per run, not per team)
-    bounds = [b for run, has in zip(ctx.runs, later_runs[g], strict=True) if has
-              for b in (float(run.res.lower_bound_s),) if isfinite(b)]
-    if overflow_min[g] != np.inf:
-        bounds.append(overflow_min[g])
-    over_codes = codes[overflow[overflow_ptr[g]:overflow_ptr[g + 1]]].tolist()
-    n_rest = len(over_codes) + len(later_codes)
-    return RoleSuggestion(role, kind, ordered_c, c_pick, over_codes + later_codes,
+    has = 5 * n_roles + 2 + g * n_runs
+    bounds = [x for q, run in enumerate(ctx.runs) if meta[has + q]
+              for x in (float(run.res.lower_bound_s),) if isfinite(x)]
+    if over_min[g] != np.inf:
+        bounds.append(over_min[g])
+    n_rest = len(rest_codes)
+    return RoleSuggestion(role, kind, ordered_c, c_pick, rest_codes,
                           min(bounds, default=None),
                           note=(f"{n_rest} tim lain lebih jauh dari {k} tim terdekat "
                                 "(tidak diurutkan)." if n_rest else ""),

@@ -77,21 +77,23 @@ def test_rank_equals_the_plain_rules(seed):
         flags.append(a)
     got = rank(code, eta, dist, estimate, group, rows, flags[0], flags[1], flags[2],
                rank_of, run_of, base, n_roles, k, within)
-    listed, lptr, info, over, optr, later, laptr, picks, later_runs, omin = got
+    listed, info, rest, meta, omin = got
     want = _plain(code, eta, group, rows, resp_row, rank_of, run_of, n_runs, n_roles, k,
                   within)
+    R = n_roles
     for g, (w_listed, w_over, w_later, w_picks, w_runs, w_min) in enumerate(want):
-        assert listed[lptr[g]:lptr[g + 1]].tolist() == w_listed
-        assert over[optr[g]:optr[g + 1]].tolist() == w_over
-        assert later[laptr[g]:laptr[g + 1]].tolist() == w_later
-        assert tuple(picks[g].tolist()) == w_picks
-        assert later_runs[g].tolist() == w_runs
+        assert listed[meta[g]:meta[g + 1]].tolist() == w_listed
+        assert rest[meta[R + 1 + g]:meta[R + 2 + g]].tolist() == w_over + w_later
+        assert tuple(meta[2 * R + 2 + 3 * g:2 * R + 5 + 3 * g].tolist()) == w_picks
+        runs = meta[5 * R + 2 + g * n_runs:5 * R + 2 + (g + 1) * n_runs]
+        assert [bool(x) for x in runs] == w_runs
         assert omin[g] == w_min
+    assert meta.shape[0] == 5 * R + 2 + R * n_runs
     # what each listed team's candidate shows
     for j, e in enumerate(listed.tolist()):
         r, q = rows[e], run_of[e]
         want_info = [r, q, e - base[q], eta[e], dist[e], code[e], estimate[e], stale_row[r],
-                     fresh_row[r]]
+                     fresh_row[r], resp_row[r]]
         np.testing.assert_array_equal(info[j], np.array(want_info, float))
 
 
@@ -101,7 +103,7 @@ def test_rank_of_nothing():
     ro.setflags(write=False)
     got = rank(np.zeros(0, np.int8), zf, zf, zb, z8, z8, ro, ro, ro, z8, z8,
                np.zeros(1, np.int64), 2, 3, 300.0)
-    listed, lptr, info, over, optr, later, laptr, picks, later_runs, omin = got
-    assert listed.size == over.size == later.size == 0
-    assert lptr.tolist() == [0, 0, 0] and picks.tolist() == [[-1, -1, -1]] * 2
-    assert later_runs.shape == (2, 0) and np.isinf(omin).all()
+    listed, info, rest, meta, omin = got
+    assert listed.size == rest.size == info.shape[0] == 0
+    assert meta.tolist() == [0, 0, 0, 0, 0, 0] + [-1] * 6
+    assert np.isinf(omin).all()
