@@ -398,19 +398,16 @@ class RoutingEngine:
             float(incident_lonlat[0]), float(incident_lonlat[1]), *stat, buckets.arrays,
             *team, groups, required, -1 if k is None else int(k), float(max_time_s), ws)
         ch.give_back(ws)
-        eta, meters = times
-        if sc[1] > 0:  # straight-line estimates
+        eta, meters = times[0], times[1]
+        head = sc[:7].tolist()
+        if head[1] > 0:  # straight-line estimates
             self._estimates(code, eta, meters, pts, incident_lonlat)
-        searched = sc.shape[0] > 7
+        # positional, in the fields' order (once per profile and incident)
         result = EtaResult(
-            profile=profile, eta_s=eta, distance_m=meters, status=_STATUS_NAMES[code],
-            is_estimate=estimate, access_m=teams.access_m,
-            lower_bound_s=float(sc[0]), incident_access_m=float(sc[4]),
-            search_ms=(_time.perf_counter() - t0) * 1000.0,
-            settled=int(record.shape[1]), status_code=code,
-            method="hierarchy" if searched else "",
-            kth_by_group=(k, kth) if k is not None else None)
-        result._route = (self, net, ch, incident_lonlat, pts, teams, tab, meet, record, sc)
+            profile, eta, meters, _STATUS_NAMES[code], estimate, teams.access_m, head[0],
+            head[4], (_time.perf_counter() - t0) * 1000.0, record.shape[1], code,
+            "hierarchy" if sc.shape[0] > 7 else "", (k, kth) if k is not None else None,
+            (self, net, ch, incident_lonlat, pts, teams, tab, meet, record, sc))
         return result
 
     def _fused_statics(self, profile: str, net: ProfileNetwork, ch: Any) -> tuple:
