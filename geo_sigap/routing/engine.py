@@ -404,7 +404,7 @@ class RoutingEngine:
             self._estimates(code, eta, meters, pts, incident_lonlat)
         # positional, in the fields' order (once per profile and incident)
         result = EtaResult(
-            profile, eta, meters, _STATUS_NAMES[code], estimate, teams.access_m, head[0],
+            profile, eta, meters, _STATUS_NAMES.take(code), estimate, teams.access_m, head[0],
             head[4], (_time.perf_counter() - t0) * 1000.0, record.shape[1], code,
             "hierarchy" if sc.shape[0] > 7 else "", (k, kth) if k is not None else None,
             (self, net, ch, incident_lonlat, pts, teams, tab, meet, record, sc))
