@@ -66,8 +66,17 @@ def prepare_demo(*, progress: Progress = null_progress) -> dict[str, str]:
     finally:
         services.close()
     if warming is not None:
+        _import_service_modules()  # while the second process finishes its part
         warming.wait()
     return env
+
+
+def _import_service_modules() -> None:
+    """Import what the service start imports next (the web app, the routing engine and
+    numba): on a first run this process is otherwise idle while the second one compiles
+    the routing kernels, and the start then finds them imported (about a second)."""
+    import geo_sigap.routing.engine  # noqa: F401
+    import geo_sigap.web.app  # noqa: F401
 
 
 WARM_CHILD = ("routing", "streets")  # the child has osmnx loaded for the graph already

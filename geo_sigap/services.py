@@ -142,6 +142,7 @@ class CacheWarming:
         self.progress, self.parts = progress, list(parts)
         self.done: list[str] = []
         self.output: list[str] = []
+        self._finished = threading.Event()  # every part done, or the child's output ended
         self.proc = subprocess.Popen(
             [sys.executable, "-c", _WARM_MAIN, ",".join(self.parts)],
             env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -151,12 +152,17 @@ class CacheWarming:
         self._reader.start()
 
     def _read(self) -> None:
-        for line in self.proc.stdout:
-            if line.startswith("STEP "):
-                self.done.append(line.split()[1])
-                self.progress(_WARM_LABEL, len(self.done), len(self.parts))
-            else:
-                self.output.append(line.rstrip("\n"))
+        try:
+            for line in self.proc.stdout:
+                if line.startswith("STEP "):
+                    self.done.append(line.split()[1])
+                    self.progress(_WARM_LABEL, len(self.done), len(self.parts))
+                    if len(self.done) == len(self.parts):
+                        self._finished.set()
+                else:
+                    self.output.append(line.rstrip("\n"))
+        finally:
+            self._finished.set()
 
     def stop(self) -> None:
         """End the child now (its half-written caches are never read: atomic renames)."""
@@ -165,8 +171,15 @@ class CacheWarming:
         self.proc.wait()
 
     def wait(self) -> bool:
-        """Wait for the child; ``True`` when every part was done. A failure is logged and
-        harmless: the service's own warm-up builds what is missing."""
+        """Wait for the child's parts; ``True`` when every part was done. Once the last
+        is done (its caches written: atomic renames) the child's own exit — about a
+        second of a big interpreter shutting down — is not waited for. A failure is
+        logged and harmless: the service's own warm-up builds what is missing."""
+        self._finished.wait()
+        if len(self.done) == len(self.parts):
+            threading.Thread(target=self.proc.wait, name="geo-sigap-cache-warming-exit",
+                             daemon=True).start()  # reaped when it has exited
+            return True
         self.proc.wait()
         self._reader.join(10)
         if self.proc.returncode != 0:
