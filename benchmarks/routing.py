@@ -390,55 +390,52 @@ def bench_suggest(engine, peers: Peers | None, teams, incidents, *, n_peer: int,
                             "sp_warm_cpu", "ours_engine_warm", "nx")}
 
     def case_of(inc):
+        """``(ours, scipy's, the reference answer, the case)`` of one incident."""
         units = [_block_code(engine, *inc)]
         case = Incident(peers, inc, teams, roles, units, node_of)
-        return inc, units, case, case.reference(peers)
+        ref = case.reference(peers)
 
-    def scipy_on(case, ref):
-        def run():
+        def scipy_run():
             got = {prof: peers.scipy_limit(prof, d["seeds"], ref["limits"][prof], d["nodes"])
                    for prof, d in case.by_prof.items()}
-            # the peer's selection of the answer is timed with it
-            return case.answer(got)
-        return run
+            return case.answer(got)  # the peer's selection of the answer is timed with it
+
+        return ours_on(inc, units), scipy_run, case.answer(ref["times"]), (case, ref)
+
+    def steady(runs):
+        """Each run timed in a loop of its own, after an untimed first pass."""
+        for run in runs:
+            run()
+        return [_timed(run) for run in runs]
 
     # the reference answers first (full Dijkstras, the peers' inputs): none of that work
     # falls into a timed run
     cases = [case_of(inc) for inc in incidents[:n_peer]]
     gc.collect()
-    for j, (inc, units, case, ref) in enumerate(cases):
-        want = case.answer(ref["times"])
-        same &= _same(answers[j], want)
+    for mine_first, (_o, _p, want, _c) in zip(answers, cases):
+        same &= _same(mine_first, want)
         checked += 1
-    # warm: each side on these incidents one after the other (its steady state: a first
-    # pass untimed, then the timed one)
-    for inc, units, _case, _ref in cases:
-        ours_on(inc, units)()
-    for inc, units, case, ref in cases:
-        ms, cpu, s = _timed(ours_on(inc, units))
+    # warm: each side on these incidents one after the other (its steady state)
+    for (ms, cpu, s), (_o, _p, want, _c) in zip(steady([c[0] for c in cases]), cases):
         side["ours_warm"].append(ms)
         side["ours_warm_cpu"].append(cpu)
         side["ours_engine_warm"].append(sum(r.search_ms for r, _ in s._results.values()))
-        same &= _same(_ours_answer(s, len(roles), 3), case.answer(ref["times"]))
-    for _inc, _units, case, ref in cases:
-        scipy_on(case, ref)()
-    for _inc, _units, case, ref in cases:
-        ms, cpu, a_sp = _timed(scipy_on(case, ref))
+        same &= _same(_ours_answer(s, len(roles), 3), want)
+    for (ms, cpu, a_sp), (_o, _p, want, _c) in zip(steady([c[1] for c in cases]), cases):
         side["sp_warm"].append(ms)
         side["sp_warm_cpu"].append(cpu)
-        peers_same &= _same(a_sp, case.answer(ref["times"]))
+        peers_same &= _same(a_sp, want)
     # cold cache: each side right after the same sweep
-    for inc, units, case, ref in cases:
+    for ours_run, scipy_run, want, _c in cases:
         sweep()
-        ms, _, s = _timed(ours_on(inc, units))
+        ms, _, s = _timed(ours_run)
         side["ours_cold"].append(ms)
-        same &= _same(_ours_answer(s, len(roles), 3), case.answer(ref["times"]))
+        same &= _same(_ours_answer(s, len(roles), 3), want)
         sweep()
-        side["sp_cold"].append(_timed(scipy_on(case, ref))[0])
-    for inc, units, case, ref in cases if peers.nx else ():
+        side["sp_cold"].append(_timed(scipy_run)[0])
+    for _o, _p, want, (case, ref) in cases if peers.nx else ():
         # an order of magnitude slower than scipy: timed once each, after the others
         # (its millions of small objects stay out of their rounds)
-        want = case.answer(ref["times"])
         t_nx = 0.0
         got_nx = {}
         for prof, d in case.by_prof.items():

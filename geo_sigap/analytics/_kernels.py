@@ -195,14 +195,7 @@ def gi_star_counts(y, indptr, indices, wdata, perm, stop_at, swap, todo):
     larger, smaller, used : int64 (n,)
         -1, -1, 0 for islands and units not in ``todo``.
     """
-    n = y.shape[0]
-    larger = np.full(n, -1, dtype=np.int64)
-    smaller = np.full(n, -1, dtype=np.int64)
-    used = np.zeros(n, dtype=np.int64)
-    _in_threads(n, lambda first, step: _gi_counts_part(
-        first, step, y, indptr, indices, wdata, perm, stop_at, swap, todo, larger, smaller,
-        used))
-    return larger, smaller, used
+    return _counts(_gi_counts_part, y, indptr, indices, wdata, perm, stop_at, swap, todo)
 
 
 @njit(cache=True, nogil=True)
@@ -273,13 +266,18 @@ def gi_star_counts_many(Y, indptr, indices, wdata, perm, stop_at, swap, todo):
     """:func:`gi_star_counts` of every column of ``Y`` (n units × m value sets, e.g. the
     categories of one time slice) with one permutation table: (larger, smaller, used),
     each (n, m); -1, -1, 0 for islands and units not in ``todo``."""
-    n, m = Y.shape
-    larger = np.full((n, m), -1, dtype=np.int64)
-    smaller = np.full((n, m), -1, dtype=np.int64)
-    used = np.zeros((n, m), dtype=np.int64)
-    _in_threads(n, lambda first, step: _gi_counts_many_part(
-        first, step, Y, indptr, indices, wdata, perm, stop_at, swap, todo, larger, smaller,
-        used))
+    return _counts(_gi_counts_many_part, Y, indptr, indices, wdata, perm, stop_at, swap,
+                   todo)
+
+
+def _counts(part, values, *args):
+    """``(larger, smaller, used)`` shaped like ``values`` (-1, -1, 0 where not counted),
+    filled by the kernel ``part`` over the units (rows of ``values``) in threads."""
+    larger = np.full(values.shape, -1, dtype=np.int64)
+    smaller = np.full(values.shape, -1, dtype=np.int64)
+    used = np.zeros(values.shape, dtype=np.int64)
+    _in_threads(values.shape[0], lambda first, step: part(
+        first, step, values, *args, larger, smaller, used))
     return larger, smaller, used
 
 

@@ -55,6 +55,7 @@ def rank(code, eta, dist, estimate, group, row, resp_row, stale_row, fresh_row, 
         Per role the least road ETA of the teams with a time not listed (inf: none).
     """
     n = code.shape[0]
+    n_runs = run_base.shape[0] - 1
     cnt = np.zeros(n_roles + 1, np.int64)
     cnt_later = np.zeros(n_roles + 1, np.int64)
     for i in range(n):
@@ -66,29 +67,30 @@ def rank(code, eta, dist, estimate, group, row, resp_row, stale_row, fresh_row, 
     for g in range(n_roles):
         cnt[g + 1] += cnt[g]
         cnt_later[g + 1] += cnt_later[g]
+    # meta: listed_ptr, rest_ptr, picks (-1: none), not-ranked teams by role and run
+    picks_at, runs_at = 2 * n_roles + 2, 5 * n_roles + 2
+    meta = np.zeros(runs_at + n_roles * n_runs, np.int64)
+    meta[picks_at:runs_at] = -1
     found = np.empty(cnt[n_roles], np.int64)
     later = np.empty(cnt_later[n_roles], np.int64)
     fill = cnt[:n_roles].copy()
     fill_later = cnt_later[:n_roles].copy()
-    later_runs = np.zeros((n_roles, run_base.shape[0] - 1), np.bool_)
     for i in range(n):  # by role, each in flat order (run by run)
         c, g = code[i], group[i]
         if c == _NOT_RANKED:
             later[fill_later[g]] = i
             fill_later[g] += 1
-            later_runs[g, run_of[i]] = True
+            meta[runs_at + g * n_runs + run_of[i]] = 1
         elif c >= 0:
             found[fill[g]] = i
             fill[g] += 1
-    picks = np.full((n_roles, 3), -1, np.int64)
     listed = np.empty(found.shape[0], np.int64)
-    overflow = np.empty(found.shape[0], np.int64)
-    listed_ptr = np.zeros(n_roles + 1, np.int64)
-    overflow_ptr = np.zeros(n_roles + 1, np.int64)
+    rest = np.empty(found.shape[0] + later.shape[0], np.int64)
     overflow_road_min = np.full(n_roles, np.inf)
     shown = np.zeros(rank_of.shape[0] + 1, np.bool_)  # by code rank
-    n_list = n_over = 0
+    n_list = n_rest = 0
     for g in range(n_roles):
+        meta[g], meta[n_roles + 1 + g] = n_list, n_rest
         part = _ordered(found[cnt[g]:cnt[g + 1]], code, eta, row, rank_of)
         m = part.shape[0]
         n_road = 0
@@ -97,7 +99,6 @@ def rank(code, eta, dist, estimate, group, row, resp_row, stale_row, fresh_row, 
                 n_road += 1
         # part: road times first (the search settles them in order), then estimates
         lo, hi = (0, n_road) if n_road > 0 else (n_road, m)
-        start = n_list
         if hi > lo:
             near = part[lo]
             resp = -1
@@ -106,7 +107,9 @@ def rank(code, eta, dist, estimate, group, row, resp_row, stale_row, fresh_row, 
                     resp = part[j]
                     break
             pick = resp if resp >= 0 and eta[resp] - eta[near] <= within else near
-            picks[g, 0], picks[g, 1], picks[g, 2] = pick, near, resp
+            at = picks_at + 3 * g
+            meta[at], meta[at + 1], meta[at + 2] = pick, near, resp
+            start = n_list
             for j in range(m):
                 e = part[j]
                 nth = j if j < n_road else j - n_road
@@ -114,17 +117,19 @@ def rank(code, eta, dist, estimate, group, row, resp_row, stale_row, fresh_row, 
                     listed[n_list] = e
                     n_list += 1
                     shown[rank_of[row[e]]] = True
-            for j in range(m):
+            for j in range(m):  # the others with a time (no code shared with a listed)
                 e = part[j]
                 if not shown[rank_of[row[e]]]:
-                    overflow[n_over] = e
-                    n_over += 1
+                    rest[n_rest] = e
+                    n_rest += 1
                     if code[e] == _ROAD and eta[e] < overflow_road_min[g]:
                         overflow_road_min[g] = eta[e]
             for j in range(start, n_list):  # clean for the next role
                 shown[rank_of[row[listed[j]]]] = False
-        listed_ptr[g + 1] = n_list
-        overflow_ptr[g + 1] = n_over
+        for j in range(cnt_later[g], cnt_later[g + 1]):  # then the not ranked
+            rest[n_rest] = later[j]
+            n_rest += 1
+    meta[n_roles], meta[2 * n_roles + 1] = n_list, n_rest
     info = np.empty((n_list, 10))
     for j in range(n_list):
         e = listed[j]
@@ -133,27 +138,7 @@ def rank(code, eta, dist, estimate, group, row, resp_row, stale_row, fresh_row, 
         info[j, 3], info[j, 4], info[j, 5] = eta[e], dist[e], code[e]
         info[j, 6], info[j, 7], info[j, 8] = estimate[e], stale_row[r], fresh_row[r]
         info[j, 9] = resp_row[r]
-    # per role the rest: its overflow, then its not ranked
-    rest = np.empty(n_over + later.shape[0], np.int64)
-    n_runs = run_base.shape[0] - 1
-    meta = np.empty(5 * n_roles + 2 + n_roles * n_runs, np.int64)
-    o = 0
-    for g in range(n_roles):
-        meta[g] = listed_ptr[g]
-        meta[n_roles + 1 + g] = o
-        for j in range(overflow_ptr[g], overflow_ptr[g + 1]):
-            rest[o] = overflow[j]
-            o += 1
-        for j in range(cnt_later[g], cnt_later[g + 1]):
-            rest[o] = later[j]
-            o += 1
-        for c in range(3):
-            meta[2 * n_roles + 2 + 3 * g + c] = picks[g, c]
-        for q in range(n_runs):
-            meta[5 * n_roles + 2 + g * n_runs + q] = later_runs[g, q]
-    meta[n_roles] = listed_ptr[n_roles]
-    meta[2 * n_roles + 1] = o
-    return listed[:n_list].copy(), info, rest, meta, overflow_road_min
+    return listed[:n_list].copy(), info, rest[:n_rest].copy(), meta, overflow_road_min
 
 
 @njit(cache=True)

@@ -78,7 +78,6 @@ class TeamTable:
                 r, prev = r + 1, self.codes[i]
             rank[i] = r
         self.code_rank = rank
-        self.code_rank_list = rank.tolist()
         # area codes: distinct ids, entries (team, area) in each team's order
         ids: dict[str, int] = {}
         ent_team, ent_area = [], []

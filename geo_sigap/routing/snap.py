@@ -272,7 +272,7 @@ class SnapCache:
             np.empty(self.capacity) for _ in range(4))  # edge, frac, access_m, lon, lat
         self._last_key: bytes | None = None
         self._last: Snaps | None = None
-        self._last_points: tuple[bytes, Snaps] | None = None  # see snap_points
+        self._last_points: tuple[bytes, Snaps, np.ndarray | None] | None = None  # snap_points
         self._lock = threading.Lock()
 
     def __len__(self) -> int:

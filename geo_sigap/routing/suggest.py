@@ -178,20 +178,19 @@ def suggest(
     else:
         pos, stale, fresh = where
     resp = tab.responsible(units)
-    group, by_profile = _selection(tab, wanted)
+    by_profile, flat = _selection(tab, wanted)
     runs: list[_Run] = []
     results: dict[str, tuple[EtaResult, _CodeIndex]] = {}
     cap = np.inf  # once one profile gave k teams per role, slower ones cannot rank
     last = len(by_profile) - 1
-    for q, (profile, idx, grp, by_role, taken) in enumerate(by_profile):
+    for q, (profile, idx, grp, taken) in enumerate(by_profile):
         res: EtaResult = engine.eta_from_teams(
             incident_lonlat, _take(taken, pos, idx, True), profile, groups=grp, k=top_k,
             required=_take(taken, resp, idx), max_time_s=cap)
         if q < last:  # the cap of the runs after this one
             cap = min(cap, _kth_per_role(res, grp, n_roles, top_k))
         results[profile] = (res, _CodeIndex(tab.codes, idx))
-        runs.append(_Run(profile, res, idx, _status_codes(res), grp, by_role))
-    flat = _flat_of(tab, wanted, by_profile)
+        runs.append(_Run(profile, res, _status_codes(res)))
     if len(runs) == 1:
         res0 = runs[0].res
         code, eta, dist, est = runs[0].codes, res0.eta_s, res0.distance_m, res0.is_estimate
@@ -209,8 +208,8 @@ def suggest(
         code, eta, dist, est, flat.group, flat.row, resp, stale, fresh, tab.code_rank,
         flat.run, flat.base, n_roles, top_k, within)
     ranked = (listed.tolist(), info.tolist(), rest, meta.tolist(), over_min.tolist())
-    ctx = _Context(tab, runs, resp, stale, fresh, within, top_k, stale_after,
-                   unit_prefixes(units), n_roles, flat)
+    ctx = _Context(tab, runs, within, top_k, stale_after, unit_prefixes(units), n_roles,
+                   flat)
     out = []
     for g, r in enumerate(wanted):
         kind = "lead" if category.lead == r and r == wanted[0] else "support"
@@ -223,10 +222,11 @@ def suggest(
                        (_time.perf_counter() - t0) * 1000.0, results)
 
 
-def _selection(tab: TeamTable, wanted: tuple[Role, ...]) -> tuple[np.ndarray, list]:
-    """Per table row its role's place in ``wanted`` (-1: not asked), and the available
-    teams of the asked roles per profile ``(profile, rows, their places)``, the profile
-    with most teams first (ties: first seen first). Kept with the table per ``wanted``."""
+def _selection(tab: TeamTable, wanted: tuple[Role, ...]) -> tuple[list, _Flat]:
+    """The available teams of the asked roles per profile ``(profile, rows, their
+    roles' places in wanted, memo of _take)``, the profile with most teams first (ties:
+    first seen first), and all of them one after the other (:class:`_Flat`). Kept with
+    the table per ``wanted``."""
     hit = tab.cache.get(wanted)
     if hit is not None:
         return hit
@@ -239,13 +239,8 @@ def _selection(tab: TeamTable, wanted: tuple[Role, ...]) -> tuple[np.ndarray, li
     by_profile = [(tab.profile_list[q], chosen[pid == q])
                   for q in pid[np.sort(np.unique(pid, return_index=True)[1])].tolist()]
     by_profile.sort(key=lambda kv: -len(kv[1]))
-    runs = []
-    for p, idx in by_profile:
-        grp = group[idx]
-        by_role = np.argsort(grp, kind="stable")  # the run's teams role by role
-        runs.append((p, idx, grp, (by_role, tab.code_array[idx[by_role]], grp[by_role]),
-                     {}))
-    hit = group, runs
+    runs = [(p, idx, group[idx], {}) for p, idx in by_profile]
+    hit = runs, _flat_of(tab, runs)
     tab.cache[wanted] = hit
     return hit
 
@@ -329,10 +324,7 @@ def _kth_per_role(res: EtaResult, groups: np.ndarray, n_roles: int, k: int) -> f
 class _Run(NamedTuple):
     profile: str
     res: EtaResult
-    idx: np.ndarray  # table rows of its teams
-    codes: np.ndarray  # _S_* per team
-    groups: np.ndarray  # place of the team's role in the roles asked
-    by_role: tuple  # (order role by role, stable; the codes and places in that order)
+    codes: np.ndarray  # per team the engine's status code (or _S_*, see _status_codes)
 
 
 class _Flat(NamedTuple):
@@ -346,30 +338,21 @@ class _Flat(NamedTuple):
     base: np.ndarray  # where each run starts (and the end)
 
 
-def _flat_of(tab: TeamTable, wanted: tuple[Role, ...], by_profile: list) -> _Flat:
-    """:class:`_Flat` of the runs of ``wanted``, kept with the table (like
-    :func:`_selection`, whose runs these are)."""
-    key = ("flat", wanted)
-    hit = tab.cache.get(key)
-    if hit is not None:
-        return hit
-    rows = [idx for _p, idx, *_ in by_profile]
+def _flat_of(tab: TeamTable, runs: list) -> _Flat:
+    """:class:`_Flat` of the runs :func:`_selection` chose."""
+    rows = [idx for _p, idx, _g, _m in runs]
     sizes = [len(r) for r in rows]
     row = np.concatenate(rows).astype(np.int64) if rows else np.zeros(0, np.int64)
-    group = (np.concatenate([grp for _p, _i, grp, *_ in by_profile]).astype(np.int64)
+    group = (np.concatenate([grp for _p, _i, grp, _m in runs]).astype(np.int64)
              if rows else np.zeros(0, np.int64))
     run = np.repeat(np.arange(len(rows), dtype=np.int64), sizes)
     base = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    hit = tab.cache[key] = _Flat(row, group, run, tab.code_array[row], base)
-    return hit
+    return _Flat(row, group, run, tab.code_array[row], base)
 
 
 class _Context(NamedTuple):
     tab: TeamTable
     runs: list[_Run]
-    resp: np.ndarray  # per table row: responsible for the incident's place
-    stale: np.ndarray
-    fresh: np.ndarray
     within: float
     k: int
     stale_after: timedelta
