@@ -15,6 +15,9 @@ from tests.browser.conftest import Requests, login, shot, start_server
 
 # a 1×1 PNG, as a field photo
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+# photos take 1.5 s to be made small, as on a slow phone
+SLOW_SHRINK = """() => { const P = window.SIGAP_PHOTO, f = P.shrinkAll;
+  P.shrinkAll = async (files) => { await new Promise((r) => setTimeout(r, 1500)); return f(files); }; }"""
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +119,9 @@ def test_sop_in_the_browser(browser, server, tmp_path):
     photo = tmp_path / "foto.png"
     photo.write_bytes(PNG)
     card.locator("textarea[name=text]").fill("Sudah dimediasi, massa bubar.")
+    # a slow phone: the photo is still being made small when "send" is tapped; the report
+    # waits for it (it went without the photo once, under load)
+    fld.evaluate(SLOW_SHRINK)
     card.locator("input[name=photos]").set_input_files(str(photo))
     card.locator(".report-form button[type=submit]").click()
     fld.wait_for_function(f"() => document.querySelector(\"article[data-ticket='{ticket}'] .report-state\").textContent.length > 0",
@@ -162,7 +168,7 @@ def test_sop_in_the_browser(browser, server, tmp_path):
     assert len(req.urls) > 50
 
 
-def test_citizen_reports_with_gps_and_follows_the_ticket(browser, server):
+def test_citizen_reports_with_gps_and_follows_the_ticket(browser, server, tmp_path):
     req = Requests()
     ctx = _ctx(browser, req, viewport={"width": 390, "height": 844}, is_mobile=True,
                has_touch=True, geolocation={"longitude": 103.6628, "latitude": -1.6164},
@@ -175,9 +181,19 @@ def test_citizen_reports_with_gps_and_follows_the_ticket(browser, server):
     page.click("#gps")
     page.wait_for_function("() => document.querySelector('#lonlat').textContent.length > 0")
     shot(page, "11_lapor_warga")
+    # "send" tapped while the photo is still being made small: the report waits for it
+    page.evaluate(SLOW_SHRINK)
+    photo = tmp_path / "trotoar.png"
+    photo.write_bytes(PNG)
+    page.set_input_files("#photos", str(photo))
     page.click("#citizen-form button[type=submit]")
     page.wait_for_selector("#thanks:not([hidden])", timeout=10000)
     ticket = page.inner_text("#ticket")
+    op_ctx = _ctx(browser, req)
+    login(op_ctx, server.base, "operator", "/operator")
+    inc = op_ctx.request.get(f"{server.base}/api/incidents/{ticket}").json()
+    assert [len(r["attachments"]) for r in inc["reports"]] == [1], inc["reports"]
+    op_ctx.close()
     shot(page, "12_lapor_terima_kasih")
     page.click("#status-link")
     page.wait_for_selector("body[data-ready='1']")

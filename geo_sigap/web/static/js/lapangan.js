@@ -230,18 +230,24 @@
           } }, "×")));
     }));
   }
-  async function addPhotos(ticket, input) {
-    const node = cards.get(ticket);
-    const state = node.querySelector(".report-state");
-    try {
-      const shrunk = await PHOTO.shrinkAll(input.files);
-      const d = drafts.get(ticket) || { text: "", photos: [] };
-      d.photos = d.photos.concat(shrunk).slice(0, 6);
-      await saveDraft(ticket, { photos: d.photos });
-      input.value = "";
-      showThumbs(ticket, node);
-      window.SIGAP_FIELD.lastPhoto = shrunk.map((p) => ({ size: p.size, original_size: p.original_size }));
-    } catch (e) { state.textContent = S.t("fieldapp.photo_failed"); }
+  // photos still being made small, by ticket: a report sent meanwhile waits for them
+  const shrinking = new Map();
+  function addPhotos(ticket, input) {
+    const files = Array.from(input.files || []);
+    input.value = "";
+    const job = (shrinking.get(ticket) || Promise.resolve()).then(async () => {
+      const node = cards.get(ticket);
+      try {
+        const shrunk = await PHOTO.shrinkAll(files);
+        const d = drafts.get(ticket) || { text: "", photos: [] };
+        d.photos = d.photos.concat(shrunk).slice(0, 6);
+        await saveDraft(ticket, { photos: d.photos });
+        if (node) showThumbs(ticket, node);
+        window.SIGAP_FIELD.lastPhoto = shrunk.map((p) => ({ size: p.size, original_size: p.original_size }));
+      } catch (e) { if (node) node.querySelector(".report-state").textContent = S.t("fieldapp.photo_failed"); }
+    });
+    shrinking.set(ticket, job);
+    return job;
   }
 
   /* ------------------------------------------------------------ actions → outbox */
@@ -281,6 +287,7 @@
     const text = form.querySelector("textarea").value.trim();
     const state = form.querySelector(".report-state");
     if (!text) { form.querySelector("textarea").focus(); return; }
+    await shrinking.get(ticket);
     const d = drafts.get(ticket) || { photos: [] };
     await Outbox.add({ owner: me.username, kind: "report", ticket, text, photos: d.photos.map((p) => ({ name: p.name, blob: p.blob })), key: S.uuid() });
     form.querySelector("textarea").value = "";

@@ -69,14 +69,19 @@
     } catch (e) { /* the map works without it */ }
   }
 
-  /* photos: shrunk before sending */
-  S.$("#photos").addEventListener("change", async (ev) => {
-    try {
-      const shrunk = await PHOTO.shrinkAll(ev.target.files);
-      photos = photos.concat(shrunk).slice(0, 6);
-      ev.target.value = "";
-      renderThumbs();
-    } catch (e) { showError(S.t("warga.photo_failed")); }
+  /* photos: shrunk before sending; a send tapped while they are still being made small
+   * waits for them (it does not go without the photo) */
+  let shrinking = Promise.resolve();
+  S.$("#photos").addEventListener("change", (ev) => {
+    const files = Array.from(ev.target.files || []);
+    ev.target.value = "";
+    shrinking = shrinking.then(async () => {
+      try {
+        const shrunk = await PHOTO.shrinkAll(files);
+        photos = photos.concat(shrunk).slice(0, 6);
+        renderThumbs();
+      } catch (e) { showError(S.t("warga.photo_failed")); }
+    });
   });
   function renderThumbs() {
     S.$("#thumbs").replaceChildren(...photos.map((p, i) => {
@@ -106,13 +111,14 @@
     if (!chosen) { showError(S.t("warga.need_category"), S.$("#categories")); return; }
     if (desc.length < 3) { showError(S.t("warga.need_description"), S.$("#description")); return; }
     if (!point) { showError(S.t("warga.need_location"), S.$("#map")); return; }
+    const btn = S.$("#send"); btn.disabled = true;
+    await shrinking;
     const fd = new FormData();
     fd.append("category", chosen.value); fd.append("description", desc);
     fd.append("lon", String(point.lon)); fd.append("lat", String(point.lat));
     const addr = S.$("#address").value.trim(); if (addr) fd.append("address_text", addr);
     const phone = S.$("#reporter_phone").value.trim(); if (phone) fd.append("reporter_phone", phone);
     for (const p of photos) fd.append("photos", p.blob, p.name);
-    const btn = S.$("#send"); btn.disabled = true;
     try {
       const res = await S.api("POST", "/api/public/photo-reports", fd, { noRedirect: true, headers: { "Idempotency-Key": idemKey } });
       S.$("#citizen-form").hidden = true;
