@@ -15,6 +15,19 @@ from tests.browser.conftest import Requests, login, shot, start_server
 
 # a 1×1 PNG, as a field photo
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+# the answer to a request for the team's assignments is asked at once, handed over 4 s late
+STALE_ASSIGNMENTS = """() => { window.__realFetch = window.fetch; window.__staleAnswers = 0;
+  window.fetch = async (path, init) => {
+    const res = await window.__realFetch(path, init);
+    if (String(path).includes('/api/me/assignments')) {
+      const body = await res.text();
+      await new Promise((r) => setTimeout(r, 4000));
+      window.__staleAnswers++;
+      if (window.__sentBeforeHandle === undefined) window.__sentBeforeHandle = window.SIGAP_FIELD.metrics.sent;
+      return new Response(body, { status: res.status, headers: res.headers });
+    }
+    return res;
+  }; }"""
 # photos take 1.5 s to be made small, as on a slow phone
 SLOW_SHRINK = """() => { const P = window.SIGAP_PHOTO, f = P.shrinkAll;
   P.shrinkAll = async (files) => { await new Promise((r) => setTimeout(r, 1500)); return f(files); }; }"""
@@ -122,15 +135,22 @@ def test_sop_in_the_browser(browser, server, tmp_path):
     # a slow phone: the photo is still being made small when "send" is tapped; the report
     # waits for it (it went without the photo once, under load)
     fld.evaluate(SLOW_SHRINK)
+    fld.evaluate(STALE_ASSIGNMENTS)
+    fld.evaluate("window.dispatchEvent(new Event('online'))")  # the phone reloads its list
     card.locator("input[name=photos]").set_input_files(str(photo))
     card.locator(".report-form button[type=submit]").click()
     fld.wait_for_function(f"() => document.querySelector(\"article[data-ticket='{ticket}'] .report-state\").textContent.length > 0",
         timeout=10000)
     assert card.locator(".report-state").inner_text() in ("Laporan terkirim",)
     shot(fld, "08_lapangan_laporan")
+    # the list of assignments the phone asked for before the report was stored lands
+    # only now (a slow network): it must not undo the report the phone already sent
+    fld.wait_for_function("() => window.__staleAnswers >= 1", timeout=15000)
+    fld.evaluate("window.fetch = window.__realFetch")
     card.locator("button[data-action='handle']").click()
     # the field app took the step (it did not ask for the report again) …
-    card.locator(".no-report").wait_for(state="hidden", timeout=5000)
+    fld.wait_for_function("() => window.SIGAP_FIELD.metrics.sent >= window.__sentBeforeHandle + 1", timeout=15000)
+    assert card.locator(".no-report").is_hidden()
     # … and the coordinator's live map hears of it
     coord.wait_for_function(f"() => window.SIGAP_MAP.incidents.get('{ticket}').d.status === 'ditangani'", timeout=15000)
 

@@ -461,7 +461,14 @@
     for (const t of before) if (!known.has(t) && isActive(cases.get(t))) explainGone(t);
     for (const inc of fresh) {
       const old = cases.get(inc.ticket);
+      // an answer older than what this phone already knows (asked before a step or a
+      // report of ours was stored, answered after it) must not undo it: "Ditangani" right
+      // after "Laporan terkirim" asked for the report again once, under load
+      if (old && old.version != null && inc.version != null && inc.version < old.version) continue;
       const merged = Object.assign({}, old || {}, inc);
+      if (old && old.version === inc.version) {  // a report sent meanwhile counts (a rework, which lowers them, is a new version)
+        for (const k of ["my_reports", "my_photos"]) merged[k] = Math.max(old[k] || 0, inc[k] || 0);
+      }
       delete merged.local_actions;
       // steps still in the outbox are shown as done (they will be sent)
       for (const w of waiting) if (w.ticket === inc.ticket && w.kind === "transition" && w.state === "waiting") {
