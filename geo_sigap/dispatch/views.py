@@ -78,6 +78,14 @@ def _actions_for(row: IncidentRow, actor: Actor) -> list[str]:
         else [])
 
 
+def placement_view(p) -> dict[str, Any]:
+    """The ``placement`` part of a view (a :class:`Placement` of the row)."""
+    return {"description": p.describe(), "kecamatan_code": p.kecamatan_code,
+            "kecamatan_name": p.kecamatan_name, "kelurahan_code": p.kelurahan_code,
+            "kelurahan_name": p.kelurahan_name, "rw_code": p.rw_code, "rw_name": p.rw_name,
+            "rt_code": p.rt_code, "rt_name": p.rt_name, "flags": list(p.flags)}
+
+
 def incident_view(session: Session, categories: CategoryTable, row: IncidentRow,
                   actor: Actor, now: datetime, *, full: bool = True) -> dict[str, Any]:
     """The staff view of one incident (``full``: with assignments, reports, durations)."""
@@ -94,11 +102,7 @@ def incident_view(session: Session, categories: CategoryTable, row: IncidentRow,
         "lon": row.lon, "lat": row.lat, "address_text": row.address_text,
         "priority": row.priority, "priority_label": Priority(row.priority).label,
         "status": status.value, "status_label": status.label, "step": status.step,
-        "placement": {
-            "description": p.describe(), "kecamatan_code": p.kecamatan_code,
-            "kecamatan_name": p.kecamatan_name, "kelurahan_code": p.kelurahan_code,
-            "kelurahan_name": p.kelurahan_name, "rw_code": p.rw_code, "rw_name": p.rw_name,
-            "rt_code": p.rt_code, "rt_name": p.rt_name, "flags": list(p.flags)},
+        "placement": placement_view(p),
         **{k: _iso(getattr(row, k)) for k in TIMESTAMPS},
         "rejection_reason": row.rejection_reason, "resolution_note": row.resolution_note,
         "duplicate_of": None, "version": row.version,

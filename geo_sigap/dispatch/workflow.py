@@ -22,7 +22,7 @@ from geo_sigap.dispatch._tx import write_session
 from geo_sigap.dispatch.actors import DISPATCHERS, STAFF, Actor
 from geo_sigap.dispatch.events import incident_event, team_event
 from geo_sigap.dispatch.text import clean_text
-from geo_sigap.dispatch.views import assigned_teams, incident_view
+from geo_sigap.dispatch.views import assigned_teams, incident_view, placement_view
 from geo_sigap.dispatch.whatsapp import citizen_message, wa_link, whatsapp_message
 from geo_sigap.domain.categories import Priority
 from geo_sigap.domain.incidents import AssignmentKind, AuditEntry, check_handled_evidence
@@ -391,9 +391,10 @@ def suggestions(services, actor: Actor, ticket: str, *, now: datetime | None = N
     """Per needed role: responsible and nearest available teams with road ETA."""
     now = now or utcnow()
     actor.require(DISPATCHERS, "melihat saran tim", "see team suggestions")
-    with services.db.session() as s:
-        view = incident_view(s, services.categories, incident_row(s, ticket), actor, now,
-                             full=False)
+    with services.db.session() as s:  # only what the suggestion needs: one query
+        row = incident_row(s, ticket, related=False)
+        view = {"lon": row.lon, "lat": row.lat, "category": row.category,
+                "placement": placement_view(placement_from_row(row))}
     out = suggestions_for_view(services, view, now)
     if out is None:
         from geo_sigap.errors import ConfigError

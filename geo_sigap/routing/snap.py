@@ -23,6 +23,8 @@ from geo_sigap.routing.graph import EARTH_RADIUS_M, RoadGraph
 PIECE_M = 40.0
 _K = 8
 SNAP_CACHE_SIZE = 10_000  # points remembered per profile by :class:`SnapCache`
+# team sets remembered whole (a service asks for a few in turn: one per set of roles)
+RECENT_BATCHES = 8
 # what a SnapIndex keeps (saved with the engine's prepared data)
 SNAP_ARRAYS = ("snap_ax", "snap_ay", "snap_bx", "snap_by", "snap_edge", "snap_start",
                "snap_len", "snap_edge_geomlen")
@@ -272,7 +274,10 @@ class SnapCache:
             np.empty(self.capacity) for _ in range(4))  # edge, frac, access_m, lon, lat
         self._last_key: bytes | None = None
         self._last: Snaps | None = None
-        self._last_points: tuple[bytes, Snaps, np.ndarray | None] | None = None  # snap_points
+        # snap_points: the recent batches by their bytes, and read-only ones by identity
+        # (a service asks for a few team sets in turn: one per set of roles wanted)
+        self._batches: OrderedDict[bytes, Snaps] = OrderedDict()
+        self._by_id: OrderedDict[int, tuple[np.ndarray, Snaps]] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -281,7 +286,9 @@ class SnapCache:
     def clear(self) -> None:
         with self._lock:
             self._slots.clear()
-            self._last_key, self._last, self._last_points = None, None, None
+            self._last_key, self._last = None, None
+            self._batches.clear()
+            self._by_id.clear()
 
     def snap(self, lon, lat) -> Snaps:
         """Like :meth:`SnapIndex.snap`; the returned arrays are read-only."""
@@ -301,21 +308,35 @@ class SnapCache:
             return out
 
     def snap_points(self, points: np.ndarray) -> Snaps:
-        """:meth:`snap` of an ``(n, 2)`` lon/lat array; a batch equal to the last one
-        given here is known from its bytes alone (no column copies), the very same
-        read-only array by itself."""
-        if points.shape[0] > self.capacity or self.index.empty:
+        """:meth:`snap` of an ``(n, 2)`` lon/lat array; a batch equal to one of the last
+        ``RECENT_BATCHES`` given here is known from its bytes alone (no column copies),
+        the very same read-only array by itself."""
+        n = points.shape[0]
+        if n > self.capacity or self.index.empty:
             return self.snap(points[:, 0], points[:, 1])
-        last = self._last_points
-        if last is not None and last[2] is points and not points.flags.writeable:
-            self.hits += points.shape[0]  # the very batch (read-only: unchanged)
-            return last[1]
+        frozen = not points.flags.writeable
+        if frozen:
+            got = self._by_id.get(id(points))
+            if got is not None and got[0] is points:  # the very batch (read-only: unchanged)
+                self.hits += n
+                return got[1]
         key = points.tobytes()
-        if last is not None and last[0] == key:
-            self.hits += points.shape[0]
-            return last[1]
-        out = self.snap(points[:, 0], points[:, 1])
-        self._last_points = (key, out, points if not points.flags.writeable else None)
+        with self._lock:
+            out = self._batches.get(key)
+            if out is not None:
+                self._batches.move_to_end(key)
+                self.hits += n
+        if out is None:
+            out = self.snap(points[:, 0], points[:, 1])
+            with self._lock:
+                self._batches[key] = out
+                while len(self._batches) > RECENT_BATCHES:
+                    self._batches.popitem(last=False)
+        if frozen:
+            with self._lock:
+                self._by_id[id(points)] = (points, out)
+                while len(self._by_id) > RECENT_BATCHES:
+                    self._by_id.popitem(last=False)
         return out
 
     def _lookup(self, lon: np.ndarray, lat: np.ndarray) -> Snaps:

@@ -127,9 +127,14 @@ def set_location(row: IncidentRow, location: tuple[float, float] | None,
     row.rt_code = placement.rt_code
 
 
-def incident_row(session: Session, ticket: str, *, for_update: bool = False) -> IncidentRow:
-    q = (select(IncidentRow).where(IncidentRow.ticket == ticket)
-         .options(selectinload(IncidentRow.assignments), selectinload(IncidentRow.reports)))
+def incident_row(session: Session, ticket: str, *, for_update: bool = False,
+                 related: bool = True) -> IncidentRow:
+    """The row of ``ticket``; ``related``: its assignments and reports loaded with it
+    (else they load when first read)."""
+    q = select(IncidentRow).where(IncidentRow.ticket == ticket)
+    if related:
+        q = q.options(selectinload(IncidentRow.assignments),
+                      selectinload(IncidentRow.reports))
     if for_update:
         q = q.with_for_update()
     row = session.scalar(q)

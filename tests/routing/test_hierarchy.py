@@ -208,3 +208,42 @@ def test_buckets_made_in_the_background_then_per_moved_team(grid, config):
 def test_small_graphs_keep_the_plain_search(tiny_engine):
     assert not tiny_engine.use_hierarchy
     assert all(n.ready_hierarchy is None for n in tiny_engine.networks.values())
+
+
+def test_team_sets_asked_in_turn_keep_their_entries_and_buckets(grid, config, monkeypatch):
+    # a service asks for one set of teams per set of roles (a category's lead and support
+    # roles), in turn: each set's snaps, entries and buckets are made once, not again
+    # every time another set was asked in between
+    from geo_sigap.routing.snap import RECENT_BATCHES
+
+    e = RoutingEngine(grid, config, hierarchy_min_nodes=0, guide_max_teams=0)  # defaults
+    e.prepare()
+    sets = []
+    for s in range(4):
+        p = np.column_stack([grid.node_lon[s::4], grid.node_lat[s::4]])
+        p.setflags(write=False)  # as the team table hands them out
+        sets.append(p)
+    assert len(sets) <= RECENT_BATCHES
+    incs = [(float(grid.node_lon[i]), float(grid.node_lat[i])) for i in (3, 90, 200)]
+    plain = RoutingEngine(grid, config, hierarchy_min_nodes=10**9, guide_max_teams=0)
+    for p in sets:
+        e.eta_from_teams(incs[0], p, "motor", k=2)
+        e.wait_buckets()
+    made, attached = [], []
+    monkeypatch.setattr(e, "_make_buckets", lambda *a: made.append(a))
+    net = e.network("motor")
+    real_attach = net.attach
+    monkeypatch.setattr(net, "attach", lambda *a, **kw: attached.append(1) or real_attach(*a, **kw))
+    misses = e.snap_caches["motor"].misses
+    for inc in incs:
+        for p in sets:
+            got = e.eta_from_teams(inc, p, "motor")
+            assert got.method == "hierarchy"
+            want = plain.eta_from_teams(inc, p, "motor")
+            assert np.array_equal(got.status, want.status)
+            np.testing.assert_allclose(got.eta_s, want.eta_s, rtol=1e-9)
+    assert made == [] and attached == []
+    assert e.snap_caches["motor"].misses == misses
+    # an equal copy of a set (not the same array) is known from its bytes
+    got = e.eta_from_teams(incs[1], np.array(sets[2]), "motor", k=2)
+    assert got.method == "hierarchy" and made == [] and attached == []
