@@ -483,6 +483,7 @@ class Services:
             log.info("warm-up done in %.1f s", time.perf_counter() - t0)
         except Exception:  # noqa: BLE001 - a request will raise the real error later
             log.exception("warm-up failed")
+        gc.unfreeze()  # the start's garbage too (frozen by resume_collections)
         gc.collect()
         gc.freeze()
         from geo_sigap._malloc import release_free_memory

@@ -57,6 +57,9 @@ def serve(
     workers: int = typer.Option(1, help="Jumlah proses uvicorn (PostGIS untuk > 1)."),
 ) -> None:
     """Menjalankan layanan web (API + halaman) dengan uvicorn."""
+    from geo_sigap._gc import pause_collections, resume_collections
+
+    pause_collections()  # until the service is ready (see there)
     import uvicorn
 
     with friendly_errors():
@@ -86,6 +89,7 @@ def serve(
             app_or_factory, factory = create_app(s, services), False
             if s.warm_up_on_start:
                 services.wait_for_routing(s.start_wait_routing_s)
+    resume_collections()
     console.print(f"GeoSIGAP berjalan di http://{host}:{port}  (dokumentasi API: /docs)")
     proxies = ",".join(p.strip() for p in s.forwarded_allow_ips.split(",") if p.strip())
     uvicorn.run(app_or_factory, factory=factory, host=host, port=port,
