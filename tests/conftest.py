@@ -352,3 +352,13 @@ class Logins:
 @pytest.fixture
 def auth(client):
     return Logins(client)
+
+
+def pytest_collection_finish(session):
+    """What exists once the tests are collected (pytest, the imported modules, numba's
+    tables) lives until the end of the run: out of the garbage collector's view, so that
+    its full collections do not go over it again and again (``gc.freeze``)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()

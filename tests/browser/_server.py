@@ -13,9 +13,13 @@ when serving.
 
 from __future__ import annotations
 
+import gc
+
+gc.disable()  # as ``geo-sigap serve``: no collections while it starts (geo_sigap._gc)
+
 # PROJ/GDAL before SpatiaLite (see tests/web/conftest.py)
-import pyogrio  # noqa: F401
-import pyproj
+import pyogrio  # noqa: F401,E402
+import pyproj  # noqa: E402
 
 pyproj.CRS.from_epsg(4326)
 
@@ -123,6 +127,9 @@ def main(argv: list[str]) -> None:
         _seed_perf(services, int(argv[i + 1]), int(argv[i + 2]))
     services.reload()
     app = create_app(settings, services)
+    from geo_sigap._gc import resume_collections
+
+    resume_collections()
     print("READY", flush=True)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
