@@ -358,4 +358,5 @@ def warm_up() -> None:
                        swap)
         gi_star_counts(y, indptr, indices, w, perm, 0, swap, todo)
         gi_star_counts_many(np.ones((3, 2)), indptr, indices, w, perm, 0, swap, todo)
-    esda_permutations(3, 2, 2, 1)
+    # not esda_permutations: only esda's own stream of permutations (comparisons with
+    # esda, never the service) uses it (a second of a first start's compile)

@@ -47,6 +47,10 @@ OFF_NETWORK = "off_network"  # the team (or the incident) is too far from any us
 # has the k nearest of every role); with many teams the plain search stops early.
 GUIDE_MAX_TEAMS = 80
 GUIDE_MAX_GOALS = 24  # teams wanted at the start (k per role + responsible teams)
+# ... on graphs of at least this many nodes: below it the plain search is faster
+# (the bundled demo, 1,461 nodes: p50 0.19–0.29 ms plain, 0.36–0.42 ms goal-directed for
+# 10–65 teams), and a first start does not compile the goal-directed kernel (~7 s)
+GUIDE_MIN_NODES = 5_000
 ACTIVE_LANDMARKS = 8  # per goal, its strongest landmarks (8: all of them)
 _ROAD, _NOT_RANKED, _UNREACHABLE, _OFF_NETWORK = range(4)  # codes of the statuses above
 _STATUS_NAMES = np.array([ROAD, NOT_RANKED, UNREACHABLE, OFF_NETWORK])
@@ -122,6 +126,9 @@ class RoutingEngine:
         Searches for at most this many teams (and at most :data:`GUIDE_MAX_GOALS`
         wanted at the start) are goal-directed with landmark bounds — same answers,
         far fewer nodes when teams are few; ``0`` always searches plainly.
+    guide_min_nodes
+        Goal-directed searches only on graphs of at least this many nodes (smaller
+        ones search plainly: as fast there, and nothing more to compile).
     cache_dir
         Where the prepared data of each profile (adjacency, components, snapping
         pieces, landmark tables) are kept between starts (see
@@ -143,6 +150,7 @@ class RoutingEngine:
     def __init__(self, graph: RoadGraph, config: RoutingConfig | None = None, *,
                  snap_cache_size: int = SNAP_CACHE_SIZE,
                  guide_max_teams: int = GUIDE_MAX_TEAMS,
+                 guide_min_nodes: int = GUIDE_MIN_NODES,
                  cache_dir: str | Path | None = None,
                  hierarchy_min_nodes: int = CH_MIN_NODES,
                  buckets_in_background: bool = True, fused: bool = True) -> None:
@@ -155,6 +163,7 @@ class RoutingEngine:
         self._bucket_threads: dict[str, threading.Thread] = {}
         self.config = config or load_routing_config()
         self.guide_max_teams = int(guide_max_teams)
+        self.guided = self.guide_max_teams > 0 and graph.n_nodes >= guide_min_nodes
         self.projection = LocalProjection(float(np.mean(graph.node_lon)),
                                           float(np.mean(graph.node_lat)))
         key = _prepared.graph_digest(graph) if cache_dir is not None else None
@@ -212,7 +221,8 @@ class RoutingEngine:
         many = [node] * (GUIDE_MAX_TEAMS + 1)
         for p in self.graph.profiles:
             self.eta_from_teams(node, many, p, k=1, _plain=True)  # the plain kernel
-            self.eta_from_teams(node, [node], p, k=1, _plain=True)  # the goal-directed one
+            if self.guided:
+                self.eta_from_teams(node, [node], p, k=1, _plain=True)  # goal-directed
         if not self.use_hierarchy:
             return
         warm_up_kernels()
@@ -339,7 +349,7 @@ class RoutingEngine:
                 best, best_len, best_ent, final, stop_time, n_set, paths = ch.query(
                     kept[1], seeds.node, seeds.time, seeds.length, direct_t, direct_m,
                     groups, req, need, float(max_time_s))
-            elif (0 < wanted <= GUIDE_MAX_GOALS
+            elif (self.guided and 0 < wanted <= GUIDE_MAX_GOALS
                     and int(in_comp.sum()) <= self.guide_max_teams):
                 lm_from, lm_to = net.landmarks()
                 lb, order = _alt.team_bounds(lm_from, lm_to, seeds.node, seeds.time,

@@ -76,7 +76,7 @@ def engines(config):
     ch = RoutingEngine(g, config, hierarchy_min_nodes=0, buckets_in_background=False)
     ch.prepare()
     return (g, RoutingEngine(g, config, guide_max_teams=0, hierarchy_min_nodes=10**9),
-            RoutingEngine(g, config, hierarchy_min_nodes=10**9), ch)
+            RoutingEngine(g, config, hierarchy_min_nodes=10**9, guide_min_nodes=0), ch)
 
 
 def _reference_times(g, profile: str, target: int) -> np.ndarray:

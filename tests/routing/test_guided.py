@@ -33,7 +33,7 @@ def grid(config):
                             else {"highway": "residential", "oneway": "yes"})
                 edges.append((a, b, tags, None))
     g = from_edges(lon, lat, edges, config)
-    guided = RoutingEngine(g, config, guide_max_teams=10_000)
+    guided = RoutingEngine(g, config, guide_max_teams=10_000, guide_min_nodes=0)
     plain = RoutingEngine(g, config, guide_max_teams=0)
     return g, guided, plain
 
@@ -92,3 +92,24 @@ def test_same_answers_and_routes_as_plain_search(grid):
         one = guided.eta_from_teams(inc, pts[:1], "motor")
         ref = plain.eta_from_teams(inc, pts[:1], "motor")
         assert one.eta_s[0] == pytest.approx(ref.eta_s[0], rel=1e-12)
+
+
+def test_small_graphs_search_plainly_and_compile_no_goal_directed_kernel(grid, config,
+                                                                         monkeypatch):
+    # below GUIDE_MIN_NODES the plain search is as fast (measured on the demo), and a
+    # first start on such a graph (the demo) does not compile the goal-directed kernel
+    from geo_sigap.routing import _alt
+    from geo_sigap.routing.engine import GUIDE_MIN_NODES
+
+    g = grid[0]
+    assert g.n_nodes < GUIDE_MIN_NODES
+    e = RoutingEngine(g, config)  # defaults
+    assert not e.guided
+    monkeypatch.setattr(_alt, "search_alt", lambda *a: pytest.fail("goal-directed search"))
+    e.warm_up()
+    pts = np.column_stack([g.node_lon[::50], g.node_lat[::50]])
+    inc = (float(g.node_lon[7]), float(g.node_lat[7]))
+    assert e.eta_from_teams(inc, pts[:5], "motor", k=1).method == "plain"
+    monkeypatch.undo()
+    big = RoutingEngine(g, config, guide_min_nodes=g.n_nodes)  # at the threshold: guided
+    assert big.guided and big.eta_from_teams(inc, pts[:5], "motor", k=1).method == "guided"

@@ -156,7 +156,7 @@ def test_hierarchy_saved_and_read_back(grid, config, tmp_path):
 
 def test_plain_search_answers_until_the_hierarchy_is_ready(grid, config, tmp_path):
     e = RoutingEngine(grid, config, cache_dir=tmp_path, hierarchy_min_nodes=0,
-                      buckets_in_background=False)
+                      guide_min_nodes=0, buckets_in_background=False)
     inc = (float(grid.node_lon[30]), float(grid.node_lat[30]))
     pts = np.column_stack([grid.node_lon[::7], grid.node_lat[::7]])
     before = e.eta_from_teams(inc, pts, "mobil", k=3)
