@@ -15,7 +15,6 @@ from geo_sigap.services import Services
 from geo_sigap.settings import Settings
 from geo_sigap.storage.units import upsert_units
 from geo_sigap.web.app import create_app
-from geo_sigap.web.pages import install
 from tests.web.area import units, write_roads
 
 
@@ -28,10 +27,7 @@ def make_app(tmp_path, **overrides):
     with services.db.session() as s:
         upsert_units(s, units())
         s.commit()
-    app = create_app(settings, services)
-    if not any(getattr(r, "path", "") == "/peta" for r in app.routes):
-        install(app)  # until the app factory includes the pages itself
-    return app
+    return create_app(settings, services)  # with the pages (web.pages.install)
 
 
 @pytest.fixture

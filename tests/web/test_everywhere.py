@@ -84,3 +84,13 @@ def test_the_live_map_asks_for_the_rakor_reports_gi_permutations(client):
 
     assert GI_PERMUTATIONS == inspect.signature(build_report).parameters["permutations"].default
     assert f'data-gi-permutations="{GI_PERMUTATIONS}"' in client.get("/peta").text
+
+
+def test_each_route_is_described_once(app):
+    # a router included twice (pages installed again) gives duplicate operation ids
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # FastAPI warns of a duplicate operation id
+        spec = app.openapi()
+    assert "/api/map/boundaries" in spec["paths"] and "/api/incidents" in spec["paths"]
