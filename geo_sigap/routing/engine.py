@@ -476,10 +476,9 @@ class RoutingEngine:
         recent = self._last_entries[profile]
         tab = recent.get(id(teams))
         if tab is not None and tab.snaps is teams:
-            if next(reversed(recent)) != id(teams):
-                with self._entries_lock:
-                    if id(teams) in recent:
-                        recent.move_to_end(id(teams))
+            with self._entries_lock:  # requests run on several threads
+                if id(teams) in recent:
+                    recent.move_to_end(id(teams))
             return tab
         on_net = teams.access_m <= self.config.max_snap_m
         ents = net.attach(teams, self.config.access_speed_ms, leaving=True, keep=on_net)
