@@ -77,6 +77,36 @@ def test_operator_queue_is_live_and_verifies_from_the_detail(browser, server):
     assert not req.foreign(), req.foreign()[:5]
 
 
+# the queue's list is asked at once and handed over 3 s late (a slow network)
+LATE_QUEUE = """(() => { const real = window.fetch; window.__queueAnswers = 0;
+  window.fetch = async (path, init) => {
+    const res = await real(path, init);
+    if (String(path).includes('/api/incidents?status=diterima')) {
+      const body = await res.text();
+      await new Promise((r) => setTimeout(r, 3000));
+      window.__queueAnswers++;
+      return new Response(body, { status: res.status, headers: res.headers });
+    }
+    return res;
+  }; })()"""
+
+
+def test_a_late_queue_answer_does_not_bring_back_a_verified_case(browser, server):
+    req = Requests()
+    ctx = _ctx(browser, req)
+    ticket, _ = _citizen_report(ctx, server.base, "Keributan di depan warung, sudah bubar")
+    ctx.add_init_script(LATE_QUEUE)
+    op = login(ctx, server.base, "operator", "/operator")
+    op.wait_for_selector("#live.on", timeout=10000)
+    assert op.evaluate("window.__queueAnswers") == 0  # the lists are still on their way
+    _verify(ctx, server.base, ticket)  # by a colleague: the stream says it left the queue
+    op.wait_for_function("() => window.__queueAnswers >= 2", timeout=15000)
+    op.wait_for_timeout(200)
+    assert not op.evaluate(f"window.SIGAP_INTAKE.pending.has('{ticket}')")
+    assert op.locator(f"#pending li[data-ticket='{ticket}']").count() == 0
+    ctx.close()
+
+
 def test_operator_intake_confirms_the_place_and_keeps_the_draft(browser, server):
     req = Requests()
     ctx = _ctx(browser, req, viewport={"width": 1440, "height": 900})

@@ -11,6 +11,7 @@
   const queueLayer = L.layerGroup().addTo(map);
   const pending = new Map();  // ticket → incident (status diterima)
   let liveSeq = 0;  // stream events seen; a list read while events came in keeps what they added
+  const leftAt = new Map();  // ticket → liveSeq when the stream said it left the queue
   let selected = null;
   const metrics = window.SIGAP_OPS = { seen: {}, alerts: 0 };
 
@@ -312,7 +313,9 @@
       const seqAtStart = liveSeq;
       const list = S.items(await S.api("GET", "/api/incidents?status=diterima&limit=100"), "incidents", "items");
       for (const [t, inc] of pending) if (!(inc._live > seqAtStart)) pending.delete(t);
-      for (const inc of list) if (!pending.has(inc.ticket)) pending.set(inc.ticket, inc);
+      // a case the stream took out of the queue while the list was on its way (verified,
+      // rejected) is not put back by the older list
+      for (const inc of list) if (!pending.has(inc.ticket) && !(leftAt.get(inc.ticket) > seqAtStart)) pending.set(inc.ticket, inc);
       renderQueue();
     } catch (e) { /* the form shows errors; the queue retries on reconnect */ }
   }
@@ -330,7 +333,10 @@
           const full = await S.api("GET", "/api/incidents/" + encodeURIComponent(d.ticket));
           if (pending.has(d.ticket) && full.status === "diterima") { pending.set(d.ticket, Object.assign(full, { _new: pending.get(d.ticket)._new })); renderQueue(); }
         } catch (e) { /* gone */ }
-      } else if (pending.has(d.ticket)) {
+      } else {
+        leftAt.set(d.ticket, liveSeq);
+        if (leftAt.size > 5000) leftAt.delete(leftAt.keys().next().value);  // a long shift
+        if (!pending.has(d.ticket)) return;
         removePending(d.ticket);
         if (selected === d.ticket) openDetail(d.ticket);
       }
