@@ -78,10 +78,12 @@ def test_operator_queue_is_live_and_verifies_from_the_detail(browser, server):
 
 
 # the queue's list is asked at once and handed over 3 s late (a slow network)
-LATE_QUEUE = """(() => { const real = window.fetch; window.__queueAnswers = 0;
+LATE_QUEUE = """(() => { const real = window.fetch; window.__queueAnswers = 0; window.__queueAsked = 0;
   window.fetch = async (path, init) => {
+    const late = String(path).includes('/api/incidents?status=diterima');
+    if (late) window.__queueAsked++;
     const res = await real(path, init);
-    if (String(path).includes('/api/incidents?status=diterima')) {
+    if (late) {
       const body = await res.text();
       await new Promise((r) => setTimeout(r, 3000));
       window.__queueAnswers++;
@@ -104,6 +106,25 @@ def test_a_late_queue_answer_does_not_bring_back_a_verified_case(browser, server
     op.wait_for_timeout(200)
     assert not op.evaluate(f"window.SIGAP_INTAKE.pending.has('{ticket}')")
     assert op.locator(f"#pending li[data-ticket='{ticket}']").count() == 0
+    ctx.close()
+
+
+LATE_MAP_LIST = LATE_QUEUE.replace("/api/incidents?status=diterima", "/api/map/incidents")
+
+
+def test_a_report_made_while_the_map_loads_is_not_missed(browser, server):
+    # the open incidents are read, then a report comes in before the map has them (a
+    # slow network hands the list over 3 s late): the stream still brings it
+    req = Requests()
+    ctx = _ctx(browser, req, viewport={"width": 1920, "height": 1080})
+    ctx.add_init_script(LATE_MAP_LIST)
+    page = login(ctx, server.base, "coordinator", "/peta")
+    page.wait_for_function("() => window.__queueAsked >= 1", timeout=10000)
+    assert page.evaluate("window.__queueAnswers") == 0  # the list is still on its way
+    ticket, _ = _citizen_report(ctx, server.base, "Pohon tumbang menutup jalan",
+                                category="bencana")
+    page.wait_for_selector("body[data-ready='1']", timeout=20000)
+    page.wait_for_function(f"() => window.SIGAP_MAP.incidents.has('{ticket}')", timeout=10000)
     ctx.close()
 
 

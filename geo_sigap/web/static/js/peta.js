@@ -278,9 +278,12 @@
   });
 
   // ---------------------------------------------------------------- live stream
-  let pending = null;
+  // The stream is opened before the open incidents are read, and its events wait in the
+  // queue until the list is on the map, then go on top of it: nothing that happens
+  // between the list's answer and the stream's start is missed.
+  let pending = null, holding = true;
   const queue = [];
-  function schedule() { if (!pending) pending = requestAnimationFrame(flush); }
+  function schedule() { if (!pending && !holding) pending = requestAnimationFrame(flush); }
   async function flush() {
     pending = null;
     const batch = queue.splice(0);
@@ -311,6 +314,8 @@
       });
     }
     window.SIGAP_EVENTS = es;
+    // open: the server has fixed where the stream starts (at most a few seconds' wait)
+    return new Promise((resolve) => { es.addEventListener("open", () => resolve(), { once: true }); setTimeout(resolve, 3000); });
   }
 
   // ---------------------------------------------------------------- filters
@@ -557,6 +562,7 @@
 
   // ---------------------------------------------------------------- start
   async function start() {
+    await connect();
     const [cats, incs, tms] = await Promise.all([
       S.api("GET", "/api/categories"),
       S.api("GET", "/api/map/incidents"),
@@ -583,7 +589,8 @@
     for (const d of S.items(tms, "teams")) upsertTeam(d);
     metrics.incidents = incidents.size; metrics.teams = teams.size;
     refreshPanel();
-    connect();
+    holding = false;
+    if (queue.length) schedule();  // what changed since the stream started
     base.ready.then((found) => {
       const kelSel = S.$("#f-kelurahan");
       const feats = (found.kelurahan && found.kelurahan.features) || [];
