@@ -402,3 +402,30 @@ def test_positions_shared_offline_keep_their_own_times(browser, server):
         ctx.close()
     finally:
         relay.close()
+
+
+# incident events reach the page's listeners 4 s late (a slow stream)
+SLOW_STREAM = """(() => { const add = EventSource.prototype.addEventListener;
+  EventSource.prototype.addEventListener = function (kind, fn, opts) {
+    const late = kind === 'incident' ? (ev) => setTimeout(() => fn(ev), 4000) : fn;
+    return add.call(this, kind, late, opts);
+  }; })()"""
+
+
+def test_a_new_assignment_the_list_shows_first_is_announced_once(browser, server):
+    api = Api(server.base)
+    team = api.call("coordinator", "GET", "/api/teams")["items"][7]["code"]
+    api.dispatched("keributan", A_POINT, team, "Keributan di terminal")
+    ctx = browser.new_context(**PHONE)
+    ctx.add_init_script(SLOW_STREAM)
+    page = login(ctx, server.base, f"tim_{team.lower()}", "/lapangan")
+    page.wait_for_selector("article.assignment", timeout=20000)
+    page.wait_for_timeout(500)
+    page.evaluate("window.SIGAP_FIELD.metrics.alerts = 0")
+    c = api.dispatched("keributan", C_POINT, team, "Tawuran pelajar di lapangan")
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # the phone reads its list
+    page.wait_for_selector(f"article[data-ticket='{c}']", timeout=10000)
+    assert page.evaluate("window.SIGAP_FIELD.metrics.alerts") == 1  # before its event came
+    page.wait_for_timeout(5000)  # the late event: known, not announced again
+    assert page.evaluate("window.SIGAP_FIELD.metrics.alerts") == 1
+    ctx.close()

@@ -20,7 +20,7 @@
   let me = null;
   const cases = new Map(); // ticket → incident (server view, with local changes applied)
   const cards = new Map(); // ticket → card element
-  let lastHeard = null, offlineSince = null, flushAgain = false;
+  let lastHeard = null, offlineSince = null, flushAgain = false, listedOnce = false;
   let watchId = null, lastFix = 0, teamMarker = null, routeFor = null;
 
   const base = S.baseMap("map", { levels: ["kelurahan"], collapsed: true, keepView: true });
@@ -458,9 +458,14 @@
     const before = new Set(cases.keys());
     const known = new Set(fresh.map((i) => i.ticket));
     const waiting = await mine();
+    const first = !listedOnce;
+    listedOnce = true;
     for (const t of before) if (!known.has(t) && isActive(cases.get(t))) explainGone(t);
     for (const inc of fresh) {
       const old = cases.get(inc.ticket);
+      // a new assignment that this list shows before its event came (a slow stream) is
+      // announced all the same (the event then finds it known: announced once)
+      if (!old && !first && isActive(inc)) announce(inc.ticket);
       // an answer older than what this phone already knows (asked before a step or a
       // report of ours was stored, answered after it) must not undo it: "Ditangani" right
       // after "Laporan terkirim" asked for the report again once, under load
@@ -496,6 +501,13 @@
       });
     } catch (e) { /* no audio */ }
   }
+  // a new assignment is announced once, by its event or by the list that shows it first
+  const announced = new Set();
+  function announce(ticket) {
+    if (announced.has(ticket)) return;
+    announced.add(ticket);
+    alertNew(ticket);
+  }
   function alertNew(ticket) {
     metrics.alerts++;
     beep();
@@ -516,9 +528,10 @@
       heard();
       let d; try { d = JSON.parse(ev.data); } catch (e) { return; }
       const mine = (d.teams || []).includes(me.team_code);
-      if (mine && (d.action === "dispatch" || d.action === "assign") && !cases.has(d.ticket)) alertNew(d.ticket);
-      if (d.action === "unassign" && cases.has(d.ticket) && (d.removed || []).includes(me.team_code)) {
-        cases.delete(d.ticket); notice(S.t("fieldapp.reassigned", { ticket: d.ticket })); render();
+      if (mine && (d.action === "dispatch" || d.action === "assign") && !cases.has(d.ticket)) announce(d.ticket);
+      if (d.action === "unassign" && (d.removed || []).includes(me.team_code)) {
+        announced.delete(d.ticket);  // assigned again later: announced again
+        if (cases.has(d.ticket)) { cases.delete(d.ticket); notice(S.t("fieldapp.reassigned", { ticket: d.ticket })); render(); }
       }
       reloadSoon();
     });
