@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import threading
 import time as _time
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,13 +27,7 @@ from geo_sigap.routing.graph import RoadGraph, default_cache_dir, haversine_m, l
 from geo_sigap.routing.hierarchy import CH_MIN_NODES, HierarchyPaths, warm_up_kernels
 from geo_sigap.routing.network import NODE_TOLERANCE_M, Attachments, ProfileNetwork
 from geo_sigap.routing.profiles import RoutingConfig, load_routing_config
-from geo_sigap.routing.snap import (
-    RECENT_BATCHES,
-    SNAP_CACHE_SIZE,
-    LocalProjection,
-    SnapCache,
-    Snaps,
-)
+from geo_sigap.routing.snap import SNAP_CACHE_SIZE, LocalProjection, Recent, SnapCache, Snaps
 
 # status of one team's answer
 ROAD = "road"  # exact road travel time
@@ -173,9 +166,7 @@ class RoutingEngine:
                             for p, net in self.networks.items()}
         # per profile the entries of the last few team sets (by their snaps), each with
         # its hierarchy buckets: a service asks for one set per set of roles, in turn
-        self._last_entries: dict[str, OrderedDict[int, _TeamEntries]] = {
-            p: OrderedDict() for p in self.networks}
-        self._entries_lock = threading.Lock()
+        self._last_entries = {p: Recent() for p in self.networks}  # id(snaps) → entries
         self._last_buckets: dict[str, tuple[Any, Any]] = {}  # profile: (hierarchy, buckets)
         self._ch_thread: threading.Thread | None = None
         if self.use_hierarchy:
@@ -476,18 +467,12 @@ class RoutingEngine:
         recent = self._last_entries[profile]
         tab = recent.get(id(teams))
         if tab is not None and tab.snaps is teams:
-            with self._entries_lock:  # requests run on several threads
-                if id(teams) in recent:
-                    recent.move_to_end(id(teams))
             return tab
         on_net = teams.access_m <= self.config.max_snap_m
         ents = net.attach(teams, self.config.access_speed_ms, leaving=True, keep=on_net)
         tab = _TeamEntries(teams, on_net, np.flatnonzero(on_net), ents,
                            net.component[ents.node])
-        with self._entries_lock:
-            recent[id(teams)] = tab
-            while len(recent) > RECENT_BATCHES:
-                recent.popitem(last=False)
+        recent.put(id(teams), tab)
         return tab
 
     def route(self, from_lonlat: tuple[float, float], to_lonlat: tuple[float, float],

@@ -247,6 +247,34 @@ class SnapIndex:
         return np.hypot(ax + t * dx - px, ay + t * dy - py), t
 
 
+class Recent:
+    """The last ``size`` values put here, by key (the least recently used is dropped
+    first); thread-safe."""
+
+    def __init__(self, size: int = RECENT_BATCHES) -> None:
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
 class SnapCache:
     """Snaps of recently seen points for one :class:`SnapIndex`, keyed by exact (lon, lat).
 
@@ -276,8 +304,8 @@ class SnapCache:
         self._last: Snaps | None = None
         # snap_points: the recent batches by their bytes, and read-only ones by identity
         # (a service asks for a few team sets in turn: one per set of roles wanted)
-        self._batches: OrderedDict[bytes, Snaps] = OrderedDict()
-        self._by_id: OrderedDict[int, tuple[np.ndarray, Snaps]] = OrderedDict()
+        self._batches = Recent()  # bytes → Snaps
+        self._by_id = Recent()  # id → (the array, its Snaps)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -321,22 +349,14 @@ class SnapCache:
                 self.hits += n
                 return got[1]
         key = points.tobytes()
-        with self._lock:
-            out = self._batches.get(key)
-            if out is not None:
-                self._batches.move_to_end(key)
-                self.hits += n
-        if out is None:
+        out = self._batches.get(key)
+        if out is not None:
+            self.hits += n
+        else:
             out = self.snap(points[:, 0], points[:, 1])
-            with self._lock:
-                self._batches[key] = out
-                while len(self._batches) > RECENT_BATCHES:
-                    self._batches.popitem(last=False)
+            self._batches.put(key, out)
         if frozen:
-            with self._lock:
-                self._by_id[id(points)] = (points, out)
-                while len(self._by_id) > RECENT_BATCHES:
-                    self._by_id.popitem(last=False)
+            self._by_id.put(id(points), (points, out))
         return out
 
     def _lookup(self, lon: np.ndarray, lat: np.ndarray) -> Snaps:
