@@ -355,6 +355,10 @@ def test_coordinator_boards_beside_the_map(browser, server):
     page.wait_for_selector("#live.on", timeout=10000)
     ticket, t0 = _citizen_report(ctx, base, "Ternak lepas di jalan raya", category="ternak")
     page.wait_for_selector(f"#incident-board tr[data-ticket='{ticket}']", timeout=10000)
+    # the teams tab, not open, still counts its teams (it said 0 beside 65 on the map)
+    page.wait_for_function("() => Number(document.querySelector('#team-count').textContent) > 0 "
+                           "&& document.querySelector('#team-count').textContent === "
+                           "document.querySelector('#count-teams').textContent", timeout=5000)
     print(f"coordinator board: new report shown {(time.monotonic() - t0) * 1000:.0f} ms after it was sent")
     row = page.locator(f"#incident-board tr[data-ticket='{ticket}']")
     cells = row.locator("td").all_inner_texts()

@@ -98,7 +98,7 @@
     pending = null;
     const now = Date.now();
     if (!S.$("#board-inc").hidden) renderIncidents(now); else S.$("#board-count").textContent = S.num(incidentRows(now).length);
-    if (!S.$("#board-team").hidden) renderTeams(now);
+    if (!S.$("#board-team").hidden) renderTeams(now); else S.$("#team-count").textContent = S.num(teamRows(now).length);
     metrics.renders++;
   }
   // at most about twice a second, when the browser is idle: the live map comes first
