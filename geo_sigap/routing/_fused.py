@@ -124,6 +124,18 @@ def snap_grid(px, py, gp, ptr, order, ax, ay, bx, by):
 
 
 @njit(cache=True, nogil=True)
+def snap_many(px, py, gp, ptr, order, ax, ay, bx, by):
+    """:func:`snap_grid` of every point (finite coordinates): ``(piece, distance, t)``."""
+    n = px.shape[0]
+    piece = np.empty(n, np.int64)
+    dist = np.empty(n, np.float64)
+    frac = np.empty(n, np.float64)
+    for i in range(n):
+        piece[i], dist[i], frac[i] = snap_grid(px[i], py[i], gp, ptr, order, ax, ay, bx, by)
+    return piece, dist, frac
+
+
+@njit(cache=True, nogil=True)
 def answer(lon, lat, proj, gp, grid, net, chx, bucket, teams, ents, groups, required,
            k, max_time, ws):
     """One query on the hierarchy (see the module docstring).

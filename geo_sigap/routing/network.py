@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 from geo_sigap.routing import _prepared
 from geo_sigap.routing.graph import RoadGraph
@@ -128,6 +126,9 @@ class ProfileNetwork:
                                 graph.edge_length, n)
             self.reverse = _csr(graph.edge_v[edges], graph.edge_u[edges], edges, self.time,
                                 graph.edge_length, n)
+            from scipy.sparse import csr_matrix  # here: a start from the cache needs none
+            from scipy.sparse.csgraph import connected_components
+
             adj = csr_matrix((np.ones(len(edges)),
                               (graph.edge_u[edges], graph.edge_v[edges])), shape=(n, n))
             _, self.component = connected_components(adj, directed=True, connection="weak")

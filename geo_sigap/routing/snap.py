@@ -3,8 +3,10 @@
 Metric work happens in a local equirectangular projection centred on the network
 (metres east/north of the centre; error well under 0.1 % across a city). Every edge's
 polyline is cut into pieces of at most :data:`PIECE_M` metres whose midpoints go in a
-KD-tree; the nearest piece is found exactly (a candidate set is checked against the
-largest half-piece, with a radius search when the first candidates cannot prove it).
+grid (:class:`geo_sigap.routing._fused.SnapGrid`); the nearest piece is found exactly by
+rings of cells around the point, until no piece outside them can be nearer. A KD-tree
+of the midpoints (scipy, built on first use) is the reference it is tested against and
+the path for points with non-finite coordinates.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from geo_sigap.routing.graph import EARTH_RADIUS_M, RoadGraph
 
@@ -127,18 +128,31 @@ class SnapIndex:
 
     def _index(self) -> None:
         self._half = float(self._len.max() / 2) if self._len.size else 0.0
-        mid = np.column_stack([(self._ax + self._bx) / 2, (self._ay + self._by) / 2])
-        # the sliding-midpoint tree builds twice as fast; answers do not depend on the
-        # tree (ties go to the lowest piece, see snap)
-        self._tree = cKDTree(mid, balanced_tree=False) if len(mid) else None
+        self._tree_ = None
         self._grid = None
         self._grid_lock = threading.Lock()
+
+    @property
+    def _tree(self):
+        """A KD-tree of the pieces' midpoints (made on first use: snapping goes by
+        :attr:`grid`; scipy is not imported for it)."""
+        if self._tree_ is None and not self.empty:
+            from scipy.spatial import cKDTree
+
+            with self._grid_lock:
+                if self._tree_ is None:
+                    mid = np.column_stack([(self._ax + self._bx) / 2,
+                                           (self._ay + self._by) / 2])
+                    # the sliding-midpoint tree builds twice as fast; answers do not
+                    # depend on the tree (ties go to the lowest piece, see snap)
+                    self._tree_ = cKDTree(mid, balanced_tree=False)
+        return self._tree_
 
     @property
     def grid(self):
         """The pieces by grid cell (:class:`geo_sigap.routing._fused.SnapGrid`, made on
         first use; ``None`` without pieces)."""
-        if self._grid is None and self._tree is not None:
+        if self._grid is None and not self.empty:
             from geo_sigap.routing._fused import SnapGrid
 
             with self._grid_lock:
@@ -168,19 +182,41 @@ class SnapIndex:
 
     @property
     def empty(self) -> bool:
-        return self._tree is None
+        return self._edge.size == 0
 
     def snap(self, lon, lat) -> Snaps:
         """Snap lon/lat points (degrees, EPSG:4326) to the nearest usable road."""
-        px, py = self.projection.forward(np.atleast_1d(lon), np.atleast_1d(lat))
+        return self._snap_xy(*self.projection.forward(np.atleast_1d(lon), np.atleast_1d(lat)))
+
+    def _snap_xy(self, px: np.ndarray, py: np.ndarray) -> Snaps:
         n = px.shape[0]
-        if self._tree is None or n == 0:
+        if self.empty or n == 0:
             nan = np.full(n, np.nan)
             return Snaps(np.full(n, -1, np.int64), nan, np.full(n, np.inf), nan, nan)
-        if n == 1:  # an incident: the same answer without the batch machinery
-            one = self._snap_one(float(px[0]), float(py[0]))
-            if one is not None:
-                return one
+        ok = np.isfinite(px) & np.isfinite(py)
+        if not ok.all():  # such a point snaps nowhere (edge -1, infinitely far)
+            return _fill(ok, self._snap_xy(px[ok], py[ok]))
+        from geo_sigap.routing._fused import snap_many
+
+        g = self.grid
+        piece, best, frac_piece = snap_many(
+            np.ascontiguousarray(px, np.float64), np.ascontiguousarray(py, np.float64),
+            g.params(), *g.arrays[:6])
+        return self._answer(piece, best, frac_piece)
+
+    def snap_reference(self, lon, lat) -> Snaps:
+        """:meth:`snap` by the KD-tree: the reference the grid path is tested against."""
+        return self._reference_xy(*self.projection.forward(np.atleast_1d(lon),
+                                                           np.atleast_1d(lat)))
+
+    def _reference_xy(self, px: np.ndarray, py: np.ndarray) -> Snaps:
+        n = px.shape[0]
+        if self.empty or n == 0:
+            nan = np.full(n, np.nan)
+            return Snaps(np.full(n, -1, np.int64), nan, np.full(n, np.inf), nan, nan)
+        ok = np.isfinite(px) & np.isfinite(py)
+        if not ok.all():
+            return _fill(ok, self._reference_xy(px[ok], py[ok]))
         piece = np.zeros(n, np.int64)
         best = np.full(n, np.inf)
         frac_piece = np.zeros(n)
@@ -208,6 +244,10 @@ class SnapIndex:
             dd, tt = self._distance(px[i], py[i], cand)
             j = int(np.argmin(np.where(dd == dd.min(), cand, np.iinfo(np.int64).max)))
             piece[i], best[i], frac_piece[i] = cand[j], dd[j], tt[j]
+        return self._answer(piece, best, frac_piece)
+
+    def _answer(self, piece: np.ndarray, best: np.ndarray, frac_piece: np.ndarray) -> Snaps:
+        """Snaps from the nearest pieces, their distances and fractions along them."""
         edge = self._edge[piece]
         along = self._start[piece] + frac_piece * self._len[piece]
         glen = self.edge_geomlen[edge]
@@ -216,27 +256,6 @@ class SnapIndex:
         sy = self._ay[piece] + frac_piece * (self._by[piece] - self._ay[piece])
         slon, slat = self.projection.inverse(sx, sy)
         return Snaps(edge.astype(np.int64), frac, best, np.asarray(slon), np.asarray(slat))
-
-    def _snap_one(self, px: float, py: float) -> Snaps | None:
-        """One point, when its first candidates prove the nearest piece (else ``None``)."""
-        from geo_sigap.routing._kernel import nearest_piece
-
-        k = min(_K, len(self._edge))
-        dmid, idx = self._tree.query((px, py), k=k)
-        idx = np.atleast_1d(idx).astype(np.int64)
-        p, best, t = nearest_piece(px, py, idx, self._ax, self._ay, self._bx, self._by)
-        far = float(np.atleast_1d(dmid)[-1])
-        if not (best <= far - self._half + 1e-9 or best <= 1e-9 or k == len(self._edge)):
-            return None
-        edge = int(self._edge[p])
-        along = self._start[p] + t * self._len[p]
-        glen = self.edge_geomlen[edge]
-        frac = min(max(along / glen, 0.0), 1.0) if glen > 0 else 0.0
-        sx = self._ax[p] + t * (self._bx[p] - self._ax[p])
-        sy = self._ay[p] + t * (self._by[p] - self._ay[p])
-        slon, slat = self.projection.inverse(np.array([sx]), np.array([sy]))
-        return Snaps(np.array([edge], np.int64), np.array([frac]), np.array([best]),
-                     np.asarray(slon), np.asarray(slat))
 
     def _distance(self, px, py, pieces):
         ax, ay = self._ax[pieces], self._ay[pieces]
@@ -395,3 +414,15 @@ class SnapCache:
             self._slots[pt] = s
             for col, v in zip(self._store, values, strict=True):
                 col[s] = v[j]
+
+
+def _fill(ok: np.ndarray, sub: Snaps) -> Snaps:
+    """``sub`` (the snaps of the points where ``ok``) spread over all points; the others
+    snap nowhere (edge -1, NaN, infinitely far)."""
+    n = ok.shape[0]
+    edge = np.full(n, -1, np.int64)
+    frac, lon, lat = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    access = np.full(n, np.inf)
+    edge[ok], frac[ok], access[ok], lon[ok], lat[ok] = (sub.edge, sub.frac, sub.access_m,
+                                                         sub.lon, sub.lat)
+    return Snaps(edge, frac, access, lon, lat)

@@ -8,8 +8,10 @@ import sys
 
 import pytest
 
-# One service start in a new process: choose the cache place, compile (or load) the
-# geocoding grid kernels (build and batch query), answer a few points, report numba's cache hits and misses.
+# One service start in a new process: choose the cache place, compile (or load) one of
+# the geocoder's kernels (the coordinate check: small, so that the test compiles in
+# seconds, not the half minute of the grid kernels), answer a few points, report numba's
+# cache hits and misses.
 _START = r"""
 import json, sys
 from pathlib import Path
@@ -17,15 +19,13 @@ from geo_sigap.settings import Settings
 from geo_sigap.services import use_jit_cache
 
 where = use_jit_cache(Settings(), package_dir=Path(sys.argv[1]))
-import numpy as np
-import shapely
-from geo_sigap.geocoding import _grid
+from geo_sigap.geocoding import _kernel
 
-geoms = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1.5)])
-index = _grid.build_grid(geoms)
-xs, ys = np.array([0.5, 1.5, 3.0, 1.0]), np.array([0.5, 1.2, 0.5, 0.5])
-answer = [np.asarray(a).tolist() for a in _grid.query(index, xs, ys)]
-kernels = [d for d in vars(_grid).values() if hasattr(d, "stats") and hasattr(d, "py_func")]
+xs, ys, bits = _kernel.checked([103.6, -1.6, None, 500.0], [-1.6, 103.6, 0.0, 0.0],
+                               (103.5, -1.7, 103.7, -1.5), (95.0, -11.0, 141.0, 6.0),
+                               False, 1, 2, 4)
+answer = [[None if x != x else x for x in xs.tolist()], bits.tolist()]
+kernels = [d for d in vars(_kernel).values() if hasattr(d, "stats") and hasattr(d, "py_func")]
 print(json.dumps({
     "where": str(where), "answer": answer,
     "hits": sum(sum(d.stats.cache_hits.values()) for d in kernels),
@@ -53,10 +53,12 @@ def test_second_start_loads_compiled_kernels_from_data_dir(tmp_path):
     assert first["where"] == str(data / "cache" / "numba")
     assert first["misses"] > 0  # compiled in this start …
     files = list((data / "cache" / "numba").rglob("*.nbi"))
-    assert any("_grid" in f.name for f in files), files  # … and written to the data dir
+    assert any("check_points" in f.name for f in files), files  # … and written to the data dir
     second = _start(data, blocked)
     assert second["misses"] == 0 and second["hits"] > 0  # loaded, not compiled
     assert second["answer"] == first["answer"]
+    # the swapped pair corrected, the missing one and the impossible one flagged
+    assert first["answer"] == [[103.6, 103.6, None, None], [0, 2, 4, 1]]
 
 
 def test_writable_package_keeps_numbas_place(tmp_path, monkeypatch):

@@ -46,8 +46,12 @@ def test_grid_snap_equals_the_kd_tree(graph, pair, profile):
     lon[:40] = graph.node_lon[nodes[:40]]  # on nodes: equally near pieces
     lat[:40] = graph.node_lat[nodes[:40]]
     lon[40:60] += rng.choice([-1, 1], 20) * rng.uniform(0.005, 0.05, 20)  # far, outside
+    ref = sn.snap_reference(lon, lat)  # the KD-tree
+    got = sn.snap(lon, lat)  # the grid, every point in one call
+    for field in ("edge", "frac", "access_m", "lon", "lat"):
+        assert np.array_equal(getattr(got, field), getattr(ref, field)), field
     for x, y in zip(lon.tolist(), lat.tolist(), strict=True):
-        want = sn.snap(x, y)
+        want = sn.snap_reference(x, y)
         px, py = proj.forward(np.array([x]), np.array([y]))
         p, d, _t = _fused.snap_grid(float(px[0]), float(py[0]), grid.params(),
                                     *grid.arrays[:6])

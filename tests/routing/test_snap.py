@@ -113,8 +113,10 @@ def test_engine_reuses_team_snaps(tiny_engine):
     assert len(fresh.snap_caches["motor"]) == 0
 
 
-def test_one_point_path_equals_the_batch_bit_for_bit(config):
-    """A single point (an incident) takes its own fast path: the same snap as in a batch."""
+def test_grid_snap_equals_the_kd_tree_alone_and_in_a_batch(config):
+    """Snapping goes by the grid of pieces, one point (an incident) or many (the teams):
+    bit for bit the KD-tree's answer, and a point's snap is the same alone as in a batch;
+    points with a non-finite coordinate take the tree's path."""
     from .test_fast_paths import _grid
 
     g = _grid(config, 16, 3)
@@ -127,9 +129,15 @@ def test_one_point_path_equals_the_batch_bit_for_bit(config):
     for p in g.profiles:
         index = engine.network(p).snapper
         batch = index.snap(lon, lat)
-        px, py = index.projection.forward(lon, lat)
-        fast = sum(index._snap_one(float(x), float(y)) is not None for x, y in zip(px, py))
-        assert fast >= 0.8 * len(lon)  # the fast path is the one taken
+        ref = index.snap_reference(lon, lat)
+        for field in ("edge", "frac", "access_m", "lon", "lat"):
+            assert np.array_equal(getattr(batch, field), getattr(ref, field)), (p, field)
+        # a non-finite coordinate snaps nowhere, and leaves the others' snaps alone
+        for snap in (index.snap, index.snap_reference):
+            odd = snap(np.r_[lon[:3], np.nan, lon[4], np.inf], np.r_[lat[:5], lat[5]])
+            assert np.array_equal(odd.edge[[0, 1, 2, 4]], batch.edge[[0, 1, 2, 4]])
+            assert np.array_equal(odd.access_m[[0, 1, 2, 4]], batch.access_m[[0, 1, 2, 4]])
+            assert list(odd.edge[[3, 5]]) == [-1, -1] and np.isinf(odd.access_m[[3, 5]]).all()
         for i in range(len(lon)):
             one = index.snap(lon[i], lat[i])
             for field in ("edge", "frac", "access_m", "lon", "lat"):
