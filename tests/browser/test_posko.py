@@ -302,6 +302,68 @@ def test_dispatcher_is_live_and_sends_the_message_in_three_clicks(browser, serve
     assert not foreign, foreign[:5]
 
 
+# once ``window.__late`` is set, the case's own answers (not its suggestions or routes)
+# are asked at once and handed over 3 s late (a slow network)
+LATE_CASE = """(() => { const real = window.fetch; window.__caseAsked = 0; window.__caseAnswers = 0;
+  window.fetch = async (path, init) => {
+    const late = window.__late && /\\/api\\/incidents\\/[^\\/?]+$/.test(String(path));
+    if (late) window.__caseAsked++;
+    const res = await real(path, init);
+    if (late) {
+      const body = await res.text();
+      await new Promise((r) => setTimeout(r, 3000));
+      window.__caseAnswers++;
+      return new Response(body, { status: res.status, headers: res.headers });
+    }
+    return res;
+  }; })()"""
+
+
+def test_a_change_made_while_the_case_reloads_is_shown(browser, server):
+    """The dispatcher's case page reloads the case on each of its events. A second change
+    that arrives while the first reload's (late) answer is on its way must be shown too:
+    that answer was read before it. The page used to drop such an event and stay on the
+    older state (here: 'ditugaskan' while the team was already on its way)."""
+    req = Requests()
+    base = server.base
+    op_ctx = _ctx(browser, req)
+    login(op_ctx, base, "operator", "/operator").close()
+    ticket, _ = _citizen_report(op_ctx, base, "Pedagang menutup trotoar depan sekolah",
+                                lon=103.6471, lat=-1.6222)
+    _verify(op_ctx, base, ticket)
+    colleague = _ctx(browser, req)
+    login(colleague, base, "coordinator", "/peta").close()
+    sugg = colleague.request.get(f"{base}/api/incidents/{ticket}/suggestions").json()
+    team = next(r["recommended"] for r in sugg["roles"] if r.get("recommended"))
+
+    ctx = _ctx(browser, req)
+    ctx.add_init_script(LATE_CASE)
+    page = login(ctx, base, "dispatcher", f"/dispatch/{ticket}")
+    page.wait_for_selector("body[data-ready='1']", timeout=30000)
+    page.wait_for_selector("#live.on", timeout=10000)
+    page.evaluate("window.__late = true")
+
+    def post(path, body):
+        r = colleague.request.post(f"{base}/api/incidents/{ticket}/{path}", data=json.dumps(body),
+                                   headers={"Content-Type": "application/json"})
+        assert r.status == 200, r.text()
+        return r.json()
+
+    version = colleague.request.get(f"{base}/api/incidents/{ticket}").json()["version"]
+    post("assign", {"version": version, "assignments": [{"team_code": team, "kind": "lead"}]})
+    page.wait_for_function("() => window.__caseAsked >= 1", timeout=10000)  # answer held
+    now = colleague.request.get(f"{base}/api/incidents/{ticket}").json()
+    post("transitions", {"action": "depart", "version": now["version"]})
+    final = colleague.request.get(f"{base}/api/incidents/{ticket}").json()
+    assert final["status"] == "menuju_lokasi"
+    page.wait_for_function("v => window.SIGAP_DISPATCH.version === v", arg=final["version"],
+                           timeout=20000)
+    assert page.locator("#incident .badge").first.inner_text() == page.evaluate(
+        "window.SIGAP.statusLabel('menuju_lokasi')")
+    for c in (ctx, colleague, op_ctx):
+        c.close()
+
+
 def _indonesian_only() -> set[str]:
     from geo_sigap.domain.categories import load_categories
     from tests.web.test_everywhere import indonesian_only

@@ -66,9 +66,9 @@
     try {
       await S.api("POST", "/api/incidents/" + encodeURIComponent(ticket) + "/transitions", body);
       if (action === "resolve" && closeDraft) closeDraft.clear();
-      await load();
+      await reload();
     }
-    catch (e) { S.showError(S.$("#dispatch-error"), e); if (e.status === 409) load(); }
+    catch (e) { S.showError(S.$("#dispatch-error"), e); if (e.status === 409) reload().catch(() => {}); }
   }
 
   // ---------------------------------------------------------------- evidence (close, step 7)
@@ -198,10 +198,10 @@
         { version: incident.version, assignments: list });
       lastMessages = res.messages || [];
       S.toast(S.t("dispatch.assigned"));
-      await load();
+      await reload();
     } catch (e) {
       S.showError(err, e);
-      if (e.status === 409) { S.toast(S.t("dispatch.stale")); load(); }
+      if (e.status === 409) { S.toast(S.t("dispatch.stale")); reload().catch(() => {}); }
     } finally { btn.disabled = false; }
   }
 
@@ -240,6 +240,7 @@
   // ---------------------------------------------------------------- loading and live updates
   async function load() {
     incident = await S.api("GET", "/api/incidents/" + encodeURIComponent(ticket));
+    metrics.version = incident.version;
     renderIncident(incident);
     showMessages(incident);
     const assigned = (incident.assignments || []).some((a) => a.active !== false);
@@ -282,18 +283,29 @@
     if (b.isValid()) map.fitBounds(b.extend(incMarker ? incMarker.getLatLng() : b.getCenter()), { padding: [30, 30] });
   }
 
-  let reloading = null;
+  // One load at a time, in order. A change that arrives while a load runs asks for one
+  // more after it (that load's answer may have been read before the change) and waits
+  // for it; further changes meanwhile join the same one.
+  let running = null, queued = null;
+  function reload() {
+    if (!running) {
+      running = load().finally(() => { running = null; });
+      return running;
+    }
+    if (!queued) queued = running.catch(() => {}).then(() => { queued = null; return reload(); });
+    return queued;
+  }
   S.live({
     incident: (d) => {
-      if (d.ticket !== ticket || !incident || d.version === incident.version) return;
+      if (d.ticket !== ticket || !incident) return;
+      if (d.version != null && d.version <= incident.version) return;  // shown already
       metrics.updates++; metrics.seen[d.status] = Date.now();
-      if (reloading) return;
-      reloading = load().catch(() => {}).finally(() => { reloading = null; });
+      reload().catch(() => {});
     },
-    reconnect: () => load().catch(() => {}),
+    reconnect: () => reload().catch(() => {}),
   }, S.$("#live"));
 
   S.$("#assign-suggested").addEventListener("click", () => assign(chosenAssignments()));
   S.api("GET", "/api/teams").then((d) => { for (const t of S.items(d, "teams", "items")) { teamNames[t.code] = t.name; teamInfo[t.code] = t; } }).catch(() => {});
-  S.me().then(() => load()).catch((e) => { if (e.status !== 401) S.showError(S.$("#dispatch-error"), e); });
+  S.me().then(() => reload()).catch((e) => { if (e.status !== 401) S.showError(S.$("#dispatch-error"), e); });
 })();
