@@ -44,3 +44,44 @@ def test_planner_reads_the_quarter_pack(server, browser):
     assert r.status == 403 and "bukan untuk peran Anda" in page.content()
     assert all(u.startswith(server.base) or u.startswith("data:") for u in seen.urls)
     context.close()
+
+
+# the pack of the quarter chosen first is asked at once and handed over 4 s late
+LATE_FIRST_PACK = """(() => { const real = window.fetch; window.__packs = 0; window.__packAnswers = 0;
+  window.fetch = async (path, init) => {
+    const pack = String(path).includes('/api/analysis/pack?');
+    const first = pack && window.__packs++ === 0;
+    const res = await real(path, init);
+    if (first) {
+      const body = await res.text();
+      await new Promise((r) => setTimeout(r, 4000));
+      window.__packAnswers++;
+      return new Response(body, { status: res.status, headers: res.headers });
+    }
+    if (pack) window.__packAnswers++;
+    return res;
+  }; })()"""
+
+
+def test_a_late_answer_of_an_earlier_choice_does_not_replace_the_last(server, browser):
+    """The planner asks one quarter, then (before it has come) another: the page shows
+    the last one asked, even when the first one's answer arrives after it."""
+    context = browser.new_context(locale="id-ID")
+    context.add_init_script(LATE_FIRST_PACK)
+    page = login(context, server.base, "planner", "/analisis")
+    page.wait_for_selector("#an-quarter option", state="attached")
+    quarters = page.locator("#an-quarter option")
+    assert quarters.count() >= 2
+    first, last = quarters.nth(0), quarters.nth(1)
+    page.select_option("#an-quarter", first.get_attribute("value"))
+    page.click("#an-form button[type=submit]")
+    page.wait_for_function("() => window.__packs >= 1")
+    page.select_option("#an-quarter", last.get_attribute("value"))
+    page.click("#an-form button[type=submit]")
+    page.wait_for_function("() => window.__packAnswers >= 2", timeout=180_000)
+    page.wait_for_timeout(300)  # the late answer handled too
+    heading = page.locator(".an-col h2").first.inner_text()
+    assert last.inner_text() in heading and first.inner_text() not in heading, heading
+    pdf = page.locator("#an-pdf").get_attribute("href")
+    assert f"quarter={last.get_attribute('value')}" in pdf, pdf
+    context.close()

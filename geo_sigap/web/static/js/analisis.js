@@ -94,9 +94,13 @@
         el("table", { class: "an-table" }, el("thead", null, head), el("tbody", null, rows))));
   }
 
+  // the answer of the last choice only: a pack asked before it (a bigger area, a slow
+  // network) may arrive after it, and must not replace it
+  let asked = 0;
   async function show(ev) {
     if (ev) ev.preventDefault();
     const quarter = $("#an-quarter").value, area = $("#an-area").value, other = $("#an-compare").value;
+    const mine = ++asked;
     status.textContent = t("analysis.loading");
     $("#an-result").hidden = true;
     try {
@@ -104,6 +108,7 @@
       const jobs = [api("GET", "/api/analysis/pack?" + query)];
       if (other && other !== quarter) jobs.push(api("GET", "/api/analysis/pack?" + qs(other, area)));
       const [a, b] = await Promise.all(jobs);
+      if (mine !== asked) return;
       $("#an-pdf").href = "/api/analysis/pack.pdf?" + query;
       $("#an-html").href = "/api/analysis/pack.html?" + query;
       $("#an-gpkg").href = "/api/analysis/pack.gpkg?" + query;
@@ -112,7 +117,7 @@
         : [column(a, query, "a", false)]));
       $("#an-result").hidden = false;
       status.textContent = t("analysis.ready");
-    } catch (e) { status.textContent = ""; showError(status, e); }
+    } catch (e) { if (mine === asked) { status.textContent = ""; showError(status, e); } }
   }
 
   async function init() {
