@@ -364,6 +364,44 @@ def test_a_change_made_while_the_case_reloads_is_shown(browser, server):
         c.close()
 
 
+# the first address search is asked at once and answered 3 s late
+LATE_FIRST_SEARCH = """(() => { const real = window.fetch; window.__searches = 0; window.__found = 0;
+  window.fetch = async (path, init) => {
+    const search = String(path).includes('/api/geocode/search');
+    const first = search && window.__searches++ === 0;
+    const res = await real(path, init);
+    if (first) {
+      const body = await res.text();
+      await new Promise((r) => setTimeout(r, 3000));
+      window.__found++;
+      return new Response(body, { status: res.status, headers: res.headers });
+    }
+    if (search) window.__found++;
+    return res;
+  }; })()"""
+
+
+def test_a_late_answer_of_an_earlier_search_does_not_replace_the_candidates(browser, server):
+    req = Requests()
+    ctx = _ctx(browser, req)
+    ctx.add_init_script(LATE_FIRST_SEARCH)
+    op = login(ctx, server.base, "operator", "/operator")
+    first, last = "Masjid Al-Ikhlas", "Talang Bakung"
+    want = ctx.request.get(f"{server.base}/api/geocode/search?limit=6&q={last}").json()
+    want_first = [c["label"].split(" — ")[0] for c in want["candidates"]][0]
+    op.fill("#address", first)
+    op.press("#address", "Enter")
+    op.wait_for_function("() => window.__searches >= 1")
+    op.fill("#address", last)  # the operator corrects the address before the answer
+    op.press("#address", "Enter")
+    op.wait_for_function("() => window.__found >= 2", timeout=20000)
+    op.wait_for_timeout(300)  # the late answer handled too
+    labels = op.locator("#candidates li button b").all_inner_texts()
+    assert labels and labels[0] == "1. " + want_first, (labels, want_first)
+    assert not any("Masjid Al-Ikhlas" in x for x in labels), labels
+    ctx.close()
+
+
 def _indonesian_only() -> set[str]:
     from geo_sigap.domain.categories import load_categories
     from tests.web.test_everywhere import indonesian_only

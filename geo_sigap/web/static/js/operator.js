@@ -46,7 +46,7 @@
       const words = S.flags({ flags: (r.flags || []).filter((f) => f !== "outside_coverage") });
       S.$("#placement").textContent = S.place(r) + (words.length ? " (" + words.join("; ") + ")" : "");
       setOutside((r.flags || []).includes("outside_coverage"));
-    } catch (e) { S.$("#placement").textContent = e.message; }
+    } catch (e) { if (point && point.lon === lon && point.lat === lat) S.$("#placement").textContent = e.message; }
   }
   function clearPin() {
     point = null; outside = false;
@@ -94,11 +94,17 @@
     if (b.isValid()) map.fitBounds(b.pad(0.3), { maxZoom: 17 });
   }
 
+  // the candidates of the last search only: an earlier one answered late must not
+  // replace them (the operator would pick from another address's list)
+  let searches = 0;
   async function search() {
     const q = S.$("#address").value.trim();
     if (!q) return;
-    try { showCandidates(S.items(await S.api("GET", "/api/geocode/search?limit=6&q=" + encodeURIComponent(q)), "candidates")); }
-    catch (e) { S.toast(e.message, "error"); }
+    const mine = ++searches;
+    try {
+      const found = S.items(await S.api("GET", "/api/geocode/search?limit=6&q=" + encodeURIComponent(q)), "candidates");
+      if (mine === searches) showCandidates(found);
+    } catch (e) { if (mine === searches) S.toast(e.message, "error"); }
   }
   S.$("#search").addEventListener("click", search);
   S.$("#address").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); search(); } });
