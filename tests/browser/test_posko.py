@@ -402,6 +402,35 @@ def test_a_late_answer_of_an_earlier_search_does_not_replace_the_candidates(brow
     ctx.close()
 
 
+def test_the_citizen_page_lists_the_places_of_the_last_search(browser, server):
+    ctx = _ctx(browser, Requests())
+    ctx.add_init_script(LATE_FIRST_SEARCH.replace("/api/geocode/search", "/api/public/places"))
+    page = ctx.new_page()
+    page.goto(f"{server.base}/lapor")
+    first, last = "Masjid Al-Ikhlas", "Talang Bakung"
+    want = ctx.request.get(f"{server.base}/api/public/places?q={last}").json()["candidates"]
+    page.fill("#address", first)
+    page.press("#address", "Enter")
+    page.wait_for_function("() => window.__searches >= 1")
+    page.fill("#address", last)
+    page.press("#address", "Enter")
+    page.wait_for_function("() => window.__found >= 2", timeout=20000)
+    page.wait_for_timeout(300)  # the late answer handled too
+    shown = page.locator("#results li button").all_inner_texts()
+    assert shown and shown[0].startswith(want[0]["label"]), (shown, want[0])
+    assert not any("Al-Ikhlas" in x for x in shown), shown
+    # each place said once (the label already names its RT/RW and kelurahan)
+    page.fill("#address", first)
+    page.press("#address", "Enter")
+    page.wait_for_function("() => window.__found >= 3", timeout=20000)
+    page.wait_for_selector("#results li button")
+    shown = page.locator("#results li button").all_inner_texts()
+    assert shown and all(x.count("Kel. ") <= 1 and x.count("RT ") <= 1 for x in shown), shown
+    page.locator("#results").scroll_into_view_if_needed()
+    shot(page, "posko_warga_cari_tempat")
+    ctx.close()
+
+
 def _indonesian_only() -> set[str]:
     from geo_sigap.domain.categories import load_categories
     from tests.web.test_everywhere import indonesian_only

@@ -25,19 +25,22 @@
     catch (e) { showError(S.t("warga.gps_failed")); }
   });
 
+  let searches = 0;  // the last search's places only (an earlier one may answer later)
   async function search() {
     const q = S.$("#address").value.trim();
     const box = S.$("#results");
     if (q.length < 2) { S.$("#address").focus(); return; }
+    const mine = ++searches;
     box.replaceChildren(S.el("li", { class: "muted" }, S.t("common.loading")));
     try {
       const data = await S.api("GET", "/api/public/places?q=" + encodeURIComponent(q), null, { noRedirect: true });
+      if (mine !== searches) return;
       const c = data.candidates || [];
       if (!c.length) { box.replaceChildren(S.el("li", { class: "muted" }, S.t("warga.no_results"))); return; }
       box.replaceChildren(...c.map((x) => S.el("li", {}, S.el("button", { type: "button", onclick: () => {
         map.setView([x.lat, x.lon], 17); place(x.lon, x.lat, x.label); box.replaceChildren();
-      } }, x.label, x.place && x.place !== x.label ? S.el("small", { class: "muted" }, " — " + x.place) : null))));
-    } catch (e) { box.replaceChildren(S.el("li", { class: "error" }, e.message)); }
+      } }, x.label, x.place && !String(x.label).includes(x.place) ? S.el("small", { class: "muted" }, " — " + x.place) : null))));
+    } catch (e) { if (mine === searches) box.replaceChildren(S.el("li", { class: "error" }, e.message)); }
   }
   S.$("#search").addEventListener("click", search);
   S.$("#address").addEventListener("keydown", (ev) => { if (ev.key === "Enter") { ev.preventDefault(); search(); } });
