@@ -47,7 +47,7 @@ def _click_feature(page, layer: str, predicate: str):
     page.wait_for_timeout(400)
     box = page.locator("#map").bounding_box()
     page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
-    page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+    page.wait_for_selector(".leaflet-popup-content", timeout=20000)
     return page.inner_text(".leaflet-popup-content")
 
 

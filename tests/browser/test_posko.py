@@ -71,7 +71,7 @@ def test_operator_queue_is_live_and_verifies_from_the_detail(browser, server):
         assert text in detail, text
     shot(op, "posko_01_operator_antrean")
     op.click("#detail button.verify")
-    op.wait_for_selector("#detail a.dispatch-link", timeout=5000)
+    op.wait_for_selector("#detail a.dispatch-link", timeout=20000)
     assert op.locator(f"#pending li[data-ticket='{ticket}']").count() == 0
     assert not errors, errors
     assert not req.foreign(), req.foreign()[:5]
@@ -488,7 +488,7 @@ def test_coordinator_boards_beside_the_map(browser, server):
     # the teams tab, not open, still counts its teams (it said 0 beside 65 on the map)
     page.wait_for_function("() => Number(document.querySelector('#team-count').textContent) > 0 "
                            "&& document.querySelector('#team-count').textContent === "
-                           "document.querySelector('#count-teams').textContent", timeout=5000)
+                           "document.querySelector('#count-teams').textContent", timeout=20000)
     print(f"coordinator board: new report shown {(time.monotonic() - t0) * 1000:.0f} ms after it was sent")
     row = page.locator(f"#incident-board tr[data-ticket='{ticket}']")
     cells = row.locator("td").all_inner_texts()

@@ -84,8 +84,8 @@ def test_sop_in_the_browser(browser, server, tmp_path):
     shot(op, "03_operator_saved")
 
     # it appears on the coordinator's map through the live stream, with the alert
-    coord.wait_for_function(f"() => window.SIGAP_MAP.incidents.has('{ticket}')", timeout=5000)
-    coord.wait_for_selector("#alert:not([hidden])", timeout=3000)
+    coord.wait_for_function(f"() => window.SIGAP_MAP.incidents.has('{ticket}')", timeout=20000)
+    coord.wait_for_selector("#alert:not([hidden])", timeout=20000)
     assert ticket in coord.inner_text("#alert")
     assert coord.evaluate("window.__noReload") == "still here"
     assert coord.evaluate("window.SIGAP_METRICS.alerts") >= 1
@@ -94,7 +94,7 @@ def test_sop_in_the_browser(browser, server, tmp_path):
     # the operator verifies it
     op.click("#saved button.verify")
     op.wait_for_selector("#saved a.dispatch-link", timeout=10000)
-    coord.wait_for_function(f"() => window.SIGAP_MAP.incidents.get('{ticket}').d.status === 'terverifikasi'", timeout=5000)
+    coord.wait_for_function(f"() => window.SIGAP_MAP.incidents.get('{ticket}').d.status === 'terverifikasi'", timeout=20000)
 
     # the dispatcher assigns the suggested team in one click and gets the WhatsApp text
     disp_ctx = _ctx(browser, req)
@@ -112,7 +112,7 @@ def test_sop_in_the_browser(browser, server, tmp_path):
     assert msg.locator("a.wa-link").get_attribute("href").startswith("https://wa.me/")
     msg.scroll_into_view_if_needed()
     shot(disp, "06_dispatch_pesan_wa")
-    coord.wait_for_function(f"() => window.SIGAP_MAP.incidents.get('{ticket}').d.status === 'ditugaskan'", timeout=5000)
+    coord.wait_for_function(f"() => window.SIGAP_MAP.incidents.get('{ticket}').d.status === 'ditugaskan'", timeout=20000)
 
     # the field officer of that team, on a phone: en route, on scene, report, handled
     field_ctx = _ctx(browser, req, viewport={"width": 390, "height": 844}, is_mobile=True,
@@ -127,7 +127,7 @@ def test_sop_in_the_browser(browser, server, tmp_path):
     shot(fld, "07_lapangan_tugas")
     for action, status in (("depart", "menuju_lokasi"), ("arrive", "di_lokasi")):
         fld.locator(f"article[data-ticket='{ticket}'] button[data-action='{action}']").click()
-        coord.wait_for_function(f"() => window.SIGAP_MAP.incidents.get('{ticket}').d.status === '{status}'", timeout=5000)
+        coord.wait_for_function(f"() => window.SIGAP_MAP.incidents.get('{ticket}').d.status === '{status}'", timeout=20000)
     card = fld.locator(f"article[data-ticket='{ticket}']")
     photo = tmp_path / "foto.png"
     photo.write_bytes(PNG)
@@ -169,7 +169,7 @@ def test_sop_in_the_browser(browser, server, tmp_path):
     assert close.input_value("#public-note") == "Keributan sudah dimediasi, warga kembali tenang."
     close.check("#seen-evidence")
     close.click("button[data-action='resolve']")
-    coord.wait_for_function(f"() => !window.SIGAP_MAP.incidents.has('{ticket}')", timeout=5000)
+    coord.wait_for_function(f"() => !window.SIGAP_MAP.incidents.has('{ticket}')", timeout=20000)
     assert coord.evaluate("window.__noReload") == "still here"
 
     # the citizen-facing status shows it resolved, with no personal data
