@@ -66,7 +66,7 @@ def test_operator_places_a_whatsapp_draft_and_verifies_it(browser, server):
     op.wait_for_selector(item, timeout=15000)  # arrives through the live stream
     assert "Hotline WhatsApp" in op.inner_text(item)
     op.click(f"{item} button.queue-open")
-    op.wait_for_selector("#detail .place-draft button", timeout=10000)
+    op.wait_for_selector("#detail .place-draft button", timeout=30000)
     detail = op.text_content("#detail")
     assert "+6285211112222" in detail and "Bu Rina" in detail  # the operator's side
     assert "Klik lokasi di peta" in detail  # no point yet: the hint says what to do
@@ -76,10 +76,10 @@ def test_operator_places_a_whatsapp_draft_and_verifies_it(browser, server):
     box = op.locator("#map").bounding_box()
     op.mouse.click(box["x"] + pt[0], box["y"] + pt[1])
     op.wait_for_function("() => document.querySelector('#placement').textContent"
-                         ".includes('Kel.')", timeout=10000)
+                         ".includes('Kel.')", timeout=30000)
     op.click("#detail .place-draft button")
     op.wait_for_function("() => ((document.querySelector('#detail .place-draft') || {})"
-                         ".textContent || '').includes('Pindahkan laporan')", timeout=10000)
+                         ".textContent || '').includes('Pindahkan laporan')", timeout=30000)
     assert "disimpan" in op.inner_text("#toast")
     assert "Kel. Talang Bakung" in op.text_content("#detail")
     shot(op, "channel_02_draft_placed")
@@ -90,5 +90,5 @@ def test_operator_places_a_whatsapp_draft_and_verifies_it(browser, server):
     assert inc["lon"] is not None and inc["placement"]["kelurahan_name"]
     assert inc["channel"] == "whatsapp" and inc["category"] == "gepeng"
     op.click("#detail button.verify")
-    op.wait_for_selector("#detail a.dispatch-link", timeout=10000)
+    op.wait_for_selector("#detail a.dispatch-link", timeout=30000)
     assert req.foreign() == [] and errors == []

@@ -136,7 +136,7 @@ def test_field_app_offline_and_back(browser, server, tmp_path):
         ctx.set_offline(True)
         page.reload()
         page.wait_for_selector("body[data-ready='1']", timeout=20000)
-        page.wait_for_selector(f"article[data-ticket='{a}']", timeout=10000)
+        page.wait_for_selector(f"article[data-ticket='{a}']", timeout=30000)
         page.wait_for_selector(f"article[data-ticket='{b}']")
         page.wait_for_function("() => document.querySelector('#net').classList.contains('offline')")
         assert "Tanpa sinyal sejak" in page.inner_text("#net")
@@ -196,9 +196,9 @@ def test_field_app_offline_and_back(browser, server, tmp_path):
                   "LOG", logs[-30:], page.evaluate(
                       "SIGAP_STORE.Outbox.all().then(a => JSON.stringify(a.map(i => [i.seq, i.kind, i.action, i.state, i.error])))"))
             raise
-        page.wait_for_selector(f"#conflicts .conflict[data-ticket='{b}']", timeout=10000)
+        page.wait_for_selector(f"#conflicts .conflict[data-ticket='{b}']", timeout=30000)
         assert "dialihkan ke tim lain" in page.inner_text("#conflicts")
-        page.wait_for_selector("#notices .notice", timeout=10000)
+        page.wait_for_selector("#notices .notice", timeout=30000)
         assert b in page.inner_text("#notices") and "dialihkan" in page.inner_text("#notices")
         assert page.locator(f"article[data-ticket='{b}']").count() == 0
         page.wait_for_function("() => !document.querySelector('#net').classList.contains('offline')")
@@ -222,7 +222,7 @@ def test_field_app_offline_and_back(browser, server, tmp_path):
         # ---- a new assignment arrives live, with sound and vibration
         page.evaluate("window.SIGAP_FIELD.metrics.alerts = 0")
         c = api.dispatched("keributan", C_POINT, team, "Tawuran pelajar")
-        page.wait_for_selector(f"article[data-ticket='{c}']", timeout=10000)
+        page.wait_for_selector(f"article[data-ticket='{c}']", timeout=30000)
         m = page.evaluate("window.SIGAP_FIELD.metrics")
         assert m["alerts"] == 1 and m["vibrations"] == 1
         ctx.close()
@@ -262,14 +262,14 @@ def test_citizen_reports_with_a_photo_and_follows_it_to_closure(browser, server,
     # place by landmark search (the forward geocoder)
     page.fill("#address", "Eka Jaya")
     page.click("#search")
-    page.wait_for_selector("#results li button", timeout=10000)
+    page.wait_for_selector("#results li button", timeout=30000)
     page.locator("#results li button").first.click()
     page.wait_for_function("() => document.querySelector('#lonlat').textContent.length > 0")
     # then GPS: zoom 17, and the base map shows roads and their names
     page.click("#gps")
     page.wait_for_function("() => SIGAP_LAPOR.map.getZoom() === 17 && document.querySelectorAll('.road-label').length > 0",
-                           timeout=10000)
-    page.wait_for_function("() => Number(document.querySelector('#nearby-count').textContent) >= 1", timeout=10000)
+                           timeout=30000)
+    page.wait_for_function("() => Number(document.querySelector('#nearby-count').textContent) >= 1", timeout=30000)
     # the typed report survives a reload (a draft in this browser until it is sent)
     where = page.text_content("#lonlat")
     page.reload()
@@ -373,16 +373,16 @@ def test_positions_shared_offline_keep_their_own_times(browser, server):
         page.wait_for_selector("article.assignment", timeout=20000)
         page.click("#share")
         page.wait_for_function("() => document.querySelector('#share-state').textContent.includes('Lokasi dibagikan')",
-                               timeout=10000)
+                               timeout=30000)
         assert page.get_attribute("#share", "aria-pressed") == "true"
-        page.wait_for_function("() => document.querySelector('#net').dataset.waiting === '0'", timeout=10000)
+        page.wait_for_function("() => document.querySelector('#net').dataset.waiting === '0'", timeout=30000)
         relay.cut()
         ctx.set_offline(True)
         for lon, lat in ((103.6480, -1.6230), (103.6490, -1.6240)):
             page.wait_for_timeout(800)
             ctx.set_geolocation({"longitude": lon, "latitude": lat})
         page.wait_for_function("() => document.querySelector('#net').textContent.includes('posisi menunggu')",
-                               timeout=10000)
+                               timeout=30000)
         queued = page.evaluate("SIGAP_STORE.Outbox.all().then(a => a.filter(i => i.kind === 'position').map(i => i.at))")
         assert len(queued) >= 1
         page.wait_for_timeout(1500)  # the fixes are sent well after they were taken
@@ -424,7 +424,7 @@ def test_a_new_assignment_the_list_shows_first_is_announced_once(browser, server
     page.evaluate("window.SIGAP_FIELD.metrics.alerts = 0")
     c = api.dispatched("keributan", C_POINT, team, "Tawuran pelajar di lapangan")
     page.evaluate("window.dispatchEvent(new Event('online'))")  # the phone reads its list
-    page.wait_for_selector(f"article[data-ticket='{c}']", timeout=10000)
+    page.wait_for_selector(f"article[data-ticket='{c}']", timeout=30000)
     assert page.evaluate("window.SIGAP_FIELD.metrics.alerts") == 1  # before its event came
     page.wait_for_timeout(5000)  # the late event: known, not announced again
     assert page.evaluate("window.SIGAP_FIELD.metrics.alerts") == 1

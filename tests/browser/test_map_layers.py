@@ -111,7 +111,7 @@ def test_planner_layers_on_the_live_map(browser, server):
     _toggle(page, "Peta panas (KDE)")
     page.wait_for_function("() => (SIGAP_METRICS.overlays.kde || {}).n > 0", timeout=60000)
     page.wait_for_function("() => { const i = document.querySelector('img.kde-image');"
-                           " return i && i.complete && i.naturalWidth > 0; }", timeout=10000)
+                           " return i && i.complete && i.naturalWidth > 0; }", timeout=30000)
     img = page.evaluate("""() => { const i = document.querySelector('img.kde-image');
         const r = i.getBoundingClientRect(); return [i.src.slice(0, 22), r.width, r.height]; }""")
     assert img[0] == "data:image/png;base64," and img[1] > 100 and img[2] > 100

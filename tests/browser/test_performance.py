@@ -52,7 +52,7 @@ def test_live_map_with_5000_incidents_and_500_teams(browser, server):
     n_inc = page.evaluate("() => window.SIGAP_MAP.incidents.size")
     n_teams = page.evaluate("() => window.SIGAP_MAP.teams.size")
     assert n_inc >= N_INCIDENTS and n_teams >= N_TEAMS
-    page.wait_for_selector("#live.on", timeout=10000)
+    page.wait_for_selector("#live.on", timeout=30000)
     shot(page, "20_peta_5000_kejadian")
 
     token = _post(base, "/api/auth/login", {"username": "operator", "password": "operator123"},

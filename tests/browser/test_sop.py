@@ -53,7 +53,7 @@ def test_sop_in_the_browser(browser, server, tmp_path):
     coord_ctx = _ctx(browser, req, viewport={"width": 1920, "height": 1080})
     coord = login(coord_ctx, base, "coordinator", "/peta")
     coord.wait_for_selector("body[data-ready='1']", timeout=20000)
-    coord.wait_for_selector("#live.on", timeout=10000)
+    coord.wait_for_selector("#live.on", timeout=30000)
     coord.evaluate("window.__noReload = 'still here'")
     shot(coord, "01_peta_koordinator")
 
@@ -78,7 +78,7 @@ def test_sop_in_the_browser(browser, server, tmp_path):
     placement = op.inner_text("#placement")
     shot(op, "02_operator_form")
     op.click("#submit")
-    op.wait_for_selector("#saved:not([hidden]) .ticket", timeout=10000)
+    op.wait_for_selector("#saved:not([hidden]) .ticket", timeout=30000)
     ticket = op.inner_text("#saved .ticket").split()[1]
     assert ticket
     shot(op, "03_operator_saved")
@@ -93,7 +93,7 @@ def test_sop_in_the_browser(browser, server, tmp_path):
 
     # the operator verifies it
     op.click("#saved button.verify")
-    op.wait_for_selector("#saved a.dispatch-link", timeout=10000)
+    op.wait_for_selector("#saved a.dispatch-link", timeout=30000)
     coord.wait_for_function(f"() => window.SIGAP_MAP.incidents.get('{ticket}').d.status === 'terverifikasi'", timeout=20000)
 
     # the dispatcher assigns the suggested team in one click and gets the WhatsApp text
@@ -106,7 +106,7 @@ def test_sop_in_the_browser(browser, server, tmp_path):
     assert disp.locator(".suggestion").count() >= 1
     shot(disp, "05_dispatch_saran")
     disp.click("#assign-suggested")
-    disp.wait_for_selector("#messages:not([hidden]) .message", timeout=10000)
+    disp.wait_for_selector("#messages:not([hidden]) .message", timeout=30000)
     msg = disp.locator(f".message[data-team='{lead_team}']")
     assert ticket in msg.locator("pre").text_content()
     assert msg.locator("a.wa-link").get_attribute("href").startswith("https://wa.me/")
@@ -120,10 +120,10 @@ def test_sop_in_the_browser(browser, server, tmp_path):
                      permissions=["geolocation"])
     fld = login(field_ctx, base, f"tim_{lead_team.lower()}", "/lapangan")
     card = fld.locator(f"article[data-ticket='{ticket}']")
-    card.wait_for(timeout=10000)
+    card.wait_for(timeout=30000)
     fld.click("#share")
     fld.wait_for_function("() => document.querySelector('#share-state').textContent.includes('Lokasi dibagikan')",
-                          timeout=10000)
+                          timeout=30000)
     shot(fld, "07_lapangan_tugas")
     for action, status in (("depart", "menuju_lokasi"), ("arrive", "di_lokasi")):
         fld.locator(f"article[data-ticket='{ticket}'] button[data-action='{action}']").click()
@@ -140,7 +140,7 @@ def test_sop_in_the_browser(browser, server, tmp_path):
     card.locator("input[name=photos]").set_input_files(str(photo))
     card.locator(".report-form button[type=submit]").click()
     fld.wait_for_function(f"() => document.querySelector(\"article[data-ticket='{ticket}'] .report-state\").textContent.length > 0",
-        timeout=10000)
+        timeout=30000)
     assert card.locator(".report-state").inner_text() in ("Laporan terkirim",)
     shot(fld, "08_lapangan_laporan")
     # the list of assignments the phone asked for before the report was stored lands
@@ -207,7 +207,7 @@ def test_citizen_reports_with_gps_and_follows_the_ticket(browser, server, tmp_pa
     photo.write_bytes(PNG)
     page.set_input_files("#photos", str(photo))
     page.click("#citizen-form button[type=submit]")
-    page.wait_for_selector("#thanks:not([hidden])", timeout=10000)
+    page.wait_for_selector("#thanks:not([hidden])", timeout=30000)
     ticket = page.inner_text("#ticket")
     op_ctx = _ctx(browser, req)
     login(op_ctx, server.base, "operator", "/operator")
