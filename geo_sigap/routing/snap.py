@@ -186,37 +186,34 @@ class SnapIndex:
 
     def snap(self, lon, lat) -> Snaps:
         """Snap lon/lat points (degrees, EPSG:4326) to the nearest usable road."""
-        return self._snap_xy(*self.projection.forward(np.atleast_1d(lon), np.atleast_1d(lat)))
-
-    def _snap_xy(self, px: np.ndarray, py: np.ndarray) -> Snaps:
-        n = px.shape[0]
-        if self.empty or n == 0:
-            nan = np.full(n, np.nan)
-            return Snaps(np.full(n, -1, np.int64), nan, np.full(n, np.inf), nan, nan)
-        ok = np.isfinite(px) & np.isfinite(py)
-        if not ok.all():  # such a point snaps nowhere (edge -1, infinitely far)
-            return _fill(ok, self._snap_xy(px[ok], py[ok]))
-        from geo_sigap.routing._fused import snap_many
-
-        g = self.grid
-        piece, best, frac_piece = snap_many(
-            np.ascontiguousarray(px, np.float64), np.ascontiguousarray(py, np.float64),
-            g.params(), *g.arrays[:6])
-        return self._answer(piece, best, frac_piece)
+        return self._snap(lon, lat, self._nearest_grid)
 
     def snap_reference(self, lon, lat) -> Snaps:
         """:meth:`snap` by the KD-tree: the reference the grid path is tested against."""
-        return self._reference_xy(*self.projection.forward(np.atleast_1d(lon),
-                                                           np.atleast_1d(lat)))
+        return self._snap(lon, lat, self._nearest_tree)
 
-    def _reference_xy(self, px: np.ndarray, py: np.ndarray) -> Snaps:
+    def _snap(self, lon, lat, nearest) -> Snaps:
+        px, py = self.projection.forward(np.atleast_1d(lon), np.atleast_1d(lat))
         n = px.shape[0]
-        if self.empty or n == 0:
+        ok = np.isfinite(px) & np.isfinite(py)  # any other point snaps nowhere
+        if self.empty or not ok.any():
             nan = np.full(n, np.nan)
             return Snaps(np.full(n, -1, np.int64), nan, np.full(n, np.inf), nan, nan)
-        ok = np.isfinite(px) & np.isfinite(py)
-        if not ok.all():
-            return _fill(ok, self._reference_xy(px[ok], py[ok]))
+        if ok.all():
+            return self._answer(*nearest(px, py))
+        return _fill(ok, self._answer(*nearest(px[ok], py[ok])))
+
+    def _nearest_grid(self, px: np.ndarray, py: np.ndarray):
+        """``(piece, distance, t)`` of every (finite) point, by the grid."""
+        from geo_sigap.routing._fused import snap_many
+
+        g = self.grid
+        return snap_many(np.ascontiguousarray(px, np.float64),
+                         np.ascontiguousarray(py, np.float64), g.params(), *g.arrays[:6])
+
+    def _nearest_tree(self, px: np.ndarray, py: np.ndarray):
+        """``(piece, distance, t)`` of every (finite) point, by the KD-tree."""
+        n = px.shape[0]
         piece = np.zeros(n, np.int64)
         best = np.full(n, np.inf)
         frac_piece = np.zeros(n)
@@ -244,7 +241,7 @@ class SnapIndex:
             dd, tt = self._distance(px[i], py[i], cand)
             j = int(np.argmin(np.where(dd == dd.min(), cand, np.iinfo(np.int64).max)))
             piece[i], best[i], frac_piece[i] = cand[j], dd[j], tt[j]
-        return self._answer(piece, best, frac_piece)
+        return piece, best, frac_piece
 
     def _answer(self, piece: np.ndarray, best: np.ndarray, frac_piece: np.ndarray) -> Snaps:
         """Snaps from the nearest pieces, their distances and fractions along them."""

@@ -212,3 +212,28 @@ def login(context, base: str, username: str, next_path: str):
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}{next_path}")
     return page
+
+
+def late_answers(match: str, *, asked: str, answers: str, ms: int = 3000,
+                 first_only: bool = False) -> str:
+    """An init script for a slow network: a fetch whose path ``p`` passes the JavaScript
+    test ``match`` is sent at once and its answer handed over ``ms`` late (with
+    ``first_only``: only the first such fetch's; the others at once). ``window[asked]``
+    counts those fetches as they are sent, ``window[answers]`` as their answers are
+    handed over."""
+    return f"""(() => {{ const real = window.fetch; window.{asked} = 0; window.{answers} = 0;
+  window.fetch = async (path, init) => {{
+    const p = String(path);
+    const hit = Boolean({match});
+    const late = hit && ({str(not first_only).lower()} || window.{asked} === 0);
+    if (hit) window.{asked}++;
+    const res = await real(path, init);
+    if (late) {{
+      const body = await res.text();
+      await new Promise((r) => setTimeout(r, {ms}));
+      window.{answers}++;
+      return new Response(body, {{ status: res.status, headers: res.headers }});
+    }}
+    if (hit) window.{answers}++;
+    return res;
+  }}; }})()"""

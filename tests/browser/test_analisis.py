@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import Requests, login, shot, start_server
+from tests.browser.conftest import Requests, late_answers, login, shot, start_server
 
 
 @pytest.fixture(scope="module")
@@ -47,20 +47,8 @@ def test_planner_reads_the_quarter_pack(server, browser):
 
 
 # the pack of the quarter chosen first is asked at once and handed over 4 s late
-LATE_FIRST_PACK = """(() => { const real = window.fetch; window.__packs = 0; window.__packAnswers = 0;
-  window.fetch = async (path, init) => {
-    const pack = String(path).includes('/api/analysis/pack?');
-    const first = pack && window.__packs++ === 0;
-    const res = await real(path, init);
-    if (first) {
-      const body = await res.text();
-      await new Promise((r) => setTimeout(r, 4000));
-      window.__packAnswers++;
-      return new Response(body, { status: res.status, headers: res.headers });
-    }
-    if (pack) window.__packAnswers++;
-    return res;
-  }; })()"""
+LATE_FIRST_PACK = late_answers("p.includes('/api/analysis/pack?')", asked="__packs",
+                               answers="__packAnswers", ms=4000, first_only=True)
 
 
 def test_a_late_answer_of_an_earlier_choice_does_not_replace_the_last(server, browser):

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import Requests, login, shot, start_server
+from tests.browser.conftest import Requests, late_answers, login, shot, start_server
 
 
 @pytest.fixture(scope="module")
@@ -78,19 +78,8 @@ def test_operator_queue_is_live_and_verifies_from_the_detail(browser, server):
 
 
 # the queue's list is asked at once and handed over 3 s late (a slow network)
-LATE_QUEUE = """(() => { const real = window.fetch; window.__queueAnswers = 0; window.__queueAsked = 0;
-  window.fetch = async (path, init) => {
-    const late = String(path).includes('/api/incidents?status=diterima');
-    if (late) window.__queueAsked++;
-    const res = await real(path, init);
-    if (late) {
-      const body = await res.text();
-      await new Promise((r) => setTimeout(r, 3000));
-      window.__queueAnswers++;
-      return new Response(body, { status: res.status, headers: res.headers });
-    }
-    return res;
-  }; })()"""
+LATE_QUEUE = late_answers("p.includes('/api/incidents?status=diterima')",
+                          asked="__queueAsked", answers="__queueAnswers")
 
 
 def test_a_late_queue_answer_does_not_bring_back_a_verified_case(browser, server):
@@ -109,7 +98,8 @@ def test_a_late_queue_answer_does_not_bring_back_a_verified_case(browser, server
     ctx.close()
 
 
-LATE_MAP_LIST = LATE_QUEUE.replace("/api/incidents?status=diterima", "/api/map/incidents")
+LATE_MAP_LIST = late_answers("p.includes('/api/map/incidents')", asked="__queueAsked",
+                             answers="__queueAnswers")
 
 
 def test_a_report_made_while_the_map_loads_is_not_missed(browser, server):
@@ -305,19 +295,8 @@ def test_dispatcher_is_live_and_sends_the_message_in_three_clicks(browser, serve
 
 # once ``window.__late`` is set, the case's own answers (not its suggestions or routes)
 # are asked at once and handed over 3 s late (a slow network)
-LATE_CASE = """(() => { const real = window.fetch; window.__caseAsked = 0; window.__caseAnswers = 0;
-  window.fetch = async (path, init) => {
-    const late = window.__late && /\\/api\\/incidents\\/[^\\/?]+$/.test(String(path));
-    if (late) window.__caseAsked++;
-    const res = await real(path, init);
-    if (late) {
-      const body = await res.text();
-      await new Promise((r) => setTimeout(r, 3000));
-      window.__caseAnswers++;
-      return new Response(body, { status: res.status, headers: res.headers });
-    }
-    return res;
-  }; })()"""
+LATE_CASE = late_answers(r"window.__late && /\/api\/incidents\/[^\/?]+$/.test(p)",
+                         asked="__caseAsked", answers="__caseAnswers")
 
 
 def test_a_change_made_while_the_case_reloads_is_shown(browser, server):
@@ -366,20 +345,8 @@ def test_a_change_made_while_the_case_reloads_is_shown(browser, server):
 
 
 # the first address search is asked at once and answered 3 s late
-LATE_FIRST_SEARCH = """(() => { const real = window.fetch; window.__searches = 0; window.__found = 0;
-  window.fetch = async (path, init) => {
-    const search = String(path).includes('/api/geocode/search');
-    const first = search && window.__searches++ === 0;
-    const res = await real(path, init);
-    if (first) {
-      const body = await res.text();
-      await new Promise((r) => setTimeout(r, 3000));
-      window.__found++;
-      return new Response(body, { status: res.status, headers: res.headers });
-    }
-    if (search) window.__found++;
-    return res;
-  }; })()"""
+LATE_FIRST_SEARCH = late_answers("p.includes('/api/geocode/search')", asked="__searches",
+                                 answers="__found", first_only=True)
 
 
 def test_a_late_answer_of_an_earlier_search_does_not_replace_the_candidates(browser, server):
@@ -405,7 +372,8 @@ def test_a_late_answer_of_an_earlier_search_does_not_replace_the_candidates(brow
 
 def test_the_citizen_page_lists_the_places_of_the_last_search(browser, server):
     ctx = _ctx(browser, Requests())
-    ctx.add_init_script(LATE_FIRST_SEARCH.replace("/api/geocode/search", "/api/public/places"))
+    ctx.add_init_script(late_answers("p.includes('/api/public/places')", asked="__searches",
+                                     answers="__found", first_only=True))
     page = ctx.new_page()
     page.goto(f"{server.base}/lapor")
     first, last = "Masjid Al-Ikhlas", "Talang Bakung"

@@ -1,7 +1,7 @@
 /* GeoSIGAP — /analisis: the quarterly rakor pack in the browser (planners, coordinators). */
 (function () {
   "use strict";
-  const { $, t, api, el, showError, me } = window.SIGAP;
+  const { $, t, api, el, showError, me, latest } = window.SIGAP;
   const form = $("#an-form"), status = $("#an-status"), body = $("#an-body");
 
   function qs(quarter, area) {
@@ -96,19 +96,17 @@
 
   // the answer of the last choice only: a pack asked before it (a bigger area, a slow
   // network) may arrive after it, and must not replace it
-  let asked = 0;
+  const ask = latest();
   async function show(ev) {
     if (ev) ev.preventDefault();
     const quarter = $("#an-quarter").value, area = $("#an-area").value, other = $("#an-compare").value;
-    const mine = ++asked;
     status.textContent = t("analysis.loading");
     $("#an-result").hidden = true;
     try {
       const query = qs(quarter, area);
       const jobs = [api("GET", "/api/analysis/pack?" + query)];
       if (other && other !== quarter) jobs.push(api("GET", "/api/analysis/pack?" + qs(other, area)));
-      const [a, b] = await Promise.all(jobs);
-      if (mine !== asked) return;
+      const [a, b] = await ask(Promise.all(jobs));
       $("#an-pdf").href = "/api/analysis/pack.pdf?" + query;
       $("#an-html").href = "/api/analysis/pack.html?" + query;
       $("#an-gpkg").href = "/api/analysis/pack.gpkg?" + query;
@@ -117,7 +115,7 @@
         : [column(a, query, "a", false)]));
       $("#an-result").hidden = false;
       status.textContent = t("analysis.ready");
-    } catch (e) { if (mine === asked) { status.textContent = ""; showError(status, e); } }
+    } catch (e) { status.textContent = ""; showError(status, e); }
   }
 
   async function init() {

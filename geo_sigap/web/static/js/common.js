@@ -222,8 +222,21 @@
     return { save, restored, clear: () => localStorage.removeItem(storeKey) };
   }
 
+  /** Requests of one kind of which only the last one asked counts (a search corrected,
+   *  another quarter chosen): ``const ask = latest(); … await ask(S.api(…))`` resolves
+   *  or rejects as the request does, or never when a later one was asked meanwhile (an
+   *  earlier answer that arrives late must not replace the newer one). */
+  function latest() {
+    let n = 0;
+    return (promise) => {
+      const mine = ++n;
+      return new Promise((resolve, reject) => promise.then(
+        (v) => { if (mine === n) resolve(v); }, (e) => { if (mine === n) reject(e); }));
+    };
+  }
+
   window.SIGAP = {
-    $, t, api, items, toast, showError, ago, wib, esc, el, glyph, uuid, copyText, me, gps,
+    $, t, api, items, toast, showError, ago, wib, esc, el, glyph, uuid, copyText, me, gps, latest,
     parseTime, describePlacement, ApiError, config: CONFIG, STATUS_COLORS, OPEN, draft,
     statusLabel: (s) => t("status." + s), roleLabel: (r) => t("role." + r),
   };

@@ -25,22 +25,20 @@
     catch (e) { showError(S.t("warga.gps_failed")); }
   });
 
-  let searches = 0;  // the last search's places only (an earlier one may answer later)
+  const askPlaces = S.latest();  // the last search's places only (an earlier one may answer later)
   async function search() {
     const q = S.$("#address").value.trim();
     const box = S.$("#results");
     if (q.length < 2) { S.$("#address").focus(); return; }
-    const mine = ++searches;
     box.replaceChildren(S.el("li", { class: "muted" }, S.t("common.loading")));
     try {
-      const data = await S.api("GET", "/api/public/places?q=" + encodeURIComponent(q), null, { noRedirect: true });
-      if (mine !== searches) return;
+      const data = await askPlaces(S.api("GET", "/api/public/places?q=" + encodeURIComponent(q), null, { noRedirect: true }));
       const c = data.candidates || [];
       if (!c.length) { box.replaceChildren(S.el("li", { class: "muted" }, S.t("warga.no_results"))); return; }
       box.replaceChildren(...c.map((x) => S.el("li", {}, S.el("button", { type: "button", onclick: () => {
         map.setView([x.lat, x.lon], 17); place(x.lon, x.lat, x.label); box.replaceChildren();
       } }, x.label, x.place && !String(x.label).includes(x.place) ? S.el("small", { class: "muted" }, " — " + x.place) : null))));
-    } catch (e) { if (mine === searches) box.replaceChildren(S.el("li", { class: "error" }, e.message)); }
+    } catch (e) { box.replaceChildren(S.el("li", { class: "error" }, e.message)); }
   }
   S.$("#search").addEventListener("click", search);
   S.$("#address").addEventListener("keydown", (ev) => { if (ev.key === "Enter") { ev.preventDefault(); search(); } });
@@ -49,13 +47,11 @@
   const day = (iso) => { const d = new Date(iso + "T00:00:00Z"); return isFinite(d) ? _day.format(d) : iso; };
 
   /* recent reports nearby: approximate places only */
-  let nearbyAsked = 0;
+  const askNearby = S.latest();  // the place moved meanwhile: the newer answer shows
   async function loadNearby() {
     const c = point || map.getCenter() && { lon: map.getCenter().lng, lat: map.getCenter().lat };
-    const asked = ++nearbyAsked;
     try {
-      const data = await S.api("GET", "/api/public/nearby?lon=" + c.lon + "&lat=" + c.lat + "&radius_m=2000", null, { noRedirect: true });
-      if (asked !== nearbyAsked) return;  // the place moved meanwhile: the newer answer shows
+      const data = await askNearby(S.api("GET", "/api/public/nearby?lon=" + c.lon + "&lat=" + c.lat + "&radius_m=2000", null, { noRedirect: true }));
       nearbyLayer.clearLayers();
       const items = data.items || [];
       S.$("#nearby-count").textContent = String(items.length);

@@ -96,15 +96,12 @@
 
   // the candidates of the last search only: an earlier one answered late must not
   // replace them (the operator would pick from another address's list)
-  let searches = 0;
+  const askSearch = S.latest();
   async function search() {
     const q = S.$("#address").value.trim();
     if (!q) return;
-    const mine = ++searches;
-    try {
-      const found = S.items(await S.api("GET", "/api/geocode/search?limit=6&q=" + encodeURIComponent(q)), "candidates");
-      if (mine === searches) showCandidates(found);
-    } catch (e) { if (mine === searches) S.toast(e.message, "error"); }
+    try { showCandidates(S.items(await askSearch(S.api("GET", "/api/geocode/search?limit=6&q=" + encodeURIComponent(q))), "candidates")); }
+    catch (e) { S.toast(e.message, "error"); }
   }
   S.$("#search").addEventListener("click", search);
   S.$("#address").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); search(); } });
