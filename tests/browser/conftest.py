@@ -176,6 +176,32 @@ def browser():
         b.close()
 
 
+@pytest.fixture(autouse=True)
+def _close_contexts(request):
+    """The contexts a test opened are closed when it ends: a page left open keeps living
+    (its stream, its timers, its animations) through every later test of the session,
+    and took CPU from them (a 5,000-incident map left open took most of a core)."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    b = request.getfixturevalue("browser")
+    before = list(b.contexts)
+    yield
+    for c in b.contexts:
+        if c not in before:
+            c.close()
+
+
+ENDLESS_ANIMATIONS = """() => document.getAnimations()
+  .filter((a) => a.playState === 'running' && a.effect && a.effect.getComputedTiming().iterations === Infinity)
+  .map((a) => ((a.effect.target && a.effect.target.parentElement) ? a.effect.target.parentElement.className : '?') + ': ' + (a.animationName || a.id))"""
+
+
+def endless_animations(page) -> list[str]:
+    """The animations running without end on the page (what each animates and how)."""
+    return page.evaluate(ENDLESS_ANIMATIONS)
+
+
 class Requests:
     """Every URL any page asked for, to prove nothing left 127.0.0.1."""
 

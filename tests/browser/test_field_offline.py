@@ -18,7 +18,7 @@ import urllib.request
 import pytest
 
 from tests.browser._netcut import Relay
-from tests.browser.conftest import login, shot, start_server
+from tests.browser.conftest import endless_animations, login, shot, start_server
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
          "locale": "id-ID", "timezone_id": "Asia/Jakarta",
@@ -375,6 +375,9 @@ def test_positions_shared_offline_keep_their_own_times(browser, server):
         page.wait_for_function("() => document.querySelector('#share-state').textContent.includes('Lokasi dibagikan')",
                                timeout=30000)
         assert page.get_attribute("#share", "aria-pressed") == "true"
+        # sharing lasts the whole shift: its dot does not pulse all that time (the phone's
+        # CPU and battery)
+        assert endless_animations(page) == []
         page.wait_for_function("() => document.querySelector('#net').dataset.waiting === '0'", timeout=30000)
         relay.cut()
         ctx.set_offline(True)

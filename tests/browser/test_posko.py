@@ -118,6 +118,31 @@ def test_a_report_made_while_the_map_loads_is_not_missed(browser, server):
     ctx.close()
 
 
+def test_nothing_moves_for_a_coordinator_who_asked_for_less_motion(browser, server):
+    # the system setting "reduce motion": an urgent report still raises the banner and its
+    # marker is on the map, but nothing pulses or flashes and the map jumps, not glides
+    ctx = _ctx(browser, Requests(), reduced_motion="reduce")
+    page = login(ctx, server.base, "coordinator", "/peta")
+    page.wait_for_selector("body[data-ready='1']", timeout=20000)
+    page.wait_for_selector("#live.on", timeout=30000)
+    assert page.evaluate("window.SIGAP_MAP.map.options.zoomAnimation") is False
+    op = ctx.request.post(f"{server.base}/api/auth/login", data=json.dumps(
+        {"username": "operator", "password": "operator123"}),
+        headers={"Content-Type": "application/json"}).json()["token"]
+    r = ctx.request.post(f"{server.base}/api/incidents", data=json.dumps(
+        {"category": "keributan", "description": "Tawuran di simpang", "channel": "hotline",
+         "lon": 103.6471, "lat": -1.6222, "priority": 1}),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {op}",
+                 "Idempotency-Key": f"still-{time.time()}"})
+    assert r.status == 201, r.text()
+    ticket = r.json()["ticket"]
+    page.wait_for_selector("#alert:not([hidden])", timeout=30000)
+    assert ticket in page.inner_text("#alert")
+    page.evaluate(f"() => window.SIGAP_MAP.focusIncident('{ticket}')")
+    page.wait_for_selector(f".leaflet-marker-icon[title='{ticket}']", timeout=30000)
+    assert page.evaluate("() => document.getAnimations().map((a) => a.animationName || a.id)") == []
+
+
 def test_operator_intake_confirms_the_place_and_keeps_the_draft(browser, server):
     req = Requests()
     ctx = _ctx(browser, req, viewport={"width": 1440, "height": 900})

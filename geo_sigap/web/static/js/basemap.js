@@ -58,8 +58,10 @@
   function baseMap(id, opts) {
     opts = opts || {};
     const canvas = L.canvas({ padding: 0.3 });
+    const glide = !S.stillMotion;
     const map = L.map(id, { preferCanvas: true, zoomControl: true, attributionControl: true,
-      minZoom: 10, maxZoom: 19 }).setView([-1.63, 103.63], 14);
+      minZoom: 10, maxZoom: 19, zoomAnimation: glide, fadeAnimation: glide, markerZoomAnimation: glide,
+    }).setView([-1.63, 103.63], 14);
     map.attributionControl.setPrefix(false);
     map.attributionControl.addAttribution(opts.attribution || S.t("map.attribution"));
     const overlays = {};

@@ -235,7 +235,12 @@
     };
   }
 
+  /** The user asked their system for less motion: maps jump instead of gliding, markers
+   *  and banners do not pulse (the CSS stops every animation the same way). */
+  const stillMotion = Boolean(window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches);
+
   window.SIGAP = {
+    stillMotion,
     $, t, api, items, toast, showError, ago, wib, esc, el, glyph, uuid, copyText, me, gps, latest,
     parseTime, describePlacement, ApiError, config: CONFIG, STATUS_COLORS, OPEN, draft,
     statusLabel: (s) => t("status." + s), roleLabel: (r) => t("role." + r),

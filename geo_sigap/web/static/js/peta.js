@@ -16,6 +16,7 @@
   const incLayer = L.markerClusterGroup({
     chunkedLoading: true, chunkInterval: 120, chunkDelay: 10, maxClusterRadius: 45,
     disableClusteringAtZoom: 17, showCoverageOnHover: false, spiderfyOnMaxZoom: true,
+    animate: !S.stillMotion,
     iconCreateFunction: (cluster) => {
       const kids = cluster.getAllChildMarkers();
       let late = 0;
@@ -29,7 +30,7 @@
   // teams: their own pane under the incidents, their own (coarser) clusters and a square,
   // dark symbol, so that they never look like or cover incident clusters
   map.createPane("sigapTeams").style.zIndex = 580;
-  const teamLayer = L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 60,
+  const teamLayer = L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 60, animate: !S.stillMotion,
     disableClusteringAtZoom: 15, showCoverageOnHover: false, clusterPane: "sigapTeams",
     iconCreateFunction: (c) => L.divIcon({ html: S.glyph("team", 12) + "<span>" + c.getChildCount() + "</span>",
       className: "team-cluster", iconSize: [34, 22] }) });
