@@ -395,6 +395,8 @@ def _insert(s, services, actor: Actor, inc: Incident, key: str | None,
         row = insert_new(s, inc, duplicate_of_id=dup.id if dup is not None else None,
                          idempotency_key=key, idempotency_fingerprint=fingerprint,
                          created_by=actor.username)
+    if dup is not None:
+        row.duplicate_of_ticket = dup.ticket  # the answer names it (not asked for again)
     audit.append(s, AuditEntry(
         at=now, actor=actor.username, actor_role=actor.role.value, action="report",
         incident_ticket=row.ticket, to_status=row.status,

@@ -103,6 +103,9 @@ def insert_new(session: Session, inc: Incident, *, duplicate_of_id: int | None =
     row.updated_at = utcnow()
     values = {k: getattr(row, k) for k in _COLUMNS}
     row.id = session.execute(_INSERT, values).inserted_primary_key[0]
+    for k in _COLUMNS:  # every column loaded: none is read back (a SELECT per report)
+        if k not in row.__dict__:
+            setattr(row, k, values[k])
     make_transient_to_detached(row)
     session.add(row)
     set_committed_value(row, "assignments", [])
