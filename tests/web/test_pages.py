@@ -122,3 +122,42 @@ def test_login_next_only_accepts_local_paths(client):
     assert '"next": "/peta"' in client.get("/masuk?next=/peta").text
     assert "evil.example" not in client.get("/masuk?next=//evil.example/x").text
     assert "evil.example" not in client.get("/masuk?next=https://evil.example/").text
+
+
+def test_asset_urls_change_with_the_files_content(tmp_path):
+    # a new release's script or style has another URL, so no browser keeps an earlier
+    # one from its cache (the version number alone did not change with the files)
+    from geo_sigap.web.pages import assets_version_of
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for d in (a, b):
+        (d / "css").mkdir(parents=True)
+        (d / "css" / "sigap.css").write_text(".inc.late i { animation:pulse 1.2s 3; }")
+        (d / "app.js").write_text("x")
+    assert assets_version_of(a) == assets_version_of(b)
+    (b / "css" / "sigap.css").write_text(".inc.late i { animation:pulse 1.2s infinite; }")
+    assert assets_version_of(a) != assets_version_of(b)
+    (b / "css" / "sigap.css").write_text(".inc.late i { animation:pulse 1.2s 3; }")
+    assert assets_version_of(a) == assets_version_of(b)
+    (b / "app.js").rename(b / "app2.js")  # the same bytes under another name
+    assert assets_version_of(a) != assets_version_of(b)
+
+
+def test_versioned_assets_are_kept_and_the_others_asked_again(client):
+    from geo_sigap.web.pages import assets_version
+
+    page = client.get("/peta").text
+    srcs = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(/static/[^"]+)"', page)
+    own = [s for s in srcs if s.startswith(("/static/css/", "/static/js/"))]
+    assert own and all(s.endswith(f"?v={assets_version()}") for s in own), own
+    kept = client.get(own[0])
+    assert kept.status_code == 200
+    assert kept.headers["cache-control"] == "public, max-age=31536000, immutable"
+    plain = client.get(own[0].split("?")[0])
+    assert plain.headers["cache-control"] == "no-cache" and plain.headers.get("etag")
+    again = client.get(own[0].split("?")[0], headers={"If-None-Match": plain.headers["etag"]})
+    assert again.status_code == 304
+    docs = client.get("/docs").text
+    js = re.search(r'src="(/docs/assets/swagger-ui-bundle\.js\?v=[0-9a-f]{12})"', docs)
+    assert js, docs[:500]
+    assert client.get(js.group(1)).headers["cache-control"].endswith("immutable")

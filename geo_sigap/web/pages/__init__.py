@@ -29,6 +29,42 @@ SESSION_COOKIE = "sigap_session"
 router = APIRouter(include_in_schema=False)
 
 
+def assets_version_of(static_dir: Path) -> str:
+    """A hash of the release and of every file under ``static_dir`` (names and bytes):
+    the ``?v=`` of the pages' scripts and styles. A changed file gets a new URL, so no
+    browser keeps running an earlier release's script or style from its cache."""
+    import hashlib
+
+    h = hashlib.sha256(__version__.encode())
+    for f in sorted(q for q in static_dir.rglob("*") if q.is_file()):
+        h.update(f.relative_to(static_dir).as_posix().encode() + b"\0")
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+@lru_cache(maxsize=1)
+def assets_version() -> str:
+    """:func:`assets_version_of` the app's own static files (read once per process)."""
+    return assets_version_of(STATIC_DIR)
+
+
+def _static_files(directory: Path):
+    """``StaticFiles`` whose answers say how long to keep them: a URL with ``?v=``
+    names one release's file for good (kept a year, never asked again); any other
+    is asked again each time (``no-cache``: a 304 while it has not changed)."""
+    from fastapi.staticfiles import StaticFiles
+
+    class _Static(StaticFiles):
+        def file_response(self, full_path, stat_result, scope, status_code=200):
+            response = super().file_response(full_path, stat_result, scope, status_code)
+            versioned = b"v=" in scope.get("query_string", b"")
+            response.headers["Cache-Control"] = ("public, max-age=31536000, immutable"
+                                                 if versioned else "no-cache")
+            return response
+
+    return _Static(directory=str(directory))
+
+
 @lru_cache(maxsize=1)
 def _templates():
     from fastapi.templating import Jinja2Templates
@@ -113,7 +149,7 @@ def render(request: Request, template: str, *, page: str, title_key: str,
         {
             "t": t, "locale": locale, "other_locale": "en" if locale == "id" else "id",
             "i18n_json": t.as_json(), "page": page, "title": t(title_key),
-            "version": __version__, "tiles_url": tiles or "",
+            "version": assets_version(), "tiles_url": tiles or "",
             "demo": bool(getattr(s, "demo", False)),
             "categories": _category_names(request, locale), **context,
         },
@@ -219,6 +255,12 @@ def status_page(request: Request, ticket: str) -> HTMLResponse:
 DOCS_ASSETS = "/docs/assets"
 
 
+@lru_cache(maxsize=1)
+def _docs_version() -> str:
+    """The ``?v=`` of Swagger UI's files: theirs change with that package, not ours."""
+    return assets_version_of(_swagger_ui_dir())
+
+
 def _swagger_ui_dir() -> Path:
     """Swagger UI's own files, from the ``swagger-ui-bundle-v2`` package (no CDN)."""
     from swagger_ui_bundle import swagger_ui_path
@@ -233,8 +275,8 @@ def api_docs(request: Request) -> HTMLResponse:
 
     return get_swagger_ui_html(
         openapi_url=request.app.openapi_url, title="GeoSIGAP — API",
-        swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js?v={__version__}",
-        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css?v={__version__}",
+        swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js?v={_docs_version()}",
+        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css?v={_docs_version()}",
         swagger_favicon_url="/static/favicon.svg",
         swagger_ui_parameters={"validatorUrl": None})
 
@@ -257,8 +299,6 @@ def not_found_page(request: Request) -> HTMLResponse:
 
 def install(app: FastAPI) -> None:
     """Add the pages, ``/docs``, the base-map API (``/api/map/…``) and ``/static``."""
-    from fastapi.staticfiles import StaticFiles
-
     from geo_sigap.web.routes import map as map_routes
 
     from geo_sigap.web.pages import field_app
@@ -266,5 +306,5 @@ def install(app: FastAPI) -> None:
     app.include_router(map_routes.router)
     app.include_router(field_app.router)
     app.include_router(router)
-    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    app.mount(DOCS_ASSETS, StaticFiles(directory=str(_swagger_ui_dir())), name="docs-assets")
+    app.mount("/static", _static_files(STATIC_DIR), name="static")
+    app.mount(DOCS_ASSETS, _static_files(_swagger_ui_dir()), name="docs-assets")

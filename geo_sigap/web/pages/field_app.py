@@ -36,8 +36,10 @@ MAP_DATA = ["/api/map/boundaries?level=kelurahan", "/api/map/roads"]
 
 def precache_urls() -> list[str]:
     """Every URL the worker stores on install."""
+    from geo_sigap.web.pages import assets_version
+
     return (["/lapangan", "/lapangan.webmanifest"]
-            + [f"/static/{p}?v={__version__}" for p in VERSIONED]
+            + [f"/static/{p}?v={assets_version()}" for p in VERSIONED]
             + [f"/static/{p}" for p in PLAIN] + MAP_DATA)
 
 
