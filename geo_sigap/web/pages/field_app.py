@@ -19,8 +19,6 @@ from functools import lru_cache
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from geo_sigap import __version__
-
 router = APIRouter(include_in_schema=False)
 
 # What /lapangan needs to start with no network (relative to /static, with ?v= where the
@@ -45,11 +43,11 @@ def precache_urls() -> list[str]:
 
 @lru_cache(maxsize=1)
 def _assets_hash() -> str:
-    from geo_sigap.web.pages import STATIC_DIR, TEMPLATES_DIR
+    """The static files' version (every file, the worker's own included) and the
+    templates the page is made from."""
+    from geo_sigap.web.pages import TEMPLATES_DIR, assets_version
 
-    h = hashlib.sha256(__version__.encode())
-    for rel in VERSIONED + PLAIN + ["js/sw-lapangan.js"]:
-        h.update((STATIC_DIR / rel).read_bytes())
+    h = hashlib.sha256(assets_version().encode())
     for name in ("base.html", "lapangan.html", "_map_assets.html"):
         h.update((TEMPLATES_DIR / name).read_bytes())
     return h.hexdigest()[:12]
