@@ -216,16 +216,24 @@ class RoutingEngine:
                 self.eta_from_teams(node, [node], p, k=1, _plain=True)  # goal-directed
         if not self.use_hierarchy:
             return
-        warm_up_kernels()
-        for p in self.graph.profiles:  # what the one-call query reads, before a batch needs it
-            ch = self.network(p).ready_hierarchy
-            if ch is not None and self.fused:
-                ch.arc_layout()
-                self._fused_statics(p, self.network(p), ch)
         missing = [p for p in self.graph.profiles if self.network(p).ready_hierarchy is None]
+        saved = len(missing) < len(self.graph.profiles)
+        if saved:  # saved hierarchies: their kernels (cached) before the first query
+            warm_up_kernels()
+            for p in self.graph.profiles:  # what the one-call query reads, before a batch
+                ch = self.network(p).ready_hierarchy
+                if ch is not None and self.fused:
+                    ch.arc_layout()
+                    self._fused_statics(p, self.network(p), ch)
         if missing and self._ch_thread is None:
+            # None saved (a first start): the hierarchy kernels are compiled (tens of
+            # seconds on an empty numba cache) and then the hierarchies built, both in
+            # the background and in that order, so that no query compiles a kernel; the
+            # early-stop search answers meanwhile. The demo's first start does not wait.
             def build() -> None:
                 _lower_thread_priority()  # requests and the rest of the warm-up first
+                if not saved:
+                    warm_up_kernels()
                 for p in missing:
                     self.network(p).hierarchy()
 

@@ -247,3 +247,34 @@ def test_team_sets_asked_in_turn_keep_their_entries_and_buckets(grid, config, mo
     # an equal copy of a set (not the same array) is known from its bytes
     got = e.eta_from_teams(incs[1], np.array(sets[2]), "motor", k=2)
     assert got.method == "hierarchy" and made == [] and attached == []
+
+
+def test_a_town_size_graph_answers_in_one_call_by_default(grid, config):
+    """From CH_MIN_NODES up (a town's main roads: Kota Jambi's 468 nodes, the demo's
+    1,461) the engine builds a hierarchy and, with the buckets ready, answers in the one
+    compiled call — the same answers as the plain search; a toy graph below keeps the
+    plain path. (A threshold of 5,000 left every small town on the step-by-step path,
+    about 3× a suggestion's CPU.)"""
+    from geo_sigap.routing.hierarchy import CH_MIN_NODES
+
+    assert CH_MIN_NODES <= min(468, grid.n_nodes)
+    e = RoutingEngine(grid, config, buckets_in_background=False)  # the defaults
+    plain = RoutingEngine(grid, config, hierarchy_min_nodes=10**9, guide_max_teams=0)
+    assert e.use_hierarchy and not plain.use_hierarchy
+    e.prepare()
+    rng = np.random.default_rng(21)
+    pts = np.column_stack([grid.node_lon[::7], grid.node_lat[::7]])
+    groups = rng.integers(0, 3, len(pts))
+    for i in rng.choice(grid.n_nodes, 12, replace=False).tolist():
+        inc = (float(grid.node_lon[i]) + 1e-4, float(grid.node_lat[i]))
+        for profile in ("motor", "mobil"):
+            got = e.eta_from_teams(inc, pts, profile, groups=groups)
+            want = plain.eta_from_teams(inc, pts, profile, groups=groups)
+            assert got.method == "hierarchy"
+            assert np.array_equal(got.status, want.status)
+            assert (want.status == ROAD).sum() > len(pts) // 2
+            np.testing.assert_allclose(got.eta_s, want.eta_s, rtol=1e-9)
+            np.testing.assert_allclose(got.distance_m, want.distance_m, rtol=1e-9)
+    toy = _grid(config, 12, 3)  # 153 nodes
+    assert toy.n_nodes < CH_MIN_NODES
+    assert not RoutingEngine(toy, config).use_hierarchy
