@@ -226,10 +226,10 @@ class RoutingEngine:
                     ch.arc_layout()
                     self._fused_statics(p, self.network(p), ch)
         if missing and self._ch_thread is None:
-            # None saved (a first start): the hierarchy kernels are compiled (tens of
-            # seconds on an empty numba cache) and then the hierarchies built, both in
-            # the background and in that order, so that no query compiles a kernel; the
-            # early-stop search answers meanwhile. The demo's first start does not wait.
+            # The missing hierarchies are built in the background; with none saved (a
+            # first start) their kernels are compiled there first (tens of seconds on an
+            # empty numba cache), so that the start does not wait for them and no query
+            # compiles one. The early-stop search answers meanwhile.
             def build() -> None:
                 _lower_thread_priority()  # requests and the rest of the warm-up first
                 if not saved:
