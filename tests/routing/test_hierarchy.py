@@ -278,3 +278,34 @@ def test_a_town_size_graph_answers_in_one_call_by_default(grid, config):
     toy = _grid(config, 12, 3)  # 153 nodes
     assert toy.n_nodes < CH_MIN_NODES
     assert not RoutingEngine(toy, config).use_hierarchy
+
+
+def test_a_first_start_compiles_the_hierarchy_kernels_in_the_background(grid, config,
+                                                                       tmp_path,
+                                                                       monkeypatch):
+    """No hierarchy saved: ``warm_up`` does not compile the hierarchy kernels itself
+    (tens of seconds on an empty numba cache: the demo's first start waited for them);
+    the background thread does, before any hierarchy is published (no query compiles
+    one). With the hierarchies saved, a start loads the kernels before returning."""
+    import threading
+
+    from geo_sigap.routing import engine as engine_mod
+    from geo_sigap.routing.network import ProfileNetwork
+
+    calls = []
+    real_kernels, real_hierarchy = engine_mod.warm_up_kernels, ProfileNetwork.hierarchy
+    monkeypatch.setattr(engine_mod, "warm_up_kernels", lambda: calls.append(
+        ("kernels", threading.current_thread().name)) or real_kernels())
+    monkeypatch.setattr(ProfileNetwork, "hierarchy", lambda self, **kw: (  # builds only
+        kw.get("build", True) and calls.append(("hierarchy", threading.current_thread().name)))
+        or real_hierarchy(self, **kw))
+    opts = dict(cache_dir=tmp_path, buckets_in_background=False)
+    first = RoutingEngine(grid, config, **opts)
+    first.warm_up(wait=True)
+    assert calls[0] == ("kernels", "geo-sigap-hierarchy")
+    assert [c for c in calls if c[0] == "kernels"] == [calls[0]]
+    assert {c for c in calls[1:]} == {("hierarchy", "geo-sigap-hierarchy")}
+    calls.clear()
+    again = RoutingEngine(grid, config, **opts)  # the hierarchies read from tmp_path
+    again.warm_up()
+    assert calls == [("kernels", threading.current_thread().name)]
