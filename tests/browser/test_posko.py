@@ -369,6 +369,72 @@ def test_a_change_made_while_the_case_reloads_is_shown(browser, server):
         c.close()
 
 
+def test_a_live_change_leaves_the_opened_message_as_it_is(browser, server):
+    """The dispatcher opens one team's WhatsApp message of several and copies it; the
+    team then sets off, and the page reloads the case. The messages are the same, so
+    they stay on screen as they were: that message still open, still "copied", the same
+    element. The page used to build them again on every event, folding the message the
+    dispatcher was reading (and a script holding it found it gone from the page)."""
+    req = Requests()
+    base = server.base
+    op_ctx = _ctx(browser, req)
+    login(op_ctx, base, "operator", "/operator").close()
+    ticket, _ = _citizen_report(op_ctx, base, "Tawuran pelajar di simpang pasar", category="keributan",
+                                lon=103.6471, lat=-1.6222)
+    _verify(op_ctx, base, ticket)
+    colleague = _ctx(browser, req)
+    login(colleague, base, "coordinator", "/peta").close()
+    sugg = colleague.request.get(f"{base}/api/incidents/{ticket}/suggestions").json()
+    picks = [c["team_code"] for r in sugg["roles"] for c in r["candidates"]][:2]
+    assert len(picks) == 2, sugg
+    version = colleague.request.get(f"{base}/api/incidents/{ticket}").json()["version"]
+    r = colleague.request.post(f"{base}/api/incidents/{ticket}/assign", data=json.dumps(
+        {"version": version, "assignments": [{"team_code": picks[0], "kind": "lead"},
+                                             {"team_code": picks[1], "kind": "support"}]}),
+        headers={"Content-Type": "application/json"})
+    assert r.status == 200, r.text()
+
+    ctx = _ctx(browser, req, permissions=["clipboard-read", "clipboard-write"])
+    page = login(ctx, base, "dispatcher", f"/dispatch/{ticket}")
+    errors = _errors(page)
+    page.wait_for_selector("body[data-ready='1']", timeout=30000)
+    page.wait_for_selector("#live.on", timeout=30000)
+    msg = page.locator(f"#messages details.message[data-team='{picks[1]}']")
+    assert msg.get_attribute("open") is None  # several teams: each message folded
+    # opened afresh, each team's "open WhatsApp" still goes to that team's number
+    teams = {t["code"]: t for t in colleague.request.get(f"{base}/api/teams").json()["items"]}
+    for code in picks:
+        digits = "".join(ch for ch in teams[code]["phone"] or "" if ch.isdigit())
+        assert digits, teams[code]
+        number = "62" + digits[1:] if digits.startswith("0") else digits
+        page.wait_for_function(
+            "([c, n]) => document.querySelector(`details.message[data-team='${c}'] a.wa-link`)"
+            ".href.startsWith(`https://wa.me/${n}?text=`)", arg=[code, number], timeout=10000)
+    msg.locator("summary").click()
+    msg.locator("button.copy").click()
+    page.wait_for_function(f"() => document.querySelector(\"details.message[data-team='{picks[1]}'] button.copy\")"
+                           ".textContent === window.SIGAP.t('common.copied')", timeout=10000)
+    page.evaluate(f"document.querySelector(\"details.message[data-team='{picks[1]}']\").__mark = 1")
+
+    now = colleague.request.get(f"{base}/api/incidents/{ticket}").json()
+    r = colleague.request.post(f"{base}/api/incidents/{ticket}/transitions", data=json.dumps(
+        {"action": "depart", "version": now["version"]}), headers={"Content-Type": "application/json"})
+    assert r.status == 200, r.text()
+    page.wait_for_function("v => window.SIGAP_DISPATCH.version === v", arg=r.json()["version"],
+                           timeout=20000)
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.locator("#incident .badge").first.inner_text() == page.evaluate(
+        "window.SIGAP.statusLabel('menuju_lokasi')")
+    same = page.evaluate(f"(document.querySelector(\"details.message[data-team='{picks[1]}']\") || {{}}).__mark")
+    assert same == 1, "the message was built again"
+    assert msg.get_attribute("open") is not None
+    assert msg.locator("button.copy").inner_text() == page.evaluate("window.SIGAP.t('common.copied')")
+    assert page.locator("#messages details.message").count() == 2
+    assert not errors, errors
+    for c in (ctx, colleague, op_ctx):
+        c.close()
+
+
 # the first address search is asked at once and answered 3 s late
 LATE_FIRST_SEARCH = late_answers("p.includes('/api/geocode/search')", asked="__searches",
                                  answers="__found", first_only=True)

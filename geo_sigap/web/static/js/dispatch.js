@@ -207,13 +207,36 @@
 
   // ---------------------------------------------------------------- the WhatsApp messages
   const share = (text, phone) => S.$("#messages").dataset.share + (phone || "") + "?text=" + encodeURIComponent(text);
+  /** As the server's ``normalize_phone``: "0812-3456-789" → "628123456789". */
+  const waNumber = (phone) => {
+    const d = String(phone || "").replace(/\D/g, "");
+    return !d ? "" : d[0] === "0" ? "62" + d.slice(1) : d[0] === "8" ? "62" + d : d;
+  };
+  let shownMessages = null;
   function showMessages(inc) {
     const active = (inc.assignments || []).filter((a) => a.message && a.active !== false);
     const box = S.$("#messages");
     box.hidden = !active.length;
-    if (!active.length) return;
+    if (!active.length) { shownMessages = null; return; }
     const fromApi = {};
     for (const m of lastMessages || []) fromApi[m.team_code] = m;
+    // each team's own chat: the link the assignment answered with, or (after a reload)
+    // one to the team's number
+    const link = (a) => (fromApi[a.team_code] && fromApi[a.team_code].wa_link)
+      || share(a.message, waNumber((teamInfo[a.team_code] || {}).phone));
+    // A live update that leaves the messages as they are leaves them on screen as they
+    // are (a message the dispatcher opened stays open, "copied" stays, nothing jumps);
+    // only their links are brought up to date.
+    const key = JSON.stringify(active.map((a) => [a.team_code, a.kind, a.message, teamName(a.team_code)]));
+    if (key === shownMessages) {
+      for (const a of active) {
+        const el = box.querySelector('details.message[data-team="' + CSS.escape(a.team_code) + '"] a.wa-link');
+        if (el && el.getAttribute("href") !== link(a)) el.setAttribute("href", link(a));
+      }
+      return;
+    }
+    shownMessages = key;
+    const wasOpen = new Set([...box.querySelectorAll("details.message[open]")].map((d) => d.dataset.team));
     const lead = active.find((a) => a.kind === "lead") || active[0];
     const all = active.length > 1
       ? S.t("dispatch.all_header", { ticket: inc.ticket }) + "\n\n" + active.map((a) => a.message).join("\n\n———\n\n")
@@ -227,14 +250,12 @@
         S.el("a", { href: share(all), target: "_blank", rel: "noopener", class: "wa-link wa-all primary-link" },
           S.t(active.length > 1 ? "dispatch.send_all" : "dispatch.send_group")),
         copyBtn(all)),
-      ...active.map((a) => {
-        const api = fromApi[a.team_code];
-        return S.el("details", { class: "message", "data-team": a.team_code, open: active.length === 1 ? true : null },
-          S.el("summary", {}, teamName(a.team_code) + " (" + S.t("dispatch." + a.kind) + ")"),
-          S.el("pre", { class: "wa-text" }, a.message),
-          S.el("div", { class: "actions" }, copyBtn(a.message),
-            S.el("a", { href: api && api.wa_link ? api.wa_link : share(a.message), target: "_blank", rel: "noopener", class: "wa-link" }, S.t("dispatch.open_wa"))));
-      }));
+      ...active.map((a) => S.el("details", { class: "message", "data-team": a.team_code,
+        open: active.length === 1 || wasOpen.has(a.team_code) ? true : null },
+        S.el("summary", {}, teamName(a.team_code) + " (" + S.t("dispatch." + a.kind) + ")"),
+        S.el("pre", { class: "wa-text" }, a.message),
+        S.el("div", { class: "actions" }, copyBtn(a.message),
+          S.el("a", { href: link(a), target: "_blank", rel: "noopener", class: "wa-link" }, S.t("dispatch.open_wa"))))));
   }
 
   // ---------------------------------------------------------------- loading and live updates
@@ -306,6 +327,9 @@
   }, S.$("#live"));
 
   S.$("#assign-suggested").addEventListener("click", () => assign(chosenAssignments()));
-  S.api("GET", "/api/teams").then((d) => { for (const t of S.items(d, "teams", "items")) { teamNames[t.code] = t.name; teamInfo[t.code] = t; } }).catch(() => {});
+  S.api("GET", "/api/teams").then((d) => {
+    for (const t of S.items(d, "teams", "items")) { teamNames[t.code] = t.name; teamInfo[t.code] = t; }
+    if (incident) showMessages(incident);  // the teams' names and numbers, now known
+  }).catch(() => {});
   S.me().then(() => reload()).catch((e) => { if (e.status !== 401) S.showError(S.$("#dispatch-error"), e); });
 })();
