@@ -30,7 +30,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 
 from geo_sigap.dispatch import ports
-from geo_sigap.dispatch._tx import write_session
+from geo_sigap.dispatch._tx import grouped_write
 from geo_sigap.dispatch.actors import INTAKE, Actor
 from geo_sigap.dispatch.events import incident_event
 from geo_sigap.dispatch.text import clean_text
@@ -41,6 +41,7 @@ from geo_sigap.domain.incidents import AuditEntry, Channel, Incident, new_ticket
 from geo_sigap.domain.lifecycle import Status, UserRole
 from geo_sigap.errors import IdempotencyKeyReused, InvalidInput, OutsideCoverage
 from geo_sigap.storage import audit
+from geo_sigap.storage.events import hold_outbox_lock
 from geo_sigap.storage.incidents import insert_new, new_row
 from geo_sigap.storage.tables import IncidentRow, UTCDateTime, utcnow
 
@@ -205,19 +206,26 @@ def report_incident(services, actor: Actor, data: ReportInput, *,
     # One transaction per attempt: the idempotency-key lookup (before any check, so a
     # retry is answered even if the rules changed since), then checks and geocoding
     # (first attempt only), duplicate search, incident row, audit entry, outbox event.
+    # The transaction may be shared with reports arriving at the same moment (group
+    # commit on SQLite, see grouped_write): this report's part is one unit of it.
+    def unit(s) -> tuple[bool, dict[str, Any]]:
+        nonlocal checked
+        if key:
+            existing = _by_key(s, services, actor, key, fingerprint, now)
+            if existing is not None:  # a retry, or the same key won a race
+                return False, existing
+        if checked is None:
+            checked = _checked(services, actor, data, now)
+        else:  # ticket code collision
+            checked[0].ticket = new_ticket_code(now.astimezone(WIB))
+        return True, _insert(s, services, actor, checked[0], key, fingerprint, checked[1],
+                             now, checked_photos, written)
+
     for attempt in range(5):
         try:
-            with write_session(services.db) as s:
-                if key:
-                    existing = _by_key(s, services, actor, key, fingerprint, now)
-                    if existing is not None:  # a retry, or the same key won a race
-                        return IntakeResult(existing, False)
-                if checked is None:
-                    checked = _checked(services, actor, data, now)
-                else:  # ticket code collision
-                    checked[0].ticket = new_ticket_code(now.astimezone(WIB))
-                view = _insert(s, services, actor, checked[0], key, fingerprint, checked[1],
-                               now, checked_photos, written)
+            created, view = grouped_write(services.db, unit)
+            if not created:
+                return IntakeResult(view, False)
             break
         except IntegrityError:
             _unlink(written)
@@ -378,6 +386,7 @@ def _insert(s, services, actor: Actor, inc: Incident, key: str | None,
     """Inside the write transaction ``s``: duplicate search, incident row, audit entry,
     outbox event."""
     st = services.settings
+    hold_outbox_lock(s)  # PostgreSQL: concurrent reports see each other (SQLite: no-op)
     dup = find_duplicate(s, inc.category, (loc.lon, loc.lat), inc.reported_at,
                          radius_m=st.duplicate_radius_m,
                          window_min=st.duplicate_window_minutes)

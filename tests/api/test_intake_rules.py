@@ -51,6 +51,27 @@ def test_concurrent_retries_with_one_key_make_one_incident(client, auth, service
         assert s.scalar(select(func.count()).select_from(IncidentRow)) == 1
 
 
+def test_reports_at_one_place_at_once_link_to_one_original(client, auth, services):
+    """Reports sent at the same moment may share one transaction (group commit on
+    SQLite): each is still its own incident with its own audit entry and event, and all
+    but the first are linked to the first as duplicates."""
+    answers = []
+
+    def go(i):
+        answers.append(_report(client, auth["operator"],
+                               lonlat=(IN_RT1[0] + i * 0.00005, IN_RT1[1])).json())
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(8)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    tickets = {a["ticket"] for a in answers}
+    assert len(tickets) == 8 and all(a["created"] for a in answers)
+    originals = [a for a in answers if a["duplicate_of"] is None]
+    assert len(originals) == 1, [a["duplicate_of"] for a in answers]
+    assert all(a["duplicate_of"] == originals[0]["ticket"] for a in answers if a is not originals[0])
+    assert _counts(services) == (8, 8, 8)
+
+
 def test_duplicates_link_to_the_first_report(client, auth):
     first = _report(client, auth["operator"]).json()
     near = _report(client, auth["operator"], lonlat=(IN_RT1[0] + 0.0005, IN_RT1[1])).json()

@@ -79,9 +79,11 @@ def _svc(request: Request):
 
 
 # Intake runs in a small pool of its own rather than AnyIO's shared 40-thread pool: the
-# hop is cheaper, and a few threads contend less for the GIL (SQLite writes are
-# serialised anyway). Threads start on first use.
-_INTAKE_THREADS = 4
+# hop is cheaper, and a few threads contend less for the GIL. On SQLite the reports of
+# the threads waiting at one moment share a transaction (group commit, see
+# dispatch._tx.grouped_write): the pool's size is the largest such batch. Threads start
+# on first use.
+_INTAKE_THREADS = 8
 _pool: ThreadPoolExecutor | None = None
 _pool_guard = threading.Lock()
 
