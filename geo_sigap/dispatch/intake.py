@@ -22,6 +22,7 @@ import hmac
 import json
 import math
 import re
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -41,7 +42,6 @@ from geo_sigap.domain.incidents import AuditEntry, Channel, Incident, new_ticket
 from geo_sigap.domain.lifecycle import Status, UserRole
 from geo_sigap.errors import IdempotencyKeyReused, InvalidInput, OutsideCoverage
 from geo_sigap.storage import audit
-from geo_sigap.storage.events import hold_outbox_lock
 from geo_sigap.storage.incidents import insert_new, new_row
 from geo_sigap.storage.tables import IncidentRow, UTCDateTime, utcnow
 
@@ -140,6 +140,21 @@ class Duplicate(NamedTuple):
 
     id: int
     ticket: str
+
+
+_DUPLICATE_LOCK = text("SELECT pg_advisory_xact_lock(:space, :key)")
+_DUPLICATE_SPACE = 0x5349_4744  # "SIGD"
+
+
+def hold_duplicate_lock(session, category: str) -> None:
+    """PostgreSQL: hold, until commit, the lock of ``category``'s duplicate search, so
+    that two reports of the same event sent at the same moment see each other (each
+    would otherwise search before the other has committed, and both be first). Reports
+    of other categories do not wait for it. SQLite: nothing to do (one writer at a
+    time)."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(category.encode()) & 0x7FFF_FFFF
+        session.execute(_DUPLICATE_LOCK, {"space": _DUPLICATE_SPACE, "key": key})
 
 
 def find_duplicate(session, category: str, lonlat: tuple[float, float], at: datetime, *,
@@ -386,7 +401,7 @@ def _insert(s, services, actor: Actor, inc: Incident, key: str | None,
     """Inside the write transaction ``s``: duplicate search, incident row, audit entry,
     outbox event."""
     st = services.settings
-    hold_outbox_lock(s)  # PostgreSQL: concurrent reports see each other (SQLite: no-op)
+    hold_duplicate_lock(s, inc.category)
     dup = find_duplicate(s, inc.category, (loc.lon, loc.lat), inc.reported_at,
                          radius_m=st.duplicate_radius_m,
                          window_min=st.duplicate_window_minutes)

@@ -65,17 +65,6 @@ _PG_ADD = text(
 
 
 _SQLITE_ADD = insert(EventRow.__table__)
-_PG_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
-
-
-def hold_outbox_lock(session: Session) -> None:
-    """Take now, on PostgreSQL, the outbox lock that :func:`add_event` takes anyway
-    (until commit). A check whose answer depends on other event-writing transactions —
-    the duplicate search of a new report — is made under it, so two reports of the same
-    event sent at the same moment see each other instead of both being first. SQLite:
-    nothing to do (one writer at a time)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_PG_LOCK, {"k": _LOCK_KEY})
 
 
 def add_event(session: Session, kind: str, payload: dict[str, Any]) -> EventRow:
