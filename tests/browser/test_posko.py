@@ -563,6 +563,12 @@ def test_coordinator_boards_beside_the_map(browser, server):
     page.wait_for_function(order, arg=1, timeout=10000)
     page.click("#incident-board th[data-sort='ticket'] button")
     page.wait_for_function(order, arg=-1, timeout=10000)
+    # a row moved to by keyboard stays the focused row when the board redraws
+    page.focus(f"#incident-board tr[data-ticket='{second}']")
+    renders = page.evaluate("window.SIGAP_BOARD.renders")
+    page.evaluate("document.dispatchEvent(new Event('sigap:changed'))")
+    page.wait_for_function("n => window.SIGAP_BOARD.renders > n", arg=renders, timeout=10000)
+    assert page.evaluate("document.activeElement.dataset.ticket") == second
     page.fill("#board-filter", ticket)
     page.wait_for_timeout(600)
     page.wait_for_function("() => document.querySelectorAll('#incident-board tbody tr').length === 1")

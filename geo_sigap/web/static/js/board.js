@@ -50,7 +50,11 @@
   function renderIncidents(now) {
     const rows = incidentRows(now);
     S.$("#board-count").textContent = S.num(rows.length);
-    S.$("#incident-board tbody").replaceChildren(...rows.slice(0, 200).map((r) => S.el("tr", {
+    // a coordinator moving through the rows by keyboard keeps the row they are on
+    const body = S.$("#incident-board tbody");
+    const focused = body.contains(document.activeElement) && document.activeElement.closest("tr[data-ticket]");
+    const keep = focused ? focused.dataset.ticket : null;
+    body.replaceChildren(...rows.slice(0, 200).map((r) => S.el("tr", {
       "data-ticket": r.ticket, class: "sla-" + r.sla.key, tabindex: "0",
       onclick: () => M.focusIncident(r.ticket), onkeydown: (ev) => { if (ev.key === "Enter") M.focusIncident(r.ticket); },
     },
@@ -58,6 +62,10 @@
     S.el("td", {}, r.category), S.el("td", {}, r.place), S.el("td", {}, S.ago(r.d.reported_at, now)),
     S.el("td", { class: "sla" }, r.sla.text), S.el("td", {}, r.teams.join(", ") || "—"),
     S.el("td", {}, S.el("span", { class: "badge", style: "background:" + (S.STATUS_COLORS[r.status] || "#555") }, S.statusLabel(r.status))))));
+    if (keep) {
+      const again = body.querySelector('tr[data-ticket="' + CSS.escape(keep) + '"]');
+      if (again) again.focus({ preventScroll: true });
+    }
   }
 
   function teamRows(now) {
