@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 import re
 from typing import Annotated, Any, Literal
@@ -84,19 +84,68 @@ def _svc(request: Request):
 # dispatch._tx.grouped_write): the pool's size is the largest such batch. Threads start
 # on first use.
 _INTAKE_THREADS = 8
-_pool: ThreadPoolExecutor | None = None
-_pool_guard = threading.Lock()
+
+
+class _IntakePool:
+    """Threads that run intake calls for the event loop: the call goes in a
+    ``SimpleQueue``, and its answer straight to the awaiting asyncio future with one
+    ``call_soon_threadsafe``. ``run_in_executor`` on a ``ThreadPoolExecutor`` adds a
+    ``concurrent.futures.Future`` (with its lock), its chaining callbacks and the pool's
+    idle bookkeeping around every call (~0.4 ms of CPU per report on one core)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._calls: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._free = 0  # threads not running a call, less the calls waiting for one
+        self._lock = threading.Lock()
+
+    def _run(self) -> None:
+        while True:
+            loop, fut, call = self._calls.get()
+            try:
+                value, error = call(), None
+            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting request
+                value, error = None, exc
+            with self._lock:
+                self._free += 1
+            try:
+                loop.call_soon_threadsafe(_settle, fut, value, error)
+            except RuntimeError:  # the loop has closed (shutdown)
+                pass
+            del fut, call, value, error
+
+    async def run(self, call):
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        with self._lock:  # a thread for this call if none is free (up to size)
+            if self._free <= 0 and len(self._threads) < self.size:
+                t = threading.Thread(target=self._run, name=f"sigap-intake-{len(self._threads)}",
+                                     daemon=True)
+                self._threads.append(t)
+                self._free += 1
+                t.start()
+            self._free -= 1  # claimed by this call until a thread has run it
+        self._calls.put((loop, fut, call))
+        return await fut
+
+
+def _settle(fut: asyncio.Future, value, error) -> None:
+    if fut.cancelled():
+        return
+    if error is not None:
+        fut.set_exception(error)
+    else:
+        fut.set_result(value)
+
+
+_pool = _IntakePool(_INTAKE_THREADS)
 
 
 async def _in_intake_thread(fn, /, *args, **kwargs):
     """``fn(*args, **kwargs)`` in the intake pool, with the caller's context variables."""
-    global _pool
-    if _pool is None:
-        with _pool_guard:
-            if _pool is None:
-                _pool = ThreadPoolExecutor(_INTAKE_THREADS, thread_name_prefix="sigap-intake")
-    call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
-    return await asyncio.get_running_loop().run_in_executor(_pool, call)
+    return await _pool.run(functools.partial(contextvars.copy_context().run, fn, *args,
+                                             **kwargs))
 
 
 def _json(body: dict[str, Any], status_code: int) -> Response:
