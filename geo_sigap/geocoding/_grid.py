@@ -402,6 +402,18 @@ def query_one_packed(x, y, prm, cell_start, cell_pf, start, edges):
     return best, n_in, n_b
 
 
+def one_point_query(args: tuple[np.ndarray, ...]):
+    """:func:`query_one_packed` as a function of ``(x, y, *args)`` for these ``args``
+    (from :func:`packed_args`), compiled (or loaded) now: its compiled entry point, which
+    skips the dispatcher's look-up of the argument types on each call (about a third of
+    the call). ``x`` and ``y`` must be Python floats."""
+    from numba import typeof, types
+
+    sig = (types.float64, types.float64, *(typeof(a) for a in args))
+    query_one_packed.compile(sig)
+    return query_one_packed.get_overload(sig)
+
+
 def packed_args(index: GridIndex) -> tuple[np.ndarray, ...]:
     """Arguments of :func:`query_one_packed` after ``x, y``."""
     prm = np.array([index.x0, index.y0, index.inv_dx, index.inv_dy, index.nx, index.ny],

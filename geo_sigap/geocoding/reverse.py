@@ -127,6 +127,7 @@ class _Layer:
     anc_rows: list[tuple[int, ...]] = field(default_factory=list)
     results: list[tuple[Placement, tuple[str, ...], str | None]] = field(default_factory=list)
     grid_args: tuple[Any, ...] = ()
+    query_one: Any = None  # _grid.one_point_query(grid_args)
     gx0: float = 0.0
     gy0: float = 0.0
     gx1: float = 0.0
@@ -205,6 +206,7 @@ class ReverseGeocoder:
                        b, self._near_cells(grid), uid, anc, _overlap.OverlapRule(metric))
         layer.anc_rows = [tuple(r) for r in anc.tolist()]
         layer.grid_args = _grid.packed_args(grid)
+        layer.query_one = _grid.one_point_query(layer.grid_args)
         layer.gx0, layer.gy0 = grid.x0, grid.y0
         layer.gx1 = grid.x0 + grid.nx / grid.inv_dx
         layer.gy1 = grid.y0 + grid.ny / grid.inv_dy
@@ -290,7 +292,7 @@ class ReverseGeocoder:
             x, y, bits, warnings = float(lon), float(lat), 0, ()
         else:
             cp = check_lonlat(lon, lat, coverage_bbox=self.coverage_bbox, swap=self.swap)
-            x, y = cp.lon, cp.lat
+            x, y = float(cp.lon), float(cp.lat)
             bits = _SWAPPED if cp.swapped else 0
             warnings = (cp.warning,) if cp.warning else ()
         taken: list[int] | tuple[int, ...] | None = None
@@ -304,7 +306,7 @@ class ReverseGeocoder:
                 iy = int((y - gy0) * inv_dy)
                 p = answer((iy if iy < ny else ny - 1) * nx + (ix if ix < nx else nx - 1))
                 if p == -2:
-                    p, n_in, n_b = _grid.query_one_packed(x, y, *layer.grid_args)
+                    p, n_in, n_b = layer.query_one(x, y, *layer.grid_args)
                     if n_in + n_b >= 2:
                         bits |= _OVERLAP if n_in >= 2 else _BORDER
                         p, others = self._choose_one(layer, x, y, taken)
