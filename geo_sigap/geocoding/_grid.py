@@ -434,11 +434,12 @@ def covering_all(index: GridIndex, xs: np.ndarray, ys: np.ndarray
 
 
 def warm(index: GridIndex) -> None:
-    """Compile (or load from numba's cache) the query kernels now, not on the first point."""
+    """Compile (or load from numba's cache) the query kernels now, not on the first point
+    (the one-point kernel of a layer: :func:`one_point_query`, with the layer's own
+    arguments)."""
     empty = np.zeros(0)
     query(index, empty, empty)
     covering_all(index, empty, empty)
     e = index.edges
     query_one(0.0, 0.0, index.x0, index.y0, index.inv_dx, index.inv_dy, index.nx, index.ny,
               index.cell_start, index.cell_poly, index.cell_full, e.start, e.x0, e.y0, e.x1, e.y1)
-    query_one_packed(0.0, 0.0, *packed_args(index))
