@@ -127,7 +127,7 @@ class EventHub:
     """
 
     def __init__(self, db, *, poll_s: float = 0.5, pg_fallback_s: float = 2.0,
-                 max_queue: int = 2000, batch_s: float = 0.05) -> None:
+                 max_queue: int = 2000, batch_s: float = 0.2) -> None:
         self.db = db
         self.poll_s = poll_s
         self.batch_s = batch_s

@@ -43,6 +43,7 @@ from geo_sigap.domain.lifecycle import Status, UserRole
 from geo_sigap.errors import IdempotencyKeyReused, InvalidInput, OutsideCoverage
 from geo_sigap.storage import audit
 from geo_sigap.storage.incidents import insert_new, new_row
+from geo_sigap.storage.prepared import Prepared
 from geo_sigap.storage.tables import IncidentRow, UTCDateTime, utcnow
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,24}$")
@@ -131,8 +132,10 @@ def duplicate_candidates(dialect_name: str):
     return _DUPLICATE_CANDIDATES_SQLITE if dialect_name == "sqlite" else _DUPLICATE_CANDIDATES
 
 
-_ID_BY_KEY = select(_T.id, _T.idempotency_fingerprint).where(
-    _T.idempotency_key == bindparam("key"))
+_DUPLICATES = {"sqlite": Prepared(_DUPLICATE_CANDIDATES_SQLITE)}
+_DUPLICATES_OTHER = Prepared(_DUPLICATE_CANDIDATES)  # run by Session.execute (its NOT IN)
+_ID_BY_KEY = Prepared(select(_T.id, _T.idempotency_fingerprint).where(
+    _T.idempotency_key == bindparam("key")))
 
 
 class Duplicate(NamedTuple):
@@ -168,7 +171,8 @@ def find_duplicate(session, category: str, lonlat: tuple[float, float], at: date
     dlat = radius_m / _M_PER_DEG
     dlon = dlat / max(0.01, math.cos(math.radians(lonlat[1])))
     win = timedelta(minutes=window_min)
-    rows = session.execute(duplicate_candidates(session.get_bind().dialect.name), {
+    query = _DUPLICATES.get(session.get_bind().dialect.name, _DUPLICATES_OTHER)
+    rows = query.execute(session, {
         "category": category, "t0": at - win, "t1": at + win,
         "lon0": lonlat[0] - dlon, "lon1": lonlat[0] + dlon,
         "lat0": lonlat[1] - dlat, "lat1": lonlat[1] + dlat}).all()
@@ -373,19 +377,19 @@ def _checked(services, actor: Actor, data: ReportInput, now: datetime
 
 def _by_key(session, services, actor: Actor, key: str, fingerprint: str | None,
             now: datetime) -> dict[str, Any] | None:
-    found = session.execute(_ID_BY_KEY, {"key": key}).first()
+    found = _ID_BY_KEY.execute(session, {"key": key}).first()
     if found is None:
         return None
-    if found.idempotency_fingerprint is not None and found.idempotency_fingerprint != \
-            fingerprint:
-        row = session.get(IncidentRow, found.id)
+    found_id, found_fingerprint = found
+    if found_fingerprint is not None and found_fingerprint != fingerprint:
+        row = session.get(IncidentRow, found_id)
         raise IdempotencyKeyReused(
             f"Idempotency-Key ini sudah dipakai untuk laporan lain ({row.ticket}) dengan isi "
             "berbeda; laporan ini TIDAK dicatat. Kirim laporan baru dengan kunci baru.",
             f"This Idempotency-Key was already used for another report ({row.ticket}) with "
             "a different body; this report was NOT recorded. Send it with a new key.",
             field="Idempotency-Key", ticket=row.ticket)
-    return incident_view(session, services.categories, session.get(IncidentRow, found.id),
+    return incident_view(session, services.categories, session.get(IncidentRow, found_id),
                          actor, now)
 
 

@@ -6,16 +6,18 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from geo_sigap.domain.incidents import AuditEntry
+from geo_sigap.storage.prepared import Prepared
 from geo_sigap.storage.tables import AuditRow
 
-
-_INSERT = insert(AuditRow.__table__)
+_INSERT = Prepared(insert(AuditRow.__table__), keys=(
+    "at", "actor", "actor_role", "action", "incident_id", "ticket", "from_status", "to_status",
+    "details"))
 
 
 def append(session: Session, entry: AuditEntry, incident_id: int | None = None) -> None:
-    """One Core INSERT in the session's transaction (pending changes are flushed first,
-    so the entry follows them): no ORM object, no unit of work of its own."""
-    session.execute(_INSERT, {
+    """One prepared INSERT in the session's transaction (pending changes are flushed
+    first, so the entry follows them): no ORM object, no unit of work of its own."""
+    _INSERT.execute(session, {
         "at": entry.at, "actor": entry.actor, "actor_role": entry.actor_role,
         "action": entry.action, "incident_id": incident_id, "ticket": entry.incident_ticket,
         "from_status": entry.from_status, "to_status": entry.to_status,

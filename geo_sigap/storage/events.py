@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import JSON, bindparam, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from geo_sigap.storage.prepared import Prepared
 from geo_sigap.storage.tables import EventRow, UTCDateTime, utcnow
 
 CHANNEL = "geo_sigap_events"
@@ -55,16 +56,15 @@ def _after_rollback(session: Session) -> None:
 # CTE the INSERT reads its row from, so before the row's id is drawn from the sequence
 # (a CTE with a volatile function is never inlined); taking it again later in the same
 # transaction is free (advisory locks stack, all released at commit).
-_PG_ADD = text(
+_PG_ADD = Prepared(text(
     "WITH outbox_lock AS (SELECT pg_advisory_xact_lock(:k)), "
     "added AS (INSERT INTO events (at, kind, payload) "
     "SELECT CAST(:at AS timestamptz), :kind, CAST(:payload AS json) FROM outbox_lock "
     "RETURNING id) "
     "SELECT id, pg_notify(:ch, id::text) FROM added"
-).bindparams(bindparam("at", type_=UTCDateTime()), bindparam("payload", type_=JSON()))
-
-
-_SQLITE_ADD = insert(EventRow.__table__)
+).bindparams(bindparam("at", type_=UTCDateTime()), bindparam("payload", type_=JSON())))
+_SQLITE_ADD = Prepared(insert(EventRow.__table__), keys=("at", "kind", "payload"),
+                       returning_id=True)
 
 
 def add_event(session: Session, kind: str, payload: dict[str, Any]) -> EventRow:
@@ -76,14 +76,13 @@ def add_event(session: Session, kind: str, payload: dict[str, Any]) -> EventRow:
     if session.get_bind().dialect.name == "postgresql":
         # ids in commit order: no other event-writing transaction draws an id until
         # this one has committed (or rolled back)
-        id_ = session.execute(_PG_ADD, {"k": _LOCK_KEY, "at": at, "kind": kind,
-                                        "payload": payload, "ch": CHANNEL}).scalar_one()
+        id_ = _PG_ADD.execute(session, {"k": _LOCK_KEY, "at": at, "kind": kind,
+                                        "payload": payload, "ch": CHANNEL}).first()[0]
         session.info[_FLAG] = True
         return EventRow(id=id_, at=at, kind=kind, payload=payload)
-    # one Core INSERT (not an ORM object and a flush of its own: the unit of work costs
-    # more than the statement, in every write of an incident or team)
-    id_ = session.execute(_SQLITE_ADD, {"at": at, "kind": kind,
-                                        "payload": payload}).inserted_primary_key[0]
+    # one prepared INSERT (not an ORM object and a flush of its own: the unit of work
+    # costs more than the statement, in every write of an incident or team)
+    id_ = _SQLITE_ADD.execute(session, {"at": at, "kind": kind, "payload": payload})
     session.info[_FLAG] = True
     return EventRow(id=id_, at=at, kind=kind, payload=payload)
 

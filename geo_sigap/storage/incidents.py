@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import Any
 
 from shapely.geometry import Point
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session, selectinload
 
 from geo_sigap.domain.categories import Priority
 from geo_sigap.domain.incidents import (
@@ -24,6 +24,7 @@ from geo_sigap.domain.incidents import (
 from geo_sigap.domain.lifecycle import Status
 from geo_sigap.domain.teams import Role
 from geo_sigap.errors import IncidentNotFound
+from geo_sigap.storage.prepared import Prepared, point_wkb
 from geo_sigap.storage.tables import AssignmentRow, IncidentRow, utcnow
 
 TIMESTAMPS = ("reported_at", "verified_at", "rejected_at", "dispatched_at", "en_route_at",
@@ -83,34 +84,54 @@ def new_row(inc: Incident, *, idempotency_key: str | None = None,
     return row
 
 
-_INSERT = insert(IncidentRow.__table__)
 _COLUMNS = tuple(c.key for c in IncidentRow.__table__.columns if c.key != "id")
+_INSERT = Prepared(insert(IncidentRow.__table__), keys=_COLUMNS, returning_id=True)
+
+
+class NewIncident:
+    """A just-inserted incident as its row's values (attributes named as
+    :class:`IncidentRow`'s columns, no assignments or reports yet): what the answer,
+    the audit entry and the outbox event of a report are made from. Not an ORM object:
+    load the row to change it."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+        self.assignments: list = []
+        self.reports: list = []
 
 
 def insert_new(session: Session, inc: Incident, *, duplicate_of_id: int | None = None,
                idempotency_key: str | None = None,
                idempotency_fingerprint: str | None = None,
-               created_by: str | None = None) -> IncidentRow:
-    """Insert a new incident by one Core INSERT (not a unit-of-work flush: the flush of
-    one new row cost more than the rest of a report's write) and return its row,
-    persistent in ``session`` as if loaded: every column set, no assignments or reports
-    yet, changes to it flushed as usual. The row equals :func:`new_row`'s once
-    flushed."""
-    row = new_row(inc, idempotency_key=idempotency_key,
-                  idempotency_fingerprint=idempotency_fingerprint, created_by=created_by)
-    row.duplicate_of_id = duplicate_of_id
-    row.version = 1
-    row.updated_at = utcnow()
-    values = {k: getattr(row, k) for k in _COLUMNS}
-    row.id = session.execute(_INSERT, values).inserted_primary_key[0]
-    for k in _COLUMNS:  # every column loaded: none is read back (a SELECT per report)
-        if k not in row.__dict__:
-            setattr(row, k, values[k])
-    make_transient_to_detached(row)
-    session.add(row)
-    set_committed_value(row, "assignments", [])
-    set_committed_value(row, "reports", [])
-    return row
+               created_by: str | None = None) -> NewIncident:
+    """Insert a new incident by one prepared INSERT (no ORM object, no unit of work:
+    building and flushing one new row cost more than the rest of a report's write) and
+    return its values. The stored row equals :func:`new_row`'s once flushed."""
+    p = inc.placement
+    loc = inc.location
+    lon = lat = geom = None
+    if loc is not None:
+        lon, lat = float(loc[0]), float(loc[1])
+        geom = point_wkb(lon, lat)
+    placement = asdict(p)
+    placement["flags"] = list(p.flags)
+    values = {
+        "ticket": inc.ticket, "category": inc.category, "description": inc.description,
+        "channel": inc.channel.value, "lon": lon, "lat": lat, "geom": geom,
+        "address_text": inc.address_text, "priority": int(inc.priority),
+        "status": inc.status.value, "kecamatan_code": p.kecamatan_code,
+        "kelurahan_code": p.kelurahan_code, "rw_code": p.rw_code, "rt_code": p.rt_code,
+        "placement": placement, "reporter_name": inc.reporter_name,
+        "reporter_phone": inc.reporter_phone,
+        **{k: getattr(inc, k) for k in TIMESTAMPS},
+        "rejection_reason": inc.rejection_reason, "resolution_note": None,
+        "citizen_message": None, "duplicate_of_id": duplicate_of_id,
+        "idempotency_key": idempotency_key,
+        "idempotency_fingerprint": idempotency_fingerprint, "created_by": created_by,
+        "version": 1, "updated_at": utcnow(),
+    }
+    values["id"] = _INSERT.execute(session, values)
+    return NewIncident(values)
 
 
 def set_location(row: IncidentRow, location: tuple[float, float] | None,
