@@ -124,3 +124,34 @@ def test_a_report_is_written_without_reading_its_row_back(client, auth, services
                                                      "INSERT INTO audit_log"], statements
     assert any("INSERT INTO events" in s for s in after), statements  # the outbox event
     assert not [s for s in after if s.startswith("SELECT")], statements
+
+
+def test_big_answers_are_the_json_fastapi_would_send(client, auth, services):
+    """The live map's feed, the case list and a case are encoded by orjson
+    (web.responses): the same JSON as FastAPI's own encoder of the same values."""
+    from fastapi.encoders import jsonable_encoder
+
+    from geo_sigap.dispatch import queries
+    from geo_sigap.dispatch.actors import Actor
+    from geo_sigap.domain.lifecycle import UserRole
+    from geo_sigap.maps.feed import open_incidents_feed
+
+    tickets = [_report(client, auth["operator"], key=f"json-{i}", category=cat,
+                       lonlat=where).json()["ticket"]
+               for i, (cat, where) in enumerate([("keributan", IN_RT1), ("pkl", IN_RT2),
+                                                 ("keributan", IN_RT1)])]
+    feed = client.get("/api/map/incidents", headers=auth["coordinator"])
+    assert feed.status_code == 200 and feed.headers["content-type"] == "application/json"
+    with services.db.session() as s:
+        want = jsonable_encoder(open_incidents_feed(s, services.categories))
+    assert feed.json() == want and len(want["rows"]) >= 3
+    assert {r[0] for r in want["rows"]} >= set(tickets)
+
+    who = Actor("operator", UserRole.OPERATOR)
+    listed = client.get("/api/incidents", headers=auth["operator"])
+    want = jsonable_encoder(queries.list_incidents(services, who, limit=200))
+    got = listed.json()
+    assert got == {"count": len(want), "items": want}
+    one = client.get(f"/api/incidents/{tickets[2]}", headers=auth["operator"])
+    assert one.json() == jsonable_encoder(queries.get_incident(services, who, tickets[2]))
+    assert one.json()["duplicate_of"] == tickets[0]  # the third report repeats the first

@@ -13,7 +13,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Header, Path, Query, Request, UploadFile
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
@@ -23,11 +23,7 @@ from geo_sigap.errors import PayloadTooLarge, megabytes
 from geo_sigap.web.auth import staff_actor, staff_actor_async
 from geo_sigap.web.errors import request_locale
 from geo_sigap.web.limits import MAX_DB_ID
-
-try:  # optional: a faster JSON encoder for the intake answer
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - orjson not installed
-    _orjson = None
+from geo_sigap.web.responses import json_response
 
 router = APIRouter(tags=["kasus"])
 
@@ -148,19 +144,6 @@ async def _in_intake_thread(fn, /, *args, **kwargs):
                                              **kwargs))
 
 
-def _json(body: dict[str, Any], status_code: int) -> Response:
-    """``JSONResponse(body)``, encoded with orjson when it is installed (NaN → null)."""
-    if _orjson is not None:
-        try:
-            data = _orjson.dumps(body, option=_orjson.OPT_SERIALIZE_NUMPY
-                                 | _orjson.OPT_NON_STR_KEYS)
-        except TypeError:
-            pass
-        else:
-            return Response(data, status_code=status_code, media_type="application/json")
-    return JSONResponse(body, status_code=status_code)
-
-
 @router.post("/api/incidents", status_code=201, summary="Catat laporan (langkah 1)",
              responses={200: {"description": "Sudah dicatat dengan Idempotency-Key yang sama"},
                         409: {"description": "Transisi tidak sah"},
@@ -176,7 +159,7 @@ async def create_incident(body: IncidentIn, request: Request,
                                   with_suggestions=suggest)
     out = {**res.incident, "warnings": res.warnings_in(request_locale(request)),
            "created": res.created}
-    return _json(out, 201 if res.created else 200)
+    return json_response(out, 201 if res.created else 200)
 
 
 _NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
@@ -202,18 +185,18 @@ def list_incidents(request: Request, who: Actor = Depends(staff_actor),
     items = queries.list_incidents(_svc(request), who, status=status, category=category,
                                    kelurahan=kelurahan, open_only=open, since=since,
                                    overdue_only=overdue, limit=limit)
-    return {"count": len(items), "items": items}
+    return json_response({"count": len(items), "items": items})
 
 
 @router.get("/api/overdue", summary="Kasus terbuka yang melewati target waktu respons")
 def overdue(request: Request, who: Actor = Depends(staff_actor)) -> dict[str, Any]:
     items = queries.overdue_incidents(_svc(request), who)
-    return {"count": len(items), "items": items}
+    return json_response({"count": len(items), "items": items})
 
 
 @router.get("/api/incidents/{ticket}", summary="Satu kasus lengkap")
 def get_incident(ticket: str, request: Request, who: Actor = Depends(staff_actor)):
-    return queries.get_incident(_svc(request), who, ticket)
+    return json_response(queries.get_incident(_svc(request), who, ticket))
 
 
 @router.post("/api/incidents/{ticket}/transitions", summary="Langkah SOP (status)",

@@ -33,6 +33,7 @@ from geo_sigap.errors import ConfigError
 from geo_sigap.maps.roads import roads_geojson
 from geo_sigap.maps.simplify import TOLERANCE_DEG
 from geo_sigap.maps.simplify import simplified as _simplified
+from geo_sigap.web.responses import json_response
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +223,8 @@ def open_incidents(request: Request, who=Depends(_staff)) -> dict:
         team = who.team_code or "\x00"  # a member without a team sees nothing
     services = request.app.state.services
     with services.db.session() as s:
-        return open_incidents_feed(s, services.categories, team_code=team)
+        feed = open_incidents_feed(s, services.categories, team_code=team)
+    return json_response(feed)
 
 
 # ------------------------------------------------------------------ coverage (travel time)
