@@ -118,11 +118,13 @@ class Settings(BaseSettings):
         "memory keeps growing under concurrent load; MALLOC_ARENA_MAX, when set, wins."
     )
     event_batch_ms: int = Field(
-        200, ge=0, le=1000, description="Live events: a worker reads the outbox at most "
-        "once per this many milliseconds, and each open stream gets what was read in one "
-        "write (an event alone goes out at once; under load events wait at most this "
-        "long). Each write to each stream costs CPU: with 50 open maps at 200 reports/s, "
-        "200 ms takes a quarter less CPU per report than 50 ms. 0: one read per wake-up."
+        200, ge=0, le=1000, description="Live events: while reads of the outbox keep "
+        "finding several events (a busy spell), a worker reads it at most once per this "
+        "many milliseconds, and each open stream gets what was read in one write; while "
+        "they find one at a time, at most every 50 ms (an event after a quiet spell goes "
+        "out at once). Each write to each stream costs CPU: with 50 open maps at 200 "
+        "reports/s, 200 ms takes a quarter less CPU per report than 50 ms. 0: one read "
+        "per wake-up."
     )
     forwarded_allow_ips: str = Field(
         "", description="Comma-separated addresses of reverse proxies whose "

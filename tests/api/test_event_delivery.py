@@ -295,7 +295,8 @@ def test_events_of_a_busy_spell_go_out_together_and_a_lone_one_at_once(services)
     """The reader reads at most once per ``batch_s``: after a quiet spell an event is
     read at once (with an hour's batch it would otherwise never come here), and two
     reports committed within the next window reach the stream in one write."""
-    hub = events_mod.EventHub(services.db, poll_s=3600, pg_fallback_s=3600, batch_s=2.0)
+    hub = events_mod.EventHub(services.db, poll_s=3600, pg_fallback_s=3600, batch_s=2.0,
+                              min_batch_s=2.0)
 
     async def main():
         sub = await hub.subscribe(await hub.position())
@@ -324,6 +325,48 @@ def test_events_of_a_busy_spell_go_out_together_and_a_lone_one_at_once(services)
     assert first in lone[0] and lone[0].count("id: ") == 1
     assert len(writes) == 2, writes  # the pair in one write, not one write per event
     assert all(t in writes[1] for t in pair) and writes[1].count("id: ") == 2
+
+
+def test_reads_are_spaced_by_the_long_interval_only_in_a_busy_spell(services):
+    """Several events in a read: the next waits ``batch_s`` (one write per stream for
+    the spell); one or none: only ``min_batch_s`` (a trickle stays prompt)."""
+    hub = events_mod.EventHub(services.db, batch_s=0.2, min_batch_s=0.05)
+    assert hub.interval_after(0) == hub.interval_after(1) == 0.05
+    assert hub.interval_after(2) == hub.interval_after(500) == 0.2
+    assert events_mod.EventHub(services.db, batch_s=0.02).min_batch_s == 0.02  # never longer
+
+
+def test_a_trickle_of_events_reaches_the_stream_without_the_busy_wait(services):
+    """With a long busy interval (an hour), events committed one at a time still arrive
+    one read each: a read that found one event is followed by the short interval."""
+    hub = events_mod.EventHub(services.db, poll_s=3600, pg_fallback_s=3600, batch_s=3600,
+                              min_batch_s=0.05)
+
+    async def main():
+        sub = await hub.subscribe(await hub.position())
+        got: list[str] = []
+
+        async def consume():
+            async for chunk in hub.stream(None, subscription=sub):
+                if chunk.startswith("id:"):
+                    got.append(chunk)
+                    if len(got) == 3:
+                        return
+
+        async def produce():
+            for i in range(3):
+                await asyncio.to_thread(_report, services, f"t{i}")
+                while len(got) <= i:  # the next one after this one has arrived
+                    await asyncio.sleep(0.01)
+
+        try:
+            await asyncio.wait_for(asyncio.gather(consume(), produce()), 30)
+        finally:
+            await hub.stop()
+        return got
+
+    got = asyncio.run(main())
+    assert [c.count("id: ") for c in got] == [1, 1, 1]
 
 
 def _fake(i: int) -> events_mod.Event:
