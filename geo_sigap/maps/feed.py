@@ -6,11 +6,12 @@ views and is built with one SELECT. No reporter name or phone is included.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from geo_sigap.domain.categories import CategoryTable, Priority
 from geo_sigap.domain.lifecycle import Status
@@ -32,9 +33,13 @@ def open_incidents_feed(session: Session, categories: CategoryTable, *,
     Coordinates lon/lat EPSG:4326; times ISO 8601 UTC; ``due_at`` is report time plus the
     target response time of the category and priority (``None`` for an unknown category).
     """
+    # the two times as the driver gives them (SQLite: naive UTC text): SQLAlchemy's
+    # per-value parsing of them was most of the feed's time; converted in _utc
     cols = (IncidentRow.ticket, IncidentRow.category, IncidentRow.status,
-            IncidentRow.priority, IncidentRow.lon, IncidentRow.lat, IncidentRow.reported_at,
-            IncidentRow.on_scene_at, IncidentRow.kelurahan_code, IncidentRow.description)
+            IncidentRow.priority, IncidentRow.lon, IncidentRow.lat,
+            type_coerce(IncidentRow.reported_at, NullType()),
+            type_coerce(IncidentRow.on_scene_at, NullType()), IncidentRow.kelurahan_code,
+            IncidentRow.description)
     q = select(*cols).where(IncidentRow.status.in_(OPEN_STATUSES))
     if team_code is not None:
         q = q.where(IncidentRow.id.in_(
@@ -51,6 +56,9 @@ def open_incidents_feed(session: Session, categories: CategoryTable, *,
         assigned.setdefault(tk, []).append(code)
     rows = []
     for tk, cat, status, prio, lon, lat, rep, onscene, kel, desc in session.execute(q):
+        rep = _utc(rep)
+        if onscene is not None:
+            onscene = _utc(onscene)
         key = (cat, prio)
         if key not in targets:
             try:
@@ -65,3 +73,13 @@ def open_incidents_feed(session: Session, categories: CategoryTable, *,
                      (desc or "")[:DESCRIPTION_CHARS], assigned.get(tk, [])])
     truncated = len(rows) > limit
     return {"fields": list(FIELDS), "rows": rows[:limit], "truncated": truncated}
+
+
+def _utc(value: datetime | str) -> datetime:
+    """A stored time as an aware UTC datetime, as ``UTCDateTime`` reads it: SQLite gives
+    naive UTC text (``2026-03-04 14:15:16.123456``), PostgreSQL aware datetimes."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)

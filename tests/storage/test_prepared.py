@@ -3,7 +3,7 @@ and answers as ``Session.execute`` and the ORM, on every backend."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import shapely
@@ -230,3 +230,34 @@ def test_audit_and_event_rows_hold_what_was_given(db):
         assert [(e.id, e.kind, e.payload) for e in stored] == [
             (ev.id, "incident", {"ticket": "A-1", "lon": 103.6, "teams": []})]
         assert stored[0].at.tzinfo is not None
+
+
+def test_the_live_map_feed_reads_times_as_the_typed_rows(db):
+    """The feed reads its two times as the driver gives them (no SQLAlchemy parsing):
+    the same instants, in the same ISO text, as the ORM's aware UTC values."""
+    from geo_sigap.domain.categories import Priority, load_categories
+    from geo_sigap.maps.feed import open_incidents_feed
+
+    cats = load_categories()
+    wib = T0.astimezone(timezone(timedelta(hours=7)))
+    with db.session() as s:
+        a = incidents.new_row(_incident("FEED-1", 103.60))
+        a.on_scene_at = T0.replace(microsecond=0) + timedelta(minutes=9)  # no microseconds
+        s.add(a)
+        b = incidents.new_row(_incident("FEED-2", 103.61))
+        b.reported_at = wib + timedelta(seconds=1)  # given in WIB: stored as UTC
+        s.add(b)
+    with db.session() as s:
+        feed = open_incidents_feed(s, cats)
+        typed = {r.ticket: r for r in s.scalars(select(IncidentRow))}
+    f = feed["fields"]
+    rows = {r[f.index("ticket")]: dict(zip(f, r, strict=True)) for r in feed["rows"]}
+    for ticket, row in typed.items():
+        got = rows[ticket]
+        assert got["reported_at"] == row.reported_at.isoformat()
+        assert got["on_scene_at"] == (row.on_scene_at.isoformat() if row.on_scene_at else None)
+        target = cats.target_minutes(row.category, Priority(row.priority))
+        assert got["due_at"] == (row.reported_at + timedelta(minutes=target)).isoformat()
+    assert rows["FEED-1"]["on_scene_at"] == "2026-03-04T14:24:16+00:00"  # no ".000000"
+    assert rows["FEED-2"]["reported_at"] == (T0 + timedelta(seconds=1)).isoformat()
+    assert list(rows) == ["FEED-2", "FEED-1"]  # newest first
