@@ -181,6 +181,8 @@ def make_engine(url: str, *, spatialite: bool | None = None,
         engine.dialect.geo_sigap_spatialite = mode["value"] == "spatialite"
         return engine, mode["value"]
     if u.get_backend_name() == "postgresql":
+        import geoalchemy2  # noqa: F401 - PostGIS types and DDL events (storage.geometry)
+
         if u.drivername == "postgresql":
             u = u.set(drivername="postgresql+psycopg")
         engine = create_engine(u, pool_pre_ping=True, pool_size=10, max_overflow=10,
