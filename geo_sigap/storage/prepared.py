@@ -113,8 +113,10 @@ class Prepared:
 
     # -- running -----------------------------------------------------------------------
     def execute(self, session: Session, params: dict[str, Any]) -> Any:
-        """Run in ``session``'s transaction. Returns the DBAPI cursor (rows with
-        ``fetchone``/``fetchall``), or — INSERT with ``returning_id`` — the new id."""
+        """Run in ``session``'s transaction. Returns the rows (``first()``/``all()``, as
+        tuples) of a statement that has them, the new id for an INSERT with
+        ``returning_id``, else ``None``. SQL errors are SQLAlchemy's, without the
+        parameters in their message."""
         conn = session.connection()
         plan = self._plan(conn.dialect)
         dispatch = conn.dispatch
@@ -137,9 +139,14 @@ class Prepared:
             cursor.execute(plan.sql, values)
         except dbapi.Error as e:
             cursor.close()
+            # parameters never in the message: they hold reporters' names and phones
             raise sa_exc.DBAPIError.instance(plan.sql, values, e, dbapi.Error,
+                                             hide_parameters=True,
                                              dialect=conn.dialect) from e
         if not self.returning_id:
+            if cursor.description is None:  # no rows to read (INSERT …)
+                cursor.close()
+                return None
             return _Rows(cursor)
         try:
             return cursor.lastrowid if plan.lastrowid else cursor.fetchone()[0]

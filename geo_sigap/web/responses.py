@@ -1,10 +1,11 @@
 """JSON answers encoded by orjson: the same JSON FastAPI gives for a returned dict, at a
 fraction of the CPU.
 
-FastAPI runs a returned value through ``jsonable_encoder`` (a recursive walk in Python)
-and then ``json.dumps``: for the live map's 4,000 open incidents that took 270 ms of the
-worker's CPU, during which the worker answered nothing else and sent no live events.
-``orjson.dumps`` gives the same text in about 2 ms.
+FastAPI validates and serializes a returned value with pydantic and then ``json.dumps``
+it (with a return annotation), or runs it through ``jsonable_encoder``, a recursive walk
+in Python (without one). For the live map's 4,000 open incidents that is ~19 ms and
+~85 ms of the worker's CPU, during which it answers nothing else and sends no live
+events; ``orjson.dumps`` gives the same text in 1–2 ms.
 """
 
 from __future__ import annotations

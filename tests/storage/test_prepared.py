@@ -117,9 +117,10 @@ def test_point_wkb_is_shapelys_wkb():
 def test_a_unique_violation_is_sqlalchemys_integrity_error_and_the_session_recovers(db):
     with db.session() as s:
         incidents.insert_new(s, _incident("DUP-1", 103.60))
-    with pytest.raises(exc.IntegrityError):  # what report_incident retries on
+    with pytest.raises(exc.IntegrityError) as err:  # what report_incident retries on
         with db.session() as s:
             incidents.insert_new(s, _incident("DUP-1", 103.61))
+    assert "parameters hidden" in str(err.value)  # no reporter's name or phone logged
     with db.session() as s:  # nothing of the failed transaction is kept
         assert s.scalar(select(IncidentRow.lon).where(IncidentRow.ticket == "DUP-1")) \
             == pytest.approx(103.60)
