@@ -6,7 +6,7 @@ views and is built with one SELECT. No reporter name or phone is included.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, type_coerce
@@ -15,7 +15,7 @@ from sqlalchemy.types import NullType
 
 from geo_sigap.domain.categories import CategoryTable, Priority
 from geo_sigap.domain.lifecycle import Status
-from geo_sigap.storage.tables import AssignmentRow, IncidentRow
+from geo_sigap.storage.tables import AssignmentRow, IncidentRow, as_utc
 
 OPEN_STATUSES = [s.value for s in Status if s.is_open]
 FIELDS = ("ticket", "category", "status", "priority", "lon", "lat", "reported_at", "due_at",
@@ -75,11 +75,8 @@ def open_incidents_feed(session: Session, categories: CategoryTable, *,
     return {"fields": list(FIELDS), "rows": rows[:limit], "truncated": truncated}
 
 
+
 def _utc(value: datetime | str) -> datetime:
-    """A stored time as an aware UTC datetime, as ``UTCDateTime`` reads it: SQLite gives
-    naive UTC text (``2026-03-04 14:15:16.123456``), PostgreSQL aware datetimes."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    """A time as the driver gives it (SQLite: naive UTC text, ``2026-03-04
+    14:15:16.123456``; PostgreSQL: an aware datetime) read as ``UTCDateTime`` reads it."""
+    return as_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)

@@ -68,20 +68,43 @@ def to_incident(r: IncidentRow, *, with_children: bool = True) -> Incident:
     return inc
 
 
+def _incident_values(inc: Incident, idempotency_key: str | None,
+                     idempotency_fingerprint: str | None, created_by: str | None
+                     ) -> dict[str, Any]:
+    """The columns of a new incident's row that come from ``inc``, but its location."""
+    return {
+        "ticket": inc.ticket, "category": inc.category, "description": inc.description,
+        "channel": inc.channel.value, "address_text": inc.address_text,
+        "priority": int(inc.priority), "status": inc.status.value,
+        "reporter_name": inc.reporter_name, "reporter_phone": inc.reporter_phone,
+        "rejection_reason": inc.rejection_reason, "idempotency_key": idempotency_key,
+        "idempotency_fingerprint": idempotency_fingerprint, "created_by": created_by,
+        **{k: getattr(inc, k) for k in TIMESTAMPS},
+    }
+
+
+def _location_values(location: tuple[float, float] | None, placement: Placement,
+                     point=Point) -> dict[str, Any]:
+    """The location columns; ``point(lon, lat)`` makes the ``geom`` value (a shapely
+    point for an ORM row, its WKB for a prepared INSERT)."""
+    lon = lat = geom = None
+    if location is not None:
+        lon, lat = float(location[0]), float(location[1])
+        geom = point(lon, lat)
+    p = asdict(placement)
+    p["flags"] = list(placement.flags)
+    return {"lon": lon, "lat": lat, "geom": geom, "placement": p,
+            "kelurahan_code": placement.kelurahan_code,
+            "kecamatan_code": placement.kecamatan_code, "rw_code": placement.rw_code,
+            "rt_code": placement.rt_code}
+
+
 def new_row(inc: Incident, *, idempotency_key: str | None = None,
             idempotency_fingerprint: str | None = None,
             created_by: str | None = None) -> IncidentRow:
-    row = IncidentRow(
-        ticket=inc.ticket, category=inc.category, description=inc.description,
-        channel=inc.channel.value, address_text=inc.address_text,
-        priority=int(inc.priority), status=inc.status.value,
-        reporter_name=inc.reporter_name, reporter_phone=inc.reporter_phone,
-        rejection_reason=inc.rejection_reason, idempotency_key=idempotency_key,
-        idempotency_fingerprint=idempotency_fingerprint, created_by=created_by,
-        **{k: getattr(inc, k) for k in TIMESTAMPS},
-    )
-    set_location(row, inc.location, inc.placement)
-    return row
+    return IncidentRow(**_incident_values(inc, idempotency_key, idempotency_fingerprint,
+                                          created_by),
+                       **_location_values(inc.location, inc.placement))
 
 
 _COLUMNS = tuple(c.key for c in IncidentRow.__table__.columns if c.key != "id")
@@ -107,28 +130,11 @@ def insert_new(session: Session, inc: Incident, *, duplicate_of_id: int | None =
     """Insert a new incident by one prepared INSERT (no ORM object, no unit of work:
     building and flushing one new row cost more than the rest of a report's write) and
     return its values. The stored row equals :func:`new_row`'s once flushed."""
-    p = inc.placement
-    loc = inc.location
-    lon = lat = geom = None
-    if loc is not None:
-        lon, lat = float(loc[0]), float(loc[1])
-        geom = point_wkb(lon, lat)
-    placement = asdict(p)
-    placement["flags"] = list(p.flags)
     values = {
-        "ticket": inc.ticket, "category": inc.category, "description": inc.description,
-        "channel": inc.channel.value, "lon": lon, "lat": lat, "geom": geom,
-        "address_text": inc.address_text, "priority": int(inc.priority),
-        "status": inc.status.value, "kecamatan_code": p.kecamatan_code,
-        "kelurahan_code": p.kelurahan_code, "rw_code": p.rw_code, "rt_code": p.rt_code,
-        "placement": placement, "reporter_name": inc.reporter_name,
-        "reporter_phone": inc.reporter_phone,
-        **{k: getattr(inc, k) for k in TIMESTAMPS},
-        "rejection_reason": inc.rejection_reason, "resolution_note": None,
-        "citizen_message": None, "duplicate_of_id": duplicate_of_id,
-        "idempotency_key": idempotency_key,
-        "idempotency_fingerprint": idempotency_fingerprint, "created_by": created_by,
-        "version": 1, "updated_at": utcnow(),
+        **_incident_values(inc, idempotency_key, idempotency_fingerprint, created_by),
+        **_location_values(inc.location, inc.placement, point_wkb),
+        "resolution_note": None, "citizen_message": None,
+        "duplicate_of_id": duplicate_of_id, "version": 1, "updated_at": utcnow(),
     }
     values["id"] = _INSERT.execute(session, values)
     return NewIncident(values)
@@ -136,19 +142,8 @@ def insert_new(session: Session, inc: Incident, *, duplicate_of_id: int | None =
 
 def set_location(row: IncidentRow, location: tuple[float, float] | None,
                  placement: Placement) -> None:
-    if location is None:
-        row.lon = row.lat = None
-        row.geom = None
-    else:
-        row.lon, row.lat = float(location[0]), float(location[1])
-        row.geom = Point(row.lon, row.lat)
-    p = asdict(placement)
-    p["flags"] = list(placement.flags)
-    row.placement = p
-    row.kelurahan_code = placement.kelurahan_code
-    row.kecamatan_code = placement.kecamatan_code
-    row.rw_code = placement.rw_code
-    row.rt_code = placement.rt_code
+    for k, v in _location_values(location, placement).items():
+        setattr(row, k, v)
 
 
 def incident_row(session: Session, ticket: str, *, for_update: bool = False,

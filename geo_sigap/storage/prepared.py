@@ -9,9 +9,9 @@ several times the statement itself (benchmarks.api: about a quarter of a report'
 :class:`Prepared` compiles its Core statement once per dialect, keeps the SQL text, the
 parameter order and the bind processors (the same type conversions SQLAlchemy applies:
 ``UTCDateTime``, ``JSON``, ``Geom``), and runs it on the cursor of the connection the
-session already holds, in the session's transaction, after flushing pending ORM changes as ``Session.execute``
-does (autoflush). DBAPI errors are raised as
-SQLAlchemy's own (``IntegrityError`` …), as ``Session.execute`` raises them.
+session already holds, in the session's transaction, after flushing pending ORM changes
+as ``Session.execute`` does (autoflush). DBAPI errors are raised as SQLAlchemy's own
+(``IntegrityError`` …), as ``Session.execute`` raises them.
 
 It falls back to ``Session.execute`` — the same statement, the same answer — when that
 is the only correct way:
@@ -97,12 +97,9 @@ class Prepared:
             if entry[3]._cached_result_processor(dialect, None) is not None:
                 return _UNSUPPORTED  # rows would need conversion: left to SQLAlchemy
         escaped = compiled.escaped_bind_names or {}
-        binds = {name: bp for bp, name in compiled.bind_names.items()}
-        procs = {}
-        for name, proc in compiled._bind_processors.items():
-            key = binds[name].key if name in binds else name
-            procs[key] = proc
-        keys_by_name = {name: (bp.key) for name, bp in binds.items()}
+        keys_by_name = {name: bp.key for bp, name in compiled.bind_names.items()}
+        procs = {keys_by_name.get(name, name): proc
+                 for name, proc in compiled._bind_processors.items()}
         if compiled.positional:
             order = tuple(keys_by_name.get(n, n) for n in compiled.positiontup)
             names: dict[str, str] = {}

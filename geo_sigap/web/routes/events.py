@@ -19,9 +19,8 @@ def hub(request: Request) -> EventHub:
     app = request.app
     if getattr(app.state, "event_hub", None) is None:
         services = app.state.services
-        batch_s = services.settings.event_batch_ms / 1000
-        app.state.event_hub = EventHub(services.db, batch_s=batch_s,
-                                       min_batch_s=min(batch_s, 0.05))
+        app.state.event_hub = EventHub(services.db,
+                                       batch_s=services.settings.event_batch_ms / 1000)
     return app.state.event_hub
 
 
