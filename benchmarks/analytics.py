@@ -40,7 +40,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
@@ -297,7 +296,6 @@ def _bar(label: str):
 
 
 def _report(n: int) -> dict:
-    import pandas as pd
 
     from geo_sigap.analytics import _synthetic as S
     from geo_sigap.analytics.loaders import load_demo_incidents, place_incidents

@@ -152,7 +152,7 @@ class StorageHistory:
     def _build(self) -> None:
         from sqlalchemy import func, select
 
-        from geo_sigap.storage.incidents import analytics_rows, change_stamp
+        from geo_sigap.storage.incidents import change_stamp
         from geo_sigap.storage.tables import AdminUnitRow, IncidentRow
 
         t0 = time.perf_counter()

@@ -88,7 +88,7 @@ def summarise(annotated: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
     cols = [f"min_{step}" for step, *_ in SOP_STEPS]
     data = annotated[cols].astype(np.float64)
     data["_wt"] = annotated["within_target"].astype(object).map(
-        {True: 1.0, False: 0.0, 1: 1.0, 0: 0.0}).astype(np.float64)
+        {True: 1.0, False: 0.0}).astype(np.float64)
     data["_late"] = annotated["overdue"].fillna(False).astype(bool).astype(np.int64)
     g = data.groupby([annotated[k] for k in keys], dropna=False, sort=True)
     n = g.size()

@@ -177,8 +177,7 @@ class ReverseGeocoder:
         self._build_outputs()
         self._rt_col = LEVEL_COLUMN[AdminLevel.RT] if self._has_rt else -1
         self._rw_col = LEVEL_COLUMN[AdminLevel.RW] if self._has_rw else -1
-        tol_deg = self._tol_deg = self.gap_tolerance_m / min(self._kx or _EARTH_M_PER_DEG,
-                                                             self._ky)
+        self._tol_deg = self.gap_tolerance_m / min(self._kx or _EARTH_M_PER_DEG, self._ky)
         # per layer, what the single-point loop reads (no attribute look-ups per call)
         self._fast = [(la, la.gx0, la.gy0, la.gx1, la.gy1, la.grid.inv_dx, la.grid.inv_dy,
                        la.grid.nx, la.grid.ny, la.grid.cell_answer.item) for la in self._layers]

@@ -20,7 +20,6 @@ import pytest
 from geo_sigap.analytics.frames import Quarter, filter_incidents
 from geo_sigap.analytics.from_storage import OVERLAP_S, StorageHistory
 from geo_sigap.analytics.incremental import (
-    BLOCK_COLUMNS,
     HistoryStore,
     LiveAnalytics,
     store_from_frame,

@@ -5,7 +5,6 @@ import itertools
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from geo_sigap.analytics.placement import (best_moves, coverage, greedy_max_coverage,
                                            greedy_set_cover, travel_minutes)

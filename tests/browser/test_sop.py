@@ -7,7 +7,6 @@ go to ``artifacts/screenshots/``.
 from __future__ import annotations
 
 import base64
-import time
 
 import pytest
 
