@@ -3,14 +3,14 @@
 A module's tests stay together on one worker, in file order (its module-scoped set-up is
 made once), and all of ``tests/browser`` is one unit (one Chromium and one pair of demo
 templates, and never two browser tests fighting over two cores). Units are sent longest
-first (LPT: each worker takes the next when it is almost done), so that the two workers
+first (LPT: each worker takes the next when it is almost done), so that the workers
 finish at about the same time instead of one waiting on a long module sent last. The
 lengths are the seconds each unit took in a full run, ``tests/unit_seconds.json``; a
 unit not in it (a new module) counts ``DEFAULT_S_PER_TEST`` per test.
 
 Refresh the lengths after a full run with ``--durations=0``::
 
-    python -m pytest -n 2 --dist loadfile --durations=0 -q > out.txt
+    python -m pytest -n 3 --dist loadfile --durations=0 -q > out.txt
     python -m tests._schedule out.txt > tests/unit_seconds.json
 
 Only the order depends on these numbers, never a result.

@@ -67,7 +67,7 @@ def pytest_unconfigure(config):
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """With pytest-xdist and ``--dist loadfile`` (``scripts/test`` runs ``-n 2 --dist
+    """With pytest-xdist and ``--dist loadfile`` (``scripts/test`` runs ``-n 3 --dist
     loadfile``): modules stay whole on one worker, all of ``tests/browser`` is one unit,
     and units are sent longest first (:mod:`tests._schedule`). (xdist's own
     ``loadgroup`` marks do not group tests under pytest 9.)"""
