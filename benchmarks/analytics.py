@@ -53,23 +53,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 _KDE_COLD = """
 import sys, time
-t0 = time.perf_counter()
 import numpy as np
 d = np.load(sys.argv[1])
-lon, lat, gx, gy = d["lon"], d["lat"], d["gx"], d["gy"]
-h = float(d["h"])
-t1 = time.perf_counter()
+t = time.perf_counter()
 if sys.argv[2] == "ours":
     from geo_sigap.analytics.heatmap import kde_grid
-    kde_grid(lon, lat, bandwidth_m=h)
-else:
+    kde_grid(d["lon"], d["lat"], bandwidth_m=float(d["h"]))
+else:  # given the points already in our local frame, and the grid
     from KDEpy import FFTKDE
-    lon0, lat0 = float(d["lon0"]), float(d["lat0"])  # the same local frame as ours
-    x = (lon - lon0) * (111_320.0 * np.cos(np.deg2rad(lat0)))
-    y = (lat - lat0) * 111_320.0
-    grid = np.column_stack([np.repeat(gx, len(gy)), np.tile(gy, len(gx))])
-    FFTKDE(kernel="biweight", bw=h / np.sqrt(7)).fit(np.column_stack([x, y])).evaluate(grid)
-print(time.perf_counter() - t1)  # the library's import and its first call
+    FFTKDE(kernel="biweight", bw=float(d["h"]) / np.sqrt(7)).fit(d["xy"]).evaluate(d["grid"])
+print(time.perf_counter() - t)  # the library's import and its first call
 """
 
 
@@ -79,12 +72,13 @@ def _kde(n: int) -> dict:
     standard deviation, so ``bw = h / √7`` for radius ``h``) on the same cell centres,
     both fed lon/lat (KDEpy after the same local projection, which is timed with it);
     warm (best of 5 in one process) and cold (a new process: imports and the first call,
-    reading the input left out); answers compared with each other and with the exact
-    kernel sum at 300 random cells. scipy's ``gaussian_kde`` (O(points × cells)) is timed
-    on a subsample and extrapolated linearly in points, for scale."""
+    reading the input left out, and KDEpy given the points already projected); answers
+    compared with each other and with the exact kernel sum at 300 random cells. scipy's
+    ``gaussian_kde`` (O(points × cells)) is timed on a subsample and extrapolated
+    linearly in points, for scale."""
     from scipy.stats import gaussian_kde
 
-    from geo_sigap.analytics.heatmap import M_PER_DEG_LAT, _frame, kde_grid
+    from geo_sigap.analytics.heatmap import _frame, kde_grid
 
     rng = np.random.default_rng(0)
     k = n // 4
@@ -102,8 +96,7 @@ def _kde(n: int) -> dict:
            "kde_bandwidth_m": h, "kde_cell_m": g.cell_m}
     clon, clat = g.cell_centres()
     lon0, lat0 = (g.bounds[0] + g.bounds[2]) / 2, (g.bounds[1] + g.bounds[3]) / 2
-    kx = M_PER_DEG_LAT * np.cos(np.deg2rad(lat0))
-    gx, gy = (clon - lon0) * kx, (clat - lat0) * M_PER_DEG_LAT
+    gx, gy = _frame(clon, lat0, lon0, lat0)[0], _frame(lon0, clat, lon0, lat0)[1]
     px, py, _ = _frame(lon, lat, lon0, lat0)
     cells = np.unravel_index(rng.integers(0, g.density.size, 300), g.shape)
     exact = np.array([np.sum(np.where(d2 < h * h, (1 - d2 / (h * h)) ** 2, 0.0))
@@ -139,7 +132,7 @@ def _kde(n: int) -> dict:
             "kdepy_max_error_vs_exact": float(np.abs(theirs[cells] - exact).max() / peak)})
         with tempfile.TemporaryDirectory() as d:
             path = Path(d) / "kde.npz"
-            np.savez(path, lon=lon, lat=lat, gx=gx, gy=gy, h=h, lon0=lon0, lat0=lat0)
+            np.savez(path, lon=lon, lat=lat, h=h, xy=np.column_stack([px, py]), grid=grid)
             cold = {}
             for who in ("ours", "kdepy"):
                 r = subprocess.run([sys.executable, "-c", _KDE_COLD, str(path), who],

@@ -252,8 +252,7 @@ def kde_grid(lon, lat, *, bandwidth_m: float | None = None, kernel: str = "quart
             wts = None if wts is None else wts[inside]
     row *= nx
     row += col  # the cell's flat index
-    counts = np.bincount(row, weights=wts, minlength=nx * ny).reshape(ny, nx)
-    counts = counts.astype(np.float64)
+    counts = np.bincount(row, weights=wts, minlength=nx * ny).reshape(ny, nx).astype(np.float64)
     k = _kernel(kernel, h, cell)
     dens = _convolve_same(counts, k) if counts.any() else counts
     dens = np.clip(dens, 0, None) * 1e6  # per m² → per km²
